@@ -1,0 +1,43 @@
+//! `zhengyin init`: create the region PKI in a home directory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{fail, HomeArg};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    home: HomeArg,
+    /// Region configuration (TOML) [default: the shipped fixtures/region/taian.toml]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Replace existing keys (every certificate is re-issued)
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn run(a: Args) -> ExitCode {
+    let home = a.home.home();
+    let (text, path) = match &a.config {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) => (t, p.clone()),
+            Err(e) => return fail(format!("cannot read {}: {e}", p.display())),
+        },
+        None => (zhengyin::config::DEFAULT_REGION.to_string(), PathBuf::from("fixtures/region/taian.toml")),
+    };
+    match zhengyin::pki::init(&home, &text, &path, a.force) {
+        Ok(s) => {
+            println!("initialised {}", home.dir.display());
+            println!("  region root: {}", s.root.display());
+            for ca in &s.cas {
+                println!("  CA   {ca}");
+            }
+            for d in &s.departments {
+                println!("  seal {d}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}

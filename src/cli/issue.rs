@@ -1,0 +1,44 @@
+//! `zhengyin issue`: render and seal a licence.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{fail, HomeArg};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    home: HomeArg,
+    /// Template name (e.g. business-licence, food-business-licence)
+    #[arg(long)]
+    template: String,
+    /// Licence data as a JSON object of field: value
+    #[arg(long, value_name = "FILE.json")]
+    data: PathBuf,
+    /// Department that seals (default: the template's); only the first is used for now
+    #[arg(long, value_name = "DEPT")]
+    seal: Vec<String>,
+    /// Output PDF
+    #[arg(short = 'o', long = "output", value_name = "OUT.pdf")]
+    output: PathBuf,
+}
+
+pub fn run(a: Args) -> ExitCode {
+    let home = a.home.home();
+    if a.seal.len() > 1 {
+        return fail("more than one --seal: joint seals are added one at a time with `zhengyin seal add` (not yet available)");
+    }
+    let result = zhengyin::licence::read_data(&a.data)
+        .and_then(|data| zhengyin::licence::issue(&home, &a.template, &data, a.seal.first().map(String::as_str)))
+        .and_then(|issued| zhengyin::licence::write_output(&a.output, &issued.pdf).map(|_| issued));
+    match result {
+        Ok(i) => {
+            println!("issued {} {}", i.template, a.output.display());
+            println!("  identifier {}", i.identifier);
+            println!("  sealed by  {}", i.sealed_by);
+            println!("  verify at  {}", i.verify_url);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}

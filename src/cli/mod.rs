@@ -1,0 +1,77 @@
+//! Command-line verbs, one file each; every verb is an args struct and a `run` that calls one
+//! library function and maps the result to output and an exit code.
+
+mod demo;
+mod init;
+mod issue;
+mod trust;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// zhengyin (证印): electronic licences and electronic seals for a city region.
+#[derive(Parser)]
+#[command(name = "zhengyin", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The home directory flag shared by every verb.
+#[derive(clap::Args, Clone)]
+pub struct HomeArg {
+    /// Home directory (keys, certificates, templates) [default: $ZHENGYIN_HOME or ./zhengyin-home]
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+}
+
+impl HomeArg {
+    pub fn home(&self) -> zhengyin::config::Home {
+        zhengyin::config::Home::resolve(self.home.clone())
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the region's CAs and department seal keys in a home directory
+    Init(init::Args),
+    /// Render a licence from a template and data, sealed by its department
+    Issue(issue::Args),
+    /// Verify the signatures of a PDF (exit 0 valid, 1 not valid, 2 unreadable)
+    Verify(verify::Args),
+    /// Export or manage trust anchors
+    #[command(subcommand)]
+    Trust(trust::Command),
+    /// Run the whole slice on a fresh temporary home: init, issue both templates, verify
+    Demo(demo::Args),
+}
+
+/// Exit code for "could not run".
+pub const EXIT_ERROR: u8 = 2;
+
+/// Print an error on one line and return exit code 2.
+pub fn fail(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("zhengyin: error: {e}");
+    ExitCode::from(EXIT_ERROR)
+}
+
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Init(a) => init::run(a),
+        Command::Issue(a) => issue::run(a),
+        Command::Verify(a) => verify::run(a),
+        Command::Trust(c) => trust::run(c),
+        Command::Demo(a) => demo::run(a),
+    }
+}

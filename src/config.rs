@@ -1,0 +1,209 @@
+//! The home directory layout and the region configuration (CAs, departments) read from TOML.
+//!
+//! Knows file names and the shape of `region.toml`; knows nothing of PDF, CMS or HTTP.
+//! The shipped test region (`fixtures/region/taian.toml`) is embedded so `init` works anywhere.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ConfigError, Result};
+
+/// The test region shipped with the product (泰安市, synthetic codes).
+pub const DEFAULT_REGION: &str = include_str!("../fixtures/region/taian.toml");
+
+/// Environment variable naming the home directory.
+pub const HOME_ENV: &str = "ZHENGYIN_HOME";
+/// Home directory used when neither `--home` nor `ZHENGYIN_HOME` is given.
+pub const DEFAULT_HOME: &str = "zhengyin-home";
+
+/// A region: its CAs (one root, level CAs under it) and its departments.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionConfig {
+    pub region: Region,
+    #[serde(rename = "ca")]
+    pub cas: Vec<CaConfig>,
+    #[serde(rename = "department")]
+    pub departments: Vec<Department>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Short ASCII id, e.g. `taian`.
+    pub id: String,
+    /// Display name, e.g. 泰安市.
+    pub name: String,
+    /// Six-digit administrative area code (GB/T 2260).
+    pub area_code: String,
+    /// Base of the verification URL printed in QR codes.
+    pub verify_url: String,
+    /// Base URL where CRLs are published (`<crl_url>/<ca>.crl`).
+    pub crl_url: String,
+}
+
+/// A certification authority of the region.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaConfig {
+    pub id: String,
+    pub name: String,
+    /// `region`, `province`, `city` or `county`.
+    pub level: String,
+    /// The CA that issues this one; absent for the region root.
+    pub parent: Option<String>,
+}
+
+/// A department that holds an electronic seal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Department {
+    pub id: String,
+    pub name: String,
+    /// 18-character unified social credit code (synthetic in fixtures).
+    pub uscc: String,
+    pub level: String,
+    /// The CA that issues this department's seal certificate.
+    pub ca: String,
+    /// Text along the bottom of the round seal, e.g. 行政审批专用章.
+    #[serde(default)]
+    pub seal_text: String,
+}
+
+impl RegionConfig {
+    /// Parse and check a region file: one root, every parent and CA reference known.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let cfg: RegionConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
+            path: path.to_path_buf(),
+            what: "a region",
+            message: e.message().to_string(),
+        })?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    fn check(&self) -> Result<()> {
+        let bad = |m: String| ConfigError::Inconsistent(m);
+        let roots = self.cas.iter().filter(|c| c.parent.is_none()).count();
+        if roots != 1 {
+            return Err(bad(format!("expected exactly one root CA (no parent), found {roots}")).into());
+        }
+        for ca in &self.cas {
+            if let Some(p) = &ca.parent {
+                if self.ca(p).is_none() {
+                    return Err(bad(format!("CA `{}` names unknown parent `{p}`", ca.id)).into());
+                }
+            }
+        }
+        // Parents must appear before children so issuance can walk the list in order.
+        for (i, ca) in self.cas.iter().enumerate() {
+            if let Some(p) = &ca.parent {
+                if !self.cas[..i].iter().any(|c| &c.id == p) {
+                    return Err(bad(format!("CA `{}` is listed before its parent `{p}`", ca.id)).into());
+                }
+            }
+        }
+        for d in &self.departments {
+            if self.ca(&d.ca).is_none() {
+                return Err(bad(format!("department `{}` names unknown CA `{}`", d.id, d.ca)).into());
+            }
+            if d.uscc.len() != 18 || !d.uscc.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+                return Err(bad(format!("department `{}` has a malformed USCC `{}`", d.id, d.uscc)).into());
+            }
+        }
+        Ok(())
+    }
+
+    pub fn ca(&self, id: &str) -> Option<&CaConfig> {
+        self.cas.iter().find(|c| c.id == id)
+    }
+
+    pub fn root(&self) -> &CaConfig {
+        // Invariant: `check` established exactly one CA without a parent.
+        self.cas.iter().find(|c| c.parent.is_none()).expect("checked: one root")
+    }
+
+    pub fn department(&self, id: &str) -> Result<&Department> {
+        self.departments.iter().find(|d| d.id == id).ok_or_else(|| {
+            ConfigError::UnknownDepartment {
+                id: id.to_string(),
+                known: self.departments.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(", "),
+            }
+            .into()
+        })
+    }
+
+    /// CA ids from the given CA up to (excluding) the root: the intermediates of a chain.
+    pub fn intermediates(&self, ca_id: &str) -> Vec<&CaConfig> {
+        let mut out = Vec::new();
+        let mut cur = self.ca(ca_id);
+        while let Some(ca) = cur {
+            match &ca.parent {
+                Some(p) => {
+                    out.push(ca);
+                    cur = self.ca(p);
+                }
+                None => break,
+            }
+        }
+        out
+    }
+}
+
+/// Paths inside a home directory (see DESIGN.md "Home directory").
+#[derive(Debug, Clone)]
+pub struct Home {
+    pub dir: PathBuf,
+}
+
+impl Home {
+    /// Resolve the home: explicit flag, then `ZHENGYIN_HOME`, then `./zhengyin-home`.
+    pub fn resolve(flag: Option<PathBuf>) -> Self {
+        let dir = flag
+            .or_else(|| std::env::var_os(HOME_ENV).map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_HOME));
+        Home { dir }
+    }
+
+    pub fn region_file(&self) -> PathBuf {
+        self.dir.join("region.toml")
+    }
+    pub fn pki_dir(&self) -> PathBuf {
+        self.dir.join("pki")
+    }
+    pub fn private_dir(&self) -> PathBuf {
+        self.dir.join("pki").join("private")
+    }
+    pub fn ca_cert(&self, ca: &str) -> PathBuf {
+        self.pki_dir().join(format!("{ca}.crt.pem"))
+    }
+    pub fn ca_key(&self, ca: &str) -> PathBuf {
+        self.private_dir().join(format!("{ca}.key.pem"))
+    }
+    pub fn seal_cert(&self, dept: &str) -> PathBuf {
+        self.dir.join("seals").join(format!("{dept}.crt.pem"))
+    }
+    pub fn seal_key(&self, dept: &str) -> PathBuf {
+        self.private_dir().join(format!("seal-{dept}.key.pem"))
+    }
+    pub fn crl(&self, ca: &str) -> PathBuf {
+        self.dir.join("crl").join(format!("{ca}.crl"))
+    }
+    pub fn templates_dir(&self) -> PathBuf {
+        self.dir.join("templates")
+    }
+    pub fn state_file(&self) -> PathBuf {
+        self.dir.join("serials.toml")
+    }
+
+    /// Load the region configuration copied into the home at `init`.
+    pub fn region(&self) -> Result<RegionConfig> {
+        let path = self.region_file();
+        if !path.exists() {
+            return Err(ConfigError::NotInitialised { home: self.dir.clone() }.into());
+        }
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        RegionConfig::parse(&text, &path)
+    }
+}

@@ -1,0 +1,164 @@
+//! The embedded CJK font and per-document subsetting: text is encoded as 2-byte glyph ids
+//! (Identity-H), the used glyphs are subset into a TrueType program (FontFile2), and a
+//! ToUnicode CMap maps them back so `pdftotext` extracts the same characters.
+//!
+//! Font: WenQuanYi Micro Hei (Apache-2.0, TrueType outlines, Latin + CJK), fixtures/fonts/. ISO 32000-1 §9.7.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use lopdf::{dictionary, Object, ObjectId, Stream};
+use subsetter::GlyphRemapper;
+
+use crate::error::{DataError, PdfError, Result};
+
+static FONT_DATA: &[u8] = include_bytes!("../../fixtures/fonts/wqy-microhei.ttc");
+const FONT_NAME: &str = "WenQuanYiMicroHei";
+
+struct Font {
+    face: ttf_parser::Face<'static>,
+    units_per_em: f32,
+}
+
+fn font() -> Result<&'static Font> {
+    static FONT: OnceLock<Option<Font>> = OnceLock::new();
+    FONT.get_or_init(|| {
+        let face = ttf_parser::Face::parse(FONT_DATA, 0).ok()?;
+        let units_per_em = f32::from(face.units_per_em());
+        Some(Font { face, units_per_em })
+    })
+    .as_ref()
+    .ok_or_else(|| PdfError::Parse("embedded font is unreadable".into()).into())
+}
+
+/// Collects the glyphs one PDF (or one appearance stream) uses, then emits the font objects.
+pub struct TextEncoder {
+    font: &'static Font,
+    remap: GlyphRemapper,
+    /// new glyph id → (old glyph id, character)
+    used: BTreeMap<u16, (u16, char)>,
+}
+
+impl TextEncoder {
+    pub fn new() -> Result<Self> {
+        Ok(TextEncoder { font: font()?, remap: GlyphRemapper::new(), used: BTreeMap::new() })
+    }
+
+    fn glyph(&self, ch: char, context: &str) -> Result<u16> {
+        self.font
+            .face
+            .glyph_index(ch)
+            .map(|g| g.0)
+            .ok_or_else(|| DataError::Unrenderable { ch, code: u32::from(ch), context: context.to_string() }.into())
+    }
+
+    /// Check every character of `text` can be drawn (for early, clear errors).
+    pub fn check(&self, text: &str, context: &str) -> Result<()> {
+        text.chars().try_for_each(|c| self.glyph(c, context).map(|_| ()))
+    }
+
+    /// Encode text as a PDF hex string of 2-byte glyph ids (for `Tj`).
+    pub fn encode(&mut self, text: &str) -> Result<String> {
+        let mut out = String::from("<");
+        for ch in text.chars() {
+            let old = self.glyph(ch, "text")?;
+            let new = self.remap.remap(old);
+            self.used.entry(new).or_insert((old, ch));
+            let _ = write!(out, "{new:04X}");
+        }
+        out.push('>');
+        Ok(out)
+    }
+
+    /// Advance width of one character at `size` points.
+    pub fn char_width(&self, ch: char, size: f32) -> f32 {
+        let adv = self.font.face.glyph_index(ch).and_then(|g| self.font.face.glyph_hor_advance(g)).unwrap_or(0);
+        f32::from(adv) / self.font.units_per_em * size
+    }
+
+    /// Advance width of `text` at `size` points.
+    pub fn width(&self, text: &str, size: f32) -> f32 {
+        text.chars().map(|c| self.char_width(c, size)).sum()
+    }
+
+    /// Emit the Type0 font (and its descendants) through `add`, returning the Type0 object id.
+    pub fn finish(self, add: &mut dyn FnMut(Object) -> ObjectId) -> Result<ObjectId> {
+        let program = subsetter::subset(FONT_DATA, 0, &self.remap).map_err(|e| PdfError::Parse(format!("font subsetting failed: {e:?}")))?;
+        let scale = 1000.0 / self.font.units_per_em;
+        let mut widths = Vec::new();
+        for (&new, &(old, _)) in &self.used {
+            let adv = self.font.face.glyph_hor_advance(ttf_parser::GlyphId(old)).unwrap_or(0);
+            widths.push(Object::Integer(i64::from(new)));
+            widths.push(Object::Array(vec![Object::Integer((f32::from(adv) * scale).round() as i64)]));
+        }
+        // Subset tag: six letters derived from the glyph set, as ISO 32000-1 §9.6.4 asks.
+        let digest = ring::digest::digest(&ring::digest::SHA256, &program);
+        let tag: String = digest.as_ref().iter().take(6).map(|b| char::from(b'A' + b % 26)).collect();
+        let base = format!("{tag}+{FONT_NAME}");
+        let bbox = self.font.face.global_bounding_box();
+        let s = |v: i16| Object::Integer((f32::from(v) * scale).round() as i64);
+
+        let mut file = Stream::new(dictionary! {}, program);
+        file.compress().map_err(|e| PdfError::Parse(e.to_string()))?;
+        let file_id = add(Object::Stream(file));
+        let descriptor = add(Object::Dictionary(dictionary! {
+            "Type" => "FontDescriptor",
+            "FontName" => Object::Name(base.clone().into_bytes()),
+            "Flags" => 4,
+            "FontBBox" => vec![s(bbox.x_min), s(bbox.y_min), s(bbox.x_max), s(bbox.y_max)],
+            "ItalicAngle" => 0,
+            "Ascent" => s(self.font.face.ascender()),
+            "Descent" => s(self.font.face.descender()),
+            "CapHeight" => s(self.font.face.capital_height().unwrap_or(self.font.face.ascender())),
+            "StemV" => 80,
+            "FontFile2" => file_id,
+        }));
+        let cid = add(Object::Dictionary(dictionary! {
+            "Type" => "Font",
+            "Subtype" => "CIDFontType2",
+            "BaseFont" => Object::Name(base.clone().into_bytes()),
+            "CIDSystemInfo" => dictionary! {
+                "Registry" => Object::string_literal("Adobe"),
+                "Ordering" => Object::string_literal("Identity"),
+                "Supplement" => 0,
+            },
+            "FontDescriptor" => descriptor,
+            "DW" => 1000,
+            "W" => widths,
+            "CIDToGIDMap" => "Identity",
+        }));
+        let mut cmap = Stream::new(dictionary! {}, self.to_unicode().into_bytes());
+        cmap.compress().map_err(|e| PdfError::Parse(e.to_string()))?;
+        let cmap_id = add(Object::Stream(cmap));
+        Ok(add(Object::Dictionary(dictionary! {
+            "Type" => "Font",
+            "Subtype" => "Type0",
+            "BaseFont" => Object::Name(base.into_bytes()),
+            "Encoding" => "Identity-H",
+            "DescendantFonts" => vec![Object::Reference(cid)],
+            "ToUnicode" => cmap_id,
+        })))
+    }
+
+    fn to_unicode(&self) -> String {
+        let mut s = String::from(
+            "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+             /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+             /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+             1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+        );
+        let entries: Vec<_> = self.used.iter().collect();
+        for chunk in entries.chunks(100) {
+            let _ = writeln!(s, "{} beginbfchar", chunk.len());
+            for (new, (_, ch)) in chunk {
+                let mut buf = [0u16; 2];
+                let hex: String = ch.encode_utf16(&mut buf).iter().map(|u| format!("{u:04X}")).collect();
+                let _ = writeln!(s, "<{new:04X}> <{hex}>");
+            }
+            s.push_str("endbfchar\n");
+        }
+        s.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+        s
+    }
+}

@@ -1,0 +1,25 @@
+//! Licence documents: templates, rendering (text, layout, QR), the visible red seal, metadata and
+//! the GB/T 36904 identifier. Produces unsigned PDF bytes and appearance streams; never imports
+//! `pades` (signing) or `verify`.
+
+pub mod font;
+pub mod identifier;
+pub mod metadata;
+pub mod qr;
+pub mod render;
+pub mod seal;
+pub mod template;
+
+pub use identifier::LicenceId;
+pub use metadata::LicenceMetadata;
+pub use render::{render, seal_slot, RenderInput, RenderedLicence};
+pub use template::{LicenceData, Template};
+
+/// A rectangle in PDF user space (points), lower-left to upper-right.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub x1: f32,
+    pub y1: f32,
+    pub x2: f32,
+    pub y2: f32,
+}

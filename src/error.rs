@@ -1,0 +1,113 @@
+//! The error catalogue: one enum per layer, wrapped by one top-level [`Error`].
+//!
+//! Every message is written for the person who will read it (a department clerk, an archivist,
+//! another region's operator): it names the thing that is wrong and, where possible, what to do.
+//! The CLI prints `Display` on one line and exits 2; the HTTP layer maps variants to problem+json.
+
+use std::path::PathBuf;
+
+/// Problems with the home directory or the region / template configuration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not valid TOML for {what}: {message}")]
+    Toml { path: PathBuf, what: &'static str, message: String },
+    #[error("home {home} already holds keys; refusing to overwrite them (use --force to replace every key)")]
+    KeysExist { home: PathBuf },
+    #[error("home {home} is not initialised (run `zhengyin init --home {home}` first)")]
+    NotInitialised { home: PathBuf },
+    #[error("unknown department `{id}` (known: {known})")]
+    UnknownDepartment { id: String, known: String },
+    #[error("unknown template `{name}` (known: {known})")]
+    UnknownTemplate { name: String, known: String },
+    #[error("region configuration is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+/// Problems with the licence data supplied for a template.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataError {
+    #[error("data file is not a JSON object: {0}")]
+    NotJson(String),
+    #[error("missing field `{field}` ({label}) required by template `{template}`")]
+    Missing { template: String, field: String, label: String },
+    #[error("field `{field}` ({label}) is invalid: {reason}")]
+    Invalid { field: String, label: String, reason: String },
+    #[error("unknown field `{field}` for template `{template}` (expected: {expected})")]
+    Unknown { template: String, field: String, expected: String },
+    #[error("character `{ch}` (U+{code:04X}) in {context} cannot be rendered by the embedded font")]
+    Unrenderable { ch: char, code: u32, context: String },
+}
+
+/// Problems reading or writing PDF structure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PdfError {
+    #[error("not a PDF file (no %PDF- header)")]
+    NotPdf,
+    #[error("the file is empty")]
+    Empty,
+    #[error("the PDF is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge { size: usize, limit: usize },
+    #[error("the PDF cannot be parsed: {0}")]
+    Parse(String),
+    #[error("the PDF is encrypted; encrypted documents cannot be sealed or verified")]
+    Encrypted,
+    #[error("the PDF structure is missing {0}")]
+    Missing(&'static str),
+    #[error("the signature needs {needed} bytes but only {reserved} were reserved")]
+    SignatureTooLarge { needed: usize, reserved: usize },
+}
+
+/// Problems with keys, certificates and CRLs.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PkiError {
+    #[error("certificate generation failed for {what}: {message}")]
+    Generate { what: String, message: String },
+    #[error("key file {path} is unreadable or not a PKCS#8 P-256 key: {message}")]
+    BadKey { path: PathBuf, message: String },
+    #[error("certificate file {path} is unreadable: {message}")]
+    BadCertificate { path: PathBuf, message: String },
+    #[error("signing failed: {0}")]
+    Sign(String),
+}
+
+/// Problems encoding CMS structures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CmsError {
+    #[error("CMS encoding failed: {0}")]
+    Encode(String),
+}
+
+/// The library's error: one variant per layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Pdf(#[from] PdfError),
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    Cms(#[from] CmsError),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Attach a path to an I/O error.
+pub fn io_at(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.into();
+    move |source| Error::Io { path, source }
+}

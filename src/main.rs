@@ -1,0 +1,12 @@
+//! The `zhengyin` command: parses arguments (clap), calls the library, prints, sets the exit code
+//! (0 success / valid, 1 invalid, 2 could not run). See docs/cli.md.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ZHENGYIN_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    cli::run()
+}

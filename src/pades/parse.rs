@@ -1,0 +1,210 @@
+//! Reading signatures back from untrusted PDF bytes: signature fields, their /ByteRange and
+//! /Contents, and the file's revision boundaries. A [`ParsedSignature`] exists only once its byte
+//! range has been checked against the raw bytes (starts at 0, in bounds, gap exactly the
+//! /Contents hex string); integrity, CMS and diff code never see a raw /ByteRange.
+//!
+//! Knows nothing of trust or HTTP. ISO 32000-1 §12.8.1; ETSI EN 319 142-1 §5.
+
+use lopdf::{Document, Object, ObjectId};
+
+use crate::document::metadata::decode_text;
+use crate::error::{PdfError, Result};
+
+/// Largest PDF accepted for verification or sealing (64 MiB: licences are ~100 KiB).
+pub const MAX_PDF_SIZE: usize = 64 * 1024 * 1024;
+/// Most signature fields examined (a licence has a handful).
+pub const MAX_SIGNATURES: usize = 64;
+/// Deepest /Kids nesting followed in the field tree.
+pub const MAX_FIELD_DEPTH: usize = 16;
+/// Most objects a file may hold.
+pub const MAX_OBJECTS: usize = 200_000;
+
+/// A signature whose byte range has been checked against the file.
+#[derive(Debug, Clone)]
+pub struct ParsedSignature {
+    pub field_name: String,
+    pub object: ObjectId,
+    /// [0, a, b, c]: signed bytes are [0, a) and [b, b + c).
+    pub byte_range: [usize; 4],
+    /// The CMS bytes (decoded /Contents, zero padding included).
+    pub contents: Vec<u8>,
+    pub sub_filter: String,
+    /// /M as written (claimed signing time, not proof of time).
+    pub signing_time: Option<String>,
+    pub name: Option<String>,
+    pub reason: Option<String>,
+    pub location: Option<String>,
+    /// DocMDP permission level when this signature certifies the document.
+    pub docmdp: Option<i64>,
+}
+
+impl ParsedSignature {
+    /// End of the revision this signature covers.
+    pub fn signed_end(&self) -> usize {
+        self.byte_range[2] + self.byte_range[3]
+    }
+}
+
+/// A signature field that could not be turned into a [`ParsedSignature`], with the reason.
+#[derive(Debug, Clone)]
+pub struct BadSignature {
+    pub field_name: String,
+    pub reason: String,
+}
+
+pub fn check_header(pdf: &[u8]) -> Result<()> {
+    if pdf.is_empty() {
+        return Err(PdfError::Empty.into());
+    }
+    if pdf.len() > MAX_PDF_SIZE {
+        return Err(PdfError::TooLarge { size: pdf.len(), limit: MAX_PDF_SIZE }.into());
+    }
+    // ISO 32000 allows the header within the first 1024 bytes.
+    let head = pdf.get(..pdf.len().min(1024)).unwrap_or(pdf);
+    if !head.windows(5).any(|w| w == b"%PDF-") {
+        return Err(PdfError::NotPdf.into());
+    }
+    Ok(())
+}
+
+/// Offset named by the last `startxref` in the file.
+pub fn last_startxref(pdf: &[u8]) -> Option<usize> {
+    let tail_start = pdf.len().saturating_sub(2048);
+    let tail = pdf.get(tail_start..)?;
+    let pos = tail.windows(9).rposition(|w| w == b"startxref")?;
+    let rest = tail.get(pos + 9..)?;
+    let digits: String = rest.iter().skip_while(|b| b.is_ascii_whitespace()).take_while(|b| b.is_ascii_digit()).map(|&b| char::from(b)).collect();
+    digits.parse().ok()
+}
+
+/// End offsets of every revision: just after each `%%EOF` and its end-of-line.
+pub fn revision_ends(pdf: &[u8]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut i = 0;
+    while let Some(p) = pdf.get(i..).and_then(|s| s.windows(5).position(|w| w == b"%%EOF")) {
+        let mut end = i + p + 5;
+        if pdf.get(end) == Some(&b'\r') {
+            end += 1;
+        }
+        if pdf.get(end) == Some(&b'\n') {
+            end += 1;
+        }
+        ends.push(end);
+        i = end;
+    }
+    ends
+}
+
+/// Load the document structure (the last revision) with the size and object limits applied.
+pub fn load(pdf: &[u8]) -> Result<Document> {
+    check_header(pdf)?;
+    let doc = Document::load_mem(pdf).map_err(|e| PdfError::Parse(e.to_string()))?;
+    if doc.objects.len() > MAX_OBJECTS {
+        return Err(PdfError::Parse(format!("{} objects, over the limit of {MAX_OBJECTS}", doc.objects.len())).into());
+    }
+    if doc.trailer.get(b"Encrypt").is_ok() {
+        return Err(PdfError::Encrypted.into());
+    }
+    Ok(doc)
+}
+
+/// Every signature field with a value, in the order of the revisions they sign.
+pub fn signatures(pdf: &[u8], doc: &Document) -> (Vec<ParsedSignature>, Vec<BadSignature>) {
+    let mut fields = Vec::new();
+    if let Ok(catalog) = doc.catalog() {
+        let form = catalog.get(b"AcroForm").ok().and_then(|o| deref(doc, o)).and_then(|o| o.as_dict().ok());
+        if let Some(list) = form.and_then(|f| f.get(b"Fields").ok()).and_then(|o| deref(doc, o)).and_then(|o| o.as_array().ok()) {
+            for f in list {
+                collect_fields(doc, f, "", 0, &mut fields);
+            }
+        }
+    }
+    let (mut good, mut bad) = (Vec::new(), Vec::new());
+    for (name, sig_ref) in fields.into_iter().take(MAX_SIGNATURES) {
+        match check_signature(pdf, doc, &name, &sig_ref) {
+            Ok(s) => good.push(s),
+            Err(reason) => bad.push(BadSignature { field_name: name, reason }),
+        }
+    }
+    good.sort_by_key(|s| s.signed_end());
+    (good, bad)
+}
+
+fn deref<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a Object> {
+    match o {
+        Object::Reference(r) => doc.get_object(*r).ok(),
+        other => Some(other),
+    }
+}
+
+fn collect_fields(doc: &Document, f: &Object, parent: &str, depth: usize, out: &mut Vec<(String, Object)>) {
+    if depth > MAX_FIELD_DEPTH || out.len() > MAX_SIGNATURES {
+        return;
+    }
+    let Some(dict) = deref(doc, f).and_then(|o| o.as_dict().ok()) else { return };
+    let part = dict.get(b"T").ok().and_then(decode_text).unwrap_or_default();
+    let name = if parent.is_empty() { part } else { format!("{parent}.{part}") };
+    if let Ok(kids) = dict.get(b"Kids").and_then(Object::as_array) {
+        for k in kids {
+            collect_fields(doc, k, &name, depth + 1, out);
+        }
+    }
+    let is_sig = dict.get(b"FT").and_then(Object::as_name).map(|n| n == b"Sig").unwrap_or(false);
+    if is_sig {
+        if let Ok(v) = dict.get(b"V") {
+            out.push((name, v.clone()));
+        }
+    }
+}
+
+fn check_signature(pdf: &[u8], doc: &Document, name: &str, v: &Object) -> std::result::Result<ParsedSignature, String> {
+    let object = v.as_reference().map_err(|_| "signature value is not an indirect object".to_string())?;
+    let sig = doc.get_dictionary(object).map_err(|_| "signature value is not a dictionary".to_string())?;
+    let text = |k: &[u8]| sig.get(k).ok().and_then(decode_text);
+    let sub_filter = sig.get(b"SubFilter").and_then(Object::as_name).map(|n| String::from_utf8_lossy(n).into_owned()).map_err(|_| "missing /SubFilter".to_string())?;
+    let br = sig.get(b"ByteRange").and_then(Object::as_array).map_err(|_| "missing or malformed /ByteRange".to_string())?;
+    let nums: Vec<usize> = br.iter().filter_map(|o| o.as_i64().ok()).filter_map(|n| usize::try_from(n).ok()).collect();
+    let [a0, a1, b0, b1] = <[usize; 4]>::try_from(nums.as_slice()).map_err(|_| "/ByteRange is not four non-negative integers".to_string())?;
+    if a0 != 0 {
+        return Err(format!("/ByteRange starts at {a0}, not 0"));
+    }
+    let end = b0.checked_add(b1).ok_or("/ByteRange overflows")?;
+    if a1 == 0 || b0 <= a1 || end > pdf.len() {
+        return Err(format!("/ByteRange [0 {a1} {b0} {b1}] is out of order or past the end of the file ({} bytes)", pdf.len()));
+    }
+    let contents = sig.get(b"Contents").and_then(Object::as_str).map_err(|_| "missing /Contents".to_string())?;
+    if contents.is_empty() || contents.iter().all(|&b| b == 0) {
+        return Err("/Contents is empty".into());
+    }
+    // The gap must be exactly the /Contents hex string: '<' hex '>' and nothing else.
+    let gap = pdf.get(a1..b0).ok_or("/ByteRange gap out of bounds")?;
+    let inner = gap.strip_prefix(b"<").and_then(|g| g.strip_suffix(b">")).ok_or("the /ByteRange gap is not a hex string")?;
+    let hex: Vec<u8> = inner.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    if hex.len() % 2 != 0 || !hex.iter().all(u8::is_ascii_hexdigit) {
+        return Err("the /ByteRange gap contains non-hex bytes".into());
+    }
+    let decoded: Vec<u8> = hex.chunks_exact(2).filter_map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok()).collect();
+    if decoded != contents {
+        return Err("the /ByteRange gap is not this signature's /Contents (signed bytes were moved)".into());
+    }
+    let docmdp = sig
+        .get(b"Reference")
+        .and_then(Object::as_array)
+        .ok()
+        .and_then(|refs| {
+            refs.iter().filter_map(|r| deref(doc, r)?.as_dict().ok()).find(|r| r.get(b"TransformMethod").and_then(Object::as_name).map(|n| n == b"DocMDP").unwrap_or(false))
+        })
+        .map(|r| r.get(b"TransformParams").ok().and_then(|p| deref(doc, p)).and_then(|p| p.as_dict().ok()).and_then(|p| p.get(b"P").ok()).and_then(|p| p.as_i64().ok()).unwrap_or(2));
+    Ok(ParsedSignature {
+        field_name: name.to_string(),
+        object,
+        byte_range: [a0, a1, b0, b1],
+        contents: contents.to_vec(),
+        sub_filter,
+        signing_time: text(b"M"),
+        name: text(b"Name"),
+        reason: text(b"Reason"),
+        location: text(b"Location"),
+        docmdp,
+    })
+}

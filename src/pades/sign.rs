@@ -1,0 +1,270 @@
+//! Sealing: add one visible seal + PAdES signature to a PDF as an incremental update. Earlier bytes
+//! are never rewritten; the new revision holds the signature dictionary, the widget with its red
+//! seal appearance, and updated page / AcroForm / catalog objects. /ByteRange covers the whole file
+//! except the /Contents hex string, which is filled with the CMS after hashing.
+//!
+//! ISO 32000-1 §7.5.6 (incremental updates), §12.8 (signatures); ETSI EN 319 142-1 (PAdES B-B).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use lopdf::{dictionary, Dictionary, Document, Object, ObjectId, Stream};
+
+use super::cms;
+use crate::document::font::TextEncoder;
+use crate::document::metadata::text_object;
+use crate::document::render::pdf_date;
+use crate::document::{seal, Rect};
+use crate::error::{PdfError, Result};
+use crate::pki::SealSigner;
+
+/// Bytes reserved for the CMS (hex doubles it). The chain of three P-256 certificates and the
+/// signed attributes take about 2.5 KiB; the rest leaves room for timestamps later (B-T).
+pub const CONTENTS_RESERVED: usize = 16 * 1024;
+/// Width of the patched /ByteRange numbers.
+const BR_WIDTH: usize = 10;
+
+/// What one seal needs.
+pub struct SealRequest<'a> {
+    pub signer: &'a SealSigner,
+    pub rect: Rect,
+    /// Unique field name (/T).
+    pub field_name: String,
+    pub reason: String,
+    pub location: String,
+    /// Certify the document (DocMDP P=2: only further signatures allowed). First seal only.
+    pub certify: bool,
+    /// Lock the document after this seal (FieldMDP /Lock, P=1): nothing may follow.
+    pub lock: bool,
+}
+
+/// Object ids for new objects, counting up from the old /Size.
+struct Alloc {
+    next: u32,
+    objects: BTreeMap<ObjectId, Object>,
+}
+
+impl Alloc {
+    fn add(&mut self, o: Object) -> ObjectId {
+        let id = (self.next, 0);
+        self.next += 1;
+        self.objects.insert(id, o);
+        id
+    }
+}
+
+/// Load a PDF for sealing (not encrypted, has a catalog and a first page).
+pub fn load(pdf: &[u8]) -> Result<Document> {
+    super::parse::check_header(pdf)?;
+    let doc = Document::load_mem(pdf).map_err(|e| PdfError::Parse(e.to_string()))?;
+    if doc.trailer.get(b"Encrypt").is_ok() {
+        return Err(PdfError::Encrypted.into());
+    }
+    Ok(doc)
+}
+
+/// Seal `pdf` and return the new file (old bytes + one revision).
+pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
+    let doc = load(pdf)?;
+    let prev_xref = super::parse::last_startxref(pdf).ok_or(PdfError::Missing("startxref"))?;
+    let root_id = doc.trailer.get(b"Root").and_then(Object::as_reference).map_err(|_| PdfError::Missing("/Root in trailer"))?;
+    let page_id = *doc.get_pages().get(&1).ok_or(PdfError::Missing("a page"))?;
+    let size = doc.trailer.get(b"Size").and_then(Object::as_i64).ok().and_then(|s| u32::try_from(s).ok()).unwrap_or(0);
+    let mut alloc = Alloc { next: size.max(doc.max_id + 1), objects: BTreeMap::new() };
+
+    // The visible seal: a form XObject with its own font subset.
+    let w = req.rect.x2 - req.rect.x1;
+    let mut enc = TextEncoder::new()?;
+    let dept = &req.signer.department;
+    let content = seal::appearance(&mut enc, &dept.name, &dept.seal_text, w)?;
+    let font = enc.finish(&mut |o| alloc.add(o))?;
+    let mut ap = Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Form",
+            "BBox" => vec![0.into(), 0.into(), Object::Real(w), Object::Real(req.rect.y2 - req.rect.y1)],
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+        },
+        content.into_bytes(),
+    );
+    ap.compress().map_err(|e| PdfError::Parse(e.to_string()))?;
+    let ap_id = alloc.add(Object::Stream(ap));
+    let sig_id = alloc.add(Object::Null); // placeholder: written by hand below
+    let mut widget = dictionary! {
+        "Type" => "Annot", "Subtype" => "Widget", "FT" => "Sig",
+        "T" => Object::string_literal(req.field_name.as_str()),
+        "V" => sig_id, "P" => page_id, "F" => 132,
+        "Rect" => vec![Object::Real(req.rect.x1), Object::Real(req.rect.y1), Object::Real(req.rect.x2), Object::Real(req.rect.y2)],
+        "AP" => dictionary! { "N" => ap_id },
+    };
+    if req.lock {
+        widget.set("Lock", dictionary! { "Type" => "SigFieldLock", "Action" => "All", "P" => 1 });
+    }
+    let widget_id = alloc.add(Object::Dictionary(widget));
+
+    // The page lists the widget among its annotations.
+    let mut page = doc.get_dictionary(page_id).map_err(|_| PdfError::Missing("page dictionary"))?.clone();
+    match page.get(b"Annots") {
+        Ok(Object::Reference(r)) => {
+            let mut arr = doc.get_object(*r).and_then(Object::as_array).map_err(|_| PdfError::Missing("/Annots array"))?.clone();
+            arr.push(widget_id.into());
+            alloc.objects.insert(*r, Object::Array(arr));
+        }
+        Ok(Object::Array(a)) => {
+            let mut a = a.clone();
+            a.push(widget_id.into());
+            page.set("Annots", a);
+            alloc.objects.insert(page_id, Object::Dictionary(page));
+        }
+        _ => {
+            page.set("Annots", vec![widget_id.into()]);
+            alloc.objects.insert(page_id, Object::Dictionary(page));
+        }
+    }
+
+    // The AcroForm lists the field; the catalog points at the AcroForm (and at /Perms when certifying).
+    let mut catalog = doc.get_dictionary(root_id).map_err(|_| PdfError::Missing("catalog"))?.clone();
+    let mut catalog_changed = false;
+    match catalog.get(b"AcroForm") {
+        Ok(Object::Reference(r)) => {
+            let r = *r;
+            let mut form = doc.get_dictionary(r).map_err(|_| PdfError::Missing("/AcroForm dictionary"))?.clone();
+            add_field(&doc, &mut form, widget_id, &mut alloc)?;
+            alloc.objects.insert(r, Object::Dictionary(form));
+        }
+        Ok(Object::Dictionary(f)) => {
+            let mut form = f.clone();
+            add_field(&doc, &mut form, widget_id, &mut alloc)?;
+            catalog.set("AcroForm", form);
+            catalog_changed = true;
+        }
+        _ => {
+            let form = alloc.add(Object::Dictionary(dictionary! { "Fields" => vec![widget_id.into()], "SigFlags" => 3 }));
+            catalog.set("AcroForm", form);
+            catalog_changed = true;
+        }
+    }
+    if req.certify {
+        catalog.set("Perms", dictionary! { "DocMDP" => sig_id });
+        catalog_changed = true;
+    }
+    if catalog_changed {
+        alloc.objects.insert(root_id, Object::Dictionary(catalog));
+    }
+
+    write_revision(pdf, &doc, alloc, sig_id, root_id, prev_xref, req)
+}
+
+fn add_field(doc: &Document, form: &mut Dictionary, widget: ObjectId, alloc: &mut Alloc) -> Result<()> {
+    form.set("SigFlags", 3);
+    match form.get(b"Fields") {
+        Ok(Object::Reference(r)) => {
+            let mut arr = doc.get_object(*r).and_then(Object::as_array).map_err(|_| PdfError::Missing("/Fields array"))?.clone();
+            arr.push(widget.into());
+            alloc.objects.insert(*r, Object::Array(arr));
+        }
+        Ok(Object::Array(a)) => {
+            let mut a = a.clone();
+            a.push(widget.into());
+            form.set("Fields", a);
+        }
+        _ => form.set("Fields", vec![widget.into()]),
+    }
+    Ok(())
+}
+
+fn sig_dict_text(req: &SealRequest<'_>) -> Result<String> {
+    let mut text = Vec::new();
+    let mut field = |k: &str, v: Object| -> Result<()> {
+        write!(text, "/{k} ").map_err(|e| PdfError::Parse(e.to_string()))?;
+        super::write::write_object(&mut text, &v);
+        text.push(b' ');
+        Ok(())
+    };
+    field("M", Object::string_literal(pdf_date(time::OffsetDateTime::now_utc())))?;
+    field("Name", text_object(&req.signer.department.name))?;
+    field("Reason", text_object(&req.reason))?;
+    field("Location", text_object(&req.location))?;
+    field("Prop_Build", Object::Dictionary(dictionary! { "App" => dictionary! { "Name" => "zhengyin", "REx" => Object::string_literal(env!("CARGO_PKG_VERSION")) } }))?;
+    if req.certify {
+        field("Reference", Object::Array(vec![Object::Dictionary(dictionary! {
+            "Type" => "SigRef", "TransformMethod" => "DocMDP",
+            "TransformParams" => dictionary! { "Type" => "TransformParams", "P" => 2, "V" => "1.2" },
+        })]))?;
+    }
+    String::from_utf8(text).map_err(|e| PdfError::Parse(e.to_string()).into())
+}
+
+/// Serialise the new objects, the xref section and trailer; then fill /ByteRange and /Contents.
+fn write_revision(pdf: &[u8], doc: &Document, alloc: Alloc, sig_id: ObjectId, root: ObjectId, prev_xref: usize, req: &SealRequest<'_>) -> Result<Vec<u8>> {
+    let io = |e: std::io::Error| PdfError::Parse(e.to_string());
+    let mut out = pdf.to_vec();
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    let mut offsets = BTreeMap::new();
+    let (mut br_pos, mut contents_pos) = (0usize, 0usize);
+    for (id, obj) in &alloc.objects {
+        offsets.insert(id.0, out.len());
+        write!(out, "{} {} obj\n", id.0, id.1).map_err(io)?;
+        if *id == sig_id {
+            out.extend_from_slice(b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached ");
+            out.extend_from_slice(sig_dict_text(req)?.as_bytes());
+            out.extend_from_slice(b"/ByteRange [");
+            br_pos = out.len();
+            out.extend_from_slice(format!("{:<w$}", "0 0 0 0", w = 4 * (BR_WIDTH + 1)).as_bytes());
+            out.extend_from_slice(b"] /Contents ");
+            contents_pos = out.len();
+            out.push(b'<');
+            out.extend(std::iter::repeat(b'0').take(CONTENTS_RESERVED * 2));
+            out.extend_from_slice(b"> >>");
+        } else {
+            super::write::write_object(&mut out, obj);
+        }
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref_pos = out.len();
+    out.extend_from_slice(b"xref\n");
+    let ids: Vec<u32> = offsets.keys().copied().collect();
+    let mut i = 0;
+    while let Some(&start) = ids.get(i) {
+        let mut end = i;
+        while ids.get(end + 1) == Some(&(ids[end] + 1)) {
+            end += 1;
+        }
+        write!(out, "{} {}\n", start, end - i + 1).map_err(io)?;
+        for id in &ids[i..=end] {
+            write!(out, "{:010} 00000 n\r\n", offsets[id]).map_err(io)?;
+        }
+        i = end + 1;
+    }
+    let size = ids.last().map(|l| l + 1).unwrap_or(alloc.next).max(alloc.next);
+    let mut trailer = dictionary! { "Size" => i64::from(size), "Root" => root, "Prev" => i64::try_from(prev_xref).unwrap_or(0) };
+    if let Ok(info) = doc.trailer.get(b"Info") {
+        trailer.set("Info", info.clone());
+    }
+    let first_id = doc.trailer.get(b"ID").and_then(Object::as_array).ok().and_then(|a| a.first().cloned());
+    let new_id = Object::String(crate::document::render::random_bytes::<16>()?.to_vec(), lopdf::StringFormat::Hexadecimal);
+    trailer.set("ID", vec![first_id.unwrap_or_else(|| new_id.clone()), new_id]);
+    out.extend_from_slice(b"trailer\n");
+    super::write::write_object(&mut out, &Object::Dictionary(trailer));
+    write!(out, "\nstartxref\n{xref_pos}\n%%EOF\n").map_err(io)?;
+
+    // Patch /ByteRange, hash the two ranges, sign, fill /Contents.
+    let gap_end = contents_pos + 2 + CONTENTS_RESERVED * 2;
+    let br = format!("0 {contents_pos} {gap_end} {}", out.len() - gap_end);
+    let slot = out.get_mut(br_pos..br_pos + 4 * (BR_WIDTH + 1)).ok_or(PdfError::Missing("ByteRange slot"))?;
+    slot.fill(b' ');
+    slot.get_mut(..br.len()).ok_or(PdfError::Missing("ByteRange slot"))?.copy_from_slice(br.as_bytes());
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(&out[..contents_pos]);
+    ctx.update(&out[gap_end..]);
+    let mut digest = [0u8; 32];
+    digest.copy_from_slice(ctx.finish().as_ref());
+    let cms = cms::sign_detached(req.signer, &digest)?;
+    if cms.len() > CONTENTS_RESERVED {
+        return Err(PdfError::SignatureTooLarge { needed: cms.len(), reserved: CONTENTS_RESERVED }.into());
+    }
+    let hex: String = cms.iter().map(|b| format!("{b:02X}")).collect();
+    out[contents_pos + 1..contents_pos + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    Ok(out)
+}

@@ -1,0 +1,111 @@
+//! Serialising PDF objects (ISO 32000-1 §7.3) for incremental updates. lopdf parses and builds
+//! documents, but its object writer is private, and an incremental update needs exact control
+//! of every byte appended, so the few lines that print an object live here.
+
+use lopdf::{Object, StringFormat};
+
+/// Append the PDF syntax of `o` to `out`. Streams get a correct /Length.
+pub fn write_object(out: &mut Vec<u8>, o: &Object) {
+    match o {
+        Object::Null => out.extend_from_slice(b"null"),
+        Object::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Object::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Object::Real(r) => out.extend_from_slice(real(*r).as_bytes()),
+        Object::Name(n) => name(out, n),
+        Object::String(s, StringFormat::Hexadecimal) => {
+            out.push(b'<');
+            for b in s {
+                out.extend_from_slice(format!("{b:02X}").as_bytes());
+            }
+            out.push(b'>');
+        }
+        Object::String(s, StringFormat::Literal) => {
+            out.push(b'(');
+            for &b in s {
+                match b {
+                    b'(' | b')' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    0x20..=0x7e => out.push(b),
+                    _ => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
+                }
+            }
+            out.push(b')');
+        }
+        Object::Array(a) => {
+            out.push(b'[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                write_object(out, x);
+            }
+            out.push(b']');
+        }
+        Object::Dictionary(d) => dict(out, d.iter(), None),
+        Object::Stream(s) => {
+            let len = i64::try_from(s.content.len()).unwrap_or(i64::MAX);
+            dict(out, s.dict.iter().filter(|(k, _)| k.as_slice() != b"Length"), Some(len));
+            out.extend_from_slice(b"\nstream\n");
+            out.extend_from_slice(&s.content);
+            out.extend_from_slice(b"\nendstream");
+        }
+        Object::Reference((n, g)) => out.extend_from_slice(format!("{n} {g} R").as_bytes()),
+    }
+}
+
+fn dict<'a>(out: &mut Vec<u8>, entries: impl Iterator<Item = (&'a Vec<u8>, &'a Object)>, length: Option<i64>) {
+    out.extend_from_slice(b"<<");
+    for (k, v) in entries {
+        out.push(b' ');
+        name(out, k);
+        out.push(b' ');
+        write_object(out, v);
+    }
+    if let Some(l) = length {
+        out.extend_from_slice(format!(" /Length {l}").as_bytes());
+    }
+    out.extend_from_slice(b" >>");
+}
+
+fn name(out: &mut Vec<u8>, n: &[u8]) {
+    out.push(b'/');
+    for &b in n {
+        let regular = b.is_ascii_graphic() && !b"()<>[]{}/%#".contains(&b);
+        if regular {
+            out.push(b);
+        } else {
+            out.extend_from_slice(format!("#{b:02X}").as_bytes());
+        }
+    }
+}
+
+fn real(r: f32) -> String {
+    if !r.is_finite() {
+        return "0".into();
+    }
+    let s = format!("{r:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-" { "0".into() } else { s.to_string() }
+}
+
+/// The serialised bytes of `o` (used to compare objects across revisions).
+pub fn to_bytes(o: &Object) -> Vec<u8> {
+    let mut v = Vec::new();
+    write_object(&mut v, o);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Delimiters in names and strings are escaped so a value can never break out of its object.
+    #[test]
+    fn escapes_delimiters() {
+        assert_eq!(to_bytes(&Object::Name(b"A B/C".to_vec())), b"/A#20B#2FC");
+        assert_eq!(to_bytes(&Object::string_literal("a(b)\\")), b"(a\\(b\\)\\\\)");
+        assert_eq!(to_bytes(&Object::Real(1.5)), b"1.5");
+        assert_eq!(to_bytes(&Object::Real(119.0)), b"119");
+    }
+}

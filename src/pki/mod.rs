@@ -1,0 +1,166 @@
+//! The region PKI: region root, level CAs (city, county) and department seal certificates;
+//! key storage (PKCS#8 PEM, 0600) and CRLs. ECDSA P-256 throughout (rcgen issues, ring signs).
+//!
+//! Knows the home layout and the region configuration; knows nothing of PDF or verification.
+//! Profile: RFC 5280 basic constraints, key usage, SKI/AKI, CRL distribution points; seal
+//! certificates carry digitalSignature + nonRepudiation and EKU id-kp-documentSigning (RFC 9336).
+
+pub mod keys;
+mod signer;
+
+pub use signer::SealSigner;
+
+use std::path::PathBuf;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, SerialNumber,
+};
+use time::{Duration, OffsetDateTime};
+
+use crate::config::{Department, Home, RegionConfig};
+use crate::error::{ConfigError, PkiError, Result};
+
+/// RFC 9336 id-kp-documentSigning, put in every seal certificate's EKU.
+pub const EKU_DOCUMENT_SIGNING: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 36];
+
+/// What `init` made, for printing.
+#[derive(Debug)]
+pub struct InitSummary {
+    pub root: PathBuf,
+    pub cas: Vec<String>,
+    pub departments: Vec<String>,
+}
+
+/// An issuer held in memory while `init` runs.
+struct Issuer {
+    cert: rcgen::Certificate,
+    key: KeyPair,
+}
+
+fn gen_err(what: &str) -> impl FnOnce(rcgen::Error) -> PkiError + '_ {
+    move |e| PkiError::Generate { what: what.to_string(), message: e.to_string() }
+}
+
+fn random_serial() -> Result<SerialNumber> {
+    let mut bytes = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| PkiError::Sign("no system randomness".into()))?;
+    bytes[0] &= 0x7f; // positive INTEGER
+    bytes[0] |= 0x01; // and never a shorter encoding
+    Ok(SerialNumber::from_slice(&bytes))
+}
+
+fn base_params(cn: &str, org: &str, region: &RegionConfig, years: i64) -> Result<CertificateParams> {
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, "CN");
+    dn.push(DnType::LocalityName, region.region.name.as_str());
+    dn.push(DnType::OrganizationName, org);
+    dn.push(DnType::CommonName, cn);
+    p.distinguished_name = dn;
+    let now = OffsetDateTime::now_utc();
+    p.not_before = now - Duration::hours(1);
+    p.not_after = now + Duration::days(365 * years);
+    p.serial_number = Some(random_serial()?);
+    p.key_identifier_method = KeyIdMethod::Sha256;
+    p.use_authority_key_identifier_extension = true;
+    Ok(p)
+}
+
+/// Does the home already hold private keys?
+pub fn has_keys(home: &Home) -> bool {
+    std::fs::read_dir(home.private_dir())
+        .map(|mut d| d.any(|e| e.map(|e| e.file_name().to_string_lossy().ends_with(".key.pem")).unwrap_or(false)))
+        .unwrap_or(false)
+}
+
+/// Create the region's keys and certificates in `home` from the region file text.
+/// Refuses when keys exist unless `force`.
+pub fn init(home: &Home, region_text: &str, region_path: &std::path::Path, force: bool) -> Result<InitSummary> {
+    let region = RegionConfig::parse(region_text, region_path)?;
+    if has_keys(home) && !force {
+        return Err(ConfigError::KeysExist { home: home.dir.clone() }.into());
+    }
+    keys::make_dir(&home.dir, 0o755)?;
+    keys::make_dir(&home.pki_dir(), 0o755)?;
+    keys::make_dir(&home.private_dir(), 0o700)?;
+    keys::make_dir(&home.dir.join("seals"), 0o755)?;
+    keys::make_dir(&home.dir.join("crl"), 0o755)?;
+
+    let mut issuers: Vec<(String, Issuer)> = Vec::new();
+    for ca in &region.cas {
+        let key = KeyPair::generate().map_err(gen_err(&ca.id))?;
+        let mut p = base_params(&ca.name, &ca.name, &region, if ca.parent.is_none() { 20 } else { 10 })?;
+        p.is_ca = IsCa::Ca(if ca.parent.is_none() { BasicConstraints::Unconstrained } else { BasicConstraints::Constrained(1) });
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        let cert = match &ca.parent {
+            None => {
+                p.use_authority_key_identifier_extension = false;
+                p.self_signed(&key).map_err(gen_err(&ca.id))?
+            }
+            Some(parent) => {
+                p.crl_distribution_points = vec![crl_dp(&region, parent)];
+                let issuer = &issuers.iter().find(|(id, _)| id == parent).ok_or_else(|| ConfigError::Inconsistent(format!("parent {parent} not issued")))?.1;
+                p.signed_by(&key, &issuer.cert, &issuer.key).map_err(gen_err(&ca.id))?
+            }
+        };
+        keys::write_file(&home.ca_key(&ca.id), key.serialize_pem().as_bytes(), 0o600)?;
+        keys::write_file(&home.ca_cert(&ca.id), cert.pem().as_bytes(), 0o644)?;
+        issuers.push((ca.id.clone(), Issuer { cert, key }));
+    }
+    // The region root is also published as pki/root.crt.pem, whatever its id.
+    let root_id = region.root().id.clone();
+    if root_id != "root" {
+        let pem = std::fs::read(home.ca_cert(&root_id)).map_err(crate::error::io_at(home.ca_cert(&root_id)))?;
+        keys::write_file(&home.ca_cert("root"), &pem, 0o644)?;
+    }
+
+    for dept in &region.departments {
+        let issuer = &issuers.iter().find(|(id, _)| id == &dept.ca).ok_or_else(|| ConfigError::Inconsistent(format!("CA {} not issued", dept.ca)))?.1;
+        issue_seal(home, &region, dept, issuer)?;
+    }
+    for (id, issuer) in &issuers {
+        write_crl(home, id, issuer, Vec::new())?;
+    }
+    keys::write_file(&home.region_file(), region_text.as_bytes(), 0o644)?;
+    crate::document::template::install_defaults(home)?;
+
+    Ok(InitSummary {
+        root: home.ca_cert("root"),
+        cas: region.cas.iter().map(|c| format!("{} {}", c.id, c.name)).collect(),
+        departments: region.departments.iter().map(|d| format!("{} {}", d.id, d.name)).collect(),
+    })
+}
+
+fn crl_dp(region: &RegionConfig, ca: &str) -> CrlDistributionPoint {
+    CrlDistributionPoint { uris: vec![format!("{}/{ca}.crl", region.region.crl_url.trim_end_matches('/'))] }
+}
+
+fn issue_seal(home: &Home, region: &RegionConfig, dept: &Department, issuer: &Issuer) -> Result<()> {
+    let key = KeyPair::generate().map_err(gen_err(&dept.id))?;
+    let mut p = base_params(&format!("{}电子印章", dept.name), &dept.name, region, 5)?;
+    p.distinguished_name.push(DnType::OrganizationalUnitName, dept.id.as_str());
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(EKU_DOCUMENT_SIGNING.to_vec())];
+    p.crl_distribution_points = vec![crl_dp(region, &dept.ca)];
+    let cert = p.signed_by(&key, &issuer.cert, &issuer.key).map_err(gen_err(&dept.id))?;
+    keys::write_file(&home.seal_key(&dept.id), key.serialize_pem().as_bytes(), 0o600)?;
+    keys::write_file(&home.seal_cert(&dept.id), cert.pem().as_bytes(), 0o644)?;
+    Ok(())
+}
+
+fn write_crl(home: &Home, ca: &str, issuer: &Issuer, revoked: Vec<rcgen::RevokedCertParams>) -> Result<()> {
+    let now = OffsetDateTime::now_utc();
+    let params = CertificateRevocationListParams {
+        this_update: now - Duration::minutes(5),
+        next_update: now + Duration::days(7),
+        crl_number: random_serial()?,
+        issuing_distribution_point: None,
+        revoked_certs: revoked,
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    let crl = params.signed_by(&issuer.cert, &issuer.key).map_err(gen_err(ca))?;
+    keys::write_file(&home.crl(ca), crl.der(), 0o644)
+}

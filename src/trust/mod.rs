@@ -1,0 +1,183 @@
+//! Trust anchors (region roots), CRLs, and certificate path validation with rustls-webpki.
+//! A [`TrustStore`] is built once (from a home or from root PEM files) and asked to validate a
+//! signer certificate with the intermediates a signature carries, at a given time.
+//!
+//! Knows nothing of PDF. RFC 5280 §6 (path validation) and §5 (CRLs), via webpki.
+
+use std::path::Path;
+
+use rustls_pki_types::{CertificateDer, UnixTime};
+use serde::Serialize;
+use webpki::{CertRevocationList, OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy};
+use x509_parser::prelude::*;
+
+use crate::config::{Home, RegionConfig};
+use crate::error::Result;
+use crate::pki::keys;
+
+/// DER content of id-kp-documentSigning (1.3.6.1.5.5.7.3.36), RFC 9336.
+const EKU_DOCUMENT_SIGNING_DER: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x24];
+
+/// A trusted root and where it came from.
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    pub source: String,
+    pub der: Vec<u8>,
+}
+
+/// A CRL and where it came from.
+#[derive(Debug, Clone)]
+pub struct Crl {
+    pub source: String,
+    pub der: Vec<u8>,
+}
+
+/// What the verifier trusts.
+#[derive(Debug, Clone, Default)]
+pub struct TrustStore {
+    pub anchors: Vec<Anchor>,
+    pub crls: Vec<Crl>,
+    /// The home's region, to name departments; absent with `--trust` only.
+    pub region: Option<RegionConfig>,
+}
+
+/// Revocation status of the signer certificate.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Revocation {
+    /// A CRL from the issuer was consulted and does not list the certificate.
+    Good { source: String, this_update: String },
+    /// Listed in the issuer's CRL.
+    Revoked { source: String, revoked_at: String, reason: Option<String> },
+    /// No CRL for the issuer was available.
+    Unknown { detail: String },
+}
+
+/// Outcome of path validation.
+#[derive(Debug, Clone)]
+pub enum ChainOutcome {
+    /// Path found; subjects from signer to anchor, and the anchor's source.
+    Trusted { path: Vec<String>, anchor: String },
+    /// Failed, with an ETSI EN 319 102-1 sub-indication and a reason.
+    Failed { sub_indication: &'static str, reason: String },
+}
+
+impl TrustStore {
+    /// Trust the home's region root and its CRLs.
+    pub fn from_home(home: &Home) -> Result<Self> {
+        let region = home.region()?;
+        let mut store = TrustStore { region: Some(region.clone()), ..Default::default() };
+        let root = home.ca_cert("root");
+        for der in keys::read_certs_der(&root)? {
+            store.anchors.push(Anchor { source: root.display().to_string(), der });
+        }
+        for ca in &region.cas {
+            let path = home.crl(&ca.id);
+            if let Ok(der) = std::fs::read(&path) {
+                store.crls.push(Crl { source: path.display().to_string(), der });
+            }
+        }
+        Ok(store)
+    }
+
+    /// Add every certificate in a PEM file as a trust anchor.
+    pub fn add_pem(&mut self, path: &Path) -> Result<()> {
+        for der in keys::read_certs_der(path)? {
+            self.anchors.push(Anchor { source: path.display().to_string(), der });
+        }
+        Ok(())
+    }
+
+    /// Validate `ee` (DER) with `intermediates` at `at`.
+    pub fn validate(&self, ee: &[u8], intermediates: &[Vec<u8>], at: UnixTime) -> (ChainOutcome, Revocation) {
+        let revocation = self.revocation_of(ee);
+        let anchors: Vec<_> = self
+            .anchors
+            .iter()
+            .filter_map(|a| webpki::anchor_from_trusted_cert(&CertificateDer::from(a.der.as_slice())).ok().map(|t| t.to_owned()))
+            .collect();
+        let ee_der = CertificateDer::from(ee);
+        let cert = match webpki::EndEntityCert::try_from(&ee_der) {
+            Ok(c) => c,
+            Err(e) => return (ChainOutcome::Failed { sub_indication: "FORMAT_FAILURE", reason: format!("signer certificate unreadable: {e}") }, revocation),
+        };
+        let inters: Vec<CertificateDer<'_>> = intermediates.iter().map(|d| CertificateDer::from(d.as_slice())).collect();
+        let crls: Vec<CertRevocationList<'_>> = self
+            .crls
+            .iter()
+            .filter_map(|c| OwnedCertRevocationList::from_der(&c.der).ok().map(CertRevocationList::from))
+            .collect();
+        let crl_refs: Vec<&CertRevocationList<'_>> = crls.iter().collect();
+        let options = RevocationOptionsBuilder::new(&crl_refs)
+            .ok()
+            .map(|b| b.with_depth(RevocationCheckDepth::Chain).with_status_policy(UnknownStatusPolicy::Allow).build());
+        let result = cert.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &anchors,
+            &inters,
+            at,
+            webpki::KeyUsage::required_if_present(EKU_DOCUMENT_SIGNING_DER),
+            options,
+            None,
+        );
+        let outcome = match result {
+            Ok(path) => {
+                let mut subjects = vec![subject_of(ee)];
+                subjects.extend(path.intermediate_certificates().map(|c| subject_of(c.der().as_ref())));
+                let anchor_subject = path.anchor().subject.as_ref().to_vec();
+                let anchor = self.anchors.iter().find(|a| {
+                    webpki::anchor_from_trusted_cert(&CertificateDer::from(a.der.as_slice())).map(|t| t.subject.as_ref() == anchor_subject.as_slice()).unwrap_or(false)
+                });
+                if let Some(a) = anchor {
+                    subjects.push(subject_of(&a.der));
+                }
+                ChainOutcome::Trusted { path: subjects, anchor: anchor.map(|a| a.source.clone()).unwrap_or_default() }
+            }
+            Err(e) => {
+                let (sub, reason) = match e {
+                    webpki::Error::UnknownIssuer => ("NO_CERTIFICATE_CHAIN_FOUND", "no chain to a trusted region root".to_string()),
+                    webpki::Error::CertRevoked => ("REVOKED", "a certificate in the chain is revoked".to_string()),
+                    webpki::Error::CertExpired { .. } => ("OUT_OF_BOUNDS_NO_POE", "a certificate in the chain has expired".to_string()),
+                    webpki::Error::CertNotValidYet { .. } => ("NOT_YET_VALID", "a certificate in the chain is not valid yet".to_string()),
+                    webpki::Error::RequiredEkuNotFoundContext(_) => {
+                        ("CHAIN_CONSTRAINTS_FAILURE", "the signer certificate is not for document signing (EKU)".to_string())
+                    }
+                    other => ("CERTIFICATE_CHAIN_GENERAL_FAILURE", format!("path validation failed: {other}")),
+                };
+                ChainOutcome::Failed { sub_indication: sub, reason }
+            }
+        };
+        (outcome, revocation)
+    }
+
+    /// Look the signer up in the CRL issued by its issuer.
+    fn revocation_of(&self, ee: &[u8]) -> Revocation {
+        let Ok((_, cert)) = X509Certificate::from_der(ee) else {
+            return Revocation::Unknown { detail: "certificate unreadable".into() };
+        };
+        for crl in &self.crls {
+            let Ok((_, list)) = CertificateRevocationList::from_der(&crl.der) else { continue };
+            if list.issuer().as_raw() != cert.issuer().as_raw() {
+                continue;
+            }
+            if let Some(entry) = list.iter_revoked_certificates().find(|r| r.raw_serial() == cert.raw_serial()) {
+                let reason = entry.reason_code().map(|(_, r)| format!("{r}"));
+                return Revocation::Revoked { source: crl.source.clone(), revoked_at: rfc3339(entry.revocation_date.timestamp()), reason };
+            }
+            return Revocation::Good { source: crl.source.clone(), this_update: rfc3339(list.last_update().timestamp()) };
+        }
+        Revocation::Unknown { detail: format!("no CRL from {} was available", cert.issuer()) }
+    }
+}
+
+/// RFC 4514-style subject of a DER certificate (empty if unreadable).
+pub fn subject_of(der: &[u8]) -> String {
+    X509Certificate::from_der(der).map(|(_, c)| c.subject().to_string()).unwrap_or_default()
+}
+
+pub fn rfc3339(unix: i64) -> String {
+    ::time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&::time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}

@@ -1,0 +1,153 @@
+//! Difference analysis: what later revisions changed after a signature, judged by a whitelist
+//! (as pyHanko does). Allowed: a new signature field, its widget and appearance (with the objects
+//! only they reference), the page's /Annots and the AcroForm's /Fields growing by exactly those
+//! fields, and the catalog gaining or updating its /AcroForm. Everything else is reported.
+//!
+//! Works on two lopdf documents (the signed revision and the whole file); never touches trust.
+
+use std::collections::BTreeSet;
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+/// Most objects walked when collecting what a new signature field references.
+const MAX_WALK: usize = 10_000;
+
+fn bytes_of(o: &Object) -> Vec<u8> {
+    crate::pades::write::to_bytes(o)
+}
+
+fn is_sig_widget(d: &Dictionary) -> bool {
+    d.get(b"FT").and_then(Object::as_name).map(|n| n == b"Sig").unwrap_or(false)
+}
+
+/// Collect every object reachable from `start` (bounded).
+fn reach(doc: &Document, start: ObjectId, out: &mut BTreeSet<ObjectId>) {
+    let mut stack = vec![start];
+    while let Some(id) = stack.pop() {
+        if out.len() > MAX_WALK || !out.insert(id) {
+            continue;
+        }
+        let Ok(o) = doc.get_object(id) else { continue };
+        let mut refs = Vec::new();
+        collect_refs(o, &mut refs, 0);
+        // A widget's /P points back at the page: the page is judged on its own.
+        if let Ok(d) = o.as_dict() {
+            if let Ok(Object::Reference(p)) = d.get(b"P") {
+                refs.retain(|r| r != p);
+            }
+        }
+        stack.extend(refs);
+    }
+}
+
+fn collect_refs(o: &Object, out: &mut Vec<ObjectId>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    match o {
+        Object::Reference(r) => out.push(*r),
+        Object::Array(a) => a.iter().for_each(|x| collect_refs(x, out, depth + 1)),
+        Object::Dictionary(d) => d.iter().for_each(|(_, x)| collect_refs(x, out, depth + 1)),
+        Object::Stream(s) => s.dict.iter().for_each(|(_, x)| collect_refs(x, out, depth + 1)),
+        _ => {}
+    }
+}
+
+/// Does `new` equal `old` except that array `key` grew by references in `allowed` (and keys in `free`)?
+fn only_grew(old: &Dictionary, new: &Dictionary, key: &[u8], allowed: &BTreeSet<ObjectId>, free: &[&[u8]]) -> bool {
+    let keys: BTreeSet<&[u8]> = old.iter().chain(new.iter()).map(|(k, _)| k.as_slice()).collect();
+    keys.into_iter().all(|k| {
+        if free.contains(&k) {
+            return true;
+        }
+        let (o, n) = (old.get(k).ok(), new.get(k).ok());
+        if k == key {
+            return array_grew(o, n, allowed);
+        }
+        o.map(bytes_of) == n.map(bytes_of)
+    })
+}
+
+fn array_grew(old: Option<&Object>, new: Option<&Object>, allowed: &BTreeSet<ObjectId>) -> bool {
+    let empty = Vec::new();
+    let o = old.and_then(|o| o.as_array().ok()).unwrap_or(&empty);
+    let Some(n) = new.and_then(|n| n.as_array().ok()) else { return old.is_none() && new.is_none() };
+    n.len() >= o.len()
+        && n.iter().zip(o.iter()).all(|(a, b)| bytes_of(a) == bytes_of(b))
+        && n.iter().skip(o.len()).all(|x| x.as_reference().map(|r| allowed.contains(&r)).unwrap_or(false))
+}
+
+/// The changes between the signed revision `old` and the final document `new` that no rule allows.
+pub fn disallowed_changes(old: &Document, new: &Document) -> Vec<String> {
+    // New signature fields and everything only they bring in.
+    let mut new_fields = BTreeSet::new();
+    for (id, o) in &new.objects {
+        if !old.objects.contains_key(id) && o.as_dict().map(is_sig_widget).unwrap_or(false) {
+            new_fields.insert(*id);
+        }
+    }
+    let mut allowed = BTreeSet::new();
+    for f in &new_fields {
+        reach(new, *f, &mut allowed);
+    }
+    let catalog_id = new.trailer.get(b"Root").and_then(Object::as_reference).ok();
+    let old_catalog = old.trailer.get(b"Root").and_then(Object::as_reference).ok();
+    let form_id = catalog_id.and_then(|c| new.get_dictionary(c).ok()).and_then(|c| c.get(b"AcroForm").and_then(Object::as_reference).ok());
+
+    let mut problems = Vec::new();
+    if catalog_id != old_catalog {
+        problems.push("the document catalog was replaced".to_string());
+    }
+    for (id, old_obj) in &old.objects {
+        let Some(new_obj) = new.objects.get(id) else {
+            problems.push(format!("object {} {} was deleted", id.0, id.1));
+            continue;
+        };
+        if bytes_of(old_obj) == bytes_of(new_obj) {
+            continue;
+        }
+        let ok = match (old_obj, new_obj) {
+            (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == catalog_id => only_grew(o, n, b"__none__", &allowed, &[b"AcroForm"]) && catalog_form_ok(o, n, &allowed),
+            (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == form_id => only_grew(o, n, b"Fields", &new_fields, &[b"SigFlags"]),
+            (Object::Dictionary(o), Object::Dictionary(n)) if is_page(n) => only_grew(o, n, b"Annots", &new_fields, &[]),
+            (Object::Array(_), Object::Array(_)) => array_grew(Some(old_obj), Some(new_obj), &new_fields),
+            _ => false,
+        };
+        if !ok {
+            problems.push(format!("object {} {} ({}) was changed after signing", id.0, id.1, describe(new_obj)));
+        }
+    }
+    problems
+}
+
+fn is_page(d: &Dictionary) -> bool {
+    d.get(b"Type").and_then(Object::as_name).map(|n| n == b"Page").unwrap_or(false)
+}
+
+/// The catalog may gain an /AcroForm (by reference or inline) holding only new signature fields.
+fn catalog_form_ok(old: &Dictionary, new: &Dictionary, fields: &BTreeSet<ObjectId>) -> bool {
+    match (old.get(b"AcroForm").ok(), new.get(b"AcroForm").ok()) {
+        (a, b) if a.map(bytes_of) == b.map(bytes_of) => true,
+        (None, Some(Object::Reference(_))) => true,
+        (Some(Object::Dictionary(o)), Some(Object::Dictionary(n))) => only_grew(o, n, b"Fields", fields, &[b"SigFlags"]),
+        (None, Some(Object::Dictionary(n))) => only_grew(&Dictionary::new(), n, b"Fields", fields, &[b"SigFlags"]),
+        _ => false,
+    }
+}
+
+fn describe(o: &Object) -> String {
+    let d = match o {
+        Object::Dictionary(d) => d,
+        Object::Stream(s) => &s.dict,
+        Object::Array(_) => return "array".into(),
+        _ => return "value".into(),
+    };
+    let name = |k: &[u8]| d.get(k).and_then(Object::as_name).ok().map(|n| String::from_utf8_lossy(n).into_owned());
+    match (name(b"Type"), name(b"Subtype")) {
+        (Some(t), Some(s)) => format!("{t}/{s}"),
+        (Some(t), None) => t,
+        (None, Some(s)) => s,
+        (None, None) if matches!(o, Object::Stream(_)) => "stream".into(),
+        _ => "dictionary".into(),
+    }
+}

@@ -1,0 +1,179 @@
+//! The verification report: independent facets per signature (checks), one derived indication per
+//! signature and one for the document, in the ETSI EN 319 102-1 vocabulary that EU DSS reports
+//! (TOTAL-PASSED / TOTAL-FAILED / INDETERMINATE + sub-indication). JSON for machines
+//! (docs/verification-report.md), a short table for people.
+
+use serde::Serialize;
+
+use crate::document::LicenceMetadata;
+use crate::trust::Revocation;
+
+pub const REPORT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Indication {
+    #[serde(rename = "TOTAL-PASSED")]
+    TotalPassed,
+    #[serde(rename = "INDETERMINATE")]
+    Indeterminate,
+    #[serde(rename = "TOTAL-FAILED")]
+    TotalFailed,
+}
+
+impl Indication {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Indication::TotalPassed => "TOTAL-PASSED",
+            Indication::Indeterminate => "INDETERMINATE",
+            Indication::TotalFailed => "TOTAL-FAILED",
+        }
+    }
+}
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Passed,
+    Failed,
+    /// Could not tell (missing information, unsupported algorithm).
+    Indeterminate,
+    /// Passed with something the reader should know.
+    Warning,
+    /// Not run because an earlier check failed.
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub status: Status,
+    pub detail: String,
+    /// ETSI sub-indication this check implies when it does not pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_indication: Option<&'static str>,
+    #[serde(skip)]
+    pub indication: Option<Indication>,
+}
+
+/// How much of the file a signature's byte range covers (ordered: more is better).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Coverage {
+    /// The range does not end at a revision boundary.
+    Partial,
+    /// The range covers a whole earlier revision; later revisions follow.
+    EntireRevision,
+    /// The range covers every byte of the file but /Contents.
+    EntireFile,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Department {
+    pub id: String,
+    pub name: String,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Signer {
+    pub subject: String,
+    pub issuer: String,
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureReport {
+    pub index: usize,
+    pub field: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<Department>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<Signer>,
+    pub signing_time_claimed: Option<String>,
+    pub sub_filter: String,
+    pub certifies: Option<i64>,
+    pub byte_range: Option<[usize; 4]>,
+    pub coverage: Option<Coverage>,
+    /// Bytes of the file after the end of this signature's revision.
+    pub bytes_after: usize,
+    /// What later revisions changed, object by object.
+    pub changes_after: Vec<String>,
+    pub chain: Vec<String>,
+    pub revocation: Option<Revocation>,
+    pub checks: Vec<Check>,
+    pub indication: Indication,
+    pub sub_indication: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileInfo {
+    pub sha256: String,
+    pub size: usize,
+    pub revisions: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub report_version: u32,
+    pub validation_time: String,
+    pub file: FileInfo,
+    pub licence: Option<LicenceMetadata>,
+    pub signatures: Vec<SignatureReport>,
+    pub indication: Indication,
+    pub sub_indication: Option<&'static str>,
+    pub summary: String,
+}
+
+impl SignatureReport {
+    /// The verdict from the checks: the worst indication wins, its first sub-indication leads.
+    pub fn conclude(&mut self) {
+        let worst = self.checks.iter().filter_map(|c| c.indication.map(|i| (i, c.sub_indication))).max_by_key(|(i, _)| *i);
+        (self.indication, self.sub_indication) = match worst {
+            Some((i, sub)) if i != Indication::TotalPassed => (i, sub),
+            _ => (Indication::TotalPassed, None),
+        };
+    }
+}
+
+impl Report {
+    pub fn passed(&self) -> bool {
+        self.indication == Indication::TotalPassed
+    }
+
+    /// A short table for people.
+    pub fn human(&self) -> String {
+        let mut s = String::new();
+        if let Some(l) = &self.licence {
+            s.push_str(&format!("licence   {} — {}\nidentifier {}\nholder    {} ({})\nissuer    {}  issued {}\n\n", l.zzmc, l.zzbh, l.zzbs, l.czzt, l.czztdm, l.zzbfjg, l.zzbfrq));
+        }
+        for sig in &self.signatures {
+            let who = sig.department.as_ref().map(|d| format!("{} {} ({})", d.id, d.name, d.level)).unwrap_or_else(|| sig.signer.as_ref().map(|s| s.subject.clone()).unwrap_or_else(|| "unknown signer".into()));
+            s.push_str(&format!("signature {} [{}]  {}\n", sig.index, sig.field, who));
+            s.push_str(&format!("  {}{}\n", sig.indication.as_str(), sig.sub_indication.map(|x| format!(" / {x}")).unwrap_or_default()));
+            for c in &sig.checks {
+                let mark = match c.status {
+                    Status::Passed => "ok  ",
+                    Status::Warning => "warn",
+                    Status::Failed => "FAIL",
+                    Status::Indeterminate => "??  ",
+                    Status::Skipped => "skip",
+                };
+                s.push_str(&format!("  {mark} {:<20} {}\n", c.name, c.detail));
+            }
+        }
+        s.push_str(&format!("\nresult: {}{} — {}\n", self.indication.as_str(), self.sub_indication.map(|x| format!(" / {x}")).unwrap_or_default(), self.summary));
+        s
+    }
+}
+
+pub fn check(name: &'static str, status: Status, detail: impl Into<String>) -> Check {
+    Check { name, status, detail: detail.into(), sub_indication: None, indication: None }
+}
+
+/// A check that did not pass, with what it implies for the signature.
+pub fn fail(name: &'static str, status: Status, indication: Indication, sub: &'static str, detail: impl Into<String>) -> Check {
+    Check { name, status, detail: detail.into(), sub_indication: Some(sub), indication: Some(indication) }
+}

@@ -28,9 +28,11 @@ pub fn appearance(enc: &mut TextEncoder, name: &str, bottom: &str, size: f32) ->
     // Department name on the upper arc: each glyph upright relative to the circle.
     let chars: Vec<char> = name.chars().collect();
     let n = chars.len().max(1) as f32;
-    let font = (size * 0.62 / n.sqrt().max(2.6)).min(size * 0.15).max(size * 0.085);
-    let span = (n * 0.33).clamp(0.9, 4.1); // radians covered by the name
-    let tr = r - ring - font * 0.98; // baseline radius
+    // Glyphs sit just inside the ring; the font is as large as the arc allows one glyph per step.
+    let span = (n * 0.35).clamp(1.2, 4.2); // radians covered by the name (at most ~240°)
+    let inner = r - ring * 1.2;
+    let font = (inner * span / (n + 0.9 * span)).min(size * 0.2);
+    let tr = inner - font * 0.9; // baseline radius
     for (i, ch) in chars.iter().enumerate() {
         let theta = PI / 2.0 + span / 2.0 - span * (i as f32 + 0.5) / n;
         let phi = theta - PI / 2.0;

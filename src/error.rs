@@ -64,6 +64,26 @@ pub enum PdfError {
     SignatureTooLarge { needed: usize, reserved: usize },
 }
 
+/// Refusals of the seal plan (joint seals, 多部门联合签章).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealError {
+    #[error("the document records no seal plan, so no further seal can be added")]
+    NoPlan,
+    #[error("department `{dept}` is not in this document's seal plan ({plan})")]
+    NotInPlan { dept: String, plan: String },
+    #[error("department `{dept}` has already sealed this document")]
+    AlreadySealed { dept: String },
+    #[error("department `{dept}` is out of order: the next seal in the plan ({plan}) is `{expected}`")]
+    OutOfOrder { dept: String, expected: String, plan: String },
+    #[error("the seal plan ({plan}) is already complete and the document is locked")]
+    Complete { plan: String },
+    #[error("the document's existing signatures do not verify ({reason}); refusing to add a seal")]
+    ExistingInvalid { reason: String },
+    #[error("template `{template}` must be sealed first by `{expected}`, not `{dept}`")]
+    WrongFirst { template: String, expected: String, dept: String },
+}
+
 /// Problems with keys, certificates and CRLs.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -100,6 +120,8 @@ pub enum Error {
     Pki(#[from] PkiError),
     #[error(transparent)]
     Cms(#[from] CmsError),
+    #[error(transparent)]
+    Seal(#[from] SealError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }

@@ -7,7 +7,9 @@ use std::path::Path;
 
 use crate::config::Home;
 use crate::document::{self, RenderInput, Template};
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Result, SealError};
+use crate::trust::TrustStore;
+use crate::verify::report::Indication;
 use crate::pades::{self, SealRequest};
 use crate::pki::SealSigner;
 
@@ -25,21 +27,33 @@ pub fn issue(home: &Home, template: &str, data: &serde_json::Value, seal: Option
     let region = home.region()?;
     let t = Template::load(home, template)?;
     let data = t.check(data)?;
-    let dept_id = seal.unwrap_or(&t.default_seal);
+    let plan = t.plan();
+    let first = plan.first().cloned().unwrap_or_else(|| t.default_seal.clone());
+    let dept_id = match seal {
+        Some(s) if plan.len() > 1 && s != first => {
+            return Err(SealError::WrongFirst { template: t.id.clone(), expected: first, dept: s.to_string() }.into());
+        }
+        Some(s) => s,
+        None => first.as_str(),
+    };
     let dept = region.department(dept_id)?.clone();
+    let mut plan = plan.clone();
+    if let Some(first) = plan.first_mut() {
+        *first = dept.id.clone();
+    }
     let signer = SealSigner::load(home, dept_id)?;
     let now = time::OffsetDateTime::now_utc().to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
     let issue_date = format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day());
     // Serial: issue date + 10 random [0-9A-Z] characters (unique without shared state).
     let rnd = document::render::random_bytes::<10>()?;
     let serial = format!("{:04}{:02}{:02}{}", now.year(), u8::from(now.month()), now.day(), rnd.iter().map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b % 36)])).collect::<String>());
-    let rendered = document::render(&RenderInput { template: &t, data: &data, issuer: &dept, region: &region.region, issue_date, serial })?;
+    let rendered = document::render(&RenderInput { template: &t, data: &data, issuer: &dept, region: &region.region, issue_date, serial, plan })?;
     let pdf = pades::seal(
         &rendered.pdf,
         &SealRequest {
             signer: &signer,
             rect: document::seal_slot(0),
-            field_name: format!("Seal1_{}", dept.id),
+            field_name: document::seal_field_name(0, &dept.id),
             reason: format!("{}签发{}", dept.name, t.name),
             location: region.region.name.clone(),
             certify: true,
@@ -47,6 +61,61 @@ pub fn issue(home: &Home, template: &str, data: &serde_json::Value, seal: Option
         },
     )?;
     Ok(Issued { pdf, identifier: rendered.id.to_string(), template: t.id, sealed_by: dept.id, verify_url: rendered.verify_url })
+}
+
+/// A seal added by [`add_seal`].
+pub struct Added {
+    pub pdf: Vec<u8>,
+    /// Seals present after this one, and the plan's length.
+    pub present: usize,
+    pub required: usize,
+    pub locked: bool,
+}
+
+/// Add department `dept`'s seal to a sealed document, following the seal plan it records:
+/// existing signatures must verify, the department must be next in the plan and not have sealed.
+pub fn add_seal(home: &Home, pdf: &[u8], dept: &str) -> Result<Added> {
+    let region = home.region()?;
+    let department = region.department(dept)?.clone();
+    let trust = TrustStore::from_home(home)?;
+    let report = crate::verify::verify(pdf, &trust, std::time::SystemTime::now())?;
+    let plan = report.seal_plan.as_ref().ok_or(SealError::NoPlan)?;
+    let plan_text = plan.required.join(" → ");
+    if let Some(bad) = report.signatures.iter().find(|s| s.indication != Indication::TotalPassed) {
+        let reason = format!("signature {} [{}]: {}{}", bad.index, bad.field, bad.indication.as_str(), bad.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default());
+        return Err(SealError::ExistingInvalid { reason }.into());
+    }
+    if report.signatures.is_empty() {
+        return Err(SealError::ExistingInvalid { reason: "the document has no signatures".into() }.into());
+    }
+    if plan.present.iter().any(|p| p == dept) {
+        return Err(SealError::AlreadySealed { dept: dept.into() }.into());
+    }
+    if !plan.required.iter().any(|p| p == dept) {
+        return Err(SealError::NotInPlan { dept: dept.into(), plan: plan_text }.into());
+    }
+    let n = plan.present.len();
+    let Some(expected) = plan.required.get(n) else {
+        return Err(SealError::Complete { plan: plan_text }.into());
+    };
+    if expected != dept {
+        return Err(SealError::OutOfOrder { dept: dept.into(), expected: expected.clone(), plan: plan_text }.into());
+    }
+    let signer = SealSigner::load(home, dept)?;
+    let locked = n + 1 == plan.required.len();
+    let out = pades::seal(
+        pdf,
+        &SealRequest {
+            signer: &signer,
+            rect: document::seal_slot(n),
+            field_name: document::seal_field_name(n, &department.id),
+            reason: format!("{}联合签章", department.name),
+            location: region.region.name.clone(),
+            certify: false,
+            lock: locked,
+        },
+    )?;
+    Ok(Added { pdf: out, present: n + 1, required: plan.required.len(), locked })
 }
 
 /// Read a JSON data file with a clear error.

@@ -4,6 +4,7 @@
 mod demo;
 mod init;
 mod issue;
+mod seal;
 mod trust;
 mod verify;
 
@@ -42,6 +43,9 @@ enum Command {
     Issue(issue::Args),
     /// Verify the signatures of a PDF (exit 0 valid, 1 not valid, 2 unreadable)
     Verify(verify::Args),
+    /// Joint seals: add the next department's seal to a sealed document
+    #[command(subcommand)]
+    Seal(seal::Command),
     /// Export or manage trust anchors
     #[command(subcommand)]
     Trust(trust::Command),
@@ -72,6 +76,7 @@ pub fn run() -> ExitCode {
         Command::Issue(a) => issue::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Trust(c) => trust::run(c),
+        Command::Seal(c) => seal::run(c),
         Command::Demo(a) => demo::run(a),
     }
 }

@@ -12,7 +12,7 @@ pub mod template;
 
 pub use identifier::LicenceId;
 pub use metadata::LicenceMetadata;
-pub use render::{render, seal_slot, RenderInput, RenderedLicence};
+pub use render::{render, seal_field_name, seal_slot, RenderInput, RenderedLicence};
 pub use template::{LicenceData, Template};
 
 /// A rectangle in PDF user space (points), lower-left to upper-right.

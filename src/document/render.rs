@@ -18,11 +18,18 @@ pub const PAGE_W: f32 = 595.28;
 pub const PAGE_H: f32 = 841.89;
 /// Official round seals are 42 mm across: 119 points.
 pub const SEAL_SIZE: f32 = 119.0;
+/// Info dictionary key holding the seal plan (comma-separated department ids, in order).
+pub const SEAL_PLAN_KEY: &str = "ZYSealPlan";
 
 /// Where seal number `slot` (0 = first, at the issuer block) goes on the page.
 pub fn seal_slot(slot: usize) -> Rect {
     let x = 392.0 - 128.0 * slot.min(3) as f32;
     Rect { x1: x, y1: 96.0, x2: x + SEAL_SIZE, y2: 96.0 + SEAL_SIZE }
+}
+
+/// Name of the signature field for seal number `index` (0-based) by `dept`.
+pub fn seal_field_name(index: usize, dept: &str) -> String {
+    format!("Seal{}_{dept}", index + 1)
 }
 
 /// An unsigned licence and what was put in it.
@@ -43,6 +50,8 @@ pub struct RenderInput<'a> {
     pub issue_date: String,
     /// Identifier serial (`[0-9A-Z]`).
     pub serial: String,
+    /// Departments that will seal, in order (one empty signature field each).
+    pub plan: Vec<String>,
 }
 
 struct Page {
@@ -177,13 +186,36 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     doc.objects.insert(pages_id, Object::Dictionary(dictionary! {
         "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1,
     }));
+    // One empty signature field per planned seal, so later seals fill fields the first
+    // (certifying) seal already covers: DocMDP P=2 allows signing existing fields, not adding them.
+    let plan = &input.plan;
+    let blank = doc.add_object(Stream::new(dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 1.into(), 1.into()] }, Vec::new()));
+    let mut fields = Vec::new();
+    for (i, dept) in plan.iter().enumerate() {
+        let r = seal_slot(i);
+        let mut w = dictionary! {
+            "Type" => "Annot", "Subtype" => "Widget", "FT" => "Sig",
+            "T" => Object::string_literal(seal_field_name(i, dept)),
+            "P" => page_id, "F" => 132,
+            "Rect" => vec![Object::Real(r.x1), Object::Real(r.y1), Object::Real(r.x2), Object::Real(r.y2)],
+            "AP" => dictionary! { "N" => blank },
+        };
+        if plan.len() > 1 && i + 1 == plan.len() {
+            w.set("Lock", dictionary! { "Type" => "SigFieldLock", "Action" => "All", "P" => 1 });
+        }
+        fields.push(Object::Reference(doc.add_object(w)));
+    }
+    if let Ok(Object::Dictionary(p)) = doc.get_object_mut(page_id) {
+        p.set("Annots", fields.clone());
+    }
+    let acroform = doc.add_object(dictionary! { "Fields" => fields, "SigFlags" => 3 });
     let now = time::OffsetDateTime::now_utc();
     let created = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let producer = format!("zhengyin {}", env!("CARGO_PKG_VERSION"));
     let xmp = Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, metadata.xmp(&producer, &created).into_bytes());
     let xmp_id = doc.add_object(xmp);
     let catalog = doc.add_object(dictionary! {
-        "Type" => "Catalog", "Pages" => pages_id, "Metadata" => xmp_id,
+        "Type" => "Catalog", "Pages" => pages_id, "Metadata" => xmp_id, "AcroForm" => acroform,
         "Lang" => Object::string_literal("zh-CN"),
         "ViewerPreferences" => dictionary! { "DisplayDocTitle" => true },
     });
@@ -199,6 +231,9 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     for (tag, _, v) in metadata.items() {
         info.set(tag, text_object(v));
     }
+    // The seal plan travels with the document so any verifier can tell whether it is complete.
+    info.set(SEAL_PLAN_KEY, text_object(&input.plan.join(",")));
+    info.set("ZYTemplate", text_object(&t.id));
     let info_id = doc.add_object(info);
     doc.trailer.set("Root", catalog);
     doc.trailer.set("Info", info_id);

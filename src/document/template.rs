@@ -14,6 +14,7 @@ use crate::error::{ConfigError, DataError, Result};
 pub const BUILTIN: &[(&str, &str)] = &[
     ("business-licence", include_str!("../../fixtures/templates/business-licence.toml")),
     ("food-business-licence", include_str!("../../fixtures/templates/food-business-licence.toml")),
+    ("joint-approval", include_str!("../../fixtures/templates/joint-approval.toml")),
 ];
 
 /// Longest accepted field value, in characters (keeps layout and metadata bounded).
@@ -41,6 +42,10 @@ pub struct Template {
     pub holder_code_type: String,
     pub valid_from_field: Option<String>,
     pub valid_until_field: Option<String>,
+    /// Departments that must seal, in order (joint seals, 多部门联合签章); the last one locks the
+    /// document. Empty means a single seal by `default_seal`.
+    #[serde(default)]
+    pub seal_plan: Vec<String>,
     #[serde(rename = "field")]
     pub fields: Vec<Field>,
 }
@@ -105,6 +110,15 @@ impl Template {
         }
         let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
         Self::parse(&text, name)
+    }
+
+    /// The seal plan: the listed departments, or just the default sealing department.
+    pub fn plan(&self) -> Vec<String> {
+        if self.seal_plan.is_empty() {
+            vec![self.default_seal.clone()]
+        } else {
+            self.seal_plan.clone()
+        }
     }
 
     fn field(&self, key: &str) -> Option<&Field> {

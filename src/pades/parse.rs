@@ -36,6 +36,8 @@ pub struct ParsedSignature {
     pub location: Option<String>,
     /// DocMDP permission level when this signature certifies the document.
     pub docmdp: Option<i64>,
+    /// The field's /Lock asks that nothing change after it (P = 1).
+    pub locks: bool,
 }
 
 impl ParsedSignature {
@@ -120,9 +122,9 @@ pub fn signatures(pdf: &[u8], doc: &Document) -> (Vec<ParsedSignature>, Vec<BadS
         }
     }
     let (mut good, mut bad) = (Vec::new(), Vec::new());
-    for (name, sig_ref) in fields.into_iter().take(MAX_SIGNATURES) {
+    for (name, sig_ref, locks) in fields.into_iter().take(MAX_SIGNATURES) {
         match check_signature(pdf, doc, &name, &sig_ref) {
-            Ok(s) => good.push(s),
+            Ok(s) => good.push(ParsedSignature { locks, ..s }),
             Err(reason) => bad.push(BadSignature { field_name: name, reason }),
         }
     }
@@ -137,7 +139,7 @@ fn deref<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a Object> {
     }
 }
 
-fn collect_fields(doc: &Document, f: &Object, parent: &str, depth: usize, out: &mut Vec<(String, Object)>) {
+fn collect_fields(doc: &Document, f: &Object, parent: &str, depth: usize, out: &mut Vec<(String, Object, bool)>) {
     if depth > MAX_FIELD_DEPTH || out.len() > MAX_SIGNATURES {
         return;
     }
@@ -152,7 +154,8 @@ fn collect_fields(doc: &Document, f: &Object, parent: &str, depth: usize, out: &
     let is_sig = dict.get(b"FT").and_then(Object::as_name).map(|n| n == b"Sig").unwrap_or(false);
     if is_sig {
         if let Ok(v) = dict.get(b"V") {
-            out.push((name, v.clone()));
+            let locks = dict.get(b"Lock").ok().and_then(|l| deref(doc, l)).and_then(|l| l.as_dict().ok()).and_then(|l| l.get(b"P").ok()).and_then(|p| p.as_i64().ok()) == Some(1);
+            out.push((name, v.clone(), locks));
         }
     }
 }
@@ -206,5 +209,6 @@ fn check_signature(pdf: &[u8], doc: &Document, name: &str, v: &Object) -> std::r
         reason: text(b"Reason"),
         location: text(b"Location"),
         docmdp,
+        locks: false,
     })
 }

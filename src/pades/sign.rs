@@ -20,7 +20,7 @@ use crate::pki::SealSigner;
 
 /// Bytes reserved for the CMS (hex doubles it). The chain of three P-256 certificates and the
 /// signed attributes take about 2.5 KiB; the rest leaves room for timestamps later (B-T).
-pub const CONTENTS_RESERVED: usize = 16 * 1024;
+pub const CONTENTS_RESERVED: usize = 8 * 1024;
 /// Width of the patched /ByteRange numbers.
 const BR_WIDTH: usize = 10;
 
@@ -89,6 +89,18 @@ pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
     ap.compress().map_err(|e| PdfError::Parse(e.to_string()))?;
     let ap_id = alloc.add(Object::Stream(ap));
     let sig_id = alloc.add(Object::Null); // placeholder: written by hand below
+    if let Some(existing) = empty_field(&doc, &req.field_name) {
+        let mut w = doc.get_dictionary(existing).map_err(|_| PdfError::Missing("signature field"))?.clone();
+        w.set("V", sig_id);
+        w.set("AP", dictionary! { "N" => ap_id });
+        alloc.objects.insert(existing, Object::Dictionary(w));
+        if req.certify {
+            let mut catalog = doc.get_dictionary(root_id).map_err(|_| PdfError::Missing("catalog"))?.clone();
+            catalog.set("Perms", dictionary! { "DocMDP" => sig_id });
+            alloc.objects.insert(root_id, Object::Dictionary(catalog));
+        }
+        return write_revision(pdf, &doc, alloc, sig_id, root_id, prev_xref, req);
+    }
     let mut widget = dictionary! {
         "Type" => "Annot", "Subtype" => "Widget", "FT" => "Sig",
         "T" => Object::string_literal(req.field_name.as_str()),
@@ -154,6 +166,26 @@ pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
     write_revision(pdf, &doc, alloc, sig_id, root_id, prev_xref, req)
 }
 
+/// The unsigned signature field called `name` listed in the AcroForm, if any.
+fn empty_field(doc: &Document, name: &str) -> Option<ObjectId> {
+    let catalog = doc.catalog().ok()?;
+    let form = match catalog.get(b"AcroForm").ok()? {
+        Object::Reference(r) => doc.get_dictionary(*r).ok()?,
+        Object::Dictionary(d) => d,
+        _ => return None,
+    };
+    let fields = match form.get(b"Fields").ok()? {
+        Object::Reference(r) => doc.get_object(*r).ok()?.as_array().ok()?,
+        Object::Array(a) => a,
+        _ => return None,
+    };
+    fields.iter().filter_map(|f| f.as_reference().ok()).find(|id| {
+        doc.get_dictionary(*id)
+            .map(|d| d.get(b"V").is_err() && d.get(b"T").ok().and_then(|t| t.as_str().ok()) == Some(name.as_bytes()))
+            .unwrap_or(false)
+    })
+}
+
 fn add_field(doc: &Document, form: &mut Dictionary, widget: ObjectId, alloc: &mut Alloc) -> Result<()> {
     form.set("SigFlags", 3);
     match form.get(b"Fields") {
@@ -189,6 +221,13 @@ fn sig_dict_text(req: &SealRequest<'_>) -> Result<String> {
         field("Reference", Object::Array(vec![Object::Dictionary(dictionary! {
             "Type" => "SigRef", "TransformMethod" => "DocMDP",
             "TransformParams" => dictionary! { "Type" => "TransformParams", "P" => 2, "V" => "1.2" },
+        })]))?;
+    }
+    if req.lock {
+        // ISO 32000-2 §12.8.2.4: FieldMDP over all fields with P = 1, matching the field's /Lock.
+        field("Reference", Object::Array(vec![Object::Dictionary(dictionary! {
+            "Type" => "SigRef", "TransformMethod" => "FieldMDP",
+            "TransformParams" => dictionary! { "Type" => "TransformParams", "Action" => "All", "P" => 1, "V" => "1.2" },
         })]))?;
     }
     String::from_utf8(text).map_err(|e| PdfError::Parse(e.to_string()).into())

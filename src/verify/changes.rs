@@ -80,14 +80,26 @@ fn array_grew(old: Option<&Object>, new: Option<&Object>, allowed: &BTreeSet<Obj
 /// The changes between the signed revision `old` and the final document `new` that no rule allows.
 pub fn disallowed_changes(old: &Document, new: &Document) -> Vec<String> {
     // New signature fields and everything only they bring in.
+    // New signature fields, and empty ones that were signed since (their /V appeared).
     let mut new_fields = BTreeSet::new();
+    let mut filled = BTreeSet::new();
     for (id, o) in &new.objects {
-        if !old.objects.contains_key(id) && o.as_dict().map(is_sig_widget).unwrap_or(false) {
-            new_fields.insert(*id);
+        let Ok(d) = o.as_dict() else { continue };
+        if !is_sig_widget(d) {
+            continue;
+        }
+        match old.objects.get(id).and_then(|o| o.as_dict().ok()) {
+            None => {
+                new_fields.insert(*id);
+            }
+            Some(before) if before.get(b"V").is_err() && d.get(b"V").is_ok() => {
+                filled.insert(*id);
+            }
+            _ => {}
         }
     }
     let mut allowed = BTreeSet::new();
-    for f in &new_fields {
+    for f in new_fields.iter().chain(filled.iter()) {
         reach(new, *f, &mut allowed);
     }
     let catalog_id = new.trailer.get(b"Root").and_then(Object::as_reference).ok();
@@ -110,6 +122,7 @@ pub fn disallowed_changes(old: &Document, new: &Document) -> Vec<String> {
             (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == catalog_id => only_grew(o, n, b"__none__", &allowed, &[b"AcroForm"]) && catalog_form_ok(o, n, &allowed),
             (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == form_id => only_grew(o, n, b"Fields", &new_fields, &[b"SigFlags"]),
             (Object::Dictionary(o), Object::Dictionary(n)) if is_page(n) => only_grew(o, n, b"Annots", &new_fields, &[]),
+            (Object::Dictionary(o), Object::Dictionary(n)) if filled.contains(id) => field_filled(old, o, n),
             (Object::Array(_), Object::Array(_)) => array_grew(Some(old_obj), Some(new_obj), &new_fields),
             _ => false,
         };
@@ -118,6 +131,23 @@ pub fn disallowed_changes(old: &Document, new: &Document) -> Vec<String> {
         }
     }
     problems
+}
+
+/// A signature field was signed: only /V and /AP changed, both pointing at objects the signed
+/// revision did not have.
+fn field_filled(old: &Document, before: &Dictionary, after: &Dictionary) -> bool {
+    let fresh = |o: Option<&Object>| -> bool {
+        let mut refs = Vec::new();
+        if let Some(o) = o {
+            collect_refs(o, &mut refs, 0);
+        }
+        !refs.is_empty() && refs.iter().all(|r| !old.objects.contains_key(r))
+    };
+    let keys: BTreeSet<&[u8]> = before.iter().chain(after.iter()).map(|(k, _)| k.as_slice()).collect();
+    keys.into_iter().all(|k| match k {
+        b"V" | b"AP" => fresh(after.get(k).ok()),
+        _ => before.get(k).ok().map(bytes_of) == after.get(k).ok().map(bytes_of),
+    })
 }
 
 fn is_page(d: &Dictionary) -> bool {

@@ -26,13 +26,7 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
     let doc = parse::load(pdf)?;
     let (sigs, bad) = parse::signatures(pdf, &doc);
     let revisions = parse::revision_ends(pdf);
-    let licence = doc
-        .trailer
-        .get(b"Info")
-        .ok()
-        .and_then(|i| i.as_reference().ok())
-        .and_then(|r| doc.get_dictionary(r).ok())
-        .and_then(LicenceMetadata::from_info);
+    let licence = info_dict(&doc).and_then(LicenceMetadata::from_info);
     let unix = UnixTime::since_unix_epoch(at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default());
 
     let mut reports = Vec::new();
@@ -45,13 +39,23 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
         r.conclude();
         reports.push(r);
     }
-    let (indication, sub, summary) = overall(&reports);
+    let seal_plan = info_dict(&doc).and_then(|i| i.get(crate::document::render::SEAL_PLAN_KEY.as_bytes()).ok()).and_then(crate::document::metadata::decode_text).map(|plan| {
+        let required: Vec<String> = plan.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+        let present: Vec<String> = reports.iter().filter_map(|r| r.department.as_ref().map(|d| d.id.clone())).collect();
+        let in_order = required.iter().zip(present.iter()).all(|(a, b)| a == b) && present.len() <= required.len();
+        report::SealPlanStatus { complete: in_order && present.len() == required.len(), required, present, in_order }
+    });
+    let (indication, sub, mut summary) = overall(&reports);
+    if let Some(p) = &seal_plan {
+        summary.push_str(&format!("; seal plan {} of {} present{}", p.present.len(), p.required.len(), if p.complete { "" } else { " (incomplete)" }));
+    }
     Ok(Report {
         report_version: report::REPORT_VERSION,
         validation_time: crate::trust::rfc3339(i64::try_from(unix.as_secs()).unwrap_or(0)),
         file: report::FileInfo { sha256: hex(&cms::sha256(pdf)), size: pdf.len(), revisions: revisions.len() },
         licence,
         signatures: reports,
+        seal_plan,
         indication,
         sub_indication: sub,
         summary,
@@ -66,6 +70,10 @@ fn overall(reports: &[SignatureReport]) -> (Indication, Option<&'static str>, St
     let worst = reports.iter().max_by_key(|r| r.indication).map(|r| (r.indication, r.sub_indication)).unwrap_or((Indeterminate, None));
     let summary = format!("{passed} of {} signatures valid", reports.len());
     (worst.0, worst.1, summary)
+}
+
+fn info_dict(doc: &lopdf::Document) -> Option<&lopdf::Dictionary> {
+    doc.trailer.get(b"Info").ok().and_then(|i| i.as_reference().ok()).and_then(|r| doc.get_dictionary(r).ok())
 }
 
 pub fn hex(b: &[u8]) -> String {
@@ -216,6 +224,12 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], doc: &lopdf::Docu
             let after = revisions.iter().filter(|e| **e > end).count();
             checks.push(check("COVERAGE", Status::Passed, format!("covers its revision; {} bytes in {after} later revision(s) follow", pdf.len() - end)));
         }
+    }
+    let locked_by = if sig.locks || sig.docmdp == Some(1) { Some(sig.field_name.clone()) } else { None };
+    if let (Some(field), Coverage::EntireRevision) = (&locked_by, coverage) {
+        checks.push(fail("MODIFICATIONS", Status::Failed, TotalFailed, "FORMAT_FAILURE", format!("signature {field} locked the document, yet later revisions follow")));
+        r.conclude();
+        return r;
     }
     if coverage == Coverage::EntireRevision {
         let changes = match pdf.get(..end).map(lopdf::Document::load_mem) {

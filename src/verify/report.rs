@@ -108,6 +108,17 @@ pub struct SignatureReport {
     pub sub_indication: Option<&'static str>,
 }
 
+/// Whether the seals the document's plan requires are all present, in order.
+#[derive(Debug, Clone, Serialize)]
+pub struct SealPlanStatus {
+    /// Department ids that must seal, in order (recorded in the document at issue).
+    pub required: Vec<String>,
+    /// Department ids whose seals are present, in signing order.
+    pub present: Vec<String>,
+    pub in_order: bool,
+    pub complete: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FileInfo {
     pub sha256: String,
@@ -122,6 +133,8 @@ pub struct Report {
     pub file: FileInfo,
     pub licence: Option<LicenceMetadata>,
     pub signatures: Vec<SignatureReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seal_plan: Option<SealPlanStatus>,
     pub indication: Indication,
     pub sub_indication: Option<&'static str>,
     pub summary: String,
@@ -139,8 +152,14 @@ impl SignatureReport {
 }
 
 impl Report {
+    /// Every signature valid and trusted, nothing disallowed after them.
     pub fn passed(&self) -> bool {
         self.indication == Indication::TotalPassed
+    }
+
+    /// Valid and, where the document records a seal plan, every planned seal present in order.
+    pub fn complete(&self) -> bool {
+        self.passed() && self.seal_plan.as_ref().map(|p| p.complete && p.in_order).unwrap_or(true)
     }
 
     /// A short table for people.
@@ -163,6 +182,16 @@ impl Report {
                 };
                 s.push_str(&format!("  {mark} {:<20} {}\n", c.name, c.detail));
             }
+        }
+        if let Some(p) = &self.seal_plan {
+            s.push_str(&format!(
+                "\nseal plan {}: {} of {} seals present{}{}\n",
+                p.required.join(" → "),
+                p.present.len(),
+                p.required.len(),
+                if p.complete { " (complete)" } else { " (INCOMPLETE)" },
+                if p.in_order { "" } else { ", NOT in plan order" }
+            ));
         }
         s.push_str(&format!("\nresult: {}{} — {}\n", self.indication.as_str(), self.sub_indication.map(|x| format!(" / {x}")).unwrap_or_default(), self.summary));
         s

@@ -1,0 +1,39 @@
+//! `zhengyin seal add`: add one more department's seal (joint seals), following the seal plan.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{fail, HomeArg};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Add DEPT's seal as a new incremental update; earlier seals stay valid
+    Add {
+        #[command(flatten)]
+        home: HomeArg,
+        /// The department that seals (must be next in the document's seal plan)
+        #[arg(long, value_name = "DEPT")]
+        dept: String,
+        /// The sealed PDF
+        input: PathBuf,
+        /// Output PDF
+        #[arg(short = 'o', long = "output", value_name = "OUT.pdf")]
+        output: PathBuf,
+    },
+}
+
+pub fn run(c: Command) -> ExitCode {
+    let Command::Add { home, dept, input, output } = c;
+    let home = home.home();
+    let bytes = match std::fs::read(&input) {
+        Ok(b) => b,
+        Err(e) => return fail(format!("cannot read {}: {e}", input.display())),
+    };
+    match zhengyin::licence::add_seal(&home, &bytes, &dept).and_then(|a| zhengyin::licence::write_output(&output, &a.pdf).map(|_| a)) {
+        Ok(a) => {
+            println!("sealed by {dept}: {} ({} of {} seals{})", output.display(), a.present, a.required, if a.locked { ", document locked" } else { "" });
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}

@@ -84,6 +84,24 @@ pub enum SealError {
     WrongFirst { template: String, expected: String, dept: String },
 }
 
+/// Problems with the archive store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArchiveError {
+    #[error("cannot open the archive at {path}: {message} (is another zhengyin process using it?)")]
+    Open { path: PathBuf, message: String },
+    #[error("archive store error: {0}")]
+    Store(String),
+    #[error("no archive record `{0}`")]
+    NotFound(String),
+    #[error("archive record `{id}` is corrupt: {reason}")]
+    Corrupt { id: String, reason: String },
+    #[error("refusing to archive {path}: {reason}")]
+    Refused { path: String, reason: String },
+    #[error("proof does not verify: {0}")]
+    BadProof(String),
+}
+
 /// Problems with keys, certificates and CRLs.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -122,6 +140,8 @@ pub enum Error {
     Cms(#[from] CmsError),
     #[error(transparent)]
     Seal(#[from] SealError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }

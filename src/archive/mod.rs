@@ -1,0 +1,13 @@
+//! The single-track electronic archive (单套制): records (exact bytes, content-addressed, with
+//! DA/T 46 / GB/T 36903 metadata and SHA-256 fixity) in sled, an RFC 9162 Merkle log over them,
+//! signed tree heads as C2SP checkpoints, proofs, and DA/T 70 four-property audits.
+//!
+//! Knows nothing of PDF layout: document checks during audit are passed in by the caller.
+//! See docs/archive.md for the on-disk format and the leaf entry encoding.
+
+pub mod audit;
+pub mod checkpoint;
+pub mod merkle;
+pub mod store;
+
+pub use store::{Archive, Metadata, Record};

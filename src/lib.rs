@@ -15,6 +15,7 @@
 pub mod archive;
 pub mod config;
 pub mod document;
+pub mod filing;
 pub mod error;
 pub mod licence;
 pub mod pades;

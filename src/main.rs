@@ -4,6 +4,12 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
+    // Die quietly on a closed pipe (`zhengyin archive list | head`) instead of panicking in println!.
+    #[cfg(unix)]
+    // SAFETY: restoring the default SIGPIPE disposition at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ZHENGYIN_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)

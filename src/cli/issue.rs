@@ -30,13 +30,20 @@ pub fn run(a: Args) -> ExitCode {
     }
     let result = zhengyin::licence::read_data(&a.data)
         .and_then(|data| zhengyin::licence::issue(&home, &a.template, &data, a.seal.first().map(String::as_str)))
-        .and_then(|issued| zhengyin::licence::write_output(&a.output, &issued.pdf).map(|_| issued));
+        .and_then(|issued| zhengyin::licence::write_output(&a.output, &issued.pdf).map(|_| issued))
+        .and_then(|issued| {
+            let filed = zhengyin::filing::file_batch(&home, &[(a.output.display().to_string(), issued.pdf.clone())], "licence", &mut |_, _| {})?;
+            Ok((issued, filed))
+        });
     match result {
-        Ok(i) => {
+        Ok((i, filed)) => {
             println!("issued {} {}", i.template, a.output.display());
             println!("  identifier {}", i.identifier);
             println!("  sealed by  {}", i.sealed_by);
             println!("  verify at  {}", i.verify_url);
+            for f in filed {
+                println!("  archived   {} (log leaf {})", f.record.id, f.record.leaf_index);
+            }
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),

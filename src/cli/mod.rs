@@ -1,6 +1,7 @@
 //! Command-line verbs, one file each; every verb is an args struct and a `run` that calls one
 //! library function and maps the result to output and an exit code.
 
+mod archive;
 mod demo;
 mod init;
 mod issue;
@@ -46,6 +47,11 @@ enum Command {
     /// Joint seals: add the next department's seal to a sealed document
     #[command(subcommand)]
     Seal(seal::Command),
+    /// The single-track archive: ingest, list, show, get, proofs
+    #[command(subcommand)]
+    Archive(archive::Command),
+    /// DA/T 70 audit of the archive: authentic, intact, usable, secure (exit 0 clean, 1 problems)
+    Audit(archive::AuditArgs),
     /// Export or manage trust anchors
     #[command(subcommand)]
     Trust(trust::Command),
@@ -77,6 +83,8 @@ pub fn run() -> ExitCode {
         Command::Verify(a) => verify::run(a),
         Command::Trust(c) => trust::run(c),
         Command::Seal(c) => seal::run(c),
+        Command::Archive(c) => archive::run(c),
+        Command::Audit(a) => archive::audit(a),
         Command::Demo(a) => demo::run(a),
     }
 }

@@ -29,8 +29,15 @@ pub fn run(c: Command) -> ExitCode {
         Ok(b) => b,
         Err(e) => return fail(format!("cannot read {}: {e}", input.display())),
     };
-    match zhengyin::licence::add_seal(&home, &bytes, &dept).and_then(|a| zhengyin::licence::write_output(&output, &a.pdf).map(|_| a)) {
-        Ok(a) => {
+    let result = zhengyin::licence::add_seal(&home, &bytes, &dept).and_then(|a| zhengyin::licence::write_output(&output, &a.pdf).map(|_| a)).and_then(|a| {
+        let filed = zhengyin::filing::file_batch(&home, &[(output.display().to_string(), a.pdf.clone())], "licence", &mut |_, _| {})?;
+        Ok((a, filed))
+    });
+    match result {
+        Ok((a, filed)) => {
+            for f in filed {
+                println!("archived {} (log leaf {})", f.record.id, f.record.leaf_index);
+            }
             println!("sealed by {dept}: {} ({} of {} seals{})", output.display(), a.present, a.required, if a.locked { ", document locked" } else { "" });
             ExitCode::SUCCESS
         }

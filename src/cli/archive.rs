@@ -1,0 +1,208 @@
+//! `zhengyin archive …` and `zhengyin audit`: the single-track archive for archivists.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use zhengyin::archive::Archive;
+use zhengyin::filing;
+
+use super::{fail, HomeArg};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Verify and ingest a signed PDF, or every *.pdf in a directory (one durable batch)
+    Ingest {
+        #[command(flatten)]
+        home: HomeArg,
+        path: PathBuf,
+    },
+    /// List records
+    List {
+        #[command(flatten)]
+        home: HomeArg,
+    },
+    /// Show one record's metadata (JSON)
+    Show {
+        #[command(flatten)]
+        home: HomeArg,
+        id: String,
+    },
+    /// Write a record's exact bytes to a file
+    Get {
+        #[command(flatten)]
+        home: HomeArg,
+        id: String,
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Print the latest signed tree head (C2SP checkpoint) and its verifier key
+    TreeHead {
+        #[command(flatten)]
+        home: HomeArg,
+    },
+    /// Inclusion proof for a record against the latest signed tree head (JSON)
+    Proof {
+        #[command(flatten)]
+        home: HomeArg,
+        id: String,
+    },
+    /// Consistency proof from OLD_SIZE to the latest signed tree head (JSON)
+    Consistency {
+        #[command(flatten)]
+        home: HomeArg,
+        old_size: u64,
+    },
+    /// Check a proof JSON file offline (checkpoint signature and Merkle path)
+    CheckProof { file: PathBuf },
+}
+
+/// Progress on stderr for long runs: a line every 10%.
+pub fn progress(label: &'static str) -> impl FnMut(usize, usize) {
+    let mut last = 0;
+    move |done, total| {
+        if total >= 20 {
+            let pct = done * 100 / total;
+            if pct / 10 > last / 10 || done == total {
+                eprintln!("{label}: {done}/{total} ({pct}%)");
+                last = pct;
+            }
+        }
+    }
+}
+
+fn open(home: &HomeArg) -> Result<(zhengyin::config::Home, Archive), zhengyin::Error> {
+    let h = home.home();
+    h.region()?;
+    let a = Archive::open(&filing::archive_dir(&h))?;
+    Ok((h, a))
+}
+
+fn print_json(v: &impl serde::Serialize) -> ExitCode {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => {
+            println!("{s}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+pub fn run(c: Command) -> ExitCode {
+    match c {
+        Command::Ingest { home, path } => {
+            let h = home.home();
+            let files: Vec<PathBuf> = if path.is_dir() {
+                let mut v: Vec<PathBuf> = match std::fs::read_dir(&path) {
+                    Ok(d) => d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().map(|x| x == "pdf").unwrap_or(false)).collect(),
+                    Err(e) => return fail(format!("cannot read {}: {e}", path.display())),
+                };
+                v.sort();
+                v
+            } else {
+                vec![path.clone()]
+            };
+            let mut docs = Vec::new();
+            for f in &files {
+                match std::fs::read(f) {
+                    Ok(b) => docs.push((f.display().to_string(), b)),
+                    Err(e) => return fail(format!("cannot read {}: {e}", f.display())),
+                }
+            }
+            match filing::file_batch(&h, &docs, "external", &mut progress("ingest")) {
+                Ok(filed) => {
+                    for f in &filed {
+                        println!("{} {} leaf {}{}", f.record.id, f.record.metadata.title, f.record.leaf_index, if f.new { "" } else { " (already archived)" });
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::List { home } => match open(&home) {
+            Ok((_, a)) => {
+                for r in a.list() {
+                    match r {
+                        Ok(r) => println!("{}  leaf {:>6}  {}  {}  {}", r.id, r.leaf_index, r.metadata.issue_date, r.metadata.identifier, r.metadata.title),
+                        Err(e) => println!("(corrupt) {e}"),
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        Command::Show { home, id } => match open(&home).and_then(|(_, a)| a.get(&id)) {
+            Ok(r) => print_json(&r),
+            Err(e) => fail(e),
+        },
+        Command::Get { home, id, output } => match open(&home).and_then(|(_, a)| a.get(&id).and_then(|r| a.bytes(&r))).and_then(|b| zhengyin::licence::write_output(&output, &b)) {
+            Ok(()) => {
+                println!("wrote {}", output.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        Command::TreeHead { home } => match open(&home).and_then(|(h, a)| filing::tree_head(&h, &a)) {
+            Ok((note, vkey)) => {
+                print!("{note}");
+                println!("\nverifier key: {vkey}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        Command::Proof { home, id } => match open(&home).and_then(|(h, a)| filing::proof(&h, &a, &id)) {
+            Ok(v) => print_json(&v),
+            Err(e) => fail(e),
+        },
+        Command::Consistency { home, old_size } => match open(&home).and_then(|(h, a)| filing::consistency(&h, &a, old_size)) {
+            Ok(v) => print_json(&v),
+            Err(e) => fail(e),
+        },
+        Command::CheckProof { file } => {
+            let v: serde_json::Value = match std::fs::read_to_string(&file).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string())) {
+                Ok(v) => v,
+                Err(e) => return fail(format!("{}: {e}", file.display())),
+            };
+            match filing::check_proof(&v) {
+                Ok(msg) => {
+                    println!("{msg}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("zhengyin: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    home: HomeArg,
+    /// Print the JSON report
+    #[arg(long)]
+    json: bool,
+    /// Re-verify the documents of about N records (fixity and the log are always checked in full)
+    #[arg(long, value_name = "N")]
+    sample: Option<usize>,
+}
+
+pub fn audit(a: AuditArgs) -> ExitCode {
+    let h = a.home.home();
+    match filing::run_audit(&h, a.sample, &mut progress("audit")) {
+        Ok(r) => {
+            if a.json {
+                let _ = print_json(&r);
+            } else {
+                println!("audited {} records ({} documents re-verified, {} bytes), log size {}", r.records, r.checked, r.bytes_checked, r.log_size);
+                for p in &r.problems {
+                    println!("  PROBLEM {:<9} {:<24} {}", p.property, p.record, p.reason);
+                }
+                println!("{}", if r.clean { "clean: authentic, intact, usable, secure" } else { "problems found" });
+            }
+            if r.clean { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Err(e) => fail(e),
+    }
+}

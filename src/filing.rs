@@ -1,0 +1,190 @@
+//! Filing documents into the archive: verify them, derive DA/T 46 / GB/T 36903 metadata from the
+//! verification report, append (one sled transaction each), flush once per batch (group commit),
+//! then sign a new tree head. Also the document checks the audit re-runs.
+//!
+//! The one place where `verify` and `archive` meet.
+
+use std::time::SystemTime;
+
+use crate::archive::{audit, checkpoint, merkle, Archive, Metadata, Record};
+use crate::config::Home;
+use crate::error::{ArchiveError, Result};
+use crate::trust::TrustStore;
+use crate::verify::report::Report;
+
+/// Where the archive lives in a home.
+pub fn archive_dir(home: &Home) -> std::path::PathBuf {
+    home.dir.join("archive")
+}
+
+fn log_key_path(home: &Home) -> std::path::PathBuf {
+    home.private_dir().join("log.key.pem")
+}
+
+/// The log's origin line: `zhengyin/<region>/archive`.
+pub fn origin(home: &Home) -> Result<String> {
+    Ok(format!("zhengyin/{}/archive", home.region()?.region.id))
+}
+
+/// Metadata for a verified document.
+pub fn metadata(report: &Report, kind: &str) -> Metadata {
+    let l = report.licence.clone().unwrap_or_default();
+    Metadata {
+        kind: kind.to_string(),
+        title: if l.zzmc.is_empty() { "未命名文件".into() } else { format!("{} {}", l.zzmc, l.czzt) },
+        identifier: l.zzbs,
+        holder: l.czzt,
+        holder_code: l.czztdm,
+        issuer: l.zzbfjg,
+        issue_date: l.zzbfrq,
+        valid_until: l.zzyxqjzrq,
+        retention: "永久".into(),
+        format: "PDF/PAdES".into(),
+        format_version: "PDF 1.7; ETSI EN 319 142-1 B-B".into(),
+        signers: report.signatures.iter().map(|s| s.department.as_ref().map(|d| d.id.clone()).or_else(|| s.signer.as_ref().map(|x| x.subject.clone())).unwrap_or_default()).collect(),
+        verification: report.indication.as_str().to_string(),
+    }
+}
+
+/// Result of filing one document.
+pub struct Filed {
+    pub record: Record,
+    pub new: bool,
+}
+
+/// Verify and file `docs` (name, bytes) in one batch; refuses documents that do not verify.
+/// Acknowledged (returned) only after the batch and its leaves are flushed to disk.
+pub fn file_batch(home: &Home, docs: &[(String, Vec<u8>)], kind: &str, progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Filed>> {
+    let trust = TrustStore::from_home(home)?;
+    let archive = Archive::open(&archive_dir(home))?;
+    let mut out = Vec::new();
+    for (i, (name, bytes)) in docs.iter().enumerate() {
+        let report = crate::verify::verify(bytes, &trust, SystemTime::now())?;
+        if !report.passed() {
+            return Err(ArchiveError::Refused { path: name.clone(), reason: format!("it does not verify ({}{})", report.indication.as_str(), report.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default()) }.into());
+        }
+        let (record, new) = archive.append(bytes, metadata(&report, kind))?;
+        out.push(Filed { record, new });
+        progress(i + 1, docs.len());
+    }
+    archive.flush()?;
+    sign_tree_head(home, &archive)?;
+    Ok(out)
+}
+
+/// Sign and store a checkpoint for the archive's current size.
+pub fn sign_tree_head(home: &Home, archive: &Archive) -> Result<String> {
+    let size = archive.size();
+    let root = archive.root(size).ok_or_else(|| ArchiveError::Store("log nodes missing".into()))?;
+    let key = checkpoint::load_or_create_key(&log_key_path(home))?;
+    let note = checkpoint::sign(&checkpoint::Checkpoint { origin: origin(home)?, size, root }, &key);
+    archive.meta.insert("checkpoint", note.as_bytes()).map_err(|e| ArchiveError::Store(e.to_string()))?;
+    archive.flush()?;
+    Ok(note)
+}
+
+/// The latest signed tree head and the verifier key to check it.
+pub fn tree_head(home: &Home, archive: &Archive) -> Result<(String, String)> {
+    let note = archive.meta.get("checkpoint").map_err(|e| ArchiveError::Store(e.to_string()))?.map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
+    let key = checkpoint::load_or_create_key(&log_key_path(home))?;
+    Ok((note, checkpoint::verifier_key(&origin(home)?, &key)))
+}
+
+/// Inclusion proof JSON for a record, checkable offline with `check_proof`.
+pub fn proof(home: &Home, archive: &Archive, id: &str) -> Result<serde_json::Value> {
+    let rec = archive.get(id)?;
+    let (note, vkey) = tree_head(home, archive)?;
+    let cp = checkpoint::open(&note, &vkey)?;
+    let path = merkle::inclusion_proof(archive, rec.leaf_index, cp.size).ok_or_else(|| ArchiveError::Store("cannot build the proof".into()))?;
+    Ok(serde_json::json!({
+        "record": id,
+        "leaf_index": rec.leaf_index,
+        "leaf_hash": crate::archive::store::hex(&merkle::hash_leaf(&rec.entry())),
+        "entry": String::from_utf8_lossy(&rec.entry()),
+        "tree_size": cp.size,
+        "inclusion_path": path.iter().map(|h| crate::archive::store::hex(h)).collect::<Vec<_>>(),
+        "checkpoint": note,
+        "verifier_key": vkey,
+    }))
+}
+
+/// Consistency proof between `old` and the current signed size.
+pub fn consistency(home: &Home, archive: &Archive, old: u64) -> Result<serde_json::Value> {
+    let (note, vkey) = tree_head(home, archive)?;
+    let cp = checkpoint::open(&note, &vkey)?;
+    let proof = merkle::consistency_proof(archive, old, cp.size).ok_or_else(|| ArchiveError::BadProof(format!("old size {old} must be 1..={}", cp.size)))?;
+    let old_root = archive.root(old).ok_or_else(|| ArchiveError::Store("log nodes missing".into()))?;
+    Ok(serde_json::json!({
+        "old_size": old, "old_root": crate::archive::store::hex(&old_root),
+        "new_size": cp.size, "new_root": crate::archive::store::hex(&cp.root),
+        "consistency_path": proof.iter().map(|h| crate::archive::store::hex(h)).collect::<Vec<_>>(),
+        "checkpoint": note, "verifier_key": vkey,
+    }))
+}
+
+fn unhex32(s: &str) -> Option<merkle::Hash> {
+    let b: Vec<u8> = (0..s.len()).step_by(2).filter_map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect();
+    <[u8; 32]>::try_from(b).ok()
+}
+
+/// Check an inclusion or consistency proof JSON offline (checkpoint signature included).
+pub fn check_proof(v: &serde_json::Value) -> Result<String> {
+    let bad = |m: &str| ArchiveError::BadProof(m.to_string());
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).ok_or_else(|| bad(&format!("missing `{k}`")));
+    let n = |k: &str| v.get(k).and_then(|x| x.as_u64()).ok_or_else(|| bad(&format!("missing `{k}`")));
+    let hashes = |k: &str| -> Result<Vec<merkle::Hash>> {
+        v.get(k).and_then(|x| x.as_array()).ok_or_else(|| bad(&format!("missing `{k}`")))?.iter().map(|h| h.as_str().and_then(unhex32).ok_or_else(|| bad("bad hash").into())).collect()
+    };
+    let cp = checkpoint::open(s("checkpoint")?, s("verifier_key")?)?;
+    if let Ok(path) = hashes("inclusion_path") {
+        let entry = s("entry")?;
+        let leaf = merkle::hash_leaf(entry.as_bytes());
+        let (index, size) = (n("leaf_index")?, n("tree_size")?);
+        if size != cp.size {
+            return Err(bad("tree_size differs from the checkpoint").into());
+        }
+        return if merkle::verify_inclusion(&leaf, index, size, &path, &cp.root) {
+            Ok(format!("inclusion proof OK: leaf {index} is in the signed tree of size {size}"))
+        } else {
+            Err(bad("inclusion proof does not lead to the signed root").into())
+        };
+    }
+    let path = hashes("consistency_path")?;
+    let old_root = unhex32(s("old_root")?).ok_or_else(|| bad("bad old_root"))?;
+    let (old, new) = (n("old_size")?, n("new_size")?);
+    if new != cp.size {
+        return Err(bad("new_size differs from the checkpoint").into());
+    }
+    if merkle::verify_consistency(old, new, &old_root, &cp.root, &path) {
+        Ok(format!("consistency proof OK: size {old} is a prefix of the signed tree of size {new}"))
+    } else {
+        Err(bad("consistency proof does not verify").into())
+    }
+}
+
+/// Run the DA/T 70 audit with signature re-verification and PDF usability checks.
+pub fn run_audit(home: &Home, sample: Option<usize>, progress: &mut dyn FnMut(usize, usize)) -> Result<audit::AuditReport> {
+    let trust = TrustStore::from_home(home)?;
+    let archive = Archive::open(&archive_dir(home))?;
+    let signed = match tree_head(home, &archive) {
+        Ok((note, vkey)) if !note.is_empty() => checkpoint::open(&note, &vkey).ok().map(|c| (c.size, c.root)),
+        _ => None,
+    };
+    let check = |bytes: &[u8]| -> (std::result::Result<(), String>, std::result::Result<(), String>) {
+        let usable = match crate::pades::parse::load(bytes) {
+            Ok(doc) if doc.get_pages().is_empty() => Err("the PDF has no pages".to_string()),
+            Ok(doc) => match doc.extract_text(&[1]) {
+                Ok(t) if !t.trim().is_empty() => Ok(()),
+                _ => Err("no text can be extracted from page 1".to_string()),
+            },
+            Err(e) => Err(format!("the PDF does not parse: {e}")),
+        };
+        let authentic = match crate::verify::verify(bytes, &trust, SystemTime::now()) {
+            Ok(r) if r.passed() => Ok(()),
+            Ok(r) => Err(format!("signatures no longer verify: {}{}", r.indication.as_str(), r.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default())),
+            Err(e) => Err(format!("cannot verify: {e}")),
+        };
+        (authentic, usable)
+    };
+    Ok(audit::audit(&archive, signed, &check, sample, progress))
+}

@@ -301,8 +301,7 @@ fn ingest_refuses_documents_that_do_not_verify() {
     assert!(run.stderr.contains("refusing to archive"), "{}", run.both());
     assert_eq!(list_count(&r, &r.home), 1);
 
-    // Unsigned: the signed revision's bytes before the signature dictionary cut away, i.e. a
-    // minimal valid PDF with no signature at all.
+    // Unsigned: a minimal, well-formed PDF with no signature at all.
     let unsigned = r.path("unsigned.pdf");
     std::fs::write(&unsigned, minimal_pdf()).unwrap();
     let run = r.zy(&["archive", "ingest", "--home", s(&r.home), s(&unsigned)]);

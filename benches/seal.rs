@@ -1,1 +1,295 @@
-fn main(){}
+//! Throughput of issuing (render + seal), sealing alone and verifying one business licence, with
+//! the raw cryptographic floor (ring ECDSA P-256 sign/verify, SHA-256 of the sealed file) beside it.
+//!
+//! Run: `cargo bench --bench seal` (about a minute and a half on 2 cores). Filter: `cargo bench --bench seal -- verify`.
+//!
+//! Two clocks. The ordinary groups measure wall time of one licence at a time. lopdf parses objects
+//! on the rayon pool, so one licence can use more than one core; the `cpu/*` group therefore also
+//! measures process CPU time (all threads, `CLOCK_PROCESS_CPUTIME_ID`), which is what bounds
+//! licences/s when every core is busy, and which stays meaningful when the machine is shared.
+//!
+//! Side effect, for `benches/compare.sh` and `benches/pyhanko_bench.py`: the bench leaves in
+//! `$ZHENGYIN_BENCH_DIR` (default `target/bench-data`) the initialised home (`home/`), the unsigned
+//! rendered licence (`unsigned.pdf`) and one sealed licence (`sealed.pdf`), so that pyHanko signs and
+//! validates exactly the bytes measured here.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use std::sync::OnceLock;
+
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING};
+
+use zhengyin::config::Home;
+use zhengyin::document::{self, RenderInput, Template};
+use zhengyin::pades::{self, SealRequest};
+use zhengyin::pki::SealSigner;
+use zhengyin::trust::TrustStore;
+
+const TEMPLATE: &str = "business-licence";
+const SEAL: &str = "scjg";
+
+/// Everything the benchmarks share, made once.
+struct Fixture {
+    home: Home,
+    data: serde_json::Value,
+    unsigned: Vec<u8>,
+    sealed: Vec<u8>,
+}
+
+fn bench_dir() -> PathBuf {
+    std::env::var_os("ZHENGYIN_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target/bench-data"))
+}
+
+fn fixture() -> Fixture {
+    let dir = bench_dir();
+    std::fs::create_dir_all(&dir).expect("create bench dir");
+    let home = Home { dir: dir.join("home") };
+    zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, Path::new("taian.toml"), true).expect("init home");
+    let data_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/data/business-licence.json");
+    let data: serde_json::Value = serde_json::from_slice(&std::fs::read(&data_path).expect("read sample data")).expect("sample data is JSON");
+
+    let unsigned = render_unsigned(&home, &data);
+    let issued = zhengyin::licence::issue(&home, TEMPLATE, &data, None).expect("issue");
+    let store = TrustStore::from_home(&home).expect("trust store");
+    let report = zhengyin::verify::verify(&issued.pdf, &store, SystemTime::now()).expect("verify");
+    assert!(report.passed(), "the freshly issued licence must verify");
+    assert_eq!(issued.sealed_by, SEAL, "the business licence's first seal");
+
+    std::fs::write(dir.join("unsigned.pdf"), &unsigned).expect("write unsigned.pdf");
+    std::fs::write(dir.join("sealed.pdf"), &issued.pdf).expect("write sealed.pdf");
+    Fixture { home, data, unsigned, sealed: issued.pdf }
+}
+
+/// Render the licence the way `licence::issue` does, without sealing it.
+fn render_unsigned(home: &Home, json: &serde_json::Value) -> Vec<u8> {
+    let region = home.region().expect("region");
+    let t = Template::load(home, TEMPLATE).expect("template");
+    let data = t.check(json).expect("data fits the template");
+    let plan = t.plan();
+    let dept = region.department(&plan[0]).expect("department").clone();
+    let rendered = document::render(&RenderInput {
+        template: &t,
+        data: &data,
+        issuer: &dept,
+        region: &region.region,
+        issue_date: "2025-01-01".into(),
+        serial: "BENCH00001".into(),
+        plan,
+    })
+    .expect("render");
+    rendered.pdf
+}
+
+/// The fixture, made once for both criterion groups.
+fn shared() -> &'static Fixture {
+    static FX: OnceLock<Fixture> = OnceLock::new();
+    FX.get_or_init(fixture)
+}
+
+fn benches(c: &mut Criterion) {
+    let fx = shared();
+    let signer = SealSigner::load(&fx.home, SEAL).expect("seal signer");
+    let store = TrustStore::from_home(&fx.home).expect("trust store");
+
+    {
+        let mut g = c.benchmark_group("issue_and_seal");
+        g.throughput(Throughput::Elements(1));
+        // Everything `zhengyin issue` does in-process: load region/template/key, render, seal.
+        g.bench_function("business_licence", |b| {
+            b.iter(|| zhengyin::licence::issue(&fx.home, TEMPLATE, black_box(&fx.data), None).expect("issue").pdf)
+        });
+        g.finish();
+    }
+    {
+        let mut g = c.benchmark_group("render_only");
+        g.throughput(Throughput::Elements(1));
+        g.bench_function("business_licence", |b| b.iter(|| render_unsigned(&fx.home, black_box(&fx.data))));
+        g.finish();
+    }
+    {
+        let mut g = c.benchmark_group("seal_only");
+        g.throughput(Throughput::Elements(1));
+        let req = SealRequest {
+            signer: &signer,
+            rect: document::seal_slot(0),
+            // The field `render` pre-created for the first seal, as `licence::issue` fills it.
+            field_name: document::seal_field_name(0, SEAL),
+            reason: "bench".into(),
+            location: "bench".into(),
+            certify: true,
+            lock: false,
+        };
+        let once = pades::seal(&fx.unsigned, &req).expect("seal");
+        assert!(zhengyin::verify::verify(&once, &store, SystemTime::now()).expect("verify").passed(), "seal_only output must verify");
+        // Signer loaded once (as a long-running sealing service would).
+        g.bench_function("business_licence", |b| b.iter(|| pades::seal(black_box(&fx.unsigned), &req).expect("seal")));
+        g.finish();
+    }
+    {
+        let mut g = c.benchmark_group("verify");
+        g.throughput(Throughput::Elements(1));
+        // Trust store built once (as a verification service would); one sealed licence per iteration.
+        g.bench_function("business_licence", |b| {
+            b.iter(|| {
+                let r = zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now()).expect("verify");
+                assert!(r.passed());
+                r
+            })
+        });
+        // Including the trust store load from the home (what one `zhengyin verify` process does).
+        g.bench_function("business_licence_with_store_load", |b| {
+            b.iter(|| {
+                let store = TrustStore::from_home(&fx.home).expect("trust store");
+                zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now()).expect("verify").passed()
+            })
+        });
+        g.finish();
+    }
+    {
+        // Where the time goes: parsing alone (lopdf, which parses objects on the rayon pool).
+        let mut g = c.benchmark_group("breakdown");
+        g.throughput(Throughput::Elements(1));
+        g.bench_function("lopdf_load_unsigned", |b| b.iter(|| lopdf::Document::load_mem(black_box(&fx.unsigned)).expect("load")));
+        g.bench_function("lopdf_load_sealed", |b| b.iter(|| lopdf::Document::load_mem(black_box(&fx.sealed)).expect("load")));
+        g.finish();
+    }
+    {
+        let mut g = c.benchmark_group("raw");
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).expect("keygen");
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).expect("key");
+        let msg = [0x5au8; 32];
+        let sig = key.sign(&rng, &msg).expect("sign");
+        let public = UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, key.public_key().as_ref().to_vec());
+        g.throughput(Throughput::Elements(1));
+        g.bench_function("ecdsa_p256_sign_32B", |b| b.iter(|| key.sign(&rng, black_box(&msg)).expect("sign")));
+        g.bench_function("ecdsa_p256_verify_32B", |b| b.iter(|| public.verify(black_box(&msg), sig.as_ref()).expect("verify")));
+        g.throughput(Throughput::Bytes(fx.sealed.len() as u64));
+        g.bench_function("sha256_sealed_pdf", |b| b.iter(|| ring::digest::digest(&ring::digest::SHA256, black_box(&fx.sealed))));
+        // The floor for verifying one signature: hash the file, verify one ECDSA signature.
+        g.throughput(Throughput::Elements(1));
+        g.bench_function("sha256_sealed_pdf_plus_ecdsa_verify", |b| {
+            b.iter(|| {
+                let d = ring::digest::digest(&ring::digest::SHA256, black_box(&fx.sealed));
+                public.verify(d.as_ref(), sig.as_ref()).is_ok()
+            })
+        });
+        g.finish();
+    }
+}
+
+/// Process CPU time (all threads) in nanoseconds, from `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`.
+#[cfg(target_os = "linux")]
+fn process_cpu_ns() -> u64 {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: std::ffi::c_long,
+        tv_nsec: std::ffi::c_long,
+    }
+    extern "C" {
+        fn clock_gettime(clock: std::ffi::c_int, tp: *mut Timespec) -> std::ffi::c_int;
+    }
+    const CLOCK_PROCESS_CPUTIME_ID: std::ffi::c_int = 2;
+    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; the call only writes into it.
+    let rc = unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
+    (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Criterion measurement: CPU time consumed by the whole process (rayon workers included).
+#[cfg(target_os = "linux")]
+struct CpuTime;
+
+#[cfg(target_os = "linux")]
+impl Measurement for CpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+    fn start(&self) -> u64 {
+        process_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        process_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, v: &u64) -> f64 {
+        *v as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        // Values are nanoseconds, like wall time: reuse its formatting.
+        static WALL: WallTime = WallTime;
+        WALL.formatter()
+    }
+}
+
+/// The same work as above, on the CPU-time clock (results under `target/criterion/cpu/`).
+#[cfg(target_os = "linux")]
+fn cpu_benches(c: &mut Criterion<CpuTime>) {
+    let fx = shared();
+    let signer = SealSigner::load(&fx.home, SEAL).expect("seal signer");
+    let store = TrustStore::from_home(&fx.home).expect("trust store");
+    let req = SealRequest {
+        signer: &signer,
+        rect: document::seal_slot(0),
+        field_name: document::seal_field_name(0, SEAL),
+        reason: "bench".into(),
+        location: "bench".into(),
+        certify: true,
+        lock: false,
+    };
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).expect("keygen");
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).expect("key");
+    let msg = [0x5au8; 32];
+    let sig = key.sign(&rng, &msg).expect("sign");
+    let public = UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, key.public_key().as_ref().to_vec());
+
+    let mut g = c.benchmark_group("cpu");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("issue_and_seal", |b| {
+        b.iter(|| zhengyin::licence::issue(&fx.home, TEMPLATE, black_box(&fx.data), None).expect("issue").pdf)
+    });
+    g.bench_function("seal_only", |b| b.iter(|| pades::seal(black_box(&fx.unsigned), &req).expect("seal")));
+    g.bench_function("verify", |b| {
+        b.iter(|| zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now()).expect("verify").passed())
+    });
+    g.bench_function("raw_ecdsa_p256_sign_32B", |b| b.iter(|| key.sign(&rng, black_box(&msg)).expect("sign")));
+    g.bench_function("raw_sha256_sealed_pdf_plus_ecdsa_verify", |b| {
+        b.iter(|| {
+            let d = ring::digest::digest(&ring::digest::SHA256, black_box(&fx.sealed));
+            public.verify(d.as_ref(), sig.as_ref()).is_ok()
+        })
+    });
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default().sample_size(20).warm_up_time(Duration::from_millis(700)).measurement_time(Duration::from_secs(3))
+}
+
+#[cfg(target_os = "linux")]
+fn cpu_config() -> Criterion<CpuTime> {
+    Criterion::default()
+        .with_measurement(CpuTime)
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(700))
+        .measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! { name = seal; config = config(); targets = benches }
+#[cfg(target_os = "linux")]
+criterion_group! { name = cpu; config = cpu_config(); targets = cpu_benches }
+
+#[cfg(target_os = "linux")]
+criterion_main!(seal, cpu);
+#[cfg(not(target_os = "linux"))]
+criterion_main!(seal);

@@ -56,14 +56,20 @@ pub struct Filed {
 /// Acknowledged (returned) only after the batch and its leaves are flushed to disk.
 pub fn file_batch(home: &Home, docs: &[(String, Vec<u8>)], kind: &str, progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Filed>> {
     let trust = TrustStore::from_home(home)?;
+    // Verify the whole batch before appending anything: a refused batch archives nothing.
+    let mut verified = Vec::new();
+    for (name, bytes) in docs {
+        let refused = |reason: String| ArchiveError::Refused { path: name.clone(), reason };
+        let report = crate::verify::verify(bytes, &trust, SystemTime::now()).map_err(|e| refused(e.to_string()))?;
+        if !report.passed() {
+            return Err(refused(format!("it does not verify ({}{})", report.indication.as_str(), report.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default())).into());
+        }
+        verified.push(metadata(&report, kind));
+    }
     let archive = Archive::open(&archive_dir(home))?;
     let mut out = Vec::new();
-    for (i, (name, bytes)) in docs.iter().enumerate() {
-        let report = crate::verify::verify(bytes, &trust, SystemTime::now())?;
-        if !report.passed() {
-            return Err(ArchiveError::Refused { path: name.clone(), reason: format!("it does not verify ({}{})", report.indication.as_str(), report.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default()) }.into());
-        }
-        let (record, new) = archive.append(bytes, metadata(&report, kind))?;
+    for (i, ((_, bytes), meta)) in docs.iter().zip(verified).enumerate() {
+        let (record, new) = archive.append(bytes, meta)?;
         out.push(Filed { record, new });
         progress(i + 1, docs.len());
     }
@@ -127,15 +133,16 @@ fn unhex32(s: &str) -> Option<merkle::Hash> {
     <[u8; 32]>::try_from(b).ok()
 }
 
-/// Check an inclusion or consistency proof JSON offline (checkpoint signature included).
-pub fn check_proof(v: &serde_json::Value) -> Result<String> {
+/// Check an inclusion or consistency proof JSON offline (checkpoint signature included). With
+/// `trusted_key`, the checkpoint must be signed by that key, not merely the one in the file.
+pub fn check_proof(v: &serde_json::Value, trusted_key: Option<&str>) -> Result<String> {
     let bad = |m: &str| ArchiveError::BadProof(m.to_string());
     let s = |k: &str| v.get(k).and_then(|x| x.as_str()).ok_or_else(|| bad(&format!("missing `{k}`")));
     let n = |k: &str| v.get(k).and_then(|x| x.as_u64()).ok_or_else(|| bad(&format!("missing `{k}`")));
     let hashes = |k: &str| -> Result<Vec<merkle::Hash>> {
         v.get(k).and_then(|x| x.as_array()).ok_or_else(|| bad(&format!("missing `{k}`")))?.iter().map(|h| h.as_str().and_then(unhex32).ok_or_else(|| bad("bad hash").into())).collect()
     };
-    let cp = checkpoint::open(s("checkpoint")?, s("verifier_key")?)?;
+    let cp = checkpoint::open(s("checkpoint")?, trusted_key.unwrap_or(s("verifier_key")?))?;
     if let Ok(path) = hashes("inclusion_path") {
         let entry = s("entry")?;
         let leaf = merkle::hash_leaf(entry.as_bytes());

@@ -53,7 +53,13 @@ pub enum Command {
         old_size: u64,
     },
     /// Check a proof JSON file offline (checkpoint signature and Merkle path)
-    CheckProof { file: PathBuf },
+    CheckProof {
+        file: PathBuf,
+        /// The archive's verifier key (`name+hash+base64`, from `archive tree-head`); without it
+        /// the key inside the file is used, which proves consistency but not who signed
+        #[arg(long, value_name = "VKEY")]
+        key: Option<String>,
+    },
 }
 
 /// Progress on stderr for long runs: a line every 10%.
@@ -157,12 +163,12 @@ pub fn run(c: Command) -> ExitCode {
             Ok(v) => print_json(&v),
             Err(e) => fail(e),
         },
-        Command::CheckProof { file } => {
+        Command::CheckProof { file, key } => {
             let v: serde_json::Value = match std::fs::read_to_string(&file).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string())) {
                 Ok(v) => v,
                 Err(e) => return fail(format!("{}: {e}", file.display())),
             };
-            match filing::check_proof(&v) {
+            match filing::check_proof(&v, key.as_deref()) {
                 Ok(msg) => {
                     println!("{msg}");
                     ExitCode::SUCCESS

@@ -1,0 +1,341 @@
+//! Shared helpers for the end-to-end tests: run the real `zhengyin` binary in a scratch
+//! directory, set up region homes, call external PDF tools, and edit PDF bytes.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The CLI under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_zhengyin");
+
+/// The built-in templates, with the data key naming the holder, the licence's name (title
+/// without letter-spacing) and a field label that must appear on the page.
+pub const TEMPLATES: [(&str, &str, &str, &str); 2] = [
+    ("business-licence", "name", "营业执照", "统一社会信用代码"),
+    ("food-business-licence", "operator", "食品经营许可证", "社会信用代码"),
+];
+
+/// Every department of the shipped region, with its level.
+pub const DEPARTMENTS: [(&str, &str); 4] = [("xzsp", "city"), ("scjg", "city"), ("dsjzx", "city"), ("dy-xzsp", "county")];
+
+/// The private key files `init` writes for the shipped region.
+pub const KEY_FILES: [&str; 7] = [
+    "root.key.pem",
+    "city.key.pem",
+    "daiyue.key.pem",
+    "seal-xzsp.key.pem",
+    "seal-scjg.key.pem",
+    "seal-dsjzx.key.pem",
+    "seal-dy-xzsp.key.pem",
+];
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A shipped sample data file, e.g. `data_file("business-licence")`.
+pub fn data_file(template: &str) -> PathBuf {
+    repo().join("fixtures/data").join(format!("{template}.json"))
+}
+
+/// The sample data as JSON.
+pub fn sample_data(template: &str) -> serde_json::Map<String, Value> {
+    let text = std::fs::read_to_string(data_file(template)).expect("read sample data");
+    match serde_json::from_str(&text).expect("sample data is JSON") {
+        Value::Object(m) => m,
+        other => panic!("sample data is not an object: {other}"),
+    }
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("test paths are UTF-8")
+}
+
+/// What one run of a command produced.
+#[derive(Debug)]
+pub struct Run {
+    pub cmd: String,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Both streams, for assertion messages.
+    pub fn both(&self) -> String {
+        format!("$ {}\nexit {}\n--- stdout\n{}\n--- stderr\n{}", self.cmd, self.code, self.stdout, self.stderr)
+    }
+
+    /// stdout parsed as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.both()))
+    }
+
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "unexpected exit code\n{}", self.both());
+        assert!(!self.stderr.contains("panicked"), "the program panicked\n{}", self.both());
+        self
+    }
+
+    /// Exit `code`, never a panic, and stderr exactly one line starting with `zhengyin: error:`.
+    pub fn assert_one_line_error(&self, code: i32) -> &Self {
+        self.assert_code(code);
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "stderr should be exactly one line\n{}", self.both());
+        assert!(lines[0].starts_with("zhengyin: error:"), "stderr should start with `zhengyin: error:`\n{}", self.both());
+        self
+    }
+}
+
+/// Run any program with `args` in `cwd` (stdin closed), capturing its output.
+pub fn run_in(cwd: &Path, program: &str, args: &[&str]) -> Run {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("ZHENGYIN_HOME")
+        .env_remove("ZHENGYIN_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    Run {
+        cmd: format!("{program} {}", args.join(" ")),
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Run `zhengyin args...` in `cwd`.
+pub fn zy(cwd: &Path, args: &[&str]) -> Run {
+    run_in(cwd, BIN, args)
+}
+
+/// Whether CI asked for every external tool to be present.
+pub fn in_ci() -> bool {
+    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+}
+
+/// Is the external `tool` usable? Under CI=true a missing tool fails the test loudly;
+/// otherwise the caller skips and a note is printed.
+pub fn have_tool(tool: &str) -> bool {
+    let version_flag = match tool {
+        "pyhanko" | "qpdf" => "--version",
+        _ => "-v",
+    };
+    let ok = Command::new(tool)
+        .arg(version_flag)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.code() != Some(127))
+        .unwrap_or(false);
+    if ok {
+        return true;
+    }
+    if in_ci() {
+        panic!("external tool `{tool}` is missing but CI=true: it is required (.ci/run installs it)");
+    }
+    eprintln!("note: `{tool}` is not installed; skipping the checks that need it");
+    false
+}
+
+/// A scratch directory with an initialised home in `<dir>/home`.
+pub struct Region {
+    pub dir: TempDir,
+    pub home: PathBuf,
+}
+
+impl Region {
+    /// `zhengyin init --home <tmp>/home` for the shipped region; asserts success.
+    pub fn init() -> Region {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().join("home");
+        zy(dir.path(), &["init", "--home", s(&home)]).assert_code(0);
+        Region { dir, home }
+    }
+
+    /// Like [`Region::init`] but with a region configuration file.
+    pub fn init_with_config(config: &Path) -> Region {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().join("home");
+        zy(dir.path(), &["init", "--home", s(&home), "--config", s(config)]).assert_code(0);
+        Region { dir, home }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Run `zhengyin` in this region's scratch directory.
+    pub fn zy(&self, args: &[&str]) -> Run {
+        zy(self.dir.path(), args)
+    }
+
+    /// Issue `template` from its sample data (optionally with `--seal`) to `<dir>/<out>`;
+    /// asserts success and returns the PDF path and the run.
+    pub fn issue(&self, template: &str, seal: Option<&str>, out: &str) -> (PathBuf, Run) {
+        let pdf = self.path(out);
+        let data = data_file(template);
+        let mut args = vec!["issue", "--home", s(&self.home), "--template", template, "--data", s(&data), "-o", s(&pdf)];
+        if let Some(d) = seal {
+            args.extend(["--seal", d]);
+        }
+        let r = self.zy(&args);
+        r.assert_code(0);
+        assert!(pdf.is_file(), "issue exited 0 but wrote no {}\n{}", pdf.display(), r.both());
+        (pdf, r)
+    }
+
+    /// `zhengyin trust export` to `<dir>/<name>`.
+    pub fn export_root(&self, name: &str) -> PathBuf {
+        let pem = self.path(name);
+        self.zy(&["trust", "export", "--home", s(&self.home), "-o", s(&pem)]).assert_code(0);
+        let text = std::fs::read_to_string(&pem).expect("read exported root");
+        assert!(text.contains("-----BEGIN CERTIFICATE-----"), "exported root is not a PEM certificate:\n{text}");
+        pem
+    }
+
+    /// `zhengyin verify --home <home> --json FILE`.
+    pub fn verify_json(&self, pdf: &Path) -> Run {
+        self.zy(&["verify", s(pdf), "--home", s(&self.home), "--json"])
+    }
+
+    /// Every file in `pki/private`, by name, with its bytes.
+    pub fn private_files(&self) -> BTreeMap<String, Vec<u8>> {
+        let dir = self.home.join("pki/private");
+        std::fs::read_dir(&dir)
+            .expect("read pki/private")
+            .map(|e| {
+                let e = e.expect("dir entry");
+                (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).expect("read key file"))
+            })
+            .collect()
+    }
+}
+
+/// The first signature's entry of a verification report.
+pub fn first_sig(report: &Value) -> &Value {
+    report["signatures"].get(0).unwrap_or_else(|| panic!("report has no signatures:\n{report:#}"))
+}
+
+/// The status of the named check in a signature report (e.g. "CHAIN" → "PASSED").
+pub fn check_status<'a>(sig: &'a Value, name: &str) -> &'a str {
+    sig["checks"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == name))
+        .and_then(|c| c["status"].as_str())
+        .unwrap_or_else(|| panic!("no check {name} in:\n{sig:#}"))
+}
+
+// ---- byte-level PDF editing --------------------------------------------------------------
+
+pub fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+}
+
+pub fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// Unsigned integer starting at `at` after optional whitespace; returns (value, end offset).
+fn int_at(pdf: &[u8], mut at: usize) -> Option<(usize, usize)> {
+    while pdf.get(at)?.is_ascii_whitespace() {
+        at += 1;
+    }
+    let start = at;
+    while pdf.get(at).is_some_and(u8::is_ascii_digit) {
+        at += 1;
+    }
+    let v = std::str::from_utf8(pdf.get(start..at)?).ok()?.parse().ok()?;
+    Some((v, at))
+}
+
+/// The /ByteRange of the (last) signature in the file.
+pub fn byte_range(pdf: &[u8]) -> [usize; 4] {
+    let k = rfind(pdf, b"/ByteRange").expect("no /ByteRange in the PDF");
+    let mut at = find(pdf, b"[", k).expect("/ByteRange array") + 1;
+    let mut out = [0usize; 4];
+    for v in &mut out {
+        let (n, next) = int_at(pdf, at).expect("/ByteRange number");
+        *v = n;
+        at = next;
+    }
+    out
+}
+
+/// Offset of the byte to change inside the Info dictionary's /CreationDate: the last digit of
+/// the year. Asserts it lies inside the first signed range.
+pub fn creation_date_digit(pdf: &[u8]) -> usize {
+    let k = find(pdf, b"/CreationDate", 0).expect("no /CreationDate in the PDF");
+    let d = find(pdf, b"D:", k).expect("/CreationDate value") + 2 + 3;
+    assert!(pdf[d].is_ascii_digit(), "expected a digit at {d}");
+    assert!(d < byte_range(pdf)[1], "/CreationDate is not inside the first signed range");
+    d
+}
+
+/// Offset of a byte in the middle of the first page's content stream data (compressed),
+/// asserted to lie inside the first signed range.
+pub fn content_stream_byte(pdf: &[u8]) -> usize {
+    let page = find(pdf, b"/Type/Page/", 0).or_else(|| find(pdf, b"/Type /Page ", 0)).expect("no page object");
+    let c = find(pdf, b"/Contents", page).expect("page /Contents") + b"/Contents".len();
+    let (num, _) = int_at(pdf, c).expect("/Contents is a reference");
+    let header = format!("\n{num} 0 obj");
+    let obj = find(pdf, header.as_bytes(), 0).expect("content stream object");
+    let kw = find(pdf, b"stream", obj).expect("stream keyword");
+    let len_key = find(pdf, b"/Length", obj).filter(|&l| l < kw).expect("stream /Length");
+    let (len, _) = int_at(pdf, len_key + b"/Length".len()).expect("direct /Length");
+    let mut data = kw + b"stream".len();
+    while pdf[data] == b'\r' || pdf[data] == b'\n' {
+        data += 1;
+    }
+    let at = data + len / 2;
+    assert!(at < byte_range(pdf)[1], "content stream is not inside the first signed range");
+    at
+}
+
+/// The value of `/Key N 0 R` or `/Key N` in the last revision's trailer (or xref stream dict).
+fn trailer_value(pdf: &[u8], key: &[u8]) -> usize {
+    let sx = rfind(pdf, b"startxref").expect("startxref");
+    let (xref_at, _) = int_at(pdf, sx + 9).expect("startxref offset");
+    let k = find(pdf, key, xref_at).unwrap_or_else(|| panic!("no {} in the last trailer", String::from_utf8_lossy(key)));
+    int_at(pdf, k + key.len()).expect("trailer number").0
+}
+
+/// Append an incremental update holding `objects` (number, body without `obj`/`endobj`),
+/// with a new trailer whose /Info is `info` (or the previous one).
+pub fn incremental_update(pdf: &[u8], objects: &[(usize, String)], info: Option<usize>) -> Vec<u8> {
+    let sx = rfind(pdf, b"startxref").expect("startxref");
+    let (prev, _) = int_at(pdf, sx + 9).expect("startxref offset");
+    let size = trailer_value(pdf, b"/Size");
+    let root = trailer_value(pdf, b"/Root");
+    let info = info.unwrap_or_else(|| trailer_value(pdf, b"/Info"));
+    let mut out = pdf.to_vec();
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    let mut xref = String::from("xref\n0 1\n0000000000 65535 f \n");
+    for (num, body) in objects {
+        xref.push_str(&format!("{num} 1\n{:010} 00000 n \n", out.len()));
+        out.extend_from_slice(format!("{num} 0 obj\n{body}\nendobj\n").as_bytes());
+    }
+    let new_size = objects.iter().map(|(n, _)| n + 1).max().unwrap_or(0).max(size);
+    let xref_at = out.len();
+    out.extend_from_slice(xref.as_bytes());
+    out.extend_from_slice(format!("trailer\n<< /Size {new_size} /Root {root} 0 R /Info {info} 0 R /Prev {prev} >>\nstartxref\n{xref_at}\n%%EOF\n").as_bytes());
+    out
+}
+
+/// The next free object number of the last revision.
+pub fn next_object_number(pdf: &[u8]) -> usize {
+    trailer_value(pdf, b"/Size")
+}
+
+/// The Info dictionary's object number.
+pub fn info_object_number(pdf: &[u8]) -> usize {
+    trailer_value(pdf, b"/Info")
+}

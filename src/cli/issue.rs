@@ -43,9 +43,27 @@ pub fn run(a: Args) -> ExitCode {
             println!("  verify at  {}", i.verify_url);
             for f in filed {
                 println!("  archived   {} (log leaf {})", f.record.id, f.record.leaf_index);
+                let receipt = receipt_path(&a.output);
+                match write_receipt(&home, &f.record.id, &receipt) {
+                    Ok(()) => println!("  receipt    {}", receipt.display()),
+                    Err(e) => eprintln!("zhengyin: warning: archived, but the receipt could not be written: {e}"),
+                }
             }
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),
     }
+}
+
+/// `OUT.pdf` → `OUT.receipt.json`.
+pub fn receipt_path(out: &std::path::Path) -> PathBuf {
+    out.with_extension("receipt.json")
+}
+
+/// The archive receipt: record id, leaf index, signed checkpoint and inclusion proof.
+pub fn write_receipt(home: &zhengyin::config::Home, id: &str, path: &std::path::Path) -> zhengyin::Result<()> {
+    let archive = zhengyin::archive::Archive::open(&zhengyin::filing::archive_dir(home))?;
+    let proof = zhengyin::filing::proof(home, &archive, id)?;
+    let text = serde_json::to_string_pretty(&proof).unwrap_or_default();
+    zhengyin::licence::write_output(path, text.as_bytes())
 }

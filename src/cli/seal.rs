@@ -37,6 +37,10 @@ pub fn run(c: Command) -> ExitCode {
         Ok((a, filed)) => {
             for f in filed {
                 println!("archived {} (log leaf {})", f.record.id, f.record.leaf_index);
+                let receipt = super::issue::receipt_path(&output);
+                if let Err(e) = super::issue::write_receipt(&home, &f.record.id, &receipt) {
+                    eprintln!("zhengyin: warning: archived, but the receipt could not be written: {e}");
+                }
             }
             println!("sealed by {dept}: {} ({} of {} seals{})", output.display(), a.present, a.required, if a.locked { ", document locked" } else { "" });
             ExitCode::SUCCESS

@@ -18,6 +18,9 @@ pub const MAX_SIGNATURES: usize = 64;
 pub const MAX_FIELD_DEPTH: usize = 16;
 /// Most objects a file may hold.
 pub const MAX_OBJECTS: usize = 200_000;
+/// Deepest nesting of arrays and dictionaries accepted. lopdf's parser recurses on nesting, so
+/// deeper input could exhaust the stack; real documents stay below 20.
+pub const MAX_NESTING: usize = 100;
 
 /// A signature whose byte range has been checked against the file.
 #[derive(Debug, Clone)]
@@ -97,9 +100,66 @@ pub fn revision_ends(pdf: &[u8]) -> Vec<usize> {
     ends
 }
 
+/// Deepest `[`/`<<` nesting outside strings, comments and stream data (a cheap linear scan).
+pub fn max_nesting(pdf: &[u8]) -> usize {
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while let Some(&b) = pdf.get(i) {
+        match b {
+            b'%' => {
+                while pdf.get(i).map(|c| *c != b'\n' && *c != b'\r').unwrap_or(false) {
+                    i += 1;
+                }
+            }
+            b'(' => {
+                // Literal string: balanced parentheses, backslash escapes.
+                let mut level = 0usize;
+                while let Some(&c) = pdf.get(i) {
+                    match c {
+                        b'\\' => i += 1,
+                        b'(' => level += 1,
+                        b')' => {
+                            level -= 1;
+                            if level == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'[' => depth += 1,
+            b']' => depth = depth.saturating_sub(1),
+            b'<' if pdf.get(i + 1) == Some(&b'<') => {
+                depth += 1;
+                i += 1;
+            }
+            b'>' if pdf.get(i + 1) == Some(&b'>') => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b's' if pdf.get(i..i + 6) == Some(b"stream") && pdf.get(i + 6).map(|c| *c == b'\r' || *c == b'\n').unwrap_or(false) => {
+                // Skip binary stream data up to `endstream`.
+                match pdf.get(i..).and_then(|rest| rest.windows(9).position(|w| w == b"endstream")) {
+                    Some(p) => i += p + 8,
+                    None => break,
+                }
+            }
+            _ => {}
+        }
+        max = max.max(depth);
+        i += 1;
+    }
+    max
+}
+
 /// Load the document structure (the last revision) with the size and object limits applied.
 pub fn load(pdf: &[u8]) -> Result<Document> {
     check_header(pdf)?;
+    let depth = max_nesting(pdf);
+    if depth > MAX_NESTING {
+        return Err(PdfError::Parse(format!("arrays/dictionaries nested {depth} deep, over the limit of {MAX_NESTING}")).into());
+    }
     let doc = Document::load_mem(pdf).map_err(|e| PdfError::Parse(e.to_string()))?;
     if doc.objects.len() > MAX_OBJECTS {
         return Err(PdfError::Parse(format!("{} objects, over the limit of {MAX_OBJECTS}", doc.objects.len())).into());
@@ -211,4 +271,19 @@ fn check_signature(pdf: &[u8], doc: &Document, name: &str, v: &Object) -> std::r
         docmdp,
         locks: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deep nesting is refused before the recursive parser sees it; strings and streams don't count.
+    #[test]
+    fn nesting_limit() {
+        let mut deep = b"%PDF-1.7\n1 0 obj\n".to_vec();
+        deep.extend(std::iter::repeat(b'[').take(100_000));
+        assert!(load(&deep).is_err());
+        assert_eq!(max_nesting(b"<< /A [1 [2]] /B (([[[[)) >>"), 3);
+        assert_eq!(max_nesting(b"<< /Length 3 >>\nstream\n[[[\nendstream"), 1);
+    }
 }

@@ -55,12 +55,7 @@ impl Alloc {
 
 /// Load a PDF for sealing (not encrypted, has a catalog and a first page).
 pub fn load(pdf: &[u8]) -> Result<Document> {
-    super::parse::check_header(pdf)?;
-    let doc = Document::load_mem(pdf).map_err(|e| PdfError::Parse(e.to_string()))?;
-    if doc.trailer.get(b"Encrypt").is_ok() {
-        return Err(PdfError::Encrypted.into());
-    }
-    Ok(doc)
+    super::parse::load(pdf)
 }
 
 /// Seal `pdf` and return the new file (old bytes + one revision).

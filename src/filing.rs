@@ -55,6 +55,12 @@ pub struct Filed {
 /// Verify and file `docs` (name, bytes) in one batch; refuses documents that do not verify.
 /// Acknowledged (returned) only after the batch and its leaves are flushed to disk.
 pub fn file_batch(home: &Home, docs: &[(String, Vec<u8>)], kind: &str, progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Filed>> {
+    let archive = Archive::open(&archive_dir(home))?;
+    file_batch_in(home, &archive, docs, kind, progress)
+}
+
+/// [`file_batch`] on an archive the caller holds open (sled allows one opener per process).
+pub fn file_batch_in(home: &Home, archive: &Archive, docs: &[(String, Vec<u8>)], kind: &str, progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Filed>> {
     let trust = TrustStore::from_home(home)?;
     // Verify the whole batch before appending anything: a refused batch archives nothing.
     let mut verified = Vec::new();
@@ -66,12 +72,11 @@ pub fn file_batch(home: &Home, docs: &[(String, Vec<u8>)], kind: &str, progress:
         }
         verified.push(metadata(&report, kind));
     }
-    let archive = Archive::open(&archive_dir(home))?;
     let mut out = Vec::new();
     // A crash between a durable append and its tree head leaves leaves the head does not cover;
     // the next batch integrates them first (they are verified records: nothing is lost).
-    if signed_size(home, &archive) != Some(archive.size()) && archive.size() > 0 {
-        sign_tree_head(home, &archive)?;
+    if signed_size(home, archive) != Some(archive.size()) && archive.size() > 0 {
+        sign_tree_head(home, archive)?;
     }
     for (i, ((_, bytes), meta)) in docs.iter().zip(verified).enumerate() {
         let (record, new) = archive.append(bytes, meta)?;
@@ -79,7 +84,7 @@ pub fn file_batch(home: &Home, docs: &[(String, Vec<u8>)], kind: &str, progress:
         progress(i + 1, docs.len());
     }
     archive.flush()?;
-    sign_tree_head(home, &archive)?;
+    sign_tree_head(home, archive)?;
     Ok(out)
 }
 
@@ -181,9 +186,14 @@ pub fn check_proof(v: &serde_json::Value, trusted_key: Option<&str>) -> Result<S
 
 /// Run the DA/T 70 audit with signature re-verification and PDF usability checks.
 pub fn run_audit(home: &Home, sample: Option<usize>, progress: &mut dyn FnMut(usize, usize)) -> Result<audit::AuditReport> {
-    let trust = TrustStore::from_home(home)?;
     let archive = Archive::open(&archive_dir(home))?;
-    let signed = match tree_head(home, &archive) {
+    run_audit_in(home, &archive, sample, progress)
+}
+
+/// [`run_audit`] on an archive the caller holds open.
+pub fn run_audit_in(home: &Home, archive: &Archive, sample: Option<usize>, progress: &mut dyn FnMut(usize, usize)) -> Result<audit::AuditReport> {
+    let trust = TrustStore::from_home(home)?;
+    let signed = match tree_head(home, archive) {
         Ok((note, vkey)) if !note.is_empty() => checkpoint::open(&note, &vkey).ok().map(|c| (c.size, c.root)),
         _ => None,
     };
@@ -203,5 +213,5 @@ pub fn run_audit(home: &Home, sample: Option<usize>, progress: &mut dyn FnMut(us
         };
         (authentic, usable)
     };
-    Ok(audit::audit(&archive, signed, &check, sample, progress))
+    Ok(audit::audit(archive, signed, &check, sample, progress))
 }

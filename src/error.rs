@@ -114,6 +114,32 @@ pub enum PkiError {
     BadCertificate { path: PathBuf, message: String },
     #[error("signing failed: {0}")]
     Sign(String),
+    #[error("no certificate with serial {0} was issued by this region's CAs")]
+    UnknownSerial(String),
+    #[error("the trust list is not acceptable: {0}")]
+    TrustList(String),
+}
+
+/// Refusals of the HTTP service (authentication, authorisation, limits, bad requests).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    #[error("no valid API token was presented (send `Authorization: Bearer <token>`)")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("too many requests from this client; retry after {retry_after} s")]
+    RateLimited { retry_after: u64 },
+    #[error("the request took longer than {secs} s")]
+    Timeout { secs: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// Problems encoding CMS structures.
@@ -142,6 +168,8 @@ pub enum Error {
     Seal(#[from] SealError),
     #[error(transparent)]
     Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Api(#[from] ApiError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }

@@ -6,6 +6,7 @@
 //! certificates carry digitalSignature + nonRepudiation and EKU id-kp-documentSigning (RFC 9336).
 
 pub mod keys;
+pub mod revoke;
 mod signer;
 
 pub use signer::SealSigner;

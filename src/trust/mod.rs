@@ -4,6 +4,8 @@
 //!
 //! Knows nothing of PDF. RFC 5280 §6 (path validation) and §5 (CRLs), via webpki.
 
+pub mod list;
+
 use std::path::Path;
 
 use rustls_pki_types::{CertificateDer, UnixTime};
@@ -77,6 +79,10 @@ impl TrustStore {
                 store.crls.push(Crl { source: path.display().to_string(), der });
             }
         }
+        // Other regions' roots and CRLs imported with `zhengyin trust add` (trust/list.rs).
+        let (anchors, crls) = list::imported_trust(home);
+        store.anchors.extend(anchors);
+        store.crls.extend(crls);
         Ok(store)
     }
 

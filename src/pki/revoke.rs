@@ -1,0 +1,197 @@
+//! Revocation: find which of the region's CAs issued a certificate (by serial), record the
+//! revocation in `crl/<ca>.revoked.json`, and re-sign `crl/<ca>.crl` with that CA's key.
+//!
+//! Knows the home layout and rcgen; knows nothing of PDF, HTTP or verification (the verifier reads
+//! the regenerated CRL through `trust::TrustStore::from_home`). RFC 5280 §5 (CRLs), §5.3.1
+//! (reason codes).
+
+use rcgen::{CertificateParams, CertificateRevocationListParams, KeyIdMethod, KeyPair, RevocationReason, RevokedCertParams, SerialNumber};
+use serde::{Deserialize, Serialize};
+use ::time::{Duration, OffsetDateTime};
+use x509_parser::prelude::*;
+
+use crate::config::Home;
+use crate::error::{PkiError, Result};
+
+use super::keys;
+
+/// One revoked certificate as recorded in `crl/<ca>.revoked.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RevokedEntry {
+    /// Serial, lowercase hex without leading zeros.
+    pub serial: String,
+    /// Unix seconds.
+    pub revoked_at: i64,
+    /// RFC 5280 reason name in camelCase (`keyCompromise`, …), if any.
+    pub reason: Option<String>,
+    /// The certificate subject, for people reading the file.
+    #[serde(default)]
+    pub subject: String,
+}
+
+/// The result of [`revoke`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Revoked {
+    pub serial: String,
+    pub ca: String,
+    pub subject: String,
+    /// RFC 3339.
+    pub revoked_at: String,
+    pub reason: Option<String>,
+    /// Whether the serial was already revoked (the first revocation is kept).
+    pub already: bool,
+}
+
+/// Normalise a hex serial: drop `:`/spaces, lowercase, strip leading zeros. `None` if not hex.
+pub fn normalise_serial(s: &str) -> Option<String> {
+    let h: String = s.chars().filter(|c| *c != ':' && !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    if h.is_empty() || h.len() > 80 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let t = h.trim_start_matches('0');
+    Some(if t.is_empty() { "0".into() } else { t.to_string() })
+}
+
+fn reason_of(name: &str) -> Option<RevocationReason> {
+    Some(match name {
+        "unspecified" => RevocationReason::Unspecified,
+        "keyCompromise" => RevocationReason::KeyCompromise,
+        "caCompromise" => RevocationReason::CaCompromise,
+        "affiliationChanged" => RevocationReason::AffiliationChanged,
+        "superseded" => RevocationReason::Superseded,
+        "cessationOfOperation" => RevocationReason::CessationOfOperation,
+        "certificateHold" => RevocationReason::CertificateHold,
+        "privilegeWithdrawn" => RevocationReason::PrivilegeWithdrawn,
+        _ => return None,
+    })
+}
+
+/// The reason names [`revoke`] accepts.
+pub const REASONS: &[&str] = &["unspecified", "keyCompromise", "caCompromise", "affiliationChanged", "superseded", "cessationOfOperation", "certificateHold", "privilegeWithdrawn"];
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    let s = if s.len() % 2 == 1 { format!("0{s}") } else { s.to_string() };
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|x| u8::from_str_radix(x, 16).ok())).collect()
+}
+
+/// The CA (by id) that issued the certificate with `serial`, and that certificate's subject.
+/// Looks at department seal certificates (`seals/*.crt.pem`) and the CA certificates.
+pub fn find_issuer(home: &Home, serial: &str) -> Result<(String, String)> {
+    let want = normalise_serial(serial).ok_or_else(|| PkiError::UnknownSerial(serial.to_string()))?;
+    let region = home.region()?;
+    let mut candidates: Vec<std::path::PathBuf> = std::fs::read_dir(home.dir.join("seals")).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+    candidates.extend(region.cas.iter().map(|c| home.ca_cert(&c.id)));
+    for path in candidates {
+        let Ok(ders) = keys::read_certs_der(&path) else { continue };
+        for der in ders {
+            let Ok((_, cert)) = X509Certificate::from_der(&der) else { continue };
+            if normalise_serial(&hex(cert.raw_serial())).as_deref() != Some(want.as_str()) {
+                continue;
+            }
+            for ca in &region.cas {
+                let Ok(ca_ders) = keys::read_certs_der(&home.ca_cert(&ca.id)) else { continue };
+                let Some(ca_der) = ca_ders.first() else { continue };
+                let Ok((_, ca_cert)) = X509Certificate::from_der(ca_der) else { continue };
+                if ca_cert.subject().as_raw() == cert.issuer().as_raw() && ca_cert.raw_serial() != cert.raw_serial() {
+                    return Ok((ca.id.clone(), cert.subject().to_string()));
+                }
+            }
+        }
+    }
+    Err(PkiError::UnknownSerial(want).into())
+}
+
+fn ledger_path(home: &Home, ca: &str) -> std::path::PathBuf {
+    home.dir.join("crl").join(format!("{ca}.revoked.json"))
+}
+
+/// The revocations recorded for `ca` (empty when none).
+pub fn ledger(home: &Home, ca: &str) -> Result<Vec<RevokedEntry>> {
+    let path = ledger_path(home, ca);
+    match std::fs::read(&path) {
+        Ok(b) => serde_json::from_slice(&b).map_err(|e| PkiError::BadCertificate { path, message: format!("revocation ledger is not valid JSON: {e}") }.into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(crate::error::io_at(path)(e)),
+    }
+}
+
+/// Revoke the certificate with hex `serial`: record it and re-sign its CA's CRL.
+pub fn revoke(home: &Home, serial: &str, reason: Option<&str>) -> Result<Revoked> {
+    if let Some(r) = reason {
+        if reason_of(r).is_none() {
+            return Err(PkiError::Sign(format!("unknown revocation reason `{r}` (known: {})", REASONS.join(", "))).into());
+        }
+    }
+    let (ca, subject) = find_issuer(home, serial)?;
+    let serial = normalise_serial(serial).unwrap_or_default();
+    let mut entries = ledger(home, &ca)?;
+    let already = entries.iter().find(|e| e.serial == serial).cloned();
+    let entry = match &already {
+        Some(e) => e.clone(),
+        None => {
+            let e = RevokedEntry { serial: serial.clone(), revoked_at: OffsetDateTime::now_utc().unix_timestamp(), reason: reason.map(String::from), subject: subject.clone() };
+            entries.push(e.clone());
+            let json = serde_json::to_vec_pretty(&entries).map_err(|e| PkiError::Sign(e.to_string()))?;
+            keys::write_file(&ledger_path(home, &ca), &json, 0o644)?;
+            e
+        }
+    };
+    regenerate_crl(home, &ca)?;
+    tracing::info!(ca = %ca, serial = %serial, "certificate revoked");
+    Ok(Revoked { serial, ca, subject, revoked_at: crate::trust::rfc3339(entry.revoked_at), reason: entry.reason, already: already.is_some() })
+}
+
+/// Re-sign `crl/<ca>.crl` from the ledger (valid 7 days; `serve` re-signs it when it gets old).
+pub fn regenerate_crl(home: &Home, ca: &str) -> Result<()> {
+    let cert_path = home.ca_cert(ca);
+    let pem = std::fs::read_to_string(&cert_path).map_err(crate::error::io_at(&cert_path))?;
+    let bad = |m: String| PkiError::BadCertificate { path: cert_path.clone(), message: m };
+    let params = CertificateParams::from_ca_cert_pem(&pem).map_err(|e| bad(e.to_string()))?;
+    let key_path = home.ca_key(ca);
+    let key_pem = std::fs::read_to_string(&key_path).map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+    let key = KeyPair::from_pem(&key_pem).map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+    // Re-create the issuer object (same subject, key and key identifier) to sign with.
+    let issuer = params.self_signed(&key).map_err(|e| bad(e.to_string()))?;
+    let mut revoked = Vec::new();
+    for e in ledger(home, ca)? {
+        let Some(bytes) = unhex(&e.serial) else { continue };
+        revoked.push(RevokedCertParams {
+            serial_number: SerialNumber::from_slice(&bytes),
+            revocation_time: OffsetDateTime::from_unix_timestamp(e.revoked_at).unwrap_or_else(|_| OffsetDateTime::now_utc()),
+            reason_code: e.reason.as_deref().and_then(reason_of),
+            invalidity_date: None,
+        });
+    }
+    let now = OffsetDateTime::now_utc();
+    let mut number = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut number).map_err(|_| PkiError::Sign("no system randomness".into()))?;
+    number[0] = (number[0] & 0x7f) | 0x01;
+    let crl = CertificateRevocationListParams {
+        this_update: now - Duration::minutes(5),
+        next_update: now + Duration::days(7),
+        crl_number: SerialNumber::from_slice(&number),
+        issuing_distribution_point: None,
+        revoked_certs: revoked,
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&issuer, &key)
+    .map_err(|e| PkiError::Generate { what: format!("CRL of {ca}"), message: e.to_string() })?;
+    keys::write_file(&home.crl(ca), crl.der(), 0o644)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_normalise() {
+        assert_eq!(normalise_serial("00:AB:cd").as_deref(), Some("abcd"));
+        assert_eq!(normalise_serial("000").as_deref(), Some("0"));
+        assert_eq!(normalise_serial("xyz"), None);
+        assert_eq!(normalise_serial(""), None);
+    }
+}

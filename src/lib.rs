@@ -12,6 +12,7 @@
 //!
 //! The CLI (`src/main.rs`, `src/cli/`) is a thin shell over these.
 
+pub mod api;
 pub mod archive;
 pub mod config;
 pub mod document;

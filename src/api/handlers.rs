@@ -1,0 +1,175 @@
+//! Handlers for licences: issue (POST /v1/licences), add a joint seal (POST
+//! /v1/licences/{id}/seals), and public verification (POST /v1/verify). Issue and seal require a
+//! department token and only ever use that department's own seal; everything else is 403.
+//!
+//! Knows request and response shapes; the work is `licence::issue`, `licence::add_seal`,
+//! `filing::file_batch_in` and `verify::verify`, run in `spawn_blocking`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde::Deserialize;
+
+use super::auth::{self, Principal, Role};
+use super::metrics::Metrics;
+use super::problem::Problem;
+use super::{blocking, AppState};
+use crate::error::ApiError;
+
+type Res = Result<Response, Problem>;
+
+/// Authenticate the request's bearer token.
+pub(crate) fn principal(st: &AppState, headers: &HeaderMap) -> Result<Principal, Problem> {
+    let h = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    auth::authenticate(&st.home, h).map_err(Problem::from)
+}
+
+/// Refuse with 403 and log who tried what (token id only, never the token).
+pub(crate) fn forbid(p: &Principal, action: &str, why: String) -> Problem {
+    tracing::warn!(token = %p.token_id, role = %p.role.describe(), action, reason = %why, "refused");
+    Problem::from(ApiError::Forbidden(why))
+}
+
+fn wants_pdf(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/pdf"))
+}
+
+fn pdf_response(status: StatusCode, pdf: Vec<u8>, archive_id: &str, extra: &[(&'static str, String)]) -> Response {
+    let mut r = (status, pdf).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    if let Ok(v) = HeaderValue::from_str(archive_id) {
+        h.insert("x-archive-id", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/archive/{archive_id}")) {
+        h.insert(header::LOCATION, v);
+    }
+    for (k, v) in extra {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.insert(*k, v);
+        }
+    }
+    r
+}
+
+fn json_response(status: StatusCode, v: serde_json::Value, archive_id: &str) -> Response {
+    let mut r = (status, axum::Json(v)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/archive/{archive_id}")) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// Body of POST /v1/licences.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueRequest {
+    pub template: String,
+    pub data: serde_json::Value,
+    #[serde(default)]
+    pub seal: Option<String>,
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| Problem::from(ApiError::BadRequest(format!("the body is not the expected JSON: {e}"))))
+}
+
+/// POST /v1/licences: issue, seal with the caller's department, archive.
+pub async fn issue(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
+    let p = principal(&st, &headers)?;
+    let req: IssueRequest = parse_json(&body)?;
+    let Role::Department { dept } = &p.role else {
+        return Err(forbid(&p, "issue", format!("a {} token cannot issue licences; use a department token", p.role.describe())));
+    };
+    let t = crate::document::Template::load(&st.home, &req.template)?;
+    let first = t.plan().first().cloned().unwrap_or_else(|| t.default_seal.clone());
+    let sealer = req.seal.clone().unwrap_or(first);
+    if &sealer != dept {
+        return Err(forbid(&p, "issue", format!("department `{dept}` may seal only with its own seal, not `{sealer}`'s")));
+    }
+    let st2 = st.clone();
+    let (issued, filed) = blocking(move || {
+        let issued = crate::licence::issue(&st2.home, &req.template, &req.data, Some(&sealer))?;
+        let _w = st2.write_lock.lock().map_err(|_| ApiError::Internal("archive lock poisoned".into()))?;
+        let filed = crate::filing::file_batch_in(&st2.home, &st2.archive, &[(format!("{}.pdf", issued.identifier), issued.pdf.clone())], "licence", &mut |_, _| {})?;
+        Ok((issued, filed))
+    })
+    .await?;
+    let archive_id = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
+    Metrics::inc(&st.metrics.issued);
+    tracing::info!(token = %p.token_id, dept = %dept, identifier = %issued.identifier, archive_id = %archive_id, "issued");
+    if wants_pdf(&headers) {
+        return Ok(pdf_response(StatusCode::CREATED, issued.pdf, &archive_id, &[("x-licence-identifier", issued.identifier.clone())]));
+    }
+    Ok(json_response(
+        StatusCode::CREATED,
+        serde_json::json!({
+            "id": archive_id, "archive_id": archive_id, "identifier": issued.identifier, "template": issued.template,
+            "sealed_by": issued.sealed_by, "verify_url": issued.verify_url,
+            "pdf_base64": base64::engine::general_purpose::STANDARD.encode(&issued.pdf),
+        }),
+        &archive_id,
+    ))
+}
+
+/// Optional body of POST /v1/licences/{id}/seals.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealRequest {
+    #[serde(default)]
+    pub seal: Option<String>,
+}
+
+/// POST /v1/licences/{id}/seals: the calling department adds its seal to an archived licence.
+pub async fn add_seal(State(st): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Res {
+    let p = principal(&st, &headers)?;
+    let req: SealRequest = if body.iter().all(u8::is_ascii_whitespace) { SealRequest::default() } else { parse_json(&body)? };
+    let Role::Department { dept } = p.role.clone() else {
+        return Err(forbid(&p, "seal", format!("a {} token cannot seal; use a department token", p.role.describe())));
+    };
+    if let Some(s) = &req.seal {
+        if s != &dept {
+            return Err(forbid(&p, "seal", format!("department `{dept}` may seal only with its own seal, not `{s}`'s")));
+        }
+    }
+    let st2 = st.clone();
+    let dept2 = dept.clone();
+    let (added, filed) = blocking(move || {
+        let rec = st2.archive.get(&id)?;
+        let bytes = st2.archive.bytes(&rec)?;
+        let added = crate::licence::add_seal(&st2.home, &bytes, &dept2)?;
+        let _w = st2.write_lock.lock().map_err(|_| ApiError::Internal("archive lock poisoned".into()))?;
+        let filed = crate::filing::file_batch_in(&st2.home, &st2.archive, &[(format!("{id}+{dept2}.pdf"), added.pdf.clone())], "licence", &mut |_, _| {})?;
+        Ok((added, filed))
+    })
+    .await?;
+    let archive_id = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
+    Metrics::inc(&st.metrics.sealed);
+    tracing::info!(token = %p.token_id, dept = %dept, archive_id = %archive_id, "sealed");
+    if wants_pdf(&headers) {
+        return Ok(pdf_response(StatusCode::CREATED, added.pdf, &archive_id, &[("x-seals", format!("{}/{}", added.present, added.required))]));
+    }
+    Ok(json_response(
+        StatusCode::CREATED,
+        serde_json::json!({
+            "id": archive_id, "archive_id": archive_id, "sealed_by": dept, "present": added.present, "required": added.required,
+            "locked": added.locked, "pdf_base64": base64::engine::general_purpose::STANDARD.encode(&added.pdf),
+        }),
+        &archive_id,
+    ))
+}
+
+/// POST /v1/verify: the PDF body's verification report (public).
+pub async fn verify(State(st): State<Arc<AppState>>, body: Bytes) -> Res {
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("the body is empty; send the PDF as the request body".into()).into());
+    }
+    let trust = st.trust();
+    let report = blocking(move || crate::verify::verify(&body, &trust, std::time::SystemTime::now())).await?;
+    st.metrics.record_verdict(report.indication.as_str());
+    Ok(axum::Json(report).into_response())
+}

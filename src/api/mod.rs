@@ -1,0 +1,133 @@
+//! The HTTP service (`zhengyin serve`): departments issue and seal, anyone verifies, CA operators
+//! revoke, archivists read and audit, other regions fetch this region's trust list and CRLs.
+//! axum on tokio; heavy work (render, seal, verify, audit) runs in `spawn_blocking`.
+//!
+//! Knows routes, roles and HTTP; every decision about licences, seals, trust and the archive is a
+//! call into the library. Routes and their OpenAPI description: [`openapi`]; docs/api.md.
+
+pub mod auth;
+mod handlers;
+pub mod limits;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+mod records;
+pub mod refresh;
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::archive::Archive;
+use crate::config::{Home, RegionConfig};
+use crate::error::{ApiError, Result};
+use crate::trust::TrustStore;
+
+/// Settings of one server.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Largest request body, bytes.
+    pub body_limit: usize,
+    /// Requests per second per client (token or IP); 0 = unlimited.
+    pub rate_per_sec: f64,
+    /// Bucket size of the rate limit.
+    pub rate_burst: f64,
+    /// Per-request timeout, seconds.
+    pub timeout_secs: u64,
+    /// Base URL other regions reach this one at (CRL and trust-list URLs in the trust list).
+    pub public_url: Option<String>,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig { body_limit: 16 << 20, rate_per_sec: 50.0, rate_burst: 100.0, timeout_secs: 30, public_url: None }
+    }
+}
+
+/// Everything handlers share.
+pub struct AppState {
+    pub home: Home,
+    pub region: RegionConfig,
+    /// Rebuilt after a revocation or a trust-list refresh.
+    pub trust: RwLock<Arc<TrustStore>>,
+    /// The one open archive (sled allows one opener per process).
+    pub archive: Arc<Archive>,
+    /// Serialises writes to the archive (filing, tree heads).
+    pub write_lock: Mutex<()>,
+    pub metrics: metrics::Metrics,
+    pub limiter: limits::RateLimiter,
+    pub config: ServeConfig,
+}
+
+impl AppState {
+    /// Open the home's region, trust store and archive.
+    pub fn open(home: Home, config: ServeConfig) -> Result<Arc<Self>> {
+        let region = home.region()?;
+        let trust = TrustStore::from_home(&home)?;
+        let archive = Archive::open(&crate::filing::archive_dir(&home))?;
+        Ok(Arc::new(AppState {
+            home,
+            region,
+            trust: RwLock::new(Arc::new(trust)),
+            archive: Arc::new(archive),
+            write_lock: Mutex::new(()),
+            metrics: metrics::Metrics::default(),
+            limiter: limits::RateLimiter::new(config.rate_per_sec, config.rate_burst),
+            config,
+        }))
+    }
+
+    /// The current trust store.
+    pub fn trust(&self) -> Arc<TrustStore> {
+        match self.trust.read() {
+            Ok(t) => t.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Re-read the trust store from the home (after a revocation or refresh).
+    pub fn reload_trust(&self) -> Result<()> {
+        let t = Arc::new(TrustStore::from_home(&self.home)?);
+        match self.trust.write() {
+            Ok(mut g) => *g = t,
+            Err(p) => *p.into_inner() = t,
+        }
+        Ok(())
+    }
+}
+
+/// Run blocking work off the async threads; a panic or cancellation becomes an internal error.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
+}
+
+/// The router with every route and layer.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.config.body_limit;
+    Router::new()
+        .route("/v1/licences", post(handlers::issue))
+        .route("/v1/licences/{id}/seals", post(handlers::add_seal))
+        .route("/v1/verify", post(handlers::verify))
+        .route("/v1/certificates/{serial}/revoke", post(records::revoke))
+        .route("/v1/crl/{ca}", get(records::crl))
+        .route("/v1/trust-list", get(records::trust_list))
+        .route("/v1/archive/tree-head", get(records::tree_head))
+        .route("/v1/archive/{id}", get(records::archive_get))
+        .route("/v1/archive/{id}/proof", get(records::archive_proof))
+        .route("/v1/audit", post(records::audit))
+        .route("/healthz", get(records::healthz))
+        .route("/metrics", get(records::metrics))
+        .route("/openapi.json", get(records::openapi))
+        .fallback(records::no_route)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::guard))
+        .with_state(state)
+}
+
+/// Serve on `listener` until `shutdown` resolves (tests bind 127.0.0.1:0).
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

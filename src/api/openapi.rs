@@ -1,0 +1,109 @@
+//! The OpenAPI 3.0 description served at /openapi.json, built in one function from the same
+//! route table the tests check against the router ([`ROUTES`]).
+//!
+//! Knows paths, methods, roles and shapes; nothing else. OpenAPI 3.0.3; problems are RFC 9457.
+
+use serde_json::{json, Value};
+
+/// Every route: (method, path, summary, who may call it: "public" or a role list).
+pub const ROUTES: &[(&str, &str, &str, &str)] = &[
+    ("post", "/v1/licences", "Issue a licence sealed by the calling department, and archive it", "department"),
+    ("post", "/v1/licences/{id}/seals", "Add the calling department's seal to an archived licence (joint seals)", "department"),
+    ("post", "/v1/verify", "Verify a PDF: the same JSON report as `zhengyin verify --json`", "public"),
+    ("post", "/v1/certificates/{serial}/revoke", "Revoke a certificate (operator of the CA that issued it)", "ca-operator"),
+    ("get", "/v1/crl/{ca}", "A CA's current CRL (DER)", "public"),
+    ("get", "/v1/trust-list", "This region's signed trust list", "public"),
+    ("get", "/v1/archive/tree-head", "The archive's latest signed tree head (C2SP checkpoint)", "public"),
+    ("get", "/v1/archive/{id}", "An archived record and its PDF", "any token"),
+    ("get", "/v1/archive/{id}/proof", "Inclusion proof of an archived record", "any token"),
+    ("post", "/v1/audit", "DA/T 70 audit of the archive", "archivist"),
+    ("get", "/healthz", "Liveness", "public"),
+    ("get", "/metrics", "Prometheus metrics", "public"),
+    ("get", "/openapi.json", "This description", "public"),
+];
+
+fn problem_responses(codes: &[&str]) -> Value {
+    let mut m = serde_json::Map::new();
+    for c in codes {
+        m.insert((*c).to_string(), json!({ "description": "RFC 9457 problem", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } }));
+    }
+    Value::Object(m)
+}
+
+fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
+    let mut op = json!({ "summary": summary, "description": format!("Who: {who}."), "operationId": format!("{method}{}", path.replace(['/', '{', '}', '-', '.'], "_")) });
+    let mut responses = problem_responses(&["400", "413", "429"]);
+    if who != "public" {
+        op["security"] = json!([{ "bearer": [] }]);
+        if let Some(o) = responses.as_object_mut() {
+            o.extend(problem_responses(&["401", "403"]).as_object().cloned().unwrap_or_default());
+        }
+    } else {
+        op["security"] = json!([]);
+    }
+    let params: Vec<Value> = path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    if !params.is_empty() {
+        op["parameters"] = Value::Array(params);
+        if let Some(o) = responses.as_object_mut() {
+            o.extend(problem_responses(&["404"]).as_object().cloned().unwrap_or_default());
+        }
+    }
+    let ok = |desc: &str, ct: &str, schema: Value| json!({ "description": desc, "content": { ct: { "schema": schema } } });
+    let obj = json!({ "type": "object" });
+    let (code, body) = match path {
+        "/v1/licences" => {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/IssueRequest" } } } });
+            ("201", ok("The licence (JSON; or the PDF itself with Accept: application/pdf)", "application/json", json!({ "$ref": "#/components/schemas/Issued" })))
+        }
+        "/v1/licences/{id}/seals" => {
+            op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "seal": { "type": "string" } }, "additionalProperties": false } } } });
+            ("201", ok("The newly sealed licence, archived under a new id", "application/json", obj.clone()))
+        }
+        "/v1/verify" => {
+            op["requestBody"] = json!({ "required": true, "content": { "application/pdf": { "schema": { "type": "string", "format": "binary" } } } });
+            ("200", ok("Verification report (docs/verification-report.md)", "application/json", obj.clone()))
+        }
+        "/v1/certificates/{serial}/revoke" => {
+            op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "reason": { "type": "string", "enum": crate::pki::revoke::REASONS } }, "additionalProperties": false } } } });
+            ("200", ok("The revocation", "application/json", obj.clone()))
+        }
+        "/v1/crl/{ca}" => ("200", ok("DER CRL", "application/pkix-crl", json!({ "type": "string", "format": "binary" }))),
+        "/v1/audit" => {
+            op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "sample": { "type": "integer", "minimum": 1 } }, "additionalProperties": false } } } });
+            ("200", ok("Audit report", "application/json", obj.clone()))
+        }
+        "/metrics" => ("200", ok("Prometheus text", "text/plain", json!({ "type": "string" }))),
+        _ => ("200", ok("OK", "application/json", obj.clone())),
+    };
+    if let Some(o) = responses.as_object_mut() {
+        o.insert(code.to_string(), body);
+    }
+    op["responses"] = responses;
+    op
+}
+
+/// The OpenAPI document.
+pub fn spec() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary, who) in ROUTES {
+        let entry = paths.entry((*path).to_string()).or_insert_with(|| json!({}));
+        entry[*method] = operation(method, path, summary, who);
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "zhengyin 证印", "version": env!("CARGO_PKG_VERSION"), "description": "Electronic licences sealed with PAdES: issue, joint seals, verification, revocation, trust lists, archive. See docs/api.md." },
+        "paths": Value::Object(paths),
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "API token from `zhengyin token create`" } },
+            "schemas": {
+                "Problem": { "type": "object", "required": ["type", "title", "status", "detail"], "properties": { "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" }, "detail": { "type": "string" } } },
+                "IssueRequest": { "type": "object", "required": ["template", "data"], "additionalProperties": false, "properties": { "template": { "type": "string" }, "data": { "type": "object" }, "seal": { "type": "string" } } },
+                "Issued": { "type": "object", "properties": { "id": { "type": "string" }, "archive_id": { "type": "string" }, "identifier": { "type": "string" }, "pdf_base64": { "type": "string" } } }
+            }
+        }
+    })
+}

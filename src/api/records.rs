@@ -1,0 +1,178 @@
+//! Handlers for the PKI and the archive: revoke (CA operators of the issuing CA only), CRLs and
+//! the signed trust list (public), archive records and proofs (any token), the tree head
+//! (public), audits (archivists), plus health, metrics, the OpenAPI description and the 404.
+//!
+//! Knows request and response shapes; the work is `pki::revoke`, `trust::list`, `filing`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde::Deserialize;
+
+use super::auth::Role;
+use super::handlers::{forbid, principal};
+use super::metrics::Metrics;
+use super::problem::Problem;
+use super::{blocking, AppState};
+use crate::error::ApiError;
+
+type Res = Result<Response, Problem>;
+
+fn with_type(body: impl IntoResponse, ct: &'static str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    r
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// POST /v1/certificates/{serial}/revoke.
+pub async fn revoke(State(st): State<Arc<AppState>>, Path(serial): Path<String>, headers: HeaderMap, body: Bytes) -> Res {
+    let p = principal(&st, &headers)?;
+    let req: RevokeRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RevokeRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| Problem::from(ApiError::BadRequest(format!("the body is not the expected JSON: {e}"))))?
+    };
+    let Role::CaOperator { ca } = p.role.clone() else {
+        return Err(forbid(&p, "revoke", format!("a {} token cannot revoke certificates", p.role.describe())));
+    };
+    if crate::pki::revoke::normalise_serial(&serial).is_none() {
+        return Err(ApiError::BadRequest(format!("`{serial}` is not a hexadecimal serial number")).into());
+    }
+    let st2 = st.clone();
+    let s2 = serial.clone();
+    let (issuer, _) = blocking(move || crate::pki::revoke::find_issuer(&st2.home, &s2)).await?;
+    if issuer != ca {
+        return Err(forbid(&p, "revoke", format!("certificate {serial} was issued by CA `{issuer}`; this token operates CA `{ca}`")));
+    }
+    if let Some(r) = &req.reason {
+        if !crate::pki::revoke::REASONS.contains(&r.as_str()) {
+            return Err(ApiError::BadRequest(format!("unknown reason `{r}` (known: {})", crate::pki::revoke::REASONS.join(", "))).into());
+        }
+    }
+    let st2 = st.clone();
+    let done = blocking(move || {
+        let r = crate::pki::revoke::revoke(&st2.home, &serial, req.reason.as_deref())?;
+        st2.reload_trust()?;
+        Ok(r)
+    })
+    .await?;
+    Metrics::inc(&st.metrics.revoked);
+    tracing::warn!(token = %p.token_id, ca = %done.ca, serial = %done.serial, "revoked");
+    Ok(axum::Json(done).into_response())
+}
+
+fn known_ca(st: &AppState, ca: &str) -> Result<(), Problem> {
+    if st.region.ca(ca).is_none() {
+        return Err(ApiError::NotFound(format!("no CA `{ca}` in region {}", st.region.region.id)).into());
+    }
+    Ok(())
+}
+
+/// GET /v1/crl/{ca}: the DER CRL (public).
+pub async fn crl(State(st): State<Arc<AppState>>, Path(ca): Path<String>) -> Res {
+    let ca = ca.strip_suffix(".crl").unwrap_or(&ca).to_string();
+    known_ca(&st, &ca)?;
+    let path = st.home.crl(&ca);
+    let der = blocking(move || std::fs::read(&path).map_err(crate::error::io_at(&path))).await?;
+    Ok(with_type(der, "application/pkix-crl"))
+}
+
+/// GET /v1/trust-list: this region's signed trust list (public).
+pub async fn trust_list(State(st): State<Arc<AppState>>) -> Res {
+    let st2 = st.clone();
+    let list = blocking(move || crate::trust::list::build(&st2.home, st2.config.public_url.as_deref(), ::time::OffsetDateTime::now_utc().unix_timestamp())).await?;
+    Ok(axum::Json(list).into_response())
+}
+
+/// GET /v1/archive/tree-head: the latest signed checkpoint (public).
+pub async fn tree_head(State(st): State<Arc<AppState>>) -> Res {
+    let st2 = st.clone();
+    let (note, vkey) = blocking(move || crate::filing::tree_head(&st2.home, &st2.archive)).await?;
+    Ok(axum::Json(serde_json::json!({ "size": st.archive.size(), "checkpoint": note, "verifier_key": vkey })).into_response())
+}
+
+fn reader(st: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
+    principal(st, headers).map(|_| ())
+}
+
+/// GET /v1/archive/{id}: the record (JSON with the PDF in base64, or the PDF itself).
+pub async fn archive_get(State(st): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Res {
+    reader(&st, &headers)?;
+    let st2 = st.clone();
+    let (rec, bytes) = blocking(move || {
+        let rec = st2.archive.get(&id)?;
+        let bytes = st2.archive.bytes(&rec)?;
+        Ok((rec, bytes))
+    })
+    .await?;
+    if headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/pdf")) {
+        return Ok(with_type(bytes, "application/pdf"));
+    }
+    Ok(axum::Json(serde_json::json!({ "record": rec, "pdf_base64": base64::engine::general_purpose::STANDARD.encode(&bytes) })).into_response())
+}
+
+/// GET /v1/archive/{id}/proof: inclusion proof against the signed tree head.
+pub async fn archive_proof(State(st): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Res {
+    reader(&st, &headers)?;
+    let st2 = st.clone();
+    let proof = blocking(move || crate::filing::proof(&st2.home, &st2.archive, &id)).await?;
+    Ok(axum::Json(proof).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRequest {
+    #[serde(default)]
+    pub sample: Option<usize>,
+}
+
+/// POST /v1/audit: the DA/T 70 audit (archivists only).
+pub async fn audit(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
+    let p = principal(&st, &headers)?;
+    if p.role != Role::Archivist {
+        return Err(forbid(&p, "audit", format!("a {} token cannot run audits; use an archivist token", p.role.describe())));
+    }
+    let req: AuditRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        AuditRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| Problem::from(ApiError::BadRequest(format!("the body is not the expected JSON: {e}"))))?
+    };
+    let st2 = st.clone();
+    let report = blocking(move || {
+        let _w = st2.write_lock.lock().map_err(|_| ApiError::Internal("archive lock poisoned".into()))?;
+        crate::filing::run_audit_in(&st2.home, &st2.archive, req.sample.filter(|s| *s > 0), &mut |_, _| {})
+    })
+    .await?;
+    Ok(axum::Json(report).into_response())
+}
+
+/// GET /healthz.
+pub async fn healthz(State(st): State<Arc<AppState>>) -> Response {
+    axum::Json(serde_json::json!({ "status": "ok", "region": st.region.region.id, "archive_size": st.archive.size() })).into_response()
+}
+
+/// GET /metrics (Prometheus text).
+pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
+    with_type(st.metrics.render(st.archive.size()), "text/plain; version=0.0.4")
+}
+
+/// GET /openapi.json.
+pub async fn openapi() -> Response {
+    axum::Json(super::openapi::spec()).into_response()
+}
+
+/// Any path no route matches.
+pub async fn no_route() -> Response {
+    Problem::new(StatusCode::NOT_FOUND, "no-route", "No such resource", "no route matches this path (see /openapi.json)").into_response()
+}

@@ -1,0 +1,114 @@
+//! Importing and refreshing other regions' trust lists and CRLs over HTTP (ureq, blocking):
+//! `zhengyin trust add --from URL_OR_FILE --pin SHA256` and the periodic refresh `serve` runs.
+//! Every list is checked against its pin; every CRL against the list's CA certificates, before
+//! it is stored. A fetch that fails keeps what was stored before (and is logged).
+//!
+//! Knows URLs and files; the checks are `trust::list`. No PDF, no routes.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Home;
+use crate::error::{PkiError, Result};
+use crate::trust::list::{self, Source, TrustList};
+
+/// Largest trust list or CRL accepted, bytes.
+pub const FETCH_LIMIT: u64 = 8 << 20;
+
+fn fetch(from: &str) -> Result<Vec<u8>> {
+    let bad = |m: String| PkiError::TrustList(m);
+    if from.starts_with("http://") || from.starts_with("https://") {
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
+        let resp = agent.get(from).call().map_err(|e| bad(format!("cannot fetch {from}: {e}")))?;
+        let mut out = Vec::new();
+        resp.into_reader().take(FETCH_LIMIT + 1).read_to_end(&mut out).map_err(|e| bad(format!("cannot read {from}: {e}")))?;
+        if out.len() as u64 > FETCH_LIMIT {
+            return Err(bad(format!("{from} is larger than {FETCH_LIMIT} bytes")).into());
+        }
+        Ok(out)
+    } else {
+        let path = from.strip_prefix("file://").unwrap_or(from);
+        std::fs::read(path).map_err(crate::error::io_at(path))
+    }
+}
+
+fn now() -> i64 {
+    ::time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Fetch every CRL the list names, check and store it; returns how many were stored.
+fn fetch_crls(home: &Home, l: &TrustList) -> usize {
+    let mut n = 0;
+    for (ca, url) in &l.crl_urls {
+        let got = fetch(url).and_then(|der| list::check_crl(l, &der).map(|_| der)).and_then(|der| list::store_crl(home, &l.region, ca, &der));
+        match got {
+            Ok(()) => n += 1,
+            Err(e) => tracing::warn!(region = %l.region, ca = %ca, url = %url, error = %e, "CRL not refreshed"),
+        }
+    }
+    n
+}
+
+/// Import a region's trust list from a URL or file, checked against `pin` (SHA-256 of its root
+/// certificate), with its CRLs. Refuses a list for this home's own region.
+pub fn import(home: &Home, from: &str, pin: &str) -> Result<(TrustList, usize)> {
+    let own = home.region()?.region.id;
+    let l = list::verify(&fetch(from)?, pin, now())?;
+    if l.region == own {
+        return Err(PkiError::TrustList(format!("the list is for this home's own region `{own}`")).into());
+    }
+    list::store(home, &l, &Source { from: from.to_string(), pin: pin.to_string() })?;
+    let n = fetch_crls(home, &l);
+    Ok((l, n))
+}
+
+/// Refresh every imported list (from where it came) and its CRLs; returns the regions refreshed.
+pub fn refresh_once(home: &Home) -> Vec<String> {
+    let mut done = Vec::new();
+    for (old, source) in list::imported(home) {
+        let Some(src) = source else {
+            tracing::warn!(region = %old.region, "imported list has no source; CRLs only");
+            fetch_crls(home, &old);
+            continue;
+        };
+        let from = old.url.clone().filter(|_| !src.from.starts_with("http")).unwrap_or(src.from.clone());
+        match fetch(&from).and_then(|b| list::verify(&b, &src.pin, now())) {
+            Ok(l) if l.region == old.region => {
+                if let Err(e) = list::store(home, &l, &src) {
+                    tracing::warn!(region = %l.region, error = %e, "trust list not stored");
+                }
+                fetch_crls(home, &l);
+                done.push(l.region);
+            }
+            Ok(l) => tracing::warn!(expected = %old.region, got = %l.region, "trust list changed region; ignored"),
+            Err(e) => {
+                tracing::warn!(region = %old.region, error = %e, "trust list not refreshed; CRLs refreshed from the stored list");
+                fetch_crls(home, &old);
+                done.push(old.region);
+            }
+        }
+    }
+    done
+}
+
+/// Refresh imported lists and CRLs every `every`, reloading the server's trust store each time.
+pub async fn run(state: Arc<super::AppState>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let st = state.clone();
+        let res = tokio::task::spawn_blocking(move || {
+            let regions = refresh_once(&st.home);
+            st.reload_trust().map(|_| regions)
+        })
+        .await;
+        match res {
+            Ok(Ok(regions)) => tracing::info!(?regions, "trust lists refreshed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "trust store not reloaded"),
+            Err(e) => tracing::warn!(error = %e, "refresh task failed"),
+        }
+    }
+}

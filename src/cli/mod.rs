@@ -6,6 +6,7 @@ mod demo;
 mod init;
 mod issue;
 mod seal;
+mod serve;
 mod trust;
 mod verify;
 
@@ -57,6 +58,13 @@ enum Command {
     Trust(trust::Command),
     /// Run the whole slice on a fresh temporary home: init, issue both templates, verify
     Demo(demo::Args),
+    /// The HTTP service: issue, seal, verify, revoke, trust lists, archive (docs/api.md)
+    Serve(serve::Args),
+    /// API tokens for the HTTP service
+    #[command(subcommand)]
+    Token(serve::TokenCommand),
+    /// Revoke a certificate by serial and re-sign its CA's CRL
+    Revoke(serve::RevokeArgs),
 }
 
 /// Exit code for "could not run".
@@ -86,5 +94,8 @@ pub fn run() -> ExitCode {
         Command::Archive(c) => archive::run(c),
         Command::Audit(a) => archive::audit(a),
         Command::Demo(a) => demo::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Token(c) => serve::token(c),
+        Command::Revoke(a) => serve::revoke(a),
     }
 }

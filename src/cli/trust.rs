@@ -1,4 +1,7 @@
-//! `zhengyin trust`: export the region root for other verifiers.
+//! `zhengyin trust`: export the region root for other verifiers; import other regions' signed
+//! trust lists (跨区域互认) against a pinned root fingerprint; show this region's own list.
+//!
+//! Thin shell over `zhengyin::trust::list` and `zhengyin::api::refresh`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +18,33 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE.pem")]
         output: PathBuf,
     },
+    /// Import another region's signed trust list (and its CRLs), checked against a pinned root
+    Add {
+        #[command(flatten)]
+        home: HomeArg,
+        /// URL (http://…/v1/trust-list) or file of the trust list
+        #[arg(long, value_name = "URL_OR_FILE")]
+        from: String,
+        /// SHA-256 of the other region's root certificate (hex; from `zhengyin trust fingerprint`)
+        #[arg(long, value_name = "SHA256")]
+        pin: String,
+    },
+    /// Print the SHA-256 fingerprint of this region's root certificate (what others pin)
+    Fingerprint {
+        #[command(flatten)]
+        home: HomeArg,
+    },
+    /// Write this region's signed trust list (JSON)
+    List {
+        #[command(flatten)]
+        home: HomeArg,
+        /// Base URL of this region's service (CRL URLs become <URL>/v1/crl/<ca>)
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+        /// Output file
+        #[arg(short = 'o', long = "output", value_name = "FILE.json")]
+        output: PathBuf,
+    },
 }
 
 pub fn run(c: Command) -> ExitCode {
@@ -28,6 +58,38 @@ pub fn run(c: Command) -> ExitCode {
             match std::fs::read(&src).map_err(zhengyin::error::io_at(&src)).and_then(|pem| zhengyin::licence::write_output(&output, &pem)) {
                 Ok(()) => {
                     println!("wrote region root to {}", output.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Add { home, from, pin } => match zhengyin::api::refresh::import(&home.home(), &from, &pin) {
+            Ok((list, crls)) => {
+                println!("imported trust list of {} ({}): {} root(s), {} CA(s), {crls} CRL(s), valid until {}", list.region, list.name, list.roots.len(), list.cas.len(), list.next_update);
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        Command::Fingerprint { home } => {
+            let home = home.home();
+            match zhengyin::pki::keys::read_certs_der(&home.ca_cert("root")) {
+                Ok(ders) => {
+                    for d in ders {
+                        println!("{}", zhengyin::trust::list::fingerprint(&d));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::List { home, public_url, output } => {
+            let now = ::time::OffsetDateTime::now_utc().unix_timestamp();
+            match zhengyin::trust::list::build(&home.home(), public_url.as_deref(), now)
+                .and_then(|l| serde_json::to_vec_pretty(&l).map_err(|e| zhengyin::error::PkiError::TrustList(e.to_string()).into()))
+                .and_then(|b| zhengyin::licence::write_output(&output, &b))
+            {
+                Ok(()) => {
+                    println!("wrote trust list to {}", output.display());
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(e),

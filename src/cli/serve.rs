@@ -1,0 +1,153 @@
+//! `zhengyin serve`: the HTTP service (docs/api.md); `zhengyin token create|list`: API tokens;
+//! `zhengyin revoke`: revoke a certificate by serial and re-sign its CA's CRL.
+//!
+//! Thin shells over `zhengyin::api` and `zhengyin::pki::revoke`; knows no route or PKI detail.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use zhengyin::api::auth::Role;
+use zhengyin::api::{AppState, ServeConfig};
+
+use super::{fail, HomeArg};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    home: HomeArg,
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Base URL other regions reach this service at (used for CRL and trust-list URLs in the
+    /// trust list) [default: http://<listen>]
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Refresh imported trust lists and CRLs every N seconds (0: never)
+    #[arg(long, default_value_t = 300)]
+    refresh_secs: u64,
+    /// Largest request body in bytes
+    #[arg(long, default_value_t = 16 << 20)]
+    body_limit: usize,
+    /// Requests per second per client (token or IP address); 0: unlimited
+    #[arg(long, default_value_t = 50.0)]
+    rate_limit: f64,
+    /// Burst size of the rate limit
+    #[arg(long, default_value_t = 100.0)]
+    rate_burst: f64,
+    /// Per-request timeout in seconds
+    #[arg(long, default_value_t = 30)]
+    timeout_secs: u64,
+}
+
+pub fn run(a: Args) -> ExitCode {
+    let home = a.home.home();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    rt.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(a.listen).await {
+            Ok(l) => l,
+            Err(e) => return fail(format!("cannot listen on {}: {e}", a.listen)),
+        };
+        let local = listener.local_addr().map(|x| x.to_string()).unwrap_or_else(|_| a.listen.to_string());
+        let config = ServeConfig {
+            body_limit: a.body_limit,
+            rate_per_sec: a.rate_limit,
+            rate_burst: a.rate_burst,
+            timeout_secs: a.timeout_secs.max(1),
+            public_url: Some(a.public_url.unwrap_or_else(|| format!("http://{local}"))),
+        };
+        let state = match AppState::open(home, config) {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        };
+        if a.refresh_secs > 0 {
+            tokio::spawn(zhengyin::api::refresh::run(state.clone(), Duration::from_secs(a.refresh_secs)));
+        }
+        println!("zhengyin serving region {} on http://{local}", state.region.region.id);
+        tracing::info!(listen = %local, "serving");
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        match zhengyin::api::serve(listener, state, shutdown).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("server error: {e}")),
+        }
+    })
+}
+
+#[derive(clap::Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; it is printed once and only its SHA-256 is kept (tokens.toml, 0600)
+    Create {
+        #[command(flatten)]
+        home: HomeArg,
+        /// department | archivist | ca-operator
+        #[arg(long)]
+        role: String,
+        /// The department (for --role department)
+        #[arg(long, value_name = "DEPT")]
+        dept: Option<String>,
+        /// The CA (for --role ca-operator)
+        #[arg(long, value_name = "CA")]
+        ca: Option<String>,
+    },
+    /// List tokens (ids and roles, never the tokens)
+    List {
+        #[command(flatten)]
+        home: HomeArg,
+    },
+}
+
+pub fn token(c: TokenCommand) -> ExitCode {
+    match c {
+        TokenCommand::Create { home, role, dept, ca } => {
+            let role = match (role.as_str(), dept, ca) {
+                ("department", Some(dept), None) => Role::Department { dept },
+                ("archivist", None, None) => Role::Archivist,
+                ("ca-operator", None, Some(ca)) => Role::CaOperator { ca },
+                _ => return fail("use --role department --dept DEPT, --role archivist, or --role ca-operator --ca CA"),
+            };
+            match zhengyin::api::auth::create(&home.home(), role.clone()) {
+                Ok((id, raw)) => {
+                    eprintln!("created {id} for {} (shown once; store it now)", role.describe());
+                    println!("{raw}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        TokenCommand::List { home } => match zhengyin::api::auth::list(&home.home()) {
+            Ok(list) => {
+                for t in list {
+                    println!("{}  {}  {}", t.id, t.created, t.role.describe());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+    }
+}
+
+#[derive(clap::Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    home: HomeArg,
+    /// Serial number of the certificate, hexadecimal (colons allowed)
+    serial: String,
+    /// RFC 5280 reason: keyCompromise, superseded, cessationOfOperation, …
+    #[arg(long)]
+    reason: Option<String>,
+}
+
+pub fn revoke(a: RevokeArgs) -> ExitCode {
+    match zhengyin::pki::revoke::revoke(&a.home.home(), &a.serial, a.reason.as_deref()) {
+        Ok(r) => {
+            println!("revoked {} ({}) issued by CA {}, since {}{}", r.serial, r.subject, r.ca, r.revoked_at, if r.already { " (already revoked)" } else { "" });
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}

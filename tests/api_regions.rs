@@ -1,0 +1,113 @@
+//! Cross-region verification (跨区域互认) on loopback: region A (泰安) and region B (济南) each
+//! run the real server on their own 127.0.0.1 port. B cannot verify A's licence until it imports
+//! A's signed trust list (pinned to A's root fingerprint); after A revokes the seal certificate,
+//! B reports the revocation, and since when, after its next refresh.
+
+mod api_support;
+
+use std::time::{Duration, Instant};
+
+use api_support::*;
+use serde_json::{json, Value};
+use zhengyin::api::auth::Role;
+use zhengyin::api::ServeConfig;
+
+fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin")).args(args).output().unwrap()
+}
+
+fn verify_at(url: &str, pdf: &[u8]) -> Value {
+    let r = call("POST", &format!("{url}/v1/verify"), None, Some(("application/pdf", pdf)), None);
+    assert_eq!(r.status, 200);
+    r.json()
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> Option<Value>) -> Value {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn region_b_trusts_region_a_after_import_and_sees_its_revocation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = init_home(&tmp.path().join("taian"), "taian");
+    let b = init_home(&tmp.path().join("jinan"), "jinan");
+    let (scjg_a, op_a) = (token(&a, Role::Department { dept: "scjg".into() }), token(&a, Role::CaOperator { ca: "city".into() }));
+    let sa = start(&a, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, None);
+    let sb = start(&b, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, Some(Duration::from_secs(1)));
+    assert_ne!(sa.url, sb.url);
+
+    let pdf = pdf_of(&post_json(&format!("{}/v1/licences", sa.url), Some(&scjg_a), &business_licence()).json());
+    assert_eq!(verify_at(&sa.url, &pdf)["indication"], "TOTAL-PASSED");
+
+    // Before import: B does not know A's root.
+    let rep = verify_at(&sb.url, &pdf);
+    assert_eq!(rep["indication"], "INDETERMINATE", "{rep}");
+    assert_eq!(rep["sub_indication"], "NO_CERTIFICATE_CHAIN_FOUND", "{rep}");
+
+    // A's trust list is signed by A's root; a wrong pin is refused.
+    let list_url = format!("{}/v1/trust-list", sa.url);
+    let list = call("GET", &list_url, None, None, None).json();
+    assert_eq!(list["region"], "taian");
+    assert_eq!(list["crl_urls"]["city"], format!("{}/v1/crl/city", sa.url));
+    let fp = String::from_utf8(cli(&["trust", "fingerprint", "--home", a.dir.to_str().unwrap()]).stdout).unwrap().trim().to_string();
+    let fp_b = String::from_utf8(cli(&["trust", "fingerprint", "--home", b.dir.to_str().unwrap()]).stdout).unwrap().trim().to_string();
+    assert_eq!(fp.len(), 64);
+    let bad = cli(&["trust", "add", "--home", b.dir.to_str().unwrap(), "--from", &list_url, "--pin", &fp_b]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("does not match the pinned"));
+
+    // Import with the right pin: B verifies A's licence (after its refresh reloads the store).
+    let ok = cli(&["trust", "add", "--home", b.dir.to_str().unwrap(), "--from", &list_url, "--pin", &fp]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(b.dir.join("trust/taian.json").exists() && b.dir.join("trust/taian-crl/city.crl").exists());
+    let rep = wait_for("B to trust A", || Some(verify_at(&sb.url, &pdf)).filter(|r| r["indication"] == "TOTAL-PASSED"));
+    assert_eq!(check(&rep, "REVOCATION")["status"], "PASSED", "{rep}");
+
+    // A revokes the seal certificate; after B's next refresh, B reports it revoked, since when.
+    let r = post_json(&format!("{}/v1/certificates/{}/revoke", sa.url, seal_serial(&a, "scjg")), Some(&op_a), &json!({"reason": "keyCompromise"}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let since = r.json()["revoked_at"].as_str().unwrap().to_string();
+    let rep = wait_for("B to see the revocation", || Some(verify_at(&sb.url, &pdf)).filter(|r| check(r, "REVOCATION")["status"] == "FAILED"));
+    assert_ne!(rep["indication"], "TOTAL-PASSED");
+    let detail = check(&rep, "REVOCATION")["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains(&since), "{detail}");
+    assert!(detail.contains("taian-crl"), "{detail}");
+}
+
+#[test]
+fn tampered_or_foreign_trust_lists_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = init_home(&tmp.path().join("taian"), "taian");
+    let b = init_home(&tmp.path().join("jinan"), "jinan");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let list = zhengyin::trust::list::build(&a, Some("http://127.0.0.1:9"), now).unwrap();
+    let root = zhengyin::pki::keys::read_certs_der(&a.ca_cert("root")).unwrap().remove(0);
+    let pin = zhengyin::trust::list::fingerprint(&root);
+    let bytes = serde_json::to_vec(&list).unwrap();
+    assert!(zhengyin::trust::list::verify(&bytes, &pin, now).is_ok());
+    // Changing any field breaks the signature.
+    let mut t = list.clone();
+    t.crl_urls.insert("city".into(), "http://evil.example/city.crl".into());
+    assert!(zhengyin::trust::list::verify(&serde_json::to_vec(&t).unwrap(), &pin, now).is_err());
+    // Expired lists are refused.
+    assert!(zhengyin::trust::list::verify(&bytes, &pin, now + 30 * 86400).is_err());
+    // Garbage is refused, not a panic.
+    assert!(zhengyin::trust::list::verify(b"{]", &pin, now).is_err());
+    // A region cannot import its own list; a file import works and fetches nothing it cannot.
+    let f = tmp.path().join("taian.json");
+    std::fs::write(&f, &bytes).unwrap();
+    assert!(zhengyin::api::refresh::import(&a, f.to_str().unwrap(), &pin).is_err());
+    let (l, crls) = zhengyin::api::refresh::import(&b, f.to_str().unwrap(), &pin).unwrap();
+    assert_eq!((l.region.as_str(), crls), ("taian", 0));
+    // A CRL from another CA does not pass as this list's.
+    let crl_b = std::fs::read(b.crl("city")).unwrap();
+    assert!(zhengyin::trust::list::check_crl(&list, &crl_b).is_err());
+    assert!(zhengyin::trust::list::check_crl(&list, &std::fs::read(a.crl("city")).unwrap()).is_ok());
+}

@@ -237,10 +237,11 @@ fn audit_detects_damage() {
     case(
         &|a, ids| {
             let rec = a.get(&ids[1]).unwrap();
-            let mut b = a.blobs.get(&rec.sha256).unwrap().unwrap().to_vec();
-            let k = b.len() / 2;
+            let (pack, offset, len) = a.blob_location(&rec.sha256).unwrap();
+            let mut b = std::fs::read(&pack).unwrap();
+            let k = usize::try_from(offset + len / 2).unwrap();
             b[k] ^= 0x01;
-            a.blobs.insert(rec.sha256.as_bytes(), b).unwrap();
+            std::fs::write(&pack, b).unwrap();
         },
         &|ids| ids[1].clone(),
         "intact",

@@ -64,7 +64,7 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             ("201", ok("The newly sealed licence, archived under a new id", "application/json", obj.clone()))
         }
         "/v1/verify" => {
-            op["requestBody"] = json!({ "required": true, "content": { "application/pdf": { "schema": { "type": "string", "format": "binary" } } } });
+            op["requestBody"] = json!({ "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } }, "application/pdf": { "schema": { "type": "string", "format": "binary" } } } });
             ("200", ok("Verification report (docs/verification-report.md)", "application/json", obj.clone()))
         }
         "/v1/certificates/{serial}/revoke" => {

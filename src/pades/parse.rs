@@ -235,6 +235,15 @@ fn check_signature(pdf: &[u8], doc: &Document, name: &str, v: &Object) -> std::r
     if a1 == 0 || b0 <= a1 || end > pdf.len() {
         return Err(format!("/ByteRange [0 {a1} {b0} {b1}] is out of order or past the end of the file ({} bytes)", pdf.len()));
     }
+    // The gap must sit inside this signature dictionary's own object, not in some other object
+    // (signature wrapping: signed bytes relocated, a copied dictionary pointing at another gap).
+    if let Some(lopdf::xref::XrefEntry::Normal { offset, .. }) = doc.reference_table.get(object.0) {
+        let start = usize::try_from(*offset).unwrap_or(usize::MAX);
+        let inside = start < a1 && pdf.get(start..a1).map(|s| !s.windows(6).any(|w| w == b"endobj")).unwrap_or(false);
+        if !inside {
+            return Err("the /ByteRange gap is not inside this signature's dictionary (signed bytes were moved)".into());
+        }
+    }
     let contents = sig.get(b"Contents").and_then(Object::as_str).map_err(|_| "missing /Contents".to_string())?;
     if contents.is_empty() || contents.iter().all(|&b| b == 0) {
         return Err("/Contents is empty".into());
@@ -271,6 +280,32 @@ fn check_signature(pdf: &[u8], doc: &Document, name: &str, v: &Object) -> std::r
         docmdp,
         locks: false,
     })
+}
+
+/// Object numbers marked free in the classic xref sections of `tail` (a file's later revisions).
+pub fn freed_objects(tail: &[u8]) -> Vec<u32> {
+    let mut freed = Vec::new();
+    let text = String::from_utf8_lossy(tail);
+    let mut lines = text.lines().map(str::trim).peekable();
+    while let Some(line) = lines.next() {
+        if line != "xref" {
+            continue;
+        }
+        // Subsections: "start count", then count entries "offset gen n|f".
+        while let Some(head) = lines.peek().copied() {
+            let nums: Vec<u32> = head.split_whitespace().filter_map(|t| t.parse().ok()).collect();
+            let [start, count] = nums.as_slice() else { break };
+            let (start, count) = (*start, *count);
+            lines.next();
+            for k in 0..count.min(100_000) {
+                let Some(entry) = lines.next() else { break };
+                if entry.ends_with('f') && start + k != 0 {
+                    freed.push(start + k);
+                }
+            }
+        }
+    }
+    freed
 }
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ impl TrustStore {
 
     /// Validate `ee` (DER) with `intermediates` at `at`.
     pub fn validate(&self, ee: &[u8], intermediates: &[Vec<u8>], at: UnixTime) -> (ChainOutcome, Revocation) {
-        let revocation = self.revocation_of(ee);
+        let revocation = self.revocation_of(ee, intermediates, at);
         let anchors: Vec<_> = self
             .anchors
             .iter()
@@ -142,6 +142,9 @@ impl TrustStore {
             Err(e) => {
                 let (sub, reason) = match e {
                     webpki::Error::UnknownIssuer => ("NO_CERTIFICATE_CHAIN_FOUND", "no chain to a trusted region root".to_string()),
+                    webpki::Error::InvalidSignatureForPublicKey => {
+                        ("NO_CERTIFICATE_CHAIN_FOUND", "no chain to a trusted region root (an issuer of the same name has a different key)".to_string())
+                    }
                     webpki::Error::CertRevoked => ("REVOKED", "a certificate in the chain is revoked".to_string()),
                     webpki::Error::CertExpired { .. } => ("OUT_OF_BOUNDS_NO_POE", "a certificate in the chain has expired".to_string()),
                     webpki::Error::CertNotValidYet { .. } => ("NOT_YET_VALID", "a certificate in the chain is not valid yet".to_string()),
@@ -157,13 +160,27 @@ impl TrustStore {
     }
 
     /// Look the signer up in the CRL issued by its issuer.
-    fn revocation_of(&self, ee: &[u8]) -> Revocation {
+    /// A CRL counts only if its issuer's key (from the chain or the anchors) signed it and it is
+    /// current at `at`; same-named CRLs of other homes are ignored.
+    fn revocation_of(&self, ee: &[u8], intermediates: &[Vec<u8>], at: UnixTime) -> Revocation {
         let Ok((_, cert)) = X509Certificate::from_der(ee) else {
             return Revocation::Unknown { detail: "certificate unreadable".into() };
         };
+        let issuers: Vec<X509Certificate<'_>> = intermediates
+            .iter()
+            .chain(self.anchors.iter().map(|a| &a.der))
+            .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
+            .filter(|c| c.subject().as_raw() == cert.issuer().as_raw() && cert.verify_signature(Some(c.public_key())).is_ok())
+            .collect();
+        let now = i64::try_from(at.as_secs()).unwrap_or(i64::MAX);
+        let mut stale = None;
         for crl in &self.crls {
             let Ok((_, list)) = CertificateRevocationList::from_der(&crl.der) else { continue };
-            if list.issuer().as_raw() != cert.issuer().as_raw() {
+            if list.issuer().as_raw() != cert.issuer().as_raw() || !issuers.iter().any(|i| list.verify_signature(i.public_key()).is_ok()) {
+                continue;
+            }
+            if list.next_update().map(|n| n.timestamp() < now).unwrap_or(false) {
+                stale = Some(crl.source.clone());
                 continue;
             }
             if let Some(entry) = list.iter_revoked_certificates().find(|r| r.raw_serial() == cert.raw_serial()) {
@@ -172,7 +189,10 @@ impl TrustStore {
             }
             return Revocation::Good { source: crl.source.clone(), this_update: rfc3339(list.last_update().timestamp()) };
         }
-        Revocation::Unknown { detail: format!("no CRL from {} was available", cert.issuer()) }
+        match stale {
+            Some(s) => Revocation::Unknown { detail: format!("the CRL from {} ({s}) is past its next update", cert.issuer()) },
+            None => Revocation::Unknown { detail: format!("no CRL signed by {} was available", cert.issuer()) },
+        }
     }
 }
 

@@ -89,7 +89,8 @@ pub fn disallowed_changes(old: &Document, new: &Document) -> Vec<String> {
             continue;
         }
         match old.objects.get(id).and_then(|o| o.as_dict().ok()) {
-            None => {
+            // Only signed new fields are signature additions; an unsigned one is just an annotation.
+            None if d.get(b"V").is_ok() => {
                 new_fields.insert(*id);
             }
             Some(before) if before.get(b"V").is_err() && d.get(b"V").is_ok() => {
@@ -109,6 +110,10 @@ pub fn disallowed_changes(old: &Document, new: &Document) -> Vec<String> {
     let mut problems = Vec::new();
     if catalog_id != old_catalog {
         problems.push("the document catalog was replaced".to_string());
+    }
+    let info = |d: &Document| d.trailer.get(b"Info").ok().map(bytes_of);
+    if info(old) != info(new) {
+        problems.push("the document information dictionary (licence metadata) was replaced".to_string());
     }
     for (id, old_obj) in &old.objects {
         let Some(new_obj) = new.objects.get(id) else {

@@ -30,7 +30,16 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
     let unix = UnixTime::since_unix_epoch(at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default());
 
     let mut reports = Vec::new();
+    let mut seen: Vec<usize> = Vec::new();
     for (i, sig) in sigs.iter().enumerate() {
+        if let Some(first) = seen.iter().position(|e| *e == sig.signed_end()) {
+            let mut r = empty_report(i + 1, &sig.field_name);
+            r.checks.push(fail("FORMAT", Status::Failed, TotalFailed, "FORMAT_FAILURE", format!("claims the same revision as signature {} (a copied signature)", first + 1)));
+            r.conclude();
+            reports.push(r);
+            continue;
+        }
+        seen.push(sig.signed_end());
         reports.push(verify_one(i + 1, sig, pdf, &doc, &revisions, trust, unix));
     }
     for b in bad {
@@ -122,6 +131,11 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], doc: &lopdf::Docu
             return r;
         }
     };
+    if !parsed.content_type_is_data {
+        checks.push(fail("FORMAT", Status::Failed, TotalFailed, "FORMAT_FAILURE", "the content-type signed attribute is missing or not id-data"));
+        r.conclude();
+        return r;
+    }
     checks.push(check("FORMAT", Status::Passed, format!("/{} with a CMS SignedData; byte range checked against the file", sig.sub_filter)));
 
     // Integrity: the digest of the signed bytes equals the message-digest attribute.
@@ -194,10 +208,12 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], doc: &lopdf::Docu
         }
         ChainOutcome::Failed { sub_indication, reason } => {
             let ind = if sub_indication == "FORMAT_FAILURE" { TotalFailed } else { Indeterminate };
-            if sub_indication != "REVOKED" {
-                checks.push(fail("CHAIN", Status::Failed, ind, sub_indication, reason));
-            } else {
-                checks.push(check("CHAIN", Status::Failed, reason));
+            // A revoked signer is reported by REVOCATION (with its date); a revoked CA only here.
+            let signer_revoked = matches!(revocation, Revocation::Revoked { .. });
+            match sub_indication {
+                "REVOKED" if signer_revoked => checks.push(check("CHAIN", Status::Failed, reason)),
+                "REVOKED" => checks.push(fail("CHAIN", Status::Failed, Indeterminate, "REVOKED_CA_NO_POE", format!("{reason}: a CA certificate of the chain is revoked"))),
+                _ => checks.push(fail("CHAIN", Status::Failed, ind, sub_indication, reason)),
             }
         }
     }
@@ -232,10 +248,17 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], doc: &lopdf::Docu
         return r;
     }
     if coverage == Coverage::EntireRevision {
-        let changes = match pdf.get(..end).map(lopdf::Document::load_mem) {
+        let mut changes = match pdf.get(..end).map(lopdf::Document::load_mem) {
             Some(Ok(old)) => changes::disallowed_changes(&old, doc),
             _ => vec!["the signed revision cannot be read on its own".to_string()],
         };
+        for n in parse::freed_objects(pdf.get(end..).unwrap_or_default()) {
+            changes.push(format!("object {n} was freed (deleted) after signing"));
+        }
+        let last = revisions.last().copied().unwrap_or(pdf.len());
+        if pdf.get(last..).map(|t| t.iter().any(|b| !b.is_ascii_whitespace())).unwrap_or(false) {
+            changes.push(format!("{} bytes after the last %%EOF are not a PDF revision", pdf.len() - last));
+        }
         if changes.is_empty() {
             checks.push(check("MODIFICATIONS", Status::Passed, "later revisions only add signatures"));
         } else {
@@ -299,7 +322,7 @@ fn department_check(out: &mut Option<report::Department>, cert: &X509Certificate
     let unit = cert.subject().iter_organizational_unit().next().and_then(|a| a.as_str().ok()).unwrap_or("").to_string();
     if let Some(name) = &sig.name {
         if *name != org {
-            return fail("DEPARTMENT", Status::Failed, TotalFailed, "SIG_CONSTRAINTS_FAILURE", format!("the seal names {name} but the certificate belongs to {org}"));
+            return fail("DEPARTMENT", Status::Failed, Indeterminate, "SIG_CONSTRAINTS_FAILURE", format!("the seal names {name} but the certificate belongs to {org}"));
         }
     }
     match trust.region.as_ref().and_then(|r| r.department(&unit).ok()) {
@@ -307,7 +330,12 @@ fn department_check(out: &mut Option<report::Department>, cert: &X509Certificate
             *out = Some(report::Department { id: d.id.clone(), name: d.name.clone(), level: d.level.clone() });
             check("DEPARTMENT", Status::Passed, format!("seal of {} ({}, {} level)", d.name, d.id, d.level))
         }
-        Some(d) => fail("DEPARTMENT", Status::Failed, TotalFailed, "SIG_CONSTRAINTS_FAILURE", format!("certificate unit {unit} is {} in this region, not {org}", d.name)),
+        Some(d) => fail("DEPARTMENT", Status::Failed, Indeterminate, "SIG_CONSTRAINTS_FAILURE", format!("certificate unit {unit} is {} in this region, not {org}", d.name)),
+        None if trust.region.is_none() && !unit.is_empty() => {
+            // Trusted through an explicit root only: name the department as its certificate does.
+            *out = Some(report::Department { id: unit.clone(), name: org.clone(), level: "unknown".into() });
+            check("DEPARTMENT", Status::Warning, format!("seal of {org} ({unit}), as named by its certificate; no region configuration to confirm it"))
+        }
         None => check("DEPARTMENT", Status::Warning, format!("seal of {org}; not a department of the trusting region")),
     }
 }

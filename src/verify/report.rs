@@ -143,7 +143,8 @@ pub struct Report {
 impl SignatureReport {
     /// The verdict from the checks: the worst indication wins, its first sub-indication leads.
     pub fn conclude(&mut self) {
-        let worst = self.checks.iter().filter_map(|c| c.indication.map(|i| (i, c.sub_indication))).max_by_key(|(i, _)| *i);
+        // `max_by_key` keeps the last maximum: search backwards so the first worst check leads.
+        let worst = self.checks.iter().rev().filter_map(|c| c.indication.map(|i| (i, c.sub_indication))).max_by_key(|(i, _)| *i);
         (self.indication, self.sub_indication) = match worst {
             Some((i, sub)) if i != Indication::TotalPassed => (i, sub),
             _ => (Indication::TotalPassed, None),

@@ -97,49 +97,61 @@ impl TrustStore {
     /// Validate `ee` (DER) with `intermediates` at `at`.
     pub fn validate(&self, ee: &[u8], intermediates: &[Vec<u8>], at: UnixTime) -> (ChainOutcome, Revocation) {
         let revocation = self.revocation_of(ee, intermediates, at);
-        let anchors: Vec<_> = self
-            .anchors
-            .iter()
-            .filter_map(|a| webpki::anchor_from_trusted_cert(&CertificateDer::from(a.der.as_slice())).ok().map(|t| t.to_owned()))
-            .collect();
         let ee_der = CertificateDer::from(ee);
         let cert = match webpki::EndEntityCert::try_from(&ee_der) {
             Ok(c) => c,
             Err(e) => return (ChainOutcome::Failed { sub_indication: "FORMAT_FAILURE", reason: format!("signer certificate unreadable: {e}") }, revocation),
         };
         let inters: Vec<CertificateDer<'_>> = intermediates.iter().map(|d| CertificateDer::from(d.as_slice())).collect();
-        let crls: Vec<CertRevocationList<'_>> = self
-            .crls
-            .iter()
-            .filter_map(|c| OwnedCertRevocationList::from_der(&c.der).ok().map(CertRevocationList::from))
-            .collect();
-        let crl_refs: Vec<&CertRevocationList<'_>> = crls.iter().collect();
-        let options = RevocationOptionsBuilder::new(&crl_refs)
-            .ok()
-            .map(|b| b.with_depth(RevocationCheckDepth::Chain).with_status_policy(UnknownStatusPolicy::Allow).build());
-        let result = cert.verify_for_usage(
-            webpki::ALL_VERIFICATION_ALGS,
-            &anchors,
-            &inters,
-            at,
-            webpki::KeyUsage::required_if_present(EKU_DOCUMENT_SIGNING_DER),
-            options,
-            None,
-        );
-        let outcome = match result {
-            Ok(path) => {
-                let mut subjects = vec![subject_of(ee)];
-                subjects.extend(path.intermediate_certificates().map(|c| subject_of(c.der().as_ref())));
-                let anchor_subject = path.anchor().subject.as_ref().to_vec();
-                let anchor = self.anchors.iter().find(|a| {
-                    webpki::anchor_from_trusted_cert(&CertificateDer::from(a.der.as_slice())).map(|t| t.subject.as_ref() == anchor_subject.as_slice()).unwrap_or(false)
-                });
-                if let Some(a) = anchor {
+        // One attempt per anchor, each with only the CRLs that anchor's candidate chain signed:
+        // two regions may use the same CA names, and a same-named CRL must never decide.
+        let mut worst: Option<webpki::Error> = None;
+        for a in &self.anchors {
+            let Ok(ta) = webpki::anchor_from_trusted_cert(&CertificateDer::from(a.der.as_slice())).map(|t| t.to_owned()) else { continue };
+            let signers: Vec<X509Certificate<'_>> = intermediates.iter().chain(std::iter::once(&a.der)).filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c)).collect();
+            let crls: Vec<CertRevocationList<'_>> = self
+                .crls
+                .iter()
+                .filter(|c| {
+                    CertificateRevocationList::from_der(&c.der)
+                        .map(|(_, l)| signers.iter().any(|s| s.subject().as_raw() == l.issuer().as_raw() && l.verify_signature(s.public_key()).is_ok()))
+                        .unwrap_or(false)
+                })
+                .filter_map(|c| OwnedCertRevocationList::from_der(&c.der).ok().map(CertRevocationList::from))
+                .collect();
+            let crl_refs: Vec<&CertRevocationList<'_>> = crls.iter().collect();
+            let options = RevocationOptionsBuilder::new(&crl_refs)
+                .ok()
+                .map(|b| b.with_depth(RevocationCheckDepth::Chain).with_status_policy(UnknownStatusPolicy::Allow).build());
+            let anchors = [ta];
+            let result = cert.verify_for_usage(
+                webpki::ALL_VERIFICATION_ALGS,
+                &anchors,
+                &inters,
+                at,
+                webpki::KeyUsage::required_if_present(EKU_DOCUMENT_SIGNING_DER),
+                options,
+                None,
+            );
+            match result {
+                Ok(path) => {
+                    let mut subjects = vec![subject_of(ee)];
+                    subjects.extend(path.intermediate_certificates().map(|c| subject_of(c.der().as_ref())));
                     subjects.push(subject_of(&a.der));
+                    return (ChainOutcome::Trusted { path: subjects, anchor: a.source.clone() }, revocation);
                 }
-                ChainOutcome::Trusted { path: subjects, anchor: anchor.map(|a| a.source.clone()).unwrap_or_default() }
+                // "Not this anchor" errors rank below anything that says what is wrong with the chain.
+                Err(e) => {
+                    let weak = |e: &webpki::Error| matches!(e, webpki::Error::UnknownIssuer | webpki::Error::InvalidSignatureForPublicKey);
+                    if worst.as_ref().map(|w| weak(w) && !weak(&e)).unwrap_or(true) {
+                        worst = Some(e);
+                    }
+                }
             }
-            Err(e) => {
+        }
+        let outcome = {
+            let e = worst.unwrap_or(webpki::Error::UnknownIssuer);
+            {
                 let (sub, reason) = match e {
                     webpki::Error::UnknownIssuer => ("NO_CERTIFICATE_CHAIN_FOUND", "no chain to a trusted region root".to_string()),
                     webpki::Error::InvalidSignatureForPublicKey => {

@@ -88,6 +88,9 @@ pub fn add_seal(home: &Home, pdf: &[u8], dept: &str) -> Result<Added> {
     if report.signatures.is_empty() {
         return Err(SealError::ExistingInvalid { reason: "the document has no signatures".into() }.into());
     }
+    if plan.present.len() >= plan.required.len() {
+        return Err(SealError::Complete { plan: plan_text }.into());
+    }
     if plan.present.iter().any(|p| p == dept) {
         return Err(SealError::AlreadySealed { dept: dept.into() }.into());
     }

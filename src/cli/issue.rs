@@ -15,7 +15,8 @@ pub struct Args {
     /// Licence data as a JSON object of field: value
     #[arg(long, value_name = "FILE.json")]
     data: PathBuf,
-    /// Department that seals (default: the template's); only the first is used for now
+    /// Department that applies the first seal (default: the first of the template's seal plan);
+    /// further seals are added with `zhengyin seal add`
     #[arg(long, value_name = "DEPT")]
     seal: Vec<String>,
     /// Output PDF
@@ -26,7 +27,7 @@ pub struct Args {
 pub fn run(a: Args) -> ExitCode {
     let home = a.home.home();
     if a.seal.len() > 1 {
-        return fail("more than one --seal: joint seals are added one at a time with `zhengyin seal add` (not yet available)");
+        return fail("more than one --seal: issue applies the first seal; add the others one at a time with `zhengyin seal add --dept DEPT`");
     }
     let result = zhengyin::licence::read_data(&a.data)
         .and_then(|data| zhengyin::licence::issue(&home, &a.template, &data, a.seal.first().map(String::as_str)))

@@ -56,7 +56,7 @@ enum Command {
     /// Export or manage trust anchors
     #[command(subcommand)]
     Trust(trust::Command),
-    /// Run the whole slice on a fresh temporary home: init, issue both templates, verify
+    /// Run the whole slice on a fresh temporary home: init, issue two sample licences, verify
     Demo(demo::Args),
     /// The HTTP service: issue, seal, verify, revoke, trust lists, archive (docs/api.md)
     Serve(serve::Args),

@@ -32,7 +32,8 @@ pub fn run(a: Args) -> ExitCode {
     };
     let home = Home { dir: dir.join("home") };
     println!("demo directory: {}", dir.display());
-    if let Err(e) = zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, std::path::Path::new("fixtures/region/taian.toml"), true) {
+    // Never replace a real home's keys: the demo only initialises a home that holds none.
+    if let Err(e) = zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, std::path::Path::new("fixtures/region/taian.toml"), false) {
         return fail(e);
     }
     println!("1. initialised the 泰安市 test region (root → city → 岱岳区 CAs, 4 department seals)");

@@ -33,6 +33,9 @@ pub fn run(a: Args) -> ExitCode {
     let home = Home { dir: dir.join("home") };
     println!("demo directory: {}", dir.display());
     // Never replace a real home's keys: the demo only initialises a home that holds none.
+    if zhengyin::pki::has_keys(&home) {
+        return fail(format!("{} already holds keys; the demo never replaces keys — choose a new --out directory", home.dir.display()));
+    }
     if let Err(e) = zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, std::path::Path::new("fixtures/region/taian.toml"), false) {
         return fail(e);
     }

@@ -100,6 +100,63 @@ pub fn revision_ends(pdf: &[u8]) -> Vec<usize> {
     ends
 }
 
+/// Largest decompressed size accepted for one Flate stream (a licence's biggest, the font
+/// program, inflates to ~100 KiB; object streams of large documents to a few MiB).
+pub const MAX_STREAM_INFLATED: u64 = 64 * 1024 * 1024;
+/// Largest decompressed total across a file's Flate streams.
+pub const MAX_TOTAL_INFLATED: u64 = 256 * 1024 * 1024;
+
+/// Refuse decompression bombs before lopdf inflates object streams: inflate every
+/// /FlateDecode stream with a cap and add up the sizes.
+pub fn check_inflation(pdf: &[u8]) -> Result<()> {
+    use std::io::Read;
+    let mut total = 0u64;
+    let mut i = 0usize;
+    while let Some(p) = pdf.get(i..).and_then(|s| s.windows(6).position(|w| w == b"stream")) {
+        let kw = i + p;
+        i = kw + 6;
+        // `stream` must end a dictionary (`>>` before it) and be followed by an end of line.
+        let before = pdf.get(..kw).map(|b| b.trim_ascii_end()).unwrap_or_default();
+        if !before.ends_with(b">>") || pdf.get(kw.saturating_sub(3)..kw) == Some(b"end") {
+            continue;
+        }
+        let mut start = kw + 6;
+        if pdf.get(start) == Some(&b'\r') {
+            start += 1;
+        }
+        if pdf.get(start) != Some(&b'\n') {
+            continue;
+        }
+        start += 1;
+        let Some(len) = pdf.get(start..).and_then(|s| s.windows(9).position(|w| w == b"endstream")) else { break };
+        let data = pdf.get(start..start + len).unwrap_or_default();
+        i = start + len + 9;
+        // The stream's own dictionary: from the last `obj` keyword before it.
+        let dict_from = before.windows(3).rposition(|w| w == b"obj").unwrap_or(0);
+        let dict = before.get(dict_from..).unwrap_or_default();
+        if !dict.windows(11).any(|w| w == b"FlateDecode") {
+            continue;
+        }
+        let mut n = 0u64;
+        let mut dec = flate2::read::ZlibDecoder::new(data).take(MAX_STREAM_INFLATED + 1);
+        let mut buf = [0u8; 64 * 1024];
+        while let Ok(k) = dec.read(&mut buf) {
+            if k == 0 {
+                break;
+            }
+            n += u64::try_from(k).unwrap_or(0);
+        }
+        if n > MAX_STREAM_INFLATED {
+            return Err(PdfError::Parse(format!("a compressed stream inflates beyond {MAX_STREAM_INFLATED} bytes (decompression bomb?)")).into());
+        }
+        total += n;
+        if total > MAX_TOTAL_INFLATED {
+            return Err(PdfError::Parse(format!("compressed streams inflate beyond {MAX_TOTAL_INFLATED} bytes in total")).into());
+        }
+    }
+    Ok(())
+}
+
 /// Deepest `[`/`<<` nesting outside strings, comments and stream data (a cheap linear scan).
 pub fn max_nesting(pdf: &[u8]) -> usize {
     let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
@@ -160,6 +217,7 @@ pub fn load(pdf: &[u8]) -> Result<Document> {
     if depth > MAX_NESTING {
         return Err(PdfError::Parse(format!("arrays/dictionaries nested {depth} deep, over the limit of {MAX_NESTING}")).into());
     }
+    check_inflation(pdf)?;
     let doc = Document::load_mem(pdf).map_err(|e| PdfError::Parse(e.to_string()))?;
     if doc.objects.len() > MAX_OBJECTS {
         return Err(PdfError::Parse(format!("{} objects, over the limit of {MAX_OBJECTS}", doc.objects.len())).into());
@@ -320,5 +378,24 @@ mod tests {
         assert!(load(&deep).is_err());
         assert_eq!(max_nesting(b"<< /A [1 [2]] /B (([[[[)) >>"), 3);
         assert_eq!(max_nesting(b"<< /Length 3 >>\nstream\n[[[\nendstream"), 1);
+    }
+
+    /// A Flate stream that inflates past the limit is refused; a normal one passes.
+    #[test]
+    fn inflation_limit() {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&vec![0u8; usize::try_from(MAX_STREAM_INFLATED).unwrap() + 10]).unwrap();
+        let bomb = z.finish().unwrap();
+        let mut pdf = b"%PDF-1.7\n1 0 obj\n<< /Length 1 /Filter /FlateDecode >>\nstream\n".to_vec();
+        pdf.extend_from_slice(&bomb);
+        pdf.extend_from_slice(b"\nendstream\nendobj\n");
+        assert!(check_inflation(&pdf).unwrap_err().to_string().contains("inflates beyond"));
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(b"BT ET").unwrap();
+        let mut ok = b"%PDF-1.7\n1 0 obj\n<< /Filter /FlateDecode >>\nstream\n".to_vec();
+        ok.extend_from_slice(&z.finish().unwrap());
+        ok.extend_from_slice(b"\nendstream\nendobj\n");
+        assert!(check_inflation(&ok).is_ok());
     }
 }

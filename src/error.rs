@@ -150,6 +150,20 @@ pub enum CmsError {
     Encode(String),
 }
 
+/// No-proof workflows (src/proofs): holder data, the list of uses, proofs, commitments.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofError {
+    /// A request outside the list of uses (用证清单); refused and recorded.
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("holder data: {0}")]
+    Data(String),
+    #[error("token: {0}")]
+    Token(String),
+    #[error("{0}")]
+    Other(String),
+}
+
 /// The library's error: one variant per layer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -170,6 +184,8 @@ pub enum Error {
     Archive(#[from] ArchiveError),
     #[error(transparent)]
     Api(#[from] ApiError),
+    #[error(transparent)]
+    Proof(#[from] ProofError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }

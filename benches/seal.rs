@@ -1,12 +1,15 @@
 //! Throughput of issuing (render + seal), sealing alone and verifying one business licence, with
 //! the raw cryptographic floor (ring ECDSA P-256 sign/verify, SHA-256 of the sealed file) beside it.
 //!
-//! Run: `cargo bench --bench seal` (about a minute and a half on 2 cores). Filter: `cargo bench --bench seal -- verify`.
+//! Run: `cargo bench --bench seal` (about a minute on 2 idle cores; longer on a busy machine).
+//! Filter: `cargo bench --bench seal -- verify`. Numbers and analysis: docs/BENCHMARKS.md.
 //!
-//! Two clocks. The ordinary groups measure wall time of one licence at a time. lopdf parses objects
-//! on the rayon pool, so one licence can use more than one core; the `cpu/*` group therefore also
-//! measures process CPU time (all threads, `CLOCK_PROCESS_CPUTIME_ID`), which is what bounds
-//! licences/s when every core is busy, and which stays meaningful when the machine is shared.
+//! Two clocks. The groups `issue_and_seal`, `render_only`, `seal_only`, `verify` and `raw` measure
+//! wall time, one licence at a time. lopdf parses objects on the rayon pool, so one licence can use
+//! more than one core; the `cpu` group repeats the main cases on process CPU time (all threads,
+//! `CLOCK_PROCESS_CPUTIME_ID`), which is what bounds licences/s when every core is busy and which
+//! stays meaningful when the machine is shared. `breakdown` (parsing, deflate, seal appearance:
+//! where the time goes) uses CPU time too.
 //!
 //! Side effect, for `benches/compare.sh` and `benches/pyhanko_bench.py`: the bench leaves in
 //! `$ZHENGYIN_BENCH_DIR` (default `target/bench-data`) the initialised home (`home/`), the unsigned
@@ -14,9 +17,8 @@
 //! validates exactly the bytes measured here.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
-
 use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
@@ -48,6 +50,8 @@ fn fixture() -> Fixture {
     let dir = bench_dir();
     std::fs::create_dir_all(&dir).expect("create bench dir");
     let home = Home { dir: dir.join("home") };
+    // A fresh home each run: new keys, and nothing left from earlier runs (e.g. CLI archive filings).
+    let _ = std::fs::remove_dir_all(&home.dir);
     zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, Path::new("taian.toml"), true).expect("init home");
     let data_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/data/business-licence.json");
     let data: serde_json::Value = serde_json::from_slice(&std::fs::read(&data_path).expect("read sample data")).expect("sample data is JSON");
@@ -88,6 +92,79 @@ fn render_unsigned(home: &Home, json: &serde_json::Value) -> Vec<u8> {
 fn shared() -> &'static Fixture {
     static FX: OnceLock<Fixture> = OnceLock::new();
     FX.get_or_init(fixture)
+}
+
+/// The decompressed content of the largest stream in `pdf` (for a licence: the font subset).
+fn largest_stream(pdf: &[u8]) -> Vec<u8> {
+    let doc = lopdf::Document::load_mem(pdf).expect("load");
+    doc.objects
+        .values()
+        .filter_map(|o| o.as_stream().ok())
+        .map(|st| st.decompressed_content().unwrap_or_else(|_| st.content.clone()))
+        .max_by_key(Vec::len)
+        .expect("a stream")
+}
+
+fn deflate(data: &[u8], level: u32) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
+    e.write_all(data).expect("deflate");
+    e.finish().expect("deflate")
+}
+
+/// `pdf` with every signature's /Contents (the byte-range gap) replaced by `<>` and spaces.
+fn blank_contents(pdf: &[u8]) -> Vec<u8> {
+    let doc = lopdf::Document::load_mem(pdf).expect("load");
+    let (sigs, _) = zhengyin::pades::parse::signatures(pdf, &doc);
+    assert!(!sigs.is_empty(), "a sealed licence has a signature");
+    let mut out = pdf.to_vec();
+    for s in &sigs {
+        let (start, end) = (s.byte_range[1], s.byte_range[2]);
+        out[start] = b'<';
+        out[start + 1] = b'>';
+        out[start + 2..end].fill(b' ');
+    }
+    out
+}
+
+/// Where the time goes (parsing, compression), on the clock of `c`: CPU time on Linux.
+fn breakdown<M: Measurement>(c: &mut Criterion<M>, fx: &Fixture) {
+    // Where the time goes: parsing alone (lopdf, which parses objects on the rayon pool).
+    let mut g = c.benchmark_group("breakdown");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("lopdf_load_unsigned", |b| b.iter(|| lopdf::Document::load_mem(black_box(&fx.unsigned)).expect("load")));
+    g.bench_function("lopdf_load_sealed", |b| b.iter(|| lopdf::Document::load_mem(black_box(&fx.sealed)).expect("load")));
+    // The same file with the signature's /Contents hex string blanked in place (`<>` + spaces,
+    // offsets unchanged): the difference is what parsing the hex-encoded CMS costs.
+    let blanked = blank_contents(&fx.sealed);
+    g.bench_function("lopdf_load_sealed_contents_blanked", |b| b.iter(|| lopdf::Document::load_mem(black_box(&blanked)).expect("load")));
+    // lopdf's Stream::compress deflates at level 9 (Compression::best). The rendered licence's
+    // largest stream, its embedded font subset, at three levels:
+    let font = largest_stream(&fx.unsigned);
+    for (name, level) in [("deflate_font_best", 9), ("deflate_font_default", 6), ("deflate_font_fast", 1)] {
+        let size = deflate(&font, level).len();
+        eprintln!("breakdown/{name}: {} B -> {size} B", font.len());
+        g.bench_function(name, |b| b.iter(|| deflate(black_box(&font), level)));
+    }
+    // The visible seal `pades::seal` builds for every seal: the same department always draws the
+    // same text, so this part (font subset + deflate) is identical from one licence to the next.
+    let dept = fx.home.region().expect("region").department(SEAL).expect("department").clone();
+    let slot = document::seal_slot(0);
+    let w = slot.x2 - slot.x1;
+    g.bench_function("seal_appearance", |b| {
+        b.iter(|| {
+            let mut enc = zhengyin::document::font::TextEncoder::new().expect("font");
+            let content = zhengyin::document::seal::appearance(&mut enc, &dept.name, &dept.seal_text, w).expect("appearance");
+            let mut n = 0u32;
+            let font = enc.finish(&mut |o| {
+                n += 1;
+                black_box(o);
+                (n, 0)
+            });
+            (content, font.expect("font subset"))
+        })
+    });
+    g.finish();
 }
 
 fn benches(c: &mut Criterion) {
@@ -149,14 +226,8 @@ fn benches(c: &mut Criterion) {
         });
         g.finish();
     }
-    {
-        // Where the time goes: parsing alone (lopdf, which parses objects on the rayon pool).
-        let mut g = c.benchmark_group("breakdown");
-        g.throughput(Throughput::Elements(1));
-        g.bench_function("lopdf_load_unsigned", |b| b.iter(|| lopdf::Document::load_mem(black_box(&fx.unsigned)).expect("load")));
-        g.bench_function("lopdf_load_sealed", |b| b.iter(|| lopdf::Document::load_mem(black_box(&fx.sealed)).expect("load")));
-        g.finish();
-    }
+    #[cfg(not(target_os = "linux"))]
+    breakdown(c, fx);
     {
         let mut g = c.benchmark_group("raw");
         let rng = SystemRandom::new();
@@ -270,10 +341,11 @@ fn cpu_benches(c: &mut Criterion<CpuTime>) {
         })
     });
     g.finish();
+    breakdown(c, fx);
 }
 
 fn config() -> Criterion {
-    Criterion::default().sample_size(20).warm_up_time(Duration::from_millis(700)).measurement_time(Duration::from_secs(3))
+    Criterion::default().sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2))
 }
 
 #[cfg(target_os = "linux")]
@@ -281,8 +353,8 @@ fn cpu_config() -> Criterion<CpuTime> {
     Criterion::default()
         .with_measurement(CpuTime)
         .sample_size(20)
-        .warm_up_time(Duration::from_millis(700))
-        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
 }
 
 criterion_group! { name = seal; config = config(); targets = benches }

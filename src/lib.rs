@@ -21,6 +21,7 @@ pub mod error;
 pub mod licence;
 pub mod pades;
 pub mod pki;
+pub mod proofs;
 pub mod trust;
 pub mod verify;
 

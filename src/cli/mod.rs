@@ -2,6 +2,8 @@
 //! library function and maps the result to output and an exit code.
 
 mod archive;
+mod data;
+mod proof;
 mod demo;
 mod init;
 mod issue;
@@ -65,6 +67,12 @@ enum Command {
     Token(serve::TokenCommand),
     /// Revoke a certificate by serial and re-sign its CA's CRL
     Revoke(serve::RevokeArgs),
+    /// Departments' holder data for proofs on demand (docs/proofs.md)
+    #[command(subcommand)]
+    Data(data::Command),
+    /// Proofs on demand: request (listed uses only), verify, list a subject's uses
+    #[command(subcommand)]
+    Proof(proof::Command),
 }
 
 /// Exit code for "could not run".
@@ -97,5 +105,7 @@ pub fn run() -> ExitCode {
         Command::Serve(a) => serve::run(a),
         Command::Token(c) => serve::token(c),
         Command::Revoke(a) => serve::revoke(a),
+        Command::Data(c) => data::run(c),
+        Command::Proof(c) => proof::run(c),
     }
 }

@@ -15,6 +15,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("business-licence", include_str!("../../fixtures/templates/business-licence.toml")),
     ("food-business-licence", include_str!("../../fixtures/templates/food-business-licence.toml")),
     ("joint-approval", include_str!("../../fixtures/templates/joint-approval.toml")),
+    ("proof", include_str!("../../fixtures/templates/proof.toml")),
 ];
 
 /// Longest accepted field value, in characters (keeps layout and metadata bounded).

@@ -1,0 +1,150 @@
+//! `zhengyin proof request|verify|uses`: proofs on demand from the holders' data (docs/proofs.md).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use zhengyin::proofs::proof::{self, Outcome, Request};
+
+use super::{fail, HomeArg};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Ask the holding department for a proof, for a listed matter (exit 2 when refused)
+    Request {
+        #[command(flatten)]
+        home: HomeArg,
+        /// The asking department
+        #[arg(long, value_name = "DEPT")]
+        by: String,
+        /// Proof kind (fixtures/region/uses.toml), e.g. social-insurance
+        #[arg(long)]
+        kind: String,
+        /// The subject's ID number or USCC (never stored; turned into a holder code)
+        #[arg(long, value_name = "ID")]
+        subject: String,
+        /// The matter (事项 code) the proof is for
+        #[arg(long, value_name = "MATTER")]
+        purpose: String,
+        /// Days the answer stays valid
+        #[arg(long, default_value_t = 30)]
+        valid_days: u32,
+        /// Output PDF; the token is written next to it as OUT.jws
+        #[arg(short = 'o', long = "output", value_name = "OUT.pdf")]
+        output: PathBuf,
+    },
+    /// Verify a proof PDF or a JWS token file (exit 0 valid, 1 not valid, 2 unreadable)
+    Verify {
+        #[command(flatten)]
+        home: HomeArg,
+        /// A proof PDF, a file holding a JWS, or the JWS itself
+        token_or_pdf: String,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every use of a subject's data, from the archive log
+    Uses {
+        #[command(flatten)]
+        home: HomeArg,
+        #[arg(long, value_name = "ID")]
+        subject: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The token file written next to a proof PDF.
+pub fn token_path(pdf: &std::path::Path) -> PathBuf {
+    pdf.with_extension("jws")
+}
+
+pub fn run(c: Command) -> ExitCode {
+    match c {
+        Command::Request { home, by, kind, subject, purpose, valid_days, output } => {
+            let home = home.home();
+            let req = Request { by: &by, kind: &kind, subject: &subject, purpose: &purpose, valid_days };
+            match proof::request(&home, &req) {
+                Ok(Outcome::Refused { reason, record_id }) => {
+                    eprintln!("zhengyin: refused: {reason} (recorded as {record_id})");
+                    ExitCode::from(super::EXIT_ERROR)
+                }
+                Ok(Outcome::Answered(a)) => {
+                    let r = zhengyin::licence::write_output(&output, &a.pdf).and_then(|_| zhengyin::licence::write_output(&token_path(&output), a.jws.as_bytes()));
+                    if let Err(e) = r {
+                        return fail(e);
+                    }
+                    println!("proof {} by {}: {}", a.jti, a.holder, a.answer);
+                    println!("pdf {} (archived {}), token {} (archived {}), use record {}", output.display(), a.pdf_record, token_path(&output).display(), a.token_record, a.use_record);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Verify { home, token_or_pdf, json } => {
+            let home = home.home();
+            let trust = match zhengyin::trust::TrustStore::from_home(&home) {
+                Ok(t) => t,
+                Err(e) => return fail(e),
+            };
+            let path = PathBuf::from(&token_or_pdf);
+            let bytes = if path.exists() {
+                match std::fs::read(&path) {
+                    Ok(b) => b,
+                    Err(e) => return fail(format!("cannot read {}: {e}", path.display())),
+                }
+            } else {
+                token_or_pdf.clone().into_bytes()
+            };
+            if bytes.starts_with(b"%PDF") {
+                return match zhengyin::verify::verify(&bytes, &trust, std::time::SystemTime::now()) {
+                    Ok(report) => {
+                        if json {
+                            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                        } else {
+                            print!("{}", report.human());
+                        }
+                        if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+                    }
+                    Err(e) => fail(e),
+                };
+            }
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            match proof::verify_jws(&text, &trust, std::time::SystemTime::now()) {
+                Ok(c) => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&c).unwrap_or_default());
+                    } else {
+                        println!("{}: {}", if c.valid { "VALID" } else { "NOT VALID" }, c.signer);
+                        for p in &c.problems {
+                            println!("  problem: {p}");
+                        }
+                        println!("  chain: {}", c.chain.join(" → "));
+                        println!("  revocation: {}", serde_json::to_string(&c.revocation).unwrap_or_default());
+                        println!("  claims: {}", c.claims);
+                    }
+                    if c.valid { ExitCode::SUCCESS } else { ExitCode::from(1) }
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Uses { home, subject, json } => {
+            let home = home.home();
+            let r = zhengyin::proofs::open_archive(&home).and_then(|a| proof::uses_of(&home, &a, &subject));
+            match r {
+                Ok(list) => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+                    } else {
+                        println!("{} uses recorded", list.len());
+                        for u in &list {
+                            let g = |k: &str| u.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                            println!("{}  {:<12} by {:<8} kind {:<22} matter {:<16} {}", g("at"), g("type"), g("by"), g("kind"), g("purpose"), if g("type") == "use-refusal" { format!("refused: {}", g("reason")) } else { format!("answer {}", g("answer_id")) });
+                        }
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Annotated copies (加注件) of sealed licences: see `annotate`.

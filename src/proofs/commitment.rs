@@ -1,0 +1,1 @@
+//! Notification-and-commitment (告知承诺).

@@ -1,0 +1,276 @@
+//! Proofs on demand: a listed request is answered from the holding department's data with the
+//! minimum needed, as (a) a proof PDF sealed by the holding department (the `proof` template,
+//! verifiable like a licence) and (b) a compact JWS (ES256, x5c chain). Both are archived and a use
+//! record is appended to the archive log; refusals are recorded too. Unknown subjects get a signed
+//! "无此记录" answer (a department's "no such record" is evidence as well).
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use serde_json::json;
+
+use super::holders::{self, Holders};
+use super::uses::UseList;
+use crate::archive::{Archive, Metadata};
+use crate::config::Home;
+use crate::document::{self, RenderInput, Template};
+use crate::error::{PkiError, ProofError, Result};
+use crate::pades::{self, SealRequest};
+use crate::pki::SealSigner;
+
+/// The answer given when the holder has no record of the subject.
+pub const NO_RECORD: &str = "无此记录（本部门未查到该主体的相关数据）";
+
+/// A proof request, as the CLI and HTTP API take it.
+pub struct Request<'a> {
+    /// The asking (handling) department.
+    pub by: &'a str,
+    pub kind: &'a str,
+    /// Raw ID number or USCC: turned into a holder code at once and never stored.
+    pub subject: &'a str,
+    /// 事项 code.
+    pub purpose: &'a str,
+    /// Validity of the answer in days.
+    pub valid_days: u32,
+}
+
+pub enum Outcome {
+    Refused { reason: String, record_id: String },
+    Answered(Box<Answered>),
+}
+
+pub struct Answered {
+    pub jti: String,
+    pub found: bool,
+    pub answer: String,
+    pub holder: String,
+    pub subject_code: String,
+    pub pdf: Vec<u8>,
+    pub jws: String,
+    pub pdf_record: String,
+    pub token_record: String,
+    pub use_record: String,
+}
+
+/// The `proof` template (the home's copy if customised, else the built-in one).
+pub fn template(home: &Home) -> Result<Template> {
+    if home.templates_dir().join("proof.toml").exists() {
+        return Template::load(home, "proof");
+    }
+    let text = document::template::BUILTIN.iter().find(|(n, _)| *n == "proof").map(|(_, t)| *t).ok_or_else(|| ProofError::Other("no built-in proof template".into()))?;
+    Template::parse(text, "proof")
+}
+
+fn cst_date(unix: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH).to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
+/// Answer (or refuse) a request. The archive must not be open elsewhere in this process.
+pub fn request(home: &Home, req: &Request<'_>) -> Result<Outcome> {
+    let archive = super::open_archive(home)?;
+    let holders = Holders::open(home)?;
+    request_in(home, &archive, &holders, req)
+}
+
+/// [`request`] with the archive and holder database held open by the caller.
+pub fn request_in(home: &Home, archive: &Archive, holders_db: &Holders, req: &Request<'_>) -> Result<Outcome> {
+    let region = home.region()?;
+    let by = region.department(req.by)?.clone();
+    let list = UseList::load(home)?;
+    let secret = holders::region_key(home)?;
+    let id = holders::normalise_id(req.subject).ok_or_else(|| ProofError::Data("the subject is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)".into()))?;
+    let code = holders::holder_code(&secret, &id);
+    let (now_s, now) = super::now();
+    let (kind, use_) = match list.allow(req.by, req.kind, req.purpose) {
+        Ok(x) => x,
+        Err(e) => {
+            let reason = match e {
+                ProofError::Refused(r) => r,
+                other => other.to_string(),
+            };
+            let rid = super::random_id("RF")?;
+            let body = json!({"type": "use-refusal", "id": rid, "at": now_s, "by": req.by, "kind": req.kind, "purpose": req.purpose, "subject_code": code, "reason": reason});
+            let rec = super::append_event(archive, "use-refusal", &code, &rid, &by.name, &body)?;
+            archive.flush()?;
+            crate::filing::sign_tree_head(home, archive)?;
+            return Ok(Outcome::Refused { reason, record_id: rec.id });
+        }
+    };
+    let holder = region.department(&kind.holder)?.clone();
+    let record = holders_db.get(&holder.id, &kind.id, &code)?;
+    let answer = match &record {
+        Some(r) => kind.answer.iter().map(|a| format!("{}：{}", a.label, r.fields.get(&a.field).map(String::as_str).unwrap_or("—"))).collect::<Vec<_>>().join("；"),
+        None => NO_RECORD.to_string(),
+    };
+    let jti = super::random_id("ZM")?;
+    let exp = now + i64::from(req.valid_days.max(1)) * 86_400;
+    let issued = cst_date(now);
+
+    // (a) the sealed proof PDF.
+    let t = template(home)?;
+    let data = t.check(&json!({
+        "proof_no": jti,
+        "subject": record.as_ref().map(|r| r.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| "（未查到）".into()),
+        "subject_id": holders::mask(&id),
+        "subject_code": code,
+        "proof_kind": kind.name,
+        "requester": by.name,
+        "matter": format!("{} {}", use_.matter, use_.name),
+        "answer": answer,
+        "issued": issued,
+        "valid_until": cst_date(exp),
+    }))?;
+    let signer = SealSigner::load(home, &holder.id)?;
+    let serial = format!("{}{}", issued.replace('-', ""), &jti[2..]);
+    let rendered = document::render(&RenderInput { template: &t, data: &data, issuer: &holder, region: &region.region, issue_date: issued.clone(), serial, plan: vec![holder.id.clone()] })?;
+    let pdf = pades::seal(
+        &rendered.pdf,
+        &SealRequest {
+            signer: &signer,
+            rect: document::seal_slot(0),
+            field_name: document::seal_field_name(0, &holder.id),
+            reason: format!("{}出具{}", holder.name, kind.name),
+            location: region.region.name.clone(),
+            certify: true,
+            lock: false,
+        },
+    )?;
+
+    // (b) the JWS.
+    let claims = json!({
+        "iss": holder.id, "iss_name": holder.name, "sub": code, "kind": kind.id, "purpose": use_.matter,
+        "aud": by.id, "answer": answer, "found": record.is_some(), "iat": now, "exp": exp, "jti": jti,
+        "licence": rendered.id.to_string(),
+    });
+    let jws = sign_jws(home, &holder.id, &signer, &claims)?;
+
+    // Archive: the PDF (verified on the way in), the token, the use record; one tree head.
+    let filed = crate::filing::file_batch_in(home, archive, &[(format!("{jti}.pdf"), pdf.clone())], "proof", &mut |_, _| {})?;
+    let pdf_record = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
+    let token_meta = Metadata {
+        kind: "proof-token".into(),
+        title: format!("{} {}", kind.name, jti),
+        identifier: jti.clone(),
+        holder: String::new(),
+        holder_code: code.clone(),
+        issuer: holder.name.clone(),
+        issue_date: issued.clone(),
+        valid_until: cst_date(exp),
+        retention: "永久".into(),
+        format: "JWS".into(),
+        format_version: "RFC 7515 compact, ES256".into(),
+        signers: vec![holder.id.clone()],
+        verification: "TOTAL-PASSED".into(),
+    };
+    let token_record = archive.append(jws.as_bytes(), token_meta)?.0.id;
+    let body = json!({
+        "type": "use-record", "id": super::random_id("UR")?, "at": now_s, "by": by.id, "by_name": by.name,
+        "kind": kind.id, "holder": holder.id, "purpose": use_.matter, "purpose_name": use_.name,
+        "subject_code": code, "answer_id": jti, "found": record.is_some(), "pdf_record": pdf_record, "token_record": token_record,
+    });
+    let use_record = super::append_event(archive, "use-record", &code, &jti, &by.name, &body)?.id;
+    archive.flush()?;
+    crate::filing::sign_tree_head(home, archive)?;
+    Ok(Outcome::Answered(Box::new(Answered { jti, found: record.is_some(), answer, holder: holder.id, subject_code: code, pdf, jws, pdf_record, token_record, use_record })))
+}
+
+/// Compact JWS, ES256 (raw r||s), with the seal certificate and intermediates as x5c.
+pub fn sign_jws(home: &Home, dept: &str, signer: &SealSigner, claims: &serde_json::Value) -> Result<String> {
+    let key_path = home.seal_key(dept);
+    let der = crate::pki::keys::read_key_der(&key_path)?;
+    let rng = SystemRandom::new();
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng).map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+    let x5c: Vec<String> = std::iter::once(&signer.cert).chain(signer.chain.iter()).map(|c| STANDARD.encode(c)).collect();
+    let header = json!({"alg": "ES256", "typ": "JWT", "x5c": x5c});
+    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let sig = key.sign(&rng, input.as_bytes()).map_err(|_| PkiError::Sign("ES256 signing failed".into()))?;
+    Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref())))
+}
+
+/// The result of checking a token.
+#[derive(Debug, serde::Serialize)]
+pub struct TokenCheck {
+    pub valid: bool,
+    pub problems: Vec<String>,
+    pub signer: String,
+    pub chain: Vec<String>,
+    pub revocation: crate::trust::Revocation,
+    pub claims: serde_json::Value,
+}
+
+/// Check a compact JWS: ES256 signature by the x5c leaf, the chain to a trusted root at `at`,
+/// revocation (CRL), expiry. `Err` only when the token cannot be read at all.
+pub fn verify_jws(token: &str, trust: &crate::trust::TrustStore, at: std::time::SystemTime) -> Result<TokenCheck> {
+    let bad = |m: &str| ProofError::Token(m.to_string());
+    let parts: Vec<&str> = token.trim().split('.').collect();
+    let [h, p, s] = parts.as_slice() else { return Err(bad("not a compact JWS (three dot-separated parts)").into()) };
+    let header: serde_json::Value = URL_SAFE_NO_PAD.decode(h).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| bad("header is not base64url JSON"))?;
+    let claims: serde_json::Value = URL_SAFE_NO_PAD.decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| bad("payload is not base64url JSON"))?;
+    let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad("signature is not base64url"))?;
+    let mut problems = Vec::new();
+    if header.get("alg").and_then(|a| a.as_str()) != Some("ES256") {
+        problems.push(format!("alg {} is not ES256", header.get("alg").unwrap_or(&serde_json::Value::Null)));
+    }
+    let certs: Vec<Vec<u8>> = header.get("x5c").and_then(|x| x.as_array()).map(|a| a.iter().filter_map(|c| c.as_str().and_then(|c| STANDARD.decode(c).ok())).collect()).unwrap_or_default();
+    let Some((ee, inter)) = certs.split_first() else { return Err(bad("no x5c certificate chain in the header").into()) };
+    let signer = crate::trust::subject_of(ee);
+    match x509_parser::parse_x509_certificate(ee) {
+        Ok((_, cert)) => {
+            let spk = cert.public_key().subject_public_key.data.to_vec();
+            let input = format!("{h}.{p}");
+            if signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, spk).verify(input.as_bytes(), &sig).is_err() {
+                problems.push("the ES256 signature does not match the x5c certificate".into());
+            }
+        }
+        Err(e) => problems.push(format!("x5c certificate unreadable: {e}")),
+    }
+    let unix = at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (chain, revocation) = trust.validate(ee, inter, rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(unix)));
+    let path = match chain {
+        crate::trust::ChainOutcome::Trusted { path, .. } => path,
+        crate::trust::ChainOutcome::Failed { sub_indication, reason } => {
+            problems.push(format!("certificate chain: {sub_indication}: {reason}"));
+            Vec::new()
+        }
+    };
+    if let crate::trust::Revocation::Revoked { revoked_at, .. } = &revocation {
+        problems.push(format!("the signing certificate was revoked at {revoked_at}"));
+    }
+    let now = i64::try_from(unix).unwrap_or(i64::MAX);
+    match claims.get("exp").and_then(|e| e.as_i64()) {
+        Some(exp) if exp < now => problems.push(format!("expired at {}", crate::trust::rfc3339(exp))),
+        Some(_) => {}
+        None => problems.push("no exp claim".into()),
+    }
+    if claims.get("iat").and_then(|e| e.as_i64()).is_some_and(|iat| iat > now + 300) {
+        problems.push("issued in the future".into());
+    }
+    Ok(TokenCheck { valid: problems.is_empty(), problems, signer, chain: path, revocation, claims })
+}
+
+/// Every use record and refusal about the subject, oldest first (the subject's right to know).
+pub fn uses_of(home: &Home, archive: &Archive, subject: &str) -> Result<Vec<serde_json::Value>> {
+    let secret = holders::region_key(home)?;
+    let id = holders::normalise_id(subject).ok_or_else(|| ProofError::Data("the subject is neither a valid ID number nor a valid USCC".into()))?;
+    let code = holders::holder_code(&secret, &id);
+    let mut recs: Vec<_> = archive
+        .list()
+        .into_iter()
+        .filter_map(|r| r.ok())
+        .filter(|r| r.metadata.holder_code == code && matches!(r.metadata.kind.as_str(), "use-record" | "use-refusal" | "commitment-check"))
+        .collect();
+    recs.sort_by_key(|r| r.leaf_index);
+    let mut out = Vec::new();
+    for r in recs {
+        let bytes = archive.bytes(&r)?;
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("archive_record".into(), json!(r.id));
+            o.insert("leaf_index".into(), json!(r.leaf_index));
+        }
+        out.push(v);
+    }
+    Ok(out)
+}

@@ -78,11 +78,11 @@ pub fn file_batch_in(home: &Home, archive: &Archive, docs: &[(String, Vec<u8>)],
     if signed_size(home, archive) != Some(archive.size()) && archive.size() > 0 {
         sign_tree_head(home, archive)?;
     }
-    for (i, ((_, bytes), meta)) in docs.iter().zip(verified).enumerate() {
-        let (record, new) = archive.append(bytes, meta)?;
+    let batch: Vec<(&[u8], Metadata)> = docs.iter().map(|(_, b)| b.as_slice()).zip(verified).collect();
+    for (record, new) in archive.append_many(batch)? {
         out.push(Filed { record, new });
-        progress(i + 1, docs.len());
     }
+    progress(docs.len(), docs.len());
     archive.flush()?;
     sign_tree_head(home, archive)?;
     Ok(out)

@@ -202,7 +202,25 @@ impl Archive {
 
     /// Add one document without flushing. Identical bytes return the existing record (no new leaf).
     pub fn append(&self, bytes: &[u8], metadata: Metadata) -> Result<(Record, bool)> {
-        let sha = hex(&merkle_sha(bytes));
+        self.append_hashed(bytes, hex(&merkle_sha(bytes)), metadata)
+    }
+
+    /// Append many documents: their SHA-256 fixity is computed on every core first (it is most of
+    /// the CPU cost of ingest), then records are appended in order. Not flushed.
+    pub fn append_many(&self, docs: Vec<(&[u8], Metadata)>) -> Result<Vec<(Record, bool)>> {
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
+        let chunk = docs.len().div_ceil(threads).max(1);
+        let hashes: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = docs.chunks(chunk).map(|c| s.spawn(move || c.iter().map(|(b, _)| hex(&merkle_sha(b))).collect::<Vec<_>>())).collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        });
+        if hashes.len() != docs.len() {
+            return Err(ArchiveError::Store("fixity hashing failed".into()).into());
+        }
+        docs.into_iter().zip(hashes).map(|((b, m), h)| self.append_hashed(b, h, m)).collect()
+    }
+
+    fn append_hashed(&self, bytes: &[u8], sha: String, metadata: Metadata) -> Result<(Record, bool)> {
         if let Some(id) = self.by_hash.get(&sha).map_err(db_err)? {
             return Ok((self.get(&String::from_utf8_lossy(&id))?, false));
         }

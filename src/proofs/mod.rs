@@ -54,3 +54,27 @@ pub fn append_event(archive: &Archive, kind: &str, holder_code: &str, identifier
 pub fn open_archive(home: &Home) -> Result<Archive> {
     Archive::open(&crate::filing::archive_dir(home))
 }
+
+/// The audit's document check for records that are not PDFs: a JWS must still verify (signature
+/// and chain; an expired token is still authentic evidence), a JSON log entry must parse.
+/// `None` for PDFs (the caller's checks apply).
+pub fn audit_check(bytes: &[u8], trust: &crate::trust::TrustStore) -> Option<(std::result::Result<(), String>, std::result::Result<(), String>)> {
+    if bytes.starts_with(b"%PDF") {
+        return None;
+    }
+    if bytes.starts_with(b"{") {
+        let usable = serde_json::from_slice::<serde_json::Value>(bytes).map(|_| ()).map_err(|e| format!("the JSON entry does not parse: {e}"));
+        return Some((Ok(()), usable));
+    }
+    if bytes.starts_with(b"eyJ") {
+        let text = String::from_utf8_lossy(bytes);
+        return Some(match proof::verify_jws(&text, trust, std::time::SystemTime::now()) {
+            Ok(c) => {
+                let real: Vec<&String> = c.problems.iter().filter(|p| !p.starts_with("expired")).collect();
+                (if real.is_empty() { Ok(()) } else { Err(format!("token no longer verifies: {}", real.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; "))) }, Ok(()))
+            }
+            Err(e) => (Err(e.to_string()), Err(e.to_string())),
+        });
+    }
+    None
+}

@@ -100,7 +100,7 @@ impl TextEncoder {
         let s = |v: i16| Object::Integer((f32::from(v) * scale).round() as i64);
 
         let mut file = Stream::new(dictionary! {}, program);
-        file.compress().map_err(|e| PdfError::Parse(e.to_string()))?;
+        super::compress(&mut file)?;
         let file_id = add(Object::Stream(file));
         let descriptor = add(Object::Dictionary(dictionary! {
             "Type" => "FontDescriptor",
@@ -129,7 +129,7 @@ impl TextEncoder {
             "CIDToGIDMap" => "Identity",
         }));
         let mut cmap = Stream::new(dictionary! {}, self.to_unicode().into_bytes());
-        cmap.compress().map_err(|e| PdfError::Parse(e.to_string()))?;
+        super::compress(&mut cmap)?;
         let cmap_id = add(Object::Stream(cmap));
         Ok(add(Object::Dictionary(dictionary! {
             "Type" => "Font",

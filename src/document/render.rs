@@ -174,7 +174,7 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
         enc.finish(&mut |o| doc.add_object(o))?
     };
     let mut content = Stream::new(dictionary! {}, page.ops.into_bytes());
-    content.compress().map_err(|e| PdfError::Parse(e.to_string()))?;
+    super::compress(&mut content)?;
     let content_id = doc.add_object(content);
     let page_id = doc.add_object(dictionary! {
         "Type" => "Page",

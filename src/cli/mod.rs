@@ -6,6 +6,7 @@ mod data;
 mod proof;
 mod demo;
 mod init;
+mod licence_use;
 mod issue;
 mod seal;
 mod serve;
@@ -73,6 +74,9 @@ enum Command {
     /// Proofs on demand: request (listed uses only), verify, list a subject's uses
     #[command(subcommand)]
     Proof(proof::Command),
+    /// Use a sealed licence: annotated copies (加注件) for a listed matter
+    #[command(subcommand)]
+    Licence(licence_use::Command),
 }
 
 /// Exit code for "could not run".
@@ -107,5 +111,6 @@ pub fn run() -> ExitCode {
         Command::Revoke(a) => serve::revoke(a),
         Command::Data(c) => data::run(c),
         Command::Proof(c) => proof::run(c),
+        Command::Licence(c) => licence_use::run(c),
     }
 }

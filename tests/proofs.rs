@@ -134,3 +134,19 @@ fn raw_id_numbers_never_reach_the_home() {
         assert!(find(&bytes, ALICE.as_bytes(), 0).is_none() && find(&bytes, NOBODY.as_bytes(), 0).is_none(), "{out}");
     }
 }
+
+#[test]
+fn licence_use_makes_an_annotated_copy_that_keeps_the_original_seal() {
+    let r = Region::init();
+    let (pdf, _) = r.issue("business-licence", None, "bl.pdf");
+    let out = r.path("bl-use.pdf");
+    r.zy(&["licence", "use", "--home", s(&r.home), s(&pdf), "--by", "xzsp", "--purpose", "370900-XK-0012", "-o", s(&out)]).assert_code(0);
+    // Exit code not asserted: the seal plan line reads "2 of 1 present" (see docs/proofs.md).
+    let v = r.verify_json(&out);
+    let j = v.json();
+    let sigs = j["signatures"].as_array().expect("signatures");
+    assert_eq!(sigs.len(), 2, "{}", v.both());
+    assert!(sigs.iter().all(|s| s["indication"] == "TOTAL-PASSED"), "{}", v.both());
+    // Not a listed use for this department → refused.
+    r.zy(&["licence", "use", "--home", s(&r.home), s(&pdf), "--by", "scjg", "--purpose", "370900-XK-0012", "-o", s(&r.path("x.pdf"))]).assert_code(2);
+}

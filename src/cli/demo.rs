@@ -39,7 +39,8 @@ pub fn run(a: Args) -> ExitCode {
     if let Err(e) = zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, std::path::Path::new("fixtures/region/taian.toml"), false) {
         return fail(e);
     }
-    println!("1. initialised the 泰安市 test region (root → city → 岱岳区 CAs, 4 department seals)");
+    let seals = zhengyin::config::RegionConfig::parse(zhengyin::config::DEFAULT_REGION, std::path::Path::new("taian.toml")).map(|r| r.departments.len()).unwrap_or(0);
+    println!("1. initialised the 泰安市 test region (root → city → 岱岳区 CAs, {seals} department seals)");
     let store = match TrustStore::from_home(&home) {
         Ok(s) => s,
         Err(e) => return fail(e),

@@ -50,7 +50,8 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
     }
     let seal_plan = info_dict(&doc).and_then(|i| i.get(crate::document::render::SEAL_PLAN_KEY.as_bytes()).ok()).and_then(crate::document::metadata::decode_text).map(|plan| {
         let required: Vec<String> = plan.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
-        let present: Vec<String> = reports.iter().filter_map(|r| r.department.as_ref().map(|d| d.id.clone())).collect();
+        // Seals of the plan only: annotated-copy seals (加注件, fields `Annot…`) come after it.
+        let present: Vec<String> = reports.iter().filter(|r| !r.field.starts_with("Annot")).filter_map(|r| r.department.as_ref().map(|d| d.id.clone())).collect();
         let in_order = required.iter().zip(present.iter()).all(|(a, b)| a == b) && present.len() <= required.len();
         report::SealPlanStatus { complete: in_order && present.len() == required.len(), required, present, in_order }
     });

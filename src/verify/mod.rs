@@ -51,7 +51,12 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
     let seal_plan = info_dict(&doc).and_then(|i| i.get(crate::document::render::SEAL_PLAN_KEY.as_bytes()).ok()).and_then(crate::document::metadata::decode_text).map(|plan| {
         let required: Vec<String> = plan.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
         // Seals of the plan only: annotated-copy seals (加注件, fields `Annot…`) come after it.
-        let present: Vec<String> = reports.iter().filter(|r| !r.field.starts_with("Annot")).filter_map(|r| r.department.as_ref().map(|d| d.id.clone())).collect();
+        // A seal counts as present only when its signature is valid.
+        let present: Vec<String> = reports
+            .iter()
+            .filter(|r| !r.field.starts_with("Annot") && r.indication == report::Indication::TotalPassed)
+            .filter_map(|r| r.department.as_ref().map(|d| d.id.clone()))
+            .collect();
         let in_order = required.iter().zip(present.iter()).all(|(a, b)| a == b) && present.len() <= required.len();
         report::SealPlanStatus { complete: in_order && present.len() == required.len(), required, present, in_order }
     });
@@ -77,7 +82,8 @@ fn overall(reports: &[SignatureReport]) -> (Indication, Option<&'static str>, St
         return (Indeterminate, Some("SIGNED_DATA_NOT_FOUND"), "the document carries no signatures".into());
     }
     let passed = reports.iter().filter(|r| r.indication == Indication::TotalPassed).count();
-    let worst = reports.iter().max_by_key(|r| r.indication).map(|r| (r.indication, r.sub_indication)).unwrap_or((Indeterminate, None));
+    // The first signature with the worst indication leads (max_by_key keeps the last maximum).
+    let worst = reports.iter().rev().max_by_key(|r| r.indication).map(|r| (r.indication, r.sub_indication)).unwrap_or((Indeterminate, None));
     let summary = format!("{passed} of {} signatures valid", reports.len());
     (worst.0, worst.1, summary)
 }

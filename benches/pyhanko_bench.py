@@ -122,6 +122,20 @@ def main():
 
     sign = timed(sign_once, args.n, args.warmup)
     val = timed(validate_once, args.n, args.warmup)
+
+    # Joint seals (issue 3): every signature of the three-seal licence, with difference analysis.
+    joint_path = d / "joint-a3.pdf"
+    if joint_path.exists():
+        joint = joint_path.read_bytes()
+
+        def validate_joint():
+            vc = ValidationContext(trust_roots=[root], crls=crls, allow_fetching=False, revocation_mode="soft-fail")
+            r = PdfFileReader(io.BytesIO(joint))
+            return [validate_pdf_signature(s, signer_validation_context=vc) for s in r.embedded_signatures]
+
+        ok = all(s.bottom_line for s in validate_joint())
+        jt = timed(validate_joint, max(5, args.n // 5), 1)
+        print(f"pyHanko validate_3_seals: bottom_line={ok} wall {jt['mean']*1e3:8.3f} ms mean; CPU {jt['cpu_mean']*1e3:8.3f} ms mean  (n={jt['n']})")
     import pyhanko
     version = getattr(pyhanko, "__version__", None)
     if version is None:

@@ -167,6 +167,29 @@ fn breakdown<M: Measurement>(c: &mut Criterion<M>, fx: &Fixture) {
     g.finish();
 }
 
+/// Joint seals (issue 3): adding the second seal to a joint approval (which verifies the first
+/// seal before sealing), and verifying the complete three-seal licence. Leaves `joint-a1.pdf` and
+/// `joint-a3.pdf` in the bench directory for pyHanko (`benches/compare.sh`).
+fn joint_seals(c: &mut Criterion, fx: &Fixture, store: &TrustStore) {
+    let data: serde_json::Value = serde_json::from_str(include_str!("../fixtures/data/joint-approval.json")).expect("data");
+    let a1 = zhengyin::licence::issue(&fx.home, "joint-approval", &data, None).expect("issue").pdf;
+    let a2 = zhengyin::licence::add_seal(&fx.home, &a1, "scjg").expect("seal add").pdf;
+    let a3 = zhengyin::licence::add_seal(&fx.home, &a2, "xzsp").expect("seal add").pdf;
+    let _ = std::fs::write(bench_dir().join("joint-a1.pdf"), &a1);
+    let _ = std::fs::write(bench_dir().join("joint-a3.pdf"), &a3);
+    let mut g = c.benchmark_group("joint_seals");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("seal_add_second_of_three", |b| b.iter(|| zhengyin::licence::add_seal(&fx.home, black_box(&a1), "scjg").expect("seal add").pdf));
+    g.bench_function("verify_three_seals", |b| {
+        b.iter(|| {
+            let r = zhengyin::verify::verify(black_box(&a3), store, SystemTime::now()).expect("verify");
+            assert!(r.complete());
+            r
+        })
+    });
+    g.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let fx = shared();
     let signer = SealSigner::load(&fx.home, SEAL).expect("seal signer");
@@ -226,6 +249,7 @@ fn benches(c: &mut Criterion) {
         });
         g.finish();
     }
+    joint_seals(c, fx, &store);
     #[cfg(not(target_os = "linux"))]
     breakdown(c, fx);
     {

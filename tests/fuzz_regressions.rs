@@ -1,0 +1,39 @@
+//! Every input the fuzzers found interesting (fuzz/regressions/, fuzz/seeds/) goes through the
+//! public parsers without a panic. A crash found by `cargo fuzz` is committed to
+//! fuzz/regressions/ and this test keeps it fixed (docs/fuzzing.md).
+
+use std::path::Path;
+
+fn inputs(dir: &str) -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().map(|x| x != "md").unwrap_or(true) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// verify(), CMS parsing and identifier parsing never panic on the fuzz corpus and regressions.
+#[test]
+fn fuzz_inputs_do_not_panic() {
+    let store = zhengyin::trust::TrustStore::default();
+    let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+    let files: Vec<_> = inputs("fuzz/regressions").into_iter().chain(inputs("fuzz/seeds")).collect();
+    assert!(!files.is_empty(), "the fuzz seeds are part of the repository");
+    for f in files {
+        let data = std::fs::read(&f).expect("read");
+        let _ = zhengyin::verify::verify(&data, &store, at);
+        let _ = zhengyin::pades::cms::parse(&data);
+        if let Ok(s) = std::str::from_utf8(&data) {
+            let _ = s.parse::<zhengyin::document::LicenceId>();
+        }
+    }
+}

@@ -55,7 +55,8 @@ fn random_serial() -> Result<SerialNumber> {
 fn base_params(cn: &str, org: &str, region: &RegionConfig, years: i64) -> Result<CertificateParams> {
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CountryName, "CN");
+    // RFC 5280 §4.1.2.4 / X.520: countryName is a PrintableString.
+    dn.push(DnType::CountryName, rcgen::DnValue::PrintableString("CN".try_into().map_err(|e: rcgen::Error| PkiError::Generate { what: cn.to_string(), message: e.to_string() })?));
     dn.push(DnType::LocalityName, region.region.name.as_str());
     dn.push(DnType::OrganizationName, org);
     dn.push(DnType::CommonName, cn);

@@ -47,20 +47,26 @@ pub fn issue(home: &Home, template: &str, data: &serde_json::Value, seal: Option
     // Serial: issue date + 10 random [0-9A-Z] characters (unique without shared state).
     let rnd = document::render::random_bytes::<10>()?;
     let serial = format!("{:04}{:02}{:02}{}", now.year(), u8::from(now.month()), now.day(), rnd.iter().map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b % 36)])).collect::<String>());
-    let rendered = document::render(&RenderInput { template: &t, data: &data, issuer: &dept, region: &region.region, issue_date, serial, plan })?;
-    let pdf = pades::seal(
-        &rendered.pdf,
-        &SealRequest {
-            signer: &signer,
-            rect: document::seal_slot(0),
-            field_name: document::seal_field_name(0, &dept.id),
-            reason: format!("{}签发{}", dept.name, t.name),
-            location: region.region.name.clone(),
-            certify: true,
-            lock: false,
-        },
-    )?;
+    let input = RenderInput { template: &t, data: &data, issuer: &dept, region: &region.region, issue_date, serial, plan };
+    let (pdf, rendered) = render_and_seal(&input, &signer, format!("{}签发{}", dept.name, t.name))?;
     Ok(Issued { pdf, identifier: rendered.id.to_string(), template: t.id, sealed_by: dept.id, verify_url: rendered.verify_url })
+}
+
+/// Render a document and apply its first seal, which certifies it (DocMDP P=2) in the first
+/// planned field. Licences and proofs both start this way.
+pub fn render_and_seal(input: &RenderInput<'_>, signer: &SealSigner, reason: String) -> Result<(Vec<u8>, document::RenderedLicence)> {
+    let rendered = document::render(input)?;
+    let request = SealRequest {
+        signer,
+        rect: document::seal_slot(0),
+        field_name: document::seal_field_name(0, &input.issuer.id),
+        reason,
+        location: input.region.name.clone(),
+        certify: true,
+        lock: false,
+    };
+    let pdf = pades::seal(&rendered.pdf, &request)?;
+    Ok((pdf, rendered))
 }
 
 /// A seal added by [`add_seal`].

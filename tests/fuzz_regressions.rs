@@ -24,7 +24,22 @@ fn inputs(dir: &str) -> Vec<std::path::PathBuf> {
 /// verify(), CMS parsing and identifier parsing never panic on the fuzz corpus and regressions.
 #[test]
 fn fuzz_inputs_do_not_panic() {
-    let store = zhengyin::trust::TrustStore::default();
+    // The same trust the fuzz target compiles in (fuzz/trust/), so inputs reach the chain checks.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/trust");
+    let mut store = zhengyin::trust::TrustStore::default();
+    for e in std::fs::read_dir(&dir).expect("fuzz/trust").flatten() {
+        let p = e.path();
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        if name.ends_with(".pem") {
+            store.add_pem(&p).expect("root");
+        } else if name.ends_with(".crl") {
+            store.crls.push(zhengyin::trust::Crl { source: name, der: std::fs::read(&p).expect("crl") });
+        } else if name == "region.toml" {
+            let text = std::fs::read_to_string(&p).expect("region");
+            store.region = zhengyin::config::RegionConfig::parse(&text, &p).ok();
+        }
+    }
+    assert!(!store.anchors.is_empty(), "fuzz/trust holds the seeds' root");
     let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
     let files: Vec<_> = inputs("fuzz/regressions").into_iter().chain(inputs("fuzz/seeds")).collect();
     assert!(!files.is_empty(), "the fuzz seeds are part of the repository");

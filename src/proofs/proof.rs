@@ -16,7 +16,7 @@ use crate::archive::{Archive, Metadata};
 use crate::config::Home;
 use crate::document::{self, RenderInput, Template};
 use crate::error::{PkiError, ProofError, Result};
-use crate::pades::{self, SealRequest};
+
 use crate::pki::SealSigner;
 
 /// The answer given when the holder has no record of the subject.
@@ -124,19 +124,8 @@ pub fn request_in(home: &Home, archive: &Archive, holders_db: &Holders, req: &Re
     }))?;
     let signer = SealSigner::load(home, &holder.id)?;
     let serial = format!("{}{}", issued.replace('-', ""), &jti[2..]);
-    let rendered = document::render(&RenderInput { template: &t, data: &data, issuer: &holder, region: &region.region, issue_date: issued.clone(), serial, plan: vec![holder.id.clone()] })?;
-    let pdf = pades::seal(
-        &rendered.pdf,
-        &SealRequest {
-            signer: &signer,
-            rect: document::seal_slot(0),
-            field_name: document::seal_field_name(0, &holder.id),
-            reason: format!("{}出具{}", holder.name, kind.name),
-            location: region.region.name.clone(),
-            certify: true,
-            lock: false,
-        },
-    )?;
+    let input = RenderInput { template: &t, data: &data, issuer: &holder, region: &region.region, issue_date: issued.clone(), serial, plan: vec![holder.id.clone()] };
+    let (pdf, rendered) = crate::licence::render_and_seal(&input, &signer, format!("{}出具{}", holder.name, kind.name))?;
 
     // (b) the JWS.
     let claims = json!({

@@ -111,3 +111,21 @@ fn verify_human_output() {
     assert!(v.stdout.contains("TOTAL-PASSED"), "{}", v.both());
     assert!(v.stdout.contains("岱岳区示例汶河餐饮店"), "human output should name the holder\n{}", v.both());
 }
+
+/// Every department's seal certificate is DER that pyHanko (asn1crypto) reads back byte for byte:
+/// a non-DER basicConstraints (explicit cA FALSE) once made pyHanko reject the `rs` seal only.
+#[test]
+fn every_department_seal_passes_pyhanko() {
+    if !have_tool("pyhanko") {
+        assert!(!in_ci(), "pyhanko is required in CI");
+        eprintln!("note: pyhanko not installed; skipping");
+        return;
+    }
+    let r = Region::init();
+    let root = r.export_root("root.pem");
+    for dept in ["xzsp", "scjg", "dsjzx", "dy-xzsp", "rs", "bdc"] {
+        let (pdf, _) = r.issue("business-licence", Some(dept), &format!("{dept}.pdf"));
+        let o = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)]);
+        assert!(o.stdout.contains("INTACT:TRUSTED,UNTOUCHED"), "{dept}: pyHanko\n{}", o.both());
+    }
+}

@@ -143,7 +143,10 @@ fn issue_seal(home: &Home, region: &RegionConfig, dept: &Department, issuer: &Is
     let key = KeyPair::generate().map_err(gen_err(&dept.id))?;
     let mut p = base_params(&format!("{}电子印章", dept.name), &dept.name, region, 5)?;
     p.distinguished_name.push(DnType::OrganizationalUnitName, dept.id.as_str());
-    p.is_ca = IsCa::ExplicitNoCa;
+    // No basicConstraints in end-entity certificates (RFC 5280 §4.2.1.9 allows omitting it).
+    // rcgen's ExplicitNoCa writes cA FALSE explicitly, which is not DER (DEFAULT must be omitted):
+    // asn1crypto re-encodes it, so pyHanko then sees a TBS whose signature does not verify.
+    p.is_ca = IsCa::NoCa;
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(EKU_DOCUMENT_SIGNING.to_vec())];
     p.crl_distribution_points = vec![crl_dp(region, &dept.ca)];

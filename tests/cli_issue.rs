@@ -129,3 +129,39 @@ fn every_department_seal_passes_pyhanko() {
         assert!(o.stdout.contains("INTACT:TRUSTED,UNTOUCHED"), "{dept}: pyHanko\n{}", o.both());
     }
 }
+
+/// A three-department licence made by issue + 2× seal add passes every outside validator:
+/// qpdf --check, pdfsig (three valid signatures) and pyHanko (every signature intact and trusted).
+#[test]
+fn joint_licence_passes_every_validator() {
+    let r = Region::init();
+    let (a1, _) = r.issue("joint-approval", None, "a1.pdf");
+    let (a2, a3) = (r.path("a2.pdf"), r.path("a3.pdf"));
+    r.zy(&["seal", "add", "--home", s(&r.home), "--dept", "scjg", s(&a1), "-o", s(&a2)]).assert_code(0);
+    r.zy(&["seal", "add", "--home", s(&r.home), "--dept", "xzsp", s(&a2), "-o", s(&a3)]).assert_code(0);
+    let v = r.verify_json(&a3);
+    v.assert_code(0);
+    assert_eq!(v.json()["seal_plan"]["complete"], true, "{}", v.both());
+    let p = s(&a3);
+    for (tool, on) in [("qpdf", have_tool("qpdf")), ("pdfsig", have_tool("pdfsig")), ("pyhanko", have_tool("pyhanko"))] {
+        if !on {
+            assert!(!in_ci(), "{tool} is required in CI");
+            eprintln!("note: {tool} not installed; skipping it");
+            continue;
+        }
+        match tool {
+            "qpdf" => assert_eq!(run_in(r.dir.path(), "qpdf", &["--check", p]).code, 0, "qpdf --check"),
+            "pdfsig" => {
+                let o = run_in(r.dir.path(), "pdfsig", &[p]);
+                assert_eq!(o.stdout.matches("Signature is Valid").count(), 3, "pdfsig\n{}", o.both());
+            }
+            _ => {
+                let root = r.export_root("root.pem");
+                let o = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), p]);
+                assert_eq!(o.code, 0, "pyHanko\n{}", o.both());
+                assert_eq!(o.stdout.matches("INTACT:TRUSTED").count(), 3, "pyHanko\n{}", o.both());
+                assert!(!o.stdout.contains("ILLEGAL"), "pyHanko\n{}", o.both());
+            }
+        }
+    }
+}

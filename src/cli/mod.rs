@@ -2,6 +2,7 @@
 //! library function and maps the result to output and an exit code.
 
 mod archive;
+mod commit;
 mod data;
 mod proof;
 mod demo;
@@ -77,6 +78,8 @@ enum Command {
     /// Use a sealed licence: annotated copies (加注件) for a listed matter
     #[command(subcommand)]
     Licence(licence_use::Command),
+    /// Notification-and-commitment (告知承诺): record a sealed commitment, or `commit check` them
+    Commit(commit::Args),
 }
 
 /// Exit code for "could not run".
@@ -112,5 +115,6 @@ pub fn run() -> ExitCode {
         Command::Data(c) => data::run(c),
         Command::Proof(c) => proof::run(c),
         Command::Licence(c) => licence_use::run(c),
+        Command::Commit(a) => commit::run(a),
     }
 }

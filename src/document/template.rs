@@ -16,6 +16,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("food-business-licence", include_str!("../../fixtures/templates/food-business-licence.toml")),
     ("joint-approval", include_str!("../../fixtures/templates/joint-approval.toml")),
     ("proof", include_str!("../../fixtures/templates/proof.toml")),
+    ("commitment", include_str!("../../fixtures/templates/commitment.toml")),
 ];
 
 /// Longest accepted field value, in characters (keeps layout and metadata bounded).

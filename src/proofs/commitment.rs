@@ -1,1 +1,335 @@
-//! Notification-and-commitment (告知承诺).
+//! Notification-and-commitment (告知承诺): instead of a proof, the applicant commits that a
+//! condition holds; the handling department records the commitment as a PDF sealed with its own
+//! seal (the built-in `commitment` template) and later checks it against the holders' data.
+//!
+//! Boundary: the list of uses decides which matters accept commitments (kinds listing the matter
+//! with a `commitment = {field, expect}` rule) and who may take them; refusals are recorded like
+//! proof refusals. The raw ID becomes a holder code at once and is shown only masked. Everything
+//! lives in the archive: the sealed PDF (kind `commitment`), a JSON `commitment-record` with the
+//! terms to check, and one JSON `commitment-check` per check. `kept`/`broken` are final;
+//! `unverifiable` (no holder record) stays open for a later check.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::holders::{self, Holders};
+use super::uses::UseList;
+use crate::archive::Archive;
+use crate::config::Home;
+use crate::document::{self, RenderInput, Template};
+use crate::error::{ProofError, Result};
+use crate::pki::SealSigner;
+
+/// Longest statement accepted, in characters: the template's per-field limit, which also keeps
+/// the statement (about 26 CJK characters a line) on the one page the renderer draws.
+pub const MAX_STATEMENT_CHARS: usize = document::template::MAX_FIELD_CHARS;
+/// Longest allowed check period, in days.
+pub const MAX_CHECK_DAYS: u32 = 3650;
+
+/// A commitment to record, as the CLI and HTTP API take it.
+pub struct CommitRequest<'a> {
+    /// The handling department (records and seals the commitment).
+    pub by: &'a str,
+    /// Raw ID number or USCC: turned into a holder code at once and never stored.
+    pub subject: &'a str,
+    /// 事项 code.
+    pub matter: &'a str,
+    /// The commitment text (UTF-8; line breaks are joined).
+    pub statement: &'a str,
+    /// Days until the check is due.
+    pub check_days: u32,
+}
+
+pub enum CommitOutcome {
+    Refused { reason: String, record_id: String },
+    Recorded(Box<Recorded>),
+}
+
+pub struct Recorded {
+    /// Commitment number (`CN` + 16 hex).
+    pub id: String,
+    pub subject_code: String,
+    /// The sealed commitment PDF.
+    pub pdf: Vec<u8>,
+    /// Archive record id of the PDF.
+    pub record: String,
+    /// The proof kinds whose rules the check applies.
+    pub kinds: Vec<String>,
+    /// `YYYY-MM-DD` (China Standard Time).
+    pub check_due: String,
+    /// Archive record id of the JSON `commitment-record` entry.
+    pub terms_record: String,
+}
+
+/// One condition to check, fixed when the commitment is recorded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Term {
+    pub kind: String,
+    pub holder: String,
+    pub field: String,
+    pub expect: String,
+}
+
+/// The JSON `commitment-record` archived next to the PDF.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Terms {
+    id: String,
+    at: String,
+    by: String,
+    matter: String,
+    subject_code: String,
+    subject_masked: String,
+    check_due: String,
+    terms: Vec<Term>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub checked_at: String,
+    pub kept: usize,
+    pub broken: usize,
+    pub unverifiable: usize,
+    /// Commitments skipped because an earlier check already decided them (kept or broken).
+    pub already_decided: usize,
+    pub commitments: Vec<CommitmentResult>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CommitmentResult {
+    pub id: String,
+    pub matter: String,
+    pub by: String,
+    pub subject_code: String,
+    pub subject_masked: String,
+    /// "kept" | "broken" | "unverifiable".
+    pub status: String,
+    pub check_due: String,
+    pub findings: Vec<Finding>,
+    /// Archive id of the `commitment-check` event.
+    pub record: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: String,
+    pub holder: String,
+    pub field: String,
+    pub expect: String,
+    /// The holder's value; `None` when the holder has no record (or the record lacks the field).
+    pub found: Option<String>,
+    /// "match" | "mismatch" | "no-record".
+    pub outcome: String,
+}
+
+/// The `commitment` template (the home's copy if present, else the built-in one).
+pub fn template(home: &Home) -> Result<Template> {
+    if home.templates_dir().join("commitment.toml").exists() {
+        return Template::load(home, "commitment");
+    }
+    let text = document::template::BUILTIN
+        .iter()
+        .find(|(n, _)| *n == "commitment")
+        .map(|(_, t)| *t)
+        .ok_or_else(|| ProofError::Other("no built-in commitment template".into()))?;
+    Template::parse(text, "commitment")
+}
+
+/// `YYYY-MM-DD` in China Standard Time, `days` after `unix`.
+fn cst_date(unix: i64, days: u32) -> String {
+    let t = unix.saturating_add(i64::from(days) * 86_400);
+    let t = time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t = t.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
+/// Check and tidy a statement: line breaks joined (a space only between two ASCII words), tabs
+/// become spaces; empty, too long or control characters are refused.
+pub fn normalise_statement(text: &str) -> std::result::Result<String, ProofError> {
+    let mut out = String::new();
+    for line in text.trim_start_matches('\u{feff}').lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let ascii_join = out.chars().last().is_some_and(|c| c.is_ascii_alphanumeric()) && line.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        if ascii_join {
+            out.push(' ');
+        }
+        out.push_str(&line.replace('\t', " "));
+    }
+    if out.is_empty() {
+        return Err(ProofError::Data("the statement is empty: write the commitment text (UTF-8) in the file".into()));
+    }
+    let n = out.chars().count();
+    if n > MAX_STATEMENT_CHARS {
+        return Err(ProofError::Data(format!("the statement has {n} characters; at most {MAX_STATEMENT_CHARS} fit on the sealed commitment page")));
+    }
+    if out.chars().any(char::is_control) {
+        return Err(ProofError::Data("the statement contains control characters".into()));
+    }
+    Ok(out)
+}
+
+/// Record (or refuse) a commitment. The caller holds the archive open.
+pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Result<CommitOutcome> {
+    let region = home.region()?;
+    let by = region.department(req.by)?.clone();
+    let list = UseList::load(home)?;
+    let secret = holders::region_key(home)?;
+    let id = holders::normalise_id(req.subject).ok_or_else(|| ProofError::Data("the subject is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)".into()))?;
+    let code = holders::holder_code(&secret, &id);
+    let statement = normalise_statement(req.statement)?;
+    if statement.to_ascii_uppercase().contains(&id) {
+        return Err(ProofError::Data("the statement must not contain the subject's ID number (it is shown masked on the page)".into()).into());
+    }
+    if req.check_days == 0 || req.check_days > MAX_CHECK_DAYS {
+        return Err(ProofError::Data(format!("the check period must be 1..={MAX_CHECK_DAYS} days")).into());
+    }
+    let (now_s, now) = super::now();
+
+    // Which kinds check this matter, and may `by` take the commitment?
+    let listed: Vec<_> = list.matter(req.matter).into_iter().filter(|(k, _)| k.commitment.is_some()).collect();
+    let refusal = if listed.is_empty() {
+        Some(format!("matter `{}` accepts no commitment (告知承诺): no proof kind with a commitment rule lists it", req.matter))
+    } else if !listed.iter().any(|(_, u)| u.by.iter().any(|d| d == req.by)) {
+        let mut allowed: Vec<&str> = listed.iter().flat_map(|(_, u)| u.by.iter().map(String::as_str)).collect();
+        allowed.sort_unstable();
+        allowed.dedup();
+        Some(format!("department `{}` may not take commitments for matter `{}` (allowed: {})", req.by, req.matter, allowed.join(", ")))
+    } else {
+        None
+    };
+    if let Some(reason) = refusal {
+        let rid = super::random_id("RF")?;
+        let body = json!({"type": "use-refusal", "id": rid, "at": now_s, "by": req.by, "kind": "commitment", "purpose": req.matter, "subject_code": code, "reason": reason});
+        let rec = super::append_event(archive, "use-refusal", &code, &rid, &by.name, &body)?;
+        archive.flush()?;
+        crate::filing::sign_tree_head(home, archive)?;
+        return Ok(CommitOutcome::Refused { reason, record_id: rec.id });
+    }
+    let terms: Vec<Term> = listed
+        .iter()
+        .filter_map(|(k, _)| k.commitment.as_ref().map(|r| Term { kind: k.id.clone(), holder: k.holder.clone(), field: r.field.clone(), expect: r.expect.clone() }))
+        .collect();
+    let matter_name = listed.first().map(|(_, u)| u.name.clone()).unwrap_or_default();
+
+    let cid = super::random_id("CN")?;
+    let committed = cst_date(now, 0);
+    let check_due = cst_date(now, req.check_days);
+    let t = template(home)?;
+    let data = t.check(&json!({
+        "commitment_no": cid,
+        "subject_id": holders::mask(&id),
+        "subject_code": code,
+        "matter": format!("{} {}", req.matter, matter_name),
+        "handler": by.name,
+        "statement": statement,
+        "committed": committed,
+        "check_due": check_due,
+    }))?;
+    let signer = SealSigner::load(home, &by.id)?;
+    let serial = format!("{}{}", committed.replace('-', ""), cid.get(2..).unwrap_or(""));
+    let input = RenderInput { template: &t, data: &data, issuer: &by, region: &region.region, issue_date: committed.clone(), serial, plan: vec![by.id.clone()] };
+    let (pdf, _) = crate::licence::render_and_seal(&input, &signer, format!("{}受理告知承诺", by.name))?;
+
+    let filed = crate::filing::file_batch_in(home, archive, &[(format!("{cid}.pdf"), pdf.clone())], "commitment", &mut |_, _| {})?;
+    let record = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
+    let terms_json = Terms { id: cid.clone(), at: now_s, by: by.id.clone(), matter: req.matter.to_string(), subject_code: code.clone(), subject_masked: holders::mask(&id), check_due: check_due.clone(), terms: terms.clone() };
+    let mut body = serde_json::to_value(&terms_json).map_err(|e| ProofError::Other(e.to_string()))?;
+    if let Some(o) = body.as_object_mut() {
+        o.insert("type".into(), json!("commitment-record"));
+        o.insert("pdf_record".into(), json!(record));
+    }
+    let terms_record = super::append_event(archive, "commitment-record", &code, &cid, &by.name, &body)?.id;
+    archive.flush()?;
+    crate::filing::sign_tree_head(home, archive)?;
+    Ok(CommitOutcome::Recorded(Box::new(Recorded { id: cid, subject_code: code, pdf, record, kinds: terms.into_iter().map(|t| t.kind).collect(), check_due, terms_record })))
+}
+
+/// Compare one term with the holder's data.
+fn finding(holders_db: &Holders, subject_code: &str, term: &Term) -> Result<Finding> {
+    let rec = holders_db.get(&term.holder, &term.kind, subject_code)?;
+    let found = rec.as_ref().and_then(|r| r.fields.get(&term.field).cloned());
+    let outcome = match (&rec, &found) {
+        (None, _) | (Some(_), None) => "no-record",
+        (Some(_), Some(v)) if *v == term.expect => "match",
+        _ => "mismatch",
+    };
+    Ok(Finding { kind: term.kind.clone(), holder: term.holder.clone(), field: term.field.clone(), expect: term.expect.clone(), found, outcome: outcome.into() })
+}
+
+/// The overall status from the findings: any mismatch → broken; all match → kept; else unverifiable.
+pub fn status_of(findings: &[Finding]) -> &'static str {
+    if findings.iter().any(|f| f.outcome == "mismatch") {
+        "broken"
+    } else if !findings.is_empty() && findings.iter().all(|f| f.outcome == "match") {
+        "kept"
+    } else {
+        "unverifiable"
+    }
+}
+
+/// Check every open commitment (or only `only`) against the holders' data, record each result as
+/// a `commitment-check` event, and sign a new tree head. Decided commitments are not re-checked.
+pub fn check_in(home: &Home, archive: &Archive, holders_db: &Holders, only: Option<&str>) -> Result<CheckReport> {
+    let region = home.region()?;
+    let mut recorded: Vec<(u64, Terms)> = Vec::new();
+    let mut decided = std::collections::BTreeSet::new();
+    for r in archive.list() {
+        let r = r?;
+        match r.metadata.kind.as_str() {
+            "commitment-record" => {
+                let t: Terms = serde_json::from_slice(&archive.bytes(&r)?).map_err(|e| ProofError::Other(format!("archive record {}: not a commitment record: {e}", r.id)))?;
+                recorded.push((r.leaf_index, t));
+            }
+            "commitment-check" => {
+                let v: serde_json::Value = serde_json::from_slice(&archive.bytes(&r)?).unwrap_or(serde_json::Value::Null);
+                if matches!(v.get("status").and_then(|s| s.as_str()), Some("kept" | "broken")) {
+                    if let Some(c) = v.get("commitment").and_then(|c| c.as_str()) {
+                        decided.insert(c.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    recorded.sort_by_key(|(i, _)| *i);
+    if let Some(id) = only {
+        if !recorded.iter().any(|(_, t)| t.id == id) {
+            return Err(ProofError::Data(format!("no commitment `{id}` in the archive")).into());
+        }
+    }
+    let (now_s, _) = super::now();
+    let mut report = CheckReport { checked_at: now_s.clone(), kept: 0, broken: 0, unverifiable: 0, already_decided: 0, commitments: Vec::new() };
+    for (_, t) in recorded.into_iter().filter(|(_, t)| only.is_none_or(|o| o == t.id)) {
+        if decided.contains(&t.id) {
+            report.already_decided += 1;
+            continue;
+        }
+        let findings = t.terms.iter().map(|term| finding(holders_db, &t.subject_code, term)).collect::<Result<Vec<_>>>()?;
+        let status = status_of(&findings);
+        let by_name = region.department(&t.by).map(|d| d.name.clone()).unwrap_or_else(|_| t.by.clone());
+        let body = json!({
+            "type": "commitment-check", "id": super::random_id("CK")?, "at": now_s, "commitment": t.id, "answer_id": t.id,
+            "by": t.by, "kind": "commitment", "purpose": t.matter, "subject_code": t.subject_code, "status": status, "findings": findings,
+        });
+        let rec = super::append_event(archive, "commitment-check", &t.subject_code, &t.id, &by_name, &body)?;
+        match status {
+            "kept" => report.kept += 1,
+            "broken" => report.broken += 1,
+            _ => report.unverifiable += 1,
+        }
+        report.commitments.push(CommitmentResult {
+            id: t.id,
+            matter: t.matter,
+            by: t.by,
+            subject_code: t.subject_code,
+            subject_masked: t.subject_masked,
+            status: status.into(),
+            check_due: t.check_due,
+            findings,
+            record: rec.id,
+        });
+    }
+    if !report.commitments.is_empty() {
+        archive.flush()?;
+        crate::filing::sign_tree_head(home, archive)?;
+    }
+    Ok(report)
+}

@@ -78,8 +78,7 @@ fn record(a: RecordArgs) -> ExitCode {
     };
     let home = a.home.home();
     let req = CommitRequest { by: &by, subject: &subject, matter: &matter, statement: &text, check_days: a.check_days };
-    let outcome = zhengyin::proofs::open_archive(&home).and_then(|archive| commitment::commit_in(&home, &archive, &req));
-    match outcome {
+    match commitment::commit(&home, &req) {
         Ok(CommitOutcome::Refused { reason, record_id }) => {
             eprintln!("zhengyin: refused: {reason} (recorded as {record_id})");
             ExitCode::from(super::EXIT_ERROR)
@@ -106,9 +105,7 @@ fn record(a: RecordArgs) -> ExitCode {
 
 fn check(home: &HomeArg, only: Option<&str>, json: bool) -> ExitCode {
     let home = home.home();
-    let r = zhengyin::proofs::open_archive(&home)
-        .and_then(|archive| zhengyin::proofs::holders::Holders::open(&home).and_then(|h| commitment::check_in(&home, &archive, &h, only)));
-    let report = match r {
+    let report = match commitment::check(&home, only) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };

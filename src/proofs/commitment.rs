@@ -154,19 +154,30 @@ pub fn normalise_statement(text: &str) -> std::result::Result<String, ProofError
         out.push_str(&line.replace('\t', " "));
     }
     if out.is_empty() {
-        return Err(ProofError::Data("the statement is empty: write the commitment text (UTF-8) in the file".into()));
+        return Err(ProofError::Other("the statement is empty: write the commitment text (UTF-8) in the file".into()));
     }
     let n = out.chars().count();
     if n > MAX_STATEMENT_CHARS {
-        return Err(ProofError::Data(format!("the statement has {n} characters; at most {MAX_STATEMENT_CHARS} fit on the sealed commitment page")));
+        return Err(ProofError::Other(format!("the statement has {n} characters; at most {MAX_STATEMENT_CHARS} fit on the sealed commitment page")));
     }
     if out.chars().any(char::is_control) {
-        return Err(ProofError::Data("the statement contains control characters".into()));
+        return Err(ProofError::Other("the statement contains control characters".into()));
     }
     Ok(out)
 }
 
-/// Record (or refuse) a commitment. The caller holds the archive open.
+/// Record (or refuse) a commitment, opening the home's archive. The archive must not be open
+/// elsewhere in this process (else use [`commit_in`]).
+pub fn commit(home: &Home, req: &CommitRequest<'_>) -> Result<CommitOutcome> {
+    commit_in(home, &super::open_archive(home)?, req)
+}
+
+/// [`check_in`], opening the home's archive and holder database.
+pub fn check(home: &Home, only: Option<&str>) -> Result<CheckReport> {
+    check_in(home, &super::open_archive(home)?, &Holders::open(home)?, only)
+}
+
+/// [`commit`] with the archive held open by the caller.
 pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Result<CommitOutcome> {
     let region = home.region()?;
     let by = region.department(req.by)?.clone();
@@ -176,10 +187,10 @@ pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Res
     let code = holders::holder_code(&secret, &id);
     let statement = normalise_statement(req.statement)?;
     if statement.to_ascii_uppercase().contains(&id) {
-        return Err(ProofError::Data("the statement must not contain the subject's ID number (it is shown masked on the page)".into()).into());
+        return Err(ProofError::Other("the statement must not contain the subject's ID number (it is shown masked on the page)".into()).into());
     }
     if req.check_days == 0 || req.check_days > MAX_CHECK_DAYS {
-        return Err(ProofError::Data(format!("the check period must be 1..={MAX_CHECK_DAYS} days")).into());
+        return Err(ProofError::Other(format!("the check period must be 1..={MAX_CHECK_DAYS} days")).into());
     }
     let (now_s, now) = super::now();
 
@@ -292,7 +303,7 @@ pub fn check_in(home: &Home, archive: &Archive, holders_db: &Holders, only: Opti
     recorded.sort_by_key(|(i, _)| *i);
     if let Some(id) = only {
         if !recorded.iter().any(|(_, t)| t.id == id) {
-            return Err(ProofError::Data(format!("no commitment `{id}` in the archive")).into());
+            return Err(ProofError::Other(format!("no commitment `{id}` in the archive")).into());
         }
     }
     let (now_s, _) = super::now();

@@ -11,8 +11,10 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
+mod proofs;
 mod records;
 pub mod refresh;
+mod share;
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -59,6 +61,10 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     pub limiter: limits::RateLimiter,
     pub config: ServeConfig,
+    /// Departments' holder data for proofs (sled: one opener per process, so opened once here).
+    pub holders: Arc<crate::proofs::holders::Holders>,
+    /// Short-lived single-use download links of `/v1/share/links`.
+    pub share_links: share::Links,
 }
 
 impl AppState {
@@ -67,6 +73,7 @@ impl AppState {
         let region = home.region()?;
         let trust = TrustStore::from_home(&home)?;
         let archive = Archive::open(&crate::filing::archive_dir(&home))?;
+        let holders = crate::proofs::holders::Holders::open(&home)?;
         Ok(Arc::new(AppState {
             home,
             region,
@@ -76,6 +83,8 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             limiter: limits::RateLimiter::new(config.rate_per_sec, config.rate_burst),
             config,
+            holders: Arc::new(holders),
+            share_links: share::Links::default(),
         }))
     }
 
@@ -117,6 +126,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/archive/{id}", get(records::archive_get))
         .route("/v1/archive/{id}/proof", get(records::archive_proof))
         .route("/v1/audit", post(records::audit))
+        .route("/v1/proofs", post(proofs::request))
+        .route("/v1/proofs/verify", post(proofs::verify))
+        .route("/v1/uses/query", post(proofs::uses))
+        .route("/v1/share/query", post(share::query))
+        .route("/v1/share/links", post(share::link))
+        .route("/v1/share/download/{token}", get(share::download))
+        .route("/v1/share/verify", post(share::verify))
         .route("/healthz", get(records::healthz))
         .route("/metrics", get(records::metrics))
         .route("/openapi.json", get(records::openapi))

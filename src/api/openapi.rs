@@ -17,6 +17,13 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/v1/archive/{id}", "An archived record and its PDF", "any token"),
     ("get", "/v1/archive/{id}/proof", "Inclusion proof of an archived record", "any token"),
     ("post", "/v1/audit", "DA/T 70 audit of the archive", "archivist"),
+    ("post", "/v1/proofs", "Ask for a proof (无证明): answered from the holding department's data, sealed, archived, use recorded", "department"),
+    ("post", "/v1/proofs/verify", "Check a proof token (JWS) or proof PDF", "public"),
+    ("post", "/v1/uses/query", "Every use record and refusal about a subject (ID in the body, not the URL)", "archivist"),
+    ("post", "/v1/share/query", "Licences held by a holder, for a listed use purpose", "department"),
+    ("post", "/v1/share/links", "A short-lived single-use download link for a licence, for a listed use purpose", "department"),
+    ("get", "/v1/share/download/{token}", "Download once: the licence as an annotated copy (加注件) sealed by the platform", "department"),
+    ("post", "/v1/share/verify", "Verify a licence PDF for a listed use purpose and record the use", "department"),
     ("get", "/healthz", "Liveness", "public"),
     ("get", "/metrics", "Prometheus metrics", "public"),
     ("get", "/openapi.json", "This description", "public"),
@@ -28,6 +35,10 @@ fn problem_responses(codes: &[&str]) -> Value {
         m.insert((*c).to_string(), json!({ "description": "RFC 9457 problem", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } }));
     }
     Value::Object(m)
+}
+
+fn json_body(schema: &str) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
 }
 
 fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
@@ -77,6 +88,40 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             ("200", ok("Audit report", "application/json", obj.clone()))
         }
         "/metrics" => ("200", ok("Prometheus text", "text/plain", json!({ "type": "string" }))),
+        "/v1/proofs" => {
+            op["requestBody"] = json_body("ProofRequest");
+            ("200", ok("The answer and its token (JSON; or the proof PDF with Accept: application/pdf)", "application/json", json!({ "$ref": "#/components/schemas/ProofAnswer" })))
+        }
+        "/v1/proofs/verify" => {
+            op["requestBody"] = json!({ "required": true, "content": {
+                "text/plain": { "schema": { "type": "string" } },
+                "application/json": { "schema": { "type": "object", "required": ["token"], "properties": { "token": { "type": "string" } } } },
+                "application/pdf": { "schema": { "type": "string", "format": "binary" } } } });
+            ("200", ok("Token check {valid, problems, signer, chain, revocation, claims}, or the PDF verification report", "application/json", obj.clone()))
+        }
+        "/v1/uses/query" => {
+            op["requestBody"] = json_body("SubjectQuery");
+            ("200", ok("Use records and refusals, oldest first", "application/json", json!({ "type": "array", "items": { "type": "object" } })))
+        }
+        "/v1/share/query" => {
+            op["requestBody"] = json_body("ShareQuery");
+            ("200", ok("{holder_code, licences: [{identifier, title, issuer, issue_date, valid_until, record}]}", "application/json", obj.clone()))
+        }
+        "/v1/share/links" => {
+            op["requestBody"] = json_body("ShareLink");
+            ("201", ok("{url, expires_at, identifier}", "application/json", obj.clone()))
+        }
+        "/v1/share/download/{token}" => {
+            if let Some(o) = responses.as_object_mut() {
+                o.extend(problem_responses(&["409", "410"]).as_object().cloned().unwrap_or_default());
+            }
+            ("200", ok("The annotated copy", "application/pdf", json!({ "type": "string", "format": "binary" })))
+        }
+        "/v1/share/verify" => {
+            op["parameters"] = json!([{ "name": "purpose", "in": "query", "required": true, "description": "用证事由: a matter code on the list of uses", "schema": { "type": "string" } }]);
+            op["requestBody"] = json!({ "required": true, "content": { "application/pdf": { "schema": { "type": "string", "format": "binary" } }, "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
+            ("200", ok("Verification report (docs/verification-report.md)", "application/json", obj.clone()))
+        }
         _ => ("200", ok("OK", "application/json", obj.clone())),
     };
     if let Some(o) = responses.as_object_mut() {
@@ -102,6 +147,18 @@ pub fn spec() -> Value {
             "schemas": {
                 "Problem": { "type": "object", "required": ["type", "title", "status", "detail"], "properties": { "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" }, "detail": { "type": "string" } } },
                 "IssueRequest": { "type": "object", "required": ["template", "data"], "additionalProperties": false, "properties": { "template": { "type": "string" }, "data": { "type": "object" }, "seal": { "type": "string" } } },
+                "ProofRequest": { "type": "object", "required": ["kind", "subject", "purpose"], "additionalProperties": false, "properties": {
+                    "kind": { "type": "string", "description": "proof kind on the list of uses, e.g. social-insurance" },
+                    "subject": { "type": "string", "description": "ID number (GB 11643) or USCC (GB 32100); never logged" },
+                    "purpose": { "type": "string", "description": "matter code (事项) on the list of uses" },
+                    "valid_days": { "type": "integer", "minimum": 1, "maximum": 366 },
+                    "by": { "type": "string", "description": "optional; must be the token's department" } } },
+                "ProofAnswer": { "type": "object", "properties": { "id": { "type": "string" }, "found": { "type": "boolean" }, "answer": { "type": "string" }, "holder": { "type": "string" }, "subject_code": { "type": "string" }, "token": { "type": "string" }, "pdf_record": { "type": "string" }, "token_record": { "type": "string" }, "use_record": { "type": "string" }, "pdf_url": { "type": "string" } } },
+                "SubjectQuery": { "type": "object", "required": ["subject"], "additionalProperties": false, "properties": { "subject": { "type": "string" } } },
+                "ShareQuery": { "type": "object", "required": ["holder", "purpose"], "additionalProperties": false, "properties": { "holder": { "type": "string" }, "purpose": { "type": "string" } } },
+                "ShareLink": { "type": "object", "required": ["identifier", "purpose"], "additionalProperties": false, "properties": {
+                    "identifier": { "type": "string" }, "purpose": { "type": "string" },
+                    "ttl_secs": { "type": "integer", "minimum": 1, "maximum": 900 }, "valid_days": { "type": "integer", "minimum": 1, "maximum": 366 } } },
                 "Issued": { "type": "object", "properties": { "id": { "type": "string" }, "archive_id": { "type": "string" }, "identifier": { "type": "string" }, "pdf_base64": { "type": "string" } } }
             }
         }

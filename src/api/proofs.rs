@@ -1,0 +1,210 @@
+//! Handlers for proofs on demand (无证明城市, docs/proofs.md): a department asks another
+//! department's data through the list of uses (POST /v1/proofs), anyone checks a proof token or
+//! PDF (POST /v1/proofs/verify), archivists read who used a subject's data (POST /v1/uses/query),
+//! and notification-and-commitment (告知承诺, POST /v1/commitments[/check]).
+//!
+//! Raw ID numbers arrive only in JSON bodies — never in paths or query strings, which end up in
+//! access logs and proxies — and go straight to the library, which turns them into holder codes.
+//! Logs, metrics and problem details name holder codes, never the ID. The work is
+//! `proofs::proof::{request_in, verify_jws, uses_of}`, run in `spawn_blocking`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::auth::{Principal, Role};
+use super::handlers::{forbid, principal};
+use super::problem::{from_error, Problem, TYPE_PREFIX};
+use super::{blocking, AppState};
+use crate::error::{ApiError, Error, ProofError};
+use crate::proofs::proof::{self, Outcome, Request};
+
+pub(crate) type Res = Result<Response, Problem>;
+
+/// Map a library error of the proof routes: refusals 403, bad subjects 422, unreadable tokens 400;
+/// anything else as usual (internal details to the log only).
+pub(crate) fn problem(e: Error) -> Problem {
+    use StatusCode as S;
+    match &e {
+        Error::Proof(ProofError::Refused(r)) => Problem::new(S::FORBIDDEN, "refused", "Refused by the list of uses (用证清单)", r.clone()),
+        Error::Proof(ProofError::Data(d)) if d.starts_with("the subject") => Problem::new(S::UNPROCESSABLE_ENTITY, "invalid-subject", "Not a valid ID number or USCC", d.clone()),
+        Error::Proof(ProofError::Token(d)) => Problem::new(S::BAD_REQUEST, "bad-token", "Not a readable proof token", d.clone()),
+        _ => from_error(&e),
+    }
+}
+
+/// A 403 refusal that was recorded in the archive log: problem+json with the record's id.
+pub(crate) fn refusal(reason: &str, record_id: &str, status: StatusCode) -> Response {
+    let body = serde_json::json!({
+        "type": format!("{TYPE_PREFIX}refused"), "title": "Refused by the list of uses (用证清单)", "status": status.as_u16(),
+        "detail": reason, "record_id": record_id,
+    });
+    let mut r = (status, serde_json::to_vec(&body).unwrap_or_default()).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    r
+}
+
+/// Hide anything in a JSON parser message that could be an ID number: quoted strings, and long
+/// letter-digit runs (an ID sent as a bare number comes back as integer `370902…`).
+pub(crate) fn redact(msg: &str) -> String {
+    fn word_out(out: &mut String, word: &mut String) {
+        let digits = word.chars().filter(char::is_ascii_digit).count();
+        out.push_str(if word.len() >= 8 && digits >= 4 { "…" } else { word.as_str() });
+        word.clear();
+    }
+    let mut out = String::new();
+    for (i, part) in msg.split('"').enumerate() {
+        if i % 2 == 1 {
+            out.push_str("\"…\"");
+            continue;
+        }
+        let mut word = String::new();
+        for c in part.chars() {
+            if c.is_ascii_alphanumeric() {
+                word.push(c);
+            } else {
+                word_out(&mut out, &mut word);
+                out.push(c);
+            }
+        }
+        word_out(&mut out, &mut word);
+    }
+    out
+}
+
+/// Parse a JSON body; errors say where and what, never echo values.
+pub(crate) fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest("the body is empty; send the JSON request".into()).into());
+    }
+    serde_json::from_slice(body).map_err(|e| Problem::from(ApiError::BadRequest(format!("the body is not the expected JSON: {}", redact(&e.to_string())))))
+}
+
+/// The caller's department, or 403 for other roles.
+pub(crate) fn department(st: &AppState, headers: &HeaderMap, action: &str) -> Result<(Principal, String), Problem> {
+    let p = principal(st, headers)?;
+    match p.role.clone() {
+        Role::Department { dept } => Ok((p, dept)),
+        other => Err(forbid(&p, action, format!("a {} token cannot do this; use a department token", other.describe()))),
+    }
+}
+
+pub(crate) fn lock_err() -> Error {
+    ApiError::Internal("archive lock poisoned".into()).into()
+}
+
+/// Body of POST /v1/proofs. No `Debug`: it carries a raw ID.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofBody {
+    pub kind: String,
+    pub subject: String,
+    pub purpose: String,
+    #[serde(default)]
+    pub valid_days: Option<u32>,
+    /// Optional; must be the token's own department.
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+/// POST /v1/proofs: the calling department asks for a proof; answered by the holding department.
+pub async fn request(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
+    let (p, dept) = department(&st, &headers, "proof request")?;
+    let req: ProofBody = parse_json(&body)?;
+    if let Some(by) = &req.by {
+        if by != &dept {
+            return Err(forbid(&p, "proof request", format!("a token of department `{dept}` cannot ask on behalf of `{by}`")));
+        }
+    }
+    let valid_days = req.valid_days.unwrap_or(30);
+    if !(1..=366).contains(&valid_days) {
+        return Err(ApiError::BadRequest("valid_days must be between 1 and 366".into()).into());
+    }
+    if req.subject.trim().is_empty() || req.kind.is_empty() || req.purpose.is_empty() {
+        return Err(ApiError::BadRequest("kind, subject and purpose must not be empty".into()).into());
+    }
+    let (kind, purpose) = (req.kind.clone(), req.purpose.clone());
+    let st2 = st.clone();
+    let d2 = dept.clone();
+    let outcome = blocking(move || {
+        let _w = st2.write_lock.lock().map_err(|_| lock_err())?;
+        proof::request_in(&st2.home, &st2.archive, &st2.holders, &Request { by: &d2, kind: &req.kind, subject: &req.subject, purpose: &req.purpose, valid_days })
+    })
+    .await
+    .map_err(problem)?;
+    let a = match outcome {
+        Outcome::Refused { reason, record_id } => {
+            tracing::warn!(token = %p.token_id, dept = %dept, kind = %kind, purpose = %purpose, record = %record_id, reason = %reason, "proof request refused");
+            return Ok(refusal(&reason, &record_id, StatusCode::FORBIDDEN));
+        }
+        Outcome::Answered(a) => a,
+    };
+    tracing::info!(token = %p.token_id, dept = %dept, kind = %kind, purpose = %purpose, subject = %a.subject_code, proof = %a.jti, found = a.found, "proof answered");
+    if headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/pdf")) {
+        let mut r = (StatusCode::OK, a.pdf).into_response();
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+        for (k, v) in [("x-proof-id", &a.jti), ("x-archive-id", &a.pdf_record), ("x-token-record", &a.token_record), ("x-use-record", &a.use_record)] {
+            if let Ok(v) = HeaderValue::from_str(v) {
+                h.insert(k, v);
+            }
+        }
+        return Ok(r);
+    }
+    Ok(axum::Json(serde_json::json!({
+        "id": a.jti, "found": a.found, "answer": a.answer, "holder": a.holder, "subject_code": a.subject_code, "token": a.jws,
+        "pdf_record": a.pdf_record, "token_record": a.token_record, "use_record": a.use_record, "pdf_url": format!("/v1/archive/{}", a.pdf_record),
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    token: String,
+}
+
+/// POST /v1/proofs/verify (public): a proof PDF → the verification report; a JWS (text, or JSON
+/// `{token}`) → the token check (`valid`, `problems`, `signer`, `chain`, `revocation`, `claims`).
+pub async fn verify(State(st): State<Arc<AppState>>, body: Bytes) -> Res {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest("the body is empty; send the proof PDF or its token".into()).into());
+    }
+    let trust = st.trust();
+    if body.starts_with(b"%PDF") {
+        let report = blocking(move || crate::verify::verify(&body, &trust, std::time::SystemTime::now())).await?;
+        st.metrics.record_verdict(report.indication.as_str());
+        return Ok(axum::Json(report).into_response());
+    }
+    let text = if body.trim_ascii_start().starts_with(b"{") {
+        parse_json::<TokenBody>(&body)?.token
+    } else {
+        String::from_utf8(body.to_vec()).map_err(|_| Problem::from(ApiError::BadRequest("the body is neither a PDF nor a text token".into())))?
+    };
+    let check = blocking(move || proof::verify_jws(&text, &trust, std::time::SystemTime::now())).await.map_err(problem)?;
+    Ok(axum::Json(check).into_response())
+}
+
+/// Body of POST /v1/uses/query. No `Debug`: it carries a raw ID.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsesBody {
+    pub subject: String,
+}
+
+/// POST /v1/uses/query (archivists): every use record and refusal about a subject, oldest first.
+/// POST with the ID in the body, not GET with a query string, so the ID stays out of access logs.
+pub async fn uses(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
+    let p = principal(&st, &headers)?;
+    if p.role != Role::Archivist {
+        return Err(forbid(&p, "uses query", format!("a {} token cannot list a subject's uses; use an archivist token", p.role.describe())));
+    }
+    let req: UsesBody = parse_json(&body)?;
+    let st2 = st.clone();
+    let list = blocking(move || proof::uses_of(&st2.home, &st2.archive, &req.subject)).await.map_err(problem)?;
+    tracing::info!(token = %p.token_id, count = list.len(), "uses listed");
+    Ok(axum::Json(list).into_response())
+}

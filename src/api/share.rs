@@ -1,0 +1,322 @@
+//! The sharing verbs other systems expect (after GB/T 36906): query licences by holder, a
+//! short-lived single-use download link for an identifier, the download (an annotated copy, 加注件,
+//! sealed by the platform department), and verification — each for a department token and a
+//! mandatory use purpose (用证事由: a matter code on the list of uses for that department).
+//!
+//! A missing purpose is 400, an unlisted one 403; both refusals are recorded as `use-refusal`
+//! entries in the archive log. Successful calls are recorded as `use-record` entries naming the
+//! holder by its code only. Links live in memory ([`Links`]): bound to the department, purpose
+//! and licence, valid 5 minutes by default, usable once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Principal;
+use super::handlers::forbid;
+use super::problem::Problem;
+use super::proofs::{department, lock_err, parse_json, problem, refusal, Res};
+use super::{blocking, AppState};
+use crate::archive::Record;
+use crate::error::{ApiError, Error, ProofError, Result};
+use crate::proofs::holders;
+
+/// Default lifetime of a download link.
+pub const LINK_TTL: Duration = Duration::from_secs(300);
+/// Longest lifetime a caller may ask for.
+pub const MAX_LINK_TTL: u64 = 900;
+/// Links kept at most (expired ones are dropped first).
+const MAX_LINKS: usize = 10_000;
+
+/// One download link.
+pub struct Link {
+    dept: String,
+    purpose: String,
+    record: String,
+    valid_until: String,
+    expires: Instant,
+    used: bool,
+}
+
+/// The live download links, by random token.
+#[derive(Default)]
+pub struct Links(Mutex<HashMap<String, Link>>);
+
+/// Latest archived licence (kind `licence`) with this identifier.
+fn licence_record(st: &AppState, identifier: &str) -> Option<Record> {
+    st.archive.list().into_iter().filter_map(|r| r.ok()).filter(|r| r.metadata.kind == "licence" && r.metadata.identifier == identifier).max_by_key(|r| r.leaf_index)
+}
+
+/// The holder code of a licence's holder-code field (as annotate.rs computes it), or "".
+fn code_of(home: &crate::config::Home, raw: &str) -> Result<String> {
+    if raw.starts_with("HC") && raw.len() == 34 {
+        return Ok(raw.to_string());
+    }
+    let key = holders::region_key(home)?;
+    Ok(holders::normalise_id(raw).map(|id| holders::holder_code(&key, &id)).unwrap_or_default())
+}
+
+/// Append one use entry (`use-record` or `use-refusal`) and sign a new tree head.
+fn record(st: &AppState, kind: &str, dept: &str, subject_code: &str, mut body: Value) -> Result<String> {
+    let dept_name = st.region.department(dept).map(|d| d.name.clone()).unwrap_or_else(|_| dept.to_string());
+    let id = crate::proofs::random_id(if kind == "use-refusal" { "RF" } else { "UR" })?;
+    if let Some(o) = body.as_object_mut() {
+        o.insert("type".into(), json!(kind));
+        o.insert("id".into(), json!(id));
+        o.insert("at".into(), json!(crate::proofs::now().0));
+        o.insert("by".into(), json!(dept));
+        o.insert("by_name".into(), json!(dept_name));
+        o.insert("subject_code".into(), json!(subject_code));
+    }
+    let _w = st.write_lock.lock().map_err(|_| lock_err())?;
+    let rec = crate::proofs::append_event(&st.archive, kind, subject_code, &id, &dept_name, &body)?;
+    st.archive.flush()?;
+    crate::filing::sign_tree_head(&st.home, &st.archive)?;
+    Ok(rec.id)
+}
+
+/// Check the purpose for `dept` (400 missing, 403 unlisted; both recorded). Ok: the matter's name.
+async fn check_purpose(st: &Arc<AppState>, p: &Principal, dept: &str, action: &'static str, purpose: Option<&str>, subject_code: &str) -> std::result::Result<String, Response> {
+    let purpose = purpose.map(str::trim).unwrap_or("").to_string();
+    let st2 = st.clone();
+    let d2 = dept.to_string();
+    let listed = {
+        let purpose = purpose.clone();
+        blocking(move || {
+            let list = crate::proofs::uses::UseList::load(&st2.home)?;
+            Ok(list.matter(&purpose).into_iter().find(|(_, u)| u.by.iter().any(|b| b == &d2)).map(|(_, u)| u.name.clone()))
+        })
+        .await
+    };
+    let listed = listed.map_err(|e| problem(e).into_response())?;
+    let (reason, status) = match listed {
+        Some(name) if !purpose.is_empty() => return Ok(name),
+        _ if purpose.is_empty() => ("a use purpose (用证事由: `purpose`, a matter code on the list of uses) is required".to_string(), StatusCode::BAD_REQUEST),
+        _ => (format!("matter `{purpose}` is not a listed use for department `{dept}`"), StatusCode::FORBIDDEN),
+    };
+    let st2 = st.clone();
+    let (d2, c2, r2) = (dept.to_string(), subject_code.to_string(), reason.clone());
+    let body = json!({"action": action, "purpose": purpose, "reason": r2});
+    let rid = blocking(move || record(&st2, "use-refusal", &d2, &c2, body)).await.map_err(|e| problem(e).into_response())?;
+    tracing::warn!(token = %p.token_id, dept, action, purpose = %purpose, subject = %subject_code, record = %rid, "share refused");
+    Err(refusal(&reason, &rid, status))
+}
+
+macro_rules! purpose_or_return {
+    ($st:expr, $p:expr, $dept:expr, $action:expr, $purpose:expr, $code:expr) => {
+        match check_purpose($st, $p, $dept, $action, $purpose, $code).await {
+            Ok(name) => name,
+            Err(r) => return Ok(r),
+        }
+    };
+}
+
+/// Body of POST /v1/share/query. No `Debug`: it carries a raw ID.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryBody {
+    /// ID number or USCC of the holder.
+    pub holder: String,
+    #[serde(default)]
+    pub purpose: Option<String>,
+}
+
+/// POST /v1/share/query: the licences held by a holder (latest record of each identifier).
+pub async fn query(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
+    let (p, dept) = department(&st, &headers, "share query")?;
+    let req: QueryBody = parse_json(&body)?;
+    let st2 = st.clone();
+    let holder = req.holder.clone();
+    let id_and_code = blocking(move || {
+        let key = holders::region_key(&st2.home)?;
+        Ok(holders::normalise_id(&holder).map(|id| (holders::holder_code(&key, &id), id)))
+    })
+    .await?;
+    let code = id_and_code.as_ref().map(|(c, _)| c.clone()).unwrap_or_default();
+    let purpose_name = purpose_or_return!(&st, &p, &dept, "share-query", req.purpose.as_deref(), &code);
+    let Some((code, id)) = id_and_code else {
+        return Err(problem(ProofError::Data("the subject (`holder`) is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)".into()).into()));
+    };
+    let st2 = st.clone();
+    let purpose = req.purpose.clone().unwrap_or_default();
+    let (d2, c2) = (dept.clone(), code.clone());
+    let found = blocking(move || {
+        let mut latest: HashMap<String, Record> = HashMap::new();
+        for r in st2.archive.list().into_iter().filter_map(|r| r.ok()).filter(|r| r.metadata.kind == "licence") {
+            let h = &r.metadata.holder_code;
+            let matches = h == &c2 || holders::normalise_id(h).is_some_and(|x| x == id);
+            if matches && latest.get(&r.metadata.identifier).is_none_or(|o| o.leaf_index < r.leaf_index) {
+                latest.insert(r.metadata.identifier.clone(), r);
+            }
+        }
+        let mut found: Vec<Record> = latest.into_values().collect();
+        found.sort_by_key(|r| r.leaf_index);
+        let ids: Vec<&str> = found.iter().map(|r| r.metadata.identifier.as_str()).collect();
+        record(&st2, "use-record", &d2, &c2, json!({"kind": "share-query", "purpose": purpose, "purpose_name": purpose_name, "licences": ids}))?;
+        Ok(found)
+    })
+    .await
+    .map_err(problem)?;
+    tracing::info!(token = %p.token_id, dept = %dept, subject = %code, count = found.len(), "share query");
+    let out: Vec<Value> = found
+        .iter()
+        .map(|r| {
+            let m = &r.metadata;
+            json!({"identifier": m.identifier, "title": m.title, "issuer": m.issuer, "issue_date": m.issue_date, "valid_until": m.valid_until, "record": r.id})
+        })
+        .collect();
+    Ok(axum::Json(json!({"holder_code": code, "licences": out})).into_response())
+}
+
+/// Body of POST /v1/share/links.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkBody {
+    pub identifier: String,
+    #[serde(default)]
+    pub purpose: Option<String>,
+    /// Link lifetime, seconds (default 300, at most 900).
+    #[serde(default)]
+    pub ttl_secs: Option<u64>,
+    /// Days the annotated copy may be used (default 30, at most 366).
+    #[serde(default)]
+    pub valid_days: Option<u32>,
+}
+
+/// POST /v1/share/links: a single-use download link for the licence with `identifier`.
+pub async fn link(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
+    let (p, dept) = department(&st, &headers, "share link")?;
+    let req: LinkBody = parse_json(&body)?;
+    let ttl = req.ttl_secs.unwrap_or(LINK_TTL.as_secs());
+    let days = req.valid_days.unwrap_or(30);
+    if !(1..=MAX_LINK_TTL).contains(&ttl) || !(1..=366).contains(&days) {
+        return Err(ApiError::BadRequest(format!("ttl_secs must be 1..={MAX_LINK_TTL} and valid_days 1..=366")).into());
+    }
+    let st2 = st.clone();
+    let ident = req.identifier.clone();
+    let found = blocking(move || match licence_record(&st2, &ident) {
+        Some(r) => Ok(Some((code_of(&st2.home, &r.metadata.holder_code)?, r))),
+        None => Ok(None),
+    })
+    .await?;
+    let code = found.as_ref().map(|(c, _)| c.clone()).unwrap_or_default();
+    let purpose_name = purpose_or_return!(&st, &p, &dept, "share-link", req.purpose.as_deref(), &code);
+    let Some((code, rec)) = found else {
+        return Err(ApiError::NotFound("no archived licence has this identifier".into()).into());
+    };
+    let purpose = req.purpose.clone().unwrap_or_default().trim().to_string();
+    let token = crate::verify::hex(&crate::document::render::random_bytes::<24>()?);
+    let (now_s, now) = crate::proofs::now();
+    let expires_at = crate::trust::rfc3339(now + i64::try_from(ttl).unwrap_or(0));
+    let until = time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days));
+    let valid_until = format!("{:04}-{:02}-{:02}", until.year(), u8::from(until.month()), until.day());
+    {
+        let mut links = st.share_links.0.lock().map_err(|_| Problem::from(ApiError::Internal("link table poisoned".into())))?;
+        let at = Instant::now();
+        links.retain(|_, l| l.expires + LINK_TTL > at);
+        if links.len() >= MAX_LINKS {
+            return Err(ApiError::RateLimited { retry_after: 60 }.into());
+        }
+        links.insert(token.clone(), Link { dept: dept.clone(), purpose: purpose.clone(), record: rec.id.clone(), valid_until, expires: at + Duration::from_secs(ttl), used: false });
+    }
+    let st2 = st.clone();
+    let (d2, c2, ident) = (dept.clone(), code.clone(), rec.metadata.identifier.clone());
+    let body = json!({"kind": "share-link", "purpose": purpose, "purpose_name": purpose_name, "licence": ident, "record": rec.id, "issued_at": now_s, "expires_at": expires_at});
+    blocking(move || record(&st2, "use-record", &d2, &c2, body)).await.map_err(problem)?;
+    tracing::info!(token = %p.token_id, dept = %dept, subject = %code, record = %rec.id, "share link made");
+    Ok((StatusCode::CREATED, axum::Json(json!({"url": format!("/v1/share/download/{token}"), "expires_at": expires_at, "identifier": rec.metadata.identifier}))).into_response())
+}
+
+fn gone(detail: &str) -> Problem {
+    Problem::new(StatusCode::GONE, "link-gone", "The download link is used up or expired", detail)
+}
+
+/// GET /v1/share/download/{token}: once, by the department the link was made for: the licence
+/// plus the platform's annotation (purpose, department, time, validity), sealed by `dsjzx`.
+pub async fn download(State(st): State<Arc<AppState>>, Path(token): Path<String>, headers: HeaderMap) -> Res {
+    let (p, dept) = department(&st, &headers, "share download")?;
+    let (record_id, purpose, valid_until) = {
+        let mut links = st.share_links.0.lock().map_err(|_| Problem::from(ApiError::Internal("link table poisoned".into())))?;
+        let Some(l) = links.get_mut(&token) else { return Err(ApiError::NotFound("no such download link".into()).into()) };
+        if l.dept != dept {
+            return Err(forbid(&p, "share download", "this link was made for another department".into()));
+        }
+        if l.used {
+            return Err(gone("this link has already been used"));
+        }
+        if l.expires <= Instant::now() {
+            return Err(gone("this link has expired"));
+        }
+        l.used = true;
+        (l.record.clone(), l.purpose.clone(), l.valid_until.clone())
+    };
+    let st2 = st.clone();
+    let d2 = dept.clone();
+    let made = blocking(move || {
+        let rec = st2.archive.get(&record_id)?;
+        let bytes = st2.archive.bytes(&rec)?;
+        let _w = st2.write_lock.lock().map_err(|_| lock_err())?;
+        crate::proofs::annotate::annotate(&st2.home, &st2.archive, &bytes, &d2, &purpose, &valid_until)
+    })
+    .await;
+    let a = match made {
+        Ok(a) => a,
+        Err(e) => {
+            // The copy was not made: the link stays usable until it expires.
+            if let Ok(mut links) = st.share_links.0.lock() {
+                if let Some(l) = links.get_mut(&token) {
+                    l.used = false;
+                }
+            }
+            return Err(match e {
+                Error::Proof(ProofError::Other(d)) => Problem::new(StatusCode::CONFLICT, "annotation-refused", "The annotated copy cannot be made", d),
+                e => problem(e),
+            });
+        }
+    };
+    tracing::info!(token = %p.token_id, dept = %dept, record = %a.record, use_record = %a.use_record, "share download");
+    let mut r = (StatusCode::OK, a.pdf).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for (k, v) in [("x-archive-id", &a.record), ("x-use-record", &a.use_record), ("x-licence-identifier", &a.identifier)] {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.insert(k, v);
+        }
+    }
+    Ok(r)
+}
+
+/// POST /v1/share/verify?purpose=MATTER with the PDF as the body: the verification report; the
+/// use is recorded with the holder code of the licence.
+pub async fn verify(State(st): State<Arc<AppState>>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap, body: Bytes) -> Res {
+    let (p, dept) = department(&st, &headers, "share verify")?;
+    let purpose_name = purpose_or_return!(&st, &p, &dept, "share-verify", q.get("purpose").map(String::as_str), "");
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("the body is empty; send the PDF as the request body".into()).into());
+    }
+    let trust = st.trust();
+    let st2 = st.clone();
+    let purpose = q.get("purpose").map(|s| s.trim().to_string()).unwrap_or_default();
+    let d2 = dept.clone();
+    let (report, code) = blocking(move || {
+        let report = crate::verify::verify(&body, &trust, std::time::SystemTime::now())?;
+        let lic = report.licence.clone().unwrap_or_default();
+        let code = code_of(&st2.home, &lic.czztdm)?;
+        let body = json!({"kind": "share-verify", "purpose": purpose, "purpose_name": purpose_name, "licence": lic.zzbs, "indication": report.indication.as_str()});
+        record(&st2, "use-record", &d2, &code, body)?;
+        Ok((report, code))
+    })
+    .await
+    .map_err(problem)?;
+    st.metrics.record_verdict(report.indication.as_str());
+    tracing::info!(token = %p.token_id, dept = %dept, subject = %code, verdict = report.indication.as_str(), "share verify");
+    Ok(axum::Json(report).into_response())
+}

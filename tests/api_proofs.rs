@@ -1,0 +1,177 @@
+//! The no-certificate workflows over HTTP (docs/api.md, docs/proofs.md): proof requests by the
+//! token's department only, listed and unlisted purposes (refusals recorded and visible in
+//! /v1/uses/query), signed "no record" answers, token and PDF checks (and pyHanko), the /v1/share
+//! verbs with mandatory purposes and single-use links, commitments, and no raw ID number in the
+//! server's log or in any problem.
+
+mod api_support;
+
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+
+use api_support::*;
+use serde_json::{json, Value};
+use zhengyin::api::auth::Role;
+use zhengyin::api::ServeConfig;
+use zhengyin::config::Home;
+
+const ALICE: &str = "370902199001011235"; // 测试员甲: social insurance 正常, real estate 无
+const NOBODY: &str = "370902197809094564"; // valid check digit, in no data file
+const BAD_ID: &str = "370902199001011236"; // wrong check digit
+const LICENCE_HOLDER: &str = "91370900MA3C00001T"; // fixtures/data/business-licence.json
+const OTHER_USCC: &str = "91370900MB2857901Q"; // fixtures/holders/scjg-compliance.csv
+const SI_MATTER: &str = "370900-XK-0001"; // social-insurance, asked by xzsp, dy-xzsp
+const FOOD_MATTER: &str = "370900-XK-0012"; // enterprise-compliance, asked by xzsp, dy-xzsp
+
+fn dept(d: &str) -> Role {
+    Role::Department { dept: d.into() }
+}
+
+/// A home with the three departments' holder data loaded (before any server opens the database).
+fn home_with_data(dir: &std::path::Path) -> Home {
+    let home = init_home(dir, "taian");
+    for (d, f) in [("rs", "rs-social-insurance.csv"), ("bdc", "bdc-real-estate.json"), ("scjg", "scjg-compliance.csv")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_zhengyin")).args(["data", "load", "--home"]).arg(&home.dir).args(["--dept", d]).arg(repo().join("fixtures/holders").join(f)).output().unwrap();
+        assert!(out.status.success(), "data load {d}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    home
+}
+
+fn text(r: &Resp) -> String {
+    String::from_utf8_lossy(&r.body).into_owned()
+}
+
+fn ask(url: &str, token: &str, subject: &str, purpose: &str) -> Resp {
+    post_json(&format!("{url}/v1/proofs"), Some(token), &json!({"kind": "social-insurance", "subject": subject, "purpose": purpose}))
+}
+
+fn uses(url: &str, archivist: &str, subject: &str) -> Vec<Value> {
+    let r = post_json(&format!("{url}/v1/uses/query"), Some(archivist), &json!({"subject": subject}));
+    assert_eq!(r.status, 200, "{}", text(&r));
+    r.json().as_array().cloned().unwrap_or_default()
+}
+
+fn pyhanko_accepts(home: &Home, pdf: &[u8]) -> Option<String> {
+    let ok = Command::new("pyhanko").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    if !ok {
+        return None;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("p.pdf");
+    std::fs::write(&f, pdf).unwrap();
+    let out = Command::new("pyhanko").args(["sign", "validate", "--soft-revocation-check", "--trust"]).arg(home.dir.join("pki/root.crt.pem")).arg(&f).output().unwrap();
+    Some(String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn proof_request_answers_with_token_and_pdf_that_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = home_with_data(&tmp.path().join("h"));
+    let (xzsp, archivist) = (token(&home, dept("xzsp")), token(&home, Role::Archivist));
+    let s = start(&home, ServeConfig::default(), None);
+
+    let r = ask(&s.url, &xzsp, ALICE, SI_MATTER);
+    assert_eq!(r.status, 200, "{}", text(&r));
+    let a = r.json();
+    assert_eq!(a["found"], true);
+    assert_eq!(a["holder"], "rs");
+    assert!(a["answer"].as_str().unwrap().contains("参保状态：正常；参保起始：2019-03"), "{a}");
+    assert!(a["subject_code"].as_str().unwrap().starts_with("HC"));
+    assert!(!text(&r).contains(ALICE));
+
+    // The token verifies (as text and as JSON); a tampered one does not.
+    let tok = a["token"].as_str().unwrap().to_string();
+    let verify = format!("{}/v1/proofs/verify", s.url);
+    let c = call("POST", &verify, None, Some(("text/plain", tok.as_bytes())), None).json();
+    assert_eq!(c["valid"], true, "{c}");
+    assert_eq!((c["claims"]["iss"].as_str(), c["claims"]["aud"].as_str(), c["claims"]["purpose"].as_str()), (Some("rs"), Some("xzsp"), Some(SI_MATTER)));
+    assert_eq!(c["revocation"]["status"], "GOOD");
+    assert_eq!(post_json(&verify, None, &json!({"token": tok})).json()["valid"], true);
+    let mut bad = tok.clone();
+    let cut = bad.rfind('.').unwrap() + 10;
+    let ch = if &bad[cut..cut + 1] == "A" { "B" } else { "A" };
+    bad.replace_range(cut..cut + 1, ch);
+    assert_eq!(call("POST", &verify, None, Some(("text/plain", bad.as_bytes())), None).json()["valid"], false);
+    call("POST", &verify, None, Some(("text/plain", b"not.a-token")), None).problem(400);
+    call("POST", &verify, None, None, None).problem(400);
+
+    // The archived proof PDF (pdf_url) verifies, here and in pyHanko; Accept: application/pdf too.
+    let got = call("GET", &format!("{}{}", s.url, a["pdf_url"].as_str().unwrap()), Some(&archivist), None, Some("application/pdf"));
+    assert_eq!(got.status, 200);
+    let rep = call("POST", &verify, None, Some(("application/pdf", &got.body)), None).json();
+    assert_eq!(rep["indication"], "TOTAL-PASSED", "{rep}");
+    let r = call("POST", &format!("{}/v1/proofs", s.url), Some(&xzsp), Some(("application/json", json!({"kind": "real-estate", "subject": ALICE, "purpose": "370900-GG-0021"}).to_string().as_bytes())), Some("application/pdf"));
+    assert_eq!(r.status, 200, "{}", text(&r));
+    assert!(r.content_type.starts_with("application/pdf") && r.body.starts_with(b"%PDF-"));
+    for pdf in [&got.body, &r.body] {
+        if let Some(out) = pyhanko_accepts(&home, pdf) {
+            assert!(out.contains("INTACT:TRUSTED,UNTOUCHED"), "pyHanko does not accept the proof\n{out}");
+        }
+    }
+
+    // Both uses are listed for the subject (archivists only), by the asking department.
+    let list = uses(&s.url, &archivist, ALICE);
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert!(list.iter().all(|u| u["type"] == "use-record" && u["by"] == "xzsp"), "{list:?}");
+    post_json(&format!("{}/v1/uses/query", s.url), Some(&xzsp), &json!({"subject": ALICE})).problem(403);
+    post_json(&format!("{}/v1/uses/query", s.url), None, &json!({"subject": ALICE})).problem(401);
+    let p = post_json(&format!("{}/v1/uses/query", s.url), Some(&archivist), &json!({"subject": BAD_ID})).problem(422);
+    assert!(!p.to_string().contains(BAD_ID));
+    // The archive still audits clean with tokens and use records in it.
+    assert_eq!(post_json(&format!("{}/v1/audit", s.url), Some(&archivist), &json!({})).json()["clean"], true);
+}
+
+#[test]
+fn refusals_are_problems_and_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = home_with_data(&tmp.path().join("h"));
+    let (xzsp, scjg, archivist) = (token(&home, dept("xzsp")), token(&home, dept("scjg")), token(&home, Role::Archivist));
+    let s = start(&home, ServeConfig::default(), None);
+    let url = format!("{}/v1/proofs", s.url);
+
+    // Unlisted purpose, and a department not on the list: 403 problem with the recorded refusal.
+    let p = ask(&s.url, &xzsp, ALICE, "370900-XX-9999").problem(403);
+    assert!(p["detail"].as_str().unwrap().contains("370900-XX-9999"), "{p}");
+    let rid = p["record_id"].as_str().unwrap().to_string();
+    ask(&s.url, &scjg, ALICE, SI_MATTER).problem(403);
+    let list = uses(&s.url, &archivist, ALICE);
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert!(list.iter().all(|u| u["type"] == "use-refusal"), "{list:?}");
+    assert_eq!(list[0]["archive_record"], rid.as_str());
+    assert_eq!(list[1]["by"], "scjg");
+
+    // A token cannot ask on behalf of another department; other roles cannot ask at all.
+    let on_behalf = json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER, "by": "dy-xzsp"});
+    post_json(&url, Some(&xzsp), &on_behalf).problem(403);
+    post_json(&url, Some(&scjg), &on_behalf).problem(403);
+    post_json(&url, Some(&archivist), &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER})).problem(403);
+    post_json(&url, None, &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER})).problem(401);
+    assert_eq!(uses(&s.url, &archivist, ALICE).len(), 2, "refused roles asked nothing");
+
+    // Bad input: 400 / 422 problems that never echo the ID.
+    let p = post_json(&url, Some(&xzsp), &json!({"kind": "social-insurance", "subject": ALICE})).problem(400);
+    assert!(p["detail"].as_str().unwrap().contains("purpose") && !p.to_string().contains(ALICE), "{p}");
+    let p = ask(&s.url, &xzsp, BAD_ID, SI_MATTER).problem(422);
+    assert!(!p.to_string().contains(BAD_ID), "{p}");
+    let p = post_json(&url, Some(&xzsp), &json!({"kind": "social-insurance", "subject": 370902199001011235u64, "purpose": SI_MATTER})).problem(400);
+    assert!(!p.to_string().contains(ALICE), "{p}");
+    let p = post_json(&url, Some(&xzsp), &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER, "valid_days": ALICE})).problem(400);
+    assert!(!p.to_string().contains(ALICE), "{p}");
+    call("POST", &url, Some(&xzsp), Some(("application/json", b"{not json")), None).problem(400);
+}
+
+#[test]
+fn unknown_subject_gets_a_signed_no_record_answer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = home_with_data(&tmp.path().join("h"));
+    let xzsp = token(&home, dept("xzsp"));
+    let s = start(&home, ServeConfig::default(), None);
+    let r = ask(&s.url, &xzsp, NOBODY, SI_MATTER);
+    assert_eq!(r.status, 200, "{}", text(&r));
+    let a = r.json();
+    assert_eq!(a["found"], false);
+    assert!(a["answer"].as_str().unwrap().contains("无此记录"), "{a}");
+    let c = call("POST", &format!("{}/v1/proofs/verify", s.url), None, Some(("text/plain", a["token"].as_str().unwrap().as_bytes())), None).json();
+    assert_eq!(c["valid"], true, "{c}");
+    assert_eq!(c["claims"]["found"], false);
+}

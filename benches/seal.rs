@@ -222,6 +222,8 @@ fn benches(c: &mut Criterion) {
             location: "bench".into(),
             certify: true,
             lock: false,
+            appearance: zhengyin::pades::Appearance::Seal,
+            extra: Vec::new(),
         };
         let once = pades::seal(&fx.unsigned, &req).expect("seal");
         assert!(zhengyin::verify::verify(&once, &store, SystemTime::now()).expect("verify").passed(), "seal_only output must verify");
@@ -340,6 +342,8 @@ fn cpu_benches(c: &mut Criterion<CpuTime>) {
         location: "bench".into(),
         certify: true,
         lock: false,
+        appearance: zhengyin::pades::Appearance::Seal,
+        extra: Vec::new(),
     };
     let rng = SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).expect("keygen");

@@ -64,6 +64,8 @@ pub fn render_and_seal(input: &RenderInput<'_>, signer: &SealSigner, reason: Str
         location: input.region.name.clone(),
         certify: true,
         lock: false,
+        appearance: pades::Appearance::Seal,
+        extra: Vec::new(),
     };
     let pdf = pades::seal(&rendered.pdf, &request)?;
     Ok((pdf, rendered))
@@ -122,6 +124,8 @@ pub fn add_seal(home: &Home, pdf: &[u8], dept: &str) -> Result<Added> {
             location: region.region.name.clone(),
             certify: false,
             lock: locked,
+            appearance: pades::Appearance::Seal,
+            extra: Vec::new(),
         },
     )?;
     Ok(Added { pdf: out, present: n + 1, required: plan.required.len(), locked })

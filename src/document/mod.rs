@@ -9,6 +9,7 @@ pub mod qr;
 pub mod render;
 pub mod seal;
 pub mod template;
+pub mod watermark;
 
 pub use identifier::LicenceId;
 pub use metadata::LicenceMetadata;

@@ -27,6 +27,15 @@ pub fn seal_slot(slot: usize) -> Rect {
     Rect { x1: x, y1: 96.0, x2: x + SEAL_SIZE, y2: 96.0 + SEAL_SIZE }
 }
 
+/// The FieldMDP lock of the last planned seal (ISO 32000-2 §12.7.5.5): every field is locked
+/// except the one reserved for the annotated copy, so "nothing may follow" but a 加注件.
+pub fn lock_dictionary() -> lopdf::Dictionary {
+    dictionary! {
+        "Type" => "SigFieldLock", "Action" => "Exclude",
+        "Fields" => vec![Object::string_literal(super::watermark::ANNOTATION_FIELD)],
+    }
+}
+
 /// Name of the signature field for seal number `index` (0-based) by `dept`.
 pub fn seal_field_name(index: usize, dept: &str) -> String {
     format!("Seal{}_{dept}", index + 1)
@@ -201,10 +210,19 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
             "AP" => dictionary! { "N" => blank },
         };
         if plan.len() > 1 && i + 1 == plan.len() {
-            w.set("Lock", dictionary! { "Type" => "SigFieldLock", "Action" => "All", "P" => 1 });
+            w.set("Lock", lock_dictionary());
         }
         fields.push(Object::Reference(doc.add_object(w)));
     }
+    // One more, reserved for the annotated copy (加注件), invisible until it is signed.
+    let r = super::watermark::ANNOTATION_RECT;
+    fields.push(Object::Reference(doc.add_object(dictionary! {
+        "Type" => "Annot", "Subtype" => "Widget", "FT" => "Sig",
+        "T" => Object::string_literal(super::watermark::ANNOTATION_FIELD),
+        "P" => page_id, "F" => 132,
+        "Rect" => vec![Object::Real(r.x1), Object::Real(r.y1), Object::Real(r.x2), Object::Real(r.y2)],
+        "AP" => dictionary! { "N" => blank },
+    })));
     if let Ok(Object::Dictionary(p)) = doc.get_object_mut(page_id) {
         p.set("Annots", fields.clone());
     }

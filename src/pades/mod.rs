@@ -9,4 +9,4 @@ pub mod sign;
 pub mod write;
 
 pub use parse::{ParsedSignature, MAX_PDF_SIZE};
-pub use sign::{seal, SealRequest};
+pub use sign::{seal, Appearance, SealRequest};

@@ -5,7 +5,7 @@
 //!
 //! Knows nothing of trust or HTTP. ISO 32000-1 §12.8.1; ETSI EN 319 142-1 §5.
 
-use lopdf::{Document, Object, ObjectId};
+use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use crate::document::metadata::decode_text;
 use crate::error::{PdfError, Result};
@@ -39,8 +39,10 @@ pub struct ParsedSignature {
     pub location: Option<String>,
     /// DocMDP permission level when this signature certifies the document.
     pub docmdp: Option<i64>,
-    /// The field's /Lock asks that nothing change after it (P = 1).
+    /// The field's /Lock asks that nothing change after it (P = 1, Action All, or Action Exclude)
+    /// except filling the fields in `lock_exclude`.
     pub locks: bool,
+    pub lock_exclude: Vec<String>,
 }
 
 impl ParsedSignature {
@@ -240,9 +242,9 @@ pub fn signatures(pdf: &[u8], doc: &Document) -> (Vec<ParsedSignature>, Vec<BadS
         }
     }
     let (mut good, mut bad) = (Vec::new(), Vec::new());
-    for (name, sig_ref, locks) in fields.into_iter().take(MAX_SIGNATURES) {
+    for (name, sig_ref, lock) in fields.into_iter().take(MAX_SIGNATURES) {
         match check_signature(pdf, doc, &name, &sig_ref) {
-            Ok(s) => good.push(ParsedSignature { locks, ..s }),
+            Ok(s) => good.push(ParsedSignature { locks: lock.is_some(), lock_exclude: lock.unwrap_or_default(), ..s }),
             Err(reason) => bad.push(BadSignature { field_name: name, reason }),
         }
     }
@@ -257,7 +259,21 @@ fn deref<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a Object> {
     }
 }
 
-fn collect_fields(doc: &Document, f: &Object, parent: &str, depth: usize, out: &mut Vec<(String, Object, bool)>) {
+/// A /Lock that locks the document: `Some(fields left open)` for P = 1 or Action All (none open)
+/// and for Action Exclude (the listed fields open); `None` for Action Include (only some fields).
+fn lock_of(doc: &Document, l: &Dictionary) -> Option<Vec<String>> {
+    let action = l.get(b"Action").ok().and_then(|a| a.as_name().ok());
+    if l.get(b"P").ok().and_then(|p| p.as_i64().ok()) == Some(1) || action == Some(b"All") {
+        return Some(Vec::new());
+    }
+    if action != Some(b"Exclude") {
+        return None;
+    }
+    let fields = l.get(b"Fields").ok().and_then(|f| deref(doc, f)).and_then(|f| f.as_array().ok());
+    Some(fields.map(|a| a.iter().filter_map(decode_text).collect()).unwrap_or_default())
+}
+
+fn collect_fields(doc: &Document, f: &Object, parent: &str, depth: usize, out: &mut Vec<(String, Object, Option<Vec<String>>)>) {
     if depth > MAX_FIELD_DEPTH || out.len() > MAX_SIGNATURES {
         return;
     }
@@ -272,8 +288,8 @@ fn collect_fields(doc: &Document, f: &Object, parent: &str, depth: usize, out: &
     let is_sig = dict.get(b"FT").and_then(Object::as_name).map(|n| n == b"Sig").unwrap_or(false);
     if is_sig {
         if let Ok(v) = dict.get(b"V") {
-            let locks = dict.get(b"Lock").ok().and_then(|l| deref(doc, l)).and_then(|l| l.as_dict().ok()).and_then(|l| l.get(b"P").ok()).and_then(|p| p.as_i64().ok()) == Some(1);
-            out.push((name, v.clone(), locks));
+            let lock = dict.get(b"Lock").ok().and_then(|l| deref(doc, l)).and_then(|l| l.as_dict().ok()).and_then(|l| lock_of(doc, l));
+            out.push((name, v.clone(), lock));
         }
     }
 }
@@ -337,6 +353,7 @@ fn check_signature(pdf: &[u8], doc: &Document, name: &str, v: &Object) -> std::r
         location: text(b"Location"),
         docmdp,
         locks: false,
+        lock_exclude: Vec::new(),
     })
 }
 

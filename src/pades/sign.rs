@@ -14,7 +14,7 @@ use super::cms;
 use crate::document::font::TextEncoder;
 use crate::document::metadata::text_object;
 use crate::document::render::pdf_date;
-use crate::document::{seal, Rect};
+use crate::document::{seal, watermark, Rect};
 use crate::error::{PdfError, Result};
 use crate::pki::SealSigner;
 
@@ -35,8 +35,20 @@ pub struct SealRequest<'a> {
     pub location: String,
     /// Certify the document (DocMDP P=2: only further signatures allowed). First seal only.
     pub certify: bool,
-    /// Lock the document after this seal (FieldMDP /Lock, P=1): nothing may follow.
+    /// Lock the document after this seal (FieldMDP /Lock over every field but the reserved
+    /// annotation field): nothing may follow except an annotated copy's seal.
     pub lock: bool,
+    /// What the widget shows.
+    pub appearance: Appearance<'a>,
+    /// Extra entries of the signature dictionary (signed with it), e.g. the 加注件 items.
+    pub extra: Vec<(&'static str, Object)>,
+}
+
+/// The widget's appearance: the signer's round red seal, or an annotated copy's watermark (which
+/// includes the signer's seal).
+pub enum Appearance<'a> {
+    Seal,
+    Watermark { headline: &'a str, detail: &'a str },
 }
 
 /// Object ids for new objects, counting up from the old /Size.
@@ -72,13 +84,24 @@ pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
     let w = req.rect.x2 - req.rect.x1;
     let mut enc = TextEncoder::new()?;
     let dept = &req.signer.department;
-    let content = seal::appearance(&mut enc, &dept.name, &dept.seal_text, w)?;
+    let h = req.rect.y2 - req.rect.y1;
+    let content = match &req.appearance {
+        Appearance::Seal => seal::appearance(&mut enc, &dept.name, &dept.seal_text, w)?,
+        Appearance::Watermark { headline, detail } => {
+            let m = watermark::Watermark { headline, detail, seal_name: &dept.name, seal_text: &dept.seal_text };
+            watermark::appearance(&mut enc, &m, w, h)?
+        }
+    };
     let font = enc.finish(&mut |o| alloc.add(o))?;
+    let mut resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+    if matches!(req.appearance, Appearance::Watermark { .. }) {
+        resources.set("ExtGState", dictionary! { "GS1" => dictionary! { "Type" => "ExtGState", "ca" => Object::Real(watermark::OPACITY) } });
+    }
     let mut ap = Stream::new(
         dictionary! {
             "Type" => "XObject", "Subtype" => "Form",
-            "BBox" => vec![0.into(), 0.into(), Object::Real(w), Object::Real(req.rect.y2 - req.rect.y1)],
-            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+            "BBox" => vec![0.into(), 0.into(), Object::Real(w), Object::Real(h)],
+            "Resources" => resources,
         },
         content.into_bytes(),
     );
@@ -105,7 +128,7 @@ pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
         "AP" => dictionary! { "N" => ap_id },
     };
     if req.lock {
-        widget.set("Lock", dictionary! { "Type" => "SigFieldLock", "Action" => "All", "P" => 1 });
+        widget.set("Lock", crate::document::render::lock_dictionary());
     }
     let widget_id = alloc.add(Object::Dictionary(widget));
 
@@ -163,7 +186,7 @@ pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
 }
 
 /// The unsigned signature field called `name` listed in the AcroForm, if any.
-fn empty_field(doc: &Document, name: &str) -> Option<ObjectId> {
+pub fn empty_field(doc: &Document, name: &str) -> Option<ObjectId> {
     let catalog = doc.catalog().ok()?;
     let form = match catalog.get(b"AcroForm").ok()? {
         Object::Reference(r) => doc.get_dictionary(*r).ok()?,
@@ -220,11 +243,17 @@ fn sig_dict_text(req: &SealRequest<'_>) -> Result<String> {
         })]))?;
     }
     if req.lock {
-        // ISO 32000-2 §12.8.2.4: FieldMDP over all fields with P = 1, matching the field's /Lock.
+        // ISO 32000-2 §12.8.2.4: FieldMDP matching the field's /Lock (all fields but the
+        // reserved annotation field).
+        let mut params = crate::document::render::lock_dictionary();
+        params.set("Type", "TransformParams");
+        params.set("V", "1.2");
         field("Reference", Object::Array(vec![Object::Dictionary(dictionary! {
-            "Type" => "SigRef", "TransformMethod" => "FieldMDP",
-            "TransformParams" => dictionary! { "Type" => "TransformParams", "Action" => "All", "P" => 1, "V" => "1.2" },
+            "Type" => "SigRef", "TransformMethod" => "FieldMDP", "TransformParams" => params,
         })]))?;
+    }
+    for (k, v) in &req.extra {
+        field(k, v.clone())?;
     }
     String::from_utf8(text).map_err(|e| PdfError::Parse(e.to_string()).into())
 }

@@ -1,18 +1,21 @@
 //! Annotated copies (加注件) of sealed licences: the licence bytes unchanged plus one incremental
-//! update sealed by the platform department (`dsjzx`), whose signature records the use purpose,
-//! the using department, the time and the copy's validity end (in /Reason, and in the use record
-//! appended to the archive log). The original seal stays valid: only a new signature field and
-//! its appearance are added (DocMDP P=2 allows signatures).
-//!
-//! Missing: the watermark text is not yet drawn into the new widget's appearance (that needs an
-//! appearance hook in pades::sign); the visible mark is the dsjzx seal. See docs/proofs.md.
+//! update in which the platform department (`dsjzx`) signs the annotation field every licence
+//! reserves at issue ([`ANNOTATION_FIELD`]). Its appearance is a translucent watermark naming the
+//! using department, the matter and the copy's validity end, with the platform seal; the signature
+//! dictionary carries the annotated-copy items (maker, time, purpose, user, validity end) as
+//! `/ZYAnnotation`, so they are signed. The original seals stay valid: filling a field that the
+//! certification and the joint-seal lock leave open is an allowed change (DocMDP P=2), which
+//! pyHanko accepts too. A use record naming the subject by its code goes to the archive log.
 
+use lopdf::dictionary;
 use serde_json::json;
 
 use crate::archive::Archive;
 use crate::config::Home;
 use crate::error::{ProofError, Result};
-use crate::pades::{self, SealRequest};
+use crate::document::metadata::text_object;
+use crate::document::watermark::{ANNOTATION_FIELD, ANNOTATION_RECT};
+use crate::pades::{self, Appearance, SealRequest};
 use crate::pki::SealSigner;
 
 /// The platform department that seals annotated copies.
@@ -26,9 +29,15 @@ pub struct Annotated {
     pub use_record: String,
 }
 
-/// The licence with `identifier` from the archive (latest record), or None.
+/// The licence with `identifier` from the archive (latest sealed licence, never an annotated
+/// copy), or None.
 pub fn find_licence(archive: &Archive, identifier: &str) -> Result<Option<Vec<u8>>> {
-    let mut recs: Vec<_> = archive.list().into_iter().filter_map(|r| r.ok()).filter(|r| r.metadata.identifier == identifier && r.metadata.format.starts_with("PDF")).collect();
+    let mut recs: Vec<_> = archive
+        .list()
+        .into_iter()
+        .filter_map(|r| r.ok())
+        .filter(|r| r.metadata.identifier == identifier && r.metadata.format.starts_with("PDF") && r.metadata.kind != KIND)
+        .collect();
     recs.sort_by_key(|r| r.leaf_index);
     match recs.last() {
         Some(r) => Ok(Some(archive.bytes(r)?)),
@@ -36,8 +45,19 @@ pub fn find_licence(archive: &Archive, identifier: &str) -> Result<Option<Vec<u8
     }
 }
 
+/// Archive kind of annotated copies.
+pub const KIND: &str = "annotated-copy";
+
 /// Make an annotated copy of `licence` for `by` and matter `purpose`, valid until `valid_until`.
 pub fn annotate(home: &Home, archive: &Archive, licence: &[u8], by: &str, purpose: &str, valid_until: &str) -> Result<Annotated> {
+    let today = cst_minute(&super::now().0);
+    let day = |d: &str| d.len() == 10 && time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_ok();
+    if !day(valid_until) {
+        return Err(ProofError::Data(format!("--valid-until `{valid_until}` is not a date (YYYY-MM-DD)")).into());
+    }
+    if valid_until < today.get(..10).unwrap_or("") {
+        return Err(ProofError::Data(format!("--valid-until {valid_until} is already past; an annotated copy must be usable at least today")).into());
+    }
     let region = home.region()?;
     let dept = region.department(by)?.clone();
     let list = super::uses::UseList::load(home)?;
@@ -50,23 +70,45 @@ pub fn annotate(home: &Home, archive: &Archive, licence: &[u8], by: &str, purpos
         return Err(ProofError::Other(format!("the licence does not verify ({})", report.indication.as_str())).into());
     }
     let lic = report.licence.clone().unwrap_or_default();
-    let n = report.signatures.len();
+    if report.signatures.iter().any(|s| s.field == ANNOTATION_FIELD) {
+        return Err(ProofError::Other("this PDF is already an annotated copy; annotate the original licence".into()).into());
+    }
+    let doc = pades::sign::load(licence)?;
+    if pades::sign::empty_field(&doc, ANNOTATION_FIELD).is_none() {
+        return Err(ProofError::Other(format!("the licence has no reserved `{ANNOTATION_FIELD}` field (issued by an older version?); re-issue it to make annotated copies")).into());
+    }
+    let matter_name = list.matter(purpose).first().map(|(_, u)| u.name.clone()).unwrap_or_default();
+    let platform = region.department(PLATFORM)?.clone();
     let (now_s, _) = super::now();
-    let note = format!("加注件：用证事由 {purpose}；用证部门 {}；加注时间 {now_s}；有效期至 {valid_until}；加注机构 {}", dept.name, region.department(PLATFORM)?.name);
+    let cst = cst_minute(&now_s);
+    let note = format!("加注件：用证事由 {purpose} {matter_name}；用证部门 {}；加注时间 {cst}；有效期至 {valid_until}；加注机构 {}", dept.name, platform.name);
+    let headline = format!("仅供{}办理{}使用", dept.name, if matter_name.is_empty() { purpose } else { &matter_name });
+    let detail = format!("{purpose} · 有效期至 {valid_until} · 加注 {cst} · {}加注", platform.name);
+    let items = dictionary! {
+        "Type" => "ZYAnnotatedCopy",
+        "Maker" => text_object(&platform.name), "MakerId" => text_object(&platform.id),
+        "Time" => text_object(&now_s),
+        "Purpose" => text_object(purpose), "PurposeName" => text_object(&matter_name),
+        "User" => text_object(&dept.name), "UserId" => text_object(&dept.id),
+        "ValidUntil" => text_object(valid_until),
+        "Licence" => text_object(&lic.zzbs),
+    };
     let signer = SealSigner::load(home, PLATFORM)?;
     let pdf = pades::seal(
         licence,
         &SealRequest {
             signer: &signer,
-            rect: crate::document::seal_slot(n),
-            field_name: format!("Annot{}_{}", n + 1, PLATFORM),
+            rect: ANNOTATION_RECT,
+            field_name: ANNOTATION_FIELD.to_string(),
             reason: note.clone(),
             location: region.region.name.clone(),
             certify: false,
             lock: false,
+            appearance: Appearance::Watermark { headline: &headline, detail: &detail },
+            extra: vec![("ZYAnnotation", lopdf::Object::Dictionary(items))],
         },
     )?;
-    let filed = crate::filing::file_batch_in(home, archive, &[(format!("{}-annotated.pdf", lic.zzbs), pdf.clone())], "annotated-copy", &mut |_, _| {})?;
+    let filed = crate::filing::file_batch_in(home, archive, &[(format!("{}-annotated.pdf", lic.zzbs), pdf.clone())], KIND, &mut |_, _| {})?;
     let record = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
     // Use records name the holder by its pseudonymous code, never the raw ID / USCC.
     let secret = super::holders::region_key(home)?;
@@ -80,4 +122,16 @@ pub fn annotate(home: &Home, archive: &Archive, licence: &[u8], by: &str, purpos
     archive.flush()?;
     crate::filing::sign_tree_head(home, archive)?;
     Ok(Annotated { pdf, note, identifier: lic.zzbs, record, use_record })
+}
+
+/// "2026-11-25 18:40" in China Standard Time, from an RFC 3339 UTC time.
+fn cst_minute(rfc3339: &str) -> String {
+    let fmt = time::format_description::well_known::Rfc3339;
+    match time::OffsetDateTime::parse(rfc3339, &fmt) {
+        Ok(t) => {
+            let t = t.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
+            format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+        }
+        Err(_) => rfc3339.to_string(),
+    }
 }

@@ -5,6 +5,7 @@
 //! Reads PDFs only through `pades::parse`; trust decisions come from `trust`. ETSI EN 319 102-1
 //! (validation model and indications), ETSI EN 319 142-1 (PAdES), ISO 32000-1 §12.8.
 
+pub mod annotation;
 pub mod changes;
 pub mod report;
 
@@ -40,7 +41,7 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
             continue;
         }
         seen.push(sig.signed_end());
-        reports.push(verify_one(i + 1, sig, pdf, &doc, &revisions, trust, unix));
+        reports.push(verify_one(i + 1, sig, pdf, &doc, &revisions, &sigs, trust, unix));
     }
     for b in bad {
         let mut r = empty_report(reports.len() + 1, &b.field_name);
@@ -64,6 +65,11 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
     if let Some(p) = &seal_plan {
         summary.push_str(&format!("; seal plan {} of {} present{}", p.present.len(), p.required.len(), if p.complete { "" } else { " (incomplete)" }));
     }
+    let today = crate::trust::rfc3339(i64::try_from(unix.as_secs()).unwrap_or(0) + 8 * 3600);
+    let annotated_copy = annotation::read(&doc, today.get(..10).unwrap_or(""));
+    if let Some(a) = annotated_copy.as_ref().filter(|a| a.expired) {
+        summary.push_str(&format!("; annotated copy expired on {}", a.valid_until));
+    }
     Ok(Report {
         report_version: report::REPORT_VERSION,
         validation_time: crate::trust::rfc3339(i64::try_from(unix.as_secs()).unwrap_or(0)),
@@ -71,6 +77,7 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
         licence,
         signatures: reports,
         seal_plan,
+        annotated_copy,
         indication,
         sub_indication: sub,
         summary,
@@ -117,7 +124,8 @@ fn empty_report(index: usize, field: &str) -> SignatureReport {
     }
 }
 
-fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], doc: &lopdf::Document, revisions: &[usize], trust: &TrustStore, at: UnixTime) -> SignatureReport {
+#[allow(clippy::too_many_arguments)]
+fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], doc: &lopdf::Document, revisions: &[usize], all: &[ParsedSignature], trust: &TrustStore, at: UnixTime) -> SignatureReport {
     let mut r = empty_report(index, &sig.field_name);
     r.signing_time_claimed = sig.signing_time.clone();
     r.sub_filter = sig.sub_filter.clone();
@@ -249,7 +257,11 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], doc: &lopdf::Docu
         }
     }
     let locked_by = if sig.locks || sig.docmdp == Some(1) { Some(sig.field_name.clone()) } else { None };
-    if let (Some(field), Coverage::EntireRevision) = (&locked_by, coverage) {
+    // After a lock, the only revisions allowed are signatures filling the fields it left open
+    // (the reserved annotation field of a 加注件); everything else is refused here.
+    let open_only = |e: &usize| all.iter().any(|o| o.signed_end() == *e && sig.lock_exclude.contains(&o.field_name));
+    let after_lock_ok = sig.docmdp != Some(1) && !sig.lock_exclude.is_empty() && revisions.iter().filter(|e| **e > end).all(open_only);
+    if let (Some(field), Coverage::EntireRevision, false) = (&locked_by, coverage, after_lock_ok) {
         checks.push(fail("MODIFICATIONS", Status::Failed, TotalFailed, "FORMAT_FAILURE", format!("signature {field} locked the document, yet later revisions follow")));
         r.conclude();
         return r;

@@ -135,6 +135,9 @@ pub struct Report {
     pub signatures: Vec<SignatureReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seal_plan: Option<SealPlanStatus>,
+    /// Present when the file is an annotated copy (加注件) of a licence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotated_copy: Option<super::annotation::AnnotatedCopy>,
     pub indication: Indication,
     pub sub_indication: Option<&'static str>,
     pub summary: String,
@@ -192,6 +195,12 @@ impl Report {
                 p.required.len(),
                 if p.complete { " (complete)" } else { " (INCOMPLETE)" },
                 if p.in_order { "" } else { ", NOT in plan order" }
+            ));
+        }
+        if let Some(a) = &self.annotated_copy {
+            s.push_str(&format!(
+                "\nannotated copy (加注件) for {} {} by {}, made by {} at {}, valid until {}{}\n",
+                a.purpose, a.purpose_name, a.user, a.maker, a.time, a.valid_until, if a.expired { " — EXPIRED: the copy may no longer be used" } else { "" }
             ));
         }
         s.push_str(&format!("\nresult: {}{} — {}\n", self.indication.as_str(), self.sub_indication.map(|x| format!(" / {x}")).unwrap_or_default(), self.summary));

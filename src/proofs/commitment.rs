@@ -344,3 +344,31 @@ pub fn check_in(home: &Home, archive: &Archive, holders_db: &Holders, only: Opti
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(outcome: &str) -> Finding {
+        Finding { kind: "k".into(), holder: "h".into(), field: "f".into(), expect: "e".into(), found: None, outcome: outcome.into() }
+    }
+
+    #[test]
+    fn statement_lines_are_joined_and_limits_hold() {
+        assert_eq!(normalise_statement("\u{feff}本人承诺\n  参保正常。\n").ok().as_deref(), Some("本人承诺参保正常。"));
+        assert_eq!(normalise_statement("I commit\nto this\tnow").ok().as_deref(), Some("I commit to this now"));
+        assert!(normalise_statement(" \n\n").is_err());
+        assert!(normalise_statement(&"承".repeat(MAX_STATEMENT_CHARS)).is_ok());
+        assert!(normalise_statement(&"承".repeat(MAX_STATEMENT_CHARS + 1)).is_err());
+        assert!(normalise_statement("a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn any_mismatch_breaks_all_matches_keep_else_unverifiable() {
+        assert_eq!(status_of(&[f("match"), f("mismatch")]), "broken");
+        assert_eq!(status_of(&[f("no-record"), f("mismatch")]), "broken");
+        assert_eq!(status_of(&[f("match"), f("match")]), "kept");
+        assert_eq!(status_of(&[f("match"), f("no-record")]), "unverifiable");
+        assert_eq!(status_of(&[]), "unverifiable");
+    }
+}

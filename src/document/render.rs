@@ -166,14 +166,14 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     // Issuer block under the first seal slot.
     let slot = seal_slot(0);
     let cx = (slot.x1 + slot.x2) / 2.0;
-    let issuer = format!("发证机关：{}", input.issuer.name);
+    let issuer = format!("{}：{}", t.issuer_label.as_deref().unwrap_or("发证机关"), input.issuer.name);
     let date = chinese_date(&input.issue_date);
     let iw = page.enc.width(&issuer, 12.0);
     page.text((cx - iw / 2.0).min(PAGE_W - 60.0 - iw), 170.0, 12.0, &issuer)?;
     let dw = page.enc.width(&date, 12.0);
     page.text(cx - dw / 2.0, 148.0, 12.0, &date)?;
     page.text(48.0, 52.0, 7.0, &format!("电子证照标识：{id}"))?;
-    page.text(48.0, 42.0, 7.0, "本证照加盖电子印章，与纸质证照具有同等法律效力。可扫描二维码或使用 zhengyin verify 核验。")?;
+    page.text(48.0, 42.0, 7.0, t.footer.as_deref().unwrap_or("本证照加盖电子印章，与纸质证照具有同等法律效力。可扫描二维码或使用 zhengyin verify 核验。"))?;
     page.ops.push_str("Q\n");
 
     let mut doc = Document::with_version("1.7");

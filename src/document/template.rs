@@ -48,6 +48,12 @@ pub struct Template {
     /// document. Empty means a single seal by `default_seal`.
     #[serde(default)]
     pub seal_plan: Vec<String>,
+    /// Label before the issuing department's name [default: 发证机关].
+    #[serde(default)]
+    pub issuer_label: Option<String>,
+    /// Small print at the foot of the page [default: the licence's note on electronic seals].
+    #[serde(default)]
+    pub footer: Option<String>,
     #[serde(rename = "field")]
     pub fields: Vec<Field>,
 }

@@ -175,3 +175,179 @@ fn unknown_subject_gets_a_signed_no_record_answer() {
     assert_eq!(c["valid"], true, "{c}");
     assert_eq!(c["claims"]["found"], false);
 }
+
+#[test]
+fn share_query_link_download_once_and_verify_need_a_listed_purpose() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = home_with_data(&tmp.path().join("h"));
+    let (scjg, xzsp, dy, archivist) = (token(&home, dept("scjg")), token(&home, dept("xzsp")), token(&home, dept("dy-xzsp")), token(&home, Role::Archivist));
+    let s = start(&home, ServeConfig::default(), None);
+    let r = post_json(&format!("{}/v1/licences", s.url), Some(&scjg), &business_licence());
+    assert_eq!(r.status, 201, "{}", text(&r));
+    let ident = r.json()["identifier"].as_str().unwrap().to_string();
+    let original = pdf_of(&r.json());
+
+    // Query by holder: finds the licence (USCC in any case); another holder has none.
+    let q = format!("{}/v1/share/query", s.url);
+    let r = post_json(&q, Some(&xzsp), &json!({"holder": LICENCE_HOLDER.to_lowercase(), "purpose": FOOD_MATTER}));
+    assert_eq!(r.status, 200, "{}", text(&r));
+    let found = r.json();
+    let lics = found["licences"].as_array().unwrap();
+    assert_eq!(lics.len(), 1, "{found}");
+    assert_eq!(lics[0]["identifier"], ident.as_str());
+    assert_eq!(lics[0]["issuer"], "泰安市市场监督管理局");
+    assert!(found["holder_code"].as_str().unwrap().starts_with("HC") && !text(&r).contains(LICENCE_HOLDER));
+    let r = post_json(&q, Some(&xzsp), &json!({"holder": OTHER_USCC, "purpose": FOOD_MATTER}));
+    assert_eq!(r.json()["licences"].as_array().map(Vec::len), Some(0));
+    // Purpose missing → 400, unlisted → 403 (both recorded); bad holder → 422; not a department → 403.
+    post_json(&q, Some(&xzsp), &json!({"holder": LICENCE_HOLDER})).problem(400);
+    let p = post_json(&q, Some(&xzsp), &json!({"holder": LICENCE_HOLDER, "purpose": "370900-XX-9999"})).problem(403);
+    assert!(p["record_id"].as_str().is_some_and(|x| x.starts_with("ZY")), "{p}");
+    post_json(&q, Some(&scjg), &json!({"holder": LICENCE_HOLDER, "purpose": FOOD_MATTER})).problem(403);
+    let p = post_json(&q, Some(&xzsp), &json!({"holder": BAD_ID, "purpose": FOOD_MATTER})).problem(422);
+    assert!(!p.to_string().contains(BAD_ID));
+    post_json(&q, Some(&archivist), &json!({"holder": LICENCE_HOLDER, "purpose": FOOD_MATTER})).problem(403);
+
+    // A link downloads once, for its department only: the sealed licence plus the dsjzx annotation.
+    let links = format!("{}/v1/share/links", s.url);
+    post_json(&links, Some(&xzsp), &json!({"identifier": ident})).problem(400);
+    post_json(&links, Some(&xzsp), &json!({"identifier": ident, "purpose": "370900-XX-9999"})).problem(403);
+    post_json(&links, Some(&xzsp), &json!({"identifier": "1.2.156.nope", "purpose": FOOD_MATTER})).problem(404);
+    let r = post_json(&links, Some(&xzsp), &json!({"identifier": ident, "purpose": FOOD_MATTER}));
+    assert_eq!(r.status, 201, "{}", text(&r));
+    let link = format!("{}{}", s.url, r.json()["url"].as_str().unwrap());
+    assert!(r.json()["expires_at"].as_str().is_some());
+    call("GET", &link, None, None, None).problem(401);
+    call("GET", &link, Some(&dy), None, None).problem(403);
+    let got = call("GET", &link, Some(&xzsp), None, None);
+    assert_eq!(got.status, 200, "{}", text(&got));
+    assert!(got.content_type.starts_with("application/pdf"));
+    assert!(got.body.starts_with(&original), "the annotated copy keeps the licence bytes unchanged");
+    let rep = call("POST", &format!("{}/v1/verify", s.url), None, Some(("application/pdf", &got.body)), None).json();
+    let sigs = rep["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 2, "{rep}");
+    assert!(sigs.iter().all(|x| x["indication"] == "TOTAL-PASSED"), "{rep}");
+    assert_eq!(sigs[1]["department"]["id"], "dsjzx");
+    call("GET", &link, Some(&xzsp), None, None).problem(410);
+    call("GET", &format!("{}/v1/share/download/00ff", s.url), Some(&xzsp), None, None).problem(404);
+    // An expired link is gone too.
+    let r = post_json(&links, Some(&dy), &json!({"identifier": ident, "purpose": FOOD_MATTER, "ttl_secs": 1}));
+    assert_eq!(r.status, 201, "{}", text(&r));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    call("GET", &format!("{}{}", s.url, r.json()["url"].as_str().unwrap()), Some(&dy), None, None).problem(410);
+
+    // Verify for a purpose (PDF body, purpose in the query string).
+    let v = format!("{}/v1/share/verify", s.url);
+    let r = call("POST", &format!("{v}?purpose={FOOD_MATTER}"), Some(&xzsp), Some(("application/pdf", &original)), None);
+    assert_eq!(r.status, 200, "{}", text(&r));
+    assert_eq!(r.json()["indication"], "TOTAL-PASSED");
+    call("POST", &v, Some(&xzsp), Some(("application/pdf", &original)), None).problem(400);
+    call("POST", &format!("{v}?purpose=370900-XX-9999"), Some(&xzsp), Some(("application/pdf", &original)), None).problem(403);
+    call("POST", &format!("{v}?purpose={FOOD_MATTER}"), Some(&xzsp), Some(("application/pdf", b"not a pdf")), None).problem(400);
+
+    // The holder's use list: every share call and refusal about it, by code, never the USCC.
+    let list = uses(&s.url, &archivist, LICENCE_HOLDER);
+    let kinds: Vec<String> = list.iter().map(|u| format!("{}:{}", u["type"].as_str().unwrap_or(""), u["kind"].as_str().or(u["action"].as_str()).unwrap_or(""))).collect();
+    for want in ["use-record:share-query", "use-refusal:share-query", "use-refusal:share-link", "use-record:share-link", "use-record:licence", "use-record:share-verify"] {
+        assert!(kinds.iter().any(|k| k == want), "{want} missing from {kinds:?}");
+    }
+    assert!(list.iter().all(|u| !u.to_string().contains(LICENCE_HOLDER)), "{list:?}");
+    assert_eq!(post_json(&format!("{}/v1/audit", s.url), Some(&archivist), &json!({})).json()["clean"], true);
+}
+
+/// The real binary with `ZHENGYIN_LOG=debug`: its log never contains an ID number it was sent.
+#[test]
+fn the_server_log_never_contains_raw_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = home_with_data(&tmp.path().join("h"));
+    let (xzsp, scjg, archivist) = (token(&home, dept("xzsp")), token(&home, dept("scjg")), token(&home, Role::Archivist));
+    let log = tmp.path().join("serve.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zhengyin"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--refresh-secs", "0", "--home"])
+        .arg(&home.dir)
+        .env("ZHENGYIN_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split_whitespace().last().unwrap_or_default().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    let run = std::panic::catch_unwind(|| {
+        assert_eq!(ask(&url, &xzsp, ALICE, SI_MATTER).status, 200);
+        assert_eq!(ask(&url, &xzsp, NOBODY, SI_MATTER).status, 200);
+        ask(&url, &xzsp, ALICE, "370900-XX-9999").problem(403);
+        ask(&url, &scjg, ALICE, SI_MATTER).problem(403);
+        ask(&url, &xzsp, BAD_ID, SI_MATTER).problem(422);
+        post_json(&format!("{url}/v1/proofs"), Some(&xzsp), &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER, "valid_days": ALICE})).problem(400);
+        assert_eq!(uses(&url, &archivist, ALICE).len(), 3);
+        post_json(&format!("{url}/v1/share/query"), Some(&xzsp), &json!({"holder": ALICE, "purpose": FOOD_MATTER}));
+        post_json(&format!("{url}/v1/share/query"), Some(&xzsp), &json!({"holder": NOBODY}));
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Err(e) = run {
+        std::panic::resume_unwind(e);
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("proof answered") && text.contains("refused"), "the log shows the requests:\n{text}");
+    for id in [ALICE, NOBODY, BAD_ID] {
+        assert!(!text.contains(id), "raw ID {id} in the server log:\n{text}");
+    }
+}
+
+#[test]
+fn commitments_are_recorded_sealed_and_checked_over_http() {
+    const BOB: &str = "370902198503152340"; // 测试员乙: social insurance 暂停缴费
+    let tmp = tempfile::tempdir().unwrap();
+    let home = home_with_data(&tmp.path().join("h"));
+    let (xzsp, dy, scjg, archivist) = (token(&home, dept("xzsp")), token(&home, dept("dy-xzsp")), token(&home, dept("scjg")), token(&home, Role::Archivist));
+    let s = start(&home, ServeConfig::default(), None);
+    let url = format!("{}/v1/commitments", s.url);
+    let body = |subject: &str| json!({"subject": subject, "matter": SI_MATTER, "statement": "本人承诺：本人社会保险参保状态正常。"});
+
+    let r = post_json(&url, Some(&xzsp), &body(ALICE));
+    assert_eq!(r.status, 201, "{}", text(&r));
+    let alice = r.json();
+    let id = alice["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("CN") && !text(&r).contains(ALICE), "{alice}");
+    assert_eq!(alice["kinds"], json!(["social-insurance"]));
+    let pdf = call("GET", &format!("{}{}", s.url, alice["pdf_url"].as_str().unwrap()), Some(&archivist), None, Some("application/pdf"));
+    let rep = call("POST", &format!("{}/v1/verify", s.url), None, Some(("application/pdf", &pdf.body)), None).json();
+    assert_eq!(rep["indication"], "TOTAL-PASSED", "{rep}");
+    assert_eq!(rep["signatures"][0]["department"]["id"], "xzsp");
+    assert_eq!(post_json(&url, Some(&xzsp), &body(BOB)).status, 201);
+
+    // Refused (recorded), on behalf of another department, bad statements, other roles.
+    let p = post_json(&url, Some(&scjg), &body(ALICE)).problem(403);
+    assert!(p["record_id"].as_str().is_some(), "{p}");
+    let mut other = body(ALICE);
+    other["by"] = json!("dy-xzsp");
+    post_json(&url, Some(&xzsp), &other).problem(403);
+    post_json(&url, Some(&archivist), &body(ALICE)).problem(403);
+    let p = post_json(&url, Some(&xzsp), &json!({"subject": ALICE, "matter": SI_MATTER, "statement": format!("本人{ALICE}承诺")})).problem(422);
+    assert!(!p.to_string().contains(ALICE), "{p}");
+    post_json(&url, Some(&xzsp), &json!({"subject": ALICE, "matter": SI_MATTER, "statement": "  "})).problem(422);
+    post_json(&url, Some(&xzsp), &json!({"subject": ALICE, "matter": SI_MATTER, "statement": "x", "check_days": 0})).problem(422);
+    post_json(&url, Some(&xzsp), &json!({"subject": ALICE, "matter": SI_MATTER})).problem(400);
+
+    // Checks: a department only its own, by id; archivists all open ones.
+    let check = format!("{}/v1/commitments/check", s.url);
+    post_json(&check, Some(&dy), &json!({"id": id})).problem(403);
+    post_json(&check, Some(&xzsp), &json!({})).problem(403);
+    post_json(&check, Some(&xzsp), &json!({"id": "CN0000000000000000"})).problem(404);
+    post_json(&check, Some(&archivist), &json!({"id": "CN0000000000000000"})).problem(404);
+    let r = post_json(&check, Some(&xzsp), &json!({"id": id}));
+    assert_eq!(r.status, 200, "{}", text(&r));
+    let c = r.json();
+    assert_eq!((c["kept"].as_u64(), c["broken"].as_u64()), (Some(1), Some(0)), "{c}");
+    let r = call("POST", &check, Some(&archivist), None, None);
+    assert_eq!(r.status, 200, "{}", text(&r));
+    let c = r.json();
+    assert_eq!((c["kept"].as_u64(), c["broken"].as_u64(), c["already_decided"].as_u64()), (Some(0), Some(1), Some(1)), "{c}");
+    assert!(!text(&r).contains(BOB));
+    // The subject's use list shows the check.
+    assert!(uses(&s.url, &archivist, ALICE).iter().any(|u| u["type"] == "commitment-check" && u["status"] == "kept"));
+    assert!(uses(&s.url, &archivist, ALICE).iter().any(|u| u["type"] == "use-refusal" && u["by"] == "scjg"));
+}

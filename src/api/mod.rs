@@ -129,6 +129,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/proofs", post(proofs::request))
         .route("/v1/proofs/verify", post(proofs::verify))
         .route("/v1/uses/query", post(proofs::uses))
+        .route("/v1/commitments", post(proofs::commit))
+        .route("/v1/commitments/check", post(proofs::check))
         .route("/v1/share/query", post(share::query))
         .route("/v1/share/links", post(share::link))
         .route("/v1/share/download/{token}", get(share::download))

@@ -20,6 +20,8 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("post", "/v1/proofs", "Ask for a proof (无证明): answered from the holding department's data, sealed, archived, use recorded", "department"),
     ("post", "/v1/proofs/verify", "Check a proof token (JWS) or proof PDF", "public"),
     ("post", "/v1/uses/query", "Every use record and refusal about a subject (ID in the body, not the URL)", "archivist"),
+    ("post", "/v1/commitments", "Record a commitment (告知承诺) taken by the calling department, sealed with its seal", "department"),
+    ("post", "/v1/commitments/check", "Check open commitments against the holders' data (a department: one of its own, by id)", "archivist, department"),
     ("post", "/v1/share/query", "Licences held by a holder, for a listed use purpose", "department"),
     ("post", "/v1/share/links", "A short-lived single-use download link for a licence, for a listed use purpose", "department"),
     ("get", "/v1/share/download/{token}", "Download once: the licence as an annotated copy (加注件) sealed by the platform", "department"),
@@ -103,6 +105,17 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             op["requestBody"] = json_body("SubjectQuery");
             ("200", ok("Use records and refusals, oldest first", "application/json", json!({ "type": "array", "items": { "type": "object" } })))
         }
+        "/v1/commitments" => {
+            op["requestBody"] = json_body("CommitRequest");
+            ("201", ok("{id, subject_code, record, terms_record, kinds, check_due, pdf_url} (or the sealed PDF with Accept: application/pdf)", "application/json", obj.clone()))
+        }
+        "/v1/commitments/check" => {
+            op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "id": { "type": "string" } }, "additionalProperties": false } } } });
+            if let Some(o) = responses.as_object_mut() {
+                o.extend(problem_responses(&["404"]).as_object().cloned().unwrap_or_default());
+            }
+            ("200", ok("{checked_at, kept, broken, unverifiable, already_decided, commitments}", "application/json", obj.clone()))
+        }
         "/v1/share/query" => {
             op["requestBody"] = json_body("ShareQuery");
             ("200", ok("{holder_code, licences: [{identifier, title, issuer, issue_date, valid_until, record}]}", "application/json", obj.clone()))
@@ -155,6 +168,12 @@ pub fn spec() -> Value {
                     "by": { "type": "string", "description": "optional; must be the token's department" } } },
                 "ProofAnswer": { "type": "object", "properties": { "id": { "type": "string" }, "found": { "type": "boolean" }, "answer": { "type": "string" }, "holder": { "type": "string" }, "subject_code": { "type": "string" }, "token": { "type": "string" }, "pdf_record": { "type": "string" }, "token_record": { "type": "string" }, "use_record": { "type": "string" }, "pdf_url": { "type": "string" } } },
                 "SubjectQuery": { "type": "object", "required": ["subject"], "additionalProperties": false, "properties": { "subject": { "type": "string" } } },
+                "CommitRequest": { "type": "object", "required": ["subject", "matter", "statement"], "additionalProperties": false, "properties": {
+                    "subject": { "type": "string", "description": "ID number or USCC; never logged" },
+                    "matter": { "type": "string", "description": "matter code (事项) with a commitment rule on the list of uses" },
+                    "statement": { "type": "string", "maxLength": 200 },
+                    "check_days": { "type": "integer", "minimum": 1, "maximum": 3650 },
+                    "by": { "type": "string", "description": "optional; must be the token's department" } } },
                 "ShareQuery": { "type": "object", "required": ["holder", "purpose"], "additionalProperties": false, "properties": { "holder": { "type": "string" }, "purpose": { "type": "string" } } },
                 "ShareLink": { "type": "object", "required": ["identifier", "purpose"], "additionalProperties": false, "properties": {
                     "identifier": { "type": "string" }, "purpose": { "type": "string" },

@@ -105,7 +105,7 @@ async fn check_purpose(st: &Arc<AppState>, p: &Principal, dept: &str, action: &'
     let (d2, c2, r2) = (dept.to_string(), subject_code.to_string(), reason.clone());
     let body = json!({"action": action, "purpose": purpose, "reason": r2});
     let rid = blocking(move || record(&st2, "use-refusal", &d2, &c2, body)).await.map_err(|e| problem(e).into_response())?;
-    tracing::warn!(token = %p.token_id, dept, action, purpose = %purpose, subject = %subject_code, record = %rid, "share refused");
+    tracing::warn!(token = %p.token_id, dept = %dept, action = %action, purpose = %purpose, subject = %subject_code, record = %rid, "share refused");
     Err(refusal(&reason, &rid, status))
 }
 

@@ -68,7 +68,44 @@ pub fn run(a: Args) -> ExitCode {
             Err(e) => return fail(e),
         }
     }
+    match no_proof_city(&home, &dir) {
+        Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+        Err(e) => return fail(e),
+    }
     println!("\nregion root (for pyHanko/pdfsig): {}", home.ca_cert("root").display());
     println!("verify again: zhengyin verify --home {} {}", home.dir.display(), dir.join("business-licence.pdf").display());
     if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+/// The no-proof-city steps (docs/proofs.md) on the demo home: synthetic holder data, one proof
+/// asked for a listed matter, one refused, and an annotated copy of the business licence.
+fn no_proof_city(home: &Home, dir: &std::path::Path) -> zhengyin::Result<Vec<String>> {
+    use zhengyin::proofs::{annotate, holders, proof};
+    const SUBJECT: &str = "370902199001011235"; // synthetic (fixtures/holders)
+    let csv = dir.join("rs-social-insurance.csv");
+    std::fs::write(&csv, include_str!("../../fixtures/holders/rs-social-insurance.csv")).map_err(zhengyin::error::io_at(&csv))?;
+    let rows = holders::read_rows(&csv);
+    let _ = std::fs::remove_file(&csv); // raw IDs stay only in the holders' own data
+    let n = holders::Holders::open(home)?.load(home, "rs", &rows?)?;
+    let mut out = vec![format!("\nno-proof city (无证明城市): loaded {n} synthetic social-insurance records for rs (by holder code)")];
+    let ask = |purpose| proof::Request { by: "xzsp", kind: "social-insurance", subject: SUBJECT, purpose, valid_days: 30 };
+    match proof::request(home, &ask("370900-XK-0001"))? {
+        proof::Outcome::Answered(a) => {
+            let pdf = dir.join("proof.pdf");
+            zhengyin::licence::write_output(&pdf, &a.pdf)?;
+            out.push(format!("   proof {} sealed by {}: {} → {}", a.jti, a.holder, a.answer, pdf.display()));
+        }
+        proof::Outcome::Refused { reason, .. } => out.push(format!("   unexpected refusal: {reason}")),
+    }
+    if let proof::Outcome::Refused { reason, record_id } = proof::request(home, &ask("370900-XX-9999"))? {
+        out.push(format!("   refused and recorded ({record_id}): {reason}"));
+    }
+    let licence = dir.join("business-licence.pdf");
+    let bytes = std::fs::read(&licence).map_err(zhengyin::error::io_at(&licence))?;
+    let archive = zhengyin::proofs::open_archive(home)?;
+    let copy = annotate::annotate(home, &archive, &bytes, "xzsp", "370900-XK-0012", "2099-12-31")?;
+    let path = dir.join("business-licence-annotated.pdf");
+    zhengyin::licence::write_output(&path, &copy.pdf)?;
+    out.push(format!("   annotated copy (加注件) → {}\n   {}", path.display(), copy.note));
+    Ok(out)
 }

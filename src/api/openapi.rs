@@ -131,7 +131,7 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             ("200", ok("The annotated copy", "application/pdf", json!({ "type": "string", "format": "binary" })))
         }
         "/v1/share/verify" => {
-            op["parameters"] = json!([{ "name": "purpose", "in": "query", "required": true, "description": "用证事由: a matter code on the list of uses", "schema": { "type": "string" } }]);
+            op["parameters"] = json!([{ "name": "purpose", "in": "query", "required": true, "description": "用证事由: a matter code on the list of uses", "schema": { "type": "string" }, "example": "370900-XK-0012" }]);
             op["requestBody"] = json!({ "required": true, "content": { "application/pdf": { "schema": { "type": "string", "format": "binary" } }, "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
             ("200", ok("Verification report (docs/verification-report.md)", "application/json", obj.clone()))
         }
@@ -165,19 +165,22 @@ pub fn spec() -> Value {
                     "subject": { "type": "string", "description": "ID number (GB 11643) or USCC (GB 32100); never logged" },
                     "purpose": { "type": "string", "description": "matter code (事项) on the list of uses" },
                     "valid_days": { "type": "integer", "minimum": 1, "maximum": 366 },
-                    "by": { "type": "string", "description": "optional; must be the token's department" } } },
+                    "by": { "type": "string", "description": "optional; must be the token's department" } },
+                    "example": { "kind": "social-insurance", "subject": "370902199001011235", "purpose": "370900-XK-0001", "valid_days": 30 } },
                 "ProofAnswer": { "type": "object", "properties": { "id": { "type": "string" }, "found": { "type": "boolean" }, "answer": { "type": "string" }, "holder": { "type": "string" }, "subject_code": { "type": "string" }, "token": { "type": "string" }, "pdf_record": { "type": "string" }, "token_record": { "type": "string" }, "use_record": { "type": "string" }, "pdf_url": { "type": "string" } } },
-                "SubjectQuery": { "type": "object", "required": ["subject"], "additionalProperties": false, "properties": { "subject": { "type": "string" } } },
+                "SubjectQuery": { "type": "object", "required": ["subject"], "additionalProperties": false, "properties": { "subject": { "type": "string" } }, "example": { "subject": "370902199001011235" } },
                 "CommitRequest": { "type": "object", "required": ["subject", "matter", "statement"], "additionalProperties": false, "properties": {
                     "subject": { "type": "string", "description": "ID number or USCC; never logged" },
                     "matter": { "type": "string", "description": "matter code (事项) with a commitment rule on the list of uses" },
                     "statement": { "type": "string", "maxLength": 200 },
                     "check_days": { "type": "integer", "minimum": 1, "maximum": 3650 },
-                    "by": { "type": "string", "description": "optional; must be the token's department" } } },
-                "ShareQuery": { "type": "object", "required": ["holder", "purpose"], "additionalProperties": false, "properties": { "holder": { "type": "string" }, "purpose": { "type": "string" } } },
+                    "by": { "type": "string", "description": "optional; must be the token's department" } },
+                    "example": { "subject": "370902199001011235", "matter": "370900-XK-0001", "statement": "本人承诺：本人社会保险参保状态正常。", "check_days": 90 } },
+                "ShareQuery": { "type": "object", "required": ["holder", "purpose"], "additionalProperties": false, "properties": { "holder": { "type": "string" }, "purpose": { "type": "string" } }, "example": { "holder": "91370900MA3C00001T", "purpose": "370900-XK-0012" } },
                 "ShareLink": { "type": "object", "required": ["identifier", "purpose"], "additionalProperties": false, "properties": {
                     "identifier": { "type": "string" }, "purpose": { "type": "string" },
-                    "ttl_secs": { "type": "integer", "minimum": 1, "maximum": 900 }, "valid_days": { "type": "integer", "minimum": 1, "maximum": 366 } } },
+                    "ttl_secs": { "type": "integer", "minimum": 1, "maximum": 900 }, "valid_days": { "type": "integer", "minimum": 1, "maximum": 366 } },
+                    "example": { "identifier": "1.2.156.3005.2.11100000MB0341032Y001.11370900MB28570021.20261126KEEF65S507.001.Z", "purpose": "370900-XK-0012" } },
                 "Issued": { "type": "object", "properties": { "id": { "type": "string" }, "archive_id": { "type": "string" }, "identifier": { "type": "string" }, "pdf_base64": { "type": "string" } } }
             }
         }

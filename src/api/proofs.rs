@@ -332,3 +332,15 @@ pub async fn check(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
     tracing::info!(token = %p.token_id, kept = report.kept, broken = report.broken, unverifiable = report.unverifiable, "commitments checked");
     Ok(axum::Json(report).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parser_messages_lose_anything_like_an_id() {
+        let r = super::redact("invalid type: string \"370902199001011235\", expected u32 at line 1 column 40");
+        assert_eq!(r, "invalid type: string \"…\", expected u32 at line 1 column 40");
+        let r = super::redact("invalid type: integer `370902199001011235`, expected a string; unknown field `91370900MA3C00001T`");
+        assert!(!r.contains("370902199001011235") && !r.contains("91370900MA3C00001T"), "{r}");
+        assert_eq!(super::redact("missing field `purpose` at line 1 column 2"), "missing field `purpose` at line 1 column 2");
+    }
+}

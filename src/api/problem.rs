@@ -9,7 +9,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::error::{ApiError, ArchiveError, ConfigError, Error, PdfError, PkiError};
+use crate::error::{ApiError, ArchiveError, ConfigError, Error, PdfError, PkiError, ProofError};
 
 /// Problem type URIs are `urn:zhengyin:problem:<slug>` (listed in docs/api.md).
 pub const TYPE_PREFIX: &str = "urn:zhengyin:problem:";
@@ -97,6 +97,10 @@ pub fn from_error(e: &Error) -> Problem {
         Error::Archive(ArchiveError::Refused { .. }) => p(S::CONFLICT, "archive-refused", "The archive refused the document"),
         Error::Pki(PkiError::UnknownSerial(_)) => p(S::NOT_FOUND, "unknown-certificate", "No such certificate"),
         Error::Pki(PkiError::TrustList(_)) => p(S::BAD_GATEWAY, "bad-trust-list", "Trust list not acceptable"),
+        Error::Proof(ProofError::Refused(_)) => p(S::FORBIDDEN, "refused", "Refused by the list of uses (用证清单)"),
+        Error::Proof(ProofError::Data(_)) => p(S::UNPROCESSABLE_ENTITY, "invalid-data", "The request's data are not acceptable"),
+        Error::Proof(ProofError::Token(_)) => p(S::BAD_REQUEST, "bad-token", "Not a readable proof token"),
+        Error::Proof(ProofError::Other(_)) => p(S::UNPROCESSABLE_ENTITY, "not-possible", "The request cannot be carried out"),
         _ => {
             // Internal details (paths, store messages) go to the log, not to the client.
             tracing::error!(error = %e, "internal error");

@@ -41,6 +41,9 @@ pub enum Command {
         /// Print the report as JSON
         #[arg(long)]
         json: bool,
+        /// Check as of this time instead of now (RFC 3339, or YYYY-MM-DD for midnight UTC)
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        at: Option<std::time::SystemTime>,
     },
     /// List every use of a subject's data, from the archive log
     Uses {
@@ -80,7 +83,8 @@ pub fn run(c: Command) -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        Command::Verify { home, token_or_pdf, json } => {
+        Command::Verify { home, token_or_pdf, json, at } => {
+            let at = at.unwrap_or_else(std::time::SystemTime::now);
             let home = home.home();
             let trust = match zhengyin::trust::TrustStore::from_home(&home) {
                 Ok(t) => t,
@@ -96,7 +100,7 @@ pub fn run(c: Command) -> ExitCode {
                 token_or_pdf.clone().into_bytes()
             };
             if bytes.starts_with(b"%PDF") {
-                return match zhengyin::verify::verify(&bytes, &trust, std::time::SystemTime::now()) {
+                return match zhengyin::verify::verify(&bytes, &trust, at) {
                     Ok(report) => {
                         if json {
                             println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
@@ -109,7 +113,7 @@ pub fn run(c: Command) -> ExitCode {
                 };
             }
             let text = String::from_utf8_lossy(&bytes).into_owned();
-            match proof::verify_jws(&text, &trust, std::time::SystemTime::now()) {
+            match proof::verify_jws(&text, &trust, at) {
                 Ok(c) => {
                     if json {
                         println!("{}", serde_json::to_string_pretty(&c).unwrap_or_default());
@@ -147,4 +151,14 @@ pub fn run(c: Command) -> ExitCode {
             }
         }
     }
+}
+
+/// `--at`: RFC 3339, or a plain date (midnight UTC).
+fn parse_time(s: &str) -> Result<std::time::SystemTime, String> {
+    let fmt = time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(s, &fmt)
+        .or_else(|_| time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map(|d| d.midnight().assume_utc()))
+        .map_err(|_| format!("`{s}` is not a time (RFC 3339, e.g. 2026-12-31T08:00:00Z, or YYYY-MM-DD)"))?;
+    let secs = u64::try_from(t.unix_timestamp()).map_err(|_| format!("`{s}` is before 1970"))?;
+    Ok(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }

@@ -46,16 +46,6 @@ fn check_json(r: &Region, extra: &[&str]) -> Run {
     r.zy(&args)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
 
 #[test]
 fn commitment_for_a_listed_matter_is_sealed_verifies_and_is_kept() {

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::path::Path;
 
 use common::*;
 
@@ -23,16 +22,6 @@ fn request(r: &Region, by: &str, kind: &str, subject: &str, purpose: &str, out: 
     r.zy(&["proof", "request", "--home", s(&r.home), "--by", by, "--kind", kind, "--subject", subject, "--purpose", purpose, "-o", s(&o)])
 }
 
-fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
 
 #[test]
 fn listed_request_answers_with_sealed_pdf_and_token_and_records_the_use() {

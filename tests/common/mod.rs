@@ -339,3 +339,43 @@ pub fn next_object_number(pdf: &[u8]) -> usize {
 pub fn info_object_number(pdf: &[u8]) -> usize {
     trailer_value(pdf, b"/Info")
 }
+
+/// Every file below `dir` (for greps over a whole home).
+pub fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// `pdf` passes every outside validator that is installed (all of them under CI=true):
+/// `qpdf --check`, pdfsig with `sigs` valid signatures, and pyHanko with `sigs` signatures
+/// intact and trusted and no illegal modification.
+pub fn assert_outside_validators(r: &Region, pdf: &Path, sigs: usize) {
+    let p = s(pdf);
+    for (tool, on) in [("qpdf", have_tool("qpdf")), ("pdfsig", have_tool("pdfsig")), ("pyhanko", have_tool("pyhanko"))] {
+        if !on {
+            assert!(!in_ci(), "{tool} is required in CI");
+            eprintln!("note: {tool} not installed; skipping it");
+            continue;
+        }
+        match tool {
+            "qpdf" => assert_eq!(run_in(r.dir.path(), "qpdf", &["--check", p]).code, 0, "qpdf --check"),
+            "pdfsig" => {
+                let o = run_in(r.dir.path(), "pdfsig", &[p]);
+                assert_eq!(o.stdout.matches("Signature is Valid").count(), sigs, "pdfsig\n{}", o.both());
+            }
+            _ => {
+                let root = r.export_root("root.pem");
+                let o = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), p]);
+                assert_eq!(o.code, 0, "pyHanko\n{}", o.both());
+                assert_eq!(o.stdout.matches("INTACT:TRUSTED").count(), sigs, "pyHanko\n{}", o.both());
+                assert!(!o.stdout.contains("ILLEGAL"), "pyHanko\n{}", o.both());
+            }
+        }
+    }
+}

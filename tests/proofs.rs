@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use common::*;
 
 const ALICE: &str = "370902199001011235"; // 测试员甲, enrolled
@@ -129,8 +128,8 @@ fn licence_use_makes_an_annotated_copy_that_keeps_the_original_seal() {
     let (pdf, _) = r.issue("business-licence", None, "bl.pdf");
     let out = r.path("bl-use.pdf");
     r.zy(&["licence", "use", "--home", s(&r.home), s(&pdf), "--by", "xzsp", "--purpose", "370900-XK-0012", "-o", s(&out)]).assert_code(0);
-    // Exit code not asserted: the seal plan line reads "2 of 1 present" (see docs/proofs.md).
     let v = r.verify_json(&out);
+    v.assert_code(0);
     let j = v.json();
     let sigs = j["signatures"].as_array().expect("signatures");
     assert_eq!(sigs.len(), 2, "{}", v.both());

@@ -59,29 +59,34 @@ pub fn file_batch(home: &Home, docs: &[(String, Vec<u8>)], kind: &str, progress:
     file_batch_in(home, &archive, docs, kind, progress)
 }
 
-/// [`file_batch`] on an archive the caller holds open (sled allows one opener per process).
-pub fn file_batch_in(home: &Home, archive: &Archive, docs: &[(String, Vec<u8>)], kind: &str, progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Filed>> {
-    let trust = TrustStore::from_home(home)?;
-    // Verify the whole batch before appending anything: a refused batch archives nothing.
-    let mut verified = Vec::new();
-    for (name, bytes) in docs {
-        let refused = |reason: String| ArchiveError::Refused { path: name.clone(), reason };
-        let report = crate::verify::verify(bytes, &trust, SystemTime::now()).map_err(|e| refused(e.to_string()))?;
-        if !report.passed() {
-            return Err(refused(format!("it does not verify ({}{})", report.indication.as_str(), report.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default())).into());
-        }
-        verified.push(metadata(&report, kind));
+/// Verify one document for filing: its archive metadata, or a refusal naming `name`.
+pub fn verified_metadata(name: &str, bytes: &[u8], trust: &TrustStore, kind: &str) -> Result<Metadata> {
+    let refused = |reason: String| ArchiveError::Refused { path: name.to_string(), reason };
+    let report = crate::verify::verify(bytes, trust, SystemTime::now()).map_err(|e| refused(e.to_string()))?;
+    if !report.passed() {
+        return Err(refused(format!("it does not verify ({}{})", report.indication.as_str(), report.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default())).into());
     }
-    let mut out = Vec::new();
+    Ok(metadata(&report, kind))
+}
+
+/// Append documents already checked by [`verified_metadata`] (or, for tokens and log entries,
+/// checked by their maker). Not flushed: the caller flushes and signs the tree head once.
+pub fn append_verified(home: &Home, archive: &Archive, batch: Vec<(&[u8], Metadata)>) -> Result<Vec<Filed>> {
     // A crash between a durable append and its tree head leaves leaves the head does not cover;
     // the next batch integrates them first (they are verified records: nothing is lost).
     if signed_size(home, archive) != Some(archive.size()) && archive.size() > 0 {
         sign_tree_head(home, archive)?;
     }
+    Ok(archive.append_many(batch)?.into_iter().map(|(record, new)| Filed { record, new }).collect())
+}
+
+/// [`file_batch`] on an archive the caller holds open (sled allows one opener per process).
+pub fn file_batch_in(home: &Home, archive: &Archive, docs: &[(String, Vec<u8>)], kind: &str, progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Filed>> {
+    let trust = TrustStore::from_home(home)?;
+    // Verify the whole batch before appending anything: a refused batch archives nothing.
+    let verified = docs.iter().map(|(name, bytes)| verified_metadata(name, bytes, &trust, kind)).collect::<Result<Vec<_>>>()?;
     let batch: Vec<(&[u8], Metadata)> = docs.iter().map(|(_, b)| b.as_slice()).zip(verified).collect();
-    for (record, new) in archive.append_many(batch)? {
-        out.push(Filed { record, new });
-    }
+    let out = append_verified(home, archive, batch)?;
     progress(docs.len(), docs.len());
     archive.flush()?;
     sign_tree_head(home, archive)?;

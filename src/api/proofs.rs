@@ -131,8 +131,10 @@ pub async fn request(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
     let st2 = st.clone();
     let d2 = dept.clone();
     let outcome = blocking(move || {
+        // Render, seal, verify and sign in parallel with other requests; archive one at a time.
+        let prepared = proof::prepare(&st2.home, &st2.holders, &st2.trust(), &Request { by: &d2, kind: &req.kind, subject: &req.subject, purpose: &req.purpose, valid_days })?;
         let _w = st2.write_lock.lock().map_err(|_| lock_err())?;
-        proof::request_in(&st2.home, &st2.archive, &st2.holders, &Request { by: &d2, kind: &req.kind, subject: &req.subject, purpose: &req.purpose, valid_days })
+        proof::file(&st2.home, &st2.archive, prepared)
     })
     .await
     .map_err(problem)?;

@@ -76,6 +76,35 @@ pub fn request(home: &Home, req: &Request<'_>) -> Result<Outcome> {
 
 /// [`request`] with the archive and holder database held open by the caller.
 pub fn request_in(home: &Home, archive: &Archive, holders_db: &Holders, req: &Request<'_>) -> Result<Outcome> {
+    let trust = crate::trust::TrustStore::from_home(home)?;
+    file(home, archive, prepare(home, holders_db, &trust, req)?)
+}
+
+/// A request worked out but not yet archived: [`prepare`] makes it without touching the archive
+/// (so a service may prepare many at once), [`file`] archives it (callers serialise that).
+pub enum Prepared {
+    Refused { reason: String, code: String, asker: String, body: serde_json::Value },
+    Answer(Box<Draft>),
+}
+
+/// An answer ready to archive: the verified proof PDF, the token, and what the records need.
+pub struct Draft {
+    jti: String,
+    found: bool,
+    answer: String,
+    holder: String,
+    asker: String,
+    code: String,
+    pdf: Vec<u8>,
+    pdf_meta: Metadata,
+    jws: String,
+    token_meta: Metadata,
+    use_body: serde_json::Value,
+}
+
+/// Phase 1: check the list of uses, look the subject up, render and seal the proof PDF, verify
+/// it against `trust` (the archive only takes documents that verify), sign the token.
+pub fn prepare(home: &Home, holders_db: &Holders, trust: &crate::trust::TrustStore, req: &Request<'_>) -> Result<Prepared> {
     let region = home.region()?;
     let by = region.department(req.by)?.clone();
     let list = UseList::load(home)?;
@@ -90,12 +119,8 @@ pub fn request_in(home: &Home, archive: &Archive, holders_db: &Holders, req: &Re
                 ProofError::Refused(r) => r,
                 other => other.to_string(),
             };
-            let rid = super::random_id("RF")?;
-            let body = json!({"type": "use-refusal", "id": rid, "at": now_s, "by": req.by, "kind": req.kind, "purpose": req.purpose, "subject_code": code, "reason": reason});
-            let rec = super::append_event(archive, "use-refusal", &code, &rid, &by.name, &body)?;
-            archive.flush()?;
-            crate::filing::sign_tree_head(home, archive)?;
-            return Ok(Outcome::Refused { reason, record_id: rec.id });
+            let body = json!({"type": "use-refusal", "id": super::random_id("RF")?, "at": now_s, "by": req.by, "kind": req.kind, "purpose": req.purpose, "subject_code": code, "reason": reason});
+            return Ok(Prepared::Refused { reason, code, asker: by.name, body });
         }
     };
     let holder = region.department(&kind.holder)?.clone();
@@ -108,7 +133,7 @@ pub fn request_in(home: &Home, archive: &Archive, holders_db: &Holders, req: &Re
     let exp = now + i64::from(req.valid_days.max(1)) * 86_400;
     let issued = cst_date(now);
 
-    // (a) the sealed proof PDF.
+    // (a) the sealed proof PDF, verified as the archive requires.
     let t = template(home)?;
     let data = t.check(&json!({
         "proof_no": jti,
@@ -126,6 +151,7 @@ pub fn request_in(home: &Home, archive: &Archive, holders_db: &Holders, req: &Re
     let serial = format!("{}{}", issued.replace('-', ""), &jti[2..]);
     let input = RenderInput { template: &t, data: &data, issuer: &holder, region: &region.region, issue_date: issued.clone(), serial, plan: vec![holder.id.clone()] };
     let (pdf, rendered) = crate::licence::render_and_seal(&input, &signer, format!("{}出具{}", holder.name, kind.name))?;
+    let pdf_meta = crate::filing::verified_metadata(&format!("{jti}.pdf"), &pdf, trust, "proof")?;
 
     // (b) the JWS.
     let claims = json!({
@@ -134,10 +160,6 @@ pub fn request_in(home: &Home, archive: &Archive, holders_db: &Holders, req: &Re
         "licence": rendered.id.to_string(),
     });
     let jws = sign_jws(home, &holder.id, &signer, &claims)?;
-
-    // Archive: the PDF (verified on the way in), the token, the use record; one tree head.
-    let filed = crate::filing::file_batch_in(home, archive, &[(format!("{jti}.pdf"), pdf.clone())], "proof", &mut |_, _| {})?;
-    let pdf_record = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
     let token_meta = Metadata {
         kind: "proof-token".into(),
         title: format!("{} {}", kind.name, jti),
@@ -153,16 +175,39 @@ pub fn request_in(home: &Home, archive: &Archive, holders_db: &Holders, req: &Re
         signers: vec![holder.id.clone()],
         verification: "TOTAL-PASSED".into(),
     };
-    let token_record = archive.append(jws.as_bytes(), token_meta)?.0.id;
-    let body = json!({
+    let use_body = json!({
         "type": "use-record", "id": super::random_id("UR")?, "at": now_s, "by": by.id, "by_name": by.name,
         "kind": kind.id, "holder": holder.id, "purpose": use_.matter, "purpose_name": use_.name,
-        "subject_code": code, "answer_id": jti, "found": record.is_some(), "pdf_record": pdf_record, "token_record": token_record,
+        "subject_code": code, "answer_id": jti, "found": record.is_some(),
     });
-    let use_record = super::append_event(archive, "use-record", &code, &jti, &by.name, &body)?.id;
+    Ok(Prepared::Answer(Box::new(Draft { jti, found: record.is_some(), answer, holder: holder.id, asker: by.name, code, pdf, pdf_meta, jws, token_meta, use_body })))
+}
+
+/// Phase 2: archive the refusal, or the PDF, the token and the use record naming both; one
+/// flush and one signed tree head for all of it.
+pub fn file(home: &Home, archive: &Archive, p: Prepared) -> Result<Outcome> {
+    let d = match p {
+        Prepared::Refused { reason, code, asker, body } => {
+            let rid = body.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let rec = super::append_event(archive, "use-refusal", &code, &rid, &asker, &body)?;
+            archive.flush()?;
+            crate::filing::sign_tree_head(home, archive)?;
+            return Ok(Outcome::Refused { reason, record_id: rec.id });
+        }
+        Prepared::Answer(d) => *d,
+    };
+    let filed = crate::filing::append_verified(home, archive, vec![(d.pdf.as_slice(), d.pdf_meta), (d.jws.as_bytes(), d.token_meta)])?;
+    let pdf_record = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
+    let token_record = filed.get(1).map(|f| f.record.id.clone()).unwrap_or_default();
+    let mut body = d.use_body;
+    if let Some(o) = body.as_object_mut() {
+        o.insert("pdf_record".into(), json!(pdf_record));
+        o.insert("token_record".into(), json!(token_record));
+    }
+    let use_record = super::append_event(archive, "use-record", &d.code, &d.jti, &d.asker, &body)?.id;
     archive.flush()?;
     crate::filing::sign_tree_head(home, archive)?;
-    Ok(Outcome::Answered(Box::new(Answered { jti, found: record.is_some(), answer, holder: holder.id, subject_code: code, pdf, jws, pdf_record, token_record, use_record })))
+    Ok(Outcome::Answered(Box::new(Answered { jti: d.jti, found: d.found, answer: d.answer, holder: d.holder, subject_code: d.code, pdf: d.pdf, jws: d.jws, pdf_record, token_record, use_record })))
 }
 
 /// Compact JWS, ES256 (raw r||s), with the seal certificate and intermediates as x5c.

@@ -108,7 +108,8 @@ pub fn annotate(home: &Home, archive: &Archive, licence: &[u8], by: &str, purpos
             extra: vec![("ZYAnnotation", lopdf::Object::Dictionary(items))],
         },
     )?;
-    let filed = crate::filing::file_batch_in(home, archive, &[(format!("{}-annotated.pdf", lic.zzbs), pdf.clone())], KIND, &mut |_, _| {})?;
+    let meta = crate::filing::verified_metadata(&format!("{}-annotated.pdf", lic.zzbs), &pdf, &trust, KIND)?;
+    let filed = crate::filing::append_verified(home, archive, vec![(pdf.as_slice(), meta)])?;
     let record = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
     // Use records name the holder by its pseudonymous code, never the raw ID / USCC.
     let secret = super::holders::region_key(home)?;

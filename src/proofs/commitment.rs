@@ -239,7 +239,9 @@ pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Res
     let input = RenderInput { template: &t, data: &data, issuer: &by, region: &region.region, issue_date: committed.clone(), serial, plan: vec![by.id.clone()] };
     let (pdf, _) = crate::licence::render_and_seal(&input, &signer, format!("{}受理告知承诺", by.name))?;
 
-    let filed = crate::filing::file_batch_in(home, archive, &[(format!("{cid}.pdf"), pdf.clone())], "commitment", &mut |_, _| {})?;
+    let trust = crate::trust::TrustStore::from_home(home)?;
+    let meta = crate::filing::verified_metadata(&format!("{cid}.pdf"), &pdf, &trust, "commitment")?;
+    let filed = crate::filing::append_verified(home, archive, vec![(pdf.as_slice(), meta)])?;
     let record = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
     let terms_json = Terms { id: cid.clone(), at: now_s, by: by.id.clone(), matter: req.matter.to_string(), subject_code: code.clone(), subject_masked: holders::mask(&id), check_due: check_due.clone(), terms: terms.clone() };
     let mut body = serde_json::to_value(&terms_json).map_err(|e| ProofError::Other(e.to_string()))?;

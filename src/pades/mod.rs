@@ -1,10 +1,12 @@
 //! PAdES signatures in PDF: CMS SignedData (ETSI.CAdES.detached), signature dictionaries and byte
-//! ranges, incremental updates (`sign`), and parsing signatures back (`parse`).
+//! ranges, incremental updates (`sign`), and parsing signatures back (`parse`, with the byte-level
+//! pre-scans in `scan`).
 //!
-//! Imports `document` only for the seal appearance; never imports `verify`, `trust` or HTTP.
+//! Imports `document` only for the seal appearance, text decoding and randomness; never imports `verify`, `trust` or HTTP.
 
 pub mod cms;
 pub mod parse;
+pub mod scan;
 pub mod sign;
 pub mod write;
 

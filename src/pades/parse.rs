@@ -7,8 +7,11 @@
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use super::scan::{self, Blanked};
 use crate::document::metadata::decode_text;
 use crate::error::{PdfError, Result};
+
+pub use super::scan::{check_inflation, max_nesting, revision_ends, MAX_STREAM_INFLATED, MAX_TOTAL_INFLATED};
 
 /// Largest PDF accepted for verification or sealing (64 MiB: licences are ~100 KiB).
 pub const MAX_PDF_SIZE: usize = 64 * 1024 * 1024;
@@ -84,143 +87,41 @@ pub fn last_startxref(pdf: &[u8]) -> Option<usize> {
     digits.parse().ok()
 }
 
-/// End offsets of every revision: just after each `%%EOF` and its end-of-line.
-pub fn revision_ends(pdf: &[u8]) -> Vec<usize> {
-    let mut ends = Vec::new();
-    let mut i = 0;
-    while let Some(p) = pdf.get(i..).and_then(|s| s.windows(5).position(|w| w == b"%%EOF")) {
-        let mut end = i + p + 5;
-        if pdf.get(end) == Some(&b'\r') {
-            end += 1;
-        }
-        if pdf.get(end) == Some(&b'\n') {
-            end += 1;
-        }
-        ends.push(end);
-        i = end;
-    }
-    ends
-}
-
-/// Largest decompressed size accepted for one Flate stream (a licence's biggest, the font
-/// program, inflates to ~100 KiB; object streams of large documents to a few MiB).
-pub const MAX_STREAM_INFLATED: u64 = 64 * 1024 * 1024;
-/// Largest decompressed total across a file's Flate streams.
-pub const MAX_TOTAL_INFLATED: u64 = 256 * 1024 * 1024;
-
-/// Refuse decompression bombs before lopdf inflates object streams: inflate every
-/// /FlateDecode stream with a cap and add up the sizes.
-pub fn check_inflation(pdf: &[u8]) -> Result<()> {
-    use std::io::Read;
-    let mut total = 0u64;
-    let mut i = 0usize;
-    while let Some(p) = pdf.get(i..).and_then(|s| s.windows(6).position(|w| w == b"stream")) {
-        let kw = i + p;
-        i = kw + 6;
-        // `stream` must end a dictionary (`>>` before it) and be followed by an end of line.
-        let before = pdf.get(..kw).map(|b| b.trim_ascii_end()).unwrap_or_default();
-        if !before.ends_with(b">>") || pdf.get(kw.saturating_sub(3)..kw) == Some(b"end") {
-            continue;
-        }
-        let mut start = kw + 6;
-        if pdf.get(start) == Some(&b'\r') {
-            start += 1;
-        }
-        if pdf.get(start) != Some(&b'\n') {
-            continue;
-        }
-        start += 1;
-        let Some(len) = pdf.get(start..).and_then(|s| s.windows(9).position(|w| w == b"endstream")) else { break };
-        let data = pdf.get(start..start + len).unwrap_or_default();
-        i = start + len + 9;
-        // The stream's own dictionary: from the last `obj` keyword before it.
-        let dict_from = before.windows(3).rposition(|w| w == b"obj").unwrap_or(0);
-        let dict = before.get(dict_from..).unwrap_or_default();
-        if !dict.windows(11).any(|w| w == b"FlateDecode") {
-            continue;
-        }
-        let mut n = 0u64;
-        let mut dec = flate2::read::ZlibDecoder::new(data).take(MAX_STREAM_INFLATED + 1);
-        let mut buf = [0u8; 64 * 1024];
-        while let Ok(k) = dec.read(&mut buf) {
-            if k == 0 {
-                break;
-            }
-            n += u64::try_from(k).unwrap_or(0);
-        }
-        if n > MAX_STREAM_INFLATED {
-            return Err(PdfError::Parse(format!("a compressed stream inflates beyond {MAX_STREAM_INFLATED} bytes (decompression bomb?)")).into());
-        }
-        total += n;
-        if total > MAX_TOTAL_INFLATED {
-            return Err(PdfError::Parse(format!("compressed streams inflate beyond {MAX_TOTAL_INFLATED} bytes in total")).into());
-        }
-    }
-    Ok(())
-}
-
-/// Deepest `[`/`<<` nesting outside strings, comments and stream data (a cheap linear scan).
-pub fn max_nesting(pdf: &[u8]) -> usize {
-    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
-    while let Some(&b) = pdf.get(i) {
-        match b {
-            b'%' => {
-                while pdf.get(i).map(|c| *c != b'\n' && *c != b'\r').unwrap_or(false) {
-                    i += 1;
-                }
-            }
-            b'(' => {
-                // Literal string: balanced parentheses, backslash escapes.
-                let mut level = 0usize;
-                while let Some(&c) = pdf.get(i) {
-                    match c {
-                        b'\\' => i += 1,
-                        b'(' => level += 1,
-                        b')' => {
-                            level -= 1;
-                            if level == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
-            b'[' => depth += 1,
-            b']' => depth = depth.saturating_sub(1),
-            b'<' if pdf.get(i + 1) == Some(&b'<') => {
-                depth += 1;
-                i += 1;
-            }
-            b'>' if pdf.get(i + 1) == Some(&b'>') => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            b's' if pdf.get(i..i + 6) == Some(b"stream") && pdf.get(i + 6).map(|c| *c == b'\r' || *c == b'\n').unwrap_or(false) => {
-                // Skip binary stream data up to `endstream`.
-                match pdf.get(i..).and_then(|rest| rest.windows(9).position(|w| w == b"endstream")) {
-                    Some(p) => i += p + 8,
-                    None => break,
-                }
-            }
-            _ => {}
-        }
-        max = max.max(depth);
-        i += 1;
-    }
-    max
-}
-
 /// Load the document structure (the last revision) with the size and object limits applied.
 pub fn load(pdf: &[u8]) -> Result<Document> {
+    checked_scan(pdf)?;
+    parse_checked(pdf)
+}
+
+/// A document parsed for verification: long /Contents hex strings were replaced by markers
+/// before parsing (see [`Blanked`]); [`signatures`] reads their values from the original bytes.
+pub struct Loaded<'a> {
+    pub doc: Document,
+    pub blanked: Blanked<'a>,
+}
+
+/// [`load`] for verification: the same limits, without lopdf reading the signatures' hex.
+pub fn load_for_verify(pdf: &[u8]) -> Result<Loaded<'_>> {
+    let s = checked_scan(pdf)?;
+    let blanked = Blanked::new(pdf, s.contents)?;
+    let doc = parse_checked(blanked.bytes())?;
+    Ok(Loaded { doc, blanked })
+}
+
+/// Header, size, nesting and decompression limits, checked on the raw bytes.
+fn checked_scan(pdf: &[u8]) -> Result<scan::Scan> {
     check_header(pdf)?;
-    let depth = max_nesting(pdf);
-    if depth > MAX_NESTING {
+    let s = scan::scan(pdf);
+    if s.max_nesting > MAX_NESTING {
+        let depth = s.max_nesting;
         return Err(PdfError::Parse(format!("arrays/dictionaries nested {depth} deep, over the limit of {MAX_NESTING}")).into());
     }
     check_inflation(pdf)?;
-    let doc = Document::load_mem(pdf).map_err(|e| PdfError::Parse(e.to_string()))?;
+    Ok(s)
+}
+
+fn parse_checked(bytes: &[u8]) -> Result<Document> {
+    let doc = Document::load_mem(bytes).map_err(|e| PdfError::Parse(e.to_string()))?;
     if doc.objects.len() > MAX_OBJECTS {
         return Err(PdfError::Parse(format!("{} objects, over the limit of {MAX_OBJECTS}", doc.objects.len())).into());
     }
@@ -232,6 +133,15 @@ pub fn load(pdf: &[u8]) -> Result<Document> {
 
 /// Every signature field with a value, in the order of the revisions they sign.
 pub fn signatures(pdf: &[u8], doc: &Document) -> (Vec<ParsedSignature>, Vec<BadSignature>) {
+    signatures_of(pdf, doc, &Blanked::none(pdf))
+}
+
+/// [`signatures`] of a document from [`load_for_verify`].
+pub fn signatures_loaded(pdf: &[u8], loaded: &Loaded<'_>) -> (Vec<ParsedSignature>, Vec<BadSignature>) {
+    signatures_of(pdf, &loaded.doc, &loaded.blanked)
+}
+
+fn signatures_of(pdf: &[u8], doc: &Document, blanked: &Blanked<'_>) -> (Vec<ParsedSignature>, Vec<BadSignature>) {
     let mut fields = Vec::new();
     if let Ok(catalog) = doc.catalog() {
         let form = catalog.get(b"AcroForm").ok().and_then(|o| deref(doc, o)).and_then(|o| o.as_dict().ok());
@@ -243,7 +153,7 @@ pub fn signatures(pdf: &[u8], doc: &Document) -> (Vec<ParsedSignature>, Vec<BadS
     }
     let (mut good, mut bad) = (Vec::new(), Vec::new());
     for (name, sig_ref, lock) in fields.into_iter().take(MAX_SIGNATURES) {
-        match check_signature(pdf, doc, &name, &sig_ref) {
+        match check_signature(pdf, doc, blanked, &name, &sig_ref) {
             Ok(s) => good.push(ParsedSignature { locks: lock.is_some(), lock_exclude: lock.unwrap_or_default(), ..s }),
             Err(reason) => bad.push(BadSignature { field_name: name, reason }),
         }
@@ -294,7 +204,7 @@ fn collect_fields(doc: &Document, f: &Object, parent: &str, depth: usize, out: &
     }
 }
 
-fn check_signature(pdf: &[u8], doc: &Document, name: &str, v: &Object) -> std::result::Result<ParsedSignature, String> {
+fn check_signature(pdf: &[u8], doc: &Document, blanked: &Blanked<'_>, name: &str, v: &Object) -> std::result::Result<ParsedSignature, String> {
     let object = v.as_reference().map_err(|_| "signature value is not an indirect object".to_string())?;
     let sig = doc.get_dictionary(object).map_err(|_| "signature value is not a dictionary".to_string())?;
     let text = |k: &[u8]| sig.get(k).ok().and_then(decode_text);
@@ -318,7 +228,10 @@ fn check_signature(pdf: &[u8], doc: &Document, name: &str, v: &Object) -> std::r
             return Err("the /ByteRange gap is not inside this signature's dictionary (signed bytes were moved)".into());
         }
     }
-    let contents = sig.get(b"Contents").and_then(Object::as_str).map_err(|_| "missing /Contents".to_string())?;
+    let parsed = sig.get(b"Contents").and_then(Object::as_str).map_err(|_| "missing /Contents".to_string())?;
+    // A marker from `load_for_verify` stands for the hex string that was at its place.
+    let original = blanked.original(parsed);
+    let contents = original.as_deref().unwrap_or(parsed);
     if contents.is_empty() || contents.iter().all(|&b| b == 0) {
         return Err("/Contents is empty".into());
     }
@@ -329,7 +242,7 @@ fn check_signature(pdf: &[u8], doc: &Document, name: &str, v: &Object) -> std::r
     if hex.len() % 2 != 0 || !hex.iter().all(u8::is_ascii_hexdigit) {
         return Err("the /ByteRange gap contains non-hex bytes".into());
     }
-    let decoded: Vec<u8> = hex.chunks_exact(2).filter_map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok()).collect();
+    let decoded = scan::decode_hex(&hex);
     if decoded != contents {
         return Err("the /ByteRange gap is not this signature's /Contents (signed bytes were moved)".into());
     }

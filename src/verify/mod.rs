@@ -24,10 +24,13 @@ use Indication::{Indeterminate, TotalFailed};
 
 /// Verify `pdf` against `trust` at time `at`. Errors only when the bytes are not a readable PDF.
 pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> {
-    let doc = parse::load(pdf)?;
-    let (sigs, bad) = parse::signatures(pdf, &doc);
+    let loaded = parse::load_for_verify(pdf)?;
+    let (sigs, bad) = parse::signatures_loaded(pdf, &loaded);
+    let doc = &loaded.doc;
+    // The bytes lopdf parsed (/Contents hex replaced in place): revisions are re-read from these.
+    let parsed_bytes = loaded.blanked.bytes();
     let revisions = parse::revision_ends(pdf);
-    let licence = info_dict(&doc).and_then(LicenceMetadata::from_info);
+    let licence = info_dict(doc).and_then(LicenceMetadata::from_info);
     let unix = UnixTime::since_unix_epoch(at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default());
 
     let mut reports = Vec::new();
@@ -41,7 +44,7 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
             continue;
         }
         seen.push(sig.signed_end());
-        reports.push(verify_one(i + 1, sig, pdf, &doc, &revisions, &sigs, trust, unix));
+        reports.push(verify_one(i + 1, sig, pdf, parsed_bytes, doc, &revisions, &sigs, trust, unix));
     }
     for b in bad {
         let mut r = empty_report(reports.len() + 1, &b.field_name);
@@ -49,7 +52,7 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
         r.conclude();
         reports.push(r);
     }
-    let seal_plan = info_dict(&doc).and_then(|i| i.get(crate::document::render::SEAL_PLAN_KEY.as_bytes()).ok()).and_then(crate::document::metadata::decode_text).map(|plan| {
+    let seal_plan = info_dict(doc).and_then(|i| i.get(crate::document::render::SEAL_PLAN_KEY.as_bytes()).ok()).and_then(crate::document::metadata::decode_text).map(|plan| {
         let required: Vec<String> = plan.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
         // Seals of the plan only: annotated-copy seals (加注件, fields `Annot…`) come after it.
         // A seal counts as present only when its signature is valid.
@@ -66,7 +69,7 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
         summary.push_str(&format!("; seal plan {} of {} present{}", p.present.len(), p.required.len(), if p.complete { "" } else { " (incomplete)" }));
     }
     let today = crate::trust::rfc3339(i64::try_from(unix.as_secs()).unwrap_or(0) + 8 * 3600);
-    let annotated_copy = annotation::read(&doc, today.get(..10).unwrap_or(""));
+    let annotated_copy = annotation::read(doc, today.get(..10).unwrap_or(""));
     if let Some(a) = annotated_copy.as_ref().filter(|a| a.expired) {
         summary.push_str(&format!("; annotated copy expired on {}", a.valid_until));
     }
@@ -125,7 +128,7 @@ fn empty_report(index: usize, field: &str) -> SignatureReport {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], doc: &lopdf::Document, revisions: &[usize], all: &[ParsedSignature], trust: &TrustStore, at: UnixTime) -> SignatureReport {
+fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], parsed_bytes: &[u8], doc: &lopdf::Document, revisions: &[usize], all: &[ParsedSignature], trust: &TrustStore, at: UnixTime) -> SignatureReport {
     let mut r = empty_report(index, &sig.field_name);
     r.signing_time_claimed = sig.signing_time.clone();
     r.sub_filter = sig.sub_filter.clone();
@@ -267,7 +270,8 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], doc: &lopdf::Docu
         return r;
     }
     if coverage == Coverage::EntireRevision {
-        let mut changes = match pdf.get(..end).map(lopdf::Document::load_mem) {
+        // The signed revision alone, from the same bytes as `doc` (offsets and markers agree).
+        let mut changes = match parsed_bytes.get(..end).map(lopdf::Document::load_mem) {
             Some(Ok(old)) => changes::disallowed_changes(&old, doc),
             _ => vec!["the signed revision cannot be read on its own".to_string()],
         };

@@ -13,13 +13,16 @@ pub enum Command {
         home: HomeArg,
         /// Licence identifier (looked up in the archive) or a PDF file
         licence: String,
+        /// The using department (must be listed for MATTER in the list of uses)
         #[arg(long, value_name = "DEPT")]
         by: String,
+        /// The matter (事项 code) the copy is for; printed in the watermark
         #[arg(long, value_name = "MATTER")]
         purpose: String,
         /// Last day the copy may be used (YYYY-MM-DD) [default: 30 days from today]
         #[arg(long, value_name = "DATE")]
         valid_until: Option<String>,
+        /// Output PDF (the annotated copy)
         #[arg(short = 'o', long = "output", value_name = "OUT.pdf")]
         output: PathBuf,
     },

@@ -49,8 +49,10 @@ pub enum Command {
     Uses {
         #[command(flatten)]
         home: HomeArg,
+        /// The subject's ID number or USCC (turned into its holder code; never stored)
         #[arg(long, value_name = "ID")]
         subject: String,
+        /// Print the list as JSON
         #[arg(long)]
         json: bool,
     },

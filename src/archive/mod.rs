@@ -2,11 +2,16 @@
 //! DA/T 46 / GB/T 36903 metadata and SHA-256 fixity) in sled, an RFC 9162 Merkle log over them,
 //! signed tree heads as C2SP checkpoints, proofs, and DA/T 70 four-property audits.
 //!
+//! Files: `store` (trees, packs, reads), `ingest` (appending, group commit), `merkle` (RFC 9162
+//! math), `frontier` (the log's right edge), `checkpoint` (signed tree heads), `audit`.
+//!
 //! Knows nothing of PDF layout: document checks during audit are passed in by the caller.
 //! See docs/archive.md for the on-disk format and the leaf entry encoding.
 
 pub mod audit;
 pub mod checkpoint;
+pub mod frontier;
+mod ingest;
 pub mod merkle;
 pub mod store;
 

@@ -1,15 +1,15 @@
 //! The sled store: trees `records` (id → record JSON), `blobs` (sha256 → location of the exact
 //! bytes in an append-only pack file), `by_hash` (sha256 → id), `nodes` ((level, index) → hash)
-//! and `meta` (size, checkpoint). Document bytes go to `packs/NNNNNN.pack` with one write(2) before
-//! the record's sled transaction, so a record never points at bytes the OS has not seen. A batch is
-//! acknowledged after one `flush`: fsync of the pack, then of sled (group commit: two fsyncs per
-//! batch, not per document). Sled's own periodic flush is off so it cannot make a record durable
-//! before its bytes. Large values in sled's log ran at ~900 records/s; packs run at disk speed.
+//! and `meta` (size, checkpoint), plus reading them back. Appending lives in `ingest`: document
+//! bytes go to `packs/NNNNNN.pack` before the sled transaction that records them, so a record never
+//! points at bytes the OS has not seen. A batch is acknowledged after one `flush`: fsync of the
+//! pack, then of sled (group commit: two fsyncs per batch, not per document). Sled's own periodic
+//! flush is off so it cannot make a record durable before its bytes. Large values in sled's log ran
+//! at ~900 records/s; packs run at disk speed.
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::Transactional;
 
+use super::frontier::Frontier;
 use super::merkle::{self, Hash, NodeSource};
 use crate::error::{ArchiveError, Result};
 
@@ -56,7 +56,7 @@ impl Record {
     }
 }
 
-fn merkle_sha(b: &[u8]) -> [u8; 32] {
+pub(super) fn merkle_sha(b: &[u8]) -> [u8; 32] {
     crate::pades::cms::sha256(b)
 }
 
@@ -64,7 +64,7 @@ pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn node_key(level: u32, index: u64) -> [u8; 12] {
+pub(super) fn node_key(level: u32, index: u64) -> [u8; 12] {
     let mut k = [0u8; 12];
     k[..4].copy_from_slice(&level.to_be_bytes());
     k[4..].copy_from_slice(&index.to_be_bytes());
@@ -72,19 +72,21 @@ fn node_key(level: u32, index: u64) -> [u8; 12] {
 }
 
 /// Pack files roll over at this size.
-const PACK_LIMIT: u64 = 1 << 30;
+pub(super) const PACK_LIMIT: u64 = 1 << 30;
 
 /// The pack file being appended to.
-struct Pack {
-    id: u32,
-    file: std::fs::File,
-    len: u64,
+pub(super) struct Pack {
+    pub id: u32,
+    pub file: std::fs::File,
+    pub len: u64,
 }
 
 /// An open archive.
 pub struct Archive {
-    dir: std::path::PathBuf,
-    pack: std::sync::Mutex<Option<Pack>>,
+    pub(super) dir: std::path::PathBuf,
+    pub(super) pack: std::sync::Mutex<Option<Pack>>,
+    /// The append lock, holding the log's right edge once loaded (`None`: read it from sled).
+    pub(super) log: std::sync::Mutex<Option<Frontier>>,
     pub db: sled::Db,
     pub records: sled::Tree,
     pub blobs: sled::Tree,
@@ -100,7 +102,7 @@ impl NodeSource for Archive {
     }
 }
 
-fn db_err(e: impl std::fmt::Display) -> ArchiveError {
+pub(super) fn db_err(e: impl std::fmt::Display) -> ArchiveError {
     ArchiveError::Store(e.to_string())
 }
 
@@ -119,6 +121,7 @@ impl Archive {
         Ok(Archive {
             dir: dir.to_path_buf(),
             pack: std::sync::Mutex::new(None),
+            log: std::sync::Mutex::new(None),
             records: t("records")?,
             blobs: t("blobs")?,
             by_hash: t("by_hash")?,
@@ -128,35 +131,8 @@ impl Archive {
         })
     }
 
-    fn pack_path(&self, id: u32) -> std::path::PathBuf {
+    pub(super) fn pack_path(&self, id: u32) -> std::path::PathBuf {
         self.dir.join("packs").join(format!("{id:06}.pack"))
-    }
-
-    /// Append `bytes` to the current pack: (pack id, offset).
-    fn write_blob(&self, bytes: &[u8]) -> Result<(u32, u64)> {
-        use std::io::Write;
-        let mut guard = self.pack.lock().map_err(|_| ArchiveError::Store("pack lock poisoned".into()))?;
-        if guard.as_ref().map(|p| p.len >= PACK_LIMIT).unwrap_or(true) {
-            let dir = self.dir.join("packs");
-            std::fs::create_dir_all(&dir).map_err(db_err)?;
-            let last = std::fs::read_dir(&dir)
-                .map_err(db_err)?
-                .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".pack")?.parse::<u32>().ok())
-                .max();
-            let id = match (&*guard, last) {
-                (Some(p), _) => p.id + 1,
-                (None, Some(l)) => l,
-                (None, None) => 0,
-            };
-            let file = std::fs::OpenOptions::new().create(true).append(true).open(self.pack_path(id)).map_err(db_err)?;
-            let len = file.metadata().map_err(db_err)?.len();
-            *guard = Some(Pack { id, file, len });
-        }
-        let pack = guard.as_mut().ok_or_else(|| ArchiveError::Store("no pack file".into()))?;
-        let offset = pack.len;
-        pack.file.write_all(bytes).map_err(db_err)?;
-        pack.len += u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        Ok((pack.id, offset))
     }
 
     /// Where a record's bytes are: (pack file, offset, length).
@@ -198,61 +174,6 @@ impl Archive {
                 serde_json::from_slice(&v).map_err(|e| ArchiveError::Corrupt { id: String::from_utf8_lossy(&k).into_owned(), reason: e.to_string() }.into())
             })
             .collect()
-    }
-
-    /// Add one document without flushing. Identical bytes return the existing record (no new leaf).
-    pub fn append(&self, bytes: &[u8], metadata: Metadata) -> Result<(Record, bool)> {
-        self.append_hashed(bytes, hex(&merkle_sha(bytes)), metadata)
-    }
-
-    /// Append many documents: their SHA-256 fixity is computed on every core first (it is most of
-    /// the CPU cost of ingest), then records are appended in order. Not flushed.
-    pub fn append_many(&self, docs: Vec<(&[u8], Metadata)>) -> Result<Vec<(Record, bool)>> {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
-        let chunk = docs.len().div_ceil(threads).max(1);
-        let hashes: Vec<String> = std::thread::scope(|s| {
-            let handles: Vec<_> = docs.chunks(chunk).map(|c| s.spawn(move || c.iter().map(|(b, _)| hex(&merkle_sha(b))).collect::<Vec<_>>())).collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-        });
-        if hashes.len() != docs.len() {
-            return Err(ArchiveError::Store("fixity hashing failed".into()).into());
-        }
-        docs.into_iter().zip(hashes).map(|((b, m), h)| self.append_hashed(b, h, m)).collect()
-    }
-
-    fn append_hashed(&self, bytes: &[u8], sha: String, metadata: Metadata) -> Result<(Record, bool)> {
-        if let Some(id) = self.by_hash.get(&sha).map_err(db_err)? {
-            return Ok((self.get(&String::from_utf8_lossy(&id))?, false));
-        }
-        let index = self.size();
-        let rec = Record {
-            id: format!("ZY{}", &sha[..20].to_uppercase()),
-            sha256: sha.clone(),
-            size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
-            leaf_index: index,
-            ingested_at: crate::trust::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp()),
-            metadata,
-        };
-        let leaf = merkle::hash_leaf(&rec.entry());
-        let nodes = merkle::nodes_for_append(self, index, leaf).ok_or_else(|| ArchiveError::Store(format!("log node missing below leaf {index}")))?;
-        let rec_json = serde_json::to_vec(&rec).map_err(db_err)?;
-        let (pack, offset) = self.write_blob(bytes)?;
-        let mut loc = Vec::with_capacity(20);
-        loc.extend_from_slice(&pack.to_be_bytes());
-        loc.extend_from_slice(&offset.to_be_bytes());
-        loc.extend_from_slice(&rec.size.to_be_bytes());
-        let res: std::result::Result<(), TransactionError<()>> = (&self.records, &self.blobs, &self.by_hash, &self.nodes, &self.meta).transaction(|(r, b, h, n, m)| {
-            b.insert(sha.as_bytes(), loc.as_slice())?;
-            r.insert(rec.id.as_bytes(), rec_json.as_slice())?;
-            h.insert(sha.as_bytes(), rec.id.as_bytes())?;
-            for (l, i, x) in &nodes {
-                n.insert(&node_key(*l, *i), &x[..])?;
-            }
-            m.insert("size", &(index + 1).to_be_bytes())?;
-            Ok::<(), ConflictableTransactionError<()>>(())
-        });
-        res.map_err(|e| db_err(format!("{e:?}")))?;
-        Ok((rec, true))
     }
 
     /// Make everything appended so far durable (one fsync).

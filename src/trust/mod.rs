@@ -1,10 +1,12 @@
 //! Trust anchors (region roots), CRLs, and certificate path validation with rustls-webpki.
 //! A [`TrustStore`] is built once (from a home or from root PEM files) and asked to validate a
-//! signer certificate with the intermediates a signature carries, at a given time.
+//! signer certificate with the intermediates a signature carries, at a given time. Certificate
+//! and CRL signature checks that succeeded are memoised per process (`verified`).
 //!
 //! Knows nothing of PDF. RFC 5280 §6 (path validation) and §5 (CRLs), via webpki.
 
 pub mod list;
+pub mod verified;
 
 use std::path::Path;
 
@@ -114,7 +116,7 @@ impl TrustStore {
                 .iter()
                 .filter(|c| {
                     CertificateRevocationList::from_der(&c.der)
-                        .map(|(_, l)| signers.iter().any(|s| s.subject().as_raw() == l.issuer().as_raw() && l.verify_signature(s.public_key()).is_ok()))
+                        .map(|(_, l)| signers.iter().any(|s| s.subject().as_raw() == l.issuer().as_raw() && crl_signed_by(&l, &c.der, s)))
                         .unwrap_or(false)
                 })
                 .filter_map(|c| OwnedCertRevocationList::from_der(&c.der).ok().map(CertRevocationList::from))
@@ -125,7 +127,7 @@ impl TrustStore {
                 .map(|b| b.with_depth(RevocationCheckDepth::Chain).with_status_policy(UnknownStatusPolicy::Allow).build());
             let anchors = [ta];
             let result = cert.verify_for_usage(
-                webpki::ALL_VERIFICATION_ALGS,
+                verified::algorithms(),
                 &anchors,
                 &inters,
                 at,
@@ -182,13 +184,13 @@ impl TrustStore {
             .iter()
             .chain(self.anchors.iter().map(|a| &a.der))
             .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
-            .filter(|c| c.subject().as_raw() == cert.issuer().as_raw() && cert.verify_signature(Some(c.public_key())).is_ok())
+            .filter(|c| c.subject().as_raw() == cert.issuer().as_raw() && verified::memoised(&[b"x509-cert", c.public_key().raw, ee], || cert.verify_signature(Some(c.public_key())).is_ok()))
             .collect();
         let now = i64::try_from(at.as_secs()).unwrap_or(i64::MAX);
         let mut stale = None;
         for crl in &self.crls {
             let Ok((_, list)) = CertificateRevocationList::from_der(&crl.der) else { continue };
-            if list.issuer().as_raw() != cert.issuer().as_raw() || !issuers.iter().any(|i| list.verify_signature(i.public_key()).is_ok()) {
+            if list.issuer().as_raw() != cert.issuer().as_raw() || !issuers.iter().any(|i| crl_signed_by(&list, &crl.der, i)) {
                 continue;
             }
             if list.next_update().map(|n| n.timestamp() < now).unwrap_or(false) {
@@ -206,6 +208,11 @@ impl TrustStore {
             None => Revocation::Unknown { detail: format!("no CRL signed by {} was available", cert.issuer()) },
         }
     }
+}
+
+/// Whether `issuer`'s key signed `list` (whose DER is `der`); memoised (see [`verified`]).
+fn crl_signed_by(list: &CertificateRevocationList<'_>, der: &[u8], issuer: &X509Certificate<'_>) -> bool {
+    verified::memoised(&[b"x509-crl", issuer.public_key().raw, der], || list.verify_signature(issuer.public_key()).is_ok())
 }
 
 /// RFC 4514-style subject of a DER certificate (empty if unreadable).

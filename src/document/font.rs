@@ -15,6 +15,8 @@ use crate::error::{DataError, PdfError, Result};
 
 static FONT_DATA: &[u8] = include_bytes!("../../fixtures/fonts/wqy-microhei.ttc");
 const FONT_NAME: &str = "WenQuanYiMicroHei";
+/// Glyph width (/DW) of the glyphs /W does not list: full-width CJK.
+const DEFAULT_WIDTH: i64 = 1000;
 
 struct Font {
     face: ttf_parser::Face<'static>,
@@ -86,11 +88,28 @@ impl TextEncoder {
     pub fn finish(self, add: &mut dyn FnMut(Object) -> ObjectId) -> Result<ObjectId> {
         let program = subsetter::subset(FONT_DATA, 0, &self.remap).map_err(|e| PdfError::Parse(format!("font subsetting failed: {e:?}")))?;
         let scale = 1000.0 / self.font.units_per_em;
+        // /W lists only widths other than /DW (most CJK glyphs are 1000 wide), consecutive glyph
+        // ids grouped as `first [w1 w2 …]` (ISO 32000-1 §9.7.4.3): a short array is quick to parse.
         let mut widths = Vec::new();
+        let mut run: Option<(u16, Vec<Object>)> = None;
         for (&new, &(old, _)) in &self.used {
             let adv = self.font.face.glyph_hor_advance(ttf_parser::GlyphId(old)).unwrap_or(0);
-            widths.push(Object::Integer(i64::from(new)));
-            widths.push(Object::Array(vec![Object::Integer((f32::from(adv) * scale).round() as i64)]));
+            let w = (f32::from(adv) * scale).round() as i64;
+            if w == DEFAULT_WIDTH {
+                continue;
+            }
+            match &mut run {
+                Some((first, ws)) if usize::from(*first) + ws.len() == usize::from(new) => ws.push(Object::Integer(w)),
+                _ => {
+                    if let Some((first, ws)) = run.take() {
+                        widths.extend([Object::Integer(i64::from(first)), Object::Array(ws)]);
+                    }
+                    run = Some((new, vec![Object::Integer(w)]));
+                }
+            }
+        }
+        if let Some((first, ws)) = run {
+            widths.extend([Object::Integer(i64::from(first)), Object::Array(ws)]);
         }
         // Subset tag: six letters derived from the glyph set, as ISO 32000-1 §9.6.4 asks.
         let digest = ring::digest::digest(&ring::digest::SHA256, &program);
@@ -124,7 +143,7 @@ impl TextEncoder {
                 "Supplement" => 0,
             },
             "FontDescriptor" => descriptor,
-            "DW" => 1000,
+            "DW" => DEFAULT_WIDTH,
             "W" => widths,
             "CIDToGIDMap" => "Identity",
         }));

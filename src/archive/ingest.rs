@@ -152,6 +152,9 @@ impl Archive {
             Ok::<(), ConflictableTransactionError<()>>(())
         });
         res.map_err(|e| db_err(format!("{e:?}")))?;
+        for (l, i, x) in nodes {
+            self.cache.put(l, i, x);
+        }
         *frontier = f;
         Ok(out)
     }
@@ -198,5 +201,29 @@ impl Archive {
                 unsafe { libc::sync_file_range(p.file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::archive::{Archive, Metadata};
+
+    /// Identical bytes within one batch, across chunks, or already filed add no leaf and return the
+    /// first record; leaves are numbered in batch order.
+    #[test]
+    fn duplicates_add_no_leaf() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Archive::open(dir.path()).unwrap();
+        let mut docs: Vec<Vec<u8>> = (0..300).map(|i| format!("doc {i}").into_bytes()).collect();
+        docs.push(b"doc 7".to_vec()); // a later chunk
+        docs.insert(3, b"doc 1".to_vec()); // same chunk
+        let out = a.append_many(docs.iter().map(|d| (d.as_slice(), Metadata::default())).collect()).unwrap();
+        assert_eq!(a.size(), 300);
+        assert_eq!((out[3].0.leaf_index, out[3].1), (1, false));
+        assert_eq!((out[301].0.leaf_index, out[301].1), (7, false));
+        assert_eq!((out[4].0.leaf_index, out[4].1), (3, true));
+        let (again, new) = a.append(b"doc 299", Metadata::default()).unwrap();
+        assert_eq!((again.leaf_index, new, a.size()), (299, false, 300));
+        assert_eq!(a.bytes(&out[4].0).unwrap(), b"doc 3");
     }
 }

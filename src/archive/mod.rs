@@ -3,12 +3,14 @@
 //! signed tree heads as C2SP checkpoints, proofs, and DA/T 70 four-property audits.
 //!
 //! Files: `store` (trees, packs, reads), `ingest` (appending, group commit), `merkle` (RFC 9162
-//! math), `frontier` (the log's right edge), `checkpoint` (signed tree heads), `audit`.
+//! math), `frontier` (the log's right edge), `cache` (memo of upper log nodes for proofs),
+//! `checkpoint` (signed tree heads), `audit`.
 //!
 //! Knows nothing of PDF layout: document checks during audit are passed in by the caller.
 //! See docs/archive.md for the on-disk format and the leaf entry encoding.
 
 pub mod audit;
+mod cache;
 pub mod checkpoint;
 pub mod frontier;
 mod ingest;

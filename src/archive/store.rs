@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::cache::NodeCache;
 use super::frontier::Frontier;
 use super::merkle::{self, Hash, NodeSource};
 use crate::error::{ArchiveError, Result};
@@ -87,6 +88,7 @@ pub struct Archive {
     pub(super) pack: std::sync::Mutex<Option<Pack>>,
     /// The append lock, holding the log's right edge once loaded (`None`: read it from sled).
     pub(super) log: std::sync::Mutex<Option<Frontier>>,
+    pub(super) cache: NodeCache,
     pub db: sled::Db,
     pub records: sled::Tree,
     pub blobs: sled::Tree,
@@ -95,9 +97,24 @@ pub struct Archive {
     pub meta: sled::Tree,
 }
 
+/// Log nodes: upper levels from the in-memory memo (`cache`), the rest from sled.
 impl NodeSource for Archive {
     fn node(&self, level: u32, index: u64) -> Option<Hash> {
-        let v = self.nodes.get(node_key(level, index)).ok()??;
+        if let Some(h) = self.cache.get(level, index) {
+            return Some(h);
+        }
+        let h = self.stored().node(level, index)?;
+        self.cache.put(level, index, h);
+        Some(h)
+    }
+}
+
+/// Log nodes read from sled only, bypassing the memo (for the audit).
+pub struct Stored<'a>(&'a Archive);
+
+impl NodeSource for Stored<'_> {
+    fn node(&self, level: u32, index: u64) -> Option<Hash> {
+        let v = self.0.nodes.get(node_key(level, index)).ok()??;
         <[u8; 32]>::try_from(v.as_ref()).ok()
     }
 }
@@ -122,6 +139,7 @@ impl Archive {
             dir: dir.to_path_buf(),
             pack: std::sync::Mutex::new(None),
             log: std::sync::Mutex::new(None),
+            cache: NodeCache::default(),
             records: t("records")?,
             blobs: t("blobs")?,
             by_hash: t("by_hash")?,
@@ -129,6 +147,11 @@ impl Archive {
             meta: t("meta")?,
             db,
         })
+    }
+
+    /// The log nodes exactly as stored in sled (no memo).
+    pub fn stored(&self) -> Stored<'_> {
+        Stored(self)
     }
 
     pub(super) fn pack_path(&self, id: u32) -> std::path::PathBuf {

@@ -4,6 +4,7 @@
 //!
 //! Imports `document` only for the seal appearance, text decoding and randomness; never imports `verify`, `trust` or HTTP.
 
+pub mod appearance;
 pub mod cms;
 pub mod parse;
 pub mod scan;

@@ -8,13 +8,12 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use lopdf::{dictionary, Dictionary, Document, Object, ObjectId, Stream};
+use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
 
 use super::cms;
-use crate::document::font::TextEncoder;
 use crate::document::metadata::text_object;
 use crate::document::render::pdf_date;
-use crate::document::{seal, watermark, Rect};
+use crate::document::Rect;
 use crate::error::{PdfError, Result};
 use crate::pki::SealSigner;
 
@@ -22,6 +21,7 @@ use crate::pki::SealSigner;
 /// signed attributes take about 2.0–2.5 KiB; the rest leaves room for a timestamp later (B-T).
 /// Every reserved byte costs verification time (the parser reads the hex), so it stays small.
 pub const CONTENTS_RESERVED: usize = 6 * 1024;
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// Width of the patched /ByteRange numbers.
 const BR_WIDTH: usize = 10;
 
@@ -80,33 +80,9 @@ pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
     let size = doc.trailer.get(b"Size").and_then(Object::as_i64).ok().and_then(|s| u32::try_from(s).ok()).unwrap_or(0);
     let mut alloc = Alloc { next: size.max(doc.max_id + 1), objects: BTreeMap::new() };
 
-    // The visible seal: a form XObject with its own font subset.
-    let w = req.rect.x2 - req.rect.x1;
-    let mut enc = TextEncoder::new()?;
-    let dept = &req.signer.department;
-    let h = req.rect.y2 - req.rect.y1;
-    let content = match &req.appearance {
-        Appearance::Seal => seal::appearance(&mut enc, &dept.name, &dept.seal_text, w)?,
-        Appearance::Watermark { headline, detail } => {
-            let m = watermark::Watermark { headline, detail, seal_name: &dept.name, seal_text: &dept.seal_text };
-            watermark::appearance(&mut enc, &m, w, h)?
-        }
-    };
-    let font = enc.finish(&mut |o| alloc.add(o))?;
-    let mut resources = dictionary! { "Font" => dictionary! { "F1" => font } };
-    if matches!(req.appearance, Appearance::Watermark { .. }) {
-        resources.set("ExtGState", dictionary! { "GS1" => dictionary! { "Type" => "ExtGState", "ca" => Object::Real(watermark::OPACITY) } });
-    }
-    let mut ap = Stream::new(
-        dictionary! {
-            "Type" => "XObject", "Subtype" => "Form",
-            "BBox" => vec![0.into(), 0.into(), Object::Real(w), Object::Real(h)],
-            "Resources" => resources,
-        },
-        content.into_bytes(),
-    );
-    crate::document::compress(&mut ap)?;
-    let ap_id = alloc.add(Object::Stream(ap));
+    // The visible seal: a form XObject with its own font subset (cached per department).
+    let next = alloc.next;
+    let ap_id = super::appearance::add(req, next, &mut |o| alloc.add(o))?;
     let sig_id = alloc.add(Object::Null); // placeholder: written by hand below
     if let Some(existing) = empty_field(&doc, &req.field_name) {
         let mut w = doc.get_dictionary(existing).map_err(|_| PdfError::Missing("signature field"))?.clone();
@@ -328,7 +304,9 @@ fn write_revision(pdf: &[u8], doc: &Document, alloc: Alloc, sig_id: ObjectId, ro
     if cms.len() > CONTENTS_RESERVED {
         return Err(PdfError::SignatureTooLarge { needed: cms.len(), reserved: CONTENTS_RESERVED }.into());
     }
-    let hex: String = cms.iter().map(|b| format!("{b:02X}")).collect();
-    out[contents_pos + 1..contents_pos + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    let slot = out.get_mut(contents_pos + 1..contents_pos + 1 + 2 * cms.len()).ok_or(PdfError::Missing("/Contents slot"))?;
+    for (pair, b) in slot.chunks_exact_mut(2).zip(&cms) {
+        pair.copy_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+    }
     Ok(out)
 }

@@ -9,7 +9,10 @@
 //! more than one core; the `cpu` group repeats the main cases on process CPU time (all threads,
 //! `CLOCK_PROCESS_CPUTIME_ID`), which is what bounds licences/s when every core is busy and which
 //! stays meaningful when the machine is shared. `breakdown` (parsing, deflate, seal appearance:
-//! where the time goes) uses CPU time too.
+//! where the time goes) uses CPU time too. Sealing reuses a department's seal appearance and
+//! verification remembers certificate/CRL signature checks within a process (a long-running
+//! service's steady state); `cpu/verify_cold_trust_memo` and `breakdown/seal_appearance` show
+//! what the first licence of a department costs on top.
 //!
 //! Side effect, for `benches/compare.sh` and `benches/pyhanko_bench.py`: the bench leaves in
 //! `$ZHENGYIN_BENCH_DIR` (default `target/bench-data`) the initialised home (`home/`), the unsigned
@@ -360,6 +363,14 @@ fn cpu_benches(c: &mut Criterion<CpuTime>) {
     g.bench_function("seal_only", |b| b.iter(|| pades::seal(black_box(&fx.unsigned), &req).expect("seal")));
     g.bench_function("verify", |b| {
         b.iter(|| zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now()).expect("verify").passed())
+    });
+    // The same with the memo of certificate and CRL signature checks emptied first: the first
+    // licence a verifier sees from a given seal certificate.
+    g.bench_function("verify_cold_trust_memo", |b| {
+        b.iter(|| {
+            zhengyin::trust::verified::clear();
+            zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now()).expect("verify").passed()
+        })
     });
     g.bench_function("raw_ecdsa_p256_sign_32B", |b| b.iter(|| key.sign(&rng, black_box(&msg)).expect("sign")));
     g.bench_function("raw_sha256_sealed_pdf_plus_ecdsa_verify", |b| {

@@ -75,6 +75,13 @@ impl SignatureVerificationAlgorithm for Memoised {
     }
 }
 
+/// Forget every remembered check (for benchmarks of a cold start).
+pub fn clear() {
+    if let Ok(mut m) = memo().lock() {
+        m.clear();
+    }
+}
+
 /// webpki's algorithms (`ALL_VERIFICATION_ALGS`), memoised.
 pub fn algorithms() -> &'static [&'static dyn SignatureVerificationAlgorithm] {
     static ALGS: OnceLock<Vec<&'static dyn SignatureVerificationAlgorithm>> = OnceLock::new();

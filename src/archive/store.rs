@@ -61,8 +61,15 @@ pub(super) fn merkle_sha(b: &[u8]) -> [u8; 32] {
     crate::pades::cms::sha256(b)
 }
 
+/// Lowercase hex (one `String` allocation; it runs twice per record on the ingest path).
 pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(char::from(DIGITS[usize::from(x >> 4)]));
+        s.push(char::from(DIGITS[usize::from(x & 0x0f)]));
+    }
+    s
 }
 
 pub(super) fn node_key(level: u32, index: u64) -> [u8; 12] {

@@ -206,8 +206,10 @@ impl Archive {
             .collect()
     }
 
-    /// Make everything appended so far durable (one fsync).
+    /// Make everything appended so far durable: fsync the pack, then sled. Holds the append lock,
+    /// so no chunk can be committed between the two (its record would be durable before its bytes).
     pub fn flush(&self) -> Result<()> {
+        let _appends = self.log.lock().map_err(|_| ArchiveError::Store("archive lock poisoned".into()))?;
         if let Some(p) = self.pack.lock().map_err(|_| ArchiveError::Store("pack lock poisoned".into()))?.as_ref() {
             p.file.sync_data().map_err(db_err)?;
         }

@@ -269,7 +269,9 @@ impl<'a> Blanked<'a> {
             return None;
         }
         let start = usize::try_from(u64::from_be_bytes(offset.try_into().ok()?)).ok()?;
-        let &(_, end) = self.strings.iter().find(|(s, _)| *s == start)?;
+        // `scan` lists the strings in file order.
+        let i = self.strings.binary_search_by_key(&start, |(s, _)| *s).ok()?;
+        let &(_, end) = self.strings.get(i)?;
         Some(decode_hex(self.pdf.get(start + 1..end - 1)?))
     }
 }

@@ -21,11 +21,25 @@ const MAX_DEFLATE_RATIO: u64 = 1032;
 /// takes 32); shorter ones are cheap to parse and stay as they are.
 const MIN_BLANKED_DIGITS: usize = 64;
 
+/// Position of the first `byte` in `hay`: 32-byte blocks are tested without branching first
+/// (which the compiler vectorises), most of a PDF's binary streams holding no candidate at all.
+fn find_byte(hay: &[u8], byte: u8) -> Option<usize> {
+    let mut blocks = hay.chunks_exact(32);
+    let mut base = 0;
+    for block in blocks.by_ref() {
+        if block.iter().fold(false, |hit, &b| hit | (b == byte)) {
+            return block.iter().position(|&b| b == byte).map(|p| base + p);
+        }
+        base += 32;
+    }
+    blocks.remainder().iter().position(|&b| b == byte).map(|p| base + p)
+}
+
 /// Position of `needle` in `hay`, if any.
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let (&first, rest) = needle.split_first()?;
     let mut i = 0;
-    while let Some(p) = hay.get(i..)?.iter().position(|&b| b == first) {
+    while let Some(p) = find_byte(hay.get(i..)?, first) {
         let at = i + p;
         if hay.get(at + 1..at + needle.len()) == Some(rest) {
             return Some(at);
@@ -291,11 +305,20 @@ fn marker(offset: usize, nonce: &[u8; 8]) -> Vec<u8> {
 pub fn decode_hex(body: &[u8]) -> Vec<u8> {
     let nibble = |c: u8| match c {
         b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        _ => c.to_ascii_lowercase().wrapping_sub(b'a').wrapping_add(10),
+        _ => (c | 0x20).wrapping_sub(b'a').wrapping_add(10),
     };
-    let digits: Vec<u8> = body.iter().copied().filter(u8::is_ascii_hexdigit).map(nibble).collect();
-    digits.chunks(2).map(|p| (p[0] << 4) | p.get(1).copied().unwrap_or(0)).collect()
+    let mut out = Vec::with_capacity(body.len() / 2);
+    let mut high: Option<u8> = None;
+    for n in body.iter().copied().filter(u8::is_ascii_hexdigit).map(nibble) {
+        match high.take() {
+            Some(h) => out.push((h << 4) | n),
+            None => high = Some(n),
+        }
+    }
+    if let Some(h) = high {
+        out.push(h << 4);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -320,6 +343,9 @@ mod tests {
         forged[15] ^= 1;
         assert_eq!(b.original(&forged), None);
         assert_eq!(decode_hex(b"4 1 f"), vec![0x41, 0xF0]);
+        assert_eq!(decode_hex(b"aB\n0F"), vec![0xAB, 0x0F]);
+        assert_eq!(find(&[b"x".repeat(70), b"%%EOF".to_vec()].concat(), b"%%EOF"), Some(70));
+        assert_eq!(find(b"%%EO", b"%%EOF"), None);
     }
 
     /// The inflation bound never accepts what inflating would refuse: small streams pass unread.

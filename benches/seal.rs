@@ -149,8 +149,8 @@ fn breakdown<M: Measurement>(c: &mut Criterion<M>, fx: &Fixture) {
         eprintln!("breakdown/{name}: {} B -> {size} B", font.len());
         g.bench_function(name, |b| b.iter(|| deflate(black_box(&font), level)));
     }
-    // The visible seal `pades::seal` builds for every seal: the same department always draws the
-    // same text, so this part (font subset + deflate) is identical from one licence to the next.
+    // The visible seal (font subset + deflate): `pades::appearance` builds it once per department
+    // and process, so this is what the first licence of a department costs on top of `seal_only`.
     let dept = fx.home.region().expect("region").department(SEAL).expect("department").clone();
     let slot = document::seal_slot(0);
     let w = slot.x2 - slot.x1;

@@ -1,5 +1,6 @@
 //! Reading signatures back from untrusted PDF bytes: signature fields, their /ByteRange and
-//! /Contents, and the file's revision boundaries. A [`ParsedSignature`] exists only once its byte
+//! /Contents, and the file's revision boundaries (byte-level scans in `scan`, re-exported here).
+//! A [`ParsedSignature`] exists only once its byte
 //! range has been checked against the raw bytes (starts at 0, in bounds, gap exactly the
 //! /Contents hex string); integrity, CMS and diff code never see a raw /ByteRange.
 //!
@@ -94,7 +95,8 @@ pub fn load(pdf: &[u8]) -> Result<Document> {
 }
 
 /// A document parsed for verification: long /Contents hex strings were replaced by markers
-/// before parsing (see [`Blanked`]); [`signatures`] reads their values from the original bytes.
+/// before parsing (see [`Blanked`]); [`signatures_loaded`] reads their values from the original
+/// bytes.
 pub struct Loaded<'a> {
     pub doc: Document,
     pub blanked: Blanked<'a>,

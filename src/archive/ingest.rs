@@ -61,6 +61,10 @@ impl Archive {
         }
         let frontier = log.as_mut().ok_or_else(|| ArchiveError::Store("log right edge not loaded".into()))?;
         let chunks: Vec<&[(&[u8], Metadata)]> = docs.chunks(CHUNK).collect();
+        if docs.len() <= 4 {
+            // A single document or a handful (proof events, `seal add`): hash inline, no threads.
+            return self.commit_chunk(frontier, docs, docs.iter().map(|(b, _)| hex(&merkle_sha(b))).collect());
+        }
         let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, chunks.len().max(1));
         let next = AtomicUsize::new(0);
         std::thread::scope(|s| {

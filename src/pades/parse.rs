@@ -1,8 +1,8 @@
 //! Reading signatures back from untrusted PDF bytes: signature fields, their /ByteRange and
 //! /Contents, and the file's revision boundaries (byte-level scans in `scan`, re-exported here).
-//! A [`ParsedSignature`] exists only once its byte
-//! range has been checked against the raw bytes (starts at 0, in bounds, gap exactly the
-//! /Contents hex string); integrity, CMS and diff code never see a raw /ByteRange.
+//! A [`ParsedSignature`] exists only once its byte range has been checked against the raw bytes
+//! (starts at 0, in bounds, gap exactly the /Contents hex string); integrity, CMS and diff code
+//! never see a raw /ByteRange.
 //!
 //! Knows nothing of trust or HTTP. ISO 32000-1 §12.8.1; ETSI EN 319 142-1 §5.
 

@@ -7,7 +7,7 @@
 //! Where the time went before (10 000 × 62 KB on 2 cores, 3 600 records/s): SHA-256 fixity ~0.3 s
 //! on both cores, then per record a five-tree sled transaction plus sled reads of `by_hash`, `size`
 //! and the left sibling nodes (~110 µs), and a final fsync of 620 MB. Now the fixity hashes run on
-//! worker threads while the main thread commits earlier chunks, the log's right edge
+//! worker threads while the main thread commits earlier chunks (inline for ≤ 4 documents), the log's right edge
 //! ([`Frontier`]) is kept in memory so appending reads no nodes, one transaction covers a chunk,
 //! and the pack's writeback is started after each chunk so the final fsync waits only for the tail.
 
@@ -60,11 +60,11 @@ impl Archive {
             *log = Some(self.load_frontier()?);
         }
         let frontier = log.as_mut().ok_or_else(|| ArchiveError::Store("log right edge not loaded".into()))?;
-        let chunks: Vec<&[(&[u8], Metadata)]> = docs.chunks(CHUNK).collect();
         if docs.len() <= 4 {
             // A single document or a handful (proof events, `seal add`): hash inline, no threads.
             return self.commit_chunk(frontier, docs, docs.iter().map(|(b, _)| hex(&merkle_sha(b))).collect());
         }
+        let chunks: Vec<&[(&[u8], Metadata)]> = docs.chunks(CHUNK).collect();
         let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, chunks.len().max(1));
         let next = AtomicUsize::new(0);
         std::thread::scope(|s| {

@@ -94,10 +94,28 @@ fn flate_streams(pdf: &[u8]) -> Vec<&[u8]> {
         let dict_from = before.windows(3).rposition(|w| w == b"obj").unwrap_or(0);
         let dict = before.get(dict_from..).unwrap_or_default();
         if dict.windows(11).any(|w| w == b"FlateDecode") {
-            out.push(data);
+            // lopdf reads a direct /Length, which may run past the first `endstream`: measure
+            // whichever is longer, so the bound covers what the parser will inflate.
+            let claimed = direct_length(dict).and_then(|l| pdf.get(start..start.saturating_add(l).min(pdf.len())));
+            out.push(claimed.filter(|c| c.len() > data.len()).unwrap_or(data));
         }
     }
     out
+}
+
+/// A direct integer `/Length n` in a stream dictionary (not `/Length n 0 R`).
+fn direct_length(dict: &[u8]) -> Option<usize> {
+    let at = dict.windows(7).rposition(|w| w == b"/Length")? + 7;
+    let rest = dict.get(at..)?;
+    let digits_from = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    let rest = rest.get(digits_from..)?;
+    let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let after = rest.get(n..)?.trim_ascii_start();
+    // `n g R` is a reference: its value is elsewhere.
+    if n == 0 || after.first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(rest.get(..n)?).ok()?.parse().ok()
 }
 
 /// Refuse decompression bombs before lopdf inflates object streams: every /FlateDecode stream
@@ -324,6 +342,16 @@ pub fn decode_hex(body: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A direct /Length that runs past a fake `endstream` is what gets measured.
+    #[test]
+    fn flate_stream_measured_by_its_length() {
+        let pdf = b"1 0 obj\n<< /Length 20 /Filter /FlateDecode >>\nstream\nabcendstreamdefghijk\nendstream\nendobj\n";
+        assert_eq!(flate_streams(pdf), vec![&b"abcendstreamdefghijk"[..]]);
+        let by_ref = b"1 0 obj\n<< /Length 9 0 R /Filter /FlateDecode >>\nstream\nabcendstream\nendobj\n";
+        assert_eq!(flate_streams(by_ref), vec![&b"abc"[..]]);
+        assert_eq!(direct_length(b"<< /Filter /FlateDecode /Length  123>>"), Some(123));
+    }
 
     /// Only long hex strings after the name /Contents are found, and the marker maps back to them.
     #[test]

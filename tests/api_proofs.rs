@@ -114,6 +114,10 @@ fn proof_request_answers_with_token_and_pdf_that_verify() {
     assert_eq!(list.len(), 2, "{list:?}");
     assert!(list.iter().all(|u| u["type"] == "use-record" && u["by"] == "xzsp"), "{list:?}");
     post_json(&format!("{}/v1/uses/query", s.url), Some(&xzsp), &json!({"subject": ALICE})).problem(403);
+    // POST /v1/uses is the same query.
+    let same = post_json(&format!("{}/v1/uses", s.url), Some(&archivist), &json!({"subject": ALICE}));
+    assert_eq!(same.status, 200);
+    assert_eq!(same.json(), post_json(&format!("{}/v1/uses/query", s.url), Some(&archivist), &json!({"subject": ALICE})).json());
     post_json(&format!("{}/v1/uses/query", s.url), None, &json!({"subject": ALICE})).problem(401);
     let p = post_json(&format!("{}/v1/uses/query", s.url), Some(&archivist), &json!({"subject": BAD_ID})).problem(422);
     assert!(!p.to_string().contains(BAD_ID));

@@ -143,6 +143,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/audit", post(records::audit))
         .route("/v1/proofs", post(proofs::request))
         .route("/v1/proofs/verify", post(proofs::verify))
+        .route("/v1/uses", post(proofs::uses))
         .route("/v1/uses/query", post(proofs::uses))
         .route("/v1/commitments", post(proofs::commit))
         .route("/v1/commitments/check", post(proofs::check))

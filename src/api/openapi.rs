@@ -19,7 +19,8 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("post", "/v1/audit", "DA/T 70 audit of the archive", "archivist"),
     ("post", "/v1/proofs", "Ask for a proof (无证明): answered from the holding department's data, sealed, archived, use recorded", "department"),
     ("post", "/v1/proofs/verify", "Check a proof token (JWS) or proof PDF", "public"),
-    ("post", "/v1/uses/query", "Every use record and refusal about a subject (ID in the body, not the URL)", "archivist"),
+    ("post", "/v1/uses", "Every use record and refusal about a subject (ID in the body, not the URL)", "archivist"),
+    ("post", "/v1/uses/query", "The same as POST /v1/uses", "archivist"),
     ("post", "/v1/commitments", "Record a commitment (告知承诺) taken by the calling department, sealed with its seal", "department"),
     ("post", "/v1/commitments/check", "Check open commitments against the holders' data (a department: one of its own, by id)", "archivist, department"),
     ("post", "/v1/share/query", "Licences held by a holder, for a listed use purpose", "department"),
@@ -101,7 +102,7 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
                 "application/pdf": { "schema": { "type": "string", "format": "binary" } } } });
             ("200", ok("Token check {valid, problems, signer, chain, revocation, claims}, or the PDF verification report", "application/json", obj.clone()))
         }
-        "/v1/uses/query" => {
+        "/v1/uses" | "/v1/uses/query" => {
             op["requestBody"] = json_body("SubjectQuery");
             ("200", ok("Use records and refusals, oldest first", "application/json", json!({ "type": "array", "items": { "type": "object" } })))
         }

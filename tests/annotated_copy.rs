@@ -122,6 +122,11 @@ fn bad_annotation_requests_are_refused_with_one_line() {
     let again = use_licence(&r, s(&out), "xzsp", "370900-XK-0012", &[], &r.path("copy2.pdf"));
     again.assert_one_line_error(2);
     assert!(again.stderr.contains("already an annotated copy"), "{}", again.both());
+    // A joint licence with one of its three seals is not ready for use.
+    let (a1, _) = r.issue("joint-approval", None, "a1.pdf");
+    let partial = use_licence(&r, s(&a1), "xzsp", "370900-XK-0012", &[], &r.path("partial.pdf"));
+    partial.assert_one_line_error(2);
+    assert!(partial.stderr.contains("1 of 3 planned seals"), "{}", partial.both());
     // The original is still the one the archive hands out for its identifier.
     let j = r.verify_json(&pdf).json();
     let id = j["licence"]["zzbs"].as_str().expect("identifier").to_string();

@@ -70,6 +70,9 @@ pub fn annotate(home: &Home, archive: &Archive, licence: &[u8], by: &str, purpos
         return Err(ProofError::Other(format!("the licence does not verify ({})", report.indication.as_str())).into());
     }
     let lic = report.licence.clone().unwrap_or_default();
+    if let Some(plan) = report.seal_plan.as_ref().filter(|p| !p.complete) {
+        return Err(ProofError::Other(format!("the licence is not complete yet ({} of {} planned seals); annotate it once every department has sealed", plan.present.len(), plan.required.len())).into());
+    }
     if report.signatures.iter().any(|s| s.field == ANNOTATION_FIELD) {
         return Err(ProofError::Other("this PDF is already an annotated copy; annotate the original licence".into()).into());
     }

@@ -379,3 +379,16 @@ pub fn assert_outside_validators(r: &Region, pdf: &Path, sigs: usize) {
         }
     }
 }
+
+/// No file below `dir` (a whole home: sled files, packs, logs, keys) holds any of `ids` as bytes.
+pub fn assert_no_raw_ids(dir: &Path, ids: &[&str]) {
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    assert!(files.len() > 10, "{} holds only {} files", dir.display(), files.len());
+    for f in files {
+        let bytes = std::fs::read(&f).expect("read");
+        for id in ids {
+            assert!(find(&bytes, id.as_bytes(), 0).is_none(), "raw ID {id} found in {}", f.display());
+        }
+    }
+}

@@ -634,12 +634,20 @@ fn unsigned_sig_field(base: &[u8], rect: &str, ap_content: &[u8], name: &str) ->
 /// its /Contents, which hold `cms` (zero-padded); its /AP a new appearance. An existing empty
 /// field is filled; a missing one is created (new widget in the page's /Annots and the AcroForm).
 fn sign_field(base: &[u8], field: &str, cms: &[u8]) -> Vec<u8> {
+    sign_field_and(base, field, cms, Vec::new())
+}
+
+/// [`sign_field`], with `extra` objects (number, body) changed in the same revision.
+fn sign_field_and(base: &[u8], field: &str, cms: &[u8], extra: Vec<(u32, Vec<u8>)>) -> Vec<u8> {
     const RESERVE: usize = 8192;
     let d = load(base);
     let existing = d.objects.iter().any(|(_, o)| o.as_dict().ok().and_then(|d| d.get(b"T").ok()).and_then(|t| t.as_str().ok()) == Some(field.as_bytes()));
     let n = next_num(&d);
     let (ap, sig) = (n, n + 1);
     let mut u = Update::new(base);
+    for (num, body) in extra {
+        u = u.set(num, body);
+    }
     if existing {
         let w = field_id(&d, field);
         let mut widget = dict_of(&d, w);
@@ -1333,6 +1341,22 @@ fn attacks() -> Vec<Attack> {
             },
             expect: |v| modified(v, A3, "locked"),
         },
+        Attack {
+            name: "lock_open_field_signed_with_content_change",
+            family: "Lock",
+            base: "a3",
+            allow_incomplete: false,
+            build: |f, _| {
+                // The lock leaves the annotation field open: fill it, and in the same revision
+                // replace the page content. Filling the open field must not carry other changes.
+                let d = load(&f.a3);
+                let (_, _, contents) = signature_of(&d, A3);
+                let c = get_ref(&d, page_id(&d), b"Contents");
+                let extra = vec![(c.0, stream("", b"q 1 0 0 rg 60 560 480 60 re f Q"))];
+                sign_field_and(&f.a3, "Annotation_dsjzx", &contents[..der_len(&contents)], extra)
+            },
+            expect: |v| modified(v, A3, "stream"),
+        },
         // 7. One byte flipped inside signature 1's range (the /CreationDate in revision 1).
         Attack {
             name: "hash_flip_byte_in_first_revision",
@@ -1445,6 +1469,7 @@ attack_tests! {
     coverage_ends_mid_file;
     lock_object_appended;
     lock_signature_revision_appended;
+    lock_open_field_signed_with_content_change;
     hash_flip_byte_in_first_revision;
 }
 

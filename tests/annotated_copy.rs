@@ -69,6 +69,7 @@ fn the_watermark_is_visible_on_the_page() {
     let (pdf, _) = r.issue("business-licence", None, "bl.pdf");
     let out = r.path("bl-copy.pdf");
     use_licence(&r, s(&pdf), "xzsp", "370900-XK-0012", &[], &out).assert_code(0);
+    assert_outside_validators(&r, &out, 2);
     let (Some(before), Some(after)) = (pixels(r.dir.path(), &pdf, "before"), pixels(r.dir.path(), &out, "after")) else {
         eprintln!("note: pdftoppm not installed; skipping");
         return;

@@ -67,6 +67,7 @@ fn commitment_for_a_listed_matter_is_sealed_verifies_and_is_kept() {
     assert_eq!(j["licence"]["zzmc"], "告知承诺书");
     assert!(j["licence"]["czztdm"].as_str().is_some_and(|c| c.starts_with("HC")), "{}", v.both());
     assert_eq!(j["licence"]["czzt"], "3709**********1235");
+    assert_outside_validators(&r, &pdf, 1);
     if have_tool("pyhanko") {
         let root = r.home.join("pki/root.crt.pem");
         let p = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)]);

@@ -55,10 +55,14 @@ fn listed_request_answers_with_sealed_pdf_and_token_and_records_the_use() {
     r.zy(&["audit", "--home", s(&r.home)]).assert_code(0);
     assert_eq!(list[0]["type"], "use-record");
     assert_eq!(list[0]["by"], "xzsp");
+    // Proofs sealed by `rs` (social insurance) and by `bdc` (real estate) pass qpdf, pdfsig and
+    // pyHanko (untouched: a proof is final when issued).
+    request(&r, "xzsp", "real-estate", ALICE, "370900-GG-0021", "re.pdf").assert_code(0);
+    for f in ["p1.pdf", "re.pdf"] {
+        assert_outside_validators(&r, &r.path(f), 1);
+    }
     if have_tool("pyhanko") {
         let root = r.home.join("pki/root.crt.pem");
-        // Proofs sealed by `rs` (social insurance) and by `bdc` (real estate) both pass pyHanko.
-        request(&r, "xzsp", "real-estate", ALICE, "370900-GG-0021", "re.pdf").assert_code(0);
         for f in ["p1.pdf", "re.pdf"] {
             let p = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&r.path(f))]);
             assert!(p.stdout.contains("INTACT:TRUSTED,UNTOUCHED"), "pyHanko does not accept {f}\n{}", p.both());
@@ -92,6 +96,7 @@ fn unknown_subject_gets_a_signed_no_record_answer() {
     run.assert_code(0);
     assert!(run.stdout.contains("无此记录"), "{}", run.both());
     r.zy(&["proof", "verify", "--home", s(&r.home), s(&r.path("none.pdf"))]).assert_code(0);
+    assert_outside_validators(&r, &r.path("none.pdf"), 1);
     let v = r.zy(&["proof", "verify", "--home", s(&r.home), "--json", s(&r.path("none.jws"))]);
     v.assert_code(0);
     assert_eq!(v.json()["claims"]["found"], false);

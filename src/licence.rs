@@ -42,8 +42,8 @@ pub fn issue(home: &Home, template: &str, data: &serde_json::Value, seal: Option
         *first = dept.id.clone();
     }
     let signer = SealSigner::load(home, dept_id)?;
-    let now = time::OffsetDateTime::now_utc().to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
-    let issue_date = format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day());
+    let now = document::china_time(time::OffsetDateTime::now_utc().unix_timestamp());
+    let issue_date = document::china_date(now.unix_timestamp());
     // Serial: issue date + 10 random [0-9A-Z] characters (unique without shared state).
     let rnd = document::render::random_bytes::<10>()?;
     let serial = format!("{:04}{:02}{:02}{}", now.year(), u8::from(now.month()), now.day(), rnd.iter().map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b % 36)])).collect::<String>());

@@ -28,6 +28,18 @@ pub fn compress(stream: &mut lopdf::Stream) -> crate::Result<()> {
     Ok(())
 }
 
+/// `unix` in China Standard Time (UTC+8), the zone of every date printed on a document.
+pub fn china_time(unix: i64) -> time::OffsetDateTime {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
+}
+
+/// `YYYY-MM-DD` of `unix` in China Standard Time.
+pub fn china_date(unix: i64) -> String {
+    let t = china_time(unix);
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
 /// A rectangle in PDF user space (points), lower-left to upper-right.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rect {

@@ -275,7 +275,7 @@ pub fn holder_code_type_name(code: &str) -> &'static str {
 
 /// A PDF date string `D:YYYYMMDDHHmmSS+08'00'` in China Standard Time.
 pub fn pdf_date(t: time::OffsetDateTime) -> String {
-    let cst = t.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    let cst = super::china_time(t.unix_timestamp());
     format!(
         "D:{:04}{:02}{:02}{:02}{:02}{:02}+08'00'",
         cst.year(),

@@ -164,7 +164,8 @@ fn signatures_of(pdf: &[u8], doc: &Document, blanked: &Blanked<'_>) -> (Vec<Pars
     (good, bad)
 }
 
-fn deref<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a Object> {
+/// `o` itself, or the object it refers to.
+pub(crate) fn deref<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a Object> {
     match o {
         Object::Reference(r) => doc.get_object(*r).ok(),
         other => Some(other),

@@ -50,12 +50,13 @@ pub const KIND: &str = "annotated-copy";
 
 /// Make an annotated copy of `licence` for `by` and matter `purpose`, valid until `valid_until`.
 pub fn annotate(home: &Home, archive: &Archive, licence: &[u8], by: &str, purpose: &str, valid_until: &str) -> Result<Annotated> {
-    let today = cst_minute(&super::now().0);
+    let (now_s, now) = super::now();
+    let today = crate::document::china_date(now);
     let day = |d: &str| d.len() == 10 && time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_ok();
     if !day(valid_until) {
         return Err(ProofError::Data(format!("--valid-until `{valid_until}` is not a date (YYYY-MM-DD)")).into());
     }
-    if valid_until < today.get(..10).unwrap_or("") {
+    if valid_until < today.as_str() {
         return Err(ProofError::Data(format!("--valid-until {valid_until} is already past; an annotated copy must be usable at least today")).into());
     }
     let region = home.region()?;
@@ -82,8 +83,8 @@ pub fn annotate(home: &Home, archive: &Archive, licence: &[u8], by: &str, purpos
     }
     let matter_name = list.matter(purpose).first().map(|(_, u)| u.name.clone()).unwrap_or_default();
     let platform = region.department(PLATFORM)?.clone();
-    let (now_s, _) = super::now();
-    let cst = cst_minute(&now_s);
+    let t = crate::document::china_time(now);
+    let cst = format!("{today} {:02}:{:02}", t.hour(), t.minute());
     let note = format!("加注件：用证事由 {purpose} {matter_name}；用证部门 {}；加注时间 {cst}；有效期至 {valid_until}；加注机构 {}", dept.name, platform.name);
     let headline = format!("仅供{}办理{}使用", dept.name, if matter_name.is_empty() { purpose } else { &matter_name });
     let detail = format!("{purpose} · 有效期至 {valid_until} · 加注 {cst} · {}加注", platform.name);
@@ -126,16 +127,4 @@ pub fn annotate(home: &Home, archive: &Archive, licence: &[u8], by: &str, purpos
     archive.flush()?;
     crate::filing::sign_tree_head(home, archive)?;
     Ok(Annotated { pdf, note, identifier: lic.zzbs, record, use_record })
-}
-
-/// "2026-11-25 18:40" in China Standard Time, from an RFC 3339 UTC time.
-fn cst_minute(rfc3339: &str) -> String {
-    let fmt = time::format_description::well_known::Rfc3339;
-    match time::OffsetDateTime::parse(rfc3339, &fmt) {
-        Ok(t) => {
-            let t = t.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
-            format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
-        }
-        Err(_) => rfc3339.to_string(),
-    }
 }

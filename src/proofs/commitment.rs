@@ -134,13 +134,6 @@ pub fn template(home: &Home) -> Result<Template> {
     Template::parse(text, "commitment")
 }
 
-/// `YYYY-MM-DD` in China Standard Time, `days` after `unix`.
-fn cst_date(unix: i64, days: u32) -> String {
-    let t = unix.saturating_add(i64::from(days) * 86_400);
-    let t = time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let t = t.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
-    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
-}
 
 /// Check and tidy a statement: line breaks joined (a space only between two ASCII words), tabs
 /// become spaces; empty, too long or control characters are refused.
@@ -221,8 +214,8 @@ pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Res
     let matter_name = listed.first().map(|(_, u)| u.name.clone()).unwrap_or_default();
 
     let cid = super::random_id("CN")?;
-    let committed = cst_date(now, 0);
-    let check_due = cst_date(now, req.check_days);
+    let committed = document::china_date(now);
+    let check_due = document::china_date(now.saturating_add(i64::from(req.check_days) * 86_400));
     let t = template(home)?;
     let data = t.check(&json!({
         "commitment_no": cid,

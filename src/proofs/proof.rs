@@ -62,10 +62,6 @@ pub fn template(home: &Home) -> Result<Template> {
     Template::parse(text, "proof")
 }
 
-fn cst_date(unix: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH).to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
-    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
-}
 
 /// Answer (or refuse) a request. The archive must not be open elsewhere in this process.
 pub fn request(home: &Home, req: &Request<'_>) -> Result<Outcome> {
@@ -131,7 +127,7 @@ pub fn prepare(home: &Home, holders_db: &Holders, trust: &crate::trust::TrustSto
     };
     let jti = super::random_id("ZM")?;
     let exp = now + i64::from(req.valid_days.max(1)) * 86_400;
-    let issued = cst_date(now);
+    let issued = document::china_date(now);
 
     // (a) the sealed proof PDF, verified as the archive requires.
     let t = template(home)?;
@@ -145,7 +141,7 @@ pub fn prepare(home: &Home, holders_db: &Holders, trust: &crate::trust::TrustSto
         "matter": format!("{} {}", use_.matter, use_.name),
         "answer": answer,
         "issued": issued,
-        "valid_until": cst_date(exp),
+        "valid_until": document::china_date(exp),
     }))?;
     let signer = SealSigner::load(home, &holder.id)?;
     let serial = format!("{}{}", issued.replace('-', ""), &jti[2..]);
@@ -168,7 +164,7 @@ pub fn prepare(home: &Home, holders_db: &Holders, trust: &crate::trust::TrustSto
         holder_code: code.clone(),
         issuer: holder.name.clone(),
         issue_date: issued.clone(),
-        valid_until: cst_date(exp),
+        valid_until: document::china_date(exp),
         retention: "永久".into(),
         format: "JWS".into(),
         format_version: "RFC 7515 compact, ES256".into(),

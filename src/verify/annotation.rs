@@ -3,11 +3,12 @@
 //! whether the copy's use period has ended. The items count only when that signature is valid:
 //! the report shows them beside its verdict, and a verifier must not trust an invalid one.
 
-use lopdf::{Document, Object};
+use lopdf::Document;
 use serde::Serialize;
 
 use crate::document::metadata::decode_text;
 use crate::document::watermark::ANNOTATION_FIELD;
+use crate::pades::parse::deref;
 
 /// The annotated-copy items as the report shows them.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -25,11 +26,11 @@ pub struct AnnotatedCopy {
 /// The items of the signed annotation field, if the document is an annotated copy. `today` is
 /// the validation day as YYYY-MM-DD (China Standard Time).
 pub fn read(doc: &Document, today: &str) -> Option<AnnotatedCopy> {
-    let form = get(doc, doc.catalog().ok()?.get(b"AcroForm").ok()?)?.as_dict().ok()?;
-    let fields = get(doc, form.get(b"Fields").ok()?)?.as_array().ok()?;
-    let widget = fields.iter().filter_map(|f| get(doc, f)?.as_dict().ok()).find(|d| d.get(b"T").ok().and_then(decode_text).as_deref() == Some(ANNOTATION_FIELD))?;
-    let sig = get(doc, widget.get(b"V").ok()?)?.as_dict().ok()?;
-    let items = get(doc, sig.get(b"ZYAnnotation").ok()?)?.as_dict().ok()?;
+    let form = deref(doc, doc.catalog().ok()?.get(b"AcroForm").ok()?)?.as_dict().ok()?;
+    let fields = deref(doc, form.get(b"Fields").ok()?)?.as_array().ok()?;
+    let widget = fields.iter().filter_map(|f| deref(doc, f)?.as_dict().ok()).find(|d| d.get(b"T").ok().and_then(decode_text).as_deref() == Some(ANNOTATION_FIELD))?;
+    let sig = deref(doc, widget.get(b"V").ok()?)?.as_dict().ok()?;
+    let items = deref(doc, sig.get(b"ZYAnnotation").ok()?)?.as_dict().ok()?;
     let text = |k: &[u8]| items.get(k).ok().and_then(decode_text).unwrap_or_default();
     let valid_until = text(b"ValidUntil");
     Some(AnnotatedCopy {
@@ -41,11 +42,4 @@ pub fn read(doc: &Document, today: &str) -> Option<AnnotatedCopy> {
         expired: !valid_until.is_empty() && valid_until.as_str() < today,
         valid_until,
     })
-}
-
-fn get<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a Object> {
-    match o {
-        Object::Reference(r) => doc.get_object(*r).ok(),
-        other => Some(other),
-    }
 }

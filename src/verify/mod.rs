@@ -68,8 +68,8 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
     if let Some(p) = &seal_plan {
         summary.push_str(&format!("; seal plan {} of {} present{}", p.present.len(), p.required.len(), if p.complete { "" } else { " (incomplete)" }));
     }
-    let today = crate::trust::rfc3339(i64::try_from(unix.as_secs()).unwrap_or(0) + 8 * 3600);
-    let annotated_copy = annotation::read(doc, today.get(..10).unwrap_or(""));
+    let today = crate::document::china_date(i64::try_from(unix.as_secs()).unwrap_or(0));
+    let annotated_copy = annotation::read(doc, &today);
     if let Some(a) = annotated_copy.as_ref().filter(|a| a.expired) {
         summary.push_str(&format!("; annotated copy expired on {}", a.valid_until));
     }

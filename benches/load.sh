@@ -10,37 +10,12 @@ DUR=${DUR:-20}
 APPEND=""
 [ "${1-}" = "--append" ] && APPEND=${2:?file}
 
-if ! command -v wrk >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk >/dev/null
-fi
-cargo build --release --quiet
-Z=./target/release/zhengyin
-tmp=$(mktemp -d)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$pid" ] && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-
+source benches/wrk.sh
 $Z init --home "$tmp/h" >/dev/null
 $Z issue --home "$tmp/h" --template business-licence --data fixtures/data/business-licence.json -o "$tmp/l.pdf" >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-$Z serve --home "$tmp/h" --listen "127.0.0.1:$port" --rate-limit 0 --refresh-secs 0 >"$tmp/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+serve_home
 curl -fsS --data-binary @"$tmp/l.pdf" "http://127.0.0.1:$port/v1/verify" | grep -q '"indication":"TOTAL-PASSED"'
-
-cat >"$tmp/post.lua" <<LUA
-local f = assert(io.open("$tmp/l.pdf", "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*all")
-f:close()
-wrk.headers["Content-Type"] = "application/pdf"
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT rps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%d non2xx=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.errors.status))
-end
-LUA
+post_lua "$tmp/l.pdf" application/pdf >"$tmp/post.lua"
 
 declare -A RPS P50 P99 ERR
 for c in 16 64; do

@@ -160,6 +160,10 @@ pub enum ProofError {
     Data(String),
     #[error("token: {0}")]
     Token(String),
+    /// A request field of the wrong format or size (`proofs::fields`); names the field, never
+    /// echoes the value.
+    #[error("invalid field {0}")]
+    Field(String),
     #[error("{0}")]
     Other(String),
 }

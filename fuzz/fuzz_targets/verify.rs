@@ -71,7 +71,7 @@ fn store() -> &'static TrustStore {
         .into_iter()
         .map(|(source, der)| Crl { source: source.into(), der: der.to_vec() })
         .collect();
-        TrustStore { anchors, crls, region: Some(region) }
+        TrustStore { anchors, crls, region: Some(region), ..Default::default() }
     })
 }
 

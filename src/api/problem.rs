@@ -100,6 +100,7 @@ pub fn from_error(e: &Error) -> Problem {
         Error::Proof(ProofError::Refused(_)) => p(S::FORBIDDEN, "refused", "Refused by the list of uses (用证清单)"),
         Error::Proof(ProofError::Data(_)) => p(S::UNPROCESSABLE_ENTITY, "invalid-data", "The request's data are not acceptable"),
         Error::Proof(ProofError::Token(_)) => p(S::BAD_REQUEST, "bad-token", "Not a readable proof token"),
+        Error::Proof(ProofError::Field(_)) => p(S::UNPROCESSABLE_ENTITY, "invalid-field", "A request field has the wrong format or size"),
         Error::Proof(ProofError::Other(_)) => p(S::UNPROCESSABLE_ENTITY, "not-possible", "The request cannot be carried out"),
         _ => {
             // Internal details (paths, store messages) go to the log, not to the client.

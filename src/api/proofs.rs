@@ -116,6 +116,7 @@ pub async fn request(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
     let (p, dept) = department(&st, &headers, "proof request")?;
     let req: ProofBody = parse_json(&body)?;
     if let Some(by) = &req.by {
+        crate::proofs::fields::ident("by", by).map_err(|e| problem(e.into()))?;
         if by != &dept {
             return Err(forbid(&p, "proof request", format!("a token of department `{dept}` cannot ask on behalf of `{by}`")));
         }
@@ -242,6 +243,7 @@ pub async fn commit(State(st): State<Arc<AppState>>, headers: HeaderMap, body: B
     let (p, dept) = department(&st, &headers, "commitment")?;
     let req: CommitBody = parse_json(&body)?;
     if let Some(by) = &req.by {
+        crate::proofs::fields::ident("by", by).map_err(|e| problem(e.into()))?;
         if by != &dept {
             return Err(forbid(&p, "commitment", format!("a token of department `{dept}` cannot take commitments on behalf of `{by}`")));
         }
@@ -308,6 +310,9 @@ fn commitment_by(st: &AppState, id: &str) -> crate::error::Result<Option<String>
 pub async fn check(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let p = principal(&st, &headers)?;
     let req: CheckBody = if body.iter().all(u8::is_ascii_whitespace) { CheckBody::default() } else { parse_json(&body)? };
+    if let Some(id) = &req.id {
+        crate::proofs::fields::identifier("id", id).map_err(|e| problem(e.into()))?;
+    }
     let st2 = st.clone();
     match &p.role {
         Role::Archivist => {}

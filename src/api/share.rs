@@ -85,6 +85,9 @@ fn record(st: &AppState, kind: &str, dept: &str, subject_code: &str, mut body: V
 /// Check the purpose for `dept` (400 missing, 403 unlisted; both recorded). Ok: the matter's name.
 async fn check_purpose(st: &Arc<AppState>, p: &Principal, dept: &str, action: &'static str, purpose: Option<&str>, subject_code: &str) -> std::result::Result<String, Response> {
     let purpose = purpose.map(str::trim).unwrap_or("").to_string();
+    if !purpose.is_empty() {
+        crate::proofs::fields::matter("purpose", &purpose).map_err(|e| problem(e.into()).into_response())?;
+    }
     let st2 = st.clone();
     let d2 = dept.to_string();
     let listed = {
@@ -132,6 +135,7 @@ pub struct QueryBody {
 pub async fn query(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let (p, dept) = department(&st, &headers, "share query")?;
     let req: QueryBody = parse_json(&body)?;
+    crate::proofs::fields::subject("holder", &req.holder).map_err(|e| problem(e.into()))?;
     let st2 = st.clone();
     let holder = req.holder.clone();
     let id_and_code = blocking(move || {
@@ -194,6 +198,7 @@ pub struct LinkBody {
 pub async fn link(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let (p, dept) = department(&st, &headers, "share link")?;
     let req: LinkBody = parse_json(&body)?;
+    crate::proofs::fields::identifier("identifier", &req.identifier).map_err(|e| problem(e.into()))?;
     let ttl = req.ttl_secs.unwrap_or(LINK_TTL.as_secs());
     let days = req.valid_days.unwrap_or(30);
     if !(1..=MAX_LINK_TTL).contains(&ttl) || !(1..=366).contains(&days) {

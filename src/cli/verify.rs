@@ -36,7 +36,10 @@ pub fn run(a: Args) -> ExitCode {
             Ok(s) => {
                 store.anchors.extend(s.anchors);
                 store.crls.extend(s.crls);
-                store.region = store.region.or(s.region);
+                // The first home names departments: its region, CA certificates and list of uses.
+                if store.region.is_none() {
+                    (store.region, store.region_cas, store.uses) = (s.region, s.region_cas, s.uses);
+                }
             }
             Err(e) => return fail(e),
         }

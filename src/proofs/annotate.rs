@@ -50,6 +50,8 @@ pub const KIND: &str = "annotated-copy";
 
 /// Make an annotated copy of `licence` for `by` and matter `purpose`, valid until `valid_until`.
 pub fn annotate(home: &Home, archive: &Archive, licence: &[u8], by: &str, purpose: &str, valid_until: &str) -> Result<Annotated> {
+    super::fields::ident("by", by)?;
+    super::fields::matter("purpose", purpose)?;
     let (now_s, now) = super::now();
     let today = crate::document::china_date(now);
     let day = |d: &str| d.len() == 10 && time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_ok();

@@ -172,6 +172,10 @@ pub fn check(home: &Home, only: Option<&str>) -> Result<CheckReport> {
 
 /// [`commit`] with the archive held open by the caller.
 pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Result<CommitOutcome> {
+    super::fields::ident("by", req.by)?;
+    super::fields::matter("matter", req.matter)?;
+    super::fields::subject("subject", req.subject)?;
+    super::fields::statement("statement", req.statement)?;
     let region = home.region()?;
     let by = region.department(req.by)?.clone();
     let list = UseList::load(home)?;
@@ -179,8 +183,8 @@ pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Res
     let id = holders::normalise_id(req.subject).ok_or_else(|| ProofError::Data("the subject is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)".into()))?;
     let code = holders::holder_code(&secret, &id);
     let statement = normalise_statement(req.statement)?;
-    if statement.to_ascii_uppercase().contains(&id) {
-        return Err(ProofError::Other("the statement must not contain the subject's ID number (it is shown masked on the page)".into()).into());
+    if let Some(what) = super::idscan::find(&statement) {
+        return Err(ProofError::Other(format!("the statement must not contain an ID number or USCC (it holds what looks like {what}; the subject is shown masked on the page, and nobody else's number belongs in it)")).into());
     }
     if req.check_days == 0 || req.check_days > MAX_CHECK_DAYS {
         return Err(ProofError::Other(format!("the check period must be 1..={MAX_CHECK_DAYS} days")).into());
@@ -274,6 +278,9 @@ pub fn status_of(findings: &[Finding]) -> &'static str {
 /// Check every open commitment (or only `only`) against the holders' data, record each result as
 /// a `commitment-check` event, and sign a new tree head. Decided commitments are not re-checked.
 pub fn check_in(home: &Home, archive: &Archive, holders_db: &Holders, only: Option<&str>) -> Result<CheckReport> {
+    if let Some(id) = only {
+        super::fields::identifier("id", id)?;
+    }
     let region = home.region()?;
     let mut recorded: Vec<(u64, Terms)> = Vec::new();
     let mut decided = std::collections::BTreeSet::new();

@@ -7,8 +7,11 @@
 
 pub mod annotate;
 pub mod commitment;
+pub mod fields;
 pub mod holders;
+pub mod idscan;
 pub mod proof;
+pub mod token;
 pub mod uses;
 
 use crate::archive::{Archive, Metadata};

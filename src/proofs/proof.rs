@@ -1,13 +1,9 @@
 //! Proofs on demand: a listed request is answered from the holding department's data with the
 //! minimum needed, as (a) a proof PDF sealed by the holding department (the `proof` template,
-//! verifiable like a licence) and (b) a compact JWS (ES256, x5c chain). Both are archived and a use
-//! record is appended to the archive log; refusals are recorded too. Unknown subjects get a signed
-//! "无此记录" answer (a department's "no such record" is evidence as well).
+//! verifiable like a licence) and (b) a compact JWS (profile in `token`). Both are archived and a
+//! use record is appended to the archive log; refusals are recorded too. Unknown subjects get a
+//! signed "无此记录" answer (a department's "no such record" is evidence as well).
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine;
-use ring::rand::SystemRandom;
-use ring::signature::{self, EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde_json::json;
 
 use super::holders::{self, Holders};
@@ -15,9 +11,10 @@ use super::uses::UseList;
 use crate::archive::{Archive, Metadata};
 use crate::config::Home;
 use crate::document::{self, RenderInput, Template};
-use crate::error::{PkiError, ProofError, Result};
-
+use crate::error::{ProofError, Result};
 use crate::pki::SealSigner;
+
+pub use super::token::{sign_jws, verify_jws, TokenCheck};
 
 /// The answer given when the holder has no record of the subject.
 pub const NO_RECORD: &str = "无此记录（本部门未查到该主体的相关数据）";
@@ -101,6 +98,10 @@ pub struct Draft {
 /// Phase 1: check the list of uses, look the subject up, render and seal the proof PDF, verify
 /// it against `trust` (the archive only takes documents that verify), sign the token.
 pub fn prepare(home: &Home, holders_db: &Holders, trust: &crate::trust::TrustStore, req: &Request<'_>) -> Result<Prepared> {
+    super::fields::ident("by", req.by)?;
+    super::fields::ident("kind", req.kind)?;
+    super::fields::matter("purpose", req.purpose)?;
+    super::fields::subject("subject", req.subject)?;
     let region = home.region()?;
     let by = region.department(req.by)?.clone();
     let list = UseList::load(home)?;
@@ -206,82 +207,9 @@ pub fn file(home: &Home, archive: &Archive, p: Prepared) -> Result<Outcome> {
     Ok(Outcome::Answered(Box::new(Answered { jti: d.jti, found: d.found, answer: d.answer, holder: d.holder, subject_code: d.code, pdf: d.pdf, jws: d.jws, pdf_record, token_record, use_record })))
 }
 
-/// Compact JWS, ES256 (raw r||s), with the seal certificate and intermediates as x5c.
-pub fn sign_jws(home: &Home, dept: &str, signer: &SealSigner, claims: &serde_json::Value) -> Result<String> {
-    let key_path = home.seal_key(dept);
-    let der = crate::pki::keys::read_key_der(&key_path)?;
-    let rng = SystemRandom::new();
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng).map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
-    let x5c: Vec<String> = std::iter::once(&signer.cert).chain(signer.chain.iter()).map(|c| STANDARD.encode(c)).collect();
-    let header = json!({"alg": "ES256", "typ": "JWT", "x5c": x5c});
-    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-    let sig = key.sign(&rng, input.as_bytes()).map_err(|_| PkiError::Sign("ES256 signing failed".into()))?;
-    Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref())))
-}
-
-/// The result of checking a token.
-#[derive(Debug, serde::Serialize)]
-pub struct TokenCheck {
-    pub valid: bool,
-    pub problems: Vec<String>,
-    pub signer: String,
-    pub chain: Vec<String>,
-    pub revocation: crate::trust::Revocation,
-    pub claims: serde_json::Value,
-}
-
-/// Check a compact JWS: ES256 signature by the x5c leaf, the chain to a trusted root at `at`,
-/// revocation (CRL), expiry. `Err` only when the token cannot be read at all.
-pub fn verify_jws(token: &str, trust: &crate::trust::TrustStore, at: std::time::SystemTime) -> Result<TokenCheck> {
-    let bad = |m: &str| ProofError::Token(m.to_string());
-    let parts: Vec<&str> = token.trim().split('.').collect();
-    let [h, p, s] = parts.as_slice() else { return Err(bad("not a compact JWS (three dot-separated parts)").into()) };
-    let header: serde_json::Value = URL_SAFE_NO_PAD.decode(h).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| bad("header is not base64url JSON"))?;
-    let claims: serde_json::Value = URL_SAFE_NO_PAD.decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| bad("payload is not base64url JSON"))?;
-    let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad("signature is not base64url"))?;
-    let mut problems = Vec::new();
-    if header.get("alg").and_then(|a| a.as_str()) != Some("ES256") {
-        problems.push(format!("alg {} is not ES256", header.get("alg").unwrap_or(&serde_json::Value::Null)));
-    }
-    let certs: Vec<Vec<u8>> = header.get("x5c").and_then(|x| x.as_array()).map(|a| a.iter().filter_map(|c| c.as_str().and_then(|c| STANDARD.decode(c).ok())).collect()).unwrap_or_default();
-    let Some((ee, inter)) = certs.split_first() else { return Err(bad("no x5c certificate chain in the header").into()) };
-    let signer = crate::trust::subject_of(ee);
-    match x509_parser::parse_x509_certificate(ee) {
-        Ok((_, cert)) => {
-            let spk = cert.public_key().subject_public_key.data.to_vec();
-            let input = format!("{h}.{p}");
-            if signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, spk).verify(input.as_bytes(), &sig).is_err() {
-                problems.push("the ES256 signature does not match the x5c certificate".into());
-            }
-        }
-        Err(e) => problems.push(format!("x5c certificate unreadable: {e}")),
-    }
-    let unix = at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (chain, revocation) = trust.validate(ee, inter, rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(unix)));
-    let path = match chain {
-        crate::trust::ChainOutcome::Trusted { path, .. } => path,
-        crate::trust::ChainOutcome::Failed { sub_indication, reason } => {
-            problems.push(format!("certificate chain: {sub_indication}: {reason}"));
-            Vec::new()
-        }
-    };
-    if let crate::trust::Revocation::Revoked { revoked_at, .. } = &revocation {
-        problems.push(format!("the signing certificate was revoked at {revoked_at}"));
-    }
-    let now = i64::try_from(unix).unwrap_or(i64::MAX);
-    match claims.get("exp").and_then(|e| e.as_i64()) {
-        Some(exp) if exp < now => problems.push(format!("expired at {}", crate::trust::rfc3339(exp))),
-        Some(_) => {}
-        None => problems.push("no exp claim".into()),
-    }
-    if claims.get("iat").and_then(|e| e.as_i64()).is_some_and(|iat| iat > now + 300) {
-        problems.push("issued in the future".into());
-    }
-    Ok(TokenCheck { valid: problems.is_empty(), problems, signer, chain: path, revocation, claims })
-}
-
 /// Every use record and refusal about the subject, oldest first (the subject's right to know).
 pub fn uses_of(home: &Home, archive: &Archive, subject: &str) -> Result<Vec<serde_json::Value>> {
+    super::fields::subject("subject", subject)?;
     let secret = holders::region_key(home)?;
     let id = holders::normalise_id(subject).ok_or_else(|| ProofError::Data("the subject is neither a valid ID number nor a valid USCC".into()))?;
     let code = holders::holder_code(&secret, &id);

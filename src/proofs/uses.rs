@@ -54,8 +54,23 @@ pub struct Use {
 }
 
 impl UseList {
+    /// Parse a list; every kind, holder and asking department must be an identifier and every
+    /// matter a matter code (`super::fields`), the formats requests are checked against.
     pub fn parse(text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| ConfigError::Toml { path: "uses.toml".into(), what: "a list of uses", message: e.message().to_string() }.into())
+        let bad = |message: String| ConfigError::Toml { path: "uses.toml".into(), what: "a list of uses", message };
+        let list: Self = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
+        use super::fields::{is_ident, is_matter};
+        for k in &list.kinds {
+            if !is_ident(&k.id) || !is_ident(&k.holder) {
+                return Err(bad(format!("kind `{}` (holder `{}`): ids are lower-case letters, digits and `-`", k.id, k.holder)).into());
+            }
+            for u in &k.uses {
+                if !is_matter(&u.matter) || !u.by.iter().all(|b| is_ident(b)) {
+                    return Err(bad(format!("kind `{}`, matter `{}`: matter codes look like 370900-XK-0001, departments are ids", k.id, u.matter)).into());
+                }
+            }
+        }
+        Ok(list)
     }
 
     pub fn load(home: &Home) -> Result<Self> {

@@ -5,6 +5,7 @@
 //!
 //! Knows nothing of PDF. RFC 5280 §6 (path validation) and §5 (CRLs), via webpki.
 
+pub mod department;
 pub mod list;
 pub mod verified;
 
@@ -43,6 +44,11 @@ pub struct TrustStore {
     pub crls: Vec<Crl>,
     /// The home's region, to name departments; absent with `--trust` only.
     pub region: Option<RegionConfig>,
+    /// The home's own CA certificates (CA id, DER), to bind seals to their configured CA
+    /// ([`department`]).
+    pub region_cas: Vec<(String, Vec<u8>)>,
+    /// The home's list of uses (用证清单), to check what proof tokens and annotated copies claim.
+    pub uses: Option<crate::proofs::uses::UseList>,
 }
 
 /// Revocation status of the signer certificate.
@@ -70,12 +76,16 @@ impl TrustStore {
     /// Trust the home's region root and its CRLs.
     pub fn from_home(home: &Home) -> Result<Self> {
         let region = home.region()?;
-        let mut store = TrustStore { region: Some(region.clone()), ..Default::default() };
+        let uses = Some(crate::proofs::uses::UseList::load(home)?);
+        let mut store = TrustStore { region: Some(region.clone()), uses, ..Default::default() };
         let root = home.ca_cert("root");
         for der in keys::read_certs_der(&root)? {
             store.anchors.push(Anchor { source: root.display().to_string(), der });
         }
         for ca in &region.cas {
+            if let Some(der) = keys::read_certs_der(&home.ca_cert(&ca.id)).ok().and_then(|c| c.into_iter().next()) {
+                store.region_cas.push((ca.id.clone(), der));
+            }
             let path = home.crl(&ca.id);
             if let Ok(der) = std::fs::read(&path) {
                 store.crls.push(Crl { source: path.display().to_string(), der });

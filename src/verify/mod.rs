@@ -52,6 +52,7 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
         r.conclude();
         reports.push(r);
     }
+    annotation::bind(&mut reports, &sigs, doc, trust);
     let seal_plan = info_dict(doc).and_then(|i| i.get(crate::document::render::SEAL_PLAN_KEY.as_bytes()).ok()).and_then(crate::document::metadata::decode_text).map(|plan| {
         let required: Vec<String> = plan.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
         // Seals of the plan only: annotated-copy seals (加注件, fields `Annot…`) come after it.

@@ -35,6 +35,10 @@ pub fn run(c: Command) -> ExitCode {
         let t = time::OffsetDateTime::now_utc() + time::Duration::days(30);
         format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
     });
+    let checked = zhengyin::proofs::fields::ident("by", &by).and_then(|_| zhengyin::proofs::fields::matter("purpose", &purpose));
+    if let Err(e) = checked {
+        return fail(e);
+    }
     let r = zhengyin::proofs::open_archive(&home).and_then(|archive| {
         let path = PathBuf::from(&licence);
         let bytes = if path.is_file() {

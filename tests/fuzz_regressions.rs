@@ -21,7 +21,7 @@ fn inputs(dir: &str) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// verify(), CMS parsing and identifier parsing never panic on the fuzz corpus and regressions.
+/// verify(), CMS parsing, identifier parsing and the proof-token check never panic on the fuzz corpus and regressions.
 #[test]
 fn fuzz_inputs_do_not_panic() {
     // The same trust the fuzz target compiles in (fuzz/trust/), so inputs reach the chain checks.
@@ -49,6 +49,7 @@ fn fuzz_inputs_do_not_panic() {
         let _ = zhengyin::pades::cms::parse(&data);
         if let Ok(s) = std::str::from_utf8(&data) {
             let _ = s.parse::<zhengyin::document::LicenceId>();
+            let _ = zhengyin::proofs::token::verify_jws(s, &store, at);
         }
     }
 }

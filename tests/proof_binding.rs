@@ -137,3 +137,21 @@ fn forged_proof_tokens_are_refused_by_the_rule_they_break() {
     let head: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(genuine.split('.').next().unwrap()).unwrap()).unwrap();
     assert_eq!(head["typ"], "zhengyin-proof+jwt");
 }
+
+/// The forged token shapes kept in fuzz/seeds/jws (a throwaway key posing as `rs`, crit, a bad
+/// first x5c, typ JWT, alg none, a future nbf, an unlisted use …) are each refused, never a panic.
+#[test]
+fn kept_forged_token_shapes_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = init_home(&tmp.path().join("taian"), "taian");
+    let trust = zhengyin::trust::TrustStore::from_home(&home).unwrap();
+    let mut n = 0;
+    for e in std::fs::read_dir(repo().join("fuzz/seeds/jws")).unwrap().flatten() {
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        if let Ok(c) = zhengyin::proofs::token::verify_jws(&text, &trust, std::time::SystemTime::now()) {
+            assert!(!c.valid && !c.problems.is_empty(), "{}: {:?}", e.path().display(), c.problems);
+        }
+        n += 1;
+    }
+    assert!(n >= 10, "fuzz/seeds/jws holds the forged shapes");
+}

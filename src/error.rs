@@ -88,8 +88,16 @@ pub enum SealError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ArchiveError {
-    #[error("cannot open the archive at {path}: {message} (is another zhengyin process using it?)")]
+    #[error("cannot open the archive at {path}: {message}")]
     Open { path: PathBuf, message: String },
+    #[error("the archive at {path} is in use by another process (a running `zhengyin serve`, or another command on this home); stop it or use its HTTP API")]
+    Locked { path: PathBuf },
+    #[error("archive is corrupt: {path}: {message} (restore it from a backup; `zhengyin audit` names damaged records when the store still opens)")]
+    StoreCorrupt { path: PathBuf, message: String },
+    #[error("archive is behind the log key's signed size {signed} (it holds {size} leaves): restored from a copy? Refusing to append, which would fork the signed log; restore the newest copy, or see docs/archive.md")]
+    Behind { signed: u64, size: u64 },
+    #[error("the archive log forked: the log key signed size {size} with root {signed_root}, but the archive's tree at that size has root {archive_root}")]
+    Fork { size: u64, signed_root: String, archive_root: String },
     #[error("archive store error: {0}")]
     Store(String),
     #[error("no archive record `{0}`")]

@@ -6,7 +6,7 @@
 
 use std::time::SystemTime;
 
-use crate::archive::{audit, checkpoint, merkle, Archive, Metadata, Record};
+use crate::archive::{audit, checkpoint, highwater, merkle, Archive, Metadata, Record};
 use crate::config::Home;
 use crate::error::{ArchiveError, Result};
 use crate::trust::TrustStore;
@@ -19,6 +19,21 @@ pub fn archive_dir(home: &Home) -> std::path::PathBuf {
 
 fn log_key_path(home: &Home) -> std::path::PathBuf {
     home.private_dir().join("log.key.pem")
+}
+
+/// The log key's high-water mark (`crate::archive::highwater`), next to the key.
+pub fn log_state_path(home: &Home) -> std::path::PathBuf {
+    home.private_dir().join("log.state")
+}
+
+/// Open the home's archive — once per command or server — with the log key's signed floor set,
+/// so a restored copy is never appended to.
+pub fn open_archive(home: &Home) -> Result<Archive> {
+    home.region()?;
+    let archive = Archive::open(&archive_dir(home))?;
+    // A damaged mark does not stop reading (the audit reports it); signing re-reads it and refuses.
+    archive.set_signed_floor(highwater::load(&log_state_path(home)).ok().flatten());
+    Ok(archive)
 }
 
 /// The log's origin line: `zhengyin/<region>/archive`.
@@ -55,7 +70,7 @@ pub struct Filed {
 /// Verify and file `docs` (name, bytes) in one batch; refuses documents that do not verify.
 /// Acknowledged (returned) only after the batch and its leaves are flushed to disk.
 pub fn file_batch(home: &Home, docs: &[(String, Vec<u8>)], kind: &str, progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Filed>> {
-    let archive = Archive::open(&archive_dir(home))?;
+    let archive = open_archive(home)?;
     file_batch_in(home, &archive, docs, kind, progress)
 }
 
@@ -93,12 +108,27 @@ pub fn file_batch_in(home: &Home, archive: &Archive, docs: &[(String, Vec<u8>)],
     Ok(out)
 }
 
-/// Sign and store a checkpoint for the archive's current size.
+/// Sign and store a checkpoint for the archive's current size. The log key first checks the tree
+/// extends the newest head it ever signed (its high-water mark, kept outside the archive) and
+/// records the new mark durably before the signature is released; every published head is kept.
 pub fn sign_tree_head(home: &Home, archive: &Archive) -> Result<String> {
     let size = archive.size();
     let root = archive.root(size).ok_or_else(|| ArchiveError::Store("log nodes missing".into()))?;
     let key = checkpoint::load_or_create_key(&log_key_path(home))?;
+    let state = log_state_path(home);
+    let mark = highwater::load(&state)?;
+    if let Some(m) = &mark {
+        highwater::check(archive, size, m)?;
+    }
+    let new = highwater::Mark { size, root };
+    if mark != Some(new) {
+        highwater::store(&state, &new)?;
+    }
+    archive.set_signed_floor(Some(new));
     let note = checkpoint::sign(&checkpoint::Checkpoint { origin: origin(home)?, size, root }, &key);
+    let mut key = size.to_be_bytes().to_vec();
+    key.extend_from_slice(&root);
+    archive.checkpoints.insert(key, note.as_bytes()).map_err(|e| ArchiveError::Store(e.to_string()))?;
     archive.meta.insert("checkpoint", note.as_bytes()).map_err(|e| ArchiveError::Store(e.to_string()))?;
     archive.flush()?;
     Ok(note)
@@ -165,13 +195,26 @@ pub fn check_proof(v: &serde_json::Value, trusted_key: Option<&str>) -> Result<S
     let cp = checkpoint::open(s("checkpoint")?, trusted_key.unwrap_or(s("verifier_key")?))?;
     if let Ok(path) = hashes("inclusion_path") {
         let entry = s("entry")?;
+        // The receipt's record is the one the checked leaf names (entry line 2), not a free field.
+        let mut lines = entry.split('\n');
+        if lines.next() != Some(crate::archive::store::ENTRY_VERSION) {
+            return Err(bad("the entry is not a zhengyin-archive/v1 leaf entry").into());
+        }
+        if lines.next() != Some(s("record")?) {
+            return Err(bad("`record` is not the record the entry names").into());
+        }
         let leaf = merkle::hash_leaf(entry.as_bytes());
+        if let Some(h) = v.get("leaf_hash") {
+            if h.as_str().and_then(unhex32) != Some(leaf) {
+                return Err(bad("`leaf_hash` is not the hash of `entry`").into());
+            }
+        }
         let (index, size) = (n("leaf_index")?, n("tree_size")?);
         if size != cp.size {
             return Err(bad("tree_size differs from the checkpoint").into());
         }
         return if merkle::verify_inclusion(&leaf, index, size, &path, &cp.root) {
-            Ok(format!("inclusion proof OK: leaf {index} is in the signed tree of size {size}"))
+            Ok(format!("inclusion proof OK: record {} is leaf {index} of the signed tree of size {size}", s("record")?))
         } else {
             Err(bad("inclusion proof does not lead to the signed root").into())
         };
@@ -191,7 +234,7 @@ pub fn check_proof(v: &serde_json::Value, trusted_key: Option<&str>) -> Result<S
 
 /// Run the DA/T 70 audit with signature re-verification and PDF usability checks.
 pub fn run_audit(home: &Home, sample: Option<usize>, progress: &mut dyn FnMut(usize, usize)) -> Result<audit::AuditReport> {
-    let archive = Archive::open(&archive_dir(home))?;
+    let archive = open_archive(home)?;
     run_audit_in(home, &archive, sample, progress)
 }
 
@@ -222,5 +265,37 @@ pub fn run_audit_in(home: &Home, archive: &Archive, sample: Option<usize>, progr
         };
         (authentic, usable)
     };
-    Ok(audit::audit(archive, signed, &check, sample, progress))
+    let (published, unreadable) = published_heads(home, archive)?;
+    let mut report = audit::audit(archive, signed, &published, &check, sample, progress);
+    for reason in unreadable {
+        report.problems.push(audit::Problem { record: "log".into(), property: "secure", reason });
+    }
+    report.clean = report.problems.is_empty();
+    Ok(report)
+}
+
+/// Every tree head the log key is known to have signed: each kept checkpoint (its signature
+/// checked), the latest one, and the key's high-water mark (outside the archive, so a restored
+/// copy cannot hide it). Second: reasons for kept checkpoints that do not verify.
+fn published_heads(home: &Home, archive: &Archive) -> Result<(Vec<(String, u64, merkle::Hash)>, Vec<String>)> {
+    let (latest, vkey) = tree_head(home, archive)?;
+    let (mut heads, mut bad) = (Vec::new(), Vec::new());
+    let kept = archive.checkpoints.iter().map(|kv| kv.map(|(k, v)| (k.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(u64::MAX, u64::from_be_bytes), String::from_utf8_lossy(&v).into_owned())));
+    for kv in kept {
+        let (size, note) = kv.map_err(|e| ArchiveError::Store(e.to_string()))?;
+        match checkpoint::open(&note, &vkey) {
+            Ok(c) if c.size == size => heads.push((format!("published tree head of size {size}"), c.size, c.root)),
+            Ok(c) => bad.push(format!("kept tree head filed under size {size} says size {}", c.size)),
+            Err(e) => bad.push(format!("kept tree head of size {size} does not verify: {e}")),
+        }
+    }
+    if let Ok(c) = checkpoint::open(&latest, &vkey) {
+        heads.push(("the latest signed tree head".into(), c.size, c.root));
+    }
+    match highwater::load(&log_state_path(home)) {
+        Ok(Some(m)) => heads.push(("the log key's newest signature (log.state)".into(), m.size, m.root)),
+        Ok(None) => {}
+        Err(e) => bad.push(e.to_string()),
+    }
+    Ok((heads, bad))
 }

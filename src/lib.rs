@@ -15,6 +15,7 @@
 pub mod api;
 pub mod archive;
 pub mod config;
+pub mod consistency;
 pub mod document;
 pub mod filing;
 pub mod error;

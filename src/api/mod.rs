@@ -6,6 +6,7 @@
 //! call into the library. Routes and their OpenAPI description: [`openapi`]; docs/api.md.
 
 pub mod auth;
+mod consistency;
 mod handlers;
 pub mod limits;
 pub mod metrics;
@@ -72,7 +73,7 @@ impl AppState {
     pub fn open(home: Home, config: ServeConfig) -> Result<Arc<Self>> {
         let region = home.region()?;
         let trust = TrustStore::from_home(&home)?;
-        let archive = Archive::open(&crate::filing::archive_dir(&home))?;
+        let archive = crate::filing::open_archive(&home)?;
         let holders = crate::proofs::holders::Holders::open(&home)?;
         Ok(Arc::new(AppState {
             home,
@@ -138,6 +139,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/crl/{ca}", get(records::crl))
         .route("/v1/trust-list", get(records::trust_list))
         .route("/v1/archive/tree-head", get(records::tree_head))
+        .route("/v1/archive/consistency", post(consistency::check))
         .route("/v1/archive/{id}", get(records::archive_get))
         .route("/v1/archive/{id}/proof", get(records::archive_proof))
         .route("/v1/audit", post(records::audit))

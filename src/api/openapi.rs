@@ -14,6 +14,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/v1/crl/{ca}", "A CA's current CRL (DER)", "public"),
     ("get", "/v1/trust-list", "This region's signed trust list", "public"),
     ("get", "/v1/archive/tree-head", "The archive's latest signed tree head (C2SP checkpoint)", "public"),
+    ("post", "/v1/archive/consistency", "Check the checkpoint you kept (signed note or receipt) against the archive: a consistency proof, or 409 archive-fork naming both roots", "public"),
     ("get", "/v1/archive/{id}", "An archived record and its PDF", "any token"),
     ("get", "/v1/archive/{id}/proof", "Inclusion proof of an archived record", "any token"),
     ("post", "/v1/audit", "DA/T 70 audit of the archive", "archivist"),
@@ -89,6 +90,13 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
         "/v1/audit" => {
             op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "sample": { "type": "integer", "minimum": 1 } }, "additionalProperties": false } } } });
             ("200", ok("Audit report", "application/json", obj.clone()))
+        }
+        "/v1/archive/consistency" => {
+            op["requestBody"] = json!({ "required": true, "content": { "text/plain": { "schema": { "type": "string", "description": "a C2SP signed checkpoint" } }, "application/json": { "schema": { "type": "object", "required": ["checkpoint"], "properties": { "checkpoint": { "type": "string" } } } } } });
+            if let Some(o) = responses.as_object_mut() {
+                o.extend(problem_responses(&["409"]).as_object().cloned().unwrap_or_default());
+            }
+            ("200", ok("{consistent, old_size, old_root, new_size, new_root, consistency_path, checkpoint, verifier_key}: checkable with `zhengyin archive check-proof`", "application/json", obj.clone()))
         }
         "/metrics" => ("200", ok("Prometheus text", "text/plain", json!({ "type": "string" }))),
         "/v1/proofs" => {

@@ -35,11 +35,20 @@ pub struct AuditReport {
 }
 
 /// Run the audit. `sample`: re-verify only every k-th record's document (fixity is always checked).
-pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, doc_check: DocCheck<'_>, sample: Option<usize>, progress: &mut dyn FnMut(usize, usize)) -> AuditReport {
+/// `published`: every tree head the log key is known to have signed, as (label, size, root) —
+/// each must be a prefix of the log as it is now (RFC 9162 consistency), or the log forked or was
+/// rolled back.
+pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, published: &[(String, u64, Hash)], doc_check: DocCheck<'_>, sample: Option<usize>, progress: &mut dyn FnMut(usize, usize)) -> AuditReport {
     let mut problems = Vec::new();
     let mut p = |record: &str, property: &'static str, reason: String| problems.push(Problem { record: record.into(), property, reason });
-    let size = archive.size();
     let entries = archive.list();
+    // The size is read from the store, so it is untrusted: bound every loop over it by what is
+    // really stored (a flipped byte must not make the audit walk 2⁶⁴ leaves).
+    let (stored_size, leaves_stored) = (archive.size(), archive.stored_leaves());
+    let size = stored_size.min(leaves_stored.max(entries.len() as u64));
+    if size != stored_size {
+        p("log", "secure", format!("the stored log size {stored_size} exceeds the {leaves_stored} stored leaves and {} records: the size is corrupt", entries.len()));
+    }
     let total = entries.len();
     let step = sample.map(|n| (total / n.max(1)).max(1)).unwrap_or(1);
     let mut by_index: BTreeMap<u64, String> = BTreeMap::new();
@@ -49,7 +58,11 @@ pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, doc_check: Doc
         let rec: Record = match e {
             Ok(r) => r,
             Err(err) => {
-                p("?", "intact", err.to_string());
+                let id = match &err {
+                    crate::Error::Archive(crate::error::ArchiveError::Corrupt { id, .. }) => id.clone(),
+                    _ => "?".into(),
+                };
+                p(&id, "intact", err.to_string());
                 continue;
             }
         };
@@ -62,6 +75,14 @@ pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, doc_check: Doc
         } else if archive.stored().node(0, rec.leaf_index) != Some(merkle::hash_leaf(&rec.entry())) {
             p(&rec.id, "authentic", format!("record or its metadata differs from log leaf {}", rec.leaf_index));
         }
+        // Secure: the deduplication index points at this record (else identical bytes filed
+        // later would be answered with another record).
+        match archive.by_hash.get(rec.sha256.as_bytes()) {
+            Ok(Some(id)) if id.as_ref() == rec.id.as_bytes() => {}
+            Ok(Some(_)) => p(&rec.id, "secure", "the by_hash index names another record for these bytes".into()),
+            Ok(None) => p(&rec.id, "secure", "the by_hash index has no entry for these bytes".into()),
+            Err(e) => p(&rec.id, "intact", format!("the by_hash index cannot be read: {e}")),
+        }
         // Intact: fixity.
         let bytes = match archive.bytes(&rec) {
             Ok(b) => b,
@@ -73,7 +94,7 @@ pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, doc_check: Doc
         bytes_checked += u64::try_from(bytes.len()).unwrap_or(0);
         let actual = hex(&crate::pades::cms::sha256(&bytes));
         if actual != rec.sha256 {
-            p(&rec.id, "intact", format!("fixity mismatch: stored SHA-256 {}…, document now {}…", &rec.sha256[..16], &actual[..16]));
+            p(&rec.id, "intact", format!("fixity mismatch: stored SHA-256 {}…, document now {}…", rec.sha256.get(..16).unwrap_or(&rec.sha256), actual.get(..16).unwrap_or_default()));
             continue;
         }
         if i % step == 0 {
@@ -108,6 +129,24 @@ pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, doc_check: Doc
         Some((s, _)) if s != size => p("log", "secure", format!("log size {size} differs from the last signed tree head ({s})")),
         None if size > 0 => p("log", "secure", "no signed tree head".into()),
         _ => {}
+    }
+    let mut forks = 0usize;
+    for (label, s, r) in published {
+        let reason = if *s > size {
+            format!("{label}: the log key signed size {s}, but the log holds {size} leaves (rolled back: restored from a copy?)")
+        } else if *s == 0 || merkle::consistency_proof(&archive.stored(), *s, size).is_some_and(|proof| merkle::verify_consistency(*s, size, r, &recomputed, &proof)) {
+            continue;
+        } else {
+            let here = merkle::root(&archive.stored(), *s).map(|h| hex(&h)).unwrap_or_else(|| "missing".into());
+            format!("{label} is not a prefix of the log: forked (signed root {} at size {s}, the log's root at that size is {here})", hex(r))
+        };
+        forks += 1;
+        if forks <= 10 {
+            p("log", "secure", reason);
+        }
+    }
+    if forks > 10 {
+        p("log", "secure", format!("… and {} more published tree heads that the log does not extend", forks - 10));
     }
     let clean = problems.is_empty();
     AuditReport { records: total, checked, log_size: size, bytes_checked, problems, clean }

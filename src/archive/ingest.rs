@@ -56,6 +56,7 @@ impl Archive {
     }
 
     fn append_locked(&self, log: &mut Option<Frontier>, docs: &[(&[u8], Metadata)]) -> Result<Vec<(Record, bool)>> {
+        self.check_floor()?;
         if log.as_ref().map(Frontier::size) != Some(self.size()) {
             *log = Some(self.load_frontier()?);
         }
@@ -173,7 +174,7 @@ impl Archive {
                 full.file.sync_data().map_err(db_err)?;
             }
             let dir = self.dir.join("packs");
-            std::fs::create_dir_all(&dir).map_err(db_err)?;
+            std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), super::open::DIR_MODE).create(&dir).map_err(db_err)?;
             let last = std::fs::read_dir(&dir)
                 .map_err(db_err)?
                 .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".pack")?.parse::<u32>().ok())
@@ -183,7 +184,7 @@ impl Archive {
                 (None, Some(l)) => l,
                 (None, None) => 0,
             };
-            let file = std::fs::OpenOptions::new().create(true).append(true).open(self.pack_path(id)).map_err(db_err)?;
+            let file = std::os::unix::fs::OpenOptionsExt::mode(std::fs::OpenOptions::new().create(true).append(true), super::open::FILE_MODE).open(self.pack_path(id)).map_err(db_err)?;
             let len = file.metadata().map_err(db_err)?.len();
             *guard = Some(Pack { id, file, len });
         }

@@ -4,7 +4,8 @@
 //!
 //! Files: `store` (trees, packs, reads), `ingest` (appending, group commit), `merkle` (RFC 9162
 //! math), `frontier` (the log's right edge), `cache` (memo of upper log nodes for proofs),
-//! `checkpoint` (signed tree heads), `audit`.
+//! `checkpoint` (signed tree heads), `highwater` (the log key's signed-size mark), `audit`,
+//! `open` (the store's boundary: locks, corruption, private modes).
 //!
 //! Knows nothing of PDF layout: document checks during audit are passed in by the caller.
 //! See docs/archive.md for the on-disk format and the leaf entry encoding.
@@ -13,8 +14,10 @@ pub mod audit;
 mod cache;
 pub mod checkpoint;
 pub mod frontier;
+pub mod highwater;
 mod ingest;
 pub mod merkle;
+mod open;
 pub mod store;
 
 pub use store::{Archive, Metadata, Record};

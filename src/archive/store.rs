@@ -96,12 +96,16 @@ pub struct Archive {
     /// The append lock, holding the log's right edge once loaded (`None`: read it from sled).
     pub(super) log: std::sync::Mutex<Option<Frontier>>,
     pub(super) cache: NodeCache,
+    /// The log key's high-water mark: appends are refused unless the log extends it.
+    pub(super) floor: std::sync::Mutex<Option<super::highwater::Mark>>,
     pub db: sled::Db,
     pub records: sled::Tree,
     pub blobs: sled::Tree,
     pub by_hash: sled::Tree,
     pub nodes: sled::Tree,
     pub meta: sled::Tree,
+    /// Every signed tree head published: size `u64` big-endian ‖ root → signed note (kept for the audit).
+    pub checkpoints: sled::Tree,
 }
 
 /// Log nodes: upper levels from the in-memory memo (`cache`), the rest from sled.
@@ -126,6 +130,11 @@ impl NodeSource for Stored<'_> {
     }
 }
 
+/// A pack's file name, for messages (no absolute paths).
+fn pack_name(path: &std::path::Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
 pub(super) fn db_err(e: impl std::fmt::Display) -> ArchiveError {
     ArchiveError::Store(e.to_string())
 }
@@ -135,25 +144,43 @@ fn db_err_any<E>(_: E) -> ArchiveError {
 }
 
 impl Archive {
+    /// Open (or create) the archive in `dir`: one opener per process and per home. A store held by
+    /// another process, a damaged store (sled's errors and panics) and a plain I/O failure are
+    /// told apart (`open`); the directory is made private (0700/0600).
     pub fn open(dir: &std::path::Path) -> Result<Self> {
-        let db = sled::Config::new()
-            .path(dir)
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| ArchiveError::Open { path: dir.to_path_buf(), message: e.to_string() })?;
-        let t = |n: &str| db.open_tree(n).map_err(db_err);
+        let db = super::open::open_db(dir)?;
+        let t = |n: &str| super::open::guarded(dir, || db.open_tree(n));
         Ok(Archive {
             dir: dir.to_path_buf(),
             pack: std::sync::Mutex::new(None),
             log: std::sync::Mutex::new(None),
             cache: NodeCache::default(),
+            floor: std::sync::Mutex::new(None),
             records: t("records")?,
             blobs: t("blobs")?,
             by_hash: t("by_hash")?,
             nodes: t("nodes")?,
             meta: t("meta")?,
+            checkpoints: t("checkpoints")?,
             db,
         })
+    }
+
+    /// Refuse appends unless the log extends `mark` (the log key's newest signed size and root),
+    /// so a restored copy of the archive is not appended to and signed into a fork.
+    pub fn set_signed_floor(&self, mark: Option<super::highwater::Mark>) {
+        if let Ok(mut f) = self.floor.lock() {
+            *f = mark;
+        }
+    }
+
+    /// Err (`Behind` or `Fork`) when the log does not extend the signed floor.
+    pub fn check_floor(&self) -> Result<()> {
+        let mark = *self.floor.lock().map_err(|_| ArchiveError::Store("archive lock poisoned".into()))?;
+        match mark {
+            Some(m) => super::highwater::check(self, self.size(), &m),
+            None => Ok(()),
+        }
     }
 
     /// The log nodes exactly as stored in sled (no memo).
@@ -185,15 +212,30 @@ impl Archive {
         serde_json::from_slice(&v).map_err(|e| ArchiveError::Corrupt { id: id.to_string(), reason: e.to_string() }.into())
     }
 
+    /// The exact bytes of a record. The location read from `blobs` is untrusted: its length must
+    /// equal the record's `size`, stay under the pack limit and end inside the pack file, all
+    /// checked before anything is allocated.
     pub fn bytes(&self, rec: &Record) -> Result<Vec<u8>> {
         use std::os::unix::fs::FileExt;
         let corrupt = |reason: String| ArchiveError::Corrupt { id: rec.id.clone(), reason };
         let (path, offset, len) = self.blob_location(&rec.sha256).map_err(|e| corrupt(format!("document bytes missing: {e}")))?;
+        if len != rec.size || len > PACK_LIMIT {
+            return Err(corrupt(format!("stored location gives {len} bytes for a record of {} bytes", rec.size)).into());
+        }
+        let file = std::fs::File::open(&path).map_err(|e| corrupt(format!("pack {} unreadable: {e}", pack_name(&path))))?;
+        let pack_len = file.metadata().map_err(|e| corrupt(format!("pack {} unreadable: {e}", pack_name(&path))))?.len();
+        if offset.checked_add(len).map_or(true, |end| end > pack_len) {
+            return Err(corrupt(format!("stored location {offset}+{len} lies outside pack {} ({pack_len} bytes)", pack_name(&path))).into());
+        }
         let len = usize::try_from(len).map_err(|_| corrupt("document length out of range".into()))?;
-        let file = std::fs::File::open(&path).map_err(|e| corrupt(format!("pack {} unreadable: {e}", path.display())))?;
         let mut buf = vec![0u8; len];
-        file.read_exact_at(&mut buf, offset).map_err(|e| corrupt(format!("document bytes missing from {}: {e}", path.display())))?;
+        file.read_exact_at(&mut buf, offset).map_err(|e| corrupt(format!("document bytes missing from {}: {e}", pack_name(&path))))?;
         Ok(buf)
+    }
+
+    /// Number of leaf hashes stored at level 0 of `nodes` (counted; for bounding a stored size).
+    pub fn stored_leaves(&self) -> u64 {
+        self.nodes.scan_prefix(0u32.to_be_bytes()).keys().count() as u64
     }
 
     pub fn list(&self) -> Vec<Result<Record>> {
@@ -201,7 +243,12 @@ impl Archive {
             .iter()
             .map(|kv| {
                 let (k, v) = kv.map_err(db_err)?;
-                serde_json::from_slice(&v).map_err(|e| ArchiveError::Corrupt { id: String::from_utf8_lossy(&k).into_owned(), reason: e.to_string() }.into())
+                let key = String::from_utf8_lossy(&k).into_owned();
+                let rec: Record = serde_json::from_slice(&v).map_err(|e| ArchiveError::Corrupt { id: key.clone(), reason: format!("record JSON unreadable: {e}") })?;
+                if rec.id != key {
+                    return Err(ArchiveError::Corrupt { reason: format!("record stored under this id names `{}`", rec.id.chars().take(40).collect::<String>()), id: key }.into());
+                }
+                Ok(rec)
             })
             .collect()
     }
@@ -214,6 +261,8 @@ impl Archive {
             p.file.sync_data().map_err(db_err)?;
         }
         self.db.flush().map_err(db_err)?;
+        // sled replaces its snapshot files on flush; keep them private like the rest.
+        super::open::make_private(&self.dir).map_err(db_err)?;
         Ok(())
     }
 

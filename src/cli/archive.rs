@@ -46,11 +46,16 @@ pub enum Command {
         home: HomeArg,
         id: String,
     },
-    /// Consistency proof from OLD_SIZE to the latest signed tree head (JSON)
+    /// Consistency proof to the latest signed tree head (JSON): from OLD_SIZE, or from your own
+    /// checkpoint (--from RECEIPT_OR_CHECKPOINT; exit 1 naming both roots when the log forked)
     Consistency {
         #[command(flatten)]
         home: HomeArg,
-        old_size: u64,
+        #[arg(required_unless_present = "from", conflicts_with = "from")]
+        old_size: Option<u64>,
+        /// A receipt, proof JSON or signed checkpoint you kept: checked against the archive
+        #[arg(long, value_name = "RECEIPT_OR_CHECKPOINT")]
+        from: Option<PathBuf>,
     },
     /// Check a proof JSON file offline (checkpoint signature and Merkle path)
     CheckProof {
@@ -78,8 +83,7 @@ pub fn progress(label: &'static str) -> impl FnMut(usize, usize) {
 
 fn open(home: &HomeArg) -> Result<(zhengyin::config::Home, Archive), zhengyin::Error> {
     let h = home.home();
-    h.region()?;
-    let a = Archive::open(&filing::archive_dir(&h))?;
+    let a = filing::open_archive(&h)?;
     Ok((h, a))
 }
 
@@ -126,11 +130,19 @@ pub fn run(c: Command) -> ExitCode {
         }
         Command::List { home } => match open(&home) {
             Ok((_, a)) => {
+                let mut corrupt = 0;
                 for r in a.list() {
                     match r {
                         Ok(r) => println!("{}  leaf {:>6}  {}  {}  {}", r.id, r.leaf_index, r.metadata.issue_date, r.metadata.identifier, r.metadata.title),
-                        Err(e) => println!("(corrupt) {e}"),
+                        Err(e) => {
+                            corrupt += 1;
+                            println!("(corrupt) {e}");
+                        }
                     }
+                }
+                if corrupt > 0 {
+                    eprintln!("zhengyin: {corrupt} corrupt record(s); run `zhengyin audit` for details");
+                    return ExitCode::from(1);
                 }
                 ExitCode::SUCCESS
             }
@@ -159,10 +171,27 @@ pub fn run(c: Command) -> ExitCode {
             Ok(v) => print_json(&v),
             Err(e) => fail(e),
         },
-        Command::Consistency { home, old_size } => match open(&home).and_then(|(h, a)| filing::consistency(&h, &a, old_size)) {
+        Command::Consistency { home, old_size: Some(old_size), from: None } => match open(&home).and_then(|(h, a)| filing::consistency(&h, &a, old_size)) {
             Ok(v) => print_json(&v),
             Err(e) => fail(e),
         },
+        Command::Consistency { home, from, .. } => {
+            let Some(file) = from else { return fail("give OLD_SIZE or --from RECEIPT_OR_CHECKPOINT") };
+            let text = match std::fs::metadata(&file).map_err(|e| e.to_string()).and_then(|m| {
+                if m.len() > zhengyin::consistency::MAX_INPUT as u64 { Err(format!("over {} bytes", zhengyin::consistency::MAX_INPUT)) } else { std::fs::read_to_string(&file).map_err(|e| e.to_string()) }
+            }) {
+                Ok(t) => t,
+                Err(e) => return fail(format!("{}: {e}", file.display())),
+            };
+            match open(&home).and_then(|(h, a)| zhengyin::consistency::check_from(&h, &a, &text)) {
+                Ok(v) => print_json(&v),
+                Err(e @ zhengyin::Error::Archive(zhengyin::error::ArchiveError::Fork { .. })) => {
+                    eprintln!("zhengyin: {e}");
+                    ExitCode::from(1)
+                }
+                Err(e) => fail(e),
+            }
+        }
         Command::CheckProof { file, key } => {
             let v: serde_json::Value = match std::fs::read_to_string(&file).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string())) {
                 Ok(v) => v,

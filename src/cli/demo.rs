@@ -86,10 +86,13 @@ fn no_proof_city(home: &Home, dir: &std::path::Path) -> zhengyin::Result<Vec<Str
     std::fs::write(&csv, include_str!("../../fixtures/holders/rs-social-insurance.csv")).map_err(zhengyin::error::io_at(&csv))?;
     let rows = holders::read_rows(&csv);
     let _ = std::fs::remove_file(&csv); // raw IDs stay only in the holders' own data
-    let n = holders::Holders::open(home)?.load(home, "rs", &rows?)?;
+    let holders_db = holders::Holders::open(home)?;
+    let n = holders_db.load(home, "rs", &rows?)?;
     let mut out = vec![format!("\nno-proof city (无证明城市): loaded {n} synthetic social-insurance records for rs (by holder code)")];
     let ask = |purpose| proof::Request { by: "xzsp", kind: "social-insurance", subject: SUBJECT, purpose, valid_days: 30 };
-    match proof::request(home, &ask("370900-XK-0001"))? {
+    // One archive handle for every step (sled allows one opener; reopening races its lock).
+    let archive = zhengyin::proofs::open_archive(home)?;
+    match proof::request_in(home, &archive, &holders_db, &ask("370900-XK-0001"))? {
         proof::Outcome::Answered(a) => {
             let pdf = dir.join("proof.pdf");
             zhengyin::licence::write_output(&pdf, &a.pdf)?;
@@ -97,12 +100,11 @@ fn no_proof_city(home: &Home, dir: &std::path::Path) -> zhengyin::Result<Vec<Str
         }
         proof::Outcome::Refused { reason, .. } => out.push(format!("   unexpected refusal: {reason}")),
     }
-    if let proof::Outcome::Refused { reason, record_id } = proof::request(home, &ask("370900-XX-9999"))? {
+    if let proof::Outcome::Refused { reason, record_id } = proof::request_in(home, &archive, &holders_db, &ask("370900-XX-9999"))? {
         out.push(format!("   refused and recorded ({record_id}): {reason}"));
     }
     let licence = dir.join("business-licence.pdf");
     let bytes = std::fs::read(&licence).map_err(zhengyin::error::io_at(&licence))?;
-    let archive = zhengyin::proofs::open_archive(home)?;
     let copy = annotate::annotate(home, &archive, &bytes, "xzsp", "370900-XK-0012", "2099-12-31")?;
     let path = dir.join("business-licence-annotated.pdf");
     zhengyin::licence::write_output(&path, &copy.pdf)?;

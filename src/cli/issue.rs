@@ -29,11 +29,21 @@ pub fn run(a: Args) -> ExitCode {
     if a.seal.len() > 1 {
         return fail("more than one --seal: issue applies the first seal; add the others one at a time with `zhengyin seal add --dept DEPT`");
     }
+    // One archive handle for the whole command (filing and receipt), opened before anything is
+    // issued: a held archive refuses the command, and no unarchived licence is left behind.
+    let archive = match zhengyin::filing::open_archive(&home) {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let receipt = receipt_path(&a.output);
     let result = zhengyin::licence::read_data(&a.data)
         .and_then(|data| zhengyin::licence::issue(&home, &a.template, &data, a.seal.first().map(String::as_str)))
-        .and_then(|issued| zhengyin::licence::write_output(&a.output, &issued.pdf).map(|_| issued))
         .and_then(|issued| {
-            let filed = zhengyin::filing::file_batch(&home, &[(a.output.display().to_string(), issued.pdf.clone())], "licence", &mut |_, _| {})?;
+            // File first; write the licence and its receipt only once the record is durable.
+            let filed = zhengyin::filing::file_batch_in(&home, &archive, &[(a.output.display().to_string(), issued.pdf.clone())], "licence", &mut |_, _| {})?;
+            let receipts = receipts(&home, &archive, &filed)?;
+            zhengyin::licence::write_output(&a.output, &issued.pdf)?;
+            write_receipts(&receipt, &receipts)?;
             Ok((issued, filed))
         });
     match result {
@@ -44,11 +54,7 @@ pub fn run(a: Args) -> ExitCode {
             println!("  verify at  {}", i.verify_url);
             for f in filed {
                 println!("  archived   {} (log leaf {})", f.record.id, f.record.leaf_index);
-                let receipt = receipt_path(&a.output);
-                match write_receipt(&home, &f.record.id, &receipt) {
-                    Ok(()) => println!("  receipt    {}", receipt.display()),
-                    Err(e) => eprintln!("zhengyin: warning: archived, but the receipt could not be written: {e}"),
-                }
+                println!("  receipt    {}", receipt.display());
             }
             ExitCode::SUCCESS
         }
@@ -61,10 +67,16 @@ pub fn receipt_path(out: &std::path::Path) -> PathBuf {
     out.with_extension("receipt.json")
 }
 
-/// The archive receipt: record id, leaf index, signed checkpoint and inclusion proof.
-pub fn write_receipt(home: &zhengyin::config::Home, id: &str, path: &std::path::Path) -> zhengyin::Result<()> {
-    let archive = zhengyin::archive::Archive::open(&zhengyin::filing::archive_dir(home))?;
-    let proof = zhengyin::filing::proof(home, &archive, id)?;
-    let text = serde_json::to_string_pretty(&proof).unwrap_or_default();
-    zhengyin::licence::write_output(path, text.as_bytes())
+/// The archive receipts (record id, leaf index, signed checkpoint, inclusion proof) of filed
+/// records, built on the caller's open archive before anything is written.
+pub fn receipts(home: &zhengyin::config::Home, archive: &zhengyin::archive::Archive, filed: &[zhengyin::filing::Filed]) -> zhengyin::Result<Vec<String>> {
+    filed.iter().map(|f| zhengyin::filing::proof(home, archive, &f.record.id).map(|p| serde_json::to_string_pretty(&p).unwrap_or_default())).collect()
+}
+
+/// Write the receipt (one record is filed per command; the last one wins if ever more).
+pub fn write_receipts(path: &std::path::Path, receipts: &[String]) -> zhengyin::Result<()> {
+    match receipts.last() {
+        Some(text) => zhengyin::licence::write_output(path, text.as_bytes()),
+        None => Ok(()),
+    }
 }

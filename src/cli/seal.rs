@@ -29,18 +29,23 @@ pub fn run(c: Command) -> ExitCode {
         Ok(b) => b,
         Err(e) => return fail(format!("cannot read {}: {e}", input.display())),
     };
-    let result = zhengyin::licence::add_seal(&home, &bytes, &dept).and_then(|a| zhengyin::licence::write_output(&output, &a.pdf).map(|_| a)).and_then(|a| {
-        let filed = zhengyin::filing::file_batch(&home, &[(output.display().to_string(), a.pdf.clone())], "licence", &mut |_, _| {})?;
+    // One archive handle for filing and the receipt; the output is written only once filed.
+    let archive = match zhengyin::filing::open_archive(&home) {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let receipt = super::issue::receipt_path(&output);
+    let result = zhengyin::licence::add_seal(&home, &bytes, &dept).and_then(|a| {
+        let filed = zhengyin::filing::file_batch_in(&home, &archive, &[(output.display().to_string(), a.pdf.clone())], "licence", &mut |_, _| {})?;
+        let receipts = super::issue::receipts(&home, &archive, &filed)?;
+        zhengyin::licence::write_output(&output, &a.pdf)?;
+        super::issue::write_receipts(&receipt, &receipts)?;
         Ok((a, filed))
     });
     match result {
         Ok((a, filed)) => {
             for f in filed {
                 println!("archived {} (log leaf {})", f.record.id, f.record.leaf_index);
-                let receipt = super::issue::receipt_path(&output);
-                if let Err(e) = super::issue::write_receipt(&home, &f.record.id, &receipt) {
-                    eprintln!("zhengyin: warning: archived, but the receipt could not be written: {e}");
-                }
             }
             println!("sealed by {dept}: {} ({} of {} seals{})", output.display(), a.present, a.required, if a.locked { ", document locked" } else { "" });
             ExitCode::SUCCESS

@@ -53,9 +53,9 @@ pub fn append_event(archive: &Archive, kind: &str, holder_code: &str, identifier
     Ok(archive.append(&bytes, meta)?.0)
 }
 
-/// Open the home's archive.
+/// Open the home's archive (with the log key's signed floor: `filing::open_archive`).
 pub fn open_archive(home: &Home) -> Result<Archive> {
-    Archive::open(&crate::filing::archive_dir(home))
+    crate::filing::open_archive(home)
 }
 
 /// The audit's document check for records that are not PDFs: a JWS must still verify (signature

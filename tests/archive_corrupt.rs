@@ -3,6 +3,7 @@
 //! under `ulimit -v` (2 GB), so an attempt at a huge allocation fails the test — and the audit
 //! names the damaged record. A store held by another process is told apart from a corrupt one.
 
+mod api_support;
 mod common;
 
 use std::path::Path;
@@ -184,4 +185,27 @@ fn a_store_held_elsewhere_is_named_in_use() {
     assert!(run.stderr.contains("in use by another process"), "{}", run.both());
     assert!(!run.stderr.contains("corrupt"), "{}", run.both());
     drop(held);
+}
+
+/// A damaged blob location (a huge length) on a running server: POST /v1/audit answers with the
+/// damaged record named, and the server keeps answering /healthz.
+#[test]
+fn server_audit_survives_a_damaged_store() {
+    let (r, _, ids) = setup();
+    {
+        let a = Archive::open(&r.home.join("archive")).unwrap();
+        let rec = a.get(&ids[0]).unwrap();
+        let mut loc = a.blobs.get(rec.sha256.as_bytes()).unwrap().unwrap().to_vec();
+        loc[12] ^= 0x80; // length ≈ 2⁶³
+        a.blobs.insert(rec.sha256.as_bytes(), loc).unwrap();
+        a.flush().unwrap();
+    }
+    let home = zhengyin::config::Home { dir: r.home.clone() };
+    let server = api_support::start(&home, zhengyin::api::ServeConfig::default(), None);
+    let token = api_support::token(&home, zhengyin::api::auth::Role::Archivist);
+    let audit = api_support::post_json(&format!("{}/v1/audit", server.url), Some(&token), &serde_json::json!({}));
+    assert_eq!(audit.status, 200, "{}", String::from_utf8_lossy(&audit.body));
+    let v = audit.json();
+    assert!(v["problems"].as_array().unwrap().iter().any(|p| p["record"] == ids[0].as_str()), "{v}");
+    assert_eq!(api_support::call("GET", &format!("{}/healthz", server.url), None, None, None).status, 200);
 }

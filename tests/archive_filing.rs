@@ -29,8 +29,9 @@ fn modes(dir: &Path) -> Vec<(String, u32, bool)> {
     out
 }
 
-/// With the archive held by another process, `issue` and `seal add` exit 2 with a clear message
-/// and leave no PDF and no receipt behind (no valid, unarchived licence).
+/// With the archive held by another process, `issue`, `seal add`, `proof request`, `licence use`
+/// and `commit` exit 2 with a clear message and leave no output behind (no valid, unarchived
+/// document).
 #[test]
 fn held_archive_leaves_no_unarchived_output() {
     let r = Region::init();
@@ -46,6 +47,26 @@ fn held_archive_leaves_no_unarchived_output() {
     let run = r.zy(&["seal", "add", "--home", s(&r.home), "--dept", "scjg", s(&a1), "-o", s(&a2)]);
     run.assert_one_line_error(2);
     assert!(!a2.exists() && !r.path("a2.receipt.json").exists(), "seal add left output behind\n{}", run.both());
+
+    // The other verbs that file: proof request, licence use, commit.
+    let holders = repo().join("fixtures/holders/rs-social-insurance.csv");
+    let statement = r.path("statement.txt");
+    std::fs::write(&statement, "本人承诺所填信息真实有效。").unwrap();
+    let (p, u, c) = (r.path("p.pdf"), r.path("u.pdf"), r.path("c.pdf"));
+    let verbs: [(&[&str], &Path); 3] = [
+        (&["proof", "request", "--by", "xzsp", "--kind", "social-insurance", "--subject", "370902199001011235", "--purpose", "370900-XK-0001", "-o", s(&p)], &p),
+        (&["licence", "use", s(&a1), "--by", "xzsp", "--purpose", "370900-XK-0012", "-o", s(&u)], &u),
+        (&["commit", "--by", "xzsp", "--subject", "370902199001011235", "--matter", "370900-XK-0001", "--statement", s(&statement), "-o", s(&c)], &c),
+    ];
+    r.zy(&["data", "load", "--home", s(&r.home), "--dept", "rs", s(&holders)]).assert_code(0);
+    for (args, out) in verbs {
+        let mut a = args.to_vec();
+        a.extend(["--home", s(&r.home)]);
+        let run = r.zy(&a);
+        run.assert_one_line_error(2);
+        assert!(run.stderr.contains("in use by another process"), "{}", run.both());
+        assert!(!out.exists() && !out.with_extension("jws").exists(), "{args:?} left output behind\n{}", run.both());
+    }
     drop(held);
     r.zy(&["seal", "add", "--home", s(&r.home), "--dept", "scjg", s(&a1), "-o", s(&a2)]).assert_code(0);
     assert!(a2.is_file() && r.path("a2.receipt.json").is_file());

@@ -87,6 +87,11 @@ fn malformed_fields_are_refused_before_they_reach_archive_log_or_problem() {
         let long_ident = "Z".repeat(4096);
         refused(&post_json(&format!("{url}/v1/share/links"), Some(&xzsp), &json!({"identifier": long_ident, "purpose": SI_MATTER})), "identifier", &long_ident);
         refused(&post_json(&format!("{url}/v1/commitments/check"), Some(&xzsp), &json!({"id": long_ident})), "id", &long_ident);
+        // A statement holding a third party's ID number in full width: 422 invalid-commitment, not echoed.
+        let wide: String = OTHER.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap()).collect();
+        let r = post_json(&format!("{url}/v1/commitments"), Some(&xzsp), &json!({"subject": ALICE, "matter": SI_MATTER, "statement": format!("本人承诺，另一申请人{wide}参保正常。")}));
+        assert_eq!(r.problem(422)["type"], "urn:zhengyin:problem:invalid-commitment");
+        assert!(!String::from_utf8_lossy(&r.body).contains(&wide));
         assert_eq!(size(&url), before, "a malformed request added records to the archive");
         // A well-formed, unlisted matter is still refused and recorded (403), as before.
         let r = post_json(&proofs, Some(&xzsp), &json!({"kind": "social-insurance", "subject": ALICE, "purpose": "370900-XX-9999"}));

@@ -48,7 +48,7 @@ fn main() {
     let archive = open_archive(&home).expect("archive");
     let trust = zhengyin::trust::TrustStore::from_home(&home).expect("trust");
     let signer = zhengyin::pki::SealSigner::load(&home, "rs").expect("signer");
-    let claims = json!({"iss": "rs", "sub": "code", "kind": "social-insurance", "purpose": MATTER, "aud": "xzsp", "answer": "参保状态：正常；参保起始：2019-03", "found": true, "iat": 1_790_000_000i64, "exp": 4_000_000_000i64, "jti": "ZM0000000000000000"});
+    let claims = json!({"iss": "rs", "sub": "HC00000000000000000000000000000000", "kind": "social-insurance", "purpose": MATTER, "aud": "xzsp", "answer": "参保状态：正常；参保起始：2019-03", "found": true, "iat": 1_790_000_000i64, "exp": 4_000_000_000i64, "jti": "ZM0000000000000000"});
     let token = proof::sign_jws(&home, "rs", &signer, &claims).expect("token");
 
     let mut g = c.benchmark_group("proofs");

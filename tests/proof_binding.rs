@@ -113,6 +113,7 @@ fn forged_proof_tokens_are_refused_by_the_rule_they_break() {
         ("bad-first-x5c", forge(&home, "rs", with(header(), "x5c", json!(bad_first)), &claims()), "x5c:"),
         ("plain-jwt", forge(&home, "rs", with(header(), "typ", json!("JWT")), &claims()), "typ:"),
         ("other-alg", forge(&home, "rs", with(header(), "alg", json!("ES384")), &claims()), "alg:"),
+        ("raw-id-subject", forge(&home, "rs", header(), &with(claims(), "sub", json!(ALICE))), "sub:"),
     ];
     let server = start(&home, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, None);
     let verify = format!("{}/v1/proofs/verify", server.url);

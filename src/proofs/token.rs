@@ -10,6 +10,7 @@
 //! - `iss` is the department the certificate belongs to in the home's own region, issued through
 //!   its configured CA (`trust::department`);
 //! - `kind` is a proof kind that `iss` holds, and `aud` + `purpose` a listed use of it (uses.toml);
+//! - `sub` is a holder code (`HC` + 32 hex), never a raw ID;
 //! - `exp` not passed, `iat` and `nbf` not in the future beyond [`CLOCK_SKEW_SECS`].
 //!
 //! Knows nothing of PDF or of the archive. RFC 7515 (JWS), RFC 7519 §4.1 (registered claims),
@@ -167,6 +168,10 @@ fn claim_problems(claims: &Value, signer_dept: Option<&str>, trust: &TrustStore,
         if text(k).is_none() {
             out.push(format!("{k}: missing or not a string"));
         }
+    }
+    let is_code = |c: &str| c.len() == 34 && c.starts_with("HC") && c.bytes().skip(2).all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+    if text("sub").is_some_and(|c| !is_code(c)) {
+        out.push("sub: not a holder code (HC + 32 hex); a proof token never names its subject otherwise".into());
     }
     let (iss, kind, aud, purpose) = (text("iss"), text("kind"), text("aud"), text("purpose"));
     if let (Some(iss), Some(dept)) = (iss, signer_dept) {

@@ -62,6 +62,12 @@ pub enum PdfError {
     Missing(&'static str),
     #[error("the signature needs {needed} bytes but only {reserved} were reserved")]
     SignatureTooLarge { needed: usize, reserved: usize },
+    /// The document needs more work than one document may take (docs/api.md, limits).
+    #[error("the PDF needs too much work to read: {what} over the limit of {limit} (malformed or hostile structure)")]
+    WorkLimit { what: &'static str, limit: usize },
+    /// The job was cancelled (its HTTP request timed out).
+    #[error("reading the PDF was cancelled")]
+    Cancelled,
 }
 
 /// Refusals of the seal plan (joint seals, 多部门联合签章).

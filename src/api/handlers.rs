@@ -169,7 +169,7 @@ pub async fn verify(State(st): State<Arc<AppState>>, body: Bytes) -> Res {
         return Err(ApiError::BadRequest("the body is empty; send the PDF as the request body".into()).into());
     }
     let trust = st.trust();
-    let report = blocking(move || crate::verify::verify(&body, &trust, std::time::SystemTime::now())).await?;
+    let report = super::blocking_cancellable(move |c| crate::verify::verify_with(&body, &trust, std::time::SystemTime::now(), &mut crate::pades::budget::Budget::new(c))).await?;
     st.metrics.record_verdict(report.indication.as_str());
     Ok(axum::Json(report).into_response())
 }

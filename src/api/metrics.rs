@@ -74,6 +74,7 @@ impl Metrics {
                 let _ = writeln!(s, "zhengyin_verifications_total{{verdict=\"{v}\"}} {n}");
             }
         }
+        super::jobs::render(&mut s);
         let _ = writeln!(s, "# HELP zhengyin_archive_records Records in the archive log.\n# TYPE zhengyin_archive_records gauge\nzhengyin_archive_records {archive_size}");
         let _ = writeln!(s, "# HELP zhengyin_http_requests_total HTTP requests by method, route and status.\n# TYPE zhengyin_http_requests_total counter");
         if let Ok(m) = self.requests.lock() {

@@ -8,6 +8,7 @@
 pub mod auth;
 mod consistency;
 mod handlers;
+mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -25,8 +26,9 @@ use axum::Router;
 
 use crate::archive::Archive;
 use crate::config::{Home, RegionConfig};
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::trust::TrustStore;
+pub(crate) use jobs::{blocking, blocking_cancellable};
 
 /// Settings of one server.
 #[derive(Debug, Clone)]
@@ -106,26 +108,6 @@ impl AppState {
         }
         Ok(())
     }
-}
-
-/// Run blocking work off the async threads; a panic or cancellation becomes an internal error.
-/// At most [`workers`] such jobs run at once and the rest wait their turn in arrival order (a fair
-/// semaphore): sixteen verifications time-sliced on two cores all finish late, two at a time
-/// finish in order — the same throughput with a much shorter tail.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    let _turn = workers().acquire().await.map_err(|_| ApiError::Internal("worker pool closed".into()))?;
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
-}
-
-/// The number of CPU-bound jobs run at once: ZHENGYIN_WORKERS, else twice the cores (so one long
-/// job such as an audit does not stall every short one).
-fn workers() -> &'static tokio::sync::Semaphore {
-    static WORKERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    WORKERS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let n = std::env::var("ZHENGYIN_WORKERS").ok().and_then(|v| v.parse::<usize>().ok()).filter(|n| *n > 0).unwrap_or(cores * 2);
-        tokio::sync::Semaphore::new(n)
-    })
 }
 
 /// The router with every route and layer.

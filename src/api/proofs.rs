@@ -178,7 +178,7 @@ pub async fn verify(State(st): State<Arc<AppState>>, body: Bytes) -> Res {
     }
     let trust = st.trust();
     if body.starts_with(b"%PDF") {
-        let report = blocking(move || crate::verify::verify(&body, &trust, std::time::SystemTime::now())).await?;
+        let report = super::blocking_cancellable(move |c| crate::verify::verify_with(&body, &trust, std::time::SystemTime::now(), &mut crate::pades::budget::Budget::new(c))).await?;
         st.metrics.record_verdict(report.indication.as_str());
         return Ok(axum::Json(report).into_response());
     }

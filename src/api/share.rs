@@ -311,8 +311,8 @@ pub async fn verify(State(st): State<Arc<AppState>>, Query(q): Query<HashMap<Str
     let st2 = st.clone();
     let purpose = q.get("purpose").map(|s| s.trim().to_string()).unwrap_or_default();
     let d2 = dept.clone();
-    let (report, code) = blocking(move || {
-        let report = crate::verify::verify(&body, &trust, std::time::SystemTime::now())?;
+    let (report, code) = super::blocking_cancellable(move |c| {
+        let report = crate::verify::verify_with(&body, &trust, std::time::SystemTime::now(), &mut crate::pades::budget::Budget::new(c))?;
         let lic = report.licence.clone().unwrap_or_default();
         let code = code_of(&st2.home, &lic.czztdm)?;
         let body = json!({"kind": "share-verify", "purpose": purpose, "purpose_name": purpose_name, "licence": lic.zzbs, "indication": report.indication.as_str()});

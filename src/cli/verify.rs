@@ -1,6 +1,7 @@
 //! `zhengyin verify`: the per-signature report, as a table or JSON.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use zhengyin::trust::TrustStore;
@@ -9,7 +10,7 @@ use super::fail;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The PDF to verify
+    /// The PDF to verify (`-`: standard input)
     file: PathBuf,
     /// Trust this home's region root and CRLs (default when no --trust is given)
     #[arg(long, value_name = "DIR")]
@@ -49,9 +50,9 @@ pub fn run(a: Args) -> ExitCode {
             return fail(e);
         }
     }
-    let bytes = match std::fs::read(&a.file) {
+    let bytes = match read_limited(&a.file) {
         Ok(b) => b,
-        Err(e) => return fail(format!("cannot read {}: {e}", a.file.display())),
+        Err(e) => return fail(e),
     };
     match zhengyin::verify::verify(&bytes, &store, std::time::SystemTime::now()) {
         Ok(report) => {
@@ -68,4 +69,26 @@ pub fn run(a: Args) -> ExitCode {
         }
         Err(e) => fail(format!("{}: {e}", a.file.display())),
     }
+}
+
+/// The file's bytes, refused without reading them when its size is over `MAX_PDF_SIZE` (a 3 GB
+/// file must not cost 3 GB of memory first); standard input is read up to one byte past the limit.
+fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+    let limit = zhengyin::pades::MAX_PDF_SIZE;
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let mut bytes = Vec::new();
+    let read = if path == Path::new("-") {
+        std::io::stdin().lock().take(cap).read_to_end(&mut bytes).map_err(|e| format!("cannot read standard input: {e}"))?
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let size = file.metadata().map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
+        if size > cap - 1 {
+            return Err(format!("{}: the PDF is {size} bytes, over the limit of {limit} bytes", path.display()));
+        }
+        file.take(cap).read_to_end(&mut bytes).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+    };
+    if read > limit {
+        return Err(format!("{}: the PDF is over the limit of {limit} bytes", path.display()));
+    }
+    Ok(bytes)
 }

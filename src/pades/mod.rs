@@ -5,8 +5,10 @@
 //! Imports `document` only for the seal appearance, text decoding and randomness; never imports `verify`, `trust` or HTTP.
 
 pub mod appearance;
+pub mod budget;
 pub mod cms;
 pub mod parse;
+pub mod parser_thread;
 pub mod scan;
 pub mod sign;
 pub mod write;

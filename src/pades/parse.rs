@@ -6,8 +6,11 @@
 //!
 //! Knows nothing of trust or HTTP. ISO 32000-1 §12.8.1; ETSI EN 319 142-1 §5.
 
+use std::collections::BTreeSet;
+
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use super::budget::Budget;
 use super::scan::{self, Blanked};
 use crate::document::metadata::decode_text;
 use crate::error::{PdfError, Result};
@@ -91,7 +94,7 @@ pub fn last_startxref(pdf: &[u8]) -> Option<usize> {
 /// Load the document structure (the last revision) with the size and object limits applied.
 pub fn load(pdf: &[u8]) -> Result<Document> {
     checked_scan(pdf)?;
-    parse_checked(pdf)
+    parse_checked(pdf, &mut Budget::default())
 }
 
 /// A document parsed for verification: long /Contents hex strings were replaced by markers
@@ -102,12 +105,20 @@ pub struct Loaded<'a> {
     pub blanked: Blanked<'a>,
 }
 
-/// [`load`] for verification: the same limits, without lopdf reading the signatures' hex.
-pub fn load_for_verify(pdf: &[u8]) -> Result<Loaded<'_>> {
+/// [`load`] for verification: the same limits, without lopdf reading the signatures' hex; the
+/// parse is charged to `budget`.
+pub fn load_for_verify<'a>(pdf: &'a [u8], budget: &mut Budget) -> Result<Loaded<'a>> {
     let s = checked_scan(pdf)?;
+    budget.check_cancel()?;
     let blanked = Blanked::new(pdf, s.contents)?;
-    let doc = parse_checked(blanked.bytes())?;
+    let doc = parse_checked(blanked.bytes(), budget)?;
     Ok(Loaded { doc, blanked })
+}
+
+/// Parse a signed revision (a prefix of bytes already checked by [`load_for_verify`]) on its own,
+/// charged to `budget`.
+pub fn load_revision(bytes: &[u8], budget: &mut Budget) -> Result<Document> {
+    parse_checked(bytes, budget)
 }
 
 /// Header, size, nesting and decompression limits, checked on the raw bytes.
@@ -122,8 +133,9 @@ fn checked_scan(pdf: &[u8]) -> Result<scan::Scan> {
     Ok(s)
 }
 
-fn parse_checked(bytes: &[u8]) -> Result<Document> {
-    let doc = Document::load_mem(bytes).map_err(|e| PdfError::Parse(e.to_string()))?;
+fn parse_checked(bytes: &[u8], budget: &mut Budget) -> Result<Document> {
+    budget.parse(bytes.len())?;
+    let doc = super::parser_thread::load_mem(bytes)?;
     if doc.objects.len() > MAX_OBJECTS {
         return Err(PdfError::Parse(format!("{} objects, over the limit of {MAX_OBJECTS}", doc.objects.len())).into());
     }
@@ -134,22 +146,23 @@ fn parse_checked(bytes: &[u8]) -> Result<Document> {
 }
 
 /// Every signature field with a value, in the order of the revisions they sign.
-pub fn signatures(pdf: &[u8], doc: &Document) -> (Vec<ParsedSignature>, Vec<BadSignature>) {
-    signatures_of(pdf, doc, &Blanked::none(pdf))
+pub fn signatures(pdf: &[u8], doc: &Document) -> Result<(Vec<ParsedSignature>, Vec<BadSignature>)> {
+    signatures_of(pdf, doc, &Blanked::none(pdf), &mut Budget::default())
 }
 
-/// [`signatures`] of a document from [`load_for_verify`].
-pub fn signatures_loaded(pdf: &[u8], loaded: &Loaded<'_>) -> (Vec<ParsedSignature>, Vec<BadSignature>) {
-    signatures_of(pdf, &loaded.doc, &loaded.blanked)
+/// [`signatures`] of a document from [`load_for_verify`], the walk charged to `budget`.
+pub fn signatures_loaded(pdf: &[u8], loaded: &Loaded<'_>, budget: &mut Budget) -> Result<(Vec<ParsedSignature>, Vec<BadSignature>)> {
+    signatures_of(pdf, &loaded.doc, &loaded.blanked, budget)
 }
 
-fn signatures_of(pdf: &[u8], doc: &Document, blanked: &Blanked<'_>) -> (Vec<ParsedSignature>, Vec<BadSignature>) {
+fn signatures_of(pdf: &[u8], doc: &Document, blanked: &Blanked<'_>, budget: &mut Budget) -> Result<(Vec<ParsedSignature>, Vec<BadSignature>)> {
     let mut fields = Vec::new();
     if let Ok(catalog) = doc.catalog() {
         let form = catalog.get(b"AcroForm").ok().and_then(|o| deref(doc, o)).and_then(|o| o.as_dict().ok());
         if let Some(list) = form.and_then(|f| f.get(b"Fields").ok()).and_then(|o| deref(doc, o)).and_then(|o| o.as_array().ok()) {
+            let mut walk = FieldWalk { doc, seen: BTreeSet::new(), budget, out: &mut fields };
             for f in list {
-                collect_fields(doc, f, "", 0, &mut fields);
+                walk.collect(f, "", 0)?;
             }
         }
     }
@@ -161,7 +174,7 @@ fn signatures_of(pdf: &[u8], doc: &Document, blanked: &Blanked<'_>) -> (Vec<Pars
         }
     }
     good.sort_by_key(|s| s.signed_end());
-    (good, bad)
+    Ok((good, bad))
 }
 
 /// `o` itself, or the object it refers to.
@@ -186,24 +199,48 @@ fn lock_of(doc: &Document, l: &Dictionary) -> Option<Vec<String>> {
     Some(fields.map(|a| a.iter().filter_map(decode_text).collect()).unwrap_or_default())
 }
 
-fn collect_fields(doc: &Document, f: &Object, parent: &str, depth: usize, out: &mut Vec<(String, Object, Option<Vec<String>>)>) {
-    if depth > MAX_FIELD_DEPTH || out.len() > MAX_SIGNATURES {
-        return;
-    }
-    let Some(dict) = deref(doc, f).and_then(|o| o.as_dict().ok()) else { return };
-    let part = dict.get(b"T").ok().and_then(decode_text).unwrap_or_default();
-    let name = if parent.is_empty() { part } else { format!("{parent}.{part}") };
-    if let Ok(kids) = dict.get(b"Kids").and_then(Object::as_array) {
-        for k in kids {
-            collect_fields(doc, k, &name, depth + 1, out);
+/// A signature field found in the form: full name, /V, and its lock's open fields.
+type FoundField = (String, Object, Option<Vec<String>>);
+
+/// One walk of the form-field tree (ISO 32000-1 §12.7.3.1): every node is visited once (a node
+/// listed twice is refused: a field has one /Parent, so the fields form a tree), and every visit
+/// is charged to the document's budget.
+struct FieldWalk<'d, 'b> {
+    doc: &'d Document,
+    seen: BTreeSet<ObjectId>,
+    budget: &'b mut Budget,
+    out: &'b mut Vec<FoundField>,
+}
+
+impl FieldWalk<'_, '_> {
+    fn collect(&mut self, f: &Object, parent: &str, depth: usize) -> Result<()> {
+        if depth > MAX_FIELD_DEPTH || self.out.len() > MAX_SIGNATURES {
+            return Ok(());
         }
-    }
-    let is_sig = dict.get(b"FT").and_then(Object::as_name).map(|n| n == b"Sig").unwrap_or(false);
-    if is_sig {
-        if let Ok(v) = dict.get(b"V") {
-            let lock = dict.get(b"Lock").ok().and_then(|l| deref(doc, l)).and_then(|l| l.as_dict().ok()).and_then(|l| lock_of(doc, l));
-            out.push((name, v.clone(), lock));
+        self.budget.visit()?;
+        if let Object::Reference(id) = f {
+            if !self.seen.insert(*id) {
+                return Err(PdfError::Parse(format!("the form field tree lists object {} {} more than once (each field has one parent)", id.0, id.1)).into());
+            }
         }
+        let doc = self.doc;
+        let Some(dict) = deref(doc, f).and_then(|o| o.as_dict().ok()) else { return Ok(()) };
+        let part = dict.get(b"T").ok().and_then(decode_text).unwrap_or_default();
+        let name = if parent.is_empty() { part } else { format!("{parent}.{part}") };
+        if let Ok(kids) = dict.get(b"Kids").and_then(Object::as_array) {
+            for k in kids {
+                self.collect(k, &name, depth + 1)?;
+            }
+        }
+        let is_sig = dict.get(b"FT").and_then(Object::as_name).map(|n| n == b"Sig").unwrap_or(false);
+        if is_sig {
+            if let Ok(v) = dict.get(b"V") {
+                self.budget.visit()?;
+                let lock = dict.get(b"Lock").ok().and_then(|l| deref(doc, l)).and_then(|l| l.as_dict().ok()).and_then(|l| lock_of(doc, l));
+                self.out.push((name, v.clone(), lock));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -311,6 +348,19 @@ mod tests {
         assert!(load(&deep).is_err());
         assert_eq!(max_nesting(b"<< /A [1 [2]] /B (([[[[)) >>"), 3);
         assert_eq!(max_nesting(b"<< /Length 3 >>\nstream\n[[[\nendstream"), 1);
+    }
+
+    /// Unterminated streams and strings hide nothing after them (issue 10: a bare `stream`
+    /// keyword used to end the scan).
+    #[test]
+    fn unterminated_tokens_hide_nothing() {
+        assert_eq!(max_nesting(b"<< >>\nstream\n[[[["), 4);
+        assert_eq!(max_nesting(b"(abc [[[["), 4);
+        assert_eq!(max_nesting(b"(a) (b [[ (c) [["), 4);
+        assert_eq!(max_nesting(b"<4142 [[[["), 4);
+        let mut deep = b"%PDF-1.7\n1 0 obj\n<< >>\nstream\n".to_vec();
+        deep.extend(std::iter::repeat(b'[').take(5_000));
+        assert!(load(&deep).unwrap_err().to_string().contains("nested 5000 deep"));
     }
 
     /// A Flate stream that inflates past the limit is refused; a normal one passes.

@@ -173,6 +173,8 @@ pub fn scan(pdf: &[u8]) -> Scan {
     let mut contents = Vec::new();
     // The last token was the name /Contents (comments and white space do not count as tokens).
     let mut after_contents = false;
+    // No unterminated string / stream seen yet (see below).
+    let (mut strings_end, mut streams_end) = (true, true);
     while let Some(&b) = pdf.get(i) {
         let was_after_contents = after_contents;
         if !is_white(b) && b != b'%' {
@@ -185,21 +187,14 @@ pub fn scan(pdf: &[u8]) -> Scan {
                 }
             }
             b'(' => {
-                // Literal string: balanced parentheses, backslash escapes.
-                let mut level = 0usize;
-                while let Some(&c) = pdf.get(i) {
-                    match c {
-                        b'\\' => i += 1,
-                        b'(' => level += 1,
-                        b')' => {
-                            level -= 1;
-                            if level == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
+                // Literal string: skipped only when it ends. After an unterminated `(` no string is
+                // skipped any more (each would be searched to the end of the file again): what
+                // follows is scanned as tokens, as the parser may read it from another offset.
+                if strings_end {
+                    match string_end(pdf, i) {
+                        Some(close) => i = close,
+                        None => strings_end = false,
                     }
-                    i += 1;
                 }
             }
             b'/' => {
@@ -232,10 +227,11 @@ pub fn scan(pdf: &[u8]) -> Scan {
                 i += 1;
             }
             b's' if pdf.get(i..i + 6) == Some(b"stream") && pdf.get(i + 6).map(|c| *c == b'\r' || *c == b'\n').unwrap_or(false) => {
-                // Skip binary stream data up to `endstream`.
-                match pdf.get(i..).and_then(|rest| find(rest, b"endstream")) {
+                // Skip binary stream data up to `endstream`; without one, scan on after the keyword
+                // (and never search again: no later stream can end either).
+                match pdf.get(i..).filter(|_| streams_end).and_then(|rest| find(rest, b"endstream")) {
                     Some(p) => i += p + 8,
-                    None => break,
+                    None => streams_end = false,
                 }
             }
             _ => {}
@@ -244,6 +240,27 @@ pub fn scan(pdf: &[u8]) -> Scan {
         i += 1;
     }
     Scan { max_nesting: max, contents }
+}
+
+/// The `)` that ends the literal string opened at `open` (balanced parentheses, backslash
+/// escapes), if the file has one.
+fn string_end(pdf: &[u8], open: usize) -> Option<usize> {
+    let (mut level, mut i) = (0usize, open);
+    while let Some(&c) = pdf.get(i) {
+        match c {
+            b'\\' => i += 1,
+            b'(' => level += 1,
+            b')' => {
+                level = level.saturating_sub(1);
+                if level == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Deepest `[`/`<<` nesting outside strings, comments and stream data (a cheap linear scan).

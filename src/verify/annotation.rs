@@ -15,6 +15,8 @@ use serde::Serialize;
 use super::report::{check, fail, Indication, SignatureReport, Status};
 use crate::document::metadata::decode_text;
 use crate::document::watermark::ANNOTATION_FIELD;
+use crate::error::PdfError;
+use crate::pades::budget::Budget;
 use crate::pades::parse::deref;
 use crate::pades::{cms, ParsedSignature};
 use crate::trust::TrustStore;
@@ -33,11 +35,29 @@ pub struct AnnotatedCopy {
 }
 
 /// The items of the signed annotation field, if the document is an annotated copy. `today` is
-/// the validation day as YYYY-MM-DD (China Standard Time).
-pub fn read(doc: &Document, today: &str) -> Option<AnnotatedCopy> {
+/// the validation day as YYYY-MM-DD (China Standard Time). Each field looked at is charged to
+/// `budget`.
+pub fn read(doc: &Document, today: &str, budget: &mut Budget) -> Result<Option<AnnotatedCopy>, PdfError> {
+    let Some(fields) = form_fields(doc) else { return Ok(None) };
+    let mut widget = None;
+    for f in fields {
+        budget.visit()?;
+        if let Some(d) = deref(doc, f).and_then(|o| o.as_dict().ok()).filter(|d| d.get(b"T").ok().and_then(decode_text).as_deref() == Some(ANNOTATION_FIELD)) {
+            widget = Some(d);
+            break;
+        }
+    }
+    Ok(widget.and_then(|w| items(doc, w, today)))
+}
+
+/// The top-level fields of the document's form.
+fn form_fields(doc: &Document) -> Option<&Vec<lopdf::Object>> {
     let form = deref(doc, doc.catalog().ok()?.get(b"AcroForm").ok()?)?.as_dict().ok()?;
-    let fields = deref(doc, form.get(b"Fields").ok()?)?.as_array().ok()?;
-    let widget = fields.iter().filter_map(|f| deref(doc, f)?.as_dict().ok()).find(|d| d.get(b"T").ok().and_then(decode_text).as_deref() == Some(ANNOTATION_FIELD))?;
+    deref(doc, form.get(b"Fields").ok()?)?.as_array().ok()
+}
+
+/// The items of the annotation field's signature (a fixed number of single-step lookups).
+fn items(doc: &Document, widget: &lopdf::Dictionary, today: &str) -> Option<AnnotatedCopy> {
     let sig = deref(doc, widget.get(b"V").ok()?)?.as_dict().ok()?;
     let items = deref(doc, sig.get(b"ZYAnnotation").ok()?)?.as_dict().ok()?;
     let text = |k: &[u8]| items.get(k).ok().and_then(decode_text).unwrap_or_default();

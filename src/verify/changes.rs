@@ -4,10 +4,14 @@
 //! fields, and the catalog gaining or updating its /AcroForm. Everything else is reported.
 //!
 //! Works on two lopdf documents (the signed revision and the whole file); never touches trust.
+//! Every object walked is charged to the document's work budget (`pades::budget`).
 
 use std::collections::BTreeSet;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
+
+use crate::error::PdfError;
+use crate::pades::budget::Budget;
 
 /// Most objects walked when collecting what a new signature field references.
 const MAX_WALK: usize = 10_000;
@@ -21,15 +25,16 @@ fn is_sig_widget(d: &Dictionary) -> bool {
 }
 
 /// Collect every object reachable from `start` (bounded).
-fn reach(doc: &Document, start: ObjectId, out: &mut BTreeSet<ObjectId>) {
+fn reach(doc: &Document, start: ObjectId, out: &mut BTreeSet<ObjectId>, budget: &mut Budget) -> Result<(), PdfError> {
     let mut stack = vec![start];
     while let Some(id) = stack.pop() {
+        budget.visit()?;
         if out.len() > MAX_WALK || !out.insert(id) {
             continue;
         }
         let Ok(o) = doc.get_object(id) else { continue };
         let mut refs = Vec::new();
-        collect_refs(o, &mut refs, 0);
+        collect_refs(o, &mut refs, 0, budget)?;
         // A widget's /P points back at the page: the page is judged on its own.
         if let Ok(d) = o.as_dict() {
             if let Ok(Object::Reference(p)) = d.get(b"P") {
@@ -38,19 +43,29 @@ fn reach(doc: &Document, start: ObjectId, out: &mut BTreeSet<ObjectId>) {
         }
         stack.extend(refs);
     }
+    Ok(())
 }
 
-fn collect_refs(o: &Object, out: &mut Vec<ObjectId>, depth: usize) {
+/// The references inside `o` (not followed), one budget visit per array or dictionary.
+fn collect_refs(o: &Object, out: &mut Vec<ObjectId>, depth: usize, budget: &mut Budget) -> Result<(), PdfError> {
     if depth > 32 {
-        return;
+        return Ok(());
     }
-    match o {
-        Object::Reference(r) => out.push(*r),
-        Object::Array(a) => a.iter().for_each(|x| collect_refs(x, out, depth + 1)),
-        Object::Dictionary(d) => d.iter().for_each(|(_, x)| collect_refs(x, out, depth + 1)),
-        Object::Stream(s) => s.dict.iter().for_each(|(_, x)| collect_refs(x, out, depth + 1)),
-        _ => {}
+    let items: Box<dyn Iterator<Item = &Object>> = match o {
+        Object::Reference(r) => {
+            out.push(*r);
+            return Ok(());
+        }
+        Object::Array(a) => Box::new(a.iter()),
+        Object::Dictionary(d) => Box::new(d.iter().map(|(_, x)| x)),
+        Object::Stream(s) => Box::new(s.dict.iter().map(|(_, x)| x)),
+        _ => return Ok(()),
+    };
+    budget.visit()?;
+    for x in items {
+        collect_refs(x, out, depth + 1, budget)?;
     }
+    Ok(())
 }
 
 /// Does `new` equal `old` except that array `key` grew by references in `allowed` (and keys in `free`)?
@@ -77,13 +92,15 @@ fn array_grew(old: Option<&Object>, new: Option<&Object>, allowed: &BTreeSet<Obj
         && n.iter().skip(o.len()).all(|x| x.as_reference().map(|r| allowed.contains(&r)).unwrap_or(false))
 }
 
-/// The changes between the signed revision `old` and the final document `new` that no rule allows.
-pub fn disallowed_changes(old: &Document, new: &Document) -> Vec<String> {
+/// The changes between the signed revision `old` and the final document `new` that no rule
+/// allows; `Err` when the budget runs out (or the job is cancelled) first.
+pub fn disallowed_changes(old: &Document, new: &Document, budget: &mut Budget) -> Result<Vec<String>, PdfError> {
     // New signature fields and everything only they bring in.
     // New signature fields, and empty ones that were signed since (their /V appeared).
     let mut new_fields = BTreeSet::new();
     let mut filled = BTreeSet::new();
     for (id, o) in &new.objects {
+        budget.visit()?;
         let Ok(d) = o.as_dict() else { continue };
         if !is_sig_widget(d) {
             continue;
@@ -101,7 +118,7 @@ pub fn disallowed_changes(old: &Document, new: &Document) -> Vec<String> {
     }
     let mut allowed = BTreeSet::new();
     for f in new_fields.iter().chain(filled.iter()) {
-        reach(new, *f, &mut allowed);
+        reach(new, *f, &mut allowed, budget)?;
     }
     let catalog_id = new.trailer.get(b"Root").and_then(Object::as_reference).ok();
     let old_catalog = old.trailer.get(b"Root").and_then(Object::as_reference).ok();
@@ -116,6 +133,7 @@ pub fn disallowed_changes(old: &Document, new: &Document) -> Vec<String> {
         problems.push("the document information dictionary (licence metadata) was replaced".to_string());
     }
     for (id, old_obj) in &old.objects {
+        budget.visit()?;
         let Some(new_obj) = new.objects.get(id) else {
             problems.push(format!("object {} {} was deleted", id.0, id.1));
             continue;
@@ -127,7 +145,7 @@ pub fn disallowed_changes(old: &Document, new: &Document) -> Vec<String> {
             (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == catalog_id => only_grew(o, n, b"__none__", &allowed, &[b"AcroForm"]) && catalog_form_ok(o, n, &allowed),
             (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == form_id => only_grew(o, n, b"Fields", &new_fields, &[b"SigFlags"]),
             (Object::Dictionary(o), Object::Dictionary(n)) if is_page(n) => only_grew(o, n, b"Annots", &new_fields, &[]),
-            (Object::Dictionary(o), Object::Dictionary(n)) if filled.contains(id) => field_filled(old, o, n),
+            (Object::Dictionary(o), Object::Dictionary(n)) if filled.contains(id) => field_filled(old, o, n, budget)?,
             (Object::Array(_), Object::Array(_)) => array_grew(Some(old_obj), Some(new_obj), &new_fields),
             _ => false,
         };
@@ -135,24 +153,30 @@ pub fn disallowed_changes(old: &Document, new: &Document) -> Vec<String> {
             problems.push(format!("object {} {} ({}) was changed after signing", id.0, id.1, describe(new_obj)));
         }
     }
-    problems
+    Ok(problems)
 }
 
 /// A signature field was signed: only /V and /AP changed, both pointing at objects the signed
 /// revision did not have.
-fn field_filled(old: &Document, before: &Dictionary, after: &Dictionary) -> bool {
-    let fresh = |o: Option<&Object>| -> bool {
+fn field_filled(old: &Document, before: &Dictionary, after: &Dictionary, budget: &mut Budget) -> Result<bool, PdfError> {
+    let mut fresh = |o: Option<&Object>| -> Result<bool, PdfError> {
         let mut refs = Vec::new();
         if let Some(o) = o {
-            collect_refs(o, &mut refs, 0);
+            collect_refs(o, &mut refs, 0, budget)?;
         }
-        !refs.is_empty() && refs.iter().all(|r| !old.objects.contains_key(r))
+        Ok(!refs.is_empty() && refs.iter().all(|r| !old.objects.contains_key(r)))
     };
     let keys: BTreeSet<&[u8]> = before.iter().chain(after.iter()).map(|(k, _)| k.as_slice()).collect();
-    keys.into_iter().all(|k| match k {
-        b"V" | b"AP" => fresh(after.get(k).ok()),
-        _ => before.get(k).ok().map(bytes_of) == after.get(k).ok().map(bytes_of),
-    })
+    for k in keys {
+        let same = match k {
+            b"V" | b"AP" => fresh(after.get(k).ok())?,
+            _ => before.get(k).ok().map(bytes_of) == after.get(k).ok().map(bytes_of),
+        };
+        if !same {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 fn is_page(d: &Dictionary) -> bool {

@@ -16,16 +16,24 @@ use x509_parser::prelude::*;
 
 use crate::document::LicenceMetadata;
 use crate::error::Result;
+use crate::pades::budget::Budget;
 use crate::pades::{cms, parse, ParsedSignature};
 use crate::trust::{ChainOutcome, Revocation, TrustStore};
 use report::{check, fail, Check, Coverage, Indication, Report, SignatureReport, Signer, Status};
 
 use Indication::{Indeterminate, TotalFailed};
 
-/// Verify `pdf` against `trust` at time `at`. Errors only when the bytes are not a readable PDF.
+/// Verify `pdf` against `trust` at time `at`. Errors only when the bytes are not a readable PDF
+/// (or reading them takes more work than one document may: `pades::budget`).
 pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> {
-    let loaded = parse::load_for_verify(pdf)?;
-    let (sigs, bad) = parse::signatures_loaded(pdf, &loaded);
+    verify_with(pdf, trust, at, &mut Budget::default())
+}
+
+/// [`verify`] charging every parse and object walk to `budget`, which also carries the job's
+/// cancellation.
+pub fn verify_with(pdf: &[u8], trust: &TrustStore, at: SystemTime, budget: &mut Budget) -> Result<Report> {
+    let loaded = parse::load_for_verify(pdf, budget)?;
+    let (sigs, bad) = parse::signatures_loaded(pdf, &loaded, budget)?;
     let doc = &loaded.doc;
     // The bytes lopdf parsed (/Contents hex replaced in place): revisions are re-read from these.
     let parsed_bytes = loaded.blanked.bytes();
@@ -44,7 +52,8 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
             continue;
         }
         seen.push(sig.signed_end());
-        reports.push(verify_one(i + 1, sig, pdf, parsed_bytes, doc, &revisions, &sigs, trust, unix));
+        budget.check_cancel()?;
+        reports.push(verify_one(i + 1, sig, pdf, parsed_bytes, doc, &revisions, &sigs, trust, unix, budget)?);
     }
     for b in bad {
         let mut r = empty_report(reports.len() + 1, &b.field_name);
@@ -70,7 +79,7 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
         summary.push_str(&format!("; seal plan {} of {} present{}", p.present.len(), p.required.len(), if p.complete { "" } else { " (incomplete)" }));
     }
     let today = crate::document::china_date(i64::try_from(unix.as_secs()).unwrap_or(0));
-    let annotated_copy = annotation::read(doc, &today);
+    let annotated_copy = annotation::read(doc, &today, budget)?;
     if let Some(a) = annotated_copy.as_ref().filter(|a| a.expired) {
         summary.push_str(&format!("; annotated copy expired on {}", a.valid_until));
     }
@@ -129,7 +138,7 @@ fn empty_report(index: usize, field: &str) -> SignatureReport {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], parsed_bytes: &[u8], doc: &lopdf::Document, revisions: &[usize], all: &[ParsedSignature], trust: &TrustStore, at: UnixTime) -> SignatureReport {
+fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], parsed_bytes: &[u8], doc: &lopdf::Document, revisions: &[usize], all: &[ParsedSignature], trust: &TrustStore, at: UnixTime, budget: &mut Budget) -> Result<SignatureReport> {
     let mut r = empty_report(index, &sig.field_name);
     r.signing_time_claimed = sig.signing_time.clone();
     r.sub_filter = sig.sub_filter.clone();
@@ -140,20 +149,20 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], parsed_bytes: &[u
     if sig.sub_filter != "ETSI.CAdES.detached" && sig.sub_filter != "adbe.pkcs7.detached" {
         checks.push(fail("FORMAT", Status::Indeterminate, Indeterminate, "FORMAT_FAILURE", format!("SubFilter /{} is not supported", sig.sub_filter)));
         r.conclude();
-        return r;
+        return Ok(r);
     }
     let parsed = match cms::parse(&sig.contents) {
         Ok(p) => p,
         Err(e) => {
             checks.push(fail("FORMAT", Status::Failed, TotalFailed, "FORMAT_FAILURE", e));
             r.conclude();
-            return r;
+            return Ok(r);
         }
     };
     if !parsed.content_type_is_data {
         checks.push(fail("FORMAT", Status::Failed, TotalFailed, "FORMAT_FAILURE", "the content-type signed attribute is missing or not id-data"));
         r.conclude();
-        return r;
+        return Ok(r);
     }
     checks.push(check("FORMAT", Status::Passed, format!("/{} with a CMS SignedData; byte range checked against the file", sig.sub_filter)));
 
@@ -188,12 +197,12 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], parsed_bytes: &[u
     let Some(signer_der) = parsed.signer.and_then(|i| parsed.certificates.get(i)).cloned() else {
         checks.push(fail("SIGNATURE", Status::Indeterminate, Indeterminate, "NO_SIGNING_CERTIFICATE_FOUND", "the signer's certificate is not in the signature"));
         r.conclude();
-        return r;
+        return Ok(r);
     };
     let Ok((_, cert)) = X509Certificate::from_der(&signer_der) else {
         checks.push(fail("SIGNATURE", Status::Failed, TotalFailed, "FORMAT_FAILURE", "the signer's certificate cannot be parsed"));
         r.conclude();
-        return r;
+        return Ok(r);
     };
     r.signer = Some(Signer {
         subject: cert.subject().to_string(),
@@ -268,13 +277,21 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], parsed_bytes: &[u
     if let (Some(field), Coverage::EntireRevision, false) = (&locked_by, coverage, after_lock_ok) {
         checks.push(fail("MODIFICATIONS", Status::Failed, TotalFailed, "FORMAT_FAILURE", format!("signature {field} locked the document, yet later revisions follow")));
         r.conclude();
-        return r;
+        return Ok(r);
     }
     if coverage == Coverage::EntireRevision {
         // The signed revision alone, from the same bytes as `doc` (offsets and markers agree).
-        let mut changes = match parsed_bytes.get(..end).map(lopdf::Document::load_mem) {
-            Some(Ok(old)) => changes::disallowed_changes(&old, doc),
-            _ => vec!["the signed revision cannot be read on its own".to_string()],
+        let old = match parsed_bytes.get(..end) {
+            Some(bytes) => match parse::load_revision(bytes, budget) {
+                Ok(old) => Some(old),
+                Err(crate::error::Error::Pdf(e @ (crate::error::PdfError::WorkLimit { .. } | crate::error::PdfError::Cancelled))) => return Err(e.into()),
+                Err(_) => None,
+            },
+            None => None,
+        };
+        let mut changes = match old {
+            Some(old) => changes::disallowed_changes(&old, doc, budget)?,
+            None => vec!["the signed revision cannot be read on its own".to_string()],
         };
         for n in parse::freed_objects(pdf.get(end..).unwrap_or_default()) {
             changes.push(format!("object {n} was freed (deleted) after signing"));
@@ -293,7 +310,7 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], parsed_bytes: &[u
         checks.push(check("MODIFICATIONS", Status::Passed, "nothing was added after this signature"));
     }
     r.conclude();
-    r
+    Ok(r)
 }
 
 fn signature_check(parsed: &cms::ParsedCms, cert: &X509Certificate<'_>) -> Check {

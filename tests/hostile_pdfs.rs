@@ -126,7 +126,8 @@ fn call(method: &str, url: &str, token: Option<&str>, body: Option<&[u8]>) -> Op
 }
 
 /// A real `zhengyin serve` answers /healthz after each hostile input is posted to /v1/verify,
-/// /v1/proofs/verify and /v1/share/verify, and refuses each as a bad request.
+/// /v1/proofs/verify and /v1/share/verify, and answers each without a server error (400, or a
+/// report when lopdf drops the hostile object).
 #[test]
 fn server_survives_each_hostile_input() {
     let r = Region::init();
@@ -171,4 +172,18 @@ fn timed_out_verification_stops() {
         assert!(Instant::now() < deadline, "the verification job is still running:\n{metrics}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// A cancelled job stops at its first budget check: verifying a genuine licence with a cancelled
+/// budget is refused as cancelled, with the same licence verifying normally otherwise.
+#[test]
+fn cancelled_verification_stops() {
+    let pdf = std::fs::read(common::repo().join("fuzz/seeds/verify/business-licence.pdf")).expect("seed");
+    let store = zhengyin::trust::TrustStore::default();
+    let now = std::time::SystemTime::now();
+    assert!(zhengyin::verify::verify(&pdf, &store, now).is_ok());
+    let cancel = zhengyin::pades::budget::Cancel::default();
+    cancel.cancel();
+    let err = zhengyin::verify::verify_with(&pdf, &store, now, &mut zhengyin::pades::budget::Budget::new(cancel)).expect_err("cancelled");
+    assert!(err.to_string().contains("cancelled"), "{err}");
 }

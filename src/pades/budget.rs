@@ -12,11 +12,12 @@ use std::sync::Arc;
 use crate::error::PdfError;
 
 /// Object visits per document, all walks together. A licence's walks visit a few hundred objects
-/// (about 40 per seal: field, widget, appearance streams and fonts, at most 64 seals, each walked
-/// a few times), so 200,000 is ~100× that while one visit costs well under a microsecond; it is
-/// also the object limit of one file (`parse::MAX_OBJECTS`), so one walk over every object fits.
-/// A graph that makes walks revisit objects (a /Kids tree listing one node many times) stops here.
-pub const MAX_VISITS: usize = 200_000;
+/// (about 40 per seal: field, widget, appearance streams and fonts; each walked a few times). The
+/// difference analysis looks at every object of the file once per signed revision, twice (old and
+/// new), so ten signed revisions of a file at the object limit (`parse::MAX_OBJECTS`, 200,000
+/// objects, after the parse that is ~2 s of work) still fit. One visit costs well under a
+/// microsecond, so a graph that makes walks revisit objects stops within a couple of seconds.
+pub const MAX_VISITS: usize = 2_000_000;
 
 /// Bytes handed to the object parser per document. Verification parses the file once and each
 /// signed revision once more (a sealed licence: 1 + seals parses of ~100 KiB); sixteen parses of

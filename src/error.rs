@@ -110,6 +110,9 @@ pub enum ArchiveError {
     NotFound(String),
     #[error("archive record `{id}` is corrupt: {reason}")]
     Corrupt { id: String, reason: String },
+    /// The stored bytes no longer hash to the record's SHA-256 (DA/T 70 完整性).
+    #[error("archive record `{id}` failed its fixity check: stored SHA-256 {expected}, the bytes now hash to {found}")]
+    Fixity { id: String, expected: String, found: String },
     #[error("refusing to archive {path}: {reason}")]
     Refused { path: String, reason: String },
     #[error("proof does not verify: {0}")]

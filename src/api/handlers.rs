@@ -140,7 +140,7 @@ pub async fn add_seal(State(st): State<Arc<AppState>>, Path(id): Path<String>, h
     let dept2 = dept.clone();
     let (added, filed) = blocking(move || {
         let rec = st2.archive.get(&id)?;
-        let bytes = st2.archive.bytes(&rec)?;
+        let bytes = st2.archive.verified_bytes(&rec)?;
         let added = crate::licence::add_seal(&st2.home, &bytes, &dept2)?;
         let _w = st2.write_lock.lock().map_err(|_| ApiError::Internal("archive lock poisoned".into()))?;
         let filed = crate::filing::file_batch_in(&st2.home, &st2.archive, &[(format!("{id}+{dept2}.pdf"), added.pdf.clone())], "licence", &mut |_, _| {})?;

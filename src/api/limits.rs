@@ -1,6 +1,6 @@
 //! Request limits and the outer middleware: body size (413 before the body is read when
 //! Content-Length says so; axum's `DefaultBodyLimit` otherwise), a per-client token-bucket rate
-//! limit (429; the client is its bearer token's hash or else its IP address), a per-request
+//! limit (429; the client is its valid token's id, or else its IP address), a per-request
 //! timeout (503), problem+json for every framework error, and latency metrics per route.
 //!
 //! Knows nothing of handlers or roles. PDF parsing limits come from the library (`pades::parse`).
@@ -56,9 +56,14 @@ impl RateLimiter {
     }
 }
 
-fn client_key(req: &Request) -> String {
+/// The rate-limit bucket of a request: the token id when the bearer token is valid, else the peer
+/// IP. An invalid or made-up `Authorization` header counts as its IP, so a fresh header per request
+/// does not buy a fresh bucket.
+fn client_key(st: &AppState, req: &Request) -> String {
     if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
-        return format!("tok:{}", crate::verify::hex(&crate::pades::cms::sha256(auth.as_bytes())));
+        if let Ok(p) = super::auth::authenticate(&st.home, auth.to_str().ok()) {
+            return format!("tok:{}", p.token_id);
+        }
     }
     match req.extensions().get::<ConnectInfo<SocketAddr>>() {
         Some(ConnectInfo(a)) => format!("ip:{}", a.ip()),
@@ -75,7 +80,7 @@ pub async fn guard(State(st): State<Arc<AppState>>, req: Request, next: Next) ->
     let too_big = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n > limit as u64);
     let response = if too_big {
         Problem::from(ApiError::TooLarge { limit }).into_response()
-    } else if let Err(retry_after) = st.limiter.take(&client_key(&req)) {
+    } else if let Err(retry_after) = st.limiter.take(&client_key(&st, &req)) {
         Problem::from(ApiError::RateLimited { retry_after }).into_response()
     } else {
         let secs = st.config.timeout_secs;

@@ -7,6 +7,7 @@
 
 pub mod auth;
 mod consistency;
+pub mod conn;
 mod handlers;
 mod jobs;
 pub mod limits;
@@ -17,8 +18,9 @@ mod proofs;
 mod records;
 pub mod refresh;
 mod share;
+pub mod trust_reload;
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -41,13 +43,19 @@ pub struct ServeConfig {
     pub rate_burst: f64,
     /// Per-request timeout, seconds.
     pub timeout_secs: u64,
+    /// Time a client has to send a request's head (request line and headers), seconds.
+    pub header_timeout_secs: u64,
+    /// Open connections at most (all clients).
+    pub max_connections: usize,
+    /// Open connections at most from one IP address.
+    pub max_connections_per_ip: usize,
     /// Base URL other regions reach this one at (CRL and trust-list URLs in the trust list).
     pub public_url: Option<String>,
 }
 
 impl Default for ServeConfig {
     fn default() -> Self {
-        ServeConfig { body_limit: 16 << 20, rate_per_sec: 50.0, rate_burst: 100.0, timeout_secs: 30, public_url: None }
+        ServeConfig { body_limit: 16 << 20, rate_per_sec: 50.0, rate_burst: 100.0, timeout_secs: 30, header_timeout_secs: 10, max_connections: 512, max_connections_per_ip: 64, public_url: None }
     }
 }
 
@@ -55,8 +63,8 @@ impl Default for ServeConfig {
 pub struct AppState {
     pub home: Home,
     pub region: RegionConfig,
-    /// Rebuilt after a revocation or a trust-list refresh.
-    pub trust: RwLock<Arc<TrustStore>>,
+    /// Rebuilt after a revocation, a trust-list refresh, or when the CRL files change on disk.
+    pub trust: trust_reload::Trust,
     /// The one open archive (sled allows one opener per process).
     pub archive: Arc<Archive>,
     /// Serialises writes to the archive (filing, tree heads).
@@ -74,13 +82,13 @@ impl AppState {
     /// Open the home's region, trust store and archive.
     pub fn open(home: Home, config: ServeConfig) -> Result<Arc<Self>> {
         let region = home.region()?;
-        let trust = TrustStore::from_home(&home)?;
+        let trust = trust_reload::Trust::load(&home)?;
         let archive = crate::filing::open_archive(&home)?;
         let holders = crate::proofs::holders::Holders::open(&home)?;
         Ok(Arc::new(AppState {
             home,
             region,
-            trust: RwLock::new(Arc::new(trust)),
+            trust,
             archive: Arc::new(archive),
             write_lock: Mutex::new(()),
             metrics: metrics::Metrics::default(),
@@ -91,22 +99,14 @@ impl AppState {
         }))
     }
 
-    /// The current trust store.
+    /// The current trust store (reloaded first if the home's CRLs changed: [`trust_reload`]).
     pub fn trust(&self) -> Arc<TrustStore> {
-        match self.trust.read() {
-            Ok(t) => t.clone(),
-            Err(p) => p.into_inner().clone(),
-        }
+        self.trust.current(&self.home)
     }
 
     /// Re-read the trust store from the home (after a revocation or refresh).
     pub fn reload_trust(&self) -> Result<()> {
-        let t = Arc::new(TrustStore::from_home(&self.home)?);
-        match self.trust.write() {
-            Ok(mut g) => *g = t,
-            Err(p) => *p.into_inner() = t,
-        }
-        Ok(())
+        self.trust.reload(&self.home)
     }
 }
 
@@ -144,8 +144,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serve on `listener` until `shutdown` resolves (tests bind 127.0.0.1:0).
+/// Serve on `listener` until `shutdown` resolves (tests bind 127.0.0.1:0), with the connection
+/// limits of the config ([`conn`]).
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let c = &state.config;
+    let limits = conn::ConnLimits { header_timeout: std::time::Duration::from_secs(c.header_timeout_secs.max(1)), max_connections: c.max_connections, max_per_ip: c.max_connections_per_ip };
+    conn::serve(listener, router(state), limits, shutdown).await
 }

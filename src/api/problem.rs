@@ -98,6 +98,10 @@ pub fn from_error(e: &Error) -> Problem {
         Error::Archive(ArchiveError::Fork { .. }) => p(S::CONFLICT, "archive-fork", "The archive does not extend this checkpoint (fork or rollback)"),
         Error::Archive(ArchiveError::Behind { .. }) => p(S::SERVICE_UNAVAILABLE, "archive-behind", "The archive is behind its log key's signed size"),
         Error::Archive(ArchiveError::BadProof(_)) => p(S::BAD_REQUEST, "bad-checkpoint", "Not a checkpoint or proof of this archive"),
+        Error::Archive(ArchiveError::Fixity { id, .. }) => {
+            tracing::error!(record = %id, error = %e, "archive fixity failure: the stored bytes were not served");
+            p(S::INTERNAL_SERVER_ERROR, "archive-fixity-failure", "Archived document failed its fixity check")
+        }
         Error::Pki(PkiError::UnknownSerial(_)) => p(S::NOT_FOUND, "unknown-certificate", "No such certificate"),
         Error::Pki(PkiError::TrustList(_)) => p(S::BAD_GATEWAY, "bad-trust-list", "Trust list not acceptable"),
         Error::Proof(ProofError::Refused(_)) => p(S::FORBIDDEN, "refused", "Refused by the list of uses (用证清单)"),

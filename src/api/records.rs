@@ -112,7 +112,7 @@ pub async fn archive_get(State(st): State<Arc<AppState>>, Path(id): Path<String>
     let st2 = st.clone();
     let (rec, bytes) = blocking(move || {
         let rec = st2.archive.get(&id)?;
-        let bytes = st2.archive.bytes(&rec)?;
+        let bytes = st2.archive.verified_bytes(&rec)?;
         Ok((rec, bytes))
     })
     .await?;

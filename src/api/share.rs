@@ -266,7 +266,7 @@ pub async fn download(State(st): State<Arc<AppState>>, Path(token): Path<String>
     let d2 = dept.clone();
     let made = blocking(move || {
         let rec = st2.archive.get(&record_id)?;
-        let bytes = st2.archive.bytes(&rec)?;
+        let bytes = st2.archive.verified_bytes(&rec)?;
         let _w = st2.write_lock.lock().map_err(|_| lock_err())?;
         crate::proofs::annotate::annotate(&st2.home, &st2.archive, &bytes, &d2, &purpose, &valid_until)
     })

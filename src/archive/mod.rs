@@ -5,7 +5,8 @@
 //! Files: `store` (trees, packs, reads), `ingest` (appending, group commit), `merkle` (RFC 9162
 //! math), `frontier` (the log's right edge), `cache` (memo of upper log nodes for proofs),
 //! `checkpoint` (signed tree heads), `highwater` (the log key's signed-size mark), `audit`,
-//! `open` (the store's boundary: locks, corruption, private modes).
+//! `open` (the store's boundary: locks, corruption, private modes), `fixity` (the digest check on
+//! every read).
 //!
 //! Knows nothing of PDF layout: document checks during audit are passed in by the caller.
 //! See docs/archive.md for the on-disk format and the leaf entry encoding.
@@ -13,6 +14,7 @@
 pub mod audit;
 mod cache;
 pub mod checkpoint;
+mod fixity;
 pub mod frontier;
 pub mod highwater;
 mod ingest;

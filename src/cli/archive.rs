@@ -152,7 +152,7 @@ pub fn run(c: Command) -> ExitCode {
             Ok(r) => print_json(&r),
             Err(e) => fail(e),
         },
-        Command::Get { home, id, output } => match open(&home).and_then(|(_, a)| a.get(&id).and_then(|r| a.bytes(&r))).and_then(|b| zhengyin::licence::write_output(&output, &b)) {
+        Command::Get { home, id, output } => match open(&home).and_then(|(_, a)| a.get(&id).and_then(|r| a.verified_bytes(&r))).and_then(|b| zhengyin::licence::write_output(&output, &b)) {
             Ok(()) => {
                 println!("wrote {}", output.display());
                 ExitCode::SUCCESS

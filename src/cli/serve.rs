@@ -29,7 +29,7 @@ pub struct Args {
     /// Largest request body in bytes
     #[arg(long, default_value_t = 16 << 20)]
     body_limit: usize,
-    /// Requests per second per client (token or IP address); 0: unlimited
+    /// Requests per second per client (valid token, else IP address); 0: unlimited
     #[arg(long, default_value_t = 50.0)]
     rate_limit: f64,
     /// Burst size of the rate limit
@@ -38,6 +38,15 @@ pub struct Args {
     /// Per-request timeout in seconds
     #[arg(long, default_value_t = 30)]
     timeout_secs: u64,
+    /// Seconds a client has to send a request head (also between keep-alive requests)
+    #[arg(long, default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Open connections at most; more wait in the listen backlog
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// Open connections at most per IP address; more are answered 503 and closed
+    #[arg(long, default_value_t = 64)]
+    max_connections_per_ip: usize,
 }
 
 pub fn run(a: Args) -> ExitCode {
@@ -47,7 +56,7 @@ pub fn run(a: Args) -> ExitCode {
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
     rt.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(a.listen).await {
+        let listener = match zhengyin::api::conn::listen(a.listen) {
             Ok(l) => l,
             Err(e) => return fail(format!("cannot listen on {}: {e}", a.listen)),
         };
@@ -57,6 +66,9 @@ pub fn run(a: Args) -> ExitCode {
             rate_per_sec: a.rate_limit,
             rate_burst: a.rate_burst,
             timeout_secs: a.timeout_secs.max(1),
+            header_timeout_secs: a.header_timeout_secs.max(1),
+            max_connections: max_connections(a.max_connections),
+            max_connections_per_ip: a.max_connections_per_ip.max(1),
             public_url: Some(a.public_url.unwrap_or_else(|| format!("http://{local}"))),
         };
         let state = match AppState::open(home, config) {
@@ -76,6 +88,17 @@ pub fn run(a: Args) -> ExitCode {
             Err(e) => fail(format!("server error: {e}")),
         }
     })
+}
+
+/// The connection cap that fits the open-file limit (logged when lower than asked).
+fn max_connections(wanted: usize) -> usize {
+    let wanted = wanted.clamp(1, zhengyin::api::conn::MAX_CONNECTIONS);
+    let fits = zhengyin::api::conn::fit_fd_limit(wanted);
+    if fits < wanted {
+        tracing::warn!(wanted, fits, "the open-file limit (ulimit -n) is too low for --max-connections; using the lower cap");
+        eprintln!("zhengyin: warning: --max-connections {wanted} lowered to {fits} to fit the open-file limit (ulimit -n)");
+    }
+    fits
 }
 
 #[derive(clap::Subcommand)]

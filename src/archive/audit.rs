@@ -133,7 +133,7 @@ pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, published: &[(
     let mut forks = 0usize;
     for (label, s, r) in published {
         let reason = if *s > size {
-            format!("{label}: the log key signed size {s}, but the log holds {size} leaves (rolled back: restored from a copy?)")
+            format!("{label}: the log key signed size {s}, but the log holds {size} leaves (rolled back: restored from a copy, or the store lost its newest writes)")
         } else if *s == 0 || merkle::consistency_proof(&archive.stored(), *s, size).is_some_and(|proof| merkle::verify_consistency(*s, size, r, &recomputed, &proof)) {
             continue;
         } else {

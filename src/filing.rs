@@ -126,9 +126,9 @@ pub fn sign_tree_head(home: &Home, archive: &Archive) -> Result<String> {
     }
     archive.set_signed_floor(Some(new));
     let note = checkpoint::sign(&checkpoint::Checkpoint { origin: origin(home)?, size, root }, &key);
-    let mut key = size.to_be_bytes().to_vec();
-    key.extend_from_slice(&root);
-    archive.checkpoints.insert(key, note.as_bytes()).map_err(|e| ArchiveError::Store(e.to_string()))?;
+    let mut kept = size.to_be_bytes().to_vec();
+    kept.extend_from_slice(&root);
+    archive.checkpoints.insert(kept, note.as_bytes()).map_err(|e| ArchiveError::Store(e.to_string()))?;
     archive.meta.insert("checkpoint", note.as_bytes()).map_err(|e| ArchiveError::Store(e.to_string()))?;
     archive.flush()?;
     Ok(note)

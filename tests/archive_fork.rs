@@ -74,6 +74,15 @@ fn restored_archive_is_refused_and_flagged() {
     let c = r.zy(&["archive", "consistency", "--home", s(&r.home), "--from", s(&r.path("f2.receipt.json"))]);
     c.assert_code(1);
     assert!(c.stderr.contains(&root_hex(&f2)) && c.stderr.contains("forked"), "{}", c.both());
+
+    // The same over HTTP: issuing is refused (503 archive-behind) and the log does not grow.
+    let home = zhengyin::config::Home { dir: r.home.clone() };
+    let server = api_support::start(&home, zhengyin::api::ServeConfig::default(), None);
+    let scjg = api_support::token(&home, zhengyin::api::auth::Role::Department { dept: "scjg".into() });
+    let refused = api_support::post_json(&format!("{}/v1/licences", server.url), Some(&scjg), &api_support::business_licence());
+    let p = refused.problem(503);
+    assert!(p["detail"].as_str().unwrap().contains("signed size 2"), "{p}");
+    assert_eq!(server.state.archive.size(), 1);
 }
 
 /// A whole-home rollback (archive and log.state restored) lets F3 be signed at size 2 with another

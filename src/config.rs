@@ -3,6 +3,9 @@
 //! Knows file names and the shape of `region.toml`; knows nothing of PDF, CMS or HTTP.
 //! The shipped test region (`fixtures/region/taian.toml`) is embedded so `init` works anywhere.
 
+pub mod authority;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -26,6 +29,10 @@ pub struct RegionConfig {
     pub cas: Vec<CaConfig>,
     #[serde(rename = "department")]
     pub departments: Vec<Department>,
+    /// Who may issue which licence type (发证权限): template name → departments. A template not
+    /// named here may be issued only by the first department of its seal plan (authority.rs).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub authority: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,6 +117,11 @@ impl RegionConfig {
             }
             if d.uscc.len() != 18 || !d.uscc.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
                 return Err(bad(format!("department `{}` has a malformed USCC `{}`", d.id, d.uscc)).into());
+            }
+        }
+        for (template, depts) in &self.authority {
+            if let Some(d) = depts.iter().find(|d| !self.departments.iter().any(|x| &x.id == *d)) {
+                return Err(bad(format!("[authority] {template} names unknown department `{d}`")).into());
             }
         }
         Ok(())

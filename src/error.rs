@@ -185,6 +185,15 @@ pub enum ProofError {
     Other(String),
 }
 
+/// Issuing outside the region's authority (config/authority.rs): refused, 403 / exit 2.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorityError {
+    #[error("{dept} may not issue {template}: the region names {named}{note}")]
+    NotAuthorised { dept: String, template: String, named: String, note: String },
+    #[error("{template} is an internal template{via}: only {workflow} makes it, never `zhengyin issue` or POST /v1/licences")]
+    Internal { template: String, via: String, workflow: String },
+}
+
 /// The library's error: one variant per layer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -207,6 +216,8 @@ pub enum Error {
     Api(#[from] ApiError),
     #[error(transparent)]
     Proof(#[from] ProofError),
+    #[error(transparent)]
+    Authority(#[from] AuthorityError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }

@@ -26,17 +26,13 @@ pub struct Issued {
 pub fn issue(home: &Home, template: &str, data: &serde_json::Value, seal: Option<&str>) -> Result<Issued> {
     let region = home.region()?;
     let t = Template::load(home, template)?;
-    let data = t.check(data)?;
     let plan = t.plan();
     let first = plan.first().cloned().unwrap_or_else(|| t.default_seal.clone());
-    let dept_id = match seal {
-        Some(s) if plan.len() > 1 && s != first => {
-            return Err(SealError::WrongFirst { template: t.id.clone(), expected: first, dept: s.to_string() }.into());
-        }
-        Some(s) => s,
-        None => first.as_str(),
-    };
+    let dept_id = seal.unwrap_or(first.as_str());
     let dept = region.department(dept_id)?.clone();
+    // Authority (region.toml [authority]): internal templates and unlisted departments are refused.
+    crate::config::authority::Authority::from_home(home, &region)?.may_issue(template, dept_id)?;
+    let data = t.check(data)?;
     let mut plan = plan.clone();
     if let Some(first) = plan.first_mut() {
         *first = dept.id.clone();

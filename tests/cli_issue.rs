@@ -73,10 +73,23 @@ fn issued_licences_pass_every_verifier() {
     }
 }
 
-/// Every department can seal: the report names the department and its level (city or county).
+/// The shipped region with every department authorised to issue business licences (its
+/// `[authority]` entry widened): the tests below exercise the seals, not the authority.
+fn region_where_every_department_issues() -> Region {
+    let all = "business-licence = [\"xzsp\", \"scjg\", \"dsjzx\", \"dy-xzsp\", \"rs\", \"bdc\"]";
+    let text = zhengyin::config::DEFAULT_REGION.replace("business-licence = [\"scjg\"]", all);
+    assert!(text.contains(all), "the shipped region has no business-licence authority entry");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("region.toml");
+    std::fs::write(&config, text).expect("write region");
+    Region::init_with_config(&config)
+}
+
+/// Every department can seal when the region authorises it: the report names the department and
+/// its level (city or county).
 #[test]
 fn every_department_can_seal() {
-    let r = Region::init();
+    let r = region_where_every_department_issues();
     for (dept, level) in DEPARTMENTS {
         let (pdf, issued) = r.issue("business-licence", Some(dept), &format!("{dept}.pdf"));
         assert!(issued.stdout.contains(dept), "issue output should say who sealed\n{}", issued.both());
@@ -121,7 +134,7 @@ fn every_department_seal_passes_pyhanko() {
         eprintln!("note: pyhanko not installed; skipping");
         return;
     }
-    let r = Region::init();
+    let r = region_where_every_department_issues();
     let root = r.export_root("root.pem");
     for dept in ["xzsp", "scjg", "dsjzx", "dy-xzsp", "rs", "bdc"] {
         let (pdf, _) = r.issue("business-licence", Some(dept), &format!("{dept}.pdf"));

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::error::{ApiError, ArchiveError, ConfigError, Error, PdfError, PkiError, ProofError};
+use crate::error::{ApiError, ArchiveError, ConfigError, Error, PdfError, PkiError, ProofError, SealError};
 
 /// Problem type URIs are `urn:zhengyin:problem:<slug>` (listed in docs/api.md).
 pub const TYPE_PREFIX: &str = "urn:zhengyin:problem:";
@@ -90,6 +90,8 @@ pub fn from_error(e: &Error) -> Problem {
         Error::Data(_) => p(S::UNPROCESSABLE_ENTITY, "invalid-data", "The licence data do not fit the template"),
         Error::Pdf(PdfError::TooLarge { .. }) => p(S::PAYLOAD_TOO_LARGE, "too-large", "PDF too large"),
         Error::Pdf(_) => p(S::BAD_REQUEST, "not-a-pdf", "The body is not a readable PDF"),
+        Error::Authority(_) => p(S::FORBIDDEN, "not-authorised", "The department is not authorised for this licence type"),
+        Error::Seal(SealError::NotInPlan { .. }) => p(S::FORBIDDEN, "not-authorised", "The department is not in the document's seal plan"),
         Error::Seal(_) => p(S::CONFLICT, "seal-refused", "The seal cannot be added"),
         Error::Config(ConfigError::UnknownTemplate { .. }) => p(S::NOT_FOUND, "unknown-template", "Unknown template"),
         Error::Config(ConfigError::UnknownDepartment { .. }) => p(S::NOT_FOUND, "unknown-department", "Unknown department"),

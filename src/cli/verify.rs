@@ -37,9 +37,9 @@ pub fn run(a: Args) -> ExitCode {
             Ok(s) => {
                 store.anchors.extend(s.anchors);
                 store.crls.extend(s.crls);
-                // The first home names departments: its region, CA certificates and list of uses.
+                // The first home names departments: its region, CA certificates, list of uses and authority.
                 if store.region.is_none() {
-                    (store.region, store.region_cas, store.uses) = (s.region, s.region_cas, s.uses);
+                    (store.region, store.region_cas, store.uses, store.authority) = (s.region, s.region_cas, s.uses, s.authority);
                 }
             }
             Err(e) => return fail(e),

@@ -19,6 +19,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("commitment", include_str!("../../fixtures/templates/commitment.toml")),
 ];
 
+/// Templates that a workflow of src/proofs/ loads by name: always internal, whatever their file says.
+pub const WORKFLOW_TEMPLATES: &[&str] = &["proof", "commitment"];
+
 /// Longest accepted field value, in characters (keeps layout and metadata bounded).
 pub const MAX_FIELD_CHARS: usize = 200;
 
@@ -48,6 +51,11 @@ pub struct Template {
     /// document. Empty means a single seal by `default_seal`.
     #[serde(default)]
     pub seal_plan: Vec<String>,
+    /// Made only by its own workflow (src/proofs/: proofs, commitments), never by `zhengyin issue`
+    /// or POST /v1/licences (config/authority.rs). The workflows' templates are internal even in
+    /// homes whose copies predate this flag ([`WORKFLOW_TEMPLATES`]).
+    #[serde(default)]
+    pub internal: bool,
     /// Label before the issuing department's name [default: 发证机关].
     #[serde(default)]
     pub issuer_label: Option<String>,
@@ -118,6 +126,12 @@ impl Template {
         }
         let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
         Self::parse(&text, name)
+    }
+
+    /// Made only by a workflow: flagged `internal`, or one of [`WORKFLOW_TEMPLATES`] (by file name
+    /// or id).
+    pub fn is_internal(&self, name: &str) -> bool {
+        self.internal || WORKFLOW_TEMPLATES.contains(&name) || WORKFLOW_TEMPLATES.contains(&self.id.as_str())
     }
 
     /// The seal plan: the listed departments, or just the default sealing department.

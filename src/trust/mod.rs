@@ -49,6 +49,8 @@ pub struct TrustStore {
     pub region_cas: Vec<(String, Vec<u8>)>,
     /// The home's list of uses (用证清单), to check what proof tokens and annotated copies claim.
     pub uses: Option<crate::proofs::uses::UseList>,
+    /// Who may seal which licence type in that region (config/authority.rs); absent with `--trust` only.
+    pub authority: Option<crate::config::authority::Authority>,
 }
 
 /// Revocation status of the signer certificate.
@@ -77,7 +79,8 @@ impl TrustStore {
     pub fn from_home(home: &Home) -> Result<Self> {
         let region = home.region()?;
         let uses = Some(crate::proofs::uses::UseList::load(home)?);
-        let mut store = TrustStore { region: Some(region.clone()), uses, ..Default::default() };
+        let authority = Some(crate::config::authority::Authority::from_home(home, &region)?);
+        let mut store = TrustStore { region: Some(region.clone()), uses, authority, ..Default::default() };
         let root = home.ca_cert("root");
         for der in keys::read_certs_der(&root)? {
             store.anchors.push(Anchor { source: root.display().to_string(), der });

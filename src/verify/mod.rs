@@ -6,6 +6,7 @@
 //! (validation model and indications), ETSI EN 319 142-1 (PAdES), ISO 32000-1 §12.8.
 
 pub mod annotation;
+pub mod authority;
 pub mod changes;
 pub mod report;
 
@@ -248,6 +249,7 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], parsed_bytes: &[u
     checks.push(revocation_check(&revocation, sig.signing_time.as_deref()));
     r.revocation = Some(revocation);
     checks.push(department_check(&mut r.department, &cert, sig, trust));
+    authority::apply(checks, r.department.as_ref(), sig, all, doc, trust);
 
     // Coverage and what changed after.
     let end = sig.signed_end();

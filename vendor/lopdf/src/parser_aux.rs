@@ -490,12 +490,13 @@ pub fn decode_xref_stream(mut stream: Stream) -> Result<(Xref, Dictionary)> {
 
         // zhengyin patch: widths summing to 0 made every entry of a
         // huge /Index free to "read", so a few bytes declared billions of entries; a width over
-        // 4 bytes overflowed the u32 the field is read into.
+        // 8 bytes overflowed. Widths up to 8 are read into a u64 (pyHanko writes /W [1 8 2]) and
+        // values over u32 are refused.
         if field_widths.len() < 3
             || field_widths[0].is_negative()
             || field_widths[1].is_negative()
             || field_widths[2].is_negative()
-            || field_widths.iter().take(3).any(|w| *w > 4)
+            || field_widths.iter().take(3).any(|w| *w > 8)
             || field_widths.iter().take(3).sum::<i64>() == 0
         {
             return Err(ParseError::InvalidXref.into());
@@ -550,11 +551,11 @@ pub fn decode_xref_stream(mut stream: Stream) -> Result<(Xref, Dictionary)> {
 
 fn read_big_endian_integer(reader: &mut Cursor<Vec<u8>>, buffer: &mut [u8]) -> Result<u32> {
     reader.read_exact(buffer)?;
-    let mut value = 0;
+    let mut value = 0_u64;
     for &mut byte in buffer {
-        value = (value << 8) + u32::from(byte);
+        value = (value << 8) | u64::from(byte);
     }
-    Ok(value)
+    u32::try_from(value).map_err(|_| ParseError::InvalidXref.into())
 }
 
 fn parse_integer_array(array: &Object) -> Result<Vec<i64>> {

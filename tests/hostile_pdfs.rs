@@ -41,6 +41,7 @@ fn cli_verify_answers_each_hostile_input() {
         let run = r.zy(&["verify", "--home", s(&r.home), s(&file)]);
         assert!(run.code == 1 || run.code == 2, "{name}: exit {} (a signal shows as -1)\n{}", run.code, run.both());
         assert!(!run.stderr.contains("panicked") && !run.stderr.contains("overflow"), "{name}\n{}", run.both());
+        assert!(!run.stderr.contains("lopdf"), "{name}: the parser's log stays quiet by default\n{}", run.both());
         if run.code == 2 {
             run.assert_one_line_error(2);
         }

@@ -122,6 +122,8 @@ pub struct ParsedCms {
     pub signer: Option<usize>,
     pub digest_alg: ObjectIdentifier,
     pub signature_alg: ObjectIdentifier,
+    /// DER of the signatureAlgorithm's parameters, if any (RSASSA-PSS needs them).
+    pub signature_params: Option<Vec<u8>>,
     /// DER of the signed attributes as a SET: the bytes the signature covers.
     pub signed_attrs: Vec<u8>,
     pub message_digest: Option<Vec<u8>>,
@@ -192,6 +194,7 @@ pub fn parse(contents: &[u8]) -> std::result::Result<ParsedCms, String> {
         signer,
         digest_alg: si.digest_alg.oid,
         signature_alg: si.signature_algorithm.oid,
+        signature_params: si.signature_algorithm.parameters.as_ref().and_then(|p| p.to_der().ok()),
         signed_attrs: attrs.to_der().map_err(|e| e.to_string())?,
         message_digest,
         content_type_is_data,

@@ -4,6 +4,7 @@
 //!
 //! Imports `document` only for the seal appearance, text decoding and randomness; never imports `verify`, `trust` or HTTP.
 
+pub mod algorithms;
 pub mod appearance;
 pub mod budget;
 pub mod cms;

@@ -161,7 +161,7 @@ fn write_crl(home: &Home, ca: &str, issuer: &Issuer, revoked: Vec<rcgen::Revoked
     let params = CertificateRevocationListParams {
         this_update: now - Duration::minutes(5),
         next_update: now + Duration::days(7),
-        crl_number: random_serial()?,
+        crl_number: revoke::next_crl_number(home, ca),
         issuing_distribution_point: None,
         revoked_certs: revoked,
         key_identifier_method: KeyIdMethod::Sha256,

@@ -167,13 +167,13 @@ pub fn regenerate_crl(home: &Home, ca: &str) -> Result<()> {
         });
     }
     let now = OffsetDateTime::now_utc();
-    let mut number = [0u8; 16];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut number).map_err(|_| PkiError::Sign("no system randomness".into()))?;
-    number[0] = (number[0] & 0x7f) | 0x01;
+    // thisUpdate is never earlier than a revocation the CRL lists (verifiers refuse such a CRL).
+    let latest = revoked.iter().map(|r| r.revocation_time).max();
+    let this_update = latest.map_or(now - Duration::minutes(5), |l| l.max(now - Duration::minutes(5)));
     let crl = CertificateRevocationListParams {
-        this_update: now - Duration::minutes(5),
+        this_update,
         next_update: now + Duration::days(7),
-        crl_number: SerialNumber::from_slice(&number),
+        crl_number: next_crl_number(home, ca),
         issuing_distribution_point: None,
         revoked_certs: revoked,
         key_identifier_method: KeyIdMethod::Sha256,
@@ -181,6 +181,47 @@ pub fn regenerate_crl(home: &Home, ca: &str) -> Result<()> {
     .signed_by(&issuer, &key)
     .map_err(|e| PkiError::Generate { what: format!("CRL of {ca}"), message: e.to_string() })?;
     keys::write_file(&home.crl(ca), crl.der(), 0o644)
+}
+
+/// The cRLNumber for the next CRL of `ca` (RFC 5280 §5.2.3: monotonically increasing): one more
+/// than the current CRL's, and at least the current Unix time, so a deleted CRL file does not
+/// restart the sequence below numbers already published.
+pub(crate) fn next_crl_number(home: &Home, ca: &str) -> SerialNumber {
+    let previous = std::fs::read(home.crl(ca)).ok().and_then(|der| {
+        let (_, list) = CertificateRevocationList::from_der(&der).ok()?;
+        list.crl_number().map(|n| n.to_bytes_be())
+    });
+    let now = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0).to_be_bytes();
+    let next = match previous {
+        Some(p) => max_be(&increment_be(&p), &now),
+        None => now.to_vec(),
+    };
+    SerialNumber::from_slice(&next)
+}
+
+/// `n + 1` for a big-endian unsigned number.
+fn increment_be(n: &[u8]) -> Vec<u8> {
+    let mut out = n.to_vec();
+    for b in out.iter_mut().rev() {
+        let (v, carry) = b.overflowing_add(1);
+        *b = v;
+        if !carry {
+            return out;
+        }
+    }
+    out.insert(0, 1);
+    out
+}
+
+/// The larger of two big-endian unsigned numbers.
+fn max_be(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let strip = |x: &[u8]| x.iter().position(|&v| v != 0).map_or(Vec::new(), |i| x.get(i..).unwrap_or_default().to_vec());
+    let (a, b) = (strip(a), strip(b));
+    if (a.len(), &a) >= (b.len(), &b) {
+        a
+    } else {
+        b
+    }
 }
 
 #[cfg(test)]
@@ -192,6 +233,15 @@ mod tests {
         assert_eq!(normalise_serial("00:AB:cd").as_deref(), Some("abcd"));
         assert_eq!(normalise_serial("000").as_deref(), Some("0"));
         assert_eq!(normalise_serial("xyz"), None);
+    }
+
+    /// CRL numbers count up, across carries and from a timestamp floor.
+    #[test]
+    fn crl_numbers_increase() {
+        assert_eq!(increment_be(&[0x01, 0xff]), vec![0x02, 0x00]);
+        assert_eq!(increment_be(&[0xff]), vec![0x01, 0x00]);
+        assert_eq!(max_be(&[0, 0, 5], &[4]), vec![5]);
+        assert_eq!(max_be(&[5], &[1, 0]), vec![1, 0]);
         assert_eq!(normalise_serial(""), None);
     }
 }

@@ -211,7 +211,7 @@ pub fn imported(home: &Home) -> Vec<(TrustList, Option<Source>)> {
 pub fn imported_trust(home: &Home) -> (Vec<Anchor>, Vec<Crl>) {
     let (mut anchors, mut crls) = (Vec::new(), Vec::new());
     for (list, _) in imported(home) {
-        let source = dir(home).join(format!("{}.json", list.region)).display().to_string();
+        let source = format!("trust list of {}", list.region);
         for pem in &list.roots {
             if let Ok(der) = first_der(pem) {
                 anchors.push(Anchor { source: source.clone(), der });

@@ -5,6 +5,7 @@
 //!
 //! Knows nothing of PDF. RFC 5280 §6 (path validation) and §5 (CRLs), via webpki.
 
+pub mod crl;
 pub mod department;
 pub mod list;
 pub mod verified;
@@ -23,14 +24,16 @@ use crate::pki::keys;
 /// DER content of id-kp-documentSigning (1.3.6.1.5.5.7.3.36), RFC 9336.
 const EKU_DOCUMENT_SIGNING_DER: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x24];
 
-/// A trusted root and where it came from.
+/// A trusted root and where it came from ("region root", "trust list of <region>", "--trust":
+/// never a file path, because it is shown in public reports).
 #[derive(Debug, Clone)]
 pub struct Anchor {
     pub source: String,
     pub der: Vec<u8>,
 }
 
-/// A CRL and where it came from.
+/// A CRL and where it came from (a file path, for logs only: reports name a CRL by its issuer
+/// and thisUpdate, see [`crl::describe`]).
 #[derive(Debug, Clone)]
 pub struct Crl {
     pub source: String,
@@ -57,10 +60,14 @@ pub struct TrustStore {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Revocation {
-    /// A CRL from the issuer was consulted and does not list the certificate.
+    /// A CRL from the issuer was consulted and does not list the certificate. `source` names the
+    /// CRL by its issuer and thisUpdate.
     Good { source: String, this_update: String },
-    /// Listed in the issuer's CRL.
+    /// Listed in the issuer's CRL (a stale CRL counts too: revocation is permanent, except
+    /// certificateHold).
     Revoked { source: String, revoked_at: String, reason: Option<String> },
+    /// The issuer's only CRLs break the CRL profile (`crl::check`): the status cannot be known.
+    Refused { source: String, detail: String },
     /// No CRL for the issuer was available.
     Unknown { detail: String },
 }
@@ -83,7 +90,7 @@ impl TrustStore {
         let mut store = TrustStore { region: Some(region.clone()), uses, authority, ..Default::default() };
         let root = home.ca_cert("root");
         for der in keys::read_certs_der(&root)? {
-            store.anchors.push(Anchor { source: root.display().to_string(), der });
+            store.anchors.push(Anchor { source: "region root".into(), der });
         }
         for ca in &region.cas {
             if let Some(der) = keys::read_certs_der(&home.ca_cert(&ca.id)).ok().and_then(|c| c.into_iter().next()) {
@@ -104,7 +111,7 @@ impl TrustStore {
     /// Add every certificate in a PEM file as a trust anchor.
     pub fn add_pem(&mut self, path: &Path) -> Result<()> {
         for der in keys::read_certs_der(path)? {
-            self.anchors.push(Anchor { source: path.display().to_string(), der });
+            self.anchors.push(Anchor { source: "--trust".into(), der });
         }
         Ok(())
     }
@@ -120,21 +127,26 @@ impl TrustStore {
         let inters: Vec<CertificateDer<'_>> = intermediates.iter().map(|d| CertificateDer::from(d.as_slice())).collect();
         // One attempt per anchor, each with only the CRLs that anchor's candidate chain signed:
         // two regions may use the same CA names, and a same-named CRL must never decide.
-        let mut worst: Option<webpki::Error> = None;
+        let mut worst: Option<(webpki::Error, Option<String>)> = None;
+        let now = i64::try_from(at.as_secs()).unwrap_or(i64::MAX);
         for a in &self.anchors {
             let Ok(ta) = webpki::anchor_from_trusted_cert(&CertificateDer::from(a.der.as_slice())).map(|t| t.to_owned()) else { continue };
             let signers: Vec<X509Certificate<'_>> = intermediates.iter().chain(std::iter::once(&a.der)).filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c)).collect();
-            let crls: Vec<CertRevocationList<'_>> = self
+            let crls: Vec<&Crl> = self
                 .crls
                 .iter()
                 .filter(|c| {
                     CertificateRevocationList::from_der(&c.der)
-                        .map(|(_, l)| signers.iter().any(|s| s.subject().as_raw() == l.issuer().as_raw() && crl_signed_by(&l, &c.der, s)))
+                        .map(|(_, l)| {
+                            // Refused CRLs never reach webpki; stale ones do (revocation is permanent).
+                            matches!(crl::check(&l, now, crl::Scope::Any), Ok(()) | Err(crl::Unusable::Stale { .. }))
+                                && signers.iter().any(|s| s.subject().as_raw() == l.issuer().as_raw() && crl_signed_by(&l, &c.der, s))
+                        })
                         .unwrap_or(false)
                 })
-                .filter_map(|c| OwnedCertRevocationList::from_der(&c.der).ok().map(CertRevocationList::from))
                 .collect();
-            let crl_refs: Vec<&CertRevocationList<'_>> = crls.iter().collect();
+            let owned: Vec<CertRevocationList<'_>> = crls.iter().filter_map(|c| OwnedCertRevocationList::from_der(&c.der).ok().map(CertRevocationList::from)).collect();
+            let crl_refs: Vec<&CertRevocationList<'_>> = owned.iter().collect();
             let options = RevocationOptionsBuilder::new(&crl_refs)
                 .ok()
                 .map(|b| b.with_depth(RevocationCheckDepth::Chain).with_status_policy(UnknownStatusPolicy::Allow).build());
@@ -158,21 +170,22 @@ impl TrustStore {
                 // "Not this anchor" errors rank below anything that says what is wrong with the chain.
                 Err(e) => {
                     let weak = |e: &webpki::Error| matches!(e, webpki::Error::UnknownIssuer | webpki::Error::InvalidSignatureForPublicKey);
-                    if worst.as_ref().map(|w| weak(w) && !weak(&e)).unwrap_or(true) {
-                        worst = Some(e);
+                    if worst.as_ref().map(|(w, _)| weak(w) && !weak(&e)).unwrap_or(true) {
+                        let revoked = matches!(e, webpki::Error::CertRevoked).then(|| which_revoked(&crls, ee, intermediates)).flatten();
+                        worst = Some((e, revoked));
                     }
                 }
             }
         }
         let outcome = {
-            let e = worst.unwrap_or(webpki::Error::UnknownIssuer);
+            let (e, revoked) = worst.unwrap_or((webpki::Error::UnknownIssuer, None));
             {
                 let (sub, reason) = match e {
                     webpki::Error::UnknownIssuer => ("NO_CERTIFICATE_CHAIN_FOUND", "no chain to a trusted region root".to_string()),
                     webpki::Error::InvalidSignatureForPublicKey => {
                         ("NO_CERTIFICATE_CHAIN_FOUND", "no chain to a trusted region root (an issuer of the same name has a different key)".to_string())
                     }
-                    webpki::Error::CertRevoked => ("REVOKED", "a certificate in the chain is revoked".to_string()),
+                    webpki::Error::CertRevoked => ("REVOKED", revoked.unwrap_or_else(|| "a certificate in the chain is revoked".to_string())),
                     webpki::Error::CertExpired { .. } => ("OUT_OF_BOUNDS_NO_POE", "a certificate in the chain has expired".to_string()),
                     webpki::Error::CertNotValidYet { .. } => ("NOT_YET_VALID", "a certificate in the chain is not valid yet".to_string()),
                     webpki::Error::RequiredEkuNotFoundContext(_) => {
@@ -200,27 +213,60 @@ impl TrustStore {
             .filter(|c| c.subject().as_raw() == cert.issuer().as_raw() && verified::memoised(&[b"x509-cert", c.public_key().raw, ee], || cert.verify_signature(Some(c.public_key())).is_ok()))
             .collect();
         let now = i64::try_from(at.as_secs()).unwrap_or(i64::MAX);
-        let mut stale = None;
+        let (mut stale, mut refused, mut good) = (None, None, None::<(i64, String)>);
         for crl in &self.crls {
             let Ok((_, list)) = CertificateRevocationList::from_der(&crl.der) else { continue };
             if list.issuer().as_raw() != cert.issuer().as_raw() || !issuers.iter().any(|i| crl_signed_by(&list, &crl.der, i)) {
                 continue;
             }
-            if list.next_update().map(|n| n.timestamp() < now).unwrap_or(false) {
-                stale = Some(crl.source.clone());
-                continue;
+            let source = crl::describe(&list);
+            let entry = crl::entry_for(&list, cert.raw_serial());
+            match crl::check(&list, now, crl::Scope::EndEntity) {
+                Ok(()) => {}
+                // A stale CRL still proves a revocation (it is permanent), unless it is a hold.
+                Err(crl::Unusable::Stale { .. }) if entry.is_some_and(|e| !matches!(e.reason_code(), Some((_, ReasonCode::CertificateHold)))) => {}
+                Err(crl::Unusable::Stale { next_update }) => {
+                    stale = Some(format!("{source} is past its next update ({next_update})"));
+                    continue;
+                }
+                Err(why) => {
+                    refused = Some(Revocation::Refused { detail: format!("{source} cannot be used: {why}"), source });
+                    continue;
+                }
             }
-            if let Some(entry) = list.iter_revoked_certificates().find(|r| r.raw_serial() == cert.raw_serial()) {
+            if let Some(entry) = entry {
                 let reason = entry.reason_code().map(|(_, r)| format!("{r}"));
-                return Revocation::Revoked { source: crl.source.clone(), revoked_at: rfc3339(entry.revocation_date.timestamp()), reason };
+                return Revocation::Revoked { source, revoked_at: rfc3339(entry.revocation_date.timestamp()), reason };
             }
-            return Revocation::Good { source: crl.source.clone(), this_update: rfc3339(list.last_update().timestamp()) };
+            // Several usable CRLs that do not list it: the newest speaks.
+            let issued = list.last_update().timestamp();
+            if good.as_ref().is_none_or(|(t, _)| issued > *t) {
+                good = Some((issued, source));
+            }
+        }
+        if let Some((issued, source)) = good {
+            return Revocation::Good { source, this_update: rfc3339(issued) };
+        }
+        if let Some(r) = refused {
+            return r;
         }
         match stale {
-            Some(s) => Revocation::Unknown { detail: format!("the CRL from {} ({s}) is past its next update", cert.issuer()) },
+            Some(s) => Revocation::Unknown { detail: s },
             None => Revocation::Unknown { detail: format!("no CRL signed by {} was available", cert.issuer()) },
         }
     }
+}
+
+/// Which certificate of `ee` + `intermediates` one of `crls` (already checked to be signed within
+/// the chain) lists, named for the report: the seal certificate or a CA certificate.
+fn which_revoked(crls: &[&Crl], ee: &[u8], intermediates: &[Vec<u8>]) -> Option<String> {
+    let lists: Vec<CertificateRevocationList<'_>> = crls.iter().filter_map(|c| CertificateRevocationList::from_der(&c.der).ok().map(|(_, l)| l)).collect();
+    std::iter::once(ee).chain(intermediates.iter().map(Vec::as_slice)).enumerate().find_map(|(i, der)| {
+        let (_, cert) = X509Certificate::from_der(der).ok()?;
+        lists.iter().find(|l| l.issuer().as_raw() == cert.issuer().as_raw() && crl::entry_for(l, cert.raw_serial()).is_some())?;
+        let what = if i == 0 { "the seal certificate" } else { "the CA certificate" };
+        Some(format!("{what} {} (serial {}) is revoked", cert.subject(), cert.raw_serial_as_string()))
+    })
 }
 
 /// Whether `issuer`'s key signed `list` (whose DER is `der`); memoised (see [`verified`]).

@@ -17,6 +17,7 @@ use x509_parser::prelude::*;
 
 use crate::document::LicenceMetadata;
 use crate::error::Result;
+use crate::pades::algorithms::{self, SignatureCheck};
 use crate::pades::budget::Budget;
 use crate::pades::{cms, parse, ParsedSignature};
 use crate::trust::{ChainOutcome, Revocation, TrustStore};
@@ -169,27 +170,16 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], parsed_bytes: &[u
 
     // Integrity: the digest of the signed bytes equals the message-digest attribute.
     let [_, a1, b0, b1] = sig.byte_range;
-    let alg = if parsed.digest_alg == const_oid::db::rfc5912::ID_SHA_256 {
-        Some(&ring::digest::SHA256)
-    } else if parsed.digest_alg == const_oid::db::rfc5912::ID_SHA_384 {
-        Some(&ring::digest::SHA384)
-    } else if parsed.digest_alg == const_oid::db::rfc5912::ID_SHA_512 {
-        Some(&ring::digest::SHA512)
-    } else {
-        None
-    };
+    let alg = algorithms::Hash::from_oid(parsed.digest_alg);
     match (alg, &parsed.message_digest, pdf.get(..a1), pdf.get(b0..b0 + b1)) {
-        (Some(alg), Some(md), Some(first), Some(second)) => {
-            let mut ctx = ring::digest::Context::new(alg);
-            ctx.update(first);
-            ctx.update(second);
-            if ctx.finish().as_ref() == md.as_slice() {
-                checks.push(check("INTEGRITY", Status::Passed, "the digest of the signed bytes matches the message-digest attribute"));
+        (Ok(alg), Some(md), Some(first), Some(second)) => {
+            if alg.digest(&[first, second]) == *md {
+                checks.push(check("INTEGRITY", Status::Passed, format!("the {} digest of the signed bytes matches the message-digest attribute", alg.name())));
             } else {
                 checks.push(fail("INTEGRITY", Status::Failed, TotalFailed, "HASH_FAILURE", "the signed bytes were changed: their digest does not match the signature"));
             }
         }
-        (None, ..) => checks.push(fail("INTEGRITY", Status::Indeterminate, Indeterminate, "CRYPTO_CONSTRAINTS_FAILURE", format!("digest algorithm {} is not supported", parsed.digest_alg))),
+        (Err(outside), ..) => checks.push(fail("INTEGRITY", Status::Indeterminate, Indeterminate, "CRYPTO_CONSTRAINTS_FAILURE", outside.0)),
         (_, None, ..) => checks.push(fail("INTEGRITY", Status::Failed, TotalFailed, "FORMAT_FAILURE", "no message-digest signed attribute")),
         _ => checks.push(fail("INTEGRITY", Status::Failed, TotalFailed, "FORMAT_FAILURE", "byte range out of bounds")),
     }
@@ -241,7 +231,7 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], parsed_bytes: &[u
             let signer_revoked = matches!(revocation, Revocation::Revoked { .. });
             match sub_indication {
                 "REVOKED" if signer_revoked => checks.push(check("CHAIN", Status::Failed, reason)),
-                "REVOKED" => checks.push(fail("CHAIN", Status::Failed, Indeterminate, "REVOKED_CA_NO_POE", format!("{reason}: a CA certificate of the chain is revoked"))),
+                "REVOKED" => checks.push(fail("CHAIN", Status::Failed, Indeterminate, "REVOKED_CA_NO_POE", reason)),
                 _ => checks.push(fail("CHAIN", Status::Failed, ind, sub_indication, reason)),
             }
         }
@@ -316,23 +306,11 @@ fn verify_one(index: usize, sig: &ParsedSignature, pdf: &[u8], parsed_bytes: &[u
 }
 
 fn signature_check(parsed: &cms::ParsedCms, cert: &X509Certificate<'_>) -> Check {
-    use const_oid::db::rfc5912 as o;
-    use ring::signature as rs;
-    let spki = cert.public_key();
-    let key = spki.subject_public_key.data.as_ref();
-    let alg: Option<&'static dyn rs::VerificationAlgorithm> = match (parsed.signature_alg, spki.algorithm.algorithm.to_id_string().as_str()) {
-        (a, "1.2.840.10045.2.1") if a == o::ECDSA_WITH_SHA_256 => Some(&rs::ECDSA_P256_SHA256_ASN1),
-        (a, "1.2.840.10045.2.1") if a == o::ECDSA_WITH_SHA_384 => Some(&rs::ECDSA_P384_SHA384_ASN1),
-        (a, _) if a == o::SHA_256_WITH_RSA_ENCRYPTION => Some(&rs::RSA_PKCS1_2048_8192_SHA256),
-        (a, _) if a == o::RSA_ENCRYPTION && parsed.digest_alg == o::ID_SHA_256 => Some(&rs::RSA_PKCS1_2048_8192_SHA256),
-        _ => None,
-    };
-    match alg {
-        None => fail("SIGNATURE", Status::Indeterminate, Indeterminate, "CRYPTO_CONSTRAINTS_FAILURE", format!("signature algorithm {} is not supported", parsed.signature_alg)),
-        Some(alg) => match rs::UnparsedPublicKey::new(alg, key).verify(&parsed.signed_attrs, &parsed.signature) {
-            Ok(()) => check("SIGNATURE", Status::Passed, "the signature value is valid for the signer's public key"),
-            Err(_) => fail("SIGNATURE", Status::Failed, TotalFailed, "SIG_CRYPTO_FAILURE", "the signature value does not verify with the signer's public key"),
-        },
+    let spki = cert.public_key().raw;
+    match algorithms::verify_signature(parsed.signature_alg, parsed.signature_params.as_deref(), parsed.digest_alg, spki, &parsed.signed_attrs, &parsed.signature) {
+        SignatureCheck::Valid(suite) => check("SIGNATURE", Status::Passed, format!("the signature value is valid for the signer's public key ({suite})")),
+        SignatureCheck::Invalid(suite) => fail("SIGNATURE", Status::Failed, TotalFailed, "SIG_CRYPTO_FAILURE", format!("the signature value does not verify with the signer's public key ({suite})")),
+        SignatureCheck::Outside(o) => fail("SIGNATURE", Status::Indeterminate, Indeterminate, "CRYPTO_CONSTRAINTS_FAILURE", o.0),
     }
 }
 
@@ -348,8 +326,9 @@ fn key_usage_check(cert: &X509Certificate<'_>) -> Check {
 
 fn revocation_check(rev: &Revocation, claimed: Option<&str>) -> Check {
     match rev {
-        Revocation::Good { source, this_update } => check("REVOCATION", Status::Passed, format!("not revoked according to {source} (issued {this_update})")),
+        Revocation::Good { source, .. } => check("REVOCATION", Status::Passed, format!("not revoked according to {source}")),
         Revocation::Unknown { detail } => check("REVOCATION", Status::Warning, format!("revocation not checked: {detail}")),
+        Revocation::Refused { detail, .. } => fail("REVOCATION", Status::Indeterminate, Indeterminate, "TRY_LATER", format!("revocation status unknown: {detail}")),
         Revocation::Revoked { source, revoked_at, .. } => {
             // B-B has no proof of time: a claimed signing time after revocation still fails outright,
             // otherwise ETSI says REVOKED_NO_POE (cannot tell whether it was signed before).

@@ -143,7 +143,7 @@ pub fn disallowed_changes(old: &Document, new: &Document, budget: &mut Budget) -
             continue;
         }
         let ok = match (old_obj, new_obj) {
-            (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == catalog_id => only_grew(o, n, b"__none__", &allowed, &[b"AcroForm", b"Extensions", b"Version"]) && catalog_form_ok(o, n, &allowed) && declarations_ok(n),
+            (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == catalog_id => only_grew(o, n, b"__none__", &allowed, &[b"AcroForm", b"Extensions", b"Version"]) && catalog_form_ok(o, n, &allowed) && declarations_ok(n, budget)?,
             (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == form_id => only_grew(o, n, b"Fields", &new_fields, &[b"SigFlags"]),
             (Object::Dictionary(o), Object::Dictionary(n)) if is_page(n) => only_grew(o, n, b"Annots", &new_fields, &[]),
             (Object::Dictionary(o), Object::Dictionary(n)) if filled.contains(id) => field_filled(old, o, n, budget)?,
@@ -187,17 +187,17 @@ fn is_page(d: &Dictionary) -> bool {
 /// A signer may declare what its signature needs (ISO 32000-2 §7.12 developer extensions, e.g.
 /// ISO/TS 32001 for SHA-384, ISO/TS 32002 for ECDSA curves, and /Version): /Extensions only as a
 /// direct dictionary with no references, /Version only as a name. pyHanko adds both.
-fn declarations_ok(catalog: &Dictionary) -> bool {
+fn declarations_ok(catalog: &Dictionary, budget: &mut Budget) -> Result<bool, PdfError> {
     let ext_ok = match catalog.get(b"Extensions").ok() {
         None => true,
         Some(e @ Object::Dictionary(_)) => {
             let mut refs = Vec::new();
-            collect_refs(e, &mut refs, 0);
+            collect_refs(e, &mut refs, 0, budget)?;
             refs.is_empty()
         }
         Some(_) => false,
     };
-    ext_ok && catalog.get(b"Version").map(|v| v.as_name().is_ok()).unwrap_or(true)
+    Ok(ext_ok && catalog.get(b"Version").map(|v| v.as_name().is_ok()).unwrap_or(true))
 }
 
 /// The catalog may gain an /AcroForm (by reference or inline) holding only new signature fields.

@@ -165,3 +165,20 @@ fn bodies_over_the_limit_are_413_on_every_upload_route() {
     assert_eq!(call("GET", &format!("{}/healthz", s.url), None, None, None).status, 200);
     assert_eq!(s.state.archive.size(), 0);
 }
+
+/// A JSON refusal names what went wrong in a short detail and never echoes a long unknown field name back.
+#[test]
+fn json_refusals_are_short_and_do_not_echo_the_body() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = init_home(&tmp.path().join("h"), "taian");
+    let (scjg, archivist) = (token(&home, dept("scjg")), token(&home, Role::Archivist));
+    let s = start(&home, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, None);
+    let key = "unknownfield".repeat(10_000);
+    let body = format!("{{\"{key}\": 1}}");
+    for (route, tok) in [("/v1/licences", &scjg), ("/v1/licences/ZY00/seals", &scjg), ("/v1/audit", &archivist), ("/v1/proofs", &scjg)] {
+        let r = call("POST", &format!("{}{route}", s.url), Some(tok), Some(("application/json", body.as_bytes())), None);
+        let p = r.problem(400);
+        assert!(r.body.len() < 1024, "{route}: a {}-byte problem", r.body.len());
+        assert!(!p["detail"].as_str().unwrap().contains("unknownfieldunknownfield"), "{route}: {p}");
+    }
+}

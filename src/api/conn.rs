@@ -159,7 +159,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnLimits, shutd
             () = &mut shutdown => break,
         };
         let Some(slot) = per_ip.take(peer.ip(), max_per_ip) else {
-            tracing::warn!(peer = %peer.ip(), limit = max_per_ip, "connection refused: too many from this address");
+            tracing::debug!(peer = %peer.ip(), limit = max_per_ip, "connection refused: too many from this address");
             refuse(&stream, max_per_ip);
             continue;
         };

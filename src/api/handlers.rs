@@ -74,9 +74,7 @@ pub struct IssueRequest {
     pub seal: Option<String>,
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
-    serde_json::from_slice(body).map_err(|e| Problem::from(ApiError::BadRequest(format!("the body is not the expected JSON: {e}"))))
-}
+use super::bodies::parse as parse_json;
 
 /// POST /v1/licences: issue, seal with the caller's department, archive.
 pub async fn issue(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {

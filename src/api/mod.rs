@@ -6,6 +6,7 @@
 //! call into the library. Routes and their OpenAPI description: [`openapi`]; docs/api.md.
 
 pub mod auth;
+pub mod bodies;
 mod consistency;
 pub mod conn;
 mod handlers;

@@ -78,10 +78,7 @@ pub(crate) fn redact(msg: &str) -> String {
 
 /// Parse a JSON body; errors say where and what, never echo values.
 pub(crate) fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::BadRequest("the body is empty; send the JSON request".into()).into());
-    }
-    serde_json::from_slice(body).map_err(|e| Problem::from(ApiError::BadRequest(format!("the body is not the expected JSON: {}", redact(&e.to_string())))))
+    super::bodies::parse(body)
 }
 
 /// The caller's department, or 403 for other roles.
@@ -166,7 +163,7 @@ pub async fn request(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
 }
 
 #[derive(Deserialize)]
-struct TokenBody {
+pub(crate) struct TokenBody {
     token: String,
 }
 

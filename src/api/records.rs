@@ -38,11 +38,7 @@ pub struct RevokeRequest {
 /// POST /v1/certificates/{serial}/revoke.
 pub async fn revoke(State(st): State<Arc<AppState>>, Path(serial): Path<String>, headers: HeaderMap, body: Bytes) -> Res {
     let p = principal(&st, &headers)?;
-    let req: RevokeRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        RevokeRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| Problem::from(ApiError::BadRequest(format!("the body is not the expected JSON: {e}"))))?
-    };
+    let req: RevokeRequest = super::bodies::parse_or_default(&body)?;
     let Role::CaOperator { ca } = p.role.clone() else {
         return Err(forbid(&p, "revoke", format!("a {} token cannot revoke certificates", p.role.describe())));
     };
@@ -143,11 +139,7 @@ pub async fn audit(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
     if p.role != Role::Archivist {
         return Err(forbid(&p, "audit", format!("a {} token cannot run audits; use an archivist token", p.role.describe())));
     }
-    let req: AuditRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        AuditRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| Problem::from(ApiError::BadRequest(format!("the body is not the expected JSON: {e}"))))?
-    };
+    let req: AuditRequest = super::bodies::parse_or_default(&body)?;
     let st2 = st.clone();
     let report = blocking(move || {
         let _w = st2.write_lock.lock().map_err(|_| ApiError::Internal("archive lock poisoned".into()))?;

@@ -108,8 +108,11 @@ pub fn verify_jws(token: &str, trust: &TrustStore, at: std::time::SystemTime) ->
             Vec::new()
         }
     };
-    if let Revocation::Revoked { revoked_at, .. } = &revocation {
-        problems.push(format!("revocation: the signing certificate was revoked at {revoked_at}"));
+    match &revocation {
+        Revocation::Revoked { revoked_at, .. } => problems.push(format!("revocation: the signing certificate was revoked at {revoked_at}")),
+        // A CRL that breaks the RFC 5280 profile cannot clear the signer (as REVOCATION in verify).
+        Revocation::Refused { detail, .. } => problems.push(format!("revocation: {detail}")),
+        _ => {}
     }
     let department = match crate::trust::department::department_of(trust, ee) {
         Ok(d) => Some(d.id),

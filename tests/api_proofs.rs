@@ -6,7 +6,6 @@
 
 mod api_support;
 
-use std::io::BufRead;
 use std::process::{Command, Stdio};
 
 use api_support::*;
@@ -266,18 +265,8 @@ fn the_server_log_never_contains_raw_ids() {
     let home = home_with_data(&tmp.path().join("h"));
     let (xzsp, scjg, archivist) = (token(&home, dept("xzsp")), token(&home, dept("scjg")), token(&home, Role::Archivist));
     let log = tmp.path().join("serve.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zhengyin"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--refresh-secs", "0", "--home"])
-        .arg(&home.dir)
-        .env("ZHENGYIN_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().last().unwrap_or_default().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    let (mut child, url) = api_support::spawn_binary_with_log(&home, &log);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let run = std::panic::catch_unwind(|| {
         assert_eq!(ask(&url, &xzsp, ALICE, SI_MATTER).status, 200);
         assert_eq!(ask(&url, &xzsp, NOBODY, SI_MATTER).status, 200);

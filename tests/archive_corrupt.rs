@@ -29,18 +29,6 @@ fn assert_bounded(run: &Run, what: &str) {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &p);
-        } else {
-            std::fs::copy(e.path(), &p).unwrap();
-        }
-    }
-}
 
 /// Put the pristine archive back.
 fn restore(r: &Region, pristine: &Path) {

@@ -13,18 +13,6 @@ use base64::Engine;
 use common::*;
 use serde_json::Value;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &p);
-        } else {
-            std::fs::copy(e.path(), &p).unwrap();
-        }
-    }
-}
 
 fn restore_dir(copy: &Path, dir: &Path) {
     std::fs::remove_dir_all(dir).unwrap();

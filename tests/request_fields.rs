@@ -9,8 +9,7 @@ mod api_support;
 #[allow(dead_code)]
 mod common;
 
-use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use api_support::{init_home, post_json, repo, token, Resp};
 use serde_json::{json, Value};
@@ -51,17 +50,7 @@ fn malformed_fields_are_refused_before_they_reach_archive_log_or_problem() {
     let home = home_with_data(&tmp.path().join("h"));
     let xzsp = token(&home, Role::Department { dept: "xzsp".into() });
     let log = tmp.path().join("serve.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zhengyin"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--refresh-secs", "0", "--home"])
-        .arg(&home.dir)
-        .env("ZHENGYIN_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().last().unwrap_or_default().to_string();
+    let (mut child, url) = api_support::spawn_binary_with_log(&home, &log);
     let huge = "9".repeat(15 << 20);
     let run = std::panic::catch_unwind(|| {
         let before = size(&url);

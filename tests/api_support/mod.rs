@@ -147,3 +147,21 @@ pub fn seal_serial(home: &Home, dept: &str) -> String {
 pub fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["signatures"][0]["checks"].as_array().and_then(|cs| cs.iter().find(|c| c["name"] == name)).unwrap_or_else(|| panic!("no {name} check in {report}"))
 }
+
+/// The real `zhengyin serve` binary on a free loopback port with `ZHENGYIN_LOG=debug`, its log
+/// written to `log`; returns the child and its base URL (read from the first stdout line).
+pub fn spawn_binary_with_log(home: &Home, log: &Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--refresh-secs", "0", "--home"])
+        .arg(&home.dir)
+        .env("ZHENGYIN_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(log).expect("serve log"))
+        .spawn()
+        .expect("spawn zhengyin serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first line");
+    let url = line.split_whitespace().last().unwrap_or_default().to_string();
+    (child, url)
+}

@@ -197,3 +197,31 @@ fn server_audit_survives_a_damaged_store() {
     assert!(v["problems"].as_array().unwrap().iter().any(|p| p["record"] == ids[0].as_str()), "{v}");
     assert_eq!(api_support::call("GET", &format!("{}/healthz", server.url), None, None, None).status, 200);
 }
+
+/// A use record whose stored bytes were altered is not read back as if intact: `proof uses`
+/// fails naming the record's fixity, instead of answering from the altered bytes.
+#[test]
+fn altered_use_record_fails_its_fixity_check() {
+    let r = Region::init();
+    let home = s(&r.home);
+    let csv = repo().join("fixtures/holders/rs-social-insurance.csv");
+    r.zy(&["data", "load", "--home", home, "--dept", "rs", s(&csv)]).assert_code(0);
+    // Synthetic subject from fixtures/holders/rs-social-insurance.csv.
+    let subject = "370902199001011235";
+    let pdf = r.path("proof.pdf");
+    r.zy(&["proof", "request", "--home", home, "--by", "xzsp", "--kind", "social-insurance", "--subject", subject, "--purpose", "370900-XK-0001", "-o", s(&pdf)]).assert_code(0);
+    r.zy(&["proof", "uses", "--home", home, "--subject", subject]).assert_code(0);
+    let id = {
+        let a = Archive::open(&r.home.join("archive")).unwrap();
+        let rec = a.list().into_iter().filter_map(|x| x.ok()).find(|x| x.metadata.kind == "use-record").expect("a use record");
+        let (pack, offset, len) = a.blob_location(&rec.sha256).unwrap();
+        let mut b = std::fs::read(&pack).unwrap();
+        let k = usize::try_from(offset + len / 2).unwrap();
+        b[k] ^= 0x01;
+        std::fs::write(&pack, b).unwrap();
+        rec.id
+    };
+    let run = r.zy(&["proof", "uses", "--home", home, "--subject", subject]);
+    assert_ne!(run.code, 0, "{}", run.both());
+    assert!(run.stderr.contains("fixity") && run.stderr.contains(&id), "{}", run.both());
+}

@@ -294,7 +294,7 @@ pub struct CheckBody {
 /// The department that took commitment `id`, from its `commitment-record` in the archive.
 fn commitment_by(st: &AppState, id: &str) -> crate::error::Result<Option<String>> {
     for r in st.archive.list().into_iter().filter_map(|r| r.ok()).filter(|r| r.metadata.kind == "commitment-record" && r.metadata.identifier == id) {
-        let v: serde_json::Value = serde_json::from_slice(&st.archive.bytes(&r)?).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_slice(&st.archive.verified_bytes(&r)?).unwrap_or_default();
         if let Some(by) = v.get("by").and_then(|b| b.as_str()) {
             return Ok(Some(by.to_string()));
         }

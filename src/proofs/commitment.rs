@@ -288,11 +288,11 @@ pub fn check_in(home: &Home, archive: &Archive, holders_db: &Holders, only: Opti
         let r = r?;
         match r.metadata.kind.as_str() {
             "commitment-record" => {
-                let t: Terms = serde_json::from_slice(&archive.bytes(&r)?).map_err(|e| ProofError::Other(format!("archive record {}: not a commitment record: {e}", r.id)))?;
+                let t: Terms = serde_json::from_slice(&archive.verified_bytes(&r)?).map_err(|e| ProofError::Other(format!("archive record {}: not a commitment record: {e}", r.id)))?;
                 recorded.push((r.leaf_index, t));
             }
             "commitment-check" => {
-                let v: serde_json::Value = serde_json::from_slice(&archive.bytes(&r)?).unwrap_or(serde_json::Value::Null);
+                let v: serde_json::Value = serde_json::from_slice(&archive.verified_bytes(&r)?).unwrap_or(serde_json::Value::Null);
                 if matches!(v.get("status").and_then(|s| s.as_str()), Some("kept" | "broken")) {
                     if let Some(c) = v.get("commitment").and_then(|c| c.as_str()) {
                         decided.insert(c.to_string());

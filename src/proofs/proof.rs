@@ -222,7 +222,7 @@ pub fn uses_of(home: &Home, archive: &Archive, subject: &str) -> Result<Vec<serd
     recs.sort_by_key(|r| r.leaf_index);
     let mut out = Vec::new();
     for r in recs {
-        let bytes = archive.bytes(&r)?;
+        let bytes = archive.verified_bytes(&r)?;
         let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
         if let Some(o) = v.as_object_mut() {
             o.insert("archive_record".into(), json!(r.id));

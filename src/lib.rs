@@ -8,7 +8,15 @@
 //! - [`pades`]: CMS signatures, incremental updates, parsing signatures back.
 //! - [`licence`]: issuing = document → pades.
 //! - [`trust`]: trust anchors, CRLs, chain validation (rustls-webpki).
-//! - [`verify`]: per-signature checks, difference analysis, the report.
+//! - [`verify`]: per-signature checks (authority, algorithm policy, annotation binding),
+//!   difference analysis, the report.
+//! - [`filing`]: verify, then archive (one open of the archive per command).
+//! - [`archive`]: the single-track archive: sled store, packs, Merkle log, signed checkpoints
+//!   (with the log key's high-water mark), fixity, the DA/T 70 audit.
+//! - [`consistency`]: a relying party's kept checkpoint checked against the archive (forks).
+//! - [`proofs`]: no-certificate workflows: holder data, list of uses, proofs and their tokens,
+//!   commitments, annotated copies.
+//! - [`api`]: the HTTP service (accept loop with caps, cancellable jobs, problem+json).
 //!
 //! The CLI (`src/main.rs`, `src/cli/`) is a thin shell over these.
 

@@ -31,7 +31,7 @@ pub fn issue(home: &Home, template: &str, data: &serde_json::Value, seal: Option
     let dept_id = seal.unwrap_or(first.as_str());
     let dept = region.department(dept_id)?.clone();
     // Authority (region.toml [authority]): internal templates and unlisted departments are refused.
-    crate::config::authority::Authority::from_home(home, &region)?.may_issue(template, dept_id)?;
+    crate::config::authority::Authority::from_home(home, &region, &crate::proofs::uses::UseList::load(home)?)?.may_issue(template, dept_id)?;
     let data = t.check(data)?;
     let mut plan = plan.clone();
     if let Some(first) = plan.first_mut() {

@@ -104,8 +104,9 @@ impl Authority {
     }
 
     /// The home's catalogue: every template in templates/ (and the workflows' built-in templates
-    /// when the home has no copy), the region's table and the list of uses.
-    pub fn from_home(home: &Home, region: &RegionConfig) -> Result<Self> {
+    /// when the home has no copy), the region's table and the home's list of uses (passed in:
+    /// the trust store has already loaded it).
+    pub fn from_home(home: &Home, region: &RegionConfig, uses: &UseList) -> Result<Self> {
         let dir = home.templates_dir();
         let mut names: Vec<String> = match std::fs::read_dir(&dir) {
             Ok(d) => d.filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".toml").map(String::from)).collect(),
@@ -120,7 +121,7 @@ impl Authority {
         for (name, text) in BUILTIN.iter().filter(|(n, _)| WORKFLOW_TEMPLATES.contains(n) && !names.iter().any(|m| m == n)) {
             templates.push((name.to_string(), Template::parse(text, name)?));
         }
-        Ok(Self::build(region, &templates, &UseList::load(home)?))
+        Ok(Self::build(region, &templates, uses))
     }
 
     pub fn types(&self) -> &[LicenceType] {

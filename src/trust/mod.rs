@@ -85,8 +85,9 @@ impl TrustStore {
     /// Trust the home's region root and its CRLs.
     pub fn from_home(home: &Home) -> Result<Self> {
         let region = home.region()?;
-        let uses = Some(crate::proofs::uses::UseList::load(home)?);
-        let authority = Some(crate::config::authority::Authority::from_home(home, &region)?);
+        let uses = crate::proofs::uses::UseList::load(home)?;
+        let authority = Some(crate::config::authority::Authority::from_home(home, &region, &uses)?);
+        let uses = Some(uses);
         let mut store = TrustStore { region: Some(region.clone()), uses, authority, ..Default::default() };
         let root = home.ca_cert("root");
         for der in keys::read_certs_der(&root)? {

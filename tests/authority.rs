@@ -298,5 +298,6 @@ fn genuine_licences_still_pass() {
     if have_tool("pyhanko") {
         let o = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)]);
         assert!(o.stdout.contains("INTACT:TRUSTED,UNTOUCHED"), "pyHanko\n{}", o.both());
-    }
+    }    // And qpdf --check and pdfsig, like every licence the CLI makes.
+    common::assert_outside_validators(&r, &pdf, 1);
 }

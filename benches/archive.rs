@@ -19,13 +19,22 @@ const LEAVES: u64 = 1_000_000;
 fn sample_pdf() -> Vec<u8> {
     let dir = tempfile::tempdir().expect("tempdir");
     let home = zhengyin::config::Home { dir: dir.path().join("home") };
-    let data: serde_json::Value = serde_json::from_str(include_str!("../fixtures/data/business-licence.json")).expect("data");
-    zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, std::path::Path::new("taian.toml"), true).expect("init");
+    let data: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/data/business-licence.json")).expect("data");
+    zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, std::path::Path::new("taian.toml"), true)
+        .expect("init");
     zhengyin::licence::issue(&home, "business-licence", &data, None).expect("issue").pdf
 }
 
 fn meta(i: usize) -> Metadata {
-    Metadata { kind: "licence".into(), title: format!("营业执照 {i}"), identifier: format!("id-{i}"), signers: vec!["scjg".into()], verification: "TOTAL-PASSED".into(), ..Default::default() }
+    Metadata {
+        kind: "licence".into(),
+        title: format!("营业执照 {i}"),
+        identifier: format!("id-{i}"),
+        signers: vec!["scjg".into()],
+        verification: "TOTAL-PASSED".into(),
+        ..Default::default()
+    }
 }
 
 fn ingest(pdf: &[u8]) {
@@ -34,7 +43,9 @@ fn ingest(pdf: &[u8]) {
     // Distinct documents: the licence with a numbered trailing comment (content addressing).
     let docs: Vec<Vec<u8>> = (0..LICENCES).map(|i| [pdf, format!("%{i}\n").as_bytes()].concat()).collect();
     let t = Instant::now();
-    archive.append_many(docs.iter().enumerate().map(|(i, d)| (d.as_slice(), meta(i))).collect()).expect("append");
+    archive
+        .append_many(docs.iter().enumerate().map(|(i, d)| (d.as_slice(), meta(i))).collect())
+        .expect("append");
     archive.flush().expect("flush");
     let s = t.elapsed().as_secs_f64();
     println!("RESULT ingest_group_commit_10000 {:.0} records/s ({:.2} s, one flush)", LICENCES as f64 / s, s);
@@ -62,7 +73,11 @@ fn ingest(pdf: &[u8]) {
     let file = dir.path().join("all.bin");
     std::fs::write(&file, docs.concat()).expect("write");
     let t = Instant::now();
-    let ok = std::process::Command::new("sha256sum").arg(&file).output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = std::process::Command::new("sha256sum")
+        .arg(&file)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     let s2 = t.elapsed().as_secs_f64();
     println!("RESULT audit_fixity {ours:.0} MB/s over {} MB", total / 1_000_000);
     if ok {
@@ -110,7 +125,8 @@ fn proofs(c: &mut Criterion) {
     // it would for a service answering requests for arbitrary records.
     let state = std::cell::Cell::new(777_777u64);
     let next = || {
-        state.set(state.get().wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407));
+        state
+            .set(state.get().wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407));
         (state.get() >> 24) % LEAVES
     };
     // Cold: the first proofs after opening (empty memo, sled pages not yet cached).
@@ -120,14 +136,27 @@ fn proofs(c: &mut Criterion) {
     for k in 1..=3 {
         let t = Instant::now();
         black_box(merkle::inclusion_proof(&archive, next(), LEAVES).expect("proof"));
-        println!("RESULT inclusion_cold_{k} {:.0} µs (proof number {k} after opening the archive)", t.elapsed().as_secs_f64() * 1e6);
+        println!(
+            "RESULT inclusion_cold_{k} {:.0} µs (proof number {k} after opening the archive)",
+            t.elapsed().as_secs_f64() * 1e6
+        );
     }
     let mut g = c.benchmark_group("proof_1m_leaves");
-    g.bench_function("inclusion_memory", |b| b.iter(|| merkle::inclusion_proof(&m, black_box(777_777), LEAVES)));
-    g.bench_function("inclusion_sled_no_memo_random_leaf", |b| b.iter(|| merkle::inclusion_proof(&archive.stored(), black_box(next()), LEAVES)));
-    g.bench_function("inclusion_sled_random_leaf", |b| b.iter(|| merkle::inclusion_proof(&archive, black_box(next()), LEAVES)));
-    g.bench_function("inclusion_sled_leaf_777777", |b| b.iter(|| merkle::inclusion_proof(&archive, black_box(777_777), LEAVES)));
-    g.bench_function("consistency_sled", |b| b.iter(|| merkle::consistency_proof(&archive, black_box(654_321), LEAVES)));
+    g.bench_function("inclusion_memory", |b| {
+        b.iter(|| merkle::inclusion_proof(&m, black_box(777_777), LEAVES))
+    });
+    g.bench_function("inclusion_sled_no_memo_random_leaf", |b| {
+        b.iter(|| merkle::inclusion_proof(&archive.stored(), black_box(next()), LEAVES))
+    });
+    g.bench_function("inclusion_sled_random_leaf", |b| {
+        b.iter(|| merkle::inclusion_proof(&archive, black_box(next()), LEAVES))
+    });
+    g.bench_function("inclusion_sled_leaf_777777", |b| {
+        b.iter(|| merkle::inclusion_proof(&archive, black_box(777_777), LEAVES))
+    });
+    g.bench_function("consistency_sled", |b| {
+        b.iter(|| merkle::consistency_proof(&archive, black_box(654_321), LEAVES))
+    });
     g.finish();
 }
 

@@ -22,19 +22,25 @@ const MATTER: &str = "370900-XK-0001";
 fn home() -> (tempfile::TempDir, Home) {
     let dir = tempfile::tempdir().expect("tempdir");
     let home = Home { dir: dir.path().join("home") };
-    zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, std::path::Path::new("taian.toml"), true).expect("init");
+    zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, std::path::Path::new("taian.toml"), true)
+        .expect("init");
     (dir, home)
 }
 
 fn load_holders(home: &Home) -> Holders {
     let holders = Holders::open(home).expect("holders");
-    let rows = holders::read_rows(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/holders/rs-social-insurance.csv"))).expect("rows");
+    let rows = holders::read_rows(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/holders/rs-social-insurance.csv"
+    )))
+    .expect("rows");
     holders.load(home, "rs", &rows).expect("load");
     holders
 }
 
 fn request(home: &Home, archive: &Archive, holders: &Holders) -> usize {
-    let req = Request { by: "xzsp", kind: "social-insurance", subject: SUBJECT, purpose: MATTER, valid_days: 30 };
+    let req =
+        Request { by: "xzsp", kind: "social-insurance", subject: SUBJECT, purpose: MATTER, valid_days: 30 };
     match proof::request_in(home, archive, holders, &req).expect("request") {
         Outcome::Answered(a) => a.pdf.len() + a.jws.len(),
         Outcome::Refused { reason, .. } => panic!("refused: {reason}"),
@@ -42,7 +48,8 @@ fn request(home: &Home, archive: &Archive, holders: &Holders) -> usize {
 }
 
 fn main() {
-    let mut c = Criterion::default().configure_from_args().sample_size(20).measurement_time(Duration::from_secs(8));
+    let mut c =
+        Criterion::default().configure_from_args().sample_size(20).measurement_time(Duration::from_secs(8));
     let (_dir, home) = home();
     let holders = load_holders(&home);
     let archive = open_archive(&home).expect("archive");
@@ -52,9 +59,17 @@ fn main() {
     let token = proof::sign_jws(&home, "rs", &signer, &claims).expect("token");
 
     let mut g = c.benchmark_group("proofs");
-    g.bench_function("request_full_pdf_token_archive", |b| b.iter(|| black_box(request(&home, &archive, &holders))));
-    g.bench_function("token_sign_es256", |b| b.iter(|| black_box(proof::sign_jws(&home, "rs", &signer, &claims).expect("sign"))));
-    g.bench_function("token_verify_chain_crl", |b| b.iter(|| black_box(proof::verify_jws(&token, &trust, std::time::SystemTime::now()).expect("verify").valid)));
+    g.bench_function("request_full_pdf_token_archive", |b| {
+        b.iter(|| black_box(request(&home, &archive, &holders)))
+    });
+    g.bench_function("token_sign_es256", |b| {
+        b.iter(|| black_box(proof::sign_jws(&home, "rs", &signer, &claims).expect("sign")))
+    });
+    g.bench_function("token_verify_chain_crl", |b| {
+        b.iter(|| {
+            black_box(proof::verify_jws(&token, &trust, std::time::SystemTime::now()).expect("verify").valid)
+        })
+    });
     let t = proof::template(&home).expect("template");
     let region = home.region().expect("region");
     let dept = region.department("rs").expect("dept").clone();
@@ -63,15 +78,35 @@ fn main() {
         .expect("data");
     g.bench_function("pdf_render_and_seal", |b| {
         b.iter(|| {
-            let input = zhengyin::document::RenderInput { template: &t, data: &data, issuer: &dept, region: &region.region, issue_date: "2026-11-25".into(), serial: "20261125000000000000".into(), plan: vec!["rs".into()] };
-            black_box(zhengyin::licence::render_and_seal(&input, &signer, "bench".into()).expect("seal").0.len())
+            let input = zhengyin::document::RenderInput {
+                template: &t,
+                data: &data,
+                issuer: &dept,
+                region: &region.region,
+                issue_date: "2026-11-25".into(),
+                serial: "20261125000000000000".into(),
+                plan: vec!["rs".into()],
+            };
+            black_box(
+                zhengyin::licence::render_and_seal(&input, &signer, "bench".into()).expect("seal").0.len(),
+            )
         })
     });
     let licence = {
-        let data: serde_json::Value = serde_json::from_str(include_str!("../fixtures/data/business-licence.json")).expect("data");
+        let data: serde_json::Value =
+            serde_json::from_str(include_str!("../fixtures/data/business-licence.json")).expect("data");
         zhengyin::licence::issue(&home, "business-licence", &data, None).expect("issue").pdf
     };
-    g.bench_function("annotated_copy_full", |b| b.iter(|| black_box(annotate::annotate(&home, &archive, &licence, "xzsp", "370900-XK-0012", "2099-12-31").expect("annotate").pdf.len())));
+    g.bench_function("annotated_copy_full", |b| {
+        b.iter(|| {
+            black_box(
+                annotate::annotate(&home, &archive, &licence, "xzsp", "370900-XK-0012", "2099-12-31")
+                    .expect("annotate")
+                    .pdf
+                    .len(),
+            )
+        })
+    });
     g.finish();
     c.final_summary();
 }

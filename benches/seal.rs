@@ -26,7 +26,9 @@ use std::time::{Duration, SystemTime};
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING};
+use ring::signature::{
+    EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING,
+};
 
 use zhengyin::config::Home;
 use zhengyin::document::{self, RenderInput, Template};
@@ -46,7 +48,9 @@ struct Fixture {
 }
 
 fn bench_dir() -> PathBuf {
-    std::env::var_os("ZHENGYIN_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target/bench-data"))
+    std::env::var_os("ZHENGYIN_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target/bench-data"))
 }
 
 fn fixture() -> Fixture {
@@ -55,9 +59,12 @@ fn fixture() -> Fixture {
     let home = Home { dir: dir.join("home") };
     // A fresh home each run: new keys, and nothing left from earlier runs (e.g. CLI archive filings).
     let _ = std::fs::remove_dir_all(&home.dir);
-    zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, Path::new("taian.toml"), true).expect("init home");
+    zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, Path::new("taian.toml"), true)
+        .expect("init home");
     let data_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/data/business-licence.json");
-    let data: serde_json::Value = serde_json::from_slice(&std::fs::read(&data_path).expect("read sample data")).expect("sample data is JSON");
+    let data: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&data_path).expect("read sample data"))
+            .expect("sample data is JSON");
 
     let unsigned = render_unsigned(&home, &data);
     let issued = zhengyin::licence::issue(&home, TEMPLATE, &data, None).expect("issue");
@@ -135,12 +142,18 @@ fn breakdown<M: Measurement>(c: &mut Criterion<M>, fx: &Fixture) {
     // Where the time goes: parsing alone (lopdf, which parses objects on the rayon pool).
     let mut g = c.benchmark_group("breakdown");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("lopdf_load_unsigned", |b| b.iter(|| lopdf::Document::load_mem(black_box(&fx.unsigned)).expect("load")));
-    g.bench_function("lopdf_load_sealed", |b| b.iter(|| lopdf::Document::load_mem(black_box(&fx.sealed)).expect("load")));
+    g.bench_function("lopdf_load_unsigned", |b| {
+        b.iter(|| lopdf::Document::load_mem(black_box(&fx.unsigned)).expect("load"))
+    });
+    g.bench_function("lopdf_load_sealed", |b| {
+        b.iter(|| lopdf::Document::load_mem(black_box(&fx.sealed)).expect("load"))
+    });
     // The same file with the signature's /Contents hex string blanked in place (`<>` + spaces,
     // offsets unchanged): the difference is what parsing the hex-encoded CMS costs.
     let blanked = blank_contents(&fx.sealed);
-    g.bench_function("lopdf_load_sealed_contents_blanked", |b| b.iter(|| lopdf::Document::load_mem(black_box(&blanked)).expect("load")));
+    g.bench_function("lopdf_load_sealed_contents_blanked", |b| {
+        b.iter(|| lopdf::Document::load_mem(black_box(&blanked)).expect("load"))
+    });
     // lopdf's Stream::compress deflates at level 9 (Compression::best). The rendered licence's
     // largest stream, its embedded font subset, at three levels:
     let font = largest_stream(&fx.unsigned);
@@ -157,7 +170,8 @@ fn breakdown<M: Measurement>(c: &mut Criterion<M>, fx: &Fixture) {
     g.bench_function("seal_appearance", |b| {
         b.iter(|| {
             let mut enc = zhengyin::document::font::TextEncoder::new().expect("font");
-            let content = zhengyin::document::seal::appearance(&mut enc, &dept.name, &dept.seal_text, w).expect("appearance");
+            let content = zhengyin::document::seal::appearance(&mut enc, &dept.name, &dept.seal_text, w)
+                .expect("appearance");
             let mut n = 0u32;
             let font = enc.finish(&mut |o| {
                 n += 1;
@@ -174,7 +188,8 @@ fn breakdown<M: Measurement>(c: &mut Criterion<M>, fx: &Fixture) {
 /// seal before sealing), and verifying the complete three-seal licence. Leaves `joint-a1.pdf` and
 /// `joint-a3.pdf` in the bench directory for pyHanko (`benches/compare.sh`).
 fn joint_seals(c: &mut Criterion, fx: &Fixture, store: &TrustStore) {
-    let data: serde_json::Value = serde_json::from_str(include_str!("../fixtures/data/joint-approval.json")).expect("data");
+    let data: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/data/joint-approval.json")).expect("data");
     let a1 = zhengyin::licence::issue(&fx.home, "joint-approval", &data, None).expect("issue").pdf;
     let a2 = zhengyin::licence::add_seal(&fx.home, &a1, "scjg").expect("seal add").pdf;
     let a3 = zhengyin::licence::add_seal(&fx.home, &a2, "xzsp").expect("seal add").pdf;
@@ -182,7 +197,9 @@ fn joint_seals(c: &mut Criterion, fx: &Fixture, store: &TrustStore) {
     let _ = std::fs::write(bench_dir().join("joint-a3.pdf"), &a3);
     let mut g = c.benchmark_group("joint_seals");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("seal_add_second_of_three", |b| b.iter(|| zhengyin::licence::add_seal(&fx.home, black_box(&a1), "scjg").expect("seal add").pdf));
+    g.bench_function("seal_add_second_of_three", |b| {
+        b.iter(|| zhengyin::licence::add_seal(&fx.home, black_box(&a1), "scjg").expect("seal add").pdf)
+    });
     g.bench_function("verify_three_seals", |b| {
         b.iter(|| {
             let r = zhengyin::verify::verify(black_box(&a3), store, SystemTime::now()).expect("verify");
@@ -203,7 +220,9 @@ fn benches(c: &mut Criterion) {
         g.throughput(Throughput::Elements(1));
         // Everything `zhengyin issue` does in-process: load region/template/key, render, seal.
         g.bench_function("business_licence", |b| {
-            b.iter(|| zhengyin::licence::issue(&fx.home, TEMPLATE, black_box(&fx.data), None).expect("issue").pdf)
+            b.iter(|| {
+                zhengyin::licence::issue(&fx.home, TEMPLATE, black_box(&fx.data), None).expect("issue").pdf
+            })
         });
         g.finish();
     }
@@ -229,9 +248,14 @@ fn benches(c: &mut Criterion) {
             extra: Vec::new(),
         };
         let once = pades::seal(&fx.unsigned, &req).expect("seal");
-        assert!(zhengyin::verify::verify(&once, &store, SystemTime::now()).expect("verify").passed(), "seal_only output must verify");
+        assert!(
+            zhengyin::verify::verify(&once, &store, SystemTime::now()).expect("verify").passed(),
+            "seal_only output must verify"
+        );
         // Signer loaded once (as a long-running sealing service would).
-        g.bench_function("business_licence", |b| b.iter(|| pades::seal(black_box(&fx.unsigned), &req).expect("seal")));
+        g.bench_function("business_licence", |b| {
+            b.iter(|| pades::seal(black_box(&fx.unsigned), &req).expect("seal"))
+        });
         g.finish();
     }
     {
@@ -240,7 +264,8 @@ fn benches(c: &mut Criterion) {
         // Trust store built once (as a verification service would); one sealed licence per iteration.
         g.bench_function("business_licence", |b| {
             b.iter(|| {
-                let r = zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now()).expect("verify");
+                let r = zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now())
+                    .expect("verify");
                 assert!(r.passed());
                 r
             })
@@ -249,7 +274,9 @@ fn benches(c: &mut Criterion) {
         g.bench_function("business_licence_with_store_load", |b| {
             b.iter(|| {
                 let store = TrustStore::from_home(&fx.home).expect("trust store");
-                zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now()).expect("verify").passed()
+                zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now())
+                    .expect("verify")
+                    .passed()
             })
         });
         g.finish();
@@ -261,15 +288,22 @@ fn benches(c: &mut Criterion) {
         let mut g = c.benchmark_group("raw");
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).expect("keygen");
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).expect("key");
+        let key =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).expect("key");
         let msg = [0x5au8; 32];
         let sig = key.sign(&rng, &msg).expect("sign");
         let public = UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, key.public_key().as_ref().to_vec());
         g.throughput(Throughput::Elements(1));
-        g.bench_function("ecdsa_p256_sign_32B", |b| b.iter(|| key.sign(&rng, black_box(&msg)).expect("sign")));
-        g.bench_function("ecdsa_p256_verify_32B", |b| b.iter(|| public.verify(black_box(&msg), sig.as_ref()).expect("verify")));
+        g.bench_function("ecdsa_p256_sign_32B", |b| {
+            b.iter(|| key.sign(&rng, black_box(&msg)).expect("sign"))
+        });
+        g.bench_function("ecdsa_p256_verify_32B", |b| {
+            b.iter(|| public.verify(black_box(&msg), sig.as_ref()).expect("verify"))
+        });
         g.throughput(Throughput::Bytes(fx.sealed.len() as u64));
-        g.bench_function("sha256_sealed_pdf", |b| b.iter(|| ring::digest::digest(&ring::digest::SHA256, black_box(&fx.sealed))));
+        g.bench_function("sha256_sealed_pdf", |b| {
+            b.iter(|| ring::digest::digest(&ring::digest::SHA256, black_box(&fx.sealed)))
+        });
         // The floor for verifying one signature: hash the file, verify one ECDSA signature.
         g.throughput(Throughput::Elements(1));
         g.bench_function("sha256_sealed_pdf_plus_ecdsa_verify", |b| {
@@ -362,17 +396,25 @@ fn cpu_benches(c: &mut Criterion<CpuTime>) {
     });
     g.bench_function("seal_only", |b| b.iter(|| pades::seal(black_box(&fx.unsigned), &req).expect("seal")));
     g.bench_function("verify", |b| {
-        b.iter(|| zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now()).expect("verify").passed())
+        b.iter(|| {
+            zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now())
+                .expect("verify")
+                .passed()
+        })
     });
     // The same with the memo of certificate and CRL signature checks emptied first: the first
     // licence a verifier sees from a given seal certificate.
     g.bench_function("verify_cold_trust_memo", |b| {
         b.iter(|| {
             zhengyin::trust::verified::clear();
-            zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now()).expect("verify").passed()
+            zhengyin::verify::verify(black_box(&fx.sealed), &store, SystemTime::now())
+                .expect("verify")
+                .passed()
         })
     });
-    g.bench_function("raw_ecdsa_p256_sign_32B", |b| b.iter(|| key.sign(&rng, black_box(&msg)).expect("sign")));
+    g.bench_function("raw_ecdsa_p256_sign_32B", |b| {
+        b.iter(|| key.sign(&rng, black_box(&msg)).expect("sign"))
+    });
     g.bench_function("raw_sha256_sealed_pdf_plus_ecdsa_verify", |b| {
         b.iter(|| {
             let d = ring::digest::digest(&ring::digest::SHA256, black_box(&fx.sealed));
@@ -384,7 +426,10 @@ fn cpu_benches(c: &mut Criterion<CpuTime>) {
 }
 
 fn config() -> Criterion {
-    Criterion::default().sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2))
+    Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
 }
 
 #[cfg(target_os = "linux")]

@@ -215,7 +215,8 @@ impl Home {
         if !path.exists() {
             return Err(ConfigError::NotInitialised { home: self.dir.clone() }.into());
         }
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
         RegionConfig::parse(&text, &path)
     }
 }

@@ -22,8 +22,13 @@ fn note_of(text: &str) -> Result<String> {
     }
     let t = text.trim_start();
     if t.starts_with('{') {
-        let v: serde_json::Value = serde_json::from_str(t).map_err(|e| bad(format!("not a receipt JSON: {e}")))?;
-        return v.get("checkpoint").and_then(|c| c.as_str()).map(str::to_string).ok_or_else(|| bad("the JSON has no `checkpoint` field".into()).into());
+        let v: serde_json::Value =
+            serde_json::from_str(t).map_err(|e| bad(format!("not a receipt JSON: {e}")))?;
+        return v
+            .get("checkpoint")
+            .and_then(|c| c.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| bad("the JSON has no `checkpoint` field".into()).into());
     }
     Ok(t.to_string())
 }
@@ -33,15 +38,33 @@ fn note_of(text: &str) -> Result<String> {
 /// archive does not extend it, with both roots named. `Err(BadProof)`: not a checkpoint of this log.
 pub fn check_from(home: &Home, archive: &Archive, text: &str) -> Result<serde_json::Value> {
     let (note, vkey) = crate::filing::tree_head(home, archive)?;
-    let theirs = checkpoint::open(&note_of(text)?, &vkey).map_err(|e| ArchiveError::BadProof(format!("not a checkpoint signed by this archive's log key ({vkey}): {e}")))?;
-    let ours = checkpoint::open(&note, &vkey).map_err(|_| ArchiveError::Store("the archive has no valid signed tree head".into()))?;
-    let fork = |archive_root: String| ArchiveError::Fork { size: theirs.size, signed_root: hex(&theirs.root), archive_root };
+    let theirs = checkpoint::open(&note_of(text)?, &vkey).map_err(|e| {
+        ArchiveError::BadProof(format!("not a checkpoint signed by this archive's log key ({vkey}): {e}"))
+    })?;
+    let ours = checkpoint::open(&note, &vkey)
+        .map_err(|_| ArchiveError::Store("the archive has no valid signed tree head".into()))?;
+    let fork = |archive_root: String| ArchiveError::Fork {
+        size: theirs.size,
+        signed_root: hex(&theirs.root),
+        archive_root,
+    };
     if theirs.size > ours.size {
-        let here = merkle::root(archive, theirs.size).map(|h| hex(&h)).unwrap_or_else(|| format!("none (the archive's newest signed tree has {} leaves: rolled back?)", ours.size));
+        let here = merkle::root(archive, theirs.size).map(|h| hex(&h)).unwrap_or_else(|| {
+            format!("none (the archive's newest signed tree has {} leaves: rolled back?)", ours.size)
+        });
         return Err(fork(here).into());
     }
-    let path = if theirs.size == 0 { Vec::new() } else { merkle::consistency_proof(archive, theirs.size, ours.size).ok_or_else(|| ArchiveError::Store("log nodes missing".into()))? };
-    let consistent = if theirs.size == 0 { theirs.root == merkle::empty_root() } else { merkle::verify_consistency(theirs.size, ours.size, &theirs.root, &ours.root, &path) };
+    let path = if theirs.size == 0 {
+        Vec::new()
+    } else {
+        merkle::consistency_proof(archive, theirs.size, ours.size)
+            .ok_or_else(|| ArchiveError::Store("log nodes missing".into()))?
+    };
+    let consistent = if theirs.size == 0 {
+        theirs.root == merkle::empty_root()
+    } else {
+        merkle::verify_consistency(theirs.size, ours.size, &theirs.root, &ours.root, &path)
+    };
     if !consistent {
         let here = merkle::root(archive, theirs.size).map(|h| hex(&h)).unwrap_or_else(|| "missing".into());
         return Err(fork(here).into());

@@ -56,7 +56,17 @@ pub fn metadata(report: &Report, kind: &str) -> Metadata {
         retention: "永久".into(),
         format: "PDF/PAdES".into(),
         format_version: "PDF 1.7; ETSI EN 319 142-1 B-B".into(),
-        signers: report.signatures.iter().map(|s| s.department.as_ref().map(|d| d.id.clone()).or_else(|| s.signer.as_ref().map(|x| x.subject.clone())).unwrap_or_default()).collect(),
+        signers: report
+            .signatures
+            .iter()
+            .map(|s| {
+                s.department
+                    .as_ref()
+                    .map(|d| d.id.clone())
+                    .or_else(|| s.signer.as_ref().map(|x| x.subject.clone()))
+                    .unwrap_or_default()
+            })
+            .collect(),
         verification: report.indication.as_str().to_string(),
     }
 }
@@ -69,7 +79,12 @@ pub struct Filed {
 
 /// Verify and file `docs` (name, bytes) in one batch; refuses documents that do not verify.
 /// Acknowledged (returned) only after the batch and its leaves are flushed to disk.
-pub fn file_batch(home: &Home, docs: &[(String, Vec<u8>)], kind: &str, progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Filed>> {
+pub fn file_batch(
+    home: &Home,
+    docs: &[(String, Vec<u8>)],
+    kind: &str,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<Filed>> {
     let archive = open_archive(home)?;
     file_batch_in(home, &archive, docs, kind, progress)
 }
@@ -77,9 +92,15 @@ pub fn file_batch(home: &Home, docs: &[(String, Vec<u8>)], kind: &str, progress:
 /// Verify one document for filing: its archive metadata, or a refusal naming `name`.
 pub fn verified_metadata(name: &str, bytes: &[u8], trust: &TrustStore, kind: &str) -> Result<Metadata> {
     let refused = |reason: String| ArchiveError::Refused { path: name.to_string(), reason };
-    let report = crate::verify::verify(bytes, trust, SystemTime::now()).map_err(|e| refused(e.to_string()))?;
+    let report =
+        crate::verify::verify(bytes, trust, SystemTime::now()).map_err(|e| refused(e.to_string()))?;
     if !report.passed() {
-        return Err(refused(format!("it does not verify ({}{})", report.indication.as_str(), report.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default())).into());
+        return Err(refused(format!(
+            "it does not verify ({}{})",
+            report.indication.as_str(),
+            report.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default()
+        ))
+        .into());
     }
     Ok(metadata(&report, kind))
 }
@@ -96,10 +117,19 @@ pub fn append_verified(home: &Home, archive: &Archive, batch: Vec<(&[u8], Metada
 }
 
 /// [`file_batch`] on an archive the caller holds open (sled allows one opener per process).
-pub fn file_batch_in(home: &Home, archive: &Archive, docs: &[(String, Vec<u8>)], kind: &str, progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Filed>> {
+pub fn file_batch_in(
+    home: &Home,
+    archive: &Archive,
+    docs: &[(String, Vec<u8>)],
+    kind: &str,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<Filed>> {
     let trust = TrustStore::from_home(home)?;
     // Verify the whole batch before appending anything: a refused batch archives nothing.
-    let verified = docs.iter().map(|(name, bytes)| verified_metadata(name, bytes, &trust, kind)).collect::<Result<Vec<_>>>()?;
+    let verified = docs
+        .iter()
+        .map(|(name, bytes)| verified_metadata(name, bytes, &trust, kind))
+        .collect::<Result<Vec<_>>>()?;
     let batch: Vec<(&[u8], Metadata)> = docs.iter().map(|(_, b)| b.as_slice()).zip(verified).collect();
     let out = append_verified(home, archive, batch)?;
     progress(docs.len(), docs.len());
@@ -141,7 +171,12 @@ fn signed_size(home: &Home, archive: &Archive) -> Option<u64> {
 
 /// The latest signed tree head and the verifier key to check it.
 pub fn tree_head(home: &Home, archive: &Archive) -> Result<(String, String)> {
-    let note = archive.meta.get("checkpoint").map_err(|e| ArchiveError::Store(e.to_string()))?.map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
+    let note = archive
+        .meta
+        .get("checkpoint")
+        .map_err(|e| ArchiveError::Store(e.to_string()))?
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
+        .unwrap_or_default();
     let key = checkpoint::load_or_create_key(&log_key_path(home))?;
     Ok((note, checkpoint::verifier_key(&origin(home)?, &key)))
 }
@@ -151,7 +186,8 @@ pub fn proof(home: &Home, archive: &Archive, id: &str) -> Result<serde_json::Val
     let rec = archive.get(id)?;
     let (note, vkey) = tree_head(home, archive)?;
     let cp = checkpoint::open(&note, &vkey)?;
-    let path = merkle::inclusion_proof(archive, rec.leaf_index, cp.size).ok_or_else(|| ArchiveError::Store("cannot build the proof".into()))?;
+    let path = merkle::inclusion_proof(archive, rec.leaf_index, cp.size)
+        .ok_or_else(|| ArchiveError::Store("cannot build the proof".into()))?;
     Ok(serde_json::json!({
         "record": id,
         "leaf_index": rec.leaf_index,
@@ -168,7 +204,8 @@ pub fn proof(home: &Home, archive: &Archive, id: &str) -> Result<serde_json::Val
 pub fn consistency(home: &Home, archive: &Archive, old: u64) -> Result<serde_json::Value> {
     let (note, vkey) = tree_head(home, archive)?;
     let cp = checkpoint::open(&note, &vkey)?;
-    let proof = merkle::consistency_proof(archive, old, cp.size).ok_or_else(|| ArchiveError::BadProof(format!("old size {old} must be 1..={}", cp.size)))?;
+    let proof = merkle::consistency_proof(archive, old, cp.size)
+        .ok_or_else(|| ArchiveError::BadProof(format!("old size {old} must be 1..={}", cp.size)))?;
     let old_root = archive.root(old).ok_or_else(|| ArchiveError::Store("log nodes missing".into()))?;
     Ok(serde_json::json!({
         "old_size": old, "old_root": crate::archive::store::hex(&old_root),
@@ -179,7 +216,8 @@ pub fn consistency(home: &Home, archive: &Archive, old: u64) -> Result<serde_jso
 }
 
 fn unhex32(s: &str) -> Option<merkle::Hash> {
-    let b: Vec<u8> = (0..s.len()).step_by(2).filter_map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect();
+    let b: Vec<u8> =
+        (0..s.len()).step_by(2).filter_map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect();
     <[u8; 32]>::try_from(b).ok()
 }
 
@@ -190,7 +228,12 @@ pub fn check_proof(v: &serde_json::Value, trusted_key: Option<&str>) -> Result<S
     let s = |k: &str| v.get(k).and_then(|x| x.as_str()).ok_or_else(|| bad(&format!("missing `{k}`")));
     let n = |k: &str| v.get(k).and_then(|x| x.as_u64()).ok_or_else(|| bad(&format!("missing `{k}`")));
     let hashes = |k: &str| -> Result<Vec<merkle::Hash>> {
-        v.get(k).and_then(|x| x.as_array()).ok_or_else(|| bad(&format!("missing `{k}`")))?.iter().map(|h| h.as_str().and_then(unhex32).ok_or_else(|| bad("bad hash").into())).collect()
+        v.get(k)
+            .and_then(|x| x.as_array())
+            .ok_or_else(|| bad(&format!("missing `{k}`")))?
+            .iter()
+            .map(|h| h.as_str().and_then(unhex32).ok_or_else(|| bad("bad hash").into()))
+            .collect()
     };
     let cp = checkpoint::open(s("checkpoint")?, trusted_key.unwrap_or(s("verifier_key")?))?;
     if let Ok(path) = hashes("inclusion_path") {
@@ -214,7 +257,10 @@ pub fn check_proof(v: &serde_json::Value, trusted_key: Option<&str>) -> Result<S
             return Err(bad("tree_size differs from the checkpoint").into());
         }
         return if merkle::verify_inclusion(&leaf, index, size, &path, &cp.root) {
-            Ok(format!("inclusion proof OK: record {} is leaf {index} of the signed tree of size {size}", s("record")?))
+            Ok(format!(
+                "inclusion proof OK: record {} is leaf {index} of the signed tree of size {size}",
+                s("record")?
+            ))
         } else {
             Err(bad("inclusion proof does not lead to the signed root").into())
         };
@@ -233,13 +279,22 @@ pub fn check_proof(v: &serde_json::Value, trusted_key: Option<&str>) -> Result<S
 }
 
 /// Run the DA/T 70 audit with signature re-verification and PDF usability checks.
-pub fn run_audit(home: &Home, sample: Option<usize>, progress: &mut dyn FnMut(usize, usize)) -> Result<audit::AuditReport> {
+pub fn run_audit(
+    home: &Home,
+    sample: Option<usize>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<audit::AuditReport> {
     let archive = open_archive(home)?;
     run_audit_in(home, &archive, sample, progress)
 }
 
 /// [`run_audit`] on an archive the caller holds open.
-pub fn run_audit_in(home: &Home, archive: &Archive, sample: Option<usize>, progress: &mut dyn FnMut(usize, usize)) -> Result<audit::AuditReport> {
+pub fn run_audit_in(
+    home: &Home,
+    archive: &Archive,
+    sample: Option<usize>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<audit::AuditReport> {
     let trust = TrustStore::from_home(home)?;
     let signed = match tree_head(home, archive) {
         Ok((note, vkey)) if !note.is_empty() => checkpoint::open(&note, &vkey).ok().map(|c| (c.size, c.root)),
@@ -260,7 +315,11 @@ pub fn run_audit_in(home: &Home, archive: &Archive, sample: Option<usize>, progr
         };
         let authentic = match crate::verify::verify(bytes, &trust, SystemTime::now()) {
             Ok(r) if r.passed() => Ok(()),
-            Ok(r) => Err(format!("signatures no longer verify: {}{}", r.indication.as_str(), r.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default())),
+            Ok(r) => Err(format!(
+                "signatures no longer verify: {}{}",
+                r.indication.as_str(),
+                r.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default()
+            )),
             Err(e) => Err(format!("cannot verify: {e}")),
         };
         (authentic, usable)
@@ -277,14 +336,26 @@ pub fn run_audit_in(home: &Home, archive: &Archive, sample: Option<usize>, progr
 /// Every tree head the log key is known to have signed: each kept checkpoint (its signature
 /// checked), the latest one, and the key's high-water mark (outside the archive, so a restored
 /// copy cannot hide it). Second: reasons for kept checkpoints that do not verify.
-fn published_heads(home: &Home, archive: &Archive) -> Result<(Vec<(String, u64, merkle::Hash)>, Vec<String>)> {
+fn published_heads(
+    home: &Home,
+    archive: &Archive,
+) -> Result<(Vec<(String, u64, merkle::Hash)>, Vec<String>)> {
     let (latest, vkey) = tree_head(home, archive)?;
     let (mut heads, mut bad) = (Vec::new(), Vec::new());
-    let kept = archive.checkpoints.iter().map(|kv| kv.map(|(k, v)| (k.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(u64::MAX, u64::from_be_bytes), String::from_utf8_lossy(&v).into_owned())));
+    let kept = archive.checkpoints.iter().map(|kv| {
+        kv.map(|(k, v)| {
+            (
+                k.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(u64::MAX, u64::from_be_bytes),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
+        })
+    });
     for kv in kept {
         let (size, note) = kv.map_err(|e| ArchiveError::Store(e.to_string()))?;
         match checkpoint::open(&note, &vkey) {
-            Ok(c) if c.size == size => heads.push((format!("published tree head of size {size}"), c.size, c.root)),
+            Ok(c) if c.size == size => {
+                heads.push((format!("published tree head of size {size}"), c.size, c.root))
+            }
             Ok(c) => bad.push(format!("kept tree head filed under size {size} says size {}", c.size)),
             Err(e) => bad.push(format!("kept tree head of size {size} does not verify: {e}")),
         }

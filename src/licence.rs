@@ -8,10 +8,10 @@ use std::path::Path;
 use crate::config::Home;
 use crate::document::{self, RenderInput, Template};
 use crate::error::{DataError, Result, SealError};
-use crate::trust::TrustStore;
-use crate::verify::report::Indication;
 use crate::pades::{self, SealRequest};
 use crate::pki::SealSigner;
+use crate::trust::TrustStore;
+use crate::verify::report::Indication;
 
 /// A sealed licence.
 pub struct Issued {
@@ -31,7 +31,12 @@ pub fn issue(home: &Home, template: &str, data: &serde_json::Value, seal: Option
     let dept_id = seal.unwrap_or(first.as_str());
     let dept = region.department(dept_id)?.clone();
     // Authority (region.toml [authority]): internal templates and unlisted departments are refused.
-    crate::config::authority::Authority::from_home(home, &region, &crate::proofs::uses::UseList::load(home)?)?.may_issue(template, dept_id)?;
+    crate::config::authority::Authority::from_home(
+        home,
+        &region,
+        &crate::proofs::uses::UseList::load(home)?,
+    )?
+    .may_issue(template, dept_id)?;
     let data = t.check(data)?;
     let mut plan = plan.clone();
     if let Some(first) = plan.first_mut() {
@@ -42,15 +47,41 @@ pub fn issue(home: &Home, template: &str, data: &serde_json::Value, seal: Option
     let issue_date = document::china_date(now.unix_timestamp());
     // Serial: issue date + 10 random [0-9A-Z] characters (unique without shared state).
     let rnd = document::render::random_bytes::<10>()?;
-    let serial = format!("{:04}{:02}{:02}{}", now.year(), u8::from(now.month()), now.day(), rnd.iter().map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b % 36)])).collect::<String>());
-    let input = RenderInput { template: &t, data: &data, issuer: &dept, region: &region.region, issue_date, serial, plan };
+    let serial = format!(
+        "{:04}{:02}{:02}{}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        rnd.iter()
+            .map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b % 36)]))
+            .collect::<String>()
+    );
+    let input = RenderInput {
+        template: &t,
+        data: &data,
+        issuer: &dept,
+        region: &region.region,
+        issue_date,
+        serial,
+        plan,
+    };
     let (pdf, rendered) = render_and_seal(&input, &signer, format!("{}签发{}", dept.name, t.name))?;
-    Ok(Issued { pdf, identifier: rendered.id.to_string(), template: t.id, sealed_by: dept.id, verify_url: rendered.verify_url })
+    Ok(Issued {
+        pdf,
+        identifier: rendered.id.to_string(),
+        template: t.id,
+        sealed_by: dept.id,
+        verify_url: rendered.verify_url,
+    })
 }
 
 /// Render a document and apply its first seal, which certifies it (DocMDP P=2) in the first
 /// planned field. Licences and proofs both start this way.
-pub fn render_and_seal(input: &RenderInput<'_>, signer: &SealSigner, reason: String) -> Result<(Vec<u8>, document::RenderedLicence)> {
+pub fn render_and_seal(
+    input: &RenderInput<'_>,
+    signer: &SealSigner,
+    reason: String,
+) -> Result<(Vec<u8>, document::RenderedLicence)> {
     let rendered = document::render(input)?;
     let request = SealRequest {
         signer,
@@ -86,7 +117,13 @@ pub fn add_seal(home: &Home, pdf: &[u8], dept: &str) -> Result<Added> {
     let plan = report.seal_plan.as_ref().ok_or(SealError::NoPlan)?;
     let plan_text = plan.required.join(" → ");
     if let Some(bad) = report.signatures.iter().find(|s| s.indication != Indication::TotalPassed) {
-        let reason = format!("signature {} [{}]: {}{}", bad.index, bad.field, bad.indication.as_str(), bad.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default());
+        let reason = format!(
+            "signature {} [{}]: {}{}",
+            bad.index,
+            bad.field,
+            bad.indication.as_str(),
+            bad.sub_indication.map(|s| format!(" / {s}")).unwrap_or_default()
+        );
         return Err(SealError::ExistingInvalid { reason }.into());
     }
     if report.signatures.is_empty() {
@@ -106,7 +143,9 @@ pub fn add_seal(home: &Home, pdf: &[u8], dept: &str) -> Result<Added> {
         return Err(SealError::Complete { plan: plan_text }.into());
     };
     if expected != dept {
-        return Err(SealError::OutOfOrder { dept: dept.into(), expected: expected.clone(), plan: plan_text }.into());
+        return Err(
+            SealError::OutOfOrder { dept: dept.into(), expected: expected.clone(), plan: plan_text }.into()
+        );
     }
     let signer = SealSigner::load(home, dept)?;
     let locked = n + 1 == plan.required.len();

@@ -13,7 +13,10 @@ fn main() -> std::process::ExitCode {
     // lopdf logs one ERROR per malformed object of an untrusted file: noise for the CLI user and a
     // log flood anyone can trigger through POST /v1/verify, so it is off unless ZHENGYIN_LOG asks.
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ZHENGYIN_LOG").unwrap_or_else(|_| "warn,lopdf=off".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ZHENGYIN_LOG")
+                .unwrap_or_else(|_| "warn,lopdf=off".into()),
+        )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();

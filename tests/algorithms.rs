@@ -19,7 +19,11 @@ fn outside_sealed(r: &Region, key: &str, md: &str) -> Option<PathBuf> {
     let (first, _) = r.issue("joint-approval", None, "joint-1.pdf");
     let out = r.path(&format!("joint-2-{key}-{md}.pdf"));
     let script = repo().join("tests/support/outside_seal.py");
-    let run = run_in(r.dir.path(), "python3", &[s(&script), s(&r.home), "city", "scjg", key, md, s(&first), s(&out)]);
+    let run = run_in(
+        r.dir.path(),
+        "python3",
+        &[s(&script), s(&r.home), "city", "scjg", key, md, s(&first), s(&out)],
+    );
     assert_eq!(run.code, 0, "outside seal\n{}", run.both());
     Some(out)
 }
@@ -43,7 +47,11 @@ fn assert_passes(key: &str, md: &str, suite: &str) {
     let rep = run.json();
     let scjg = sig(&rep, 1);
     assert_eq!(scjg["indication"], "TOTAL-PASSED", "{scjg:#}");
-    let detail = scjg["checks"].as_array().and_then(|c| c.iter().find(|c| c["name"] == "SIGNATURE")).map(|c| c["detail"].to_string()).unwrap_or_default();
+    let detail = scjg["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "SIGNATURE"))
+        .map(|c| c["detail"].to_string())
+        .unwrap_or_default();
     assert!(detail.contains(suite), "SIGNATURE should name {suite}: {detail}");
     assert_eq!(rep["indication"], "TOTAL-PASSED", "{rep:#}");
     run.assert_code(0);

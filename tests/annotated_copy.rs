@@ -12,7 +12,12 @@ use common::*;
 /// A complete joint licence (dy-xzsp → scjg → xzsp, locked) and its identifier.
 fn joint(r: &Region) -> (PathBuf, String) {
     let (a1, run) = r.issue("joint-approval", None, "a1.pdf");
-    let id = run.stdout.lines().find_map(|l| l.trim().strip_prefix("identifier")).map(|s| s.trim().to_string()).expect("identifier line");
+    let id = run
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("identifier"))
+        .map(|s| s.trim().to_string())
+        .expect("identifier line");
     let (a2, a3) = (r.path("a2.pdf"), r.path("a3.pdf"));
     r.zy(&["seal", "add", "--home", s(&r.home), "--dept", "scjg", s(&a1), "-o", s(&a2)]).assert_code(0);
     r.zy(&["seal", "add", "--home", s(&r.home), "--dept", "xzsp", s(&a2), "-o", s(&a3)]).assert_code(0);
@@ -20,7 +25,8 @@ fn joint(r: &Region) -> (PathBuf, String) {
 }
 
 fn use_licence(r: &Region, licence: &str, by: &str, purpose: &str, extra: &[&str], out: &Path) -> Run {
-    let mut args = vec!["licence", "use", "--home", s(&r.home), licence, "--by", by, "--purpose", purpose, "-o", s(out)];
+    let mut args =
+        vec!["licence", "use", "--home", s(&r.home), licence, "--by", by, "--purpose", purpose, "-o", s(out)];
     args.extend_from_slice(extra);
     r.zy(&args)
 }
@@ -60,7 +66,6 @@ fn pixels(dir: &Path, pdf: &Path, name: &str) -> Option<Vec<u8>> {
     run_in(dir, "pdftoppm", &["-r", "18", "-gray", "-singlefile", s(pdf), s(&prefix)]).assert_code(0);
     let pgm = std::fs::read(prefix.with_extension("pgm")).expect("pgm");
     Some(pgm) // P5 header, then the pixels: two renders of one page size compare byte by byte
-
 }
 
 #[test]
@@ -70,7 +75,9 @@ fn the_watermark_is_visible_on_the_page() {
     let out = r.path("bl-copy.pdf");
     use_licence(&r, s(&pdf), "xzsp", "370900-XK-0012", &[], &out).assert_code(0);
     assert_outside_validators(&r, &out, 2);
-    let (Some(before), Some(after)) = (pixels(r.dir.path(), &pdf, "before"), pixels(r.dir.path(), &out, "after")) else {
+    let (Some(before), Some(after)) =
+        (pixels(r.dir.path(), &pdf, "before"), pixels(r.dir.path(), &out, "after"))
+    else {
         eprintln!("note: pdftoppm not installed; skipping");
         return;
     };
@@ -98,7 +105,11 @@ fn a_changed_annotation_item_breaks_the_copy() {
     assert_eq!(sigs[1]["indication"], "TOTAL-FAILED", "{}", v.both());
     if have_tool("pyhanko") {
         let root = r.export_root("root.pem");
-        let o = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&forged)]);
+        let o = run_in(
+            r.dir.path(),
+            "pyhanko",
+            &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&forged)],
+        );
         assert_ne!(o.code, 0, "pyHanko accepted a changed annotation item\n{}", o.both());
     } else {
         assert!(!in_ci(), "pyhanko is required in CI");
@@ -113,8 +124,10 @@ fn bad_annotation_requests_are_refused_with_one_line() {
     // Not a listed use for this department.
     use_licence(&r, s(&pdf), "scjg", "370900-XK-0012", &[], &out).assert_one_line_error(2);
     // A validity end in the past, or not a date.
-    use_licence(&r, s(&pdf), "xzsp", "370900-XK-0012", &["--valid-until", "2020-01-01"], &out).assert_one_line_error(2);
-    use_licence(&r, s(&pdf), "xzsp", "370900-XK-0012", &["--valid-until", "next week"], &out).assert_one_line_error(2);
+    use_licence(&r, s(&pdf), "xzsp", "370900-XK-0012", &["--valid-until", "2020-01-01"], &out)
+        .assert_one_line_error(2);
+    use_licence(&r, s(&pdf), "xzsp", "370900-XK-0012", &["--valid-until", "next week"], &out)
+        .assert_one_line_error(2);
     // An unknown identifier.
     use_licence(&r, "1.2.156.3005.2.NOPE", "xzsp", "370900-XK-0012", &[], &out).assert_one_line_error(2);
     assert!(!out.exists(), "nothing written on refusal");

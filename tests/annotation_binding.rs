@@ -23,7 +23,13 @@ struct Items<'a> {
     user_id: &'a str,
 }
 
-const XZSP: Items<'static> = Items { maker: "泰安市大数据中心", maker_id: "dsjzx", purpose: "370900-XK-0001", user: "泰安市行政审批服务局", user_id: "xzsp" };
+const XZSP: Items<'static> = Items {
+    maker: "泰安市大数据中心",
+    maker_id: "dsjzx",
+    purpose: "370900-XK-0001",
+    user: "泰安市行政审批服务局",
+    user_id: "xzsp",
+};
 
 /// Sign the reserved annotation field of `licence` with `dept`'s real key through the library's
 /// signing functions, with the given items — what an outsider holding that key could do.
@@ -49,7 +55,10 @@ fn sign_annotation(r: &Region, licence: &Path, dept: &str, items: &Items<'_>, ou
             location: "泰安市".into(),
             certify: false,
             lock: false,
-            appearance: Appearance::Watermark { headline: "仅供泰安市行政审批服务局办理人力资源服务许可使用", detail: "有效期至 2099-12-31 · 泰安市大数据中心加注" },
+            appearance: Appearance::Watermark {
+                headline: "仅供泰安市行政审批服务局办理人力资源服务许可使用",
+                detail: "有效期至 2099-12-31 · 泰安市大数据中心加注",
+            },
             extra: vec![("ZYAnnotation", lopdf::Object::Dictionary(dict))],
         },
     )
@@ -60,8 +69,14 @@ fn sign_annotation(r: &Region, licence: &Path, dept: &str, items: &Items<'_>, ou
 }
 
 fn annotation_check(v: &serde_json::Value) -> (String, String) {
-    let sig = v["signatures"].as_array().and_then(|a| a.iter().find(|s| s["field"] == ANNOTATION_FIELD)).expect("annotation signature");
-    let c = sig["checks"].as_array().and_then(|a| a.iter().find(|c| c["name"] == "ANNOTATION")).expect("ANNOTATION check");
+    let sig = v["signatures"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["field"] == ANNOTATION_FIELD))
+        .expect("annotation signature");
+    let c = sig["checks"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == "ANNOTATION"))
+        .expect("ANNOTATION check");
     (c["status"].as_str().unwrap_or("").to_string(), c["detail"].as_str().unwrap_or("").to_string())
 }
 
@@ -73,9 +88,19 @@ fn annotated_copies_not_made_by_the_platform_for_a_listed_use_are_refused() {
     let (licence, _) = r.issue("business-licence", None, "licence.pdf");
     let cases: [(&str, &str, Items<'_>, &str); 4] = [
         ("xzsp-as-platform", "xzsp", XZSP, "not by the platform `dsjzx`"),
-        ("platform-names-other-maker", "dsjzx", Items { maker: "泰安市行政审批服务局", maker_id: "xzsp", ..XZSP }, "maker"),
+        (
+            "platform-names-other-maker",
+            "dsjzx",
+            Items { maker: "泰安市行政审批服务局", maker_id: "xzsp", ..XZSP },
+            "maker",
+        ),
         ("unlisted-purpose", "dsjzx", Items { purpose: "370900-XX-9999", ..XZSP }, "not a listed use"),
-        ("user-not-allowed", "dsjzx", Items { user: "泰安市市场监督管理局", user_id: "scjg", ..XZSP }, "not a listed use"),
+        (
+            "user-not-allowed",
+            "dsjzx",
+            Items { user: "泰安市市场监督管理局", user_id: "scjg", ..XZSP },
+            "not a listed use",
+        ),
     ];
     for (name, dept, items, why) in cases {
         let copy = sign_annotation(&r, &licence, dept, &items, &format!("{name}.pdf"));
@@ -89,7 +114,20 @@ fn annotated_copies_not_made_by_the_platform_for_a_listed_use_are_refused() {
     }
     // The genuine copy: TOTAL-PASSED with a passed ANNOTATION check, and the outside validators agree.
     let copy = r.path("genuine.pdf");
-    r.zy(&["licence", "use", "--home", s(&r.home), s(&licence), "--by", "xzsp", "--purpose", "370900-XK-0001", "-o", s(&copy)]).assert_code(0);
+    r.zy(&[
+        "licence",
+        "use",
+        "--home",
+        s(&r.home),
+        s(&licence),
+        "--by",
+        "xzsp",
+        "--purpose",
+        "370900-XK-0001",
+        "-o",
+        s(&copy),
+    ])
+    .assert_code(0);
     let v = r.verify_json(&copy);
     v.assert_code(0);
     assert_eq!(annotation_check(&v.json()).0, "PASSED", "{}", v.both());

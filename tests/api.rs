@@ -18,7 +18,12 @@ fn dept(d: &str) -> Role {
 fn issue_seal_verify_archive_and_roles() {
     let tmp = tempfile::tempdir().unwrap();
     let home = init_home(&tmp.path().join("h"), "taian");
-    let (scjg, xzsp, dy, archivist) = (token(&home, dept("scjg")), token(&home, dept("xzsp")), token(&home, dept("dy-xzsp")), token(&home, Role::Archivist));
+    let (scjg, xzsp, dy, archivist) = (
+        token(&home, dept("scjg")),
+        token(&home, dept("xzsp")),
+        token(&home, dept("dy-xzsp")),
+        token(&home, Role::Archivist),
+    );
     let s = start(&home, ServeConfig::default(), None);
     let lic = format!("{}/v1/licences", s.url);
 
@@ -45,15 +50,24 @@ fn issue_seal_verify_archive_and_roles() {
     post_json(&lic, Some(&archivist), &business_licence()).problem(403);
     // Unknown template: 404 problem; bad data: 422 problem.
     post_json(&lic, Some(&scjg), &json!({"template": "nope", "data": {}})).problem(404);
-    post_json(&lic, Some(&scjg), &json!({"template": "business-licence", "data": {"name": "x"}})).problem(422);
+    post_json(&lic, Some(&scjg), &json!({"template": "business-licence", "data": {"name": "x"}}))
+        .problem(422);
 
     // Accept: application/pdf gives the PDF itself.
-    let r = call("POST", &lic, Some(&scjg), Some(("application/json", &serde_json::to_vec(&business_licence()).unwrap())), Some("application/pdf"));
+    let r = call(
+        "POST",
+        &lic,
+        Some(&scjg),
+        Some(("application/json", &serde_json::to_vec(&business_licence()).unwrap())),
+        Some("application/pdf"),
+    );
     assert_eq!(r.status, 201);
     assert!(r.content_type.starts_with("application/pdf") && r.body.starts_with(b"%PDF-"));
 
     // Joint seals: dy-xzsp issues, xzsp is out of order (409), scjg may not use xzsp's seal (403).
-    let data: serde_json::Value = serde_json::from_slice(&std::fs::read(repo().join("fixtures/data/joint-approval.json")).unwrap()).unwrap();
+    let data: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo().join("fixtures/data/joint-approval.json")).unwrap())
+            .unwrap();
     let r = post_json(&lic, Some(&dy), &json!({"template": "joint-approval", "data": data}));
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let joint = r.json()["archive_id"].as_str().unwrap().to_string();
@@ -91,7 +105,13 @@ fn issue_seal_verify_archive_and_roles() {
 
     // Metrics count what happened.
     let m = String::from_utf8(call("GET", &format!("{}/metrics", s.url), None, None, None).body).unwrap();
-    for needle in ["zhengyin_licences_issued_total 3", "zhengyin_seals_added_total 2", "zhengyin_verifications_total{verdict=\"TOTAL-PASSED\"} 1", "zhengyin_archive_records 5", "zhengyin_http_request_duration_seconds_bucket{route=\"/v1/licences\""] {
+    for needle in [
+        "zhengyin_licences_issued_total 3",
+        "zhengyin_seals_added_total 2",
+        "zhengyin_verifications_total{verdict=\"TOTAL-PASSED\"} 1",
+        "zhengyin_archive_records 5",
+        "zhengyin_http_request_duration_seconds_bucket{route=\"/v1/licences\"",
+    ] {
         assert!(m.contains(needle), "metrics lack {needle}:\n{m}");
     }
     assert_eq!(call("GET", &format!("{}/healthz", s.url), None, None, None).status, 200);
@@ -101,7 +121,11 @@ fn issue_seal_verify_archive_and_roles() {
 fn revocation_over_http_shows_in_verify_and_the_cli() {
     let tmp = tempfile::tempdir().unwrap();
     let home = init_home(&tmp.path().join("h"), "taian");
-    let (scjg, city_op, county_op) = (token(&home, dept("scjg")), token(&home, Role::CaOperator { ca: "city".into() }), token(&home, Role::CaOperator { ca: "daiyue".into() }));
+    let (scjg, city_op, county_op) = (
+        token(&home, dept("scjg")),
+        token(&home, Role::CaOperator { ca: "city".into() }),
+        token(&home, Role::CaOperator { ca: "daiyue".into() }),
+    );
     let s = start(&home, ServeConfig::default(), None);
     let pdf = pdf_of(&post_json(&format!("{}/v1/licences", s.url), Some(&scjg), &business_licence()).json());
     let serial = seal_serial(&home, "scjg");
@@ -120,7 +144,8 @@ fn revocation_over_http_shows_in_verify_and_the_cli() {
     let crl = call("GET", &format!("{}/v1/crl/city", s.url), None, None, None);
     assert_eq!((crl.status, crl.content_type.as_str()), (200, "application/pkix-crl"));
     call("GET", &format!("{}/v1/crl/nope", s.url), None, None, None).problem(404);
-    let rep = call("POST", &format!("{}/v1/verify", s.url), None, Some(("application/pdf", &pdf)), None).json();
+    let rep =
+        call("POST", &format!("{}/v1/verify", s.url), None, Some(("application/pdf", &pdf)), None).json();
     assert_ne!(rep["indication"], "TOTAL-PASSED");
     let c = check(&rep, "REVOCATION");
     assert_eq!(c["status"], "FAILED", "{rep}");
@@ -129,7 +154,12 @@ fn revocation_over_http_shows_in_verify_and_the_cli() {
     // And so does `zhengyin verify --home` (it reads the re-signed CRL from the home).
     let f = tmp.path().join("l.pdf");
     std::fs::write(&f, &pdf).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin")).args(["verify", "--json", "--home"]).arg(&home.dir).arg(&f).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin"))
+        .args(["verify", "--json", "--home"])
+        .arg(&home.dir)
+        .arg(&f)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let rep: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(check(&rep, "REVOCATION")["status"], "FAILED");
@@ -148,10 +178,25 @@ fn limits_and_bad_input_are_problems() {
     let verify = format!("{}/v1/verify", s.url);
     call("POST", &verify, None, Some(("application/pdf", &vec![b'%'; 8192])), None).problem(413);
     call("POST", &verify, None, Some(("application/pdf", b"this is not a pdf")), None).problem(400);
-    call("POST", &verify, None, Some(("application/pdf", b"%PDF-1.7\n1 0 obj <<<<<<< garbage")), None).problem(400);
+    call("POST", &verify, None, Some(("application/pdf", b"%PDF-1.7\n1 0 obj <<<<<<< garbage")), None)
+        .problem(400);
     call("POST", &verify, None, None, None).problem(400);
-    call("POST", &format!("{}/v1/licences", s.url), Some(&scjg), Some(("application/json", b"{not json")), None).problem(400);
-    call("POST", &format!("{}/v1/licences", s.url), Some(&scjg), Some(("application/json", b"{\"template\": 5}")), None).problem(400);
+    call(
+        "POST",
+        &format!("{}/v1/licences", s.url),
+        Some(&scjg),
+        Some(("application/json", b"{not json")),
+        None,
+    )
+    .problem(400);
+    call(
+        "POST",
+        &format!("{}/v1/licences", s.url),
+        Some(&scjg),
+        Some(("application/json", b"{\"template\": 5}")),
+        None,
+    )
+    .problem(400);
     call("GET", &format!("{}/no/such/route", s.url), None, None, None).problem(404);
     call("GET", &verify, None, None, None).problem(405);
     call("DELETE", &format!("{}/v1/trust-list", s.url), None, None, None).problem(405);
@@ -162,7 +207,8 @@ fn limits_and_bad_input_are_problems() {
     let tmp2 = tempfile::tempdir().unwrap();
     let home2 = init_home(&tmp2.path().join("h"), "taian");
     let s2 = start(&home2, ServeConfig { rate_per_sec: 1.0, rate_burst: 3.0, ..Default::default() }, None);
-    let statuses: Vec<u16> = (0..8).map(|_| call("GET", &format!("{}/healthz", s2.url), None, None, None).status).collect();
+    let statuses: Vec<u16> =
+        (0..8).map(|_| call("GET", &format!("{}/healthz", s2.url), None, None, None).status).collect();
     assert!(statuses.iter().take(3).all(|s| *s == 200), "{statuses:?}");
     assert!(statuses.contains(&429), "{statuses:?}");
     call("GET", &format!("{}/healthz", s2.url), None, None, None).problem(429);
@@ -183,7 +229,11 @@ fn openapi_describes_exactly_the_routes() {
             let r = call(&method.to_uppercase(), &format!("{}{filled}", s.url), None, None, None);
             assert!(r.status != 405 && r.status < 500, "{method} {path}: {}", r.status);
             if r.status == 404 {
-                assert_ne!(r.json()["type"], "urn:zhengyin:problem:no-route", "{method} {path} is described but not routed");
+                assert_ne!(
+                    r.json()["type"],
+                    "urn:zhengyin:problem:no-route",
+                    "{method} {path} is described but not routed"
+                );
             }
         }
     }

@@ -33,7 +33,9 @@ fn connect_from(from: &str, to: SocketAddr) -> TcpStream {
 /// GET `path` over a fresh connection; the raw response, or None if the connection was closed or reset without one.
 fn raw_get(mut c: TcpStream, path: &str) -> Option<String> {
     c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    if c.write_all(format!("GET {path} HTTP/1.1\r\nHost: zy\r\nConnection: close\r\n\r\n").as_bytes()).is_err() {
+    if c.write_all(format!("GET {path} HTTP/1.1\r\nHost: zy\r\nConnection: close\r\n\r\n").as_bytes())
+        .is_err()
+    {
         return None;
     }
     let mut out = Vec::new();
@@ -90,7 +92,8 @@ fn closed_by_server(c: &mut TcpStream, i: usize) -> bool {
 fn slow_request_heads_are_cut_off_after_the_header_timeout() {
     let tmp = tempfile::tempdir().unwrap();
     let home = init_home(&tmp.path().join("h"), "taian");
-    let s = start(&home, ServeConfig { header_timeout_secs: 1, rate_per_sec: 0.0, ..Default::default() }, None);
+    let s =
+        start(&home, ServeConfig { header_timeout_secs: 1, rate_per_sec: 0.0, ..Default::default() }, None);
     let to = addr_of(&s.url);
     let mut trickle = slow_client(to);
     let mut silent = TcpStream::connect(to).unwrap();
@@ -108,20 +111,27 @@ fn slow_request_heads_are_cut_off_after_the_header_timeout() {
 fn per_ip_connection_cap_refuses_one_address_but_not_others() {
     let tmp = tempfile::tempdir().unwrap();
     let home = init_home(&tmp.path().join("h"), "taian");
-    let cfg = ServeConfig { header_timeout_secs: 30, max_connections_per_ip: 3, rate_per_sec: 0.0, ..Default::default() };
+    let cfg = ServeConfig {
+        header_timeout_secs: 30,
+        max_connections_per_ip: 3,
+        rate_per_sec: 0.0,
+        ..Default::default()
+    };
     let s = start(&home, cfg, None);
     let to = addr_of(&s.url);
     let slow: Vec<TcpStream> = (0..3).map(|_| slow_client(to)).collect();
     // Wait until the server holds all three (a fourth may race their accept otherwise).
-    eventually("the server refuses a fourth connection from 127.0.0.1", || match raw_get(connect_from("127.0.0.1", to), "/healthz") {
-        None => true,
-        Some(r) if r.starts_with("HTTP/1.1 503") => {
-            assert!(r.contains("application/problem+json") && r.contains("too-many-connections"), "{r}");
-            true
-        }
-        Some(r) => {
-            assert!(r.starts_with("HTTP/1.1 200"), "{r}");
-            false
+    eventually("the server refuses a fourth connection from 127.0.0.1", || {
+        match raw_get(connect_from("127.0.0.1", to), "/healthz") {
+            None => true,
+            Some(r) if r.starts_with("HTTP/1.1 503") => {
+                assert!(r.contains("application/problem+json") && r.contains("too-many-connections"), "{r}");
+                true
+            }
+            Some(r) => {
+                assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+                false
+            }
         }
     });
     // Another address is not affected.
@@ -161,7 +171,11 @@ fn serve_bin(home: &std::path::Path, extra: &[&str]) -> Serve {
         line.push(b[0]);
     }
     let line = String::from_utf8_lossy(&line).into_owned();
-    let addr = line.rsplit("http://").next().and_then(|a| a.trim().parse().ok()).unwrap_or_else(|| panic!("no address in {line:?}"));
+    let addr = line
+        .rsplit("http://")
+        .next()
+        .and_then(|a| a.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
     Serve { child, addr }
 }
 
@@ -174,7 +188,10 @@ fn open_files(pid: u32) -> usize {
 fn open_files_stay_bounded_under_many_slow_connections() {
     let tmp = tempfile::tempdir().unwrap();
     let home = init_home(&tmp.path().join("h"), "taian");
-    let srv = serve_bin(&home.dir, &["--max-connections", "100", "--max-connections-per-ip", "1000", "--header-timeout-secs", "60"]);
+    let srv = serve_bin(
+        &home.dir,
+        &["--max-connections", "100", "--max-connections-per-ip", "1000", "--header-timeout-secs", "60"],
+    );
     let pid = srv.child.id();
     assert!(healthz_ok("127.0.0.1", srv.addr));
     let baseline = open_files(pid);
@@ -190,7 +207,10 @@ fn open_files_stay_bounded_under_many_slow_connections() {
         most = most.max(open_files(pid));
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(most <= baseline + 100 + 8, "{most} open files with 300 slow clients (baseline {baseline}, cap 100)");
+    assert!(
+        most <= baseline + 100 + 8,
+        "{most} open files with 300 slow clients (baseline {baseline}, cap 100)"
+    );
 
     drop(slow);
     eventually("/healthz answers after the slow clients left", || healthz_ok("127.0.0.1", srv.addr));

@@ -34,7 +34,12 @@ fn cli_revocation_is_seen_by_a_running_server_without_refresh() {
     assert_eq!(verify_over_http(&s.url, &pdf)["indication"], "TOTAL-PASSED");
 
     let serial = seal_serial(&home, "scjg");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin")).args(["revoke", "--home"]).arg(&home.dir).args([serial.as_str(), "--reason", "keyCompromise"]).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin"))
+        .args(["revoke", "--home"])
+        .arg(&home.dir)
+        .args([serial.as_str(), "--reason", "keyCompromise"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 
     let rep = verify_over_http(&s.url, &pdf);
@@ -99,7 +104,13 @@ fn bogus_authorization_headers_do_not_dodge_the_rate_limit() {
 /// POST over a raw connection: the head (with `Content-Length: announce` or chunked), then `body`
 /// as one chunk unless announcing. The raw response, or None if the server closed or reset the
 /// connection without one (it may, having refused a body it did not read to the end).
-fn raw_post(url: &str, route: &str, token: Option<&str>, announce: Option<usize>, body: &[u8]) -> Option<String> {
+fn raw_post(
+    url: &str,
+    route: &str,
+    token: Option<&str>,
+    announce: Option<usize>,
+    body: &[u8],
+) -> Option<String> {
     use std::io::{Read, Write};
     let mut c = std::net::TcpStream::connect(url.trim_start_matches("http://")).unwrap();
     c.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
@@ -125,7 +136,11 @@ fn raw_post(url: &str, route: &str, token: Option<&str>, announce: Option<usize>
 fn bodies_over_the_limit_are_413_on_every_upload_route() {
     let tmp = tempfile::tempdir().unwrap();
     let home = init_home(&tmp.path().join("h"), "taian");
-    let (scjg, archivist, op) = (token(&home, dept("scjg")), token(&home, Role::Archivist), token(&home, Role::CaOperator { ca: "city".into() }));
+    let (scjg, archivist, op) = (
+        token(&home, dept("scjg")),
+        token(&home, Role::Archivist),
+        token(&home, Role::CaOperator { ca: "city".into() }),
+    );
     let limit = 64 * 1024;
     let s = start(&home, ServeConfig { body_limit: limit, rate_per_sec: 0.0, ..Default::default() }, None);
     let serial = seal_serial(&home, "scjg");
@@ -149,9 +164,13 @@ fn bodies_over_the_limit_are_413_on_every_upload_route() {
     let mut streamed_413 = 0;
     for (route, tok) in &routes {
         // Announced with Content-Length: answered from the head alone (the body is never sent).
-        let r = raw_post(&s.url, route, *tok, Some(limit * 4), b"").unwrap_or_else(|| panic!("{route}: no answer"));
+        let r = raw_post(&s.url, route, *tok, Some(limit * 4), b"")
+            .unwrap_or_else(|| panic!("{route}: no answer"));
         assert!(r.starts_with("HTTP/1.1 413"), "{route}: {r}");
-        assert!(r.contains("application/problem+json") && r.contains("urn:zhengyin:problem:too-large"), "{route}: {r}");
+        assert!(
+            r.contains("application/problem+json") && r.contains("urn:zhengyin:problem:too-large"),
+            "{route}: {r}"
+        );
         // Streamed without a length: refused while reading. The server may reset the connection
         // when it closes with the rest of the body unread; anything else must be a 413 problem.
         if let Some(r) = raw_post(&s.url, route, *tok, None, &over) {
@@ -175,8 +194,19 @@ fn json_refusals_are_short_and_do_not_echo_the_body() {
     let s = start(&home, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, None);
     let key = "unknownfield".repeat(10_000);
     let body = format!("{{\"{key}\": 1}}");
-    for (route, tok) in [("/v1/licences", &scjg), ("/v1/licences/ZY00/seals", &scjg), ("/v1/audit", &archivist), ("/v1/proofs", &scjg)] {
-        let r = call("POST", &format!("{}{route}", s.url), Some(tok), Some(("application/json", body.as_bytes())), None);
+    for (route, tok) in [
+        ("/v1/licences", &scjg),
+        ("/v1/licences/ZY00/seals", &scjg),
+        ("/v1/audit", &archivist),
+        ("/v1/proofs", &scjg),
+    ] {
+        let r = call(
+            "POST",
+            &format!("{}{route}", s.url),
+            Some(tok),
+            Some(("application/json", body.as_bytes())),
+            None,
+        );
         let p = r.problem(400);
         assert!(r.body.len() < 1024, "{route}: a {}-byte problem", r.body.len());
         assert!(!p["detail"].as_str().unwrap().contains("unknownfieldunknownfield"), "{route}: {p}");

@@ -29,8 +29,16 @@ fn dept(d: &str) -> Role {
 /// A home with the three departments' holder data loaded (before any server opens the database).
 fn home_with_data(dir: &std::path::Path) -> Home {
     let home = init_home(dir, "taian");
-    for (d, f) in [("rs", "rs-social-insurance.csv"), ("bdc", "bdc-real-estate.json"), ("scjg", "scjg-compliance.csv")] {
-        let out = Command::new(env!("CARGO_BIN_EXE_zhengyin")).args(["data", "load", "--home"]).arg(&home.dir).args(["--dept", d]).arg(repo().join("fixtures/holders").join(f)).output().unwrap();
+    for (d, f) in
+        [("rs", "rs-social-insurance.csv"), ("bdc", "bdc-real-estate.json"), ("scjg", "scjg-compliance.csv")]
+    {
+        let out = Command::new(env!("CARGO_BIN_EXE_zhengyin"))
+            .args(["data", "load", "--home"])
+            .arg(&home.dir)
+            .args(["--dept", d])
+            .arg(repo().join("fixtures/holders").join(f))
+            .output()
+            .unwrap();
         assert!(out.status.success(), "data load {d}: {}", String::from_utf8_lossy(&out.stderr));
     }
     home
@@ -41,7 +49,11 @@ fn text(r: &Resp) -> String {
 }
 
 fn ask(url: &str, token: &str, subject: &str, purpose: &str) -> Resp {
-    post_json(&format!("{url}/v1/proofs"), Some(token), &json!({"kind": "social-insurance", "subject": subject, "purpose": purpose}))
+    post_json(
+        &format!("{url}/v1/proofs"),
+        Some(token),
+        &json!({"kind": "social-insurance", "subject": subject, "purpose": purpose}),
+    )
 }
 
 fn uses(url: &str, archivist: &str, subject: &str) -> Vec<Value> {
@@ -51,14 +63,24 @@ fn uses(url: &str, archivist: &str, subject: &str) -> Vec<Value> {
 }
 
 fn pyhanko_accepts(home: &Home, pdf: &[u8]) -> Option<String> {
-    let ok = Command::new("pyhanko").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    let ok = Command::new("pyhanko")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
         return None;
     }
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("p.pdf");
     std::fs::write(&f, pdf).unwrap();
-    let out = Command::new("pyhanko").args(["sign", "validate", "--soft-revocation-check", "--trust"]).arg(home.dir.join("pki/root.crt.pem")).arg(&f).output().unwrap();
+    let out = Command::new("pyhanko")
+        .args(["sign", "validate", "--soft-revocation-check", "--trust"])
+        .arg(home.dir.join("pki/root.crt.pem"))
+        .arg(&f)
+        .output()
+        .unwrap();
     Some(String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
 }
 
@@ -83,23 +105,46 @@ fn proof_request_answers_with_token_and_pdf_that_verify() {
     let verify = format!("{}/v1/proofs/verify", s.url);
     let c = call("POST", &verify, None, Some(("text/plain", tok.as_bytes())), None).json();
     assert_eq!(c["valid"], true, "{c}");
-    assert_eq!((c["claims"]["iss"].as_str(), c["claims"]["aud"].as_str(), c["claims"]["purpose"].as_str()), (Some("rs"), Some("xzsp"), Some(SI_MATTER)));
+    assert_eq!(
+        (c["claims"]["iss"].as_str(), c["claims"]["aud"].as_str(), c["claims"]["purpose"].as_str()),
+        (Some("rs"), Some("xzsp"), Some(SI_MATTER))
+    );
     assert_eq!(c["revocation"]["status"], "GOOD");
     assert_eq!(post_json(&verify, None, &json!({"token": tok})).json()["valid"], true);
     let mut bad = tok.clone();
     let cut = bad.rfind('.').unwrap() + 10;
     let ch = if &bad[cut..cut + 1] == "A" { "B" } else { "A" };
     bad.replace_range(cut..cut + 1, ch);
-    assert_eq!(call("POST", &verify, None, Some(("text/plain", bad.as_bytes())), None).json()["valid"], false);
+    assert_eq!(
+        call("POST", &verify, None, Some(("text/plain", bad.as_bytes())), None).json()["valid"],
+        false
+    );
     call("POST", &verify, None, Some(("text/plain", b"not.a-token")), None).problem(400);
     call("POST", &verify, None, None, None).problem(400);
 
     // The archived proof PDF (pdf_url) verifies, here and in pyHanko; Accept: application/pdf too.
-    let got = call("GET", &format!("{}{}", s.url, a["pdf_url"].as_str().unwrap()), Some(&archivist), None, Some("application/pdf"));
+    let got = call(
+        "GET",
+        &format!("{}{}", s.url, a["pdf_url"].as_str().unwrap()),
+        Some(&archivist),
+        None,
+        Some("application/pdf"),
+    );
     assert_eq!(got.status, 200);
     let rep = call("POST", &verify, None, Some(("application/pdf", &got.body)), None).json();
     assert_eq!(rep["indication"], "TOTAL-PASSED", "{rep}");
-    let r = call("POST", &format!("{}/v1/proofs", s.url), Some(&xzsp), Some(("application/json", json!({"kind": "real-estate", "subject": ALICE, "purpose": "370900-GG-0021"}).to_string().as_bytes())), Some("application/pdf"));
+    let r = call(
+        "POST",
+        &format!("{}/v1/proofs", s.url),
+        Some(&xzsp),
+        Some((
+            "application/json",
+            json!({"kind": "real-estate", "subject": ALICE, "purpose": "370900-GG-0021"})
+                .to_string()
+                .as_bytes(),
+        )),
+        Some("application/pdf"),
+    );
     assert_eq!(r.status, 200, "{}", text(&r));
     assert!(r.content_type.starts_with("application/pdf") && r.body.starts_with(b"%PDF-"));
     for pdf in [&got.body, &r.body] {
@@ -116,9 +161,13 @@ fn proof_request_answers_with_token_and_pdf_that_verify() {
     // POST /v1/uses is the same query.
     let same = post_json(&format!("{}/v1/uses", s.url), Some(&archivist), &json!({"subject": ALICE}));
     assert_eq!(same.status, 200);
-    assert_eq!(same.json(), post_json(&format!("{}/v1/uses/query", s.url), Some(&archivist), &json!({"subject": ALICE})).json());
+    assert_eq!(
+        same.json(),
+        post_json(&format!("{}/v1/uses/query", s.url), Some(&archivist), &json!({"subject": ALICE})).json()
+    );
     post_json(&format!("{}/v1/uses/query", s.url), None, &json!({"subject": ALICE})).problem(401);
-    let p = post_json(&format!("{}/v1/uses/query", s.url), Some(&archivist), &json!({"subject": BAD_ID})).problem(422);
+    let p = post_json(&format!("{}/v1/uses/query", s.url), Some(&archivist), &json!({"subject": BAD_ID}))
+        .problem(422);
     assert!(!p.to_string().contains(BAD_ID));
     // The archive still audits clean with tokens and use records in it.
     assert_eq!(post_json(&format!("{}/v1/audit", s.url), Some(&archivist), &json!({})).json()["clean"], true);
@@ -128,7 +177,8 @@ fn proof_request_answers_with_token_and_pdf_that_verify() {
 fn refusals_are_problems_and_recorded() {
     let tmp = tempfile::tempdir().unwrap();
     let home = home_with_data(&tmp.path().join("h"));
-    let (xzsp, scjg, archivist) = (token(&home, dept("xzsp")), token(&home, dept("scjg")), token(&home, Role::Archivist));
+    let (xzsp, scjg, archivist) =
+        (token(&home, dept("xzsp")), token(&home, dept("scjg")), token(&home, Role::Archivist));
     let s = start(&home, ServeConfig::default(), None);
     let url = format!("{}/v1/proofs", s.url);
 
@@ -144,11 +194,18 @@ fn refusals_are_problems_and_recorded() {
     assert_eq!(list[1]["by"], "scjg");
 
     // A token cannot ask on behalf of another department; other roles cannot ask at all.
-    let on_behalf = json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER, "by": "dy-xzsp"});
+    let on_behalf =
+        json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER, "by": "dy-xzsp"});
     post_json(&url, Some(&xzsp), &on_behalf).problem(403);
     post_json(&url, Some(&scjg), &on_behalf).problem(403);
-    post_json(&url, Some(&archivist), &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER})).problem(403);
-    post_json(&url, None, &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER})).problem(401);
+    post_json(
+        &url,
+        Some(&archivist),
+        &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER}),
+    )
+    .problem(403);
+    post_json(&url, None, &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER}))
+        .problem(401);
     assert_eq!(uses(&s.url, &archivist, ALICE).len(), 2, "refused roles asked nothing");
 
     // Bad input: 400 / 422 problems that never echo the ID.
@@ -156,9 +213,19 @@ fn refusals_are_problems_and_recorded() {
     assert!(p["detail"].as_str().unwrap().contains("purpose") && !p.to_string().contains(ALICE), "{p}");
     let p = ask(&s.url, &xzsp, BAD_ID, SI_MATTER).problem(422);
     assert!(!p.to_string().contains(BAD_ID), "{p}");
-    let p = post_json(&url, Some(&xzsp), &json!({"kind": "social-insurance", "subject": 370902199001011235u64, "purpose": SI_MATTER})).problem(400);
+    let p = post_json(
+        &url,
+        Some(&xzsp),
+        &json!({"kind": "social-insurance", "subject": 370902199001011235u64, "purpose": SI_MATTER}),
+    )
+    .problem(400);
     assert!(!p.to_string().contains(ALICE), "{p}");
-    let p = post_json(&url, Some(&xzsp), &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER, "valid_days": ALICE})).problem(400);
+    let p = post_json(
+        &url,
+        Some(&xzsp),
+        &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER, "valid_days": ALICE}),
+    )
+    .problem(400);
     assert!(!p.to_string().contains(ALICE), "{p}");
     call("POST", &url, Some(&xzsp), Some(("application/json", b"{not json")), None).problem(400);
 }
@@ -174,7 +241,14 @@ fn unknown_subject_gets_a_signed_no_record_answer() {
     let a = r.json();
     assert_eq!(a["found"], false);
     assert!(a["answer"].as_str().unwrap().contains("无此记录"), "{a}");
-    let c = call("POST", &format!("{}/v1/proofs/verify", s.url), None, Some(("text/plain", a["token"].as_str().unwrap().as_bytes())), None).json();
+    let c = call(
+        "POST",
+        &format!("{}/v1/proofs/verify", s.url),
+        None,
+        Some(("text/plain", a["token"].as_str().unwrap().as_bytes())),
+        None,
+    )
+    .json();
     assert_eq!(c["valid"], true, "{c}");
     assert_eq!(c["claims"]["found"], false);
 }
@@ -183,7 +257,12 @@ fn unknown_subject_gets_a_signed_no_record_answer() {
 fn share_query_link_download_once_and_verify_need_a_listed_purpose() {
     let tmp = tempfile::tempdir().unwrap();
     let home = home_with_data(&tmp.path().join("h"));
-    let (scjg, xzsp, dy, archivist) = (token(&home, dept("scjg")), token(&home, dept("xzsp")), token(&home, dept("dy-xzsp")), token(&home, Role::Archivist));
+    let (scjg, xzsp, dy, archivist) = (
+        token(&home, dept("scjg")),
+        token(&home, dept("xzsp")),
+        token(&home, dept("dy-xzsp")),
+        token(&home, Role::Archivist),
+    );
     let s = start(&home, ServeConfig::default(), None);
     let r = post_json(&format!("{}/v1/licences", s.url), Some(&scjg), &business_licence());
     assert_eq!(r.status, 201, "{}", text(&r));
@@ -192,7 +271,8 @@ fn share_query_link_download_once_and_verify_need_a_listed_purpose() {
 
     // Query by holder: finds the licence (USCC in any case); another holder has none.
     let q = format!("{}/v1/share/query", s.url);
-    let r = post_json(&q, Some(&xzsp), &json!({"holder": LICENCE_HOLDER.to_lowercase(), "purpose": FOOD_MATTER}));
+    let r =
+        post_json(&q, Some(&xzsp), &json!({"holder": LICENCE_HOLDER.to_lowercase(), "purpose": FOOD_MATTER}));
     assert_eq!(r.status, 200, "{}", text(&r));
     let found = r.json();
     let lics = found["licences"].as_array().unwrap();
@@ -204,7 +284,8 @@ fn share_query_link_download_once_and_verify_need_a_listed_purpose() {
     assert_eq!(r.json()["licences"].as_array().map(Vec::len), Some(0));
     // Purpose missing → 400, unlisted → 403 (both recorded); bad holder → 422; not a department → 403.
     post_json(&q, Some(&xzsp), &json!({"holder": LICENCE_HOLDER})).problem(400);
-    let p = post_json(&q, Some(&xzsp), &json!({"holder": LICENCE_HOLDER, "purpose": "370900-XX-9999"})).problem(403);
+    let p = post_json(&q, Some(&xzsp), &json!({"holder": LICENCE_HOLDER, "purpose": "370900-XX-9999"}))
+        .problem(403);
     assert!(p["record_id"].as_str().is_some_and(|x| x.starts_with("ZY")), "{p}");
     post_json(&q, Some(&scjg), &json!({"holder": LICENCE_HOLDER, "purpose": FOOD_MATTER})).problem(403);
     let p = post_json(&q, Some(&xzsp), &json!({"holder": BAD_ID, "purpose": FOOD_MATTER})).problem(422);
@@ -215,7 +296,8 @@ fn share_query_link_download_once_and_verify_need_a_listed_purpose() {
     let links = format!("{}/v1/share/links", s.url);
     post_json(&links, Some(&xzsp), &json!({"identifier": ident})).problem(400);
     post_json(&links, Some(&xzsp), &json!({"identifier": ident, "purpose": "370900-XX-9999"})).problem(403);
-    post_json(&links, Some(&xzsp), &json!({"identifier": "1.2.156.nope", "purpose": FOOD_MATTER})).problem(404);
+    post_json(&links, Some(&xzsp), &json!({"identifier": "1.2.156.nope", "purpose": FOOD_MATTER}))
+        .problem(404);
     let r = post_json(&links, Some(&xzsp), &json!({"identifier": ident, "purpose": FOOD_MATTER}));
     assert_eq!(r.status, 201, "{}", text(&r));
     let link = format!("{}{}", s.url, r.json()["url"].as_str().unwrap());
@@ -226,7 +308,8 @@ fn share_query_link_download_once_and_verify_need_a_listed_purpose() {
     assert_eq!(got.status, 200, "{}", text(&got));
     assert!(got.content_type.starts_with("application/pdf"));
     assert!(got.body.starts_with(&original), "the annotated copy keeps the licence bytes unchanged");
-    let rep = call("POST", &format!("{}/v1/verify", s.url), None, Some(("application/pdf", &got.body)), None).json();
+    let rep = call("POST", &format!("{}/v1/verify", s.url), None, Some(("application/pdf", &got.body)), None)
+        .json();
     let sigs = rep["signatures"].as_array().unwrap();
     assert_eq!(sigs.len(), 2, "{rep}");
     assert!(sigs.iter().all(|x| x["indication"] == "TOTAL-PASSED"), "{rep}");
@@ -234,24 +317,62 @@ fn share_query_link_download_once_and_verify_need_a_listed_purpose() {
     call("GET", &link, Some(&xzsp), None, None).problem(410);
     call("GET", &format!("{}/v1/share/download/00ff", s.url), Some(&xzsp), None, None).problem(404);
     // An expired link is gone too.
-    let r = post_json(&links, Some(&dy), &json!({"identifier": ident, "purpose": FOOD_MATTER, "ttl_secs": 1}));
+    let r =
+        post_json(&links, Some(&dy), &json!({"identifier": ident, "purpose": FOOD_MATTER, "ttl_secs": 1}));
     assert_eq!(r.status, 201, "{}", text(&r));
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    call("GET", &format!("{}{}", s.url, r.json()["url"].as_str().unwrap()), Some(&dy), None, None).problem(410);
+    call("GET", &format!("{}{}", s.url, r.json()["url"].as_str().unwrap()), Some(&dy), None, None)
+        .problem(410);
 
     // Verify for a purpose (PDF body, purpose in the query string).
     let v = format!("{}/v1/share/verify", s.url);
-    let r = call("POST", &format!("{v}?purpose={FOOD_MATTER}"), Some(&xzsp), Some(("application/pdf", &original)), None);
+    let r = call(
+        "POST",
+        &format!("{v}?purpose={FOOD_MATTER}"),
+        Some(&xzsp),
+        Some(("application/pdf", &original)),
+        None,
+    );
     assert_eq!(r.status, 200, "{}", text(&r));
     assert_eq!(r.json()["indication"], "TOTAL-PASSED");
     call("POST", &v, Some(&xzsp), Some(("application/pdf", &original)), None).problem(400);
-    call("POST", &format!("{v}?purpose=370900-XX-9999"), Some(&xzsp), Some(("application/pdf", &original)), None).problem(403);
-    call("POST", &format!("{v}?purpose={FOOD_MATTER}"), Some(&xzsp), Some(("application/pdf", b"not a pdf")), None).problem(400);
+    call(
+        "POST",
+        &format!("{v}?purpose=370900-XX-9999"),
+        Some(&xzsp),
+        Some(("application/pdf", &original)),
+        None,
+    )
+    .problem(403);
+    call(
+        "POST",
+        &format!("{v}?purpose={FOOD_MATTER}"),
+        Some(&xzsp),
+        Some(("application/pdf", b"not a pdf")),
+        None,
+    )
+    .problem(400);
 
     // The holder's use list: every share call and refusal about it, by code, never the USCC.
     let list = uses(&s.url, &archivist, LICENCE_HOLDER);
-    let kinds: Vec<String> = list.iter().map(|u| format!("{}:{}", u["type"].as_str().unwrap_or(""), u["kind"].as_str().or(u["action"].as_str()).unwrap_or(""))).collect();
-    for want in ["use-record:share-query", "use-refusal:share-query", "use-refusal:share-link", "use-record:share-link", "use-record:licence", "use-record:share-verify"] {
+    let kinds: Vec<String> = list
+        .iter()
+        .map(|u| {
+            format!(
+                "{}:{}",
+                u["type"].as_str().unwrap_or(""),
+                u["kind"].as_str().or(u["action"].as_str()).unwrap_or("")
+            )
+        })
+        .collect();
+    for want in [
+        "use-record:share-query",
+        "use-refusal:share-query",
+        "use-refusal:share-link",
+        "use-record:share-link",
+        "use-record:licence",
+        "use-record:share-verify",
+    ] {
         assert!(kinds.iter().any(|k| k == want), "{want} missing from {kinds:?}");
     }
     assert!(list.iter().all(|u| !u.to_string().contains(LICENCE_HOLDER)), "{list:?}");
@@ -263,7 +384,8 @@ fn share_query_link_download_once_and_verify_need_a_listed_purpose() {
 fn the_server_log_never_contains_raw_ids() {
     let tmp = tempfile::tempdir().unwrap();
     let home = home_with_data(&tmp.path().join("h"));
-    let (xzsp, scjg, archivist) = (token(&home, dept("xzsp")), token(&home, dept("scjg")), token(&home, Role::Archivist));
+    let (xzsp, scjg, archivist) =
+        (token(&home, dept("xzsp")), token(&home, dept("scjg")), token(&home, Role::Archivist));
     let log = tmp.path().join("serve.log");
     let (mut child, url) = api_support::spawn_binary_with_log(&home, &log);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
@@ -273,9 +395,18 @@ fn the_server_log_never_contains_raw_ids() {
         ask(&url, &xzsp, ALICE, "370900-XX-9999").problem(403);
         ask(&url, &scjg, ALICE, SI_MATTER).problem(403);
         ask(&url, &xzsp, BAD_ID, SI_MATTER).problem(422);
-        post_json(&format!("{url}/v1/proofs"), Some(&xzsp), &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER, "valid_days": ALICE})).problem(400);
+        post_json(
+            &format!("{url}/v1/proofs"),
+            Some(&xzsp),
+            &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER, "valid_days": ALICE}),
+        )
+        .problem(400);
         assert_eq!(uses(&url, &archivist, ALICE).len(), 3);
-        post_json(&format!("{url}/v1/share/query"), Some(&xzsp), &json!({"holder": ALICE, "purpose": FOOD_MATTER}));
+        post_json(
+            &format!("{url}/v1/share/query"),
+            Some(&xzsp),
+            &json!({"holder": ALICE, "purpose": FOOD_MATTER}),
+        );
         post_json(&format!("{url}/v1/share/query"), Some(&xzsp), &json!({"holder": NOBODY}));
     });
     let _ = child.kill();
@@ -284,7 +415,10 @@ fn the_server_log_never_contains_raw_ids() {
         std::panic::resume_unwind(e);
     }
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains("proof answered") && text.contains("refused"), "the log shows the requests:\n{text}");
+    assert!(
+        text.contains("proof answered") && text.contains("refused"),
+        "the log shows the requests:\n{text}"
+    );
     for id in [ALICE, NOBODY, BAD_ID] {
         assert!(!text.contains(id), "raw ID {id} in the server log:\n{text}");
     }
@@ -295,7 +429,12 @@ fn commitments_are_recorded_sealed_and_checked_over_http() {
     const BOB: &str = "370902198503152340"; // 测试员乙: social insurance 暂停缴费
     let tmp = tempfile::tempdir().unwrap();
     let home = home_with_data(&tmp.path().join("h"));
-    let (xzsp, dy, scjg, archivist) = (token(&home, dept("xzsp")), token(&home, dept("dy-xzsp")), token(&home, dept("scjg")), token(&home, Role::Archivist));
+    let (xzsp, dy, scjg, archivist) = (
+        token(&home, dept("xzsp")),
+        token(&home, dept("dy-xzsp")),
+        token(&home, dept("scjg")),
+        token(&home, Role::Archivist),
+    );
     let s = start(&home, ServeConfig::default(), None);
     let url = format!("{}/v1/commitments", s.url);
     let body = |subject: &str| json!({"subject": subject, "matter": SI_MATTER, "statement": "本人承诺：本人社会保险参保状态正常。"});
@@ -306,8 +445,15 @@ fn commitments_are_recorded_sealed_and_checked_over_http() {
     let id = alice["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("CN") && !text(&r).contains(ALICE), "{alice}");
     assert_eq!(alice["kinds"], json!(["social-insurance"]));
-    let pdf = call("GET", &format!("{}{}", s.url, alice["pdf_url"].as_str().unwrap()), Some(&archivist), None, Some("application/pdf"));
-    let rep = call("POST", &format!("{}/v1/verify", s.url), None, Some(("application/pdf", &pdf.body)), None).json();
+    let pdf = call(
+        "GET",
+        &format!("{}{}", s.url, alice["pdf_url"].as_str().unwrap()),
+        Some(&archivist),
+        None,
+        Some("application/pdf"),
+    );
+    let rep = call("POST", &format!("{}/v1/verify", s.url), None, Some(("application/pdf", &pdf.body)), None)
+        .json();
     assert_eq!(rep["indication"], "TOTAL-PASSED", "{rep}");
     assert_eq!(rep["signatures"][0]["department"]["id"], "xzsp");
     assert_eq!(post_json(&url, Some(&xzsp), &body(BOB)).status, 201);
@@ -319,10 +465,21 @@ fn commitments_are_recorded_sealed_and_checked_over_http() {
     other["by"] = json!("dy-xzsp");
     post_json(&url, Some(&xzsp), &other).problem(403);
     post_json(&url, Some(&archivist), &body(ALICE)).problem(403);
-    let p = post_json(&url, Some(&xzsp), &json!({"subject": ALICE, "matter": SI_MATTER, "statement": format!("本人{ALICE}承诺")})).problem(422);
+    let p = post_json(
+        &url,
+        Some(&xzsp),
+        &json!({"subject": ALICE, "matter": SI_MATTER, "statement": format!("本人{ALICE}承诺")}),
+    )
+    .problem(422);
     assert!(!p.to_string().contains(ALICE), "{p}");
-    post_json(&url, Some(&xzsp), &json!({"subject": ALICE, "matter": SI_MATTER, "statement": "  "})).problem(422);
-    post_json(&url, Some(&xzsp), &json!({"subject": ALICE, "matter": SI_MATTER, "statement": "x", "check_days": 0})).problem(422);
+    post_json(&url, Some(&xzsp), &json!({"subject": ALICE, "matter": SI_MATTER, "statement": "  "}))
+        .problem(422);
+    post_json(
+        &url,
+        Some(&xzsp),
+        &json!({"subject": ALICE, "matter": SI_MATTER, "statement": "x", "check_days": 0}),
+    )
+    .problem(422);
     post_json(&url, Some(&xzsp), &json!({"subject": ALICE, "matter": SI_MATTER})).problem(400);
 
     // Checks: a department only its own, by id; archivists all open ones.
@@ -338,9 +495,15 @@ fn commitments_are_recorded_sealed_and_checked_over_http() {
     let r = call("POST", &check, Some(&archivist), None, None);
     assert_eq!(r.status, 200, "{}", text(&r));
     let c = r.json();
-    assert_eq!((c["kept"].as_u64(), c["broken"].as_u64(), c["already_decided"].as_u64()), (Some(0), Some(1), Some(1)), "{c}");
+    assert_eq!(
+        (c["kept"].as_u64(), c["broken"].as_u64(), c["already_decided"].as_u64()),
+        (Some(0), Some(1), Some(1)),
+        "{c}"
+    );
     assert!(!text(&r).contains(BOB));
     // The subject's use list shows the check.
-    assert!(uses(&s.url, &archivist, ALICE).iter().any(|u| u["type"] == "commitment-check" && u["status"] == "kept"));
+    assert!(uses(&s.url, &archivist, ALICE)
+        .iter()
+        .any(|u| u["type"] == "commitment-check" && u["status"] == "kept"));
     assert!(uses(&s.url, &archivist, ALICE).iter().any(|u| u["type"] == "use-refusal" && u["by"] == "scjg"));
 }

@@ -38,12 +38,16 @@ fn region_b_trusts_region_a_after_import_and_sees_its_revocation() {
     let tmp = tempfile::tempdir().unwrap();
     let a = init_home(&tmp.path().join("taian"), "taian");
     let b = init_home(&tmp.path().join("jinan"), "jinan");
-    let (scjg_a, op_a) = (token(&a, Role::Department { dept: "scjg".into() }), token(&a, Role::CaOperator { ca: "city".into() }));
+    let (scjg_a, op_a) = (
+        token(&a, Role::Department { dept: "scjg".into() }),
+        token(&a, Role::CaOperator { ca: "city".into() }),
+    );
     let sa = start(&a, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, None);
     let sb = start(&b, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, Some(Duration::from_secs(1)));
     assert_ne!(sa.url, sb.url);
 
-    let pdf = pdf_of(&post_json(&format!("{}/v1/licences", sa.url), Some(&scjg_a), &business_licence()).json());
+    let pdf =
+        pdf_of(&post_json(&format!("{}/v1/licences", sa.url), Some(&scjg_a), &business_licence()).json());
     assert_eq!(verify_at(&sa.url, &pdf)["indication"], "TOTAL-PASSED");
 
     // Before import: B does not know A's root.
@@ -56,8 +60,14 @@ fn region_b_trusts_region_a_after_import_and_sees_its_revocation() {
     let list = call("GET", &list_url, None, None, None).json();
     assert_eq!(list["region"], "taian");
     assert_eq!(list["crl_urls"]["city"], format!("{}/v1/crl/city", sa.url));
-    let fp = String::from_utf8(cli(&["trust", "fingerprint", "--home", a.dir.to_str().unwrap()]).stdout).unwrap().trim().to_string();
-    let fp_b = String::from_utf8(cli(&["trust", "fingerprint", "--home", b.dir.to_str().unwrap()]).stdout).unwrap().trim().to_string();
+    let fp = String::from_utf8(cli(&["trust", "fingerprint", "--home", a.dir.to_str().unwrap()]).stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let fp_b = String::from_utf8(cli(&["trust", "fingerprint", "--home", b.dir.to_str().unwrap()]).stdout)
+        .unwrap()
+        .trim()
+        .to_string();
     assert_eq!(fp.len(), 64);
     let bad = cli(&["trust", "add", "--home", b.dir.to_str().unwrap(), "--from", &list_url, "--pin", &fp_b]);
     assert_eq!(bad.status.code(), Some(2));
@@ -67,19 +77,32 @@ fn region_b_trusts_region_a_after_import_and_sees_its_revocation() {
     let ok = cli(&["trust", "add", "--home", b.dir.to_str().unwrap(), "--from", &list_url, "--pin", &fp]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(b.dir.join("trust/taian.json").exists() && b.dir.join("trust/taian-crl/city.crl").exists());
-    let rep = wait_for("B to trust A", || Some(verify_at(&sb.url, &pdf)).filter(|r| r["indication"] == "TOTAL-PASSED"));
+    let rep = wait_for("B to trust A", || {
+        Some(verify_at(&sb.url, &pdf)).filter(|r| r["indication"] == "TOTAL-PASSED")
+    });
     assert_eq!(check(&rep, "REVOCATION")["status"], "PASSED", "{rep}");
 
     // A revokes the seal certificate; after B's next refresh, B reports it revoked, since when.
-    let r = post_json(&format!("{}/v1/certificates/{}/revoke", sa.url, seal_serial(&a, "scjg")), Some(&op_a), &json!({"reason": "keyCompromise"}));
+    let r = post_json(
+        &format!("{}/v1/certificates/{}/revoke", sa.url, seal_serial(&a, "scjg")),
+        Some(&op_a),
+        &json!({"reason": "keyCompromise"}),
+    );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let since = r.json()["revoked_at"].as_str().unwrap().to_string();
-    let rep = wait_for("B to see the revocation", || Some(verify_at(&sb.url, &pdf)).filter(|r| check(r, "REVOCATION")["status"] == "FAILED"));
+    let rep = wait_for("B to see the revocation", || {
+        Some(verify_at(&sb.url, &pdf)).filter(|r| check(r, "REVOCATION")["status"] == "FAILED")
+    });
     assert_ne!(rep["indication"], "TOTAL-PASSED");
     let detail = check(&rep, "REVOCATION")["detail"].as_str().unwrap().to_string();
     assert!(detail.contains(&since), "{detail}");
     // Named by A's CA (its issuer name), not by a file path of B's server.
-    assert!(detail.contains("the CRL of") && detail.contains("泰安市市级电子印章CA") && !detail.contains("taian-crl"), "{detail}");
+    assert!(
+        detail.contains("the CRL of")
+            && detail.contains("泰安市市级电子印章CA")
+            && !detail.contains("taian-crl"),
+        "{detail}"
+    );
 }
 
 #[test]

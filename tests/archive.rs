@@ -23,7 +23,11 @@ fn issue_n(r: &Region, prefix: &str, n: usize) -> (Vec<PathBuf>, Vec<String>) {
         let id = run
             .stdout
             .lines()
-            .find_map(|l| l.trim().strip_prefix("archived").map(|x| x.split_whitespace().next().unwrap_or("").to_string()))
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("archived")
+                    .map(|x| x.split_whitespace().next().unwrap_or("").to_string())
+            })
             .unwrap_or_else(|| panic!("issue did not report an archived record\n{}", run.both()));
         pdfs.push(pdf);
         ids.push(id);
@@ -49,7 +53,13 @@ fn problems(v: &Value) -> Vec<(String, String, String)> {
         .as_array()
         .expect("problems array")
         .iter()
-        .map(|p| (p["record"].as_str().unwrap_or("").to_string(), p["property"].as_str().unwrap_or("").to_string(), p["reason"].as_str().unwrap_or("").to_string()))
+        .map(|p| {
+            (
+                p["record"].as_str().unwrap_or("").to_string(),
+                p["property"].as_str().unwrap_or("").to_string(),
+                p["reason"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect()
 }
 
@@ -68,12 +78,19 @@ fn sha256(parts: &[&[u8]]) -> [u8; 32] {
 }
 
 fn unhex(s: &str) -> [u8; 32] {
-    let v: Vec<u8> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect();
+    let v: Vec<u8> =
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect();
     v.try_into().expect("32-byte hash")
 }
 
 /// RFC 9162 §2.1.3.2, written from the RFC text (independent of src/archive/merkle.rs).
-fn rfc9162_verify_inclusion(entry: &[u8], leaf_index: u64, tree_size: u64, path: &[[u8; 32]], root: &[u8; 32]) -> bool {
+fn rfc9162_verify_inclusion(
+    entry: &[u8],
+    leaf_index: u64,
+    tree_size: u64,
+    path: &[[u8; 32]],
+    root: &[u8; 32],
+) -> bool {
     if leaf_index >= tree_size {
         return false;
     }
@@ -111,7 +128,12 @@ fn flip_hex(s: &str) -> String {
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0));
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0),
+    );
     h.finish()
 }
 
@@ -120,7 +142,11 @@ fn rand_u64() -> u64 {
 fn issue_archives_and_reingest_is_idempotent() {
     let r = Region::init();
     let (pdfs, ids) = issue_n(&r, "lic", 3);
-    assert_eq!(ids.iter().collect::<std::collections::BTreeSet<_>>().len(), 3, "three distinct records: {ids:?}");
+    assert_eq!(
+        ids.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        3,
+        "three distinct records: {ids:?}"
+    );
     assert_eq!(list_count(&r, &r.home), 3);
     let list = r.zy(&["archive", "list", "--home", s(&r.home)]);
     for id in &ids {
@@ -167,15 +193,20 @@ fn proofs_verify_and_tampering_is_detected() {
         let lines: Vec<&str> = note.lines().collect();
         assert!(lines[0].starts_with("zhengyin/") && lines[0].ends_with("/archive"), "origin: {note}");
         assert_eq!(lines[1], "3");
-        let root: [u8; 32] = base64::engine::general_purpose::STANDARD.decode(lines[2]).unwrap().try_into().unwrap();
+        let root: [u8; 32] =
+            base64::engine::general_purpose::STANDARD.decode(lines[2]).unwrap().try_into().unwrap();
         let entry = v["entry"].as_str().unwrap();
         assert!(entry.starts_with(&format!("zhengyin-archive/v1\n{id}\n")), "entry: {entry:?}");
         assert_eq!(entry.lines().count(), 4);
-        let path: Vec<[u8; 32]> = v["inclusion_path"].as_array().unwrap().iter().map(|h| unhex(h.as_str().unwrap())).collect();
+        let path: Vec<[u8; 32]> =
+            v["inclusion_path"].as_array().unwrap().iter().map(|h| unhex(h.as_str().unwrap())).collect();
         let (li, ts) = (v["leaf_index"].as_u64().unwrap(), v["tree_size"].as_u64().unwrap());
         assert_eq!(li, i as u64);
         assert_eq!(hex(&sha256(&[&[0u8], entry.as_bytes()])), v["leaf_hash"].as_str().unwrap());
-        assert!(rfc9162_verify_inclusion(entry.as_bytes(), li, ts, &path, &root), "independent verifier rejects proof {i}");
+        assert!(
+            rfc9162_verify_inclusion(entry.as_bytes(), li, ts, &path, &root),
+            "independent verifier rejects proof {i}"
+        );
         assert!(!rfc9162_verify_inclusion(entry.as_bytes(), (li + 1) % 3, ts, &path, &root));
 
         // Tamper: one hex char of the first path entry.
@@ -214,7 +245,10 @@ fn hex(b: &[u8]) -> String {
 #[test]
 fn audit_detects_damage() {
     // Each case: set up a fresh home with 3 records, damage it, audit.
-    let case = |damage: &dyn Fn(&Archive, &[String]), expect_record: &dyn Fn(&[String]) -> String, property: &str, reason_part: &str| {
+    let case = |damage: &dyn Fn(&Archive, &[String]),
+                expect_record: &dyn Fn(&[String]) -> String,
+                property: &str,
+                reason_part: &str| {
         let r = Region::init();
         let (_, ids) = issue_n(&r, "lic", 3);
         {
@@ -228,7 +262,9 @@ fn audit_detects_damage() {
         assert_eq!(v["clean"], Value::Bool(false));
         let want = expect_record(&ids);
         assert!(
-            problems(&v).iter().any(|(rec, prop, reason)| *rec == want && prop == property && reason.contains(reason_part)),
+            problems(&v)
+                .iter()
+                .any(|(rec, prop, reason)| *rec == want && prop == property && reason.contains(reason_part)),
             "expected a `{property}` problem for {want} mentioning {reason_part:?}\n{}",
             run.both()
         );
@@ -248,9 +284,14 @@ fn audit_detects_damage() {
         "fixity",
     );
     // Secure: a record deleted from the records tree leaves its log leaf orphaned.
-    case(&|a, ids| {
-        a.records.remove(ids[0].as_bytes()).unwrap();
-    }, &|_| "log".to_string(), "secure", "has no record");
+    case(
+        &|a, ids| {
+            a.records.remove(ids[0].as_bytes()).unwrap();
+        },
+        &|_| "log".to_string(),
+        "secure",
+        "has no record",
+    );
     // Authentic: a metadata field edited in the record JSON no longer matches its leaf.
     case(
         &|a, ids| {
@@ -333,7 +374,9 @@ fn minimal_pdf() -> Vec<u8> {
     for o in offs {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
-    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objs.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objs.len() + 1).as_bytes(),
+    );
     out
 }
 
@@ -368,7 +411,11 @@ fn ingest_survives_sigkill() {
     std::fs::create_dir_all(&docs).unwrap();
     let (pdfs, ids) = issue_n(&a, "docs/doc", N);
     assert_eq!(pdfs.len(), N);
-    assert_eq!(ids.iter().collect::<std::collections::BTreeSet<_>>().len(), N, "issued PDFs must be distinct");
+    assert_eq!(
+        ids.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        N,
+        "issued PDFs must be distinct"
+    );
 
     let home_b = a.path("home-b");
     copy_tree(&a.home, &home_b, "archive");
@@ -396,9 +443,17 @@ fn ingest_survives_sigkill() {
         let run = audit_json(&a, &home_b, &["--sample", "1"]);
         assert!(run.code == 0 || run.code == 1, "audit could not run after kill {iter}\n{}", run.both());
         let v = run.json();
-        assert_eq!(v["records"].as_u64(), v["log_size"].as_u64(), "every record in the log and every leaf with a record (iter {iter})\n{}", run.both());
+        assert_eq!(
+            v["records"].as_u64(),
+            v["log_size"].as_u64(),
+            "every record in the log and every leaf with a record (iter {iter})\n{}",
+            run.both()
+        );
         for (rec, prop, reason) in problems(&v) {
-            let tolerated = rec == "log" && prop == "secure" && (reason == "no signed tree head" || reason.contains("differs from the last signed tree head"));
+            let tolerated = rec == "log"
+                && prop == "secure"
+                && (reason == "no signed tree head"
+                    || reason.contains("differs from the last signed tree head"));
             assert!(tolerated, "after kill {iter}: {rec} {prop} {reason}\n{}", run.both());
         }
         assert_eq!(run.code == 0, v["clean"] == Value::Bool(true));

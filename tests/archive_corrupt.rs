@@ -29,7 +29,6 @@ fn assert_bounded(run: &Run, what: &str) {
     }
 }
 
-
 /// Put the pristine archive back.
 fn restore(r: &Region, pristine: &Path) {
     let dir = r.home.join("archive");
@@ -45,7 +44,8 @@ fn setup() -> (Region, std::path::PathBuf, Vec<String>) {
     }
     let list = r.zy(&["archive", "list", "--home", s(&r.home)]);
     list.assert_code(0);
-    let ids: Vec<String> = list.stdout.lines().filter_map(|l| l.split_whitespace().next().map(str::to_string)).collect();
+    let ids: Vec<String> =
+        list.stdout.lines().filter_map(|l| l.split_whitespace().next().map(str::to_string)).collect();
     assert_eq!(ids.len(), 3, "{}", list.both());
     let pristine = r.path("pristine");
     copy_dir(&r.home.join("archive"), &pristine);
@@ -78,7 +78,14 @@ fn flipped_stored_values_are_reported_with_their_record() {
             let rec = rec.unwrap();
             leaf_ids.insert(rec.leaf_index, rec.id);
         }
-        for (name, tree) in [("records", &a.records), ("blobs", &a.blobs), ("by_hash", &a.by_hash), ("nodes", &a.nodes), ("meta", &a.meta), ("checkpoints", &a.checkpoints)] {
+        for (name, tree) in [
+            ("records", &a.records),
+            ("blobs", &a.blobs),
+            ("by_hash", &a.by_hash),
+            ("nodes", &a.nodes),
+            ("meta", &a.meta),
+            ("checkpoints", &a.checkpoints),
+        ] {
             for kv in tree.iter() {
                 let (k, v) = kv.unwrap();
                 values.push((name, k.to_vec(), v.to_vec()));
@@ -88,7 +95,13 @@ fn flipped_stored_values_are_reported_with_their_record() {
     let leaf_owner = |i: u64| leaf_ids.get(&i).cloned().unwrap_or_else(|| "log".into());
     let mut cases = 0;
     for (tree, key, value) in &values {
-        let step = if *tree == "records" { 97 } else if value.len() > 64 { 41 } else { 7 };
+        let step = if *tree == "records" {
+            97
+        } else if value.len() > 64 {
+            41
+        } else {
+            7
+        };
         for at in (0..value.len()).step_by(step) {
             restore(&r, &pristine);
             {
@@ -113,7 +126,8 @@ fn flipped_stored_values_are_reported_with_their_record() {
             assert_bounded(&audit, &format!("audit, {what}"));
             assert_eq!(audit.code, 1, "audit must find the damage ({what})\n{}", audit.both());
             let want = owner(tree, key, &leaf_owner);
-            let named = audit.json()["problems"].as_array().unwrap().iter().any(|p| p["record"] == want.as_str());
+            let named =
+                audit.json()["problems"].as_array().unwrap().iter().any(|p| p["record"] == want.as_str());
             assert!(named, "audit must name {want} ({what})\n{}", audit.both());
             cases += 1;
         }
@@ -152,8 +166,16 @@ fn flipped_bytes_in_sled_files_never_abort() {
                 let what = format!("{cmd:?}, {name} byte {at}");
                 assert_bounded(&run, &what);
                 if run.code == 2 {
-                    assert!(!run.stderr.contains("another"), "{what}: a damaged store is not a lock\n{}", run.both());
-                    assert!(run.stderr.contains("corrupt"), "{what}: the error must say the archive is corrupt\n{}", run.both());
+                    assert!(
+                        !run.stderr.contains("another"),
+                        "{what}: a damaged store is not a lock\n{}",
+                        run.both()
+                    );
+                    assert!(
+                        run.stderr.contains("corrupt"),
+                        "{what}: the error must say the archive is corrupt\n{}",
+                        run.both()
+                    );
                     corrupt += 1;
                 }
             }
@@ -191,7 +213,8 @@ fn server_audit_survives_a_damaged_store() {
     let home = zhengyin::config::Home { dir: r.home.clone() };
     let server = api_support::start(&home, zhengyin::api::ServeConfig::default(), None);
     let token = api_support::token(&home, zhengyin::api::auth::Role::Archivist);
-    let audit = api_support::post_json(&format!("{}/v1/audit", server.url), Some(&token), &serde_json::json!({}));
+    let audit =
+        api_support::post_json(&format!("{}/v1/audit", server.url), Some(&token), &serde_json::json!({}));
     assert_eq!(audit.status, 200, "{}", String::from_utf8_lossy(&audit.body));
     let v = audit.json();
     assert!(v["problems"].as_array().unwrap().iter().any(|p| p["record"] == ids[0].as_str()), "{v}");
@@ -209,11 +232,32 @@ fn altered_use_record_fails_its_fixity_check() {
     // Synthetic subject from fixtures/holders/rs-social-insurance.csv.
     let subject = "370902199001011235";
     let pdf = r.path("proof.pdf");
-    r.zy(&["proof", "request", "--home", home, "--by", "xzsp", "--kind", "social-insurance", "--subject", subject, "--purpose", "370900-XK-0001", "-o", s(&pdf)]).assert_code(0);
+    r.zy(&[
+        "proof",
+        "request",
+        "--home",
+        home,
+        "--by",
+        "xzsp",
+        "--kind",
+        "social-insurance",
+        "--subject",
+        subject,
+        "--purpose",
+        "370900-XK-0001",
+        "-o",
+        s(&pdf),
+    ])
+    .assert_code(0);
     r.zy(&["proof", "uses", "--home", home, "--subject", subject]).assert_code(0);
     let id = {
         let a = Archive::open(&r.home.join("archive")).unwrap();
-        let rec = a.list().into_iter().filter_map(|x| x.ok()).find(|x| x.metadata.kind == "use-record").expect("a use record");
+        let rec = a
+            .list()
+            .into_iter()
+            .filter_map(|x| x.ok())
+            .find(|x| x.metadata.kind == "use-record")
+            .expect("a use record");
         let (pack, offset, len) = a.blob_location(&rec.sha256).unwrap();
         let mut b = std::fs::read(&pack).unwrap();
         let k = usize::try_from(offset + len / 2).unwrap();

@@ -38,7 +38,17 @@ fn held_archive_leaves_no_unarchived_output() {
     let (a1, _) = r.issue("joint-approval", None, "a1.pdf");
     let held = Archive::open(&r.home.join("archive")).unwrap();
     let out = r.path("l.pdf");
-    let run = r.zy(&["issue", "--home", s(&r.home), "--template", "business-licence", "--data", s(&data_file("business-licence")), "-o", s(&out)]);
+    let run = r.zy(&[
+        "issue",
+        "--home",
+        s(&r.home),
+        "--template",
+        "business-licence",
+        "--data",
+        s(&data_file("business-licence")),
+        "-o",
+        s(&out),
+    ]);
     run.assert_one_line_error(2);
     assert!(run.stderr.contains("in use by another process"), "{}", run.both());
     assert!(!out.exists() && !r.path("l.receipt.json").exists(), "issue left output behind\n{}", run.both());
@@ -46,7 +56,11 @@ fn held_archive_leaves_no_unarchived_output() {
     let a2 = r.path("a2.pdf");
     let run = r.zy(&["seal", "add", "--home", s(&r.home), "--dept", "scjg", s(&a1), "-o", s(&a2)]);
     run.assert_one_line_error(2);
-    assert!(!a2.exists() && !r.path("a2.receipt.json").exists(), "seal add left output behind\n{}", run.both());
+    assert!(
+        !a2.exists() && !r.path("a2.receipt.json").exists(),
+        "seal add left output behind\n{}",
+        run.both()
+    );
 
     // The other verbs that file: proof request, licence use, commit.
     let holders = repo().join("fixtures/holders/rs-social-insurance.csv");
@@ -54,9 +68,40 @@ fn held_archive_leaves_no_unarchived_output() {
     std::fs::write(&statement, "本人承诺所填信息真实有效。").unwrap();
     let (p, u, c) = (r.path("p.pdf"), r.path("u.pdf"), r.path("c.pdf"));
     let verbs: [(&[&str], &Path); 3] = [
-        (&["proof", "request", "--by", "xzsp", "--kind", "social-insurance", "--subject", "370902199001011235", "--purpose", "370900-XK-0001", "-o", s(&p)], &p),
+        (
+            &[
+                "proof",
+                "request",
+                "--by",
+                "xzsp",
+                "--kind",
+                "social-insurance",
+                "--subject",
+                "370902199001011235",
+                "--purpose",
+                "370900-XK-0001",
+                "-o",
+                s(&p),
+            ],
+            &p,
+        ),
         (&["licence", "use", s(&a1), "--by", "xzsp", "--purpose", "370900-XK-0012", "-o", s(&u)], &u),
-        (&["commit", "--by", "xzsp", "--subject", "370902199001011235", "--matter", "370900-XK-0001", "--statement", s(&statement), "-o", s(&c)], &c),
+        (
+            &[
+                "commit",
+                "--by",
+                "xzsp",
+                "--subject",
+                "370902199001011235",
+                "--matter",
+                "370900-XK-0001",
+                "--statement",
+                s(&statement),
+                "-o",
+                s(&c),
+            ],
+            &c,
+        ),
     ];
     r.zy(&["data", "load", "--home", s(&r.home), "--dept", "rs", s(&holders)]).assert_code(0);
     for (args, out) in verbs {
@@ -65,7 +110,11 @@ fn held_archive_leaves_no_unarchived_output() {
         let run = r.zy(&a);
         run.assert_one_line_error(2);
         assert!(run.stderr.contains("in use by another process"), "{}", run.both());
-        assert!(!out.exists() && !out.with_extension("jws").exists(), "{args:?} left output behind\n{}", run.both());
+        assert!(
+            !out.exists() && !out.with_extension("jws").exists(),
+            "{args:?} left output behind\n{}",
+            run.both()
+        );
     }
     drop(held);
     r.zy(&["seal", "add", "--home", s(&r.home), "--dept", "scjg", s(&a1), "-o", s(&a2)]).assert_code(0);
@@ -102,7 +151,8 @@ fn archive_is_private() {
     check("after issue");
     assert_eq!(mode(&r.home.join("pki/private/log.state")), 0o600);
     for (p, _, is_dir) in modes(&dir) {
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(if is_dir { 0o755 } else { 0o644 })).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(if is_dir { 0o755 } else { 0o644 }))
+            .unwrap();
     }
     r.zy(&["archive", "list", "--home", s(&r.home)]).assert_code(0);
     check("after opening a loose home");

@@ -13,7 +13,6 @@ use base64::Engine;
 use common::*;
 use serde_json::Value;
 
-
 fn restore_dir(copy: &Path, dir: &Path) {
     std::fs::remove_dir_all(dir).unwrap();
     copy_dir(copy, dir);
@@ -22,18 +21,34 @@ fn restore_dir(copy: &Path, dir: &Path) {
 /// The receipt written next to an issued PDF.
 fn receipt(r: &Region, pdf: &str) -> Value {
     let p = r.path(pdf).with_extension("receipt.json");
-    serde_json::from_str(&std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .unwrap()
 }
 
 /// The root of a receipt's checkpoint, hex (as the error messages name roots).
 fn root_hex(receipt: &Value) -> String {
     let note = receipt["checkpoint"].as_str().unwrap();
     let b64 = note.lines().nth(2).unwrap();
-    base64::engine::general_purpose::STANDARD.decode(b64).unwrap().iter().map(|b| format!("{b:02x}")).collect()
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn issue_run(r: &Region, out: &str) -> Run {
-    r.zy(&["issue", "--home", s(&r.home), "--template", "business-licence", "--data", s(&data_file("business-licence")), "-o", s(&r.path(out))])
+    r.zy(&[
+        "issue",
+        "--home",
+        s(&r.home),
+        "--template",
+        "business-licence",
+        "--data",
+        s(&data_file("business-licence")),
+        "-o",
+        s(&r.path(out)),
+    ])
 }
 
 /// Copy the archive, issue F2, restore the copy, issue F3: the log key refuses F3 (exit 2, no PDF
@@ -51,11 +66,18 @@ fn restored_archive_is_refused_and_flagged() {
     let f3 = issue_run(&r, "f3.pdf");
     f3.assert_one_line_error(2);
     assert!(f3.stderr.contains("behind the log key's signed size 2"), "{}", f3.both());
-    assert!(!r.path("f3.pdf").exists() && !r.path("f3.receipt.json").exists(), "a refused issue left output behind");
+    assert!(
+        !r.path("f3.pdf").exists() && !r.path("f3.receipt.json").exists(),
+        "a refused issue left output behind"
+    );
 
     let audit = r.zy(&["audit", "--home", s(&r.home), "--json"]);
     audit.assert_code(1);
-    let flagged = audit.json()["problems"].as_array().unwrap().iter().any(|p| p["record"] == "log" && p["reason"].as_str().unwrap().contains("signed size 2"));
+    let flagged = audit.json()["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["record"] == "log" && p["reason"].as_str().unwrap().contains("signed size 2"));
     assert!(flagged, "audit must flag the rollback\n{}", audit.both());
 
     let f2 = receipt(&r, "f2.pdf");
@@ -67,7 +89,11 @@ fn restored_archive_is_refused_and_flagged() {
     let home = zhengyin::config::Home { dir: r.home.clone() };
     let server = api_support::start(&home, zhengyin::api::ServeConfig::default(), None);
     let scjg = api_support::token(&home, zhengyin::api::auth::Role::Department { dept: "scjg".into() });
-    let refused = api_support::post_json(&format!("{}/v1/licences", server.url), Some(&scjg), &api_support::business_licence());
+    let refused = api_support::post_json(
+        &format!("{}/v1/licences", server.url),
+        Some(&scjg),
+        &api_support::business_licence(),
+    );
     let p = refused.problem(503);
     assert!(p["detail"].as_str().unwrap().contains("signed size 2"), "{p}");
     assert_eq!(server.state.archive.size(), 1);
@@ -108,13 +134,29 @@ fn relying_party_detects_a_whole_home_rollback() {
     std::fs::write(&proof, &ok.stdout).unwrap();
     r.zy(&["archive", "check-proof", s(&proof)]).assert_code(0);
 
-    let server = api_support::start(&zhengyin::config::Home { dir: r.home.clone() }, zhengyin::api::ServeConfig::default(), None);
+    let server = api_support::start(
+        &zhengyin::config::Home { dir: r.home.clone() },
+        zhengyin::api::ServeConfig::default(),
+        None,
+    );
     let url = format!("{}/v1/archive/consistency", server.url);
-    let fork = api_support::call("POST", &url, None, Some(("text/plain", f2["checkpoint"].as_str().unwrap().as_bytes())), None);
+    let fork = api_support::call(
+        "POST",
+        &url,
+        None,
+        Some(("text/plain", f2["checkpoint"].as_str().unwrap().as_bytes())),
+        None,
+    );
     let p = fork.problem(409);
     let detail = p["detail"].as_str().unwrap();
     assert!(detail.contains(&a) && detail.contains(&b), "{p}");
-    let fine = api_support::call("POST", &url, None, Some(("application/json", serde_json::to_string(&f3).unwrap().as_bytes())), None);
+    let fine = api_support::call(
+        "POST",
+        &url,
+        None,
+        Some(("application/json", serde_json::to_string(&f3).unwrap().as_bytes())),
+        None,
+    );
     assert_eq!(fine.status, 200, "{}", String::from_utf8_lossy(&fine.body));
     assert_eq!(fine.json()["consistent"], true);
     let junk = api_support::call("POST", &url, None, Some(("text/plain", b"not a checkpoint")), None);
@@ -145,8 +187,17 @@ fn audit_checks_every_published_tree_head() {
     }
     let audit = r.zy(&["audit", "--home", s(&r.home), "--json"]);
     audit.assert_code(1);
-    let forks: Vec<String> = audit.json()["problems"].as_array().unwrap().iter().filter_map(|p| p["reason"].as_str().filter(|r| r.contains("forked")).map(str::to_string)).collect();
-    assert!(forks.iter().any(|f| f.contains("size 1")) && forks.iter().any(|f| f.contains("size 2")), "{}", audit.both());
+    let forks: Vec<String> = audit.json()["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["reason"].as_str().filter(|r| r.contains("forked")).map(str::to_string))
+        .collect();
+    assert!(
+        forks.iter().any(|f| f.contains("size 1")) && forks.iter().any(|f| f.contains("size 2")),
+        "{}",
+        audit.both()
+    );
 }
 
 /// Receipts bind their record: editing `record` or `leaf_hash` makes check-proof fail (exit 1);
@@ -164,7 +215,13 @@ fn edited_record_field_fails_check_proof() {
     };
     let genuine = receipt(&r, "f2.pdf");
     check(&genuine).assert_code(0);
-    let id1 = one.stdout.lines().find_map(|l| l.trim().strip_prefix("archived").map(|x| x.split_whitespace().next().unwrap().to_string())).unwrap();
+    let id1 = one
+        .stdout
+        .lines()
+        .find_map(|l| {
+            l.trim().strip_prefix("archived").map(|x| x.split_whitespace().next().unwrap().to_string())
+        })
+        .unwrap();
     let mut other = genuine.clone();
     other["record"] = Value::String(id1);
     let run = check(&other);

@@ -53,9 +53,36 @@ fn fixture() -> &'static Fixture {
         let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let data = |t: &str| repo.join(format!("fixtures/data/{t}.json"));
         zy_ok(&p, &["init", "--home", s(&home)]);
-        let (b, a1, a2, a3, root) = (p.join("b.pdf"), p.join("a1.pdf"), p.join("a2.pdf"), p.join("a3.pdf"), p.join("root.pem"));
-        zy_ok(&p, &["issue", "--home", s(&home), "--template", "business-licence", "--data", s(&data("business-licence")), "-o", s(&b)]);
-        zy_ok(&p, &["issue", "--home", s(&home), "--template", "joint-approval", "--data", s(&data("joint-approval")), "-o", s(&a1)]);
+        let (b, a1, a2, a3, root) =
+            (p.join("b.pdf"), p.join("a1.pdf"), p.join("a2.pdf"), p.join("a3.pdf"), p.join("root.pem"));
+        zy_ok(
+            &p,
+            &[
+                "issue",
+                "--home",
+                s(&home),
+                "--template",
+                "business-licence",
+                "--data",
+                s(&data("business-licence")),
+                "-o",
+                s(&b),
+            ],
+        );
+        zy_ok(
+            &p,
+            &[
+                "issue",
+                "--home",
+                s(&home),
+                "--template",
+                "joint-approval",
+                "--data",
+                s(&data("joint-approval")),
+                "-o",
+                s(&a1),
+            ],
+        );
         zy_ok(&p, &["seal", "add", "--home", s(&home), "--dept", "scjg", s(&a1), "-o", s(&a2)]);
         zy_ok(&p, &["seal", "add", "--home", s(&home), "--dept", "xzsp", s(&a2), "-o", s(&a3)]);
         zy_ok(&p, &["trust", "export", "--home", s(&home), "-o", s(&root)]);
@@ -66,7 +93,13 @@ fn fixture() -> &'static Fixture {
 
 /// Remove corpora that earlier runs left in `tmp` more than an hour ago.
 fn remove_stale(tmp: &Path) {
-    let old = |e: &std::fs::DirEntry| e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|a| a.as_secs() > 3600);
+    let old = |e: &std::fs::DirEntry| {
+        e.metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|a| a.as_secs() > 3600)
+    };
     for e in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
         if e.file_name().to_string_lossy().starts_with("attacks-") && old(&e) {
             let _ = std::fs::remove_dir_all(e.path());
@@ -102,7 +135,11 @@ fn run(cwd: &Path, program: &str, args: &[&str]) -> Run {
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-    Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 fn zy_ok(cwd: &Path, args: &[&str]) -> Run {
@@ -129,22 +166,45 @@ fn zhengyin_verify(f: &Fixture, file: &Path, allow_incomplete: bool) -> Verdict 
     assert!(!r.stderr.contains("panicked"), "zhengyin panicked on {}:\n{}", file.display(), r.stderr);
     let json = serde_json::from_str(&r.stdout).ok();
     if r.code != 2 {
-        assert!(json.is_some(), "exit {} without a JSON report for {}:\n{}\n{}", r.code, file.display(), r.stdout, r.stderr);
+        assert!(
+            json.is_some(),
+            "exit {} without a JSON report for {}:\n{}\n{}",
+            r.code,
+            file.display(),
+            r.stdout,
+            r.stderr
+        );
     }
     Verdict { code: r.code, json, stderr: r.stderr }
 }
 
 impl Verdict {
     fn sigs(&self) -> Vec<&Value> {
-        self.json.as_ref().and_then(|j| j["signatures"].as_array()).map(|a| a.iter().collect()).unwrap_or_default()
+        self.json
+            .as_ref()
+            .and_then(|j| j["signatures"].as_array())
+            .map(|a| a.iter().collect())
+            .unwrap_or_default()
     }
 
     fn sig(&self, field: &str) -> Result<&Value, String> {
-        self.sigs().into_iter().find(|s| s["field"] == field).ok_or_else(|| format!("no signature for field {field} in the report"))
+        self.sigs()
+            .into_iter()
+            .find(|s| s["field"] == field)
+            .ok_or_else(|| format!("no signature for field {field} in the report"))
     }
 
     fn indication(&self) -> String {
-        self.json.as_ref().map(|j| format!("{}/{}", j["indication"].as_str().unwrap_or("?"), j["sub_indication"].as_str().unwrap_or("-"))).unwrap_or_else(|| "unreadable".into())
+        self.json
+            .as_ref()
+            .map(|j| {
+                format!(
+                    "{}/{}",
+                    j["indication"].as_str().unwrap_or("?"),
+                    j["sub_indication"].as_str().unwrap_or("-")
+                )
+            })
+            .unwrap_or_else(|| "unreadable".into())
     }
 
     /// One line for the table: exit code, indication, and every check that did not pass.
@@ -159,17 +219,35 @@ impl Verdict {
             for c in sg["checks"].as_array().into_iter().flatten() {
                 let st = c["status"].as_str().unwrap_or("");
                 if st == "FAILED" || st == "INDETERMINATE" {
-                    bad.push(format!("{}:{}", sg["field"].as_str().unwrap_or("?"), c["name"].as_str().unwrap_or("?")));
+                    bad.push(format!(
+                        "{}:{}",
+                        sg["field"].as_str().unwrap_or("?"),
+                        c["name"].as_str().unwrap_or("?")
+                    ));
                 }
             }
         }
-        let plan = self.json.as_ref().and_then(|j| j.get("seal_plan")).map(|p| if p["in_order"] == true { "" } else { " plan-out-of-order" }).unwrap_or("");
-        format!("exit {} {} {}{}", self.code, self.indication(), if bad.is_empty() { "no failed check".to_string() } else { bad.join(",") }, plan)
+        let plan = self
+            .json
+            .as_ref()
+            .and_then(|j| j.get("seal_plan"))
+            .map(|p| if p["in_order"] == true { "" } else { " plan-out-of-order" })
+            .unwrap_or("");
+        format!(
+            "exit {} {} {}{}",
+            self.code,
+            self.indication(),
+            if bad.is_empty() { "no failed check".to_string() } else { bad.join(",") },
+            plan
+        )
     }
 }
 
 fn check<'a>(sig: &'a Value, name: &str) -> Result<&'a Value, String> {
-    sig["checks"].as_array().and_then(|cs| cs.iter().find(|c| c["name"] == name)).ok_or_else(|| format!("no {name} check in {}", sig["field"]))
+    sig["checks"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == name))
+        .ok_or_else(|| format!("no {name} check in {}", sig["field"]))
 }
 
 /// The check `name` of the signature in `field` FAILED, and its detail mentions `needle`.
@@ -189,7 +267,10 @@ fn failed(v: &Verdict, field: &str, name: &str, needle: &str) -> Result<(), Stri
 fn sub(v: &Verdict, field: &str, sub_indication: &str) -> Result<(), String> {
     let sg = v.sig(field)?;
     if sg["indication"] == "TOTAL-PASSED" || sg["sub_indication"] != sub_indication {
-        return Err(format!("{field} is {}/{}, expected {sub_indication}", sg["indication"], sg["sub_indication"]));
+        return Err(format!(
+            "{field} is {}/{}, expected {sub_indication}",
+            sg["indication"], sg["sub_indication"]
+        ));
     }
     Ok(())
 }
@@ -238,7 +319,14 @@ for args in json.loads(sys.stdin.read()):
 
 /// pyHanko's verdict on each file: (accepted?, short verdict); None when pyHanko is not installed.
 fn pyhanko_all(f: &Fixture, files: &[PathBuf]) -> Option<Vec<(bool, String)>> {
-    let quiet = |c: &mut Command| c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().map(|s| s.success()).unwrap_or(false);
+    let quiet = |c: &mut Command| {
+        c.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
     if !quiet(Command::new("pyhanko").arg("--version")) {
         eprintln!("note: pyhanko is not on PATH; the pyHanko column stays empty");
         return None;
@@ -248,12 +336,40 @@ fn pyhanko_all(f: &Fixture, files: &[PathBuf]) -> Option<Vec<(bool, String)>> {
         let script = f.dir.join("pyhanko_batch.py");
         std::fs::write(&script, PYHANKO_BATCH).expect("write pyhanko_batch.py");
         let args: Vec<[&str; 6]> = files.iter().map(|p| pyhanko_args(f, p)).collect();
-        let mut child = Command::new("python3").arg(&script).current_dir(&f.dir).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("python3");
-        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), serde_json::to_string(&args).expect("JSON").as_bytes()).expect("write to python3");
+        let mut child = Command::new("python3")
+            .arg(&script)
+            .current_dir(&f.dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3");
+        std::io::Write::write_all(
+            &mut child.stdin.take().expect("stdin"),
+            serde_json::to_string(&args).expect("JSON").as_bytes(),
+        )
+        .expect("write to python3");
         let out = child.wait_with_output().expect("python3 output");
-        let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
-        assert_eq!(lines.len(), files.len(), "the pyHanko batch stopped early (exit {:?})", out.status.code());
-        lines.iter().map(|j| (j["code"].as_i64().unwrap_or(-1) as i32, j["stdout"].as_str().unwrap_or("").to_string(), j["error"].as_str().unwrap_or("").to_string())).collect()
+        let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        assert_eq!(
+            lines.len(),
+            files.len(),
+            "the pyHanko batch stopped early (exit {:?})",
+            out.status.code()
+        );
+        lines
+            .iter()
+            .map(|j| {
+                (
+                    j["code"].as_i64().unwrap_or(-1) as i32,
+                    j["stdout"].as_str().unwrap_or("").to_string(),
+                    j["error"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
     } else {
         files
             .iter()
@@ -275,16 +391,26 @@ fn pyhanko_verdict(code: i32, stdout: &str, stderr: &str) -> (bool, String) {
         let parts: Vec<&str> = line.splitn(3, ':').collect();
         if parts.len() == 3 && parts[1].len() == 64 && parts[1].bytes().all(|b| b.is_ascii_hexdigit()) {
             let st = parts[2];
-            let ok = st.starts_with("INTACT:TRUSTED") && (st.contains("UNTOUCHED") || st.contains("ACCEPTABLE_MODIFICATIONS"));
+            let ok = st.starts_with("INTACT:TRUSTED")
+                && (st.contains("UNTOUCHED") || st.contains("ACCEPTABLE_MODIFICATIONS"));
             all_ok &= ok;
-            statuses.push(format!("{}={}", parts[0], st.replace("INTACT:", "").replace("EXTENDED_WITH_FORM_FILLING,", "")));
+            statuses.push(format!(
+                "{}={}",
+                parts[0],
+                st.replace("INTACT:", "").replace("EXTENDED_WITH_FORM_FILLING,", "")
+            ));
         }
     }
     let accepted = code == 0 && !statuses.is_empty() && all_ok;
     let detail = if statuses.is_empty() && code == 0 {
         "exit 0: no signature found".to_string()
     } else if statuses.is_empty() {
-        let err = stderr.lines().rev().find(|l| !l.trim().is_empty() && !l.contains("trust roots are being combined")).unwrap_or("").trim();
+        let err = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty() && !l.contains("trust roots are being combined"))
+            .unwrap_or("")
+            .trim();
         let err = err.split(" - ").last().unwrap_or(err);
         format!("exit {code}: {}", err.chars().take(90).collect::<String>())
     } else {
@@ -306,7 +432,12 @@ fn load(pdf: &[u8]) -> Document {
 /// Offset named by the last `startxref`.
 fn last_startxref(pdf: &[u8]) -> usize {
     let k = pdf.windows(9).rposition(|w| w == b"startxref").expect("startxref");
-    let digits: String = pdf[k + 9..].iter().skip_while(|b| b.is_ascii_whitespace()).take_while(|b| b.is_ascii_digit()).map(|&b| b as char).collect();
+    let digits: String = pdf[k + 9..]
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take_while(|b| b.is_ascii_digit())
+        .map(|&b| b as char)
+        .collect();
     digits.parse().expect("startxref offset")
 }
 
@@ -505,7 +636,11 @@ fn info_id(d: &Document) -> ObjectId {
 }
 
 fn get_ref(d: &Document, id: ObjectId, key: &[u8]) -> ObjectId {
-    d.get_dictionary(id).expect("dictionary").get(key).and_then(Object::as_reference).unwrap_or_else(|_| panic!("/{} is not a reference", String::from_utf8_lossy(key)))
+    d.get_dictionary(id)
+        .expect("dictionary")
+        .get(key)
+        .and_then(Object::as_reference)
+        .unwrap_or_else(|_| panic!("/{} is not a reference", String::from_utf8_lossy(key)))
 }
 
 fn dict_of(d: &Document, id: ObjectId) -> Dictionary {
@@ -516,7 +651,10 @@ fn dict_of(d: &Document, id: ObjectId) -> Dictionary {
 fn field_id(d: &Document, name: &str) -> ObjectId {
     d.objects
         .iter()
-        .find(|(_, o)| o.as_dict().ok().and_then(|d| d.get(b"T").ok()).and_then(|t| t.as_str().ok()) == Some(name.as_bytes()))
+        .find(|(_, o)| {
+            o.as_dict().ok().and_then(|d| d.get(b"T").ok()).and_then(|t| t.as_str().ok())
+                == Some(name.as_bytes())
+        })
         .map(|(id, _)| *id)
         .unwrap_or_else(|| panic!("no field {name}"))
 }
@@ -602,14 +740,19 @@ fn hex(b: &[u8]) -> String {
 fn signature_of(d: &Document, name: &str) -> (ObjectId, Vec<Object>, Vec<u8>) {
     let v = get_ref(d, field_id(d, name), b"V");
     let sig = dict_of(d, v);
-    (v, sig.get(b"ByteRange").and_then(Object::as_array).expect("/ByteRange").clone(), sig.get(b"Contents").and_then(Object::as_str).expect("/Contents").to_vec())
+    (
+        v,
+        sig.get(b"ByteRange").and_then(Object::as_array).expect("/ByteRange").clone(),
+        sig.get(b"Contents").and_then(Object::as_str).expect("/Contents").to_vec(),
+    )
 }
 
 const FORGED_HOLDER: &str = "泰安市伪造贸易有限公司";
 const HOLDER: &str = "泰安市示例云岭科技有限公司";
 
 /// Content drawing an opaque white box over the holder line and a red "VOID" stamp.
-const OVERLAY: &[u8] = b"q 1 1 1 rg 60 560 480 60 re f Q q 1 0 0 rg BT /FX 28 Tf 200 580 Td (FORGED / VOID) Tj ET Q";
+const OVERLAY: &[u8] =
+    b"q 1 1 1 rg 60 560 480 60 re f Q q 1 0 0 rg BT /FX 28 Tf 200 580 Td (FORGED / VOID) Tj ET Q";
 const HELVETICA: &str = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>";
 
 /// A visible, unsigned signature field whose appearance is `ap_content` (with font /FX).
@@ -641,7 +784,10 @@ fn sign_field(base: &[u8], field: &str, cms: &[u8]) -> Vec<u8> {
 fn sign_field_and(base: &[u8], field: &str, cms: &[u8], extra: Vec<(u32, Vec<u8>)>) -> Vec<u8> {
     const RESERVE: usize = 8192;
     let d = load(base);
-    let existing = d.objects.iter().any(|(_, o)| o.as_dict().ok().and_then(|d| d.get(b"T").ok()).and_then(|t| t.as_str().ok()) == Some(field.as_bytes()));
+    let existing = d.objects.iter().any(|(_, o)| {
+        o.as_dict().ok().and_then(|d| d.get(b"T").ok()).and_then(|t| t.as_str().ok())
+            == Some(field.as_bytes())
+    });
     let n = next_num(&d);
     let (ap, sig) = (n, n + 1);
     let mut u = Update::new(base);
@@ -666,7 +812,16 @@ fn sign_field_and(base: &[u8], field: &str, cms: &[u8], extra: Vec<(u32, Vec<u8>
         " ".repeat(44),
         "0".repeat(RESERVE * 2)
     );
-    let mut out = u.set(ap, stream("/Type /XObject /Subtype /Form /BBox [0 0 100 100]", b"q 1 0 0 RG 4 w 50 50 45 0 360 re S Q")).set(sig, body.into_bytes()).write();
+    let mut out = u
+        .set(
+            ap,
+            stream(
+                "/Type /XObject /Subtype /Form /BBox [0 0 100 100]",
+                b"q 1 0 0 RG 4 w 50 50 45 0 360 re S Q",
+            ),
+        )
+        .set(sig, body.into_bytes())
+        .write();
     let k = count(&out, b"/ByteRange [") - 1;
     let l = sig_layout(&out, k);
     let gap_end = l.gt + 1;
@@ -842,10 +997,15 @@ fn attacks() -> Vec<Attack> {
             build: |f, _| {
                 let d = load(&f.b);
                 let meta = get_ref(&d, catalog_id(&d), b"Metadata");
-                let xmp = String::from_utf8(d.get_object(meta).and_then(Object::as_stream).expect("XMP stream").content.clone()).expect("UTF-8 XMP");
+                let xmp = String::from_utf8(
+                    d.get_object(meta).and_then(Object::as_stream).expect("XMP stream").content.clone(),
+                )
+                .expect("UTF-8 XMP");
                 assert!(xmp.contains(HOLDER), "the XMP names the holder");
                 let forged = xmp.replace(HOLDER, FORGED_HOLDER);
-                Update::new(&f.b).set(meta.0, stream("/Type /Metadata /Subtype /XML", forged.as_bytes())).write()
+                Update::new(&f.b)
+                    .set(meta.0, stream("/Type /Metadata /Subtype /XML", forged.as_bytes()))
+                    .write()
             },
             expect: |v| modified(v, S1B, "Metadata"),
         },
@@ -858,7 +1018,10 @@ fn attacks() -> Vec<Attack> {
                 let d = load(&f.b);
                 let w = field_id(&d, S1B);
                 let mut widget = dict_of(&d, w);
-                widget.set("Rect", vec![Object::Integer(0), Object::Integer(0), Object::Integer(0), Object::Integer(0)]);
+                widget.set(
+                    "Rect",
+                    vec![Object::Integer(0), Object::Integer(0), Object::Integer(0), Object::Integer(0)],
+                );
                 Update::new(&f.b).set(w.0, dict(&widget)).write()
             },
             expect: |v| modified(v, S1B, "Widget"),
@@ -868,7 +1031,9 @@ fn attacks() -> Vec<Attack> {
             family: "ISA",
             base: "b",
             allow_incomplete: false,
-            build: |f, _| unsigned_sig_field(&f.b, "[400 300 520 420]", b"q 1 0 0 RG 4 w 60 60 50 0 360 re S Q q 1 0 0 rg BT /FX 10 Tf 30 55 Td (APPROVED) Tj ET Q", "Seal2_extra"),
+            build: |f, _| {
+                unsigned_sig_field(&f.b, "[400 300 520 420]", b"q 1 0 0 RG 4 w 60 60 50 0 360 re S Q q 1 0 0 rg BT /FX 10 Tf 30 55 Td (APPROVED) Tj ET Q", "Seal2_extra")
+            },
             expect: |v| modified(v, S1B, ""),
         },
         Attack {
@@ -889,7 +1054,10 @@ fn attacks() -> Vec<Attack> {
             expect: |v| {
                 let j = v.json.as_ref().ok_or("no report")?;
                 if j["indication"] == "TOTAL-PASSED" || j["sub_indication"] != "SIGNED_DATA_NOT_FOUND" {
-                    return Err(format!("expected INDETERMINATE/SIGNED_DATA_NOT_FOUND, got {}", v.indication()));
+                    return Err(format!(
+                        "expected INDETERMINATE/SIGNED_DATA_NOT_FOUND, got {}",
+                        v.indication()
+                    ));
                 }
                 Ok(())
             },
@@ -1130,7 +1298,12 @@ fn attacks() -> Vec<Attack> {
                 let trailer = &orig_xref[trailer_at..eof_at];
                 let mut out = p[..x].to_vec();
                 // Offsets: xref header + one extra subsection (2 lines, 20-byte entry) + originals + trailer.
-                let new_obj_at = x + b"xref\n".len() + format!("{} 1\n", content.0).len() + 20 + subsections.len() + trailer.len();
+                let new_obj_at = x
+                    + b"xref\n".len()
+                    + format!("{} 1\n", content.0).len()
+                    + 20
+                    + subsections.len()
+                    + trailer.len();
                 out.extend_from_slice(b"xref\n");
                 out.extend_from_slice(format!("{} 1\n{new_obj_at:010} 00000 n\r\n", content.0).as_bytes());
                 out.extend_from_slice(subsections);
@@ -1166,14 +1339,23 @@ fn attacks() -> Vec<Attack> {
                 let body = format!("<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange {} /Contents <{}> >>", String::from_utf8_lossy(&br_text), hex(&contents));
                 Update::new(&f.a1)
                     .set(w.0, dict(&widget))
-                    .set(n, stream("/Type /XObject /Subtype /Form /BBox [0 0 100 100]", b"q 1 0 0 RG 4 w 50 50 45 0 360 re S Q"))
+                    .set(
+                        n,
+                        stream(
+                            "/Type /XObject /Subtype /Form /BBox [0 0 100 100]",
+                            b"q 1 0 0 RG 4 w 50 50 45 0 360 re S Q",
+                        ),
+                    )
                     .set(n + 1, body.into_bytes())
                     .write()
             },
             expect: |v| {
                 let sg = v.sig(A2)?;
                 if sg["indication"] == "TOTAL-PASSED" {
-                    return Err(format!("{A2} is TOTAL-PASSED: a replay of {A1}'s signature (seal_plan.in_order = {})", v.json.as_ref().map(|j| j["seal_plan"]["in_order"].clone()).unwrap_or_default()));
+                    return Err(format!(
+                        "{A2} is TOTAL-PASSED: a replay of {A1}'s signature (seal_plan.in_order = {})",
+                        v.json.as_ref().map(|j| j["seal_plan"]["in_order"].clone()).unwrap_or_default()
+                    ));
                 }
                 bad_format(v, A2, "")
             },
@@ -1191,7 +1373,10 @@ fn attacks() -> Vec<Attack> {
                 let n = next_num(&d);
                 let orig = page.get(b"Contents").expect("/Contents").clone();
                 page.set("Contents", vec![orig, Object::Reference((n, 0))]);
-                Update::new(&f.b).set(n, stream("", b"q 1 1 1 rg 60 560 480 60 re f Q")).set(p.0, dict(&page)).write()
+                Update::new(&f.b)
+                    .set(n, stream("", b"q 1 1 1 rg 60 560 480 60 re f Q"))
+                    .set(p.0, dict(&page))
+                    .write()
             },
             expect: |v| modified(v, S1B, "Page"),
         },
@@ -1230,7 +1415,10 @@ fn attacks() -> Vec<Attack> {
                 let mut page = dict_of(&d, p);
                 let n = next_num(&d);
                 page.set("Contents", Object::Reference((n, 0)));
-                Update::new(&f.b).set(n, stream("", b"q 1 0 0 rg 60 560 480 60 re f Q")).set(p.0, dict(&page)).write()
+                Update::new(&f.b)
+                    .set(n, stream("", b"q 1 0 0 rg 60 560 480 60 re f Q"))
+                    .set(p.0, dict(&page))
+                    .write()
             },
             expect: |v| modified(v, S1B, "Page"),
         },
@@ -1242,8 +1430,17 @@ fn attacks() -> Vec<Attack> {
             build: |f, _| {
                 // Swap the text font for Helvetica: every glyph of the licence renders differently.
                 let d = load(&f.b);
-                let res = dict_of(&d, page_id(&d)).get(b"Resources").and_then(Object::as_dict).cloned().expect("/Resources");
-                let font = res.get(b"Font").and_then(Object::as_dict).and_then(|f| f.get(b"F1")).and_then(Object::as_reference).expect("/F1");
+                let res = dict_of(&d, page_id(&d))
+                    .get(b"Resources")
+                    .and_then(Object::as_dict)
+                    .cloned()
+                    .expect("/Resources");
+                let font = res
+                    .get(b"Font")
+                    .and_then(Object::as_dict)
+                    .and_then(|f| f.get(b"F1"))
+                    .and_then(Object::as_reference)
+                    .expect("/F1");
                 Update::new(&f.b).set(font.0, HELVETICA.into()).write()
             },
             expect: |v| modified(v, S1B, "Font"),
@@ -1256,8 +1453,17 @@ fn attacks() -> Vec<Attack> {
             build: |f, _| {
                 // Same glyphs, different extracted text (copy/paste, search, accessibility).
                 let d = load(&f.b);
-                let res = dict_of(&d, page_id(&d)).get(b"Resources").and_then(Object::as_dict).cloned().expect("/Resources");
-                let font = res.get(b"Font").and_then(Object::as_dict).and_then(|f| f.get(b"F1")).and_then(Object::as_reference).expect("/F1");
+                let res = dict_of(&d, page_id(&d))
+                    .get(b"Resources")
+                    .and_then(Object::as_dict)
+                    .cloned()
+                    .expect("/Resources");
+                let font = res
+                    .get(b"Font")
+                    .and_then(Object::as_dict)
+                    .and_then(|f| f.get(b"F1"))
+                    .and_then(Object::as_reference)
+                    .expect("/F1");
                 let tu = get_ref(&d, font, b"ToUnicode");
                 let cmap = b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Forged def 1 begincodespacerange <0000> <FFFF> endcodespacerange 1 beginbfrange <0000> <FFFF> <0058> endbfrange endcmap CMapName currentdict /CMap defineresource pop end end";
                 Update::new(&f.b).set(tu.0, stream("", cmap)).write()
@@ -1273,8 +1479,15 @@ fn attacks() -> Vec<Attack> {
                 // Redefine the form XObject the signed widget shows (the red seal).
                 let d = load(&f.b);
                 let w = dict_of(&d, field_id(&d, S1B));
-                let ap = w.get(b"AP").and_then(Object::as_dict).and_then(|a| a.get(b"N")).and_then(Object::as_reference).expect("/AP /N");
-                Update::new(&f.b).set(ap.0, stream("/Type /XObject /Subtype /Form /BBox [0 0 119 119]", b"")).write()
+                let ap = w
+                    .get(b"AP")
+                    .and_then(Object::as_dict)
+                    .and_then(|a| a.get(b"N"))
+                    .and_then(Object::as_reference)
+                    .expect("/AP /N");
+                Update::new(&f.b)
+                    .set(ap.0, stream("/Type /XObject /Subtype /Form /BBox [0 0 119 119]", b""))
+                    .write()
             },
             expect: |v| modified(v, S1B, "XObject/Form"),
         },
@@ -1365,7 +1578,8 @@ fn attacks() -> Vec<Attack> {
             allow_incomplete: false,
             build: |f, _| {
                 let mut p = f.a3.clone();
-                let k = find(&p, b"/CreationDate(D:", 0).expect("/CreationDate") + b"/CreationDate(D:".len() + 3;
+                let k =
+                    find(&p, b"/CreationDate(D:", 0).expect("/CreationDate") + b"/CreationDate(D:".len() + 3;
                 assert!(k < byte_range(&p, 0)[1], "inside signature 1's first range");
                 p[k] = if p[k] == b'9' { b'8' } else { p[k] + 1 };
                 p
@@ -1406,7 +1620,11 @@ fn assert_rejected(name: &str) {
     let f = fixture();
     let a = attack(name);
     let (path, v) = build_and_verify(f, &a, "tests");
-    let report = v.json.as_ref().map(|j| serde_json::to_string_pretty(j).unwrap_or_default()).unwrap_or_else(|| v.stderr.clone());
+    let report = v
+        .json
+        .as_ref()
+        .map(|j| serde_json::to_string_pretty(j).unwrap_or_default())
+        .unwrap_or_else(|| v.stderr.clone());
     assert_ne!(v.code, 0, "{name}: zhengyin accepted {} ({})\n{report}", path.display(), v.short());
     if let Err(e) = (a.expect)(&v) {
         panic!("{name}: rejected ({}), but not for the expected reason: {e}\n{report}", v.short());
@@ -1492,8 +1710,18 @@ fn originals_verify() {
     let f = fixture();
     for (name, allow) in [("b.pdf", false), ("a3.pdf", false), ("a1.pdf", true)] {
         let v = zhengyin_verify(f, &f.dir.join(name), allow);
-        assert_eq!(v.code, 0, "{name} should verify: {}\n{}", v.short(), v.json.map(|j| j.to_string()).unwrap_or(v.stderr));
-        assert_eq!(v.json.as_ref().map(|j| j["indication"].clone()), Some(Value::from("TOTAL-PASSED")), "{name}");
+        assert_eq!(
+            v.code,
+            0,
+            "{name} should verify: {}\n{}",
+            v.short(),
+            v.json.map(|j| j.to_string()).unwrap_or(v.stderr)
+        );
+        assert_eq!(
+            v.json.as_ref().map(|j| j["indication"].clone()),
+            Some(Value::from("TOTAL-PASSED")),
+            "{name}"
+        );
     }
 }
 
@@ -1517,7 +1745,13 @@ fn summary_table() {
             (_, Ok(())) => "expected reason".to_string(),
             (_, Err(e)) => format!("rejected, unexpected reason: {e}"),
         };
-        rows.push((a.name.to_string(), a.family.to_string(), path, format!("{} [{reason}]", v.short()), v.code == 0));
+        rows.push((
+            a.name.to_string(),
+            a.family.to_string(),
+            path,
+            format!("{} [{reason}]", v.short()),
+            v.code == 0,
+        ));
     }
     let files: Vec<PathBuf> = rows.iter().map(|r| r.2.clone()).collect();
     let py = pyhanko_all(f, &files);

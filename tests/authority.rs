@@ -23,14 +23,28 @@ fn archive_size(home: &Path) -> u64 {
 
 /// The DEPARTMENT check of the first signature.
 fn department(report: &serde_json::Value) -> (String, String) {
-    let c = first_sig(report)["checks"].as_array().and_then(|cs| cs.iter().find(|c| c["name"] == "DEPARTMENT")).cloned().expect("DEPARTMENT check");
-    (c["status"].as_str().unwrap_or_default().to_string(), c["detail"].as_str().unwrap_or_default().to_string())
+    let c = first_sig(report)["checks"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == "DEPARTMENT"))
+        .cloned()
+        .expect("DEPARTMENT check");
+    (
+        c["status"].as_str().unwrap_or_default().to_string(),
+        c["detail"].as_str().unwrap_or_default().to_string(),
+    )
 }
 
 /// Render `template` with its sample data as if `issuer` issued it (plan: `plan`, default just
 /// the issuer) and seal it with `signer`'s real key through the library's own signing function:
 /// what a department holding its key can do outside `zhengyin issue`.
-fn sealed_outside(r: &Region, template: &str, issuer: &str, signer: &str, plan: Option<Vec<String>>, out: &str) -> PathBuf {
+fn sealed_outside(
+    r: &Region,
+    template: &str,
+    issuer: &str,
+    signer: &str,
+    plan: Option<Vec<String>>,
+    out: &str,
+) -> PathBuf {
     let home = Home { dir: r.home.clone() };
     let region = home.region().unwrap();
     let t = zhengyin::document::Template::load(&home, template).unwrap();
@@ -52,8 +66,26 @@ fn sealed_outside(r: &Region, template: &str, issuer: &str, signer: &str, plan: 
     path
 }
 
-fn issue_args<'a>(r: &'a Region, template: &'a str, data: &'a Path, out: &'a Path, seal: &'a str) -> Vec<&'a str> {
-    vec!["issue", "--home", s(&r.home), "--template", template, "--data", s(data), "-o", s(out), "--seal", seal]
+fn issue_args<'a>(
+    r: &'a Region,
+    template: &'a str,
+    data: &'a Path,
+    out: &'a Path,
+    seal: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "issue",
+        "--home",
+        s(&r.home),
+        "--template",
+        template,
+        "--data",
+        s(data),
+        "-o",
+        s(out),
+        "--seal",
+        seal,
+    ]
 }
 
 /// `zhengyin issue` by a department the region does not name for the template: exit 2 naming the
@@ -65,7 +97,11 @@ fn cli_issue_refused_for_an_unauthorised_department() {
     let data = common::data_file("business-licence");
     let run = r.zy(&issue_args(&r, "business-licence", &data, &out, "rs"));
     run.assert_one_line_error(2);
-    assert!(run.stderr.contains("rs may not issue business-licence: the region names scjg"), "{}", run.both());
+    assert!(
+        run.stderr.contains("rs may not issue business-licence: the region names scjg"),
+        "{}",
+        run.both()
+    );
     assert!(!out.exists() && !r.path("forged.receipt.json").exists(), "a refused issue left output behind");
     assert_eq!(archive_size(&r.home), 0, "a refused issue was archived");
     // The named department still issues.
@@ -79,7 +115,9 @@ fn cli_issue_refuses_internal_templates() {
     let r = Region::init();
     let data = r.path("any.json");
     std::fs::write(&data, "{}").unwrap();
-    for (template, seal) in [("proof", "rs"), ("proof", "scjg"), ("commitment", "xzsp"), ("commitment", "scjg")] {
+    for (template, seal) in
+        [("proof", "rs"), ("proof", "scjg"), ("commitment", "xzsp"), ("commitment", "scjg")]
+    {
         let out = r.path(&format!("{template}-{seal}.pdf"));
         let run = r.zy(&issue_args(&r, template, &data, &out, seal));
         run.assert_one_line_error(2);
@@ -120,9 +158,15 @@ fn homes_without_an_authority_table_use_the_seal_plan() {
     let out = r.path("rs.pdf");
     let run = r.zy(&issue_args(&r, "business-licence", &common::data_file("business-licence"), &out, "rs"));
     run.assert_one_line_error(2);
-    assert!(run.stderr.contains("rs may not issue business-licence: the region names scjg (the template's seal plan"), "{}", run.both());
+    assert!(
+        run.stderr
+            .contains("rs may not issue business-licence: the region names scjg (the template's seal plan"),
+        "{}",
+        run.both()
+    );
     let (joint, _) = r.issue("joint-approval", None, "j1.pdf");
-    r.zy(&["seal", "add", "--home", s(&r.home), "--dept", "scjg", s(&joint), "-o", s(&r.path("j2.pdf"))]).assert_code(0);
+    r.zy(&["seal", "add", "--home", s(&r.home), "--dept", "scjg", s(&joint), "-o", s(&r.path("j2.pdf"))])
+        .assert_code(0);
 }
 
 /// `seal add` by a department outside the document's seal plan is refused (exit 2), and nothing
@@ -155,7 +199,13 @@ fn http_refuses_issue_outside_the_authority() {
     let mut bl = api_support::business_licence();
     bl["seal"] = json!("rs");
     let p = post_json(&lic, Some(&rs), &bl).problem(403);
-    assert!(p["detail"].as_str().unwrap_or_default().contains("rs may not issue business-licence: the region names scjg"), "{p:#}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("rs may not issue business-licence: the region names scjg"),
+        "{p:#}"
+    );
 
     let proof = json!({"template": "proof", "seal": "scjg", "data": {
         "proof_no": "ZM0000000001", "subject": "示例甲", "subject_id": "370902199001011234", "subject_code": "X",
@@ -173,11 +223,21 @@ fn http_refuses_issue_outside_the_authority() {
     assert_eq!(srv.state.archive.size(), before, "a refused issue was archived");
 
     // A joint approval: rs is not in its seal plan.
-    let data: serde_json::Value = serde_json::from_slice(&std::fs::read(api_support::repo().join("fixtures/data/joint-approval.json")).unwrap()).unwrap();
+    let data: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(api_support::repo().join("fixtures/data/joint-approval.json")).unwrap(),
+    )
+    .unwrap();
     let r = post_json(&lic, Some(&dy), &json!({"template": "joint-approval", "data": data}));
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let id = r.json()["archive_id"].as_str().unwrap().to_string();
-    let p = call("POST", &format!("{}/v1/licences/{id}/seals", srv.url), Some(&rs), Some(("application/json", b"{}")), None).problem(403);
+    let p = call(
+        "POST",
+        &format!("{}/v1/licences/{id}/seals", srv.url),
+        Some(&rs),
+        Some(("application/json", b"{}")),
+        None,
+    )
+    .problem(403);
     assert!(p["detail"].as_str().unwrap_or_default().contains("not in this document's seal plan"), "{p:#}");
     // The template's department still issues.
     assert_eq!(post_json(&lic, Some(&scjg), &api_support::business_licence()).status, 201);
@@ -197,9 +257,17 @@ fn licence_sealed_outside_by_an_unauthorised_department_fails_verify() {
     assert_eq!(first_sig(&j)["sub_indication"], "SIG_CONSTRAINTS_FAILURE", "{}", v.both());
     let (status, detail) = department(&j);
     assert_eq!(status, "FAILED", "{detail}");
-    assert!(detail.contains("rs may not issue business-licence (营业执照): the region names scjg"), "{detail}");
+    assert!(
+        detail.contains("rs may not issue business-licence (营业执照): the region names scjg"),
+        "{detail}"
+    );
     for c in ["INTEGRITY", "SIGNATURE", "CHAIN"] {
-        assert_eq!(check_status(first_sig(&j), c), "PASSED", "{c}: the forgery uses the real key\n{}", v.both());
+        assert_eq!(
+            check_status(first_sig(&j), c),
+            "PASSED",
+            "{c}: the forgery uses the real key\n{}",
+            v.both()
+        );
     }
     let human = r.zy(&["verify", s(&pdf), "--home", s(&r.home)]);
     human.assert_code(1);
@@ -216,8 +284,16 @@ fn licence_sealed_outside_by_an_unauthorised_department_fails_verify() {
 
     if have_tool("pyhanko") {
         let root = r.export_root("root.pem");
-        let o = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&r.path("forged.pdf"))]);
-        assert!(o.stdout.contains("INTACT:TRUSTED"), "pyHanko sees a trusted signature (authority is ours to check)\n{}", o.both());
+        let o = run_in(
+            r.dir.path(),
+            "pyhanko",
+            &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&r.path("forged.pdf"))],
+        );
+        assert!(
+            o.stdout.contains("INTACT:TRUSTED"),
+            "pyHanko sees a trusted signature (authority is ours to check)\n{}",
+            o.both()
+        );
     }
 }
 
@@ -234,16 +310,44 @@ fn licence_signed_by_pyhanko_with_an_unauthorised_key_fails_verify() {
     let t = zhengyin::document::Template::load(&home, "business-licence").unwrap();
     let data = t.check(&serde_json::Value::Object(common::sample_data("business-licence"))).unwrap();
     let dept = region.department("rs").unwrap().clone();
-    let input = zhengyin::document::RenderInput { template: &t, data: &data, issuer: &dept, region: &region.region, issue_date: "2026-11-20".into(), serial: "20261120PYHANKO01".into(), plan: vec!["rs".into()] };
+    let input = zhengyin::document::RenderInput {
+        template: &t,
+        data: &data,
+        issuer: &dept,
+        region: &region.region,
+        issue_date: "2026-11-20".into(),
+        serial: "20261120PYHANKO01".into(),
+        plan: vec!["rs".into()],
+    };
     let body = zhengyin::document::render(&input).unwrap();
     let (unsigned, signed) = (r.path("body.pdf"), r.path("pyhanko.pdf"));
     std::fs::write(&unsigned, &body.pdf).unwrap();
     let field = zhengyin::document::seal_field_name(0, "rs");
-    let (key, cert, chain) = (r.home.join("pki/private/seal-rs.key.pem"), r.home.join("seals/rs.crt.pem"), r.home.join("pki/city.crt.pem"));
+    let (key, cert, chain) = (
+        r.home.join("pki/private/seal-rs.key.pem"),
+        r.home.join("seals/rs.crt.pem"),
+        r.home.join("pki/city.crt.pem"),
+    );
     let o = run_in(
         r.dir.path(),
         "pyhanko",
-        &["sign", "addsig", "--field", &field, "--use-pades", "pemder", "--key", s(&key), "--cert", s(&cert), "--chain", s(&chain), "--no-pass", s(&unsigned), s(&signed)],
+        &[
+            "sign",
+            "addsig",
+            "--field",
+            &field,
+            "--use-pades",
+            "pemder",
+            "--key",
+            s(&key),
+            "--cert",
+            s(&cert),
+            "--chain",
+            s(&chain),
+            "--no-pass",
+            s(&unsigned),
+            s(&signed),
+        ],
     );
     assert_eq!(o.code, 0, "pyHanko could not sign\n{}", o.both());
     let v = r.verify_json(&signed);
@@ -296,8 +400,12 @@ fn genuine_licences_still_pass() {
     let t = r.zy(&["verify", s(&forged), "--trust", s(&root), "--json"]);
     assert_eq!(department(&t.json()).0, "WARNING", "{}", t.both());
     if have_tool("pyhanko") {
-        let o = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)]);
+        let o = run_in(
+            r.dir.path(),
+            "pyhanko",
+            &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)],
+        );
         assert!(o.stdout.contains("INTACT:TRUSTED,UNTOUCHED"), "pyHanko\n{}", o.both());
-    }    // And qpdf --check and pdfsig, like every licence the CLI makes.
+    } // And qpdf --check and pdfsig, like every licence the CLI makes.
     common::assert_outside_validators(&r, &pdf, 1);
 }

@@ -29,7 +29,10 @@ fn demo_writes_licences_that_verify() {
     let proof = zy(tmp.path(), &["proof", "verify", s(&out.join("proof.pdf")), "--home", s(&home), "--json"]);
     proof.assert_code(0);
     assert!(run.stdout.contains("refused and recorded"), "{}", run.both());
-    let copy = zy(tmp.path(), &["verify", s(&out.join("business-licence-annotated.pdf")), "--home", s(&home), "--json"]);
+    let copy = zy(
+        tmp.path(),
+        &["verify", s(&out.join("business-licence-annotated.pdf")), "--home", s(&home), "--json"],
+    );
     copy.assert_code(0);
     assert_eq!(copy.json()["annotated_copy"]["user"], "泰安市行政审批服务局", "{}", copy.both());
     assert!(!out.join("rs-social-insurance.csv").exists(), "the demo leaves no raw holder data behind");

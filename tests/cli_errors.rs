@@ -19,7 +19,8 @@ fn issue_fails(r: &Region, template: &str, data: &Path, extra: &[&str]) -> Run {
     let out_dir = r.path("out");
     std::fs::create_dir_all(&out_dir).unwrap();
     let out = out_dir.join("out.pdf");
-    let mut args = vec!["issue", "--home", s(&r.home), "--template", template, "--data", s(data), "-o", s(&out)];
+    let mut args =
+        vec!["issue", "--home", s(&r.home), "--template", template, "--data", s(data), "-o", s(&out)];
     args.extend_from_slice(extra);
     let run = r.zy(&args);
     run.assert_one_line_error(2);
@@ -30,7 +31,12 @@ fn issue_fails(r: &Region, template: &str, data: &Path, extra: &[&str]) -> Run {
 }
 
 /// Write the sample data for `template`, changed by `edit`, to `<dir>/<name>`.
-fn edited_data(r: &Region, template: &str, name: &str, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> PathBuf {
+fn edited_data(
+    r: &Region,
+    template: &str,
+    name: &str,
+    edit: impl FnOnce(&mut serde_json::Map<String, Value>),
+) -> PathBuf {
     let mut d = sample_data(template);
     edit(&mut d);
     let p = r.path(name);
@@ -75,7 +81,9 @@ fn verify_truncated_pdf() {
     let r = Region::init();
     let (pdf, _) = r.issue("business-licence", None, "whole.pdf");
     let bytes = std::fs::read(pdf).unwrap();
-    for (name, len) in [("half.pdf", bytes.len() / 2), ("header-only.pdf", 9), ("minus-eof.pdf", bytes.len() - 7)] {
+    for (name, len) in
+        [("half.pdf", bytes.len() / 2), ("header-only.pdf", 9), ("minus-eof.pdf", bytes.len() - 7)]
+    {
         let p = r.path(name);
         std::fs::write(&p, &bytes[..len]).unwrap();
         let v = verify(&r, &p);
@@ -115,7 +123,11 @@ fn verify_unsigned_pdf() {
 
 /// A one-page PDF with a correct cross-reference table.
 fn minimal_pdf() -> Vec<u8> {
-    let objs = ["<</Type/Catalog/Pages 2 0 R>>", "<</Type/Pages/Kids[3 0 R]/Count 1>>", "<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>"];
+    let objs = [
+        "<</Type/Catalog/Pages 2 0 R>>",
+        "<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        "<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>",
+    ];
     let mut out = b"%PDF-1.7\n".to_vec();
     let mut offs = Vec::new();
     for (i, o) in objs.iter().enumerate() {
@@ -127,7 +139,9 @@ fn minimal_pdf() -> Vec<u8> {
     for o in offs {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
-    out.extend_from_slice(format!("trailer\n<</Size {}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n", objs.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("trailer\n<</Size {}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n", objs.len() + 1).as_bytes(),
+    );
     out
 }
 
@@ -198,7 +212,8 @@ fn issue_bad_data_files() {
     std::fs::write(&broken, "{\"name\": ").unwrap();
     let empty = r.path("empty.json");
     std::fs::write(&empty, "").unwrap();
-    for data in [bad_date, boolean, list, blank, long, control, array, broken, empty, r.path("no-such.json")] {
+    for data in [bad_date, boolean, list, blank, long, control, array, broken, empty, r.path("no-such.json")]
+    {
         issue_fails(&r, "business-licence", &data, &[]);
     }
 }
@@ -225,7 +240,17 @@ fn issue_uninitialised_home() {
     let r = Region::init();
     let other = r.path("never-initialised");
     let out = r.path("x.pdf");
-    let run = r.zy(&["issue", "--home", s(&other), "--template", "business-licence", "--data", s(&data_file("business-licence")), "-o", s(&out)]);
+    let run = r.zy(&[
+        "issue",
+        "--home",
+        s(&other),
+        "--template",
+        "business-licence",
+        "--data",
+        s(&data_file("business-licence")),
+        "-o",
+        s(&out),
+    ]);
     run.assert_one_line_error(2);
     assert!(!out.exists());
     assert!(!other.join("pki/private").exists(), "issue must not create keys");
@@ -236,7 +261,17 @@ fn issue_uninitialised_home() {
 fn issue_unwritable_output() {
     let r = Region::init();
     let out = r.path("no/such/dir/x.pdf");
-    let run = r.zy(&["issue", "--home", s(&r.home), "--template", "business-licence", "--data", s(&data_file("business-licence")), "-o", s(&out)]);
+    let run = r.zy(&[
+        "issue",
+        "--home",
+        s(&r.home),
+        "--template",
+        "business-licence",
+        "--data",
+        s(&data_file("business-licence")),
+        "-o",
+        s(&out),
+    ]);
     run.assert_one_line_error(2);
     assert!(!out.exists());
 }
@@ -266,7 +301,12 @@ fn trust_export_uninitialised() {
 #[test]
 fn usage_errors_exit_2() {
     let r = Region::init();
-    for args in [vec!["frobnicate"], vec!["issue"], vec!["verify"], vec!["issue", "--home", s(&r.home), "--template", "business-licence"]] {
+    for args in [
+        vec!["frobnicate"],
+        vec!["issue"],
+        vec!["verify"],
+        vec!["issue", "--home", s(&r.home), "--template", "business-licence"],
+    ] {
         let run = r.zy(&args);
         run.assert_code(2);
     }

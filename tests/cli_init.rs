@@ -16,7 +16,11 @@ fn assert_key_modes(r: &Region) {
     assert_eq!(mode(&private), 0o700, "pki/private must be 0700");
     let files = r.private_files();
     for k in KEY_FILES {
-        assert!(files.contains_key(k), "missing private key {k}; have {:?}", files.keys().collect::<Vec<_>>());
+        assert!(
+            files.contains_key(k),
+            "missing private key {k}; have {:?}",
+            files.keys().collect::<Vec<_>>()
+        );
     }
     for (name, bytes) in &files {
         assert_eq!(mode(&private.join(name)), 0o600, "{name} must be 0600");
@@ -33,7 +37,14 @@ fn assert_key_modes(r: &Region) {
 fn init_creates_private_keys_with_strict_modes() {
     let r = Region::init();
     assert_key_modes(&r);
-    for cert in ["pki/root.crt.pem", "pki/city.crt.pem", "pki/daiyue.crt.pem", "seals/scjg.crt.pem", "seals/dy-xzsp.crt.pem", "region.toml"] {
+    for cert in [
+        "pki/root.crt.pem",
+        "pki/city.crt.pem",
+        "pki/daiyue.crt.pem",
+        "seals/scjg.crt.pem",
+        "seals/dy-xzsp.crt.pem",
+        "region.toml",
+    ] {
         assert!(r.home.join(cert).is_file(), "init did not write {cert}");
     }
 }
@@ -59,7 +70,11 @@ fn second_init_refuses_and_keeps_keys() {
     again.assert_one_line_error(2);
     assert!(again.stderr.contains("--force"), "the refusal should mention --force\n{}", again.both());
     assert_eq!(r.private_files(), before, "keys changed although init refused");
-    assert_eq!(std::fs::read(r.home.join("pki/root.crt.pem")).unwrap(), root_before, "root certificate changed although init refused");
+    assert_eq!(
+        std::fs::read(r.home.join("pki/root.crt.pem")).unwrap(),
+        root_before,
+        "root certificate changed although init refused"
+    );
     assert_key_modes(&r);
 }
 

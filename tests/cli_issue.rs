@@ -12,7 +12,13 @@ use common::*;
 fn issued_licences_pass_every_verifier() {
     let r = Region::init();
     let root = r.export_root("root.pem");
-    let (qpdf, pdfsig, pyhanko, pdftotext, pdfinfo) = (have_tool("qpdf"), have_tool("pdfsig"), have_tool("pyhanko"), have_tool("pdftotext"), have_tool("pdfinfo"));
+    let (qpdf, pdfsig, pyhanko, pdftotext, pdfinfo) = (
+        have_tool("qpdf"),
+        have_tool("pdfsig"),
+        have_tool("pyhanko"),
+        have_tool("pdftotext"),
+        have_tool("pdfinfo"),
+    );
     for (template, holder_key, title, label) in TEMPLATES {
         let (pdf, issued) = r.issue(template, None, &format!("{template}.pdf"));
         let p = s(&pdf);
@@ -31,12 +37,25 @@ fn issued_licences_pass_every_verifier() {
         assert_eq!(sig["department"]["level"], "city", "{template}");
         assert_eq!(sig["coverage"], "ENTIRE_FILE", "{template}");
         for c in sig["checks"].as_array().expect("checks") {
-            assert_eq!(c["status"], "PASSED", "{template}: check {} did not pass: {}", c["name"], c["detail"]);
-            assert!(c["detail"].as_str().is_some_and(|d| !d.is_empty()), "{template}: check {} has no detail", c["name"]);
+            assert_eq!(
+                c["status"], "PASSED",
+                "{template}: check {} did not pass: {}",
+                c["name"], c["detail"]
+            );
+            assert!(
+                c["detail"].as_str().is_some_and(|d| !d.is_empty()),
+                "{template}: check {} has no detail",
+                c["name"]
+            );
         }
-        let zzbs = j["licence"]["zzbs"].as_str().unwrap_or_else(|| panic!("{template}: no licence.zzbs in {j:#}"));
+        let zzbs =
+            j["licence"]["zzbs"].as_str().unwrap_or_else(|| panic!("{template}: no licence.zzbs in {j:#}"));
         assert!(zzbs.starts_with("1.2.156.3005.2."), "{template}: zzbs {zzbs}");
-        assert!(issued.stdout.contains(zzbs), "{template}: issue printed another identifier than the PDF carries\n{}", issued.both());
+        assert!(
+            issued.stdout.contains(zzbs),
+            "{template}: issue printed another identifier than the PDF carries\n{}",
+            issued.both()
+        );
         assert_eq!(j["licence"]["czzt"], holder.as_str(), "{template}: licence holder");
         assert_eq!(j["licence"]["zzmc"], title, "{template}: licence name");
 
@@ -50,7 +69,11 @@ fn issued_licences_pass_every_verifier() {
             assert!(o.stdout.contains("Total document signed"), "{template}: pdfsig\n{}", o.both());
         }
         if pyhanko {
-            let o = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), p]);
+            let o = run_in(
+                r.dir.path(),
+                "pyhanko",
+                &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), p],
+            );
             assert!(o.stdout.contains("INTACT:TRUSTED,UNTOUCHED"), "{template}: pyHanko\n{}", o.both());
         }
         if pdftotext {
@@ -65,9 +88,20 @@ fn issued_licences_pass_every_verifier() {
         if pdfinfo {
             let o = run_in(r.dir.path(), "pdfinfo", &[p]);
             assert_eq!(o.code, 0, "{template}: pdfinfo\n{}", o.both());
-            let field = |name: &str| o.stdout.lines().find_map(|l| l.strip_prefix(name)).map(str::trim).unwrap_or_default().to_string();
+            let field = |name: &str| {
+                o.stdout
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(str::trim)
+                    .unwrap_or_default()
+                    .to_string()
+            };
             let t = field("Title:");
-            assert!(t.contains(title) && t.contains(&holder), "{template}: pdfinfo Title is {t:?}\n{}", o.stdout);
+            assert!(
+                t.contains(title) && t.contains(&holder),
+                "{template}: pdfinfo Title is {t:?}\n{}",
+                o.stdout
+            );
             assert_eq!(field("Keywords:"), zzbs, "{template}: pdfinfo Keywords should carry the identifier");
         }
     }
@@ -138,7 +172,11 @@ fn every_department_seal_passes_pyhanko() {
     let root = r.export_root("root.pem");
     for dept in ["xzsp", "scjg", "dsjzx", "dy-xzsp", "rs", "bdc"] {
         let (pdf, _) = r.issue("business-licence", Some(dept), &format!("{dept}.pdf"));
-        let o = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)]);
+        let o = run_in(
+            r.dir.path(),
+            "pyhanko",
+            &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)],
+        );
         assert!(o.stdout.contains("INTACT:TRUSTED,UNTOUCHED"), "{dept}: pyHanko\n{}", o.both());
     }
 }

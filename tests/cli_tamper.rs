@@ -63,10 +63,18 @@ fn changed_info_byte_is_hash_failure_everywhere() {
     if have_tool("pdfsig") {
         let o = run_in(r.dir.path(), "pdfsig", &[s(&p)]);
         assert!(!o.stdout.contains("Signature is Valid"), "pdfsig still calls it valid\n{}", o.both());
-        assert!(o.stdout.contains("Digest Mismatch") || o.stdout.contains("Signature is Invalid"), "pdfsig\n{}", o.both());
+        assert!(
+            o.stdout.contains("Digest Mismatch") || o.stdout.contains("Signature is Invalid"),
+            "pdfsig\n{}",
+            o.both()
+        );
     }
     if have_tool("pyhanko") {
-        let o = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&p)]);
+        let o = run_in(
+            r.dir.path(),
+            "pyhanko",
+            &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&p)],
+        );
         assert!(!o.stdout.contains("INTACT") || o.code != 0, "pyHanko still calls it intact\n{}", o.both());
     }
 }
@@ -110,7 +118,12 @@ fn incremental_update_changing_signed_object_fails() {
     assert_not_passed(&v);
     let j = v.json();
     assert_eq!(check_status(first_sig(&j), "MODIFICATIONS"), "FAILED", "{}", v.both());
-    assert_eq!(check_status(first_sig(&j), "INTEGRITY"), "PASSED", "the original signed bytes are intact\n{}", v.both());
+    assert_eq!(
+        check_status(first_sig(&j), "INTEGRITY"),
+        "PASSED",
+        "the original signed bytes are intact\n{}",
+        v.both()
+    );
     if have_tool("qpdf") {
         let q = run_in(r.dir.path(), "qpdf", &["--check", s(&p)]);
         assert_eq!(q.code, 0, "the crafted update should be a well-formed PDF\n{}", q.both());
@@ -125,7 +138,8 @@ fn incremental_update_replacing_page_fails() {
     let page_at = find(&orig, b"/Type/Page/", 0).expect("page object");
     let obj_kw = rfind(&orig[..page_at], b" 0 obj").expect("page object header");
     let line_start = rfind(&orig[..obj_kw], b"\n").map(|n| n + 1).unwrap_or(0);
-    let page: usize = std::str::from_utf8(&orig[line_start..obj_kw]).unwrap().trim().parse().expect("page object number");
+    let page: usize =
+        std::str::from_utf8(&orig[line_start..obj_kw]).unwrap().trim().parse().expect("page object number");
     let n = next_object_number(&orig);
     let bytes = incremental_update(
         &orig,

@@ -29,7 +29,11 @@ fn throwaway_ca_is_not_trusted() {
     // The document itself is intact: only trust is missing.
     assert_eq!(check_status(sig, "INTEGRITY"), "PASSED", "{}", v.both());
     assert_eq!(check_status(sig, "SIGNATURE"), "PASSED", "{}", v.both());
-    assert!(sig["chain"].as_array().is_none_or(Vec::is_empty), "no trusted chain should be reported\n{}", v.both());
+    assert!(
+        sig["chain"].as_array().is_none_or(Vec::is_empty),
+        "no trusted chain should be reported\n{}",
+        v.both()
+    );
 }
 
 /// The sub-indication for a seal whose chain does not reach any trusted root is NO_CERTIFICATE_CHAIN_FOUND.
@@ -50,7 +54,10 @@ fn differently_named_region_is_no_chain_found() {
     let cfg_dir = tempfile::tempdir().unwrap();
     let cfg = cfg_dir.path().join("other.toml");
     let text = std::fs::read_to_string(repo().join("fixtures/region/taian.toml")).unwrap();
-    let other = text.replace("电子印章根CA（测试）", "电子印章根CA（另一测试）").replace("市级电子印章CA（测试）", "市级电子印章CA（另一测试）").replace("岱岳区电子印章CA（测试）", "岱岳区电子印章CA（另一测试）");
+    let other = text
+        .replace("电子印章根CA（测试）", "电子印章根CA（另一测试）")
+        .replace("市级电子印章CA（测试）", "市级电子印章CA（另一测试）")
+        .replace("岱岳区电子印章CA（测试）", "岱岳区电子印章CA（另一测试）");
     assert_ne!(text, other, "the region fixture changed: update this test's CA renames");
     std::fs::write(&cfg, other).unwrap();
     let b = Region::init_with_config(&cfg);
@@ -100,8 +107,18 @@ fn verify_without_trust_uses_default_home() {
     // Default home is ./zhengyin-home relative to the working directory: not initialised here.
     let v = a.zy(&["verify", s(&pdf)]);
     v.assert_one_line_error(2);
-    let out = std::process::Command::new(BIN).args(["verify", s(&pdf)]).env("ZHENGYIN_HOME", &a.home).current_dir(a.dir.path()).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "ZHENGYIN_HOME should be trusted by default: {}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new(BIN)
+        .args(["verify", s(&pdf)])
+        .env("ZHENGYIN_HOME", &a.home)
+        .current_dir(a.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "ZHENGYIN_HOME should be trusted by default: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Trusting two regions (two --home, or --home plus --trust) verifies a seal from either,

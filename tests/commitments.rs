@@ -12,13 +12,17 @@ use common::*;
 const ALICE: &str = "370902199001011235"; // 测试员甲: social insurance 正常
 const BOB: &str = "370902198503152340"; // 测试员乙: social insurance 暂停缴费
 const NOBODY: &str = "370902197809094564"; // valid check digit, in no data file
-const ALL_IDS: [&str; 4] = ["370902199001011235", "370902198503152340", "370902199207203451", "370902197809094564"];
+const ALL_IDS: [&str; 4] =
+    ["370902199001011235", "370902198503152340", "370902199207203451", "370902197809094564"];
 /// 人力资源服务许可: checked against social-insurance `status = 正常`; xzsp and dy-xzsp may take it.
 const MATTER: &str = "370900-XK-0001";
-const STATEMENT: &str = "本人承诺：申请人力资源服务许可时，\n本人社会保险参保状态正常，如有不实，愿承担相应法律责任。\n";
+const STATEMENT: &str =
+    "本人承诺：申请人力资源服务许可时，\n本人社会保险参保状态正常，如有不实，愿承担相应法律责任。\n";
 
 fn load(r: &Region) {
-    for (dept, f) in [("rs", "rs-social-insurance.csv"), ("bdc", "bdc-real-estate.json"), ("scjg", "scjg-compliance.csv")] {
+    for (dept, f) in
+        [("rs", "rs-social-insurance.csv"), ("bdc", "bdc-real-estate.json"), ("scjg", "scjg-compliance.csv")]
+    {
         let file = repo().join("fixtures/holders").join(f);
         r.zy(&["data", "load", "--home", s(&r.home), "--dept", dept, s(&file)]).assert_code(0);
     }
@@ -32,12 +36,30 @@ fn write(r: &Region, name: &str, text: &str) -> PathBuf {
 
 fn commit(r: &Region, by: &str, subject: &str, matter: &str, statement: &Path, out: &str) -> Run {
     let o = r.path(out);
-    r.zy(&["commit", "--home", s(&r.home), "--by", by, "--subject", subject, "--matter", matter, "--statement", s(statement), "-o", s(&o)])
+    r.zy(&[
+        "commit",
+        "--home",
+        s(&r.home),
+        "--by",
+        by,
+        "--subject",
+        subject,
+        "--matter",
+        matter,
+        "--statement",
+        s(statement),
+        "-o",
+        s(&o),
+    ])
 }
 
 /// The commitment number printed by `commit`.
 fn commitment_id(run: &Run) -> String {
-    run.stdout.split_whitespace().find(|w| w.starts_with("CN") && w.len() == 18).unwrap_or_else(|| panic!("no commitment number in\n{}", run.both())).to_string()
+    run.stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("CN") && w.len() == 18)
+        .unwrap_or_else(|| panic!("no commitment number in\n{}", run.both()))
+        .to_string()
 }
 
 fn check_json(r: &Region, extra: &[&str]) -> Run {
@@ -45,7 +67,6 @@ fn check_json(r: &Region, extra: &[&str]) -> Run {
     args.extend(extra);
     r.zy(&args)
 }
-
 
 #[test]
 fn commitment_for_a_listed_matter_is_sealed_verifies_and_is_kept() {
@@ -70,8 +91,16 @@ fn commitment_for_a_listed_matter_is_sealed_verifies_and_is_kept() {
     assert_outside_validators(&r, &pdf, 1);
     if have_tool("pyhanko") {
         let root = r.home.join("pki/root.crt.pem");
-        let p = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)]);
-        assert!(p.stdout.contains("INTACT:TRUSTED,UNTOUCHED"), "pyHanko does not accept the commitment\n{}", p.both());
+        let p = run_in(
+            r.dir.path(),
+            "pyhanko",
+            &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)],
+        );
+        assert!(
+            p.stdout.contains("INTACT:TRUSTED,UNTOUCHED"),
+            "pyHanko does not accept the commitment\n{}",
+            p.both()
+        );
     }
     // The archive holds it and audits clean.
     let list = r.zy(&["archive", "list", "--home", s(&r.home)]);
@@ -102,7 +131,11 @@ fn a_broken_commitment_detected() {
     run.assert_code(0);
     let alice_id = commitment_id(&run);
     // Later the holder's data changes: ALICE's social insurance is suspended (a reload replaces it).
-    let changed = write(&r, "rs-changed.csv", &format!("id,name,kind,status,since\n{ALICE},测试员甲,social-insurance,暂停缴费,2019-03\n"));
+    let changed = write(
+        &r,
+        "rs-changed.csv",
+        &format!("id,name,kind,status,since\n{ALICE},测试员甲,social-insurance,暂停缴费,2019-03\n"),
+    );
     r.zy(&["data", "load", "--home", s(&r.home), "--dept", "rs", s(&changed)]).assert_code(0);
     let c = check_json(&r, &[]);
     c.assert_code(1);
@@ -120,7 +153,12 @@ fn a_broken_commitment_detected() {
     // The check is in the subject's use list.
     let u = r.zy(&["proof", "uses", "--home", s(&r.home), "--subject", ALICE, "--json"]);
     let uses = u.json();
-    assert!(uses.as_array().is_some_and(|a| a.iter().any(|x| x["type"] == "commitment-check" && x["status"] == "broken")), "{}", u.both());
+    assert!(
+        uses.as_array()
+            .is_some_and(|a| a.iter().any(|x| x["type"] == "commitment-check" && x["status"] == "broken")),
+        "{}",
+        u.both()
+    );
     // A second check does not re-decide it.
     let again = check_json(&r, &[]);
     again.assert_code(0);
@@ -133,8 +171,16 @@ fn a_broken_commitment_detected() {
     let bob_id = commitment_id(&run);
     let t = r.zy(&["commit", "check", "--home", s(&r.home), "--id", &bob_id]);
     t.assert_code(1);
-    let line = t.stdout.lines().find(|l| l.starts_with(&bob_id)).unwrap_or_else(|| panic!("no line for {bob_id}\n{}", t.both()));
-    assert!(line.contains("BROKEN") && line.contains("暂停缴费") && line.contains("3709**********2340"), "{}", t.both());
+    let line = t
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&bob_id))
+        .unwrap_or_else(|| panic!("no line for {bob_id}\n{}", t.both()));
+    assert!(
+        line.contains("BROKEN") && line.contains("暂停缴费") && line.contains("3709**********2340"),
+        "{}",
+        t.both()
+    );
     r.zy(&["audit", "--home", s(&r.home)]).assert_code(0);
 }
 
@@ -165,7 +211,11 @@ fn department_not_allowed_for_the_matter_is_refused_and_recorded() {
     // scjg is not listed for 370900-XK-0001.
     let run = commit(&r, "scjg", ALICE, MATTER, &st, "no.pdf");
     run.assert_code(2);
-    assert!(run.stderr.contains("refused") && run.stderr.contains("scjg") && run.stderr.lines().count() == 1, "{}", run.both());
+    assert!(
+        run.stderr.contains("refused") && run.stderr.contains("scjg") && run.stderr.lines().count() == 1,
+        "{}",
+        run.both()
+    );
     assert!(!r.path("no.pdf").exists());
     // A matter no commitment rule lists.
     let run = commit(&r, "xzsp", ALICE, "370900-XX-9999", &st, "no2.pdf");

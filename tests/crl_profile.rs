@@ -35,7 +35,10 @@ fn install_crl(r: &Region, kind: &str, serial: Option<&str>) -> Option<()> {
 }
 
 fn check<'a>(sig: &'a Value, name: &str) -> &'a Value {
-    sig["checks"].as_array().and_then(|c| c.iter().find(|c| c["name"] == name)).unwrap_or_else(|| panic!("no check {name}:\n{sig:#}"))
+    sig["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no check {name}:\n{sig:#}"))
 }
 
 /// Verify and assert REVOCATION did not pass, the signature is INDETERMINATE and the detail
@@ -108,7 +111,8 @@ fn revocation_after_this_update_is_refused() {
 fn stale_crl_listing_the_signer_names_the_signer() {
     let (r, pdf) = sealed();
     let rep = r.verify_json(&pdf).json();
-    let serial: String = first_sig(&rep)["signer"]["serial"].as_str().expect("serial").chars().filter(|c| *c != ':').collect();
+    let serial: String =
+        first_sig(&rep)["signer"]["serial"].as_str().expect("serial").chars().filter(|c| *c != ':').collect();
     let Some(()) = install_crl(&r, "stale", Some(&serial)) else { return };
     let run = r.verify_json(&pdf);
     let rep = run.json();
@@ -139,7 +143,10 @@ fn crl_numbers_increase_and_revocations_still_verify() {
     let second = number();
     r.zy(&["revoke", "--home", s(&r.home), &serial]).assert_code(0);
     let third = number();
-    assert!(greater(&second, &first) && greater(&third, &second), "CRL numbers must increase: {first:02x?} {second:02x?} {third:02x?}");
+    assert!(
+        greater(&second, &first) && greater(&third, &second),
+        "CRL numbers must increase: {first:02x?} {second:02x?} {third:02x?}"
+    );
     let run = r.verify_json(&pdf);
     let rep = run.json();
     let sig = first_sig(&rep);
@@ -185,7 +192,23 @@ fn refused_crl_makes_a_proof_token_not_valid() {
     r.zy(&["data", "load", "--home", s(&r.home), "--dept", "rs", s(&csv)]).assert_code(0);
     let pdf = r.path("proof.pdf");
     // Synthetic subject from fixtures/holders/rs-social-insurance.csv.
-    r.zy(&["proof", "request", "--home", s(&r.home), "--by", "xzsp", "--kind", "social-insurance", "--subject", "370902199001011235", "--purpose", "370900-XK-0001", "-o", s(&pdf)]).assert_code(0);
+    r.zy(&[
+        "proof",
+        "request",
+        "--home",
+        s(&r.home),
+        "--by",
+        "xzsp",
+        "--kind",
+        "social-insurance",
+        "--subject",
+        "370902199001011235",
+        "--purpose",
+        "370900-XK-0001",
+        "-o",
+        s(&pdf),
+    ])
+    .assert_code(0);
     let jws = pdf.with_extension("jws");
     r.zy(&["proof", "verify", "--home", s(&r.home), s(&jws)]).assert_code(0);
     let Some(()) = install_crl(&r, "delta", None) else { return };

@@ -23,8 +23,13 @@ fn corpus_files_are_generated() {
             if std::env::var("ZY_WRITE_CORPUS").is_ok() {
                 std::fs::write(&path, &bytes).expect("write corpus");
             }
-            let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run with ZY_WRITE_CORPUS=1)", path.display()));
-            assert!(committed == bytes, "{} differs from the generator (run with ZY_WRITE_CORPUS=1)", path.display());
+            let committed = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (run with ZY_WRITE_CORPUS=1)", path.display()));
+            assert!(
+                committed == bytes,
+                "{} differs from the generator (run with ZY_WRITE_CORPUS=1)",
+                path.display()
+            );
             assert!(bytes.len() < 64 * 1024, "{name} stays small");
         }
     }
@@ -39,9 +44,22 @@ fn cli_verify_answers_each_hostile_input() {
         let file = r.path(&format!("{name}.pdf"));
         std::fs::write(&file, &bytes).expect("write");
         let run = r.zy(&["verify", "--home", s(&r.home), s(&file)]);
-        assert!(run.code == 1 || run.code == 2, "{name}: exit {} (a signal shows as -1)\n{}", run.code, run.both());
-        assert!(!run.stderr.contains("panicked") && !run.stderr.contains("overflow"), "{name}\n{}", run.both());
-        assert!(!run.stderr.contains("lopdf"), "{name}: the parser's log stays quiet by default\n{}", run.both());
+        assert!(
+            run.code == 1 || run.code == 2,
+            "{name}: exit {} (a signal shows as -1)\n{}",
+            run.code,
+            run.both()
+        );
+        assert!(
+            !run.stderr.contains("panicked") && !run.stderr.contains("overflow"),
+            "{name}\n{}",
+            run.both()
+        );
+        assert!(
+            !run.stderr.contains("lopdf"),
+            "{name}: the parser's log stays quiet by default\n{}",
+            run.both()
+        );
         if run.code == 2 {
             run.assert_one_line_error(2);
         }
@@ -52,7 +70,8 @@ fn cli_verify_answers_each_hostile_input() {
 #[test]
 fn kids_dag_is_refused() {
     let r = Region::init();
-    let (_, bytes) = hostile::corpus().into_iter().find(|(n, _)| *n == "verify-kids-dag").expect("in the corpus");
+    let (_, bytes) =
+        hostile::corpus().into_iter().find(|(n, _)| *n == "verify-kids-dag").expect("in the corpus");
     let file = r.path("dag.pdf");
     std::fs::write(&file, bytes).expect("write");
     let run = r.zy(&["verify", "--home", s(&r.home), s(&file)]);
@@ -95,14 +114,28 @@ impl Drop for Serve {
 
 fn serve(home: &Path) -> Serve {
     let mut child = Command::new(BIN)
-        .args(["serve", "--home", s(home), "--listen", "127.0.0.1:0", "--rate-limit", "0", "--refresh-secs", "0"])
+        .args([
+            "serve",
+            "--home",
+            s(home),
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            "0",
+            "--refresh-secs",
+            "0",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start zhengyin serve");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("banner");
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}")).to_string();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
     Serve { child, url }
 }
 
@@ -137,11 +170,18 @@ fn server_survives_each_hostile_input() {
     let token = token.stdout.trim().to_string();
     let mut server = serve(&r.home);
     for (name, bytes) in hostile::corpus() {
-        for (route, auth) in [("/v1/verify", None), ("/v1/proofs/verify", None), ("/v1/share/verify?purpose=370900-XK-0012", Some(token.as_str()))] {
+        for (route, auth) in [
+            ("/v1/verify", None),
+            ("/v1/proofs/verify", None),
+            ("/v1/share/verify?purpose=370900-XK-0012", Some(token.as_str())),
+        ] {
             let answer = call("POST", &format!("{}{route}", server.url), auth, Some(&bytes));
             let alive = call("GET", &format!("{}/healthz", server.url), None, None);
             let exited = server.child.try_wait().ok().flatten();
-            assert!(exited.is_none() && alive.as_ref().map(|a| a.0) == Some(200), "{name} on {route} killed the server ({exited:?}); answer {answer:?}");
+            assert!(
+                exited.is_none() && alive.as_ref().map(|a| a.0) == Some(200),
+                "{name} on {route} killed the server ({exited:?}); answer {answer:?}"
+            );
             let (status, _) = answer.unwrap_or_else(|| panic!("{name} on {route}: no answer"));
             assert!(status < 500, "{name} on {route}: {status}");
         }
@@ -161,7 +201,8 @@ fn timed_out_verification_stops() {
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     rt.spawn(zhengyin::api::serve(listener, state, std::future::pending()));
-    let (_, dag) = hostile::corpus().into_iter().find(|(n, _)| *n == "verify-kids-dag").expect("in the corpus");
+    let (_, dag) =
+        hostile::corpus().into_iter().find(|(n, _)| *n == "verify-kids-dag").expect("in the corpus");
     let (status, _) = call("POST", &format!("{url}/v1/verify"), None, Some(&dag)).expect("an answer");
     assert!(status == 503 || status == 400, "timeout or refusal, got {status}");
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -185,6 +226,8 @@ fn cancelled_verification_stops() {
     assert!(zhengyin::verify::verify(&pdf, &store, now).is_ok());
     let cancel = zhengyin::pades::budget::Cancel::default();
     cancel.cancel();
-    let err = zhengyin::verify::verify_with(&pdf, &store, now, &mut zhengyin::pades::budget::Budget::new(cancel)).expect_err("cancelled");
+    let err =
+        zhengyin::verify::verify_with(&pdf, &store, now, &mut zhengyin::pades::budget::Budget::new(cancel))
+            .expect_err("cancelled");
     assert!(err.to_string().contains("cancelled"), "{err}");
 }

@@ -28,13 +28,23 @@ fn zy(args: &[&str]) -> std::process::Output {
 fn forge(home: &Home, dept: &str, mut header: Value, claims: &Value) -> String {
     let signer = zhengyin::pki::SealSigner::load(home, dept).expect("signer");
     if header.get("x5c").is_none() {
-        let x5c: Vec<String> = std::iter::once(&signer.cert).chain(signer.chain.iter()).map(|c| STANDARD.encode(c)).collect();
+        let x5c: Vec<String> =
+            std::iter::once(&signer.cert).chain(signer.chain.iter()).map(|c| STANDARD.encode(c)).collect();
         header["x5c"] = json!(x5c);
     }
     let der = zhengyin::pki::keys::read_key_der(&home.seal_key(dept)).expect("key");
     let rng = ring::rand::SystemRandom::new();
-    let key = ring::signature::EcdsaKeyPair::from_pkcs8(&ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng).expect("p256 key");
-    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let key = ring::signature::EcdsaKeyPair::from_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &der,
+        &rng,
+    )
+    .expect("p256 key");
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
     let sig = key.sign(&rng, input.as_bytes()).expect("sign");
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
 }
@@ -67,10 +77,13 @@ fn foreign_rs(dir: &Path, taian: &Home) -> Home {
     zhengyin::pki::init(&home, &text, &path, false).expect("init the other region");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let list = zhengyin::trust::list::build(&home, Some("http://127.0.0.1:9"), now).unwrap();
-    let pin = zhengyin::trust::list::fingerprint(&zhengyin::pki::keys::read_certs_der(&home.ca_cert("root")).unwrap().remove(0));
+    let pin = zhengyin::trust::list::fingerprint(
+        &zhengyin::pki::keys::read_certs_der(&home.ca_cert("root")).unwrap().remove(0),
+    );
     let f = dir.join("jinan-list.json");
     std::fs::write(&f, serde_json::to_vec(&list).unwrap()).unwrap();
-    zhengyin::api::refresh::import(taian, f.to_str().unwrap(), &pin).expect("import the other region's trust list");
+    zhengyin::api::refresh::import(taian, f.to_str().unwrap(), &pin)
+        .expect("import the other region's trust list");
     home
 }
 
@@ -78,7 +91,8 @@ fn cli_check(home: &Home, dir: &Path, name: &str, token: &str) -> (i32, Value) {
     let f = dir.join(format!("{name}.jws"));
     std::fs::write(&f, token).unwrap();
     let out = zy(&["proof", "verify", "--home", home.dir.to_str().unwrap(), "--json", f.to_str().unwrap()]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{name}: {}", String::from_utf8_lossy(&out.stderr)));
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{name}: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code().unwrap_or(-1), v)
 }
 
@@ -88,10 +102,33 @@ fn cli_check(home: &Home, dir: &Path, name: &str, token: &str) -> (i32, Value) {
 fn forged_proof_tokens_are_refused_by_the_rule_they_break() {
     let tmp = tempfile::tempdir().unwrap();
     let home = init_home(&tmp.path().join("taian"), "taian");
-    let out = zy(&["data", "load", "--home", home.dir.to_str().unwrap(), "--dept", "rs", repo().join("fixtures/holders/rs-social-insurance.csv").to_str().unwrap()]);
+    let out = zy(&[
+        "data",
+        "load",
+        "--home",
+        home.dir.to_str().unwrap(),
+        "--dept",
+        "rs",
+        repo().join("fixtures/holders/rs-social-insurance.csv").to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let pdf = tmp.path().join("p.pdf");
-    let out = zy(&["proof", "request", "--home", home.dir.to_str().unwrap(), "--by", "xzsp", "--kind", "social-insurance", "--subject", ALICE, "--purpose", "370900-XK-0001", "-o", pdf.to_str().unwrap()]);
+    let out = zy(&[
+        "proof",
+        "request",
+        "--home",
+        home.dir.to_str().unwrap(),
+        "--by",
+        "xzsp",
+        "--kind",
+        "social-insurance",
+        "--subject",
+        ALICE,
+        "--purpose",
+        "370900-XK-0001",
+        "-o",
+        pdf.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let genuine = std::fs::read_to_string(pdf.with_extension("jws")).unwrap();
     let other = foreign_rs(tmp.path(), &home);
@@ -106,9 +143,26 @@ fn forged_proof_tokens_are_refused_by_the_rule_they_break() {
     let forged: Vec<(&str, String, &str)> = vec![
         ("scjg-claims-rs", forge(&home, "scjg", header(), &claims()), "iss:"),
         ("other-region-rs", forge(&other, "rs", header(), &claims()), "iss:"),
-        ("unlisted-use", forge(&home, "rs", header(), &with(with(claims(), "aud", json!("scjg")), "purpose", json!("370900-XX-9999"))), "aud/purpose:"),
-        ("kind-of-another-holder", forge(&home, "rs", header(), &with(claims(), "kind", json!("enterprise-compliance"))), "kind:"),
-        ("unknown-crit", forge(&home, "rs", with(with(header(), "crit", json!(["exp2"])), "exp2", json!(1)), &claims()), "crit:"),
+        (
+            "unlisted-use",
+            forge(
+                &home,
+                "rs",
+                header(),
+                &with(with(claims(), "aud", json!("scjg")), "purpose", json!("370900-XX-9999")),
+            ),
+            "aud/purpose:",
+        ),
+        (
+            "kind-of-another-holder",
+            forge(&home, "rs", header(), &with(claims(), "kind", json!("enterprise-compliance"))),
+            "kind:",
+        ),
+        (
+            "unknown-crit",
+            forge(&home, "rs", with(with(header(), "crit", json!(["exp2"])), "exp2", json!(1)), &claims()),
+            "crit:",
+        ),
         ("future-nbf", forge(&home, "rs", header(), &with(claims(), "nbf", json!(now + 7 * 86_400))), "nbf:"),
         ("bad-first-x5c", forge(&home, "rs", with(header(), "x5c", json!(bad_first)), &claims()), "x5c:"),
         ("plain-jwt", forge(&home, "rs", with(header(), "typ", json!("JWT")), &claims()), "typ:"),
@@ -120,8 +174,12 @@ fn forged_proof_tokens_are_refused_by_the_rule_they_break() {
     for (name, token, rule) in &forged {
         let (code, v) = cli_check(&home, tmp.path(), name, token);
         assert_eq!((code, &v["valid"]), (1, &json!(false)), "{name}: {v}");
-        let problems: Vec<String> = v["problems"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect();
-        assert!(problems.iter().any(|p| p.starts_with(rule)), "{name}: expected a `{rule}` problem, got {problems:?}");
+        let problems: Vec<String> =
+            v["problems"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect();
+        assert!(
+            problems.iter().any(|p| p.starts_with(rule)),
+            "{name}: expected a `{rule}` problem, got {problems:?}"
+        );
         let h = post_json(&verify, None, &json!({"token": token}));
         assert_eq!(h.status, 200, "{name}");
         assert_eq!(h.json()["valid"], false, "{name}: {}", String::from_utf8_lossy(&h.body));
@@ -135,7 +193,8 @@ fn forged_proof_tokens_are_refused_by_the_rule_they_break() {
         assert_eq!(v["department"], "rs", "{name}: {v}");
         assert_eq!(post_json(&verify, None, &json!({"token": token})).json()["valid"], true, "{name}");
     }
-    let head: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(genuine.split('.').next().unwrap()).unwrap()).unwrap();
+    let head: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(genuine.split('.').next().unwrap()).unwrap()).unwrap();
     assert_eq!(head["typ"], "zhengyin-proof+jwt");
 }
 

@@ -12,7 +12,25 @@ fn proof(r: &Region) -> (std::path::PathBuf, std::path::PathBuf) {
     let file = repo().join("fixtures/holders/rs-social-insurance.csv");
     r.zy(&["data", "load", "--home", s(&r.home), "--dept", "rs", s(&file)]).assert_code(0);
     let pdf = r.path("p.pdf");
-    r.zy(&["proof", "request", "--home", s(&r.home), "--by", "xzsp", "--kind", "social-insurance", "--subject", SUBJECT, "--purpose", "370900-XK-0001", "--valid-days", "30", "-o", s(&pdf)]).assert_code(0);
+    r.zy(&[
+        "proof",
+        "request",
+        "--home",
+        s(&r.home),
+        "--by",
+        "xzsp",
+        "--kind",
+        "social-insurance",
+        "--subject",
+        SUBJECT,
+        "--purpose",
+        "370900-XK-0001",
+        "--valid-days",
+        "30",
+        "-o",
+        s(&pdf),
+    ])
+    .assert_code(0);
     (pdf.clone(), pdf.with_extension("jws"))
 }
 
@@ -55,5 +73,9 @@ fn revoking_the_holder_seal_invalidates_token_and_pdf() {
     let p = r.zy(&["proof", "verify", "--home", s(&r.home), "--json", s(&pdf)]);
     p.assert_code(1);
     assert_eq!(p.json()["indication"], "TOTAL-FAILED", "{}", p.both());
-    assert!(p.json()["signatures"][0]["sub_indication"].as_str().unwrap_or("").contains("REVOKED"), "{}", p.both());
+    assert!(
+        p.json()["signatures"][0]["sub_indication"].as_str().unwrap_or("").contains("REVOKED"),
+        "{}",
+        p.both()
+    );
 }

@@ -7,10 +7,13 @@ use common::*;
 
 const ALICE: &str = "370902199001011235"; // 测试员甲, enrolled
 const NOBODY: &str = "370902197809094564"; // valid check digit, in no data file
-const ALL_IDS: [&str; 4] = ["370902199001011235", "370902198503152340", "370902199207203451", "370902197809094564"];
+const ALL_IDS: [&str; 4] =
+    ["370902199001011235", "370902198503152340", "370902199207203451", "370902197809094564"];
 
 fn load(r: &Region) {
-    for (dept, f) in [("rs", "rs-social-insurance.csv"), ("bdc", "bdc-real-estate.json"), ("scjg", "scjg-compliance.csv")] {
+    for (dept, f) in
+        [("rs", "rs-social-insurance.csv"), ("bdc", "bdc-real-estate.json"), ("scjg", "scjg-compliance.csv")]
+    {
         let file = repo().join("fixtures/holders").join(f);
         r.zy(&["data", "load", "--home", s(&r.home), "--dept", dept, s(&file)]).assert_code(0);
     }
@@ -18,9 +21,23 @@ fn load(r: &Region) {
 
 fn request(r: &Region, by: &str, kind: &str, subject: &str, purpose: &str, out: &str) -> Run {
     let o = r.path(out);
-    r.zy(&["proof", "request", "--home", s(&r.home), "--by", by, "--kind", kind, "--subject", subject, "--purpose", purpose, "-o", s(&o)])
+    r.zy(&[
+        "proof",
+        "request",
+        "--home",
+        s(&r.home),
+        "--by",
+        by,
+        "--kind",
+        kind,
+        "--subject",
+        subject,
+        "--purpose",
+        purpose,
+        "-o",
+        s(&o),
+    ])
 }
-
 
 #[test]
 fn listed_request_answers_with_sealed_pdf_and_token_and_records_the_use() {
@@ -64,8 +81,16 @@ fn listed_request_answers_with_sealed_pdf_and_token_and_records_the_use() {
     if have_tool("pyhanko") {
         let root = r.home.join("pki/root.crt.pem");
         for f in ["p1.pdf", "re.pdf"] {
-            let p = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&r.path(f))]);
-            assert!(p.stdout.contains("INTACT:TRUSTED,UNTOUCHED"), "pyHanko does not accept {f}\n{}", p.both());
+            let p = run_in(
+                r.dir.path(),
+                "pyhanko",
+                &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&r.path(f))],
+            );
+            assert!(
+                p.stdout.contains("INTACT:TRUSTED,UNTOUCHED"),
+                "pyHanko does not accept {f}\n{}",
+                p.both()
+            );
         }
     }
 }
@@ -115,7 +140,10 @@ fn raw_id_numbers_never_reach_the_home() {
     // The outputs show the IDs only masked.
     for out in ["a.pdf", "a.jws", "c.jws"] {
         let bytes = std::fs::read(r.path(out)).expect("read");
-        assert!(find(&bytes, ALICE.as_bytes(), 0).is_none() && find(&bytes, NOBODY.as_bytes(), 0).is_none(), "{out}");
+        assert!(
+            find(&bytes, ALICE.as_bytes(), 0).is_none() && find(&bytes, NOBODY.as_bytes(), 0).is_none(),
+            "{out}"
+        );
     }
 }
 
@@ -124,7 +152,20 @@ fn licence_use_makes_an_annotated_copy_that_keeps_the_original_seal() {
     let r = Region::init();
     let (pdf, _) = r.issue("business-licence", None, "bl.pdf");
     let out = r.path("bl-use.pdf");
-    r.zy(&["licence", "use", "--home", s(&r.home), s(&pdf), "--by", "xzsp", "--purpose", "370900-XK-0012", "-o", s(&out)]).assert_code(0);
+    r.zy(&[
+        "licence",
+        "use",
+        "--home",
+        s(&r.home),
+        s(&pdf),
+        "--by",
+        "xzsp",
+        "--purpose",
+        "370900-XK-0012",
+        "-o",
+        s(&out),
+    ])
+    .assert_code(0);
     let v = r.verify_json(&out);
     v.assert_code(0);
     let j = v.json();
@@ -132,5 +173,18 @@ fn licence_use_makes_an_annotated_copy_that_keeps_the_original_seal() {
     assert_eq!(sigs.len(), 2, "{}", v.both());
     assert!(sigs.iter().all(|s| s["indication"] == "TOTAL-PASSED"), "{}", v.both());
     // Not a listed use for this department → refused.
-    r.zy(&["licence", "use", "--home", s(&r.home), s(&pdf), "--by", "scjg", "--purpose", "370900-XK-0012", "-o", s(&r.path("x.pdf"))]).assert_code(2);
+    r.zy(&[
+        "licence",
+        "use",
+        "--home",
+        s(&r.home),
+        s(&pdf),
+        "--by",
+        "scjg",
+        "--purpose",
+        "370900-XK-0012",
+        "-o",
+        s(&r.path("x.pdf")),
+    ])
+    .assert_code(2);
 }

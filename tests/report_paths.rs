@@ -27,14 +27,23 @@ fn public_verify_report_holds_no_server_path() {
         assert!(!body.contains(leak), "the public report contains `{leak}`:\n{body}");
     }
     // Named instead by issuer and date.
-    let source = rep["signatures"][0]["revocation"]["source"].as_str().expect("revocation source").to_string();
+    let source =
+        rep["signatures"][0]["revocation"]["source"].as_str().expect("revocation source").to_string();
     assert!(source.contains("CRL of") && source.contains("CN="), "{source}");
 
     // The CLI's JSON report is the same: no path either.
     let f = tmp.path().join("l.pdf");
     std::fs::write(&f, &pdf).expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin")).args(["verify", "--json", "--home"]).arg(&home.dir).arg(&f).output().expect("run verify");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin"))
+        .args(["verify", "--json", "--home"])
+        .arg(&home.dir)
+        .arg(&f)
+        .output()
+        .expect("run verify");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!text.contains(&home_path) && !text.contains("crl/city.crl") && !text.contains("root.crt.pem"), "the CLI report contains a path:\n{text}");
+    assert!(
+        !text.contains(&home_path) && !text.contains("crl/city.crl") && !text.contains("root.crt.pem"),
+        "the CLI report contains a path:\n{text}"
+    );
 }

@@ -22,7 +22,13 @@ const SI_MATTER: &str = "370900-XK-0001";
 
 fn home_with_data(dir: &std::path::Path) -> Home {
     let home = init_home(dir, "taian");
-    let out = Command::new(env!("CARGO_BIN_EXE_zhengyin")).args(["data", "load", "--home"]).arg(&home.dir).args(["--dept", "rs"]).arg(repo().join("fixtures/holders/rs-social-insurance.csv")).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_zhengyin"))
+        .args(["data", "load", "--home"])
+        .arg(&home.dir)
+        .args(["--dept", "rs"])
+        .arg(repo().join("fixtures/holders/rs-social-insurance.csv"))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     home
 }
@@ -56,34 +62,123 @@ fn malformed_fields_are_refused_before_they_reach_archive_log_or_problem() {
         let before = size(&url);
         let proofs = format!("{url}/v1/proofs");
         // 15 MiB purpose: refused as a field (or, under a smaller body limit, as too large).
-        let r = post_json(&proofs, Some(&xzsp), &json!({"kind": "social-insurance", "subject": ALICE, "purpose": huge}));
+        let r = post_json(
+            &proofs,
+            Some(&xzsp),
+            &json!({"kind": "social-insurance", "subject": ALICE, "purpose": huge}),
+        );
         match r.status {
             413 => assert!(r.body.len() < 1024),
             _ => drop(refused(&r, "purpose", &huge)),
         }
         let mid = "9".repeat(64 << 10);
-        refused(&post_json(&proofs, Some(&xzsp), &json!({"kind": "social-insurance", "subject": ALICE, "purpose": mid})), "purpose", &mid);
+        refused(
+            &post_json(
+                &proofs,
+                Some(&xzsp),
+                &json!({"kind": "social-insurance", "subject": ALICE, "purpose": mid}),
+            ),
+            "purpose",
+            &mid,
+        );
         // A raw ID number where a matter code belongs.
-        refused(&post_json(&proofs, Some(&xzsp), &json!({"kind": "social-insurance", "subject": ALICE, "purpose": OTHER})), "purpose", OTHER);
+        refused(
+            &post_json(
+                &proofs,
+                Some(&xzsp),
+                &json!({"kind": "social-insurance", "subject": ALICE, "purpose": OTHER}),
+            ),
+            "purpose",
+            OTHER,
+        );
         let long_kind = "k".repeat(65);
-        refused(&post_json(&proofs, Some(&xzsp), &json!({"kind": long_kind, "subject": ALICE, "purpose": SI_MATTER})), "kind", &long_kind);
-        refused(&post_json(&proofs, Some(&xzsp), &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER, "by": OTHER})), "by", OTHER);
+        refused(
+            &post_json(
+                &proofs,
+                Some(&xzsp),
+                &json!({"kind": long_kind, "subject": ALICE, "purpose": SI_MATTER}),
+            ),
+            "kind",
+            &long_kind,
+        );
+        refused(
+            &post_json(
+                &proofs,
+                Some(&xzsp),
+                &json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER, "by": OTHER}),
+            ),
+            "by",
+            OTHER,
+        );
         let long_subject = "3".repeat(4096);
-        refused(&post_json(&proofs, Some(&xzsp), &json!({"kind": "social-insurance", "subject": long_subject, "purpose": SI_MATTER})), "subject", &long_subject);
-        refused(&post_json(&format!("{url}/v1/commitments"), Some(&xzsp), &json!({"subject": ALICE, "matter": OTHER, "statement": "本人承诺。"})), "matter", OTHER);
-        refused(&post_json(&format!("{url}/v1/share/query"), Some(&xzsp), &json!({"holder": ALICE, "purpose": OTHER})), "purpose", OTHER);
-        refused(&post_json(&format!("{url}/v1/share/query"), Some(&xzsp), &json!({"holder": long_subject, "purpose": SI_MATTER})), "holder", &long_subject);
+        refused(
+            &post_json(
+                &proofs,
+                Some(&xzsp),
+                &json!({"kind": "social-insurance", "subject": long_subject, "purpose": SI_MATTER}),
+            ),
+            "subject",
+            &long_subject,
+        );
+        refused(
+            &post_json(
+                &format!("{url}/v1/commitments"),
+                Some(&xzsp),
+                &json!({"subject": ALICE, "matter": OTHER, "statement": "本人承诺。"}),
+            ),
+            "matter",
+            OTHER,
+        );
+        refused(
+            &post_json(
+                &format!("{url}/v1/share/query"),
+                Some(&xzsp),
+                &json!({"holder": ALICE, "purpose": OTHER}),
+            ),
+            "purpose",
+            OTHER,
+        );
+        refused(
+            &post_json(
+                &format!("{url}/v1/share/query"),
+                Some(&xzsp),
+                &json!({"holder": long_subject, "purpose": SI_MATTER}),
+            ),
+            "holder",
+            &long_subject,
+        );
         let long_ident = "Z".repeat(4096);
-        refused(&post_json(&format!("{url}/v1/share/links"), Some(&xzsp), &json!({"identifier": long_ident, "purpose": SI_MATTER})), "identifier", &long_ident);
-        refused(&post_json(&format!("{url}/v1/commitments/check"), Some(&xzsp), &json!({"id": long_ident})), "id", &long_ident);
+        refused(
+            &post_json(
+                &format!("{url}/v1/share/links"),
+                Some(&xzsp),
+                &json!({"identifier": long_ident, "purpose": SI_MATTER}),
+            ),
+            "identifier",
+            &long_ident,
+        );
+        refused(
+            &post_json(&format!("{url}/v1/commitments/check"), Some(&xzsp), &json!({"id": long_ident})),
+            "id",
+            &long_ident,
+        );
         // A statement holding a third party's ID number in full width: 422 invalid-commitment, not echoed.
-        let wide: String = OTHER.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap()).collect();
-        let r = post_json(&format!("{url}/v1/commitments"), Some(&xzsp), &json!({"subject": ALICE, "matter": SI_MATTER, "statement": format!("本人承诺，另一申请人{wide}参保正常。")}));
+        let wide: String =
+            OTHER.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap()).collect();
+        let r = post_json(
+            &format!("{url}/v1/commitments"),
+            Some(&xzsp),
+            &json!({"subject": ALICE, "matter": SI_MATTER, "statement": format!("本人承诺，另一申请人{wide}参保正常。")}),
+        );
         assert_eq!(r.problem(422)["type"], "urn:zhengyin:problem:invalid-commitment");
         assert!(!String::from_utf8_lossy(&r.body).contains(&wide));
         assert_eq!(size(&url), before, "a malformed request added records to the archive");
         // A well-formed, unlisted matter is still refused and recorded (403), as before.
-        let r = post_json(&proofs, Some(&xzsp), &json!({"kind": "social-insurance", "subject": ALICE, "purpose": "370900-XX-9999"}));
+        let r = post_json(
+            &proofs,
+            Some(&xzsp),
+            &json!({"kind": "social-insurance", "subject": ALICE, "purpose": "370900-XX-9999"}),
+        );
         r.problem(403);
         assert_eq!(size(&url), before + 1);
     });
@@ -117,9 +212,63 @@ fn the_cli_refuses_malformed_fields_with_one_line() {
     let o = common::s(&out);
     let long = "9".repeat(100_000);
     for (args, field) in [
-        (vec!["proof", "request", "--home", h, "--by", "xzsp", "--kind", "social-insurance", "--subject", ALICE, "--purpose", OTHER, "-o", o], "purpose"),
-        (vec!["proof", "request", "--home", h, "--by", "xzsp", "--kind", "social-insurance", "--subject", ALICE, "--purpose", &long, "-o", o], "purpose"),
-        (vec!["proof", "request", "--home", h, "--by", "xzsp", "--kind", "Social Insurance", "--subject", ALICE, "--purpose", SI_MATTER, "-o", o], "kind"),
+        (
+            vec![
+                "proof",
+                "request",
+                "--home",
+                h,
+                "--by",
+                "xzsp",
+                "--kind",
+                "social-insurance",
+                "--subject",
+                ALICE,
+                "--purpose",
+                OTHER,
+                "-o",
+                o,
+            ],
+            "purpose",
+        ),
+        (
+            vec![
+                "proof",
+                "request",
+                "--home",
+                h,
+                "--by",
+                "xzsp",
+                "--kind",
+                "social-insurance",
+                "--subject",
+                ALICE,
+                "--purpose",
+                &long,
+                "-o",
+                o,
+            ],
+            "purpose",
+        ),
+        (
+            vec![
+                "proof",
+                "request",
+                "--home",
+                h,
+                "--by",
+                "xzsp",
+                "--kind",
+                "Social Insurance",
+                "--subject",
+                ALICE,
+                "--purpose",
+                SI_MATTER,
+                "-o",
+                o,
+            ],
+            "kind",
+        ),
         (vec!["licence", "use", "--home", h, "ZZ", "--by", "xzsp", "--purpose", OTHER, "-o", o], "purpose"),
     ] {
         let run = r.zy(&args);
@@ -139,7 +288,8 @@ fn the_cli_refuses_malformed_fields_with_one_line() {
 fn statements_with_any_id_number_or_uscc_are_refused() {
     let r = common::Region::init();
     let h = common::s(&r.home);
-    let full_width: String = ALICE.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap()).collect();
+    let full_width: String =
+        ALICE.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap()).collect();
     let statements = [
         format!("本人承诺，证件号{full_width}，参保正常。"),
         format!("本人承诺，另一申请人（{OTHER}）亦参保正常。"),
@@ -149,13 +299,42 @@ fn statements_with_any_id_number_or_uscc_are_refused() {
     for (i, text) in statements.iter().enumerate() {
         let f = r.path(&format!("s{i}.txt"));
         std::fs::write(&f, text).unwrap();
-        let run = r.zy(&["commit", "--home", h, "--by", "xzsp", "--subject", ALICE, "--matter", SI_MATTER, "--statement", common::s(&f), "-o", common::s(&r.path("c.pdf"))]);
+        let run = r.zy(&[
+            "commit",
+            "--home",
+            h,
+            "--by",
+            "xzsp",
+            "--subject",
+            ALICE,
+            "--matter",
+            SI_MATTER,
+            "--statement",
+            common::s(&f),
+            "-o",
+            common::s(&r.path("c.pdf")),
+        ]);
         run.assert_one_line_error(2);
         assert!(run.stderr.contains("must not contain an ID number or USCC"), "{}", run.both());
         std::fs::remove_file(&f).unwrap();
     }
     let ok = r.path("ok.txt");
     std::fs::write(&ok, "本人承诺：本人社会保险参保状态正常，2024年01月01日起连续缴费。").unwrap();
-    r.zy(&["commit", "--home", h, "--by", "xzsp", "--subject", ALICE, "--matter", SI_MATTER, "--statement", common::s(&ok), "-o", common::s(&r.path("c.pdf"))]).assert_code(0);
+    r.zy(&[
+        "commit",
+        "--home",
+        h,
+        "--by",
+        "xzsp",
+        "--subject",
+        ALICE,
+        "--matter",
+        SI_MATTER,
+        "--statement",
+        common::s(&ok),
+        "-o",
+        common::s(&r.path("c.pdf")),
+    ])
+    .assert_code(0);
     common::assert_no_raw_ids(&r.home, &[OTHER, "91370900MA3C00001T", &full_width]);
 }

@@ -74,7 +74,9 @@ fn sha256_hex(s: &str) -> String {
 fn load(home: &Home) -> Result<TokenFile> {
     let path = tokens_path(home);
     match std::fs::read_to_string(&path) {
-        Ok(t) => toml::from_str(&t).map_err(|e| ConfigError::Toml { path, what: "API tokens", message: e.message().to_string() }.into()),
+        Ok(t) => toml::from_str(&t).map_err(|e| {
+            ConfigError::Toml { path, what: "API tokens", message: e.message().to_string() }.into()
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TokenFile::default()),
         Err(source) => Err(ConfigError::Read { path, source }.into()),
     }
@@ -88,7 +90,11 @@ pub fn create(home: &Home, role: Role) -> Result<(String, String)> {
             region.department(dept)?;
         }
         Role::CaOperator { ca } if region.ca(ca).is_none() => {
-            return Err(ConfigError::Inconsistent(format!("unknown CA `{ca}` (known: {})", region.cas.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", "))).into());
+            return Err(ConfigError::Inconsistent(format!(
+                "unknown CA `{ca}` (known: {})",
+                region.cas.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+            .into());
         }
         _ => {}
     }
@@ -111,9 +117,17 @@ pub fn list(home: &Home) -> Result<Vec<TokenEntry>> {
 
 /// Authenticate an `Authorization` header value. Re-reads tokens.toml so new tokens work at once.
 pub fn authenticate(home: &Home, header: Option<&str>) -> Result<Principal> {
-    let raw = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|t| t.starts_with(TOKEN_PREFIX)).ok_or(ApiError::Unauthenticated)?;
+    let raw = header
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| t.starts_with(TOKEN_PREFIX))
+        .ok_or(ApiError::Unauthenticated)?;
     let want = sha256_hex(raw);
     let file = load(home)?;
     // Comparing hashes of high-entropy secrets: timing reveals nothing useful about the token.
-    file.tokens.into_iter().find(|t| t.sha256 == want).map(|t| Principal { token_id: t.id, role: t.role }).ok_or_else(|| ApiError::Unauthenticated.into())
+    file.tokens
+        .into_iter()
+        .find(|t| t.sha256 == want)
+        .map(|t| Principal { token_id: t.id, role: t.role })
+        .ok_or_else(|| ApiError::Unauthenticated.into())
 }

@@ -49,7 +49,11 @@ pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Prob
 /// serde quotes names in backticks (`unknown field `…``): keep the short ones (the expected
 /// fields), hide the long ones (whatever the client sent).
 fn short_names(msg: &str) -> String {
-    msg.split('`').enumerate().map(|(i, part)| if i % 2 == 1 && part.chars().count() > 32 { "…" } else { part }).collect::<Vec<_>>().join("`")
+    msg.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 && part.chars().count() > 32 { "…" } else { part })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 /// An optional body: empty (or whitespace) is the default.
@@ -67,7 +71,9 @@ fn field(r: Result<(), ProofError>) -> Result<(), Problem> {
 
 fn range(name: &str, v: Option<u64>, lo: u64, hi: u64) -> Result<(), Problem> {
     match v {
-        Some(n) if !(lo..=hi).contains(&n) => Err(ApiError::BadRequest(format!("{name} must be between {lo} and {hi}")).into()),
+        Some(n) if !(lo..=hi).contains(&n) => {
+            Err(ApiError::BadRequest(format!("{name} must be between {lo} and {hi}")).into())
+        }
         _ => Ok(()),
     }
 }
@@ -76,7 +82,9 @@ fn range(name: &str, v: Option<u64>, lo: u64, hi: u64) -> Result<(), Problem> {
 fn subject_number(v: &str) -> Result<(), Problem> {
     match crate::proofs::holders::normalise_id(v) {
         Some(_) => Ok(()),
-        None => field(Err(ProofError::Data("the subject is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)".into()))),
+        None => field(Err(ProofError::Data(
+            "the subject is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)".into(),
+        ))),
     }
 }
 
@@ -175,7 +183,11 @@ mod tests {
             for body in [&b"{"[..], b"[]", b"{\"template\": 5}", long_key.as_bytes(), b"\xff\xfe"] {
                 if let Err(p) = check(route, body) {
                     assert!((400..500).contains(&p.status), "{route}: {}", p.status);
-                    assert!(p.detail.chars().count() < 400, "{route}: detail of {} chars", p.detail.chars().count());
+                    assert!(
+                        p.detail.chars().count() < 400,
+                        "{route}: detail of {} chars",
+                        p.detail.chars().count()
+                    );
                 }
             }
         }

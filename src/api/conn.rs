@@ -74,7 +74,8 @@ pub const LISTEN_BACKLOG: u32 = 1024;
 
 /// Bind `addr` for [`serve`] with [`LISTEN_BACKLOG`]. Call within a tokio runtime.
 pub fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
-    let sock = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    let sock =
+        if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
     sock.set_reuseaddr(true)?;
     sock.bind(addr)?;
     sock.listen(LISTEN_BACKLOG)
@@ -131,7 +132,12 @@ fn refuse(stream: &tokio::net::TcpStream, max: usize) {
 }
 
 /// Serve `app` on `listener` with `limits` until `shutdown` resolves, then drain.
-pub async fn serve(listener: TcpListener, app: Router, limits: ConnLimits, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let max = limits.max_connections.clamp(1, MAX_CONNECTIONS);
     let max_per_ip = limits.max_per_ip.max(1);
     let permits = Arc::new(Semaphore::new(max));

@@ -19,7 +19,11 @@ pub async fn check(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Respo
     if body.len() > crate::consistency::MAX_INPUT {
         return Err(ApiError::TooLarge { limit: crate::consistency::MAX_INPUT }.into());
     }
-    let text = String::from_utf8(body.to_vec()).map_err(|_| Problem::from(ApiError::BadRequest("the body is not UTF-8 text (a signed checkpoint or a receipt JSON)".into())))?;
+    let text = String::from_utf8(body.to_vec()).map_err(|_| {
+        Problem::from(ApiError::BadRequest(
+            "the body is not UTF-8 text (a signed checkpoint or a receipt JSON)".into(),
+        ))
+    })?;
     let answer = blocking(move || crate::consistency::check_from(&st.home, &st.archive, &text)).await?;
     Ok(axum::Json(answer).into_response())
 }

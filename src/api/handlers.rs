@@ -38,7 +38,12 @@ fn wants_pdf(headers: &HeaderMap) -> bool {
     headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/pdf"))
 }
 
-fn pdf_response(status: StatusCode, pdf: Vec<u8>, archive_id: &str, extra: &[(&'static str, String)]) -> Response {
+fn pdf_response(
+    status: StatusCode,
+    pdf: Vec<u8>,
+    archive_id: &str,
+    extra: &[(&'static str, String)],
+) -> Response {
     let mut r = (status, pdf).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
@@ -81,19 +86,33 @@ pub async fn issue(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
     let p = principal(&st, &headers)?;
     let req: IssueRequest = parse_json(&body)?;
     let Role::Department { dept } = &p.role else {
-        return Err(forbid(&p, "issue", format!("a {} token cannot issue licences; use a department token", p.role.describe())));
+        return Err(forbid(
+            &p,
+            "issue",
+            format!("a {} token cannot issue licences; use a department token", p.role.describe()),
+        ));
     };
     let t = crate::document::Template::load(&st.home, &req.template)?;
     let first = t.plan().first().cloned().unwrap_or_else(|| t.default_seal.clone());
     let sealer = req.seal.clone().unwrap_or(first);
     if &sealer != dept {
-        return Err(forbid(&p, "issue", format!("department `{dept}` may seal only with its own seal, not `{sealer}`'s")));
+        return Err(forbid(
+            &p,
+            "issue",
+            format!("department `{dept}` may seal only with its own seal, not `{sealer}`'s"),
+        ));
     }
     let st2 = st.clone();
     let (issued, filed) = blocking(move || {
         let issued = crate::licence::issue(&st2.home, &req.template, &req.data, Some(&sealer))?;
         let _w = st2.write_lock.lock().map_err(|_| ApiError::Internal("archive lock poisoned".into()))?;
-        let filed = crate::filing::file_batch_in(&st2.home, &st2.archive, &[(format!("{}.pdf", issued.identifier), issued.pdf.clone())], "licence", &mut |_, _| {})?;
+        let filed = crate::filing::file_batch_in(
+            &st2.home,
+            &st2.archive,
+            &[(format!("{}.pdf", issued.identifier), issued.pdf.clone())],
+            "licence",
+            &mut |_, _| {},
+        )?;
         Ok((issued, filed))
     })
     .await?;
@@ -101,7 +120,12 @@ pub async fn issue(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
     Metrics::inc(&st.metrics.issued);
     tracing::info!(token = %p.token_id, dept = %dept, identifier = %issued.identifier, archive_id = %archive_id, "issued");
     if wants_pdf(&headers) {
-        return Ok(pdf_response(StatusCode::CREATED, issued.pdf, &archive_id, &[("x-licence-identifier", issued.identifier.clone())]));
+        return Ok(pdf_response(
+            StatusCode::CREATED,
+            issued.pdf,
+            &archive_id,
+            &[("x-licence-identifier", issued.identifier.clone())],
+        ));
     }
     Ok(json_response(
         StatusCode::CREATED,
@@ -123,15 +147,29 @@ pub struct SealRequest {
 }
 
 /// POST /v1/licences/{id}/seals: the calling department adds its seal to an archived licence.
-pub async fn add_seal(State(st): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Res {
+pub async fn add_seal(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Res {
     let p = principal(&st, &headers)?;
-    let req: SealRequest = if body.iter().all(u8::is_ascii_whitespace) { SealRequest::default() } else { parse_json(&body)? };
+    let req: SealRequest =
+        if body.iter().all(u8::is_ascii_whitespace) { SealRequest::default() } else { parse_json(&body)? };
     let Role::Department { dept } = p.role.clone() else {
-        return Err(forbid(&p, "seal", format!("a {} token cannot seal; use a department token", p.role.describe())));
+        return Err(forbid(
+            &p,
+            "seal",
+            format!("a {} token cannot seal; use a department token", p.role.describe()),
+        ));
     };
     if let Some(s) = &req.seal {
         if s != &dept {
-            return Err(forbid(&p, "seal", format!("department `{dept}` may seal only with its own seal, not `{s}`'s")));
+            return Err(forbid(
+                &p,
+                "seal",
+                format!("department `{dept}` may seal only with its own seal, not `{s}`'s"),
+            ));
         }
     }
     let st2 = st.clone();
@@ -141,7 +179,13 @@ pub async fn add_seal(State(st): State<Arc<AppState>>, Path(id): Path<String>, h
         let bytes = st2.archive.verified_bytes(&rec)?;
         let added = crate::licence::add_seal(&st2.home, &bytes, &dept2)?;
         let _w = st2.write_lock.lock().map_err(|_| ApiError::Internal("archive lock poisoned".into()))?;
-        let filed = crate::filing::file_batch_in(&st2.home, &st2.archive, &[(format!("{id}+{dept2}.pdf"), added.pdf.clone())], "licence", &mut |_, _| {})?;
+        let filed = crate::filing::file_batch_in(
+            &st2.home,
+            &st2.archive,
+            &[(format!("{id}+{dept2}.pdf"), added.pdf.clone())],
+            "licence",
+            &mut |_, _| {},
+        )?;
         Ok((added, filed))
     })
     .await?;
@@ -149,7 +193,12 @@ pub async fn add_seal(State(st): State<Arc<AppState>>, Path(id): Path<String>, h
     Metrics::inc(&st.metrics.sealed);
     tracing::info!(token = %p.token_id, dept = %dept, archive_id = %archive_id, "sealed");
     if wants_pdf(&headers) {
-        return Ok(pdf_response(StatusCode::CREATED, added.pdf, &archive_id, &[("x-seals", format!("{}/{}", added.present, added.required))]));
+        return Ok(pdf_response(
+            StatusCode::CREATED,
+            added.pdf,
+            &archive_id,
+            &[("x-seals", format!("{}/{}", added.present, added.required))],
+        ));
     }
     Ok(json_response(
         StatusCode::CREATED,
@@ -167,7 +216,15 @@ pub async fn verify(State(st): State<Arc<AppState>>, body: Bytes) -> Res {
         return Err(ApiError::BadRequest("the body is empty; send the PDF as the request body".into()).into());
     }
     let trust = st.trust();
-    let report = super::blocking_cancellable(move |c| crate::verify::verify_with(&body, &trust, std::time::SystemTime::now(), &mut crate::pades::budget::Budget::new(c))).await?;
+    let report = super::blocking_cancellable(move |c| {
+        crate::verify::verify_with(
+            &body,
+            &trust,
+            std::time::SystemTime::now(),
+            &mut crate::pades::budget::Budget::new(c),
+        )
+    })
+    .await?;
     st.metrics.record_verdict(report.indication.as_str());
     Ok(axum::Json(report).into_response())
 }

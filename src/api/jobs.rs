@@ -23,7 +23,9 @@ pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + 
 
 /// [`blocking`] for work that can stop early: `f` gets the job's [`Cancel`], which is set when
 /// the caller stops waiting (the request timed out or the client went away).
-pub(crate) async fn blocking_cancellable<T: Send + 'static>(f: impl FnOnce(Cancel) -> Result<T> + Send + 'static) -> Result<T> {
+pub(crate) async fn blocking_cancellable<T: Send + 'static>(
+    f: impl FnOnce(Cancel) -> Result<T> + Send + 'static,
+) -> Result<T> {
     let turn = workers().acquire().await.map_err(|_| ApiError::Internal("worker pool closed".into()))?;
     let cancel = Cancel::default();
     let mut on_drop = CancelOnDrop(Some(cancel.clone()));
@@ -45,7 +47,11 @@ fn workers() -> &'static tokio::sync::Semaphore {
     static WORKERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     WORKERS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let n = std::env::var("ZHENGYIN_WORKERS").ok().and_then(|v| v.parse::<usize>().ok()).filter(|n| *n > 0).unwrap_or(cores * 2);
+        let n = std::env::var("ZHENGYIN_WORKERS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(cores * 2);
         tokio::sync::Semaphore::new(n)
     })
 }
@@ -107,7 +113,10 @@ mod tests {
             Ok(())
         });
         assert!(tokio::time::timeout(Duration::from_millis(50), job).await.is_err());
-        tokio::task::spawn_blocking(move || seen_rx.recv_timeout(Duration::from_secs(30))).await.unwrap().expect("the job saw the cancel");
+        tokio::task::spawn_blocking(move || seen_rx.recv_timeout(Duration::from_secs(30)))
+            .await
+            .unwrap()
+            .expect("the job saw the cancel");
         assert_eq!(workers().available_permits(), free - 1, "the slot is held while the cancelled job runs");
         release_tx.send(()).unwrap();
         for _ in 0..3000 {

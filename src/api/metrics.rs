@@ -46,7 +46,9 @@ impl Metrics {
             *m.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
         }
         if let Ok(mut m) = self.latency.lock() {
-            let h = m.entry(route.to_string()).or_insert_with(|| Histogram { counts: vec![0; BUCKETS.len()], ..Default::default() });
+            let h = m
+                .entry(route.to_string())
+                .or_insert_with(|| Histogram { counts: vec![0; BUCKETS.len()], ..Default::default() });
             for (i, b) in BUCKETS.iter().enumerate() {
                 if secs <= *b {
                     if let Some(c) = h.counts.get_mut(i) {
@@ -65,9 +67,24 @@ impl Metrics {
         let counter = |s: &mut String, name: &str, help: &str, v: u64| {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         };
-        counter(&mut s, "zhengyin_licences_issued_total", "Licences issued and archived.", self.issued.load(Ordering::Relaxed));
-        counter(&mut s, "zhengyin_seals_added_total", "Joint seals added and archived.", self.sealed.load(Ordering::Relaxed));
-        counter(&mut s, "zhengyin_certificates_revoked_total", "Certificates revoked.", self.revoked.load(Ordering::Relaxed));
+        counter(
+            &mut s,
+            "zhengyin_licences_issued_total",
+            "Licences issued and archived.",
+            self.issued.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "zhengyin_seals_added_total",
+            "Joint seals added and archived.",
+            self.sealed.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "zhengyin_certificates_revoked_total",
+            "Certificates revoked.",
+            self.revoked.load(Ordering::Relaxed),
+        );
         let _ = writeln!(s, "# HELP zhengyin_verifications_total Verifications by verdict.\n# TYPE zhengyin_verifications_total counter");
         if let Ok(m) = self.verified.lock() {
             for (v, n) in m.iter() {
@@ -86,11 +103,23 @@ impl Metrics {
         if let Ok(m) = self.latency.lock() {
             for (route, h) in m.iter() {
                 for (b, c) in BUCKETS.iter().zip(&h.counts) {
-                    let _ = writeln!(s, "zhengyin_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {c}");
+                    let _ = writeln!(
+                        s,
+                        "zhengyin_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {c}"
+                    );
                 }
-                let _ = writeln!(s, "zhengyin_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}", h.count);
-                let _ = writeln!(s, "zhengyin_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
-                let _ = writeln!(s, "zhengyin_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+                let _ = writeln!(
+                    s,
+                    "zhengyin_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                    h.count
+                );
+                let _ =
+                    writeln!(s, "zhengyin_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
+                let _ = writeln!(
+                    s,
+                    "zhengyin_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                    h.count
+                );
             }
         }
         s

@@ -7,8 +7,8 @@
 
 pub mod auth;
 pub mod bodies;
-mod consistency;
 pub mod conn;
+mod consistency;
 mod handlers;
 mod jobs;
 pub mod limits;
@@ -56,7 +56,16 @@ pub struct ServeConfig {
 
 impl Default for ServeConfig {
     fn default() -> Self {
-        ServeConfig { body_limit: 16 << 20, rate_per_sec: 50.0, rate_burst: 100.0, timeout_secs: 30, header_timeout_secs: 10, max_connections: 512, max_connections_per_ip: 64, public_url: None }
+        ServeConfig {
+            body_limit: 16 << 20,
+            rate_per_sec: 50.0,
+            rate_burst: 100.0,
+            timeout_secs: 30,
+            header_timeout_secs: 10,
+            max_connections: 512,
+            max_connections_per_ip: 64,
+            public_url: None,
+        }
     }
 }
 
@@ -147,8 +156,16 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// Serve on `listener` until `shutdown` resolves (tests bind 127.0.0.1:0), with the connection
 /// limits of the config ([`conn`]).
-pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let c = &state.config;
-    let limits = conn::ConnLimits { header_timeout: std::time::Duration::from_secs(c.header_timeout_secs.max(1)), max_connections: c.max_connections, max_per_ip: c.max_connections_per_ip };
+    let limits = conn::ConnLimits {
+        header_timeout: std::time::Duration::from_secs(c.header_timeout_secs.max(1)),
+        max_connections: c.max_connections,
+        max_per_ip: c.max_connections_per_ip,
+    };
     conn::serve(listener, router(state), limits, shutdown).await
 }

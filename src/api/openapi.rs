@@ -72,7 +72,14 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
     let (code, body) = match path {
         "/v1/licences" => {
             op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/IssueRequest" } } } });
-            ("201", ok("The licence (JSON; or the PDF itself with Accept: application/pdf)", "application/json", json!({ "$ref": "#/components/schemas/Issued" })))
+            (
+                "201",
+                ok(
+                    "The licence (JSON; or the PDF itself with Accept: application/pdf)",
+                    "application/json",
+                    json!({ "$ref": "#/components/schemas/Issued" }),
+                ),
+            )
         }
         "/v1/licences/{id}/seals" => {
             op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "seal": { "type": "string" } }, "additionalProperties": false } } } });
@@ -86,7 +93,9 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "reason": { "type": "string", "enum": crate::pki::revoke::REASONS } }, "additionalProperties": false } } } });
             ("200", ok("The revocation", "application/json", obj.clone()))
         }
-        "/v1/crl/{ca}" => ("200", ok("DER CRL", "application/pkix-crl", json!({ "type": "string", "format": "binary" }))),
+        "/v1/crl/{ca}" => {
+            ("200", ok("DER CRL", "application/pkix-crl", json!({ "type": "string", "format": "binary" })))
+        }
         "/v1/audit" => {
             op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "sample": { "type": "integer", "minimum": 1 } }, "additionalProperties": false } } } });
             ("200", ok("Audit report", "application/json", obj.clone()))
@@ -101,7 +110,14 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
         "/metrics" => ("200", ok("Prometheus text", "text/plain", json!({ "type": "string" }))),
         "/v1/proofs" => {
             op["requestBody"] = json_body("ProofRequest");
-            ("200", ok("The answer and its token (JSON; or the proof PDF with Accept: application/pdf)", "application/json", json!({ "$ref": "#/components/schemas/ProofAnswer" })))
+            (
+                "200",
+                ok(
+                    "The answer and its token (JSON; or the proof PDF with Accept: application/pdf)",
+                    "application/json",
+                    json!({ "$ref": "#/components/schemas/ProofAnswer" }),
+                ),
+            )
         }
         "/v1/proofs/verify" => {
             op["requestBody"] = json!({ "required": true, "content": {
@@ -112,7 +128,14 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
         }
         "/v1/uses" | "/v1/uses/query" => {
             op["requestBody"] = json_body("SubjectQuery");
-            ("200", ok("Use records and refusals, oldest first", "application/json", json!({ "type": "array", "items": { "type": "object" } })))
+            (
+                "200",
+                ok(
+                    "Use records and refusals, oldest first",
+                    "application/json",
+                    json!({ "type": "array", "items": { "type": "object" } }),
+                ),
+            )
         }
         "/v1/commitments" => {
             op["requestBody"] = json_body("CommitRequest");
@@ -123,11 +146,25 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             if let Some(o) = responses.as_object_mut() {
                 o.extend(problem_responses(&["404"]).as_object().cloned().unwrap_or_default());
             }
-            ("200", ok("{checked_at, kept, broken, unverifiable, already_decided, commitments}", "application/json", obj.clone()))
+            (
+                "200",
+                ok(
+                    "{checked_at, kept, broken, unverifiable, already_decided, commitments}",
+                    "application/json",
+                    obj.clone(),
+                ),
+            )
         }
         "/v1/share/query" => {
             op["requestBody"] = json_body("ShareQuery");
-            ("200", ok("{holder_code, licences: [{identifier, title, issuer, issue_date, valid_until, record}]}", "application/json", obj.clone()))
+            (
+                "200",
+                ok(
+                    "{holder_code, licences: [{identifier, title, issuer, issue_date, valid_until, record}]}",
+                    "application/json",
+                    obj.clone(),
+                ),
+            )
         }
         "/v1/share/links" => {
             op["requestBody"] = json_body("ShareLink");
@@ -137,7 +174,10 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             if let Some(o) = responses.as_object_mut() {
                 o.extend(problem_responses(&["409", "410"]).as_object().cloned().unwrap_or_default());
             }
-            ("200", ok("The annotated copy", "application/pdf", json!({ "type": "string", "format": "binary" })))
+            (
+                "200",
+                ok("The annotated copy", "application/pdf", json!({ "type": "string", "format": "binary" })),
+            )
         }
         "/v1/share/verify" => {
             op["parameters"] = json!([{ "name": "purpose", "in": "query", "required": true, "description": "用证事由: a matter code on the list of uses", "schema": { "type": "string" }, "example": "370900-XK-0012" }]);

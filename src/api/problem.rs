@@ -28,7 +28,13 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
-        Problem { kind: format!("{TYPE_PREFIX}{slug}"), title: title.into(), status: status.as_u16(), detail: detail.into(), retry_after: None }
+        Problem {
+            kind: format!("{TYPE_PREFIX}{slug}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            retry_after: None,
+        }
     }
 
     /// A problem for a bare status made by the framework.
@@ -83,38 +89,76 @@ pub fn from_error(e: &Error) -> Problem {
             ApiError::BadRequest(_) => p(S::BAD_REQUEST, "bad-request", "Bad request"),
             ApiError::NotFound(_) => p(S::NOT_FOUND, "not-found", "Not found"),
             ApiError::TooLarge { .. } => p(S::PAYLOAD_TOO_LARGE, "too-large", "Request body too large"),
-            ApiError::RateLimited { retry_after } => Problem { retry_after: Some(*retry_after), ..p(S::TOO_MANY_REQUESTS, "rate-limited", "Too many requests") },
+            ApiError::RateLimited { retry_after } => Problem {
+                retry_after: Some(*retry_after),
+                ..p(S::TOO_MANY_REQUESTS, "rate-limited", "Too many requests")
+            },
             ApiError::Timeout { .. } => p(S::SERVICE_UNAVAILABLE, "timeout", "Request timed out"),
             ApiError::Internal(_) => p(S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         },
-        Error::Data(_) => p(S::UNPROCESSABLE_ENTITY, "invalid-data", "The licence data do not fit the template"),
+        Error::Data(_) => {
+            p(S::UNPROCESSABLE_ENTITY, "invalid-data", "The licence data do not fit the template")
+        }
         Error::Pdf(PdfError::TooLarge { .. }) => p(S::PAYLOAD_TOO_LARGE, "too-large", "PDF too large"),
         Error::Pdf(_) => p(S::BAD_REQUEST, "not-a-pdf", "The body is not a readable PDF"),
-        Error::Authority(_) => p(S::FORBIDDEN, "not-authorised", "The department is not authorised for this licence type"),
-        Error::Seal(SealError::NotInPlan { .. }) => p(S::FORBIDDEN, "not-authorised", "The department is not in the document's seal plan"),
+        Error::Authority(_) => {
+            p(S::FORBIDDEN, "not-authorised", "The department is not authorised for this licence type")
+        }
+        Error::Seal(SealError::NotInPlan { .. }) => {
+            p(S::FORBIDDEN, "not-authorised", "The department is not in the document's seal plan")
+        }
         Error::Seal(_) => p(S::CONFLICT, "seal-refused", "The seal cannot be added"),
-        Error::Config(ConfigError::UnknownTemplate { .. }) => p(S::NOT_FOUND, "unknown-template", "Unknown template"),
-        Error::Config(ConfigError::UnknownDepartment { .. }) => p(S::NOT_FOUND, "unknown-department", "Unknown department"),
+        Error::Config(ConfigError::UnknownTemplate { .. }) => {
+            p(S::NOT_FOUND, "unknown-template", "Unknown template")
+        }
+        Error::Config(ConfigError::UnknownDepartment { .. }) => {
+            p(S::NOT_FOUND, "unknown-department", "Unknown department")
+        }
         Error::Archive(ArchiveError::NotFound(_)) => p(S::NOT_FOUND, "not-found", "No such archive record"),
-        Error::Archive(ArchiveError::Refused { .. }) => p(S::CONFLICT, "archive-refused", "The archive refused the document"),
-        Error::Archive(ArchiveError::Fork { .. }) => p(S::CONFLICT, "archive-fork", "The archive does not extend this checkpoint (fork or rollback)"),
-        Error::Archive(ArchiveError::Behind { .. }) => p(S::SERVICE_UNAVAILABLE, "archive-behind", "The archive is behind its log key's signed size"),
-        Error::Archive(ArchiveError::BadProof(_)) => p(S::BAD_REQUEST, "bad-checkpoint", "Not a checkpoint or proof of this archive"),
+        Error::Archive(ArchiveError::Refused { .. }) => {
+            p(S::CONFLICT, "archive-refused", "The archive refused the document")
+        }
+        Error::Archive(ArchiveError::Fork { .. }) => {
+            p(S::CONFLICT, "archive-fork", "The archive does not extend this checkpoint (fork or rollback)")
+        }
+        Error::Archive(ArchiveError::Behind { .. }) => {
+            p(S::SERVICE_UNAVAILABLE, "archive-behind", "The archive is behind its log key's signed size")
+        }
+        Error::Archive(ArchiveError::BadProof(_)) => {
+            p(S::BAD_REQUEST, "bad-checkpoint", "Not a checkpoint or proof of this archive")
+        }
         Error::Archive(ArchiveError::Fixity { id, .. }) => {
             tracing::error!(record = %id, error = %e, "archive fixity failure: the stored bytes were not served");
             p(S::INTERNAL_SERVER_ERROR, "archive-fixity-failure", "Archived document failed its fixity check")
         }
-        Error::Pki(PkiError::UnknownSerial(_)) => p(S::NOT_FOUND, "unknown-certificate", "No such certificate"),
-        Error::Pki(PkiError::TrustList(_)) => p(S::BAD_GATEWAY, "bad-trust-list", "Trust list not acceptable"),
-        Error::Proof(ProofError::Refused(_)) => p(S::FORBIDDEN, "refused", "Refused by the list of uses (用证清单)"),
-        Error::Proof(ProofError::Data(_)) => p(S::UNPROCESSABLE_ENTITY, "invalid-data", "The request's data are not acceptable"),
+        Error::Pki(PkiError::UnknownSerial(_)) => {
+            p(S::NOT_FOUND, "unknown-certificate", "No such certificate")
+        }
+        Error::Pki(PkiError::TrustList(_)) => {
+            p(S::BAD_GATEWAY, "bad-trust-list", "Trust list not acceptable")
+        }
+        Error::Proof(ProofError::Refused(_)) => {
+            p(S::FORBIDDEN, "refused", "Refused by the list of uses (用证清单)")
+        }
+        Error::Proof(ProofError::Data(_)) => {
+            p(S::UNPROCESSABLE_ENTITY, "invalid-data", "The request's data are not acceptable")
+        }
         Error::Proof(ProofError::Token(_)) => p(S::BAD_REQUEST, "bad-token", "Not a readable proof token"),
-        Error::Proof(ProofError::Field(_)) => p(S::UNPROCESSABLE_ENTITY, "invalid-field", "A request field has the wrong format or size"),
-        Error::Proof(ProofError::Other(_)) => p(S::UNPROCESSABLE_ENTITY, "not-possible", "The request cannot be carried out"),
+        Error::Proof(ProofError::Field(_)) => {
+            p(S::UNPROCESSABLE_ENTITY, "invalid-field", "A request field has the wrong format or size")
+        }
+        Error::Proof(ProofError::Other(_)) => {
+            p(S::UNPROCESSABLE_ENTITY, "not-possible", "The request cannot be carried out")
+        }
         _ => {
             // Internal details (paths, store messages) go to the log, not to the client.
             tracing::error!(error = %e, "internal error");
-            Problem::new(S::INTERNAL_SERVER_ERROR, "internal", "Internal error", "the service could not complete the request; see the server log")
+            Problem::new(
+                S::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "the service could not complete the request; see the server log",
+            )
         }
     }
 }
@@ -125,7 +169,11 @@ pub fn fixup(r: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return r;
     }
-    let is_problem = r.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes().starts_with(b"application/problem+json")).unwrap_or(false);
+    let is_problem = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.as_bytes().starts_with(b"application/problem+json"))
+        .unwrap_or(false);
     if is_problem {
         return r;
     }

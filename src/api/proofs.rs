@@ -30,9 +30,18 @@ pub(crate) type Res = Result<Response, Problem>;
 pub(crate) fn problem(e: Error) -> Problem {
     use StatusCode as S;
     match &e {
-        Error::Proof(ProofError::Refused(r)) => Problem::new(S::FORBIDDEN, "refused", "Refused by the list of uses (用证清单)", r.clone()),
-        Error::Proof(ProofError::Data(d)) if d.starts_with("the subject") => Problem::new(S::UNPROCESSABLE_ENTITY, "invalid-subject", "Not a valid ID number or USCC", d.clone()),
-        Error::Proof(ProofError::Token(d)) => Problem::new(S::BAD_REQUEST, "bad-token", "Not a readable proof token", d.clone()),
+        Error::Proof(ProofError::Refused(r)) => {
+            Problem::new(S::FORBIDDEN, "refused", "Refused by the list of uses (用证清单)", r.clone())
+        }
+        Error::Proof(ProofError::Data(d)) if d.starts_with("the subject") => Problem::new(
+            S::UNPROCESSABLE_ENTITY,
+            "invalid-subject",
+            "Not a valid ID number or USCC",
+            d.clone(),
+        ),
+        Error::Proof(ProofError::Token(d)) => {
+            Problem::new(S::BAD_REQUEST, "bad-token", "Not a readable proof token", d.clone())
+        }
         _ => from_error(&e),
     }
 }
@@ -82,11 +91,19 @@ pub(crate) fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T,
 }
 
 /// The caller's department, or 403 for other roles.
-pub(crate) fn department(st: &AppState, headers: &HeaderMap, action: &str) -> Result<(Principal, String), Problem> {
+pub(crate) fn department(
+    st: &AppState,
+    headers: &HeaderMap,
+    action: &str,
+) -> Result<(Principal, String), Problem> {
     let p = principal(st, headers)?;
     match p.role.clone() {
         Role::Department { dept } => Ok((p, dept)),
-        other => Err(forbid(&p, action, format!("a {} token cannot do this; use a department token", other.describe()))),
+        other => Err(forbid(
+            &p,
+            action,
+            format!("a {} token cannot do this; use a department token", other.describe()),
+        )),
     }
 }
 
@@ -115,7 +132,11 @@ pub async fn request(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
     if let Some(by) = &req.by {
         crate::proofs::fields::ident("by", by).map_err(|e| problem(e.into()))?;
         if by != &dept {
-            return Err(forbid(&p, "proof request", format!("a token of department `{dept}` cannot ask on behalf of `{by}`")));
+            return Err(forbid(
+                &p,
+                "proof request",
+                format!("a token of department `{dept}` cannot ask on behalf of `{by}`"),
+            ));
         }
     }
     let valid_days = req.valid_days.unwrap_or(30);
@@ -130,7 +151,12 @@ pub async fn request(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
     let d2 = dept.clone();
     let outcome = blocking(move || {
         // Render, seal, verify and sign in parallel with other requests; archive one at a time.
-        let prepared = proof::prepare(&st2.home, &st2.holders, &st2.trust(), &Request { by: &d2, kind: &req.kind, subject: &req.subject, purpose: &req.purpose, valid_days })?;
+        let prepared = proof::prepare(
+            &st2.home,
+            &st2.holders,
+            &st2.trust(),
+            &Request { by: &d2, kind: &req.kind, subject: &req.subject, purpose: &req.purpose, valid_days },
+        )?;
         let _w = st2.write_lock.lock().map_err(|_| lock_err())?;
         proof::file(&st2.home, &st2.archive, prepared)
     })
@@ -144,11 +170,20 @@ pub async fn request(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
         Outcome::Answered(a) => a,
     };
     tracing::info!(token = %p.token_id, dept = %dept, kind = %kind, purpose = %purpose, subject = %a.subject_code, proof = %a.jti, found = a.found, "proof answered");
-    if headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/pdf")) {
+    if headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/pdf"))
+    {
         let mut r = (StatusCode::OK, a.pdf).into_response();
         let h = r.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
-        for (k, v) in [("x-proof-id", &a.jti), ("x-archive-id", &a.pdf_record), ("x-token-record", &a.token_record), ("x-use-record", &a.use_record)] {
+        for (k, v) in [
+            ("x-proof-id", &a.jti),
+            ("x-archive-id", &a.pdf_record),
+            ("x-token-record", &a.token_record),
+            ("x-use-record", &a.use_record),
+        ] {
             if let Ok(v) = HeaderValue::from_str(v) {
                 h.insert(k, v);
             }
@@ -175,16 +210,28 @@ pub async fn verify(State(st): State<Arc<AppState>>, body: Bytes) -> Res {
     }
     let trust = st.trust();
     if body.starts_with(b"%PDF") {
-        let report = super::blocking_cancellable(move |c| crate::verify::verify_with(&body, &trust, std::time::SystemTime::now(), &mut crate::pades::budget::Budget::new(c))).await?;
+        let report = super::blocking_cancellable(move |c| {
+            crate::verify::verify_with(
+                &body,
+                &trust,
+                std::time::SystemTime::now(),
+                &mut crate::pades::budget::Budget::new(c),
+            )
+        })
+        .await?;
         st.metrics.record_verdict(report.indication.as_str());
         return Ok(axum::Json(report).into_response());
     }
     let text = if body.trim_ascii_start().starts_with(b"{") {
         parse_json::<TokenBody>(&body)?.token
     } else {
-        String::from_utf8(body.to_vec()).map_err(|_| Problem::from(ApiError::BadRequest("the body is neither a PDF nor a text token".into())))?
+        String::from_utf8(body.to_vec()).map_err(|_| {
+            Problem::from(ApiError::BadRequest("the body is neither a PDF nor a text token".into()))
+        })?
     };
-    let check = blocking(move || proof::verify_jws(&text, &trust, std::time::SystemTime::now())).await.map_err(problem)?;
+    let check = blocking(move || proof::verify_jws(&text, &trust, std::time::SystemTime::now()))
+        .await
+        .map_err(problem)?;
     Ok(axum::Json(check).into_response())
 }
 
@@ -200,11 +247,16 @@ pub struct UsesBody {
 pub async fn uses(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let p = principal(&st, &headers)?;
     if p.role != Role::Archivist {
-        return Err(forbid(&p, "uses query", format!("a {} token cannot list a subject's uses; use an archivist token", p.role.describe())));
+        return Err(forbid(
+            &p,
+            "uses query",
+            format!("a {} token cannot list a subject's uses; use an archivist token", p.role.describe()),
+        ));
     }
     let req: UsesBody = parse_json(&body)?;
     let st2 = st.clone();
-    let list = blocking(move || proof::uses_of(&st2.home, &st2.archive, &req.subject)).await.map_err(problem)?;
+    let list =
+        blocking(move || proof::uses_of(&st2.home, &st2.archive, &req.subject)).await.map_err(problem)?;
     tracing::info!(token = %p.token_id, count = list.len(), "uses listed");
     Ok(axum::Json(list).into_response())
 }
@@ -226,10 +278,19 @@ pub struct CommitBody {
 /// Commitment errors the caller can fix (statement, check period) are 422; a missing id 404.
 fn commit_problem(e: Error) -> Problem {
     match &e {
-        Error::Proof(ProofError::Other(d)) if d.starts_with("the statement") || d.starts_with("the check period") => {
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-commitment", "The commitment cannot be recorded", d.clone())
+        Error::Proof(ProofError::Other(d))
+            if d.starts_with("the statement") || d.starts_with("the check period") =>
+        {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-commitment",
+                "The commitment cannot be recorded",
+                d.clone(),
+            )
         }
-        Error::Proof(ProofError::Other(d)) if d.starts_with("no commitment") => Problem::from(ApiError::NotFound(d.clone())),
+        Error::Proof(ProofError::Other(d)) if d.starts_with("no commitment") => {
+            Problem::from(ApiError::NotFound(d.clone()))
+        }
         _ => problem(e),
     }
 }
@@ -242,7 +303,11 @@ pub async fn commit(State(st): State<Arc<AppState>>, headers: HeaderMap, body: B
     if let Some(by) = &req.by {
         crate::proofs::fields::ident("by", by).map_err(|e| problem(e.into()))?;
         if by != &dept {
-            return Err(forbid(&p, "commitment", format!("a token of department `{dept}` cannot take commitments on behalf of `{by}`")));
+            return Err(forbid(
+                &p,
+                "commitment",
+                format!("a token of department `{dept}` cannot take commitments on behalf of `{by}`"),
+            ));
         }
     }
     let matter = req.matter.clone();
@@ -250,7 +315,13 @@ pub async fn commit(State(st): State<Arc<AppState>>, headers: HeaderMap, body: B
     let d2 = dept.clone();
     let outcome = blocking(move || {
         let _w = st2.write_lock.lock().map_err(|_| lock_err())?;
-        let r = CommitRequest { by: &d2, subject: &req.subject, matter: &req.matter, statement: &req.statement, check_days: req.check_days.unwrap_or(90) };
+        let r = CommitRequest {
+            by: &d2,
+            subject: &req.subject,
+            matter: &req.matter,
+            statement: &req.statement,
+            check_days: req.check_days.unwrap_or(90),
+        };
         commitment::commit_in(&st2.home, &st2.archive, &r)
     })
     .await
@@ -263,7 +334,11 @@ pub async fn commit(State(st): State<Arc<AppState>>, headers: HeaderMap, body: B
         CommitOutcome::Recorded(c) => c,
     };
     tracing::info!(token = %p.token_id, dept = %dept, matter = %matter, subject = %c.subject_code, commitment = %c.id, "commitment recorded");
-    if headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/pdf")) {
+    if headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/pdf"))
+    {
         let mut r = (StatusCode::CREATED, c.pdf).into_response();
         let h = r.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
@@ -293,8 +368,15 @@ pub struct CheckBody {
 
 /// The department that took commitment `id`, from its `commitment-record` in the archive.
 fn commitment_by(st: &AppState, id: &str) -> crate::error::Result<Option<String>> {
-    for r in st.archive.list().into_iter().filter_map(|r| r.ok()).filter(|r| r.metadata.kind == "commitment-record" && r.metadata.identifier == id) {
-        let v: serde_json::Value = serde_json::from_slice(&st.archive.verified_bytes(&r)?).unwrap_or_default();
+    for r in st
+        .archive
+        .list()
+        .into_iter()
+        .filter_map(|r| r.ok())
+        .filter(|r| r.metadata.kind == "commitment-record" && r.metadata.identifier == id)
+    {
+        let v: serde_json::Value =
+            serde_json::from_slice(&st.archive.verified_bytes(&r)?).unwrap_or_default();
         if let Some(by) = v.get("by").and_then(|b| b.as_str()) {
             return Ok(Some(by.to_string()));
         }
@@ -306,7 +388,8 @@ fn commitment_by(st: &AppState, id: &str) -> crate::error::Result<Option<String>
 /// checks one of its own (`id` required).
 pub async fn check(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let p = principal(&st, &headers)?;
-    let req: CheckBody = if body.iter().all(u8::is_ascii_whitespace) { CheckBody::default() } else { parse_json(&body)? };
+    let req: CheckBody =
+        if body.iter().all(u8::is_ascii_whitespace) { CheckBody::default() } else { parse_json(&body)? };
     if let Some(id) = &req.id {
         crate::proofs::fields::identifier("id", id).map_err(|e| problem(e.into()))?;
     }
@@ -315,16 +398,32 @@ pub async fn check(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
         Role::Archivist => {}
         Role::Department { dept } => {
             let Some(id) = req.id.clone() else {
-                return Err(forbid(&p, "commitment check", "a department checks one of its own commitments: give its `id`".into()));
+                return Err(forbid(
+                    &p,
+                    "commitment check",
+                    "a department checks one of its own commitments: give its `id`".into(),
+                ));
             };
             let by = blocking(move || commitment_by(&st2, &id)).await?;
             match by {
                 None => return Err(ApiError::NotFound("no such commitment in the archive".into()).into()),
-                Some(b) if &b != dept => return Err(forbid(&p, "commitment check", "this commitment was taken by another department".into())),
+                Some(b) if &b != dept => {
+                    return Err(forbid(
+                        &p,
+                        "commitment check",
+                        "this commitment was taken by another department".into(),
+                    ))
+                }
                 Some(_) => {}
             }
         }
-        other => return Err(forbid(&p, "commitment check", format!("a {} token cannot check commitments", other.describe()))),
+        other => {
+            return Err(forbid(
+                &p,
+                "commitment check",
+                format!("a {} token cannot check commitments", other.describe()),
+            ))
+        }
     }
     let st2 = st.clone();
     let report = blocking(move || {
@@ -341,10 +440,14 @@ pub async fn check(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
 mod tests {
     #[test]
     fn parser_messages_lose_anything_like_an_id() {
-        let r = super::redact("invalid type: string \"370902199001011235\", expected u32 at line 1 column 40");
+        let r =
+            super::redact("invalid type: string \"370902199001011235\", expected u32 at line 1 column 40");
         assert_eq!(r, "invalid type: string \"…\", expected u32 at line 1 column 40");
         let r = super::redact("invalid type: integer `370902199001011235`, expected a string; unknown field `91370900MA3C00001T`");
         assert!(!r.contains("370902199001011235") && !r.contains("91370900MA3C00001T"), "{r}");
-        assert_eq!(super::redact("missing field `purpose` at line 1 column 2"), "missing field `purpose` at line 1 column 2");
+        assert_eq!(
+            super::redact("missing field `purpose` at line 1 column 2"),
+            "missing field `purpose` at line 1 column 2"
+        );
     }
 }

@@ -36,11 +36,20 @@ pub struct RevokeRequest {
 }
 
 /// POST /v1/certificates/{serial}/revoke.
-pub async fn revoke(State(st): State<Arc<AppState>>, Path(serial): Path<String>, headers: HeaderMap, body: Bytes) -> Res {
+pub async fn revoke(
+    State(st): State<Arc<AppState>>,
+    Path(serial): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Res {
     let p = principal(&st, &headers)?;
     let req: RevokeRequest = super::bodies::parse_or_default(&body)?;
     let Role::CaOperator { ca } = p.role.clone() else {
-        return Err(forbid(&p, "revoke", format!("a {} token cannot revoke certificates", p.role.describe())));
+        return Err(forbid(
+            &p,
+            "revoke",
+            format!("a {} token cannot revoke certificates", p.role.describe()),
+        ));
     };
     if crate::pki::revoke::normalise_serial(&serial).is_none() {
         return Err(ApiError::BadRequest(format!("`{serial}` is not a hexadecimal serial number")).into());
@@ -49,11 +58,19 @@ pub async fn revoke(State(st): State<Arc<AppState>>, Path(serial): Path<String>,
     let s2 = serial.clone();
     let (issuer, _) = blocking(move || crate::pki::revoke::find_issuer(&st2.home, &s2)).await?;
     if issuer != ca {
-        return Err(forbid(&p, "revoke", format!("certificate {serial} was issued by CA `{issuer}`; this token operates CA `{ca}`")));
+        return Err(forbid(
+            &p,
+            "revoke",
+            format!("certificate {serial} was issued by CA `{issuer}`; this token operates CA `{ca}`"),
+        ));
     }
     if let Some(r) = &req.reason {
         if !crate::pki::revoke::REASONS.contains(&r.as_str()) {
-            return Err(ApiError::BadRequest(format!("unknown reason `{r}` (known: {})", crate::pki::revoke::REASONS.join(", "))).into());
+            return Err(ApiError::BadRequest(format!(
+                "unknown reason `{r}` (known: {})",
+                crate::pki::revoke::REASONS.join(", ")
+            ))
+            .into());
         }
     }
     let st2 = st.clone();
@@ -87,7 +104,14 @@ pub async fn crl(State(st): State<Arc<AppState>>, Path(ca): Path<String>) -> Res
 /// GET /v1/trust-list: this region's signed trust list (public).
 pub async fn trust_list(State(st): State<Arc<AppState>>) -> Res {
     let st2 = st.clone();
-    let list = blocking(move || crate::trust::list::build(&st2.home, st2.config.public_url.as_deref(), ::time::OffsetDateTime::now_utc().unix_timestamp())).await?;
+    let list = blocking(move || {
+        crate::trust::list::build(
+            &st2.home,
+            st2.config.public_url.as_deref(),
+            ::time::OffsetDateTime::now_utc().unix_timestamp(),
+        )
+    })
+    .await?;
     Ok(axum::Json(list).into_response())
 }
 
@@ -95,7 +119,8 @@ pub async fn trust_list(State(st): State<Arc<AppState>>) -> Res {
 pub async fn tree_head(State(st): State<Arc<AppState>>) -> Res {
     let st2 = st.clone();
     let (note, vkey) = blocking(move || crate::filing::tree_head(&st2.home, &st2.archive)).await?;
-    Ok(axum::Json(serde_json::json!({ "size": st.archive.size(), "checkpoint": note, "verifier_key": vkey })).into_response())
+    Ok(axum::Json(serde_json::json!({ "size": st.archive.size(), "checkpoint": note, "verifier_key": vkey }))
+        .into_response())
 }
 
 fn reader(st: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
@@ -112,14 +137,22 @@ pub async fn archive_get(State(st): State<Arc<AppState>>, Path(id): Path<String>
         Ok((rec, bytes))
     })
     .await?;
-    if headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/pdf")) {
+    if headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/pdf"))
+    {
         return Ok(with_type(bytes, "application/pdf"));
     }
     Ok(axum::Json(serde_json::json!({ "record": rec, "pdf_base64": base64::engine::general_purpose::STANDARD.encode(&bytes) })).into_response())
 }
 
 /// GET /v1/archive/{id}/proof: inclusion proof against the signed tree head.
-pub async fn archive_proof(State(st): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Res {
+pub async fn archive_proof(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Res {
     reader(&st, &headers)?;
     let st2 = st.clone();
     let proof = blocking(move || crate::filing::proof(&st2.home, &st2.archive, &id)).await?;
@@ -137,7 +170,11 @@ pub struct AuditRequest {
 pub async fn audit(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let p = principal(&st, &headers)?;
     if p.role != Role::Archivist {
-        return Err(forbid(&p, "audit", format!("a {} token cannot run audits; use an archivist token", p.role.describe())));
+        return Err(forbid(
+            &p,
+            "audit",
+            format!("a {} token cannot run audits; use an archivist token", p.role.describe()),
+        ));
     }
     let req: AuditRequest = super::bodies::parse_or_default(&body)?;
     let st2 = st.clone();
@@ -166,5 +203,11 @@ pub async fn openapi() -> Response {
 
 /// Any path no route matches.
 pub async fn no_route() -> Response {
-    Problem::new(StatusCode::NOT_FOUND, "no-route", "No such resource", "no route matches this path (see /openapi.json)").into_response()
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "no-route",
+        "No such resource",
+        "no route matches this path (see /openapi.json)",
+    )
+    .into_response()
 }

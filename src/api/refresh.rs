@@ -22,7 +22,10 @@ fn fetch(from: &str) -> Result<Vec<u8>> {
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
         let resp = agent.get(from).call().map_err(|e| bad(format!("cannot fetch {from}: {e}")))?;
         let mut out = Vec::new();
-        resp.into_reader().take(FETCH_LIMIT + 1).read_to_end(&mut out).map_err(|e| bad(format!("cannot read {from}: {e}")))?;
+        resp.into_reader()
+            .take(FETCH_LIMIT + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| bad(format!("cannot read {from}: {e}")))?;
         if out.len() as u64 > FETCH_LIMIT {
             return Err(bad(format!("{from} is larger than {FETCH_LIMIT} bytes")).into());
         }
@@ -41,10 +44,14 @@ fn now() -> i64 {
 fn fetch_crls(home: &Home, l: &TrustList) -> usize {
     let mut n = 0;
     for (ca, url) in &l.crl_urls {
-        let got = fetch(url).and_then(|der| list::check_crl(l, &der).map(|_| der)).and_then(|der| list::store_crl(home, &l.region, ca, &der));
+        let got = fetch(url)
+            .and_then(|der| list::check_crl(l, &der).map(|_| der))
+            .and_then(|der| list::store_crl(home, &l.region, ca, &der));
         match got {
             Ok(()) => n += 1,
-            Err(e) => tracing::warn!(region = %l.region, ca = %ca, url = %url, error = %e, "CRL not refreshed"),
+            Err(e) => {
+                tracing::warn!(region = %l.region, ca = %ca, url = %url, error = %e, "CRL not refreshed")
+            }
         }
     }
     n
@@ -81,7 +88,9 @@ pub fn refresh_once(home: &Home) -> Vec<String> {
                 fetch_crls(home, &l);
                 done.push(l.region);
             }
-            Ok(l) => tracing::warn!(expected = %old.region, got = %l.region, "trust list changed region; ignored"),
+            Ok(l) => {
+                tracing::warn!(expected = %old.region, got = %l.region, "trust list changed region; ignored")
+            }
             Err(e) => {
                 tracing::warn!(region = %old.region, error = %e, "trust list not refreshed; CRLs refreshed from the stored list");
                 fetch_crls(home, &old);

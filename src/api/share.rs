@@ -51,7 +51,12 @@ pub struct Links(Mutex<HashMap<String, Link>>);
 
 /// Latest archived licence (kind `licence`) with this identifier.
 fn licence_record(st: &AppState, identifier: &str) -> Option<Record> {
-    st.archive.list().into_iter().filter_map(|r| r.ok()).filter(|r| r.metadata.kind == "licence" && r.metadata.identifier == identifier).max_by_key(|r| r.leaf_index)
+    st.archive
+        .list()
+        .into_iter()
+        .filter_map(|r| r.ok())
+        .filter(|r| r.metadata.kind == "licence" && r.metadata.identifier == identifier)
+        .max_by_key(|r| r.leaf_index)
 }
 
 /// The holder code of a licence's holder-code field (as annotate.rs computes it), or "".
@@ -83,7 +88,14 @@ fn record(st: &AppState, kind: &str, dept: &str, subject_code: &str, mut body: V
 }
 
 /// Check the purpose for `dept` (400 missing, 403 unlisted; both recorded). Ok: the matter's name.
-async fn check_purpose(st: &Arc<AppState>, p: &Principal, dept: &str, action: &'static str, purpose: Option<&str>, subject_code: &str) -> std::result::Result<String, Response> {
+async fn check_purpose(
+    st: &Arc<AppState>,
+    p: &Principal,
+    dept: &str,
+    action: &'static str,
+    purpose: Option<&str>,
+    subject_code: &str,
+) -> std::result::Result<String, Response> {
     let purpose = purpose.map(str::trim).unwrap_or("").to_string();
     if !purpose.is_empty() {
         crate::proofs::fields::matter("purpose", &purpose).map_err(|e| problem(e.into()).into_response())?;
@@ -94,20 +106,31 @@ async fn check_purpose(st: &Arc<AppState>, p: &Principal, dept: &str, action: &'
         let purpose = purpose.clone();
         blocking(move || {
             let list = crate::proofs::uses::UseList::load(&st2.home)?;
-            Ok(list.matter(&purpose).into_iter().find(|(_, u)| u.by.iter().any(|b| b == &d2)).map(|(_, u)| u.name.clone()))
+            Ok(list
+                .matter(&purpose)
+                .into_iter()
+                .find(|(_, u)| u.by.iter().any(|b| b == &d2))
+                .map(|(_, u)| u.name.clone()))
         })
         .await
     };
     let listed = listed.map_err(|e| problem(e).into_response())?;
     let (reason, status) = match listed {
         Some(name) if !purpose.is_empty() => return Ok(name),
-        _ if purpose.is_empty() => ("a use purpose (用证事由: `purpose`, a matter code on the list of uses) is required".to_string(), StatusCode::BAD_REQUEST),
-        _ => (format!("matter `{purpose}` is not a listed use for department `{dept}`"), StatusCode::FORBIDDEN),
+        _ if purpose.is_empty() => (
+            "a use purpose (用证事由: `purpose`, a matter code on the list of uses) is required".to_string(),
+            StatusCode::BAD_REQUEST,
+        ),
+        _ => {
+            (format!("matter `{purpose}` is not a listed use for department `{dept}`"), StatusCode::FORBIDDEN)
+        }
     };
     let st2 = st.clone();
     let (d2, c2, r2) = (dept.to_string(), subject_code.to_string(), reason.clone());
     let body = json!({"action": action, "purpose": purpose, "reason": r2});
-    let rid = blocking(move || record(&st2, "use-refusal", &d2, &c2, body)).await.map_err(|e| problem(e).into_response())?;
+    let rid = blocking(move || record(&st2, "use-refusal", &d2, &c2, body))
+        .await
+        .map_err(|e| problem(e).into_response())?;
     tracing::warn!(token = %p.token_id, dept = %dept, action = %action, purpose = %purpose, subject = %subject_code, record = %rid, "share refused");
     Err(refusal(&reason, &rid, status))
 }
@@ -146,14 +169,22 @@ pub async fn query(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
     let code = id_and_code.as_ref().map(|(c, _)| c.clone()).unwrap_or_default();
     let purpose_name = purpose_or_return!(&st, &p, &dept, "share-query", req.purpose.as_deref(), &code);
     let Some((code, id)) = id_and_code else {
-        return Err(problem(ProofError::Data("the subject (`holder`) is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)".into()).into()));
+        return Err(problem(
+            ProofError::Data(
+                "the subject (`holder`) is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)"
+                    .into(),
+            )
+            .into(),
+        ));
     };
     let st2 = st.clone();
     let purpose = req.purpose.clone().unwrap_or_default();
     let (d2, c2) = (dept.clone(), code.clone());
     let found = blocking(move || {
         let mut latest: HashMap<String, Record> = HashMap::new();
-        for r in st2.archive.list().into_iter().filter_map(|r| r.ok()).filter(|r| r.metadata.kind == "licence") {
+        for r in
+            st2.archive.list().into_iter().filter_map(|r| r.ok()).filter(|r| r.metadata.kind == "licence")
+        {
             let h = &r.metadata.holder_code;
             let matches = h == &c2 || holders::normalise_id(h).is_some_and(|x| x == id);
             if matches && latest.get(&r.metadata.identifier).is_none_or(|o| o.leaf_index < r.leaf_index) {
@@ -163,7 +194,13 @@ pub async fn query(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
         let mut found: Vec<Record> = latest.into_values().collect();
         found.sort_by_key(|r| r.leaf_index);
         let ids: Vec<&str> = found.iter().map(|r| r.metadata.identifier.as_str()).collect();
-        record(&st2, "use-record", &d2, &c2, json!({"kind": "share-query", "purpose": purpose, "purpose_name": purpose_name, "licences": ids}))?;
+        record(
+            &st2,
+            "use-record",
+            &d2,
+            &c2,
+            json!({"kind": "share-query", "purpose": purpose, "purpose_name": purpose_name, "licences": ids}),
+        )?;
         Ok(found)
     })
     .await
@@ -202,7 +239,10 @@ pub async fn link(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Byt
     let ttl = req.ttl_secs.unwrap_or(LINK_TTL.as_secs());
     let days = req.valid_days.unwrap_or(30);
     if !(1..=MAX_LINK_TTL).contains(&ttl) || !(1..=366).contains(&days) {
-        return Err(ApiError::BadRequest(format!("ttl_secs must be 1..={MAX_LINK_TTL} and valid_days 1..=366")).into());
+        return Err(ApiError::BadRequest(format!(
+            "ttl_secs must be 1..={MAX_LINK_TTL} and valid_days 1..=366"
+        ))
+        .into());
     }
     let st2 = st.clone();
     let ident = req.identifier.clone();
@@ -223,13 +263,27 @@ pub async fn link(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Byt
     let until = time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days));
     let valid_until = format!("{:04}-{:02}-{:02}", until.year(), u8::from(until.month()), until.day());
     {
-        let mut links = st.share_links.0.lock().map_err(|_| Problem::from(ApiError::Internal("link table poisoned".into())))?;
+        let mut links = st
+            .share_links
+            .0
+            .lock()
+            .map_err(|_| Problem::from(ApiError::Internal("link table poisoned".into())))?;
         let at = Instant::now();
         links.retain(|_, l| l.expires + LINK_TTL > at);
         if links.len() >= MAX_LINKS {
             return Err(ApiError::RateLimited { retry_after: 60 }.into());
         }
-        links.insert(token.clone(), Link { dept: dept.clone(), purpose: purpose.clone(), record: rec.id.clone(), valid_until, expires: at + Duration::from_secs(ttl), used: false });
+        links.insert(
+            token.clone(),
+            Link {
+                dept: dept.clone(),
+                purpose: purpose.clone(),
+                record: rec.id.clone(),
+                valid_until,
+                expires: at + Duration::from_secs(ttl),
+                used: false,
+            },
+        );
     }
     let st2 = st.clone();
     let (d2, c2, ident) = (dept.clone(), code.clone(), rec.metadata.identifier.clone());
@@ -248,8 +302,14 @@ fn gone(detail: &str) -> Problem {
 pub async fn download(State(st): State<Arc<AppState>>, Path(token): Path<String>, headers: HeaderMap) -> Res {
     let (p, dept) = department(&st, &headers, "share download")?;
     let (record_id, purpose, valid_until) = {
-        let mut links = st.share_links.0.lock().map_err(|_| Problem::from(ApiError::Internal("link table poisoned".into())))?;
-        let Some(l) = links.get_mut(&token) else { return Err(ApiError::NotFound("no such download link".into()).into()) };
+        let mut links = st
+            .share_links
+            .0
+            .lock()
+            .map_err(|_| Problem::from(ApiError::Internal("link table poisoned".into())))?;
+        let Some(l) = links.get_mut(&token) else {
+            return Err(ApiError::NotFound("no such download link".into()).into());
+        };
         if l.dept != dept {
             return Err(forbid(&p, "share download", "this link was made for another department".into()));
         }
@@ -281,7 +341,12 @@ pub async fn download(State(st): State<Arc<AppState>>, Path(token): Path<String>
                 }
             }
             return Err(match e {
-                Error::Proof(ProofError::Other(d)) => Problem::new(StatusCode::CONFLICT, "annotation-refused", "The annotated copy cannot be made", d),
+                Error::Proof(ProofError::Other(d)) => Problem::new(
+                    StatusCode::CONFLICT,
+                    "annotation-refused",
+                    "The annotated copy cannot be made",
+                    d,
+                ),
                 e => problem(e),
             });
         }
@@ -291,7 +356,11 @@ pub async fn download(State(st): State<Arc<AppState>>, Path(token): Path<String>
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    for (k, v) in [("x-archive-id", &a.record), ("x-use-record", &a.use_record), ("x-licence-identifier", &a.identifier)] {
+    for (k, v) in [
+        ("x-archive-id", &a.record),
+        ("x-use-record", &a.use_record),
+        ("x-licence-identifier", &a.identifier),
+    ] {
         if let Ok(v) = HeaderValue::from_str(v) {
             h.insert(k, v);
         }
@@ -301,9 +370,15 @@ pub async fn download(State(st): State<Arc<AppState>>, Path(token): Path<String>
 
 /// POST /v1/share/verify?purpose=MATTER with the PDF as the body: the verification report; the
 /// use is recorded with the holder code of the licence.
-pub async fn verify(State(st): State<Arc<AppState>>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap, body: Bytes) -> Res {
+pub async fn verify(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Res {
     let (p, dept) = department(&st, &headers, "share verify")?;
-    let purpose_name = purpose_or_return!(&st, &p, &dept, "share-verify", q.get("purpose").map(String::as_str), "");
+    let purpose_name =
+        purpose_or_return!(&st, &p, &dept, "share-verify", q.get("purpose").map(String::as_str), "");
     if body.is_empty() {
         return Err(ApiError::BadRequest("the body is empty; send the PDF as the request body".into()).into());
     }

@@ -38,9 +38,18 @@ pub struct AuditReport {
 /// `published`: every tree head the log key is known to have signed, as (label, size, root) —
 /// each must be a prefix of the log as it is now (RFC 9162 consistency), or the log forked or was
 /// rolled back.
-pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, published: &[(String, u64, Hash)], doc_check: DocCheck<'_>, sample: Option<usize>, progress: &mut dyn FnMut(usize, usize)) -> AuditReport {
+pub fn audit(
+    archive: &Archive,
+    signed_root: Option<(u64, Hash)>,
+    published: &[(String, u64, Hash)],
+    doc_check: DocCheck<'_>,
+    sample: Option<usize>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> AuditReport {
     let mut problems = Vec::new();
-    let mut p = |record: &str, property: &'static str, reason: String| problems.push(Problem { record: record.into(), property, reason });
+    let mut p = |record: &str, property: &'static str, reason: String| {
+        problems.push(Problem { record: record.into(), property, reason })
+    };
     let entries = archive.list();
     // The size is read from the store, so it is untrusted: bound every loop over it by what is
     // really stored (a flipped byte must not make the audit walk 2⁶⁴ leaves).
@@ -71,15 +80,25 @@ pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, published: &[(
         }
         // Secure/authentic: the record's leaf is the one stored at its index.
         if rec.leaf_index >= size {
-            p(&rec.id, "secure", format!("record outside the log (index {} ≥ log size {size})", rec.leaf_index));
+            p(
+                &rec.id,
+                "secure",
+                format!("record outside the log (index {} ≥ log size {size})", rec.leaf_index),
+            );
         } else if archive.stored().node(0, rec.leaf_index) != Some(merkle::hash_leaf(&rec.entry())) {
-            p(&rec.id, "authentic", format!("record or its metadata differs from log leaf {}", rec.leaf_index));
+            p(
+                &rec.id,
+                "authentic",
+                format!("record or its metadata differs from log leaf {}", rec.leaf_index),
+            );
         }
         // Secure: the deduplication index points at this record (else identical bytes filed
         // later would be answered with another record).
         match archive.by_hash.get(rec.sha256.as_bytes()) {
             Ok(Some(id)) if id.as_ref() == rec.id.as_bytes() => {}
-            Ok(Some(_)) => p(&rec.id, "secure", "the by_hash index names another record for these bytes".into()),
+            Ok(Some(_)) => {
+                p(&rec.id, "secure", "the by_hash index names another record for these bytes".into())
+            }
             Ok(None) => p(&rec.id, "secure", "the by_hash index has no entry for these bytes".into()),
             Err(e) => p(&rec.id, "intact", format!("the by_hash index cannot be read: {e}")),
         }
@@ -94,7 +113,15 @@ pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, published: &[(
         bytes_checked += u64::try_from(bytes.len()).unwrap_or(0);
         let actual = hex(&crate::pades::cms::sha256(&bytes));
         if actual != rec.sha256 {
-            p(&rec.id, "intact", format!("fixity mismatch: stored SHA-256 {}…, document now {}…", rec.sha256.get(..16).unwrap_or(&rec.sha256), actual.get(..16).unwrap_or_default()));
+            p(
+                &rec.id,
+                "intact",
+                format!(
+                    "fixity mismatch: stored SHA-256 {}…, document now {}…",
+                    rec.sha256.get(..16).unwrap_or(&rec.sha256),
+                    actual.get(..16).unwrap_or_default()
+                ),
+            );
             continue;
         }
         if i % step == 0 {
@@ -122,11 +149,21 @@ pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, published: &[(
     let recomputed = mth(&leaves);
     // Straight from sled (not the in-memory memo of upper nodes), so a rewritten node is seen.
     if merkle::root(&archive.stored(), size) != Some(recomputed) {
-        p("log", "secure", "stored log nodes do not match the root recomputed from the leaves (a node was rewritten)".into());
+        p(
+            "log",
+            "secure",
+            "stored log nodes do not match the root recomputed from the leaves (a node was rewritten)".into(),
+        );
     }
     match signed_root {
-        Some((s, r)) if s == size && r != recomputed => p("log", "secure", format!("root recomputed from the leaves differs from the signed tree head at size {s}")),
-        Some((s, _)) if s != size => p("log", "secure", format!("log size {size} differs from the last signed tree head ({s})")),
+        Some((s, r)) if s == size && r != recomputed => p(
+            "log",
+            "secure",
+            format!("root recomputed from the leaves differs from the signed tree head at size {s}"),
+        ),
+        Some((s, _)) if s != size => {
+            p("log", "secure", format!("log size {size} differs from the last signed tree head ({s})"))
+        }
         None if size > 0 => p("log", "secure", "no signed tree head".into()),
         _ => {}
     }
@@ -134,10 +171,14 @@ pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, published: &[(
     for (label, s, r) in published {
         let reason = if *s > size {
             format!("{label}: the log key signed size {s}, but the log holds {size} leaves (rolled back: restored from a copy, or the store lost its newest writes)")
-        } else if *s == 0 || merkle::consistency_proof(&archive.stored(), *s, size).is_some_and(|proof| merkle::verify_consistency(*s, size, r, &recomputed, &proof)) {
+        } else if *s == 0
+            || merkle::consistency_proof(&archive.stored(), *s, size)
+                .is_some_and(|proof| merkle::verify_consistency(*s, size, r, &recomputed, &proof))
+        {
             continue;
         } else {
-            let here = merkle::root(&archive.stored(), *s).map(|h| hex(&h)).unwrap_or_else(|| "missing".into());
+            let here =
+                merkle::root(&archive.stored(), *s).map(|h| hex(&h)).unwrap_or_else(|| "missing".into());
             format!("{label} is not a prefix of the log: forked (signed root {} at size {s}, the log's root at that size is {here})", hex(r))
         };
         forks += 1;
@@ -146,7 +187,11 @@ pub fn audit(archive: &Archive, signed_root: Option<(u64, Hash)>, published: &[(
         }
     }
     if forks > 10 {
-        p("log", "secure", format!("… and {} more published tree heads that the log does not extend", forks - 10));
+        p(
+            "log",
+            "secure",
+            format!("… and {} more published tree heads that the log does not extend", forks - 10),
+        );
     }
     let clean = problems.is_empty();
     AuditReport { records: total, checked, log_size: size, bytes_checked, problems, clean }
@@ -160,7 +205,10 @@ fn mth(leaves: &[Hash]) -> Hash {
     let mut level = leaves.to_vec();
     // Pairing left to right and carrying an odd last node up equals the RFC's largest-power-of-two split.
     while level.len() > 1 {
-        level = level.chunks(2).map(|c| if let [l, r] = c { merkle::hash_children(l, r) } else { c[0] }).collect();
+        level = level
+            .chunks(2)
+            .map(|c| if let [l, r] = c { merkle::hash_children(l, r) } else { c[0] })
+            .collect();
     }
     level[0]
 }

@@ -39,11 +39,17 @@ fn key_hash(name: &str, public: &[u8]) -> [u8; 4] {
 pub fn load_or_create_key(path: &std::path::Path) -> Result<Ed25519KeyPair> {
     if !path.exists() {
         let rng = ring::rand::SystemRandom::new();
-        let doc = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| PkiError::Sign("cannot generate the log key".into()))?;
-        crate::pki::keys::write_file(path, crate::pki::keys::to_pem("PRIVATE KEY", doc.as_ref()).as_bytes(), 0o600)?;
+        let doc = Ed25519KeyPair::generate_pkcs8(&rng)
+            .map_err(|_| PkiError::Sign("cannot generate the log key".into()))?;
+        crate::pki::keys::write_file(
+            path,
+            crate::pki::keys::to_pem("PRIVATE KEY", doc.as_ref()).as_bytes(),
+            0o600,
+        )?;
     }
     let der = crate::pki::keys::read_key_der(path)?;
-    Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).map_err(|e| PkiError::BadKey { path: path.to_path_buf(), message: e.to_string() }.into())
+    Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
+        .map_err(|e| PkiError::BadKey { path: path.to_path_buf(), message: e.to_string() }.into())
 }
 
 /// The signed note text for `cp`.
@@ -67,9 +73,13 @@ pub fn verifier_key(origin: &str, key: &Ed25519KeyPair) -> String {
 pub fn open(note: &str, vkey: &str) -> Result<Checkpoint> {
     let bad = |m: &str| ArchiveError::BadProof(format!("checkpoint: {m}"));
     let mut parts = vkey.splitn(3, '+');
-    let (Some(name), Some(_), Some(k)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad("malformed verifier key").into()) };
+    let (Some(name), Some(_), Some(k)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad("malformed verifier key").into());
+    };
     let k = B64.decode(k).map_err(|_| bad("verifier key is not base64"))?;
-    let Some((&0x01, public)) = k.split_first() else { return Err(bad("verifier key is not Ed25519").into()) };
+    let Some((&0x01, public)) = k.split_first() else {
+        return Err(bad("verifier key is not Ed25519").into());
+    };
     let (body, sigs) = note.split_once("\n\n").ok_or_else(|| bad("no signature block"))?;
     let body = format!("{body}\n");
     let want = key_hash(name, public);
@@ -77,13 +87,26 @@ pub fn open(note: &str, vkey: &str) -> Result<Checkpoint> {
         let Some(rest) = l.strip_prefix("\u{2014} ") else { return false };
         let Some((n, b)) = rest.split_once(' ') else { return false };
         let Ok(blob) = B64.decode(b) else { return false };
-        n == name && blob.len() == 68 && blob[..4] == want && UnparsedPublicKey::new(&ED25519, public).verify(body.as_bytes(), &blob[4..]).is_ok()
+        n == name
+            && blob.len() == 68
+            && blob[..4] == want
+            && UnparsedPublicKey::new(&ED25519, public).verify(body.as_bytes(), &blob[4..]).is_ok()
     });
     if !ok {
         return Err(bad("no valid signature by the given key").into());
     }
     let lines: Vec<&str> = body.lines().collect();
-    let [origin, size, root, ..] = lines.as_slice() else { return Err(bad("body must have origin, size and root lines").into()) };
-    let root = B64.decode(root).ok().and_then(|r| <[u8; 32]>::try_from(r).ok()).ok_or_else(|| bad("root is not 32 bytes of base64"))?;
-    Ok(Checkpoint { origin: origin.to_string(), size: size.parse().map_err(|_| bad("size is not a number"))?, root })
+    let [origin, size, root, ..] = lines.as_slice() else {
+        return Err(bad("body must have origin, size and root lines").into());
+    };
+    let root = B64
+        .decode(root)
+        .ok()
+        .and_then(|r| <[u8; 32]>::try_from(r).ok())
+        .ok_or_else(|| bad("root is not 32 bytes of base64"))?;
+    Ok(Checkpoint {
+        origin: origin.to_string(),
+        size: size.parse().map_err(|_| bad("size is not a number"))?,
+        root,
+    })
 }

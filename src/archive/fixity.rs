@@ -16,7 +16,9 @@ impl Archive {
         let found = hex(&crate::pades::cms::sha256(&bytes));
         let size_ok = u64::try_from(bytes.len()).is_ok_and(|n| n == rec.size);
         if !found.eq_ignore_ascii_case(&rec.sha256) || !size_ok {
-            return Err(ArchiveError::Fixity { id: rec.id.clone(), expected: rec.sha256.clone(), found }.into());
+            return Err(
+                ArchiveError::Fixity { id: rec.id.clone(), expected: rec.sha256.clone(), found }.into()
+            );
         }
         Ok(bytes)
     }

@@ -45,23 +45,37 @@ pub fn load(path: &Path) -> Result<Option<Mark>> {
         Err(e) => return Err(bad(path, &e.to_string())),
     };
     let lines: Vec<&str> = text.lines().collect();
-    let [VERSION, size, root] = lines.as_slice() else { return Err(bad(path, "expected 3 lines starting with the version")) };
+    let [VERSION, size, root] = lines.as_slice() else {
+        return Err(bad(path, "expected 3 lines starting with the version"));
+    };
     let size = size.parse().map_err(|_| bad(path, "size is not a number"))?;
     let root = unhex32(root).ok_or_else(|| bad(path, "root is not 64 hex digits"))?;
     Ok(Some(Mark { size, root }))
 }
 
 fn bad(path: &Path, why: &str) -> crate::Error {
-    ArchiveError::Store(format!("the log key's state file {} is unreadable ({why}); refusing to sign without it", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())).into()
+    ArchiveError::Store(format!(
+        "the log key's state file {} is unreadable ({why}); refusing to sign without it",
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    ))
+    .into()
 }
 
 /// Write the mark durably: temporary file 0600, fsync, rename over the old one, fsync the directory.
 pub fn store(path: &Path, mark: &Mark) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let io = |e: std::io::Error| crate::Error::from(ArchiveError::Store(format!("cannot write the log key's state: {e}")));
+    let io = |e: std::io::Error| {
+        crate::Error::from(ArchiveError::Store(format!("cannot write the log key's state: {e}")))
+    };
     let tmp = dir.join(".log.state.tmp");
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).map_err(io)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io)?;
     f.write_all(format!("{VERSION}\n{}\n{}\n", mark.size, hex(&mark.root)).as_bytes()).map_err(io)?;
     f.sync_all().map_err(io)?;
     drop(f);
@@ -76,9 +90,15 @@ pub fn check(src: &dyn NodeSource, size: u64, mark: &Mark) -> Result<()> {
     if size < mark.size {
         return Err(ArchiveError::Behind { signed: mark.size, size }.into());
     }
-    let have = merkle::root(src, mark.size).ok_or_else(|| ArchiveError::Store(format!("log nodes missing for size {}", mark.size)))?;
+    let have = merkle::root(src, mark.size)
+        .ok_or_else(|| ArchiveError::Store(format!("log nodes missing for size {}", mark.size)))?;
     if have != mark.root {
-        return Err(ArchiveError::Fork { size: mark.size, signed_root: hex(&mark.root), archive_root: hex(&have) }.into());
+        return Err(ArchiveError::Fork {
+            size: mark.size,
+            signed_root: hex(&mark.root),
+            archive_root: hex(&have),
+        }
+        .into());
     }
     Ok(())
 }

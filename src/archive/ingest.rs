@@ -39,7 +39,10 @@ fn lock_err<T>(_: T) -> ArchiveError {
 impl Archive {
     /// Add one document without flushing. Identical bytes return the existing record (no new leaf).
     pub fn append(&self, bytes: &[u8], metadata: Metadata) -> Result<(Record, bool)> {
-        self.append_many(vec![(bytes, metadata)])?.into_iter().next().ok_or_else(|| ArchiveError::Store("append returned nothing".into()).into())
+        self.append_many(vec![(bytes, metadata)])?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ArchiveError::Store("append returned nothing".into()).into())
     }
 
     /// Append many documents in order, without flushing. Their SHA-256 fixity (most of the CPU
@@ -55,7 +58,11 @@ impl Archive {
         result
     }
 
-    fn append_locked(&self, log: &mut Option<Frontier>, docs: &[(&[u8], Metadata)]) -> Result<Vec<(Record, bool)>> {
+    fn append_locked(
+        &self,
+        log: &mut Option<Frontier>,
+        docs: &[(&[u8], Metadata)],
+    ) -> Result<Vec<(Record, bool)>> {
         self.check_floor()?;
         if log.as_ref().map(Frontier::size) != Some(self.size()) {
             *log = Some(self.load_frontier()?);
@@ -63,10 +70,15 @@ impl Archive {
         let frontier = log.as_mut().ok_or_else(|| ArchiveError::Store("log right edge not loaded".into()))?;
         if docs.len() <= 4 {
             // A single document or a handful (proof events, `seal add`): hash inline, no threads.
-            return self.commit_chunk(frontier, docs, docs.iter().map(|(b, _)| hex(&merkle_sha(b))).collect());
+            return self.commit_chunk(
+                frontier,
+                docs,
+                docs.iter().map(|(b, _)| hex(&merkle_sha(b))).collect(),
+            );
         }
         let chunks: Vec<&[(&[u8], Metadata)]> = docs.chunks(CHUNK).collect();
-        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, chunks.len().max(1));
+        let workers =
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, chunks.len().max(1));
         let next = AtomicUsize::new(0);
         std::thread::scope(|s| {
             let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<String>)>();
@@ -88,7 +100,8 @@ impl Archive {
                     if let Some(h) = ready.remove(&k) {
                         break h;
                     }
-                    let (j, h) = rx.recv().map_err(|_| ArchiveError::Store("fixity hashing failed".into()))?;
+                    let (j, h) =
+                        rx.recv().map_err(|_| ArchiveError::Store("fixity hashing failed".into()))?;
                     ready.insert(j, h);
                 };
                 out.extend(self.commit_chunk(frontier, chunk, hashes)?);
@@ -100,11 +113,18 @@ impl Archive {
     /// The log's right edge as stored.
     fn load_frontier(&self) -> Result<Frontier> {
         let size = self.size();
-        Frontier::load(self, size).ok_or_else(|| ArchiveError::Store(format!("log node missing on the right edge of {size} leaves")).into())
+        Frontier::load(self, size).ok_or_else(|| {
+            ArchiveError::Store(format!("log node missing on the right edge of {size} leaves")).into()
+        })
     }
 
     /// Write one chunk's new documents to the pack and commit its records in one transaction.
-    fn commit_chunk(&self, frontier: &mut Frontier, chunk: &[(&[u8], Metadata)], hashes: Vec<String>) -> Result<Vec<(Record, bool)>> {
+    fn commit_chunk(
+        &self,
+        frontier: &mut Frontier,
+        chunk: &[(&[u8], Metadata)],
+        hashes: Vec<String>,
+    ) -> Result<Vec<(Record, bool)>> {
         if hashes.len() != chunk.len() {
             return Err(ArchiveError::Store("fixity hashing failed".into()).into());
         }
@@ -144,18 +164,21 @@ impl Archive {
         }
         self.start_writeback();
         let size = f.size().to_be_bytes();
-        let res: std::result::Result<(), TransactionError<()>> = (&self.records, &self.blobs, &self.by_hash, &self.nodes, &self.meta).transaction(|(r, b, h, n, m)| {
-            for p in &pending {
-                b.insert(p.rec.sha256.as_bytes(), &p.loc[..])?;
-                r.insert(p.rec.id.as_bytes(), p.json.as_slice())?;
-                h.insert(p.rec.sha256.as_bytes(), p.rec.id.as_bytes())?;
-            }
-            for (l, i, x) in &nodes {
-                n.insert(&node_key(*l, *i), &x[..])?;
-            }
-            m.insert("size", &size[..])?;
-            Ok::<(), ConflictableTransactionError<()>>(())
-        });
+        let res: std::result::Result<(), TransactionError<()>> =
+            (&self.records, &self.blobs, &self.by_hash, &self.nodes, &self.meta).transaction(
+                |(r, b, h, n, m)| {
+                    for p in &pending {
+                        b.insert(p.rec.sha256.as_bytes(), &p.loc[..])?;
+                        r.insert(p.rec.id.as_bytes(), p.json.as_slice())?;
+                        h.insert(p.rec.sha256.as_bytes(), p.rec.id.as_bytes())?;
+                    }
+                    for (l, i, x) in &nodes {
+                        n.insert(&node_key(*l, *i), &x[..])?;
+                    }
+                    m.insert("size", &size[..])?;
+                    Ok::<(), ConflictableTransactionError<()>>(())
+                },
+            );
         res.map_err(|e| db_err(format!("{e:?}")))?;
         for (l, i, x) in nodes {
             self.cache.put(l, i, x);
@@ -174,7 +197,12 @@ impl Archive {
                 full.file.sync_data().map_err(db_err)?;
             }
             let dir = self.dir.join("packs");
-            std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), super::open::DIR_MODE).create(&dir).map_err(db_err)?;
+            std::os::unix::fs::DirBuilderExt::mode(
+                std::fs::DirBuilder::new().recursive(true),
+                super::open::DIR_MODE,
+            )
+            .create(&dir)
+            .map_err(db_err)?;
             let last = std::fs::read_dir(&dir)
                 .map_err(db_err)?
                 .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".pack")?.parse::<u32>().ok())
@@ -184,7 +212,12 @@ impl Archive {
                 (None, Some(l)) => l,
                 (None, None) => 0,
             };
-            let file = std::os::unix::fs::OpenOptionsExt::mode(std::fs::OpenOptions::new().create(true).append(true), super::open::FILE_MODE).open(self.pack_path(id)).map_err(db_err)?;
+            let file = std::os::unix::fs::OpenOptionsExt::mode(
+                std::fs::OpenOptions::new().create(true).append(true),
+                super::open::FILE_MODE,
+            )
+            .open(self.pack_path(id))
+            .map_err(db_err)?;
             let len = file.metadata().map_err(db_err)?.len();
             *guard = Some(Pack { id, file, len });
         }

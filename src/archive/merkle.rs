@@ -62,7 +62,11 @@ pub fn subtree_root(src: &dyn NodeSource, start: u64, n: u64) -> Option<Hash> {
 
 /// Root of a tree of `size` leaves.
 pub fn root(src: &dyn NodeSource, size: u64) -> Option<Hash> {
-    if size == 0 { Some(empty_root()) } else { subtree_root(src, 0, size) }
+    if size == 0 {
+        Some(empty_root())
+    } else {
+        subtree_root(src, 0, size)
+    }
 }
 
 /// Subtree roots for one proof. Every non-perfect subtree a proof needs ends at the tree's right

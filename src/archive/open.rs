@@ -34,7 +34,11 @@ pub(super) fn guarded<T>(dir: &Path, f: impl FnOnce() -> sled::Result<T>) -> Res
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(classify(dir, e).into()),
         Err(panic) => {
-            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "the store failed while reading it".into());
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "the store failed while reading it".into());
             Err(ArchiveError::StoreCorrupt { path: dir.to_path_buf(), message: what }.into())
         }
     }
@@ -48,7 +52,10 @@ pub(super) fn open_db(dir: &Path) -> Result<sled::Db> {
         .create(dir)
         .map_err(|e| ArchiveError::Open { path: dir.to_path_buf(), message: e.to_string() })?;
     let db = guarded(dir, || sled::Config::new().path(dir).flush_every_ms(None).open())?;
-    make_private(dir).map_err(|e| ArchiveError::Open { path: dir.to_path_buf(), message: format!("cannot make it private (0700/0600): {e}") })?;
+    make_private(dir).map_err(|e| ArchiveError::Open {
+        path: dir.to_path_buf(),
+        message: format!("cannot make it private (0700/0600): {e}"),
+    })?;
     Ok(db)
 }
 
@@ -59,7 +66,9 @@ fn classify(dir: &Path, e: sled::Error) -> ArchiveError {
         sled::Error::Io(_) if held_by_another(dir) => ArchiveError::Locked { path: dir.to_path_buf() },
         // An error from the OS (permissions, missing files, a full disk) is not damage; short reads
         // and malformed contents (no errno) are.
-        sled::Error::Io(io) if io.raw_os_error().is_some() => ArchiveError::Open { path: dir.to_path_buf(), message: io.to_string() },
+        sled::Error::Io(io) if io.raw_os_error().is_some() => {
+            ArchiveError::Open { path: dir.to_path_buf(), message: io.to_string() }
+        }
         other => ArchiveError::StoreCorrupt { path: dir.to_path_buf(), message: other.to_string() },
     }
 }
@@ -108,7 +117,9 @@ mod tests {
         let dir = t.path().join("archive");
         std::fs::create_dir_all(dir.join("packs")).unwrap();
         std::fs::write(dir.join("packs/000000.pack"), b"x").unwrap();
-        for (p, m) in [(dir.clone(), 0o755), (dir.join("packs"), 0o755), (dir.join("packs/000000.pack"), 0o644)] {
+        for (p, m) in
+            [(dir.clone(), 0o755), (dir.join("packs"), 0o755), (dir.join("packs/000000.pack"), 0o644)]
+        {
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(m)).unwrap();
         }
         let db = open_db(&dir).unwrap();

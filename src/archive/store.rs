@@ -194,22 +194,39 @@ impl Archive {
 
     /// Where a record's bytes are: (pack file, offset, length).
     pub fn blob_location(&self, sha256: &str) -> Result<(std::path::PathBuf, u64, u64)> {
-        let v = self.blobs.get(sha256).map_err(db_err)?.ok_or_else(|| ArchiveError::Store(format!("no bytes stored for {sha256}")))?;
-        let v: [u8; 20] = v.as_ref().try_into().map_err(|_| ArchiveError::Store(format!("bad location for {sha256}")))?;
+        let v = self
+            .blobs
+            .get(sha256)
+            .map_err(db_err)?
+            .ok_or_else(|| ArchiveError::Store(format!("no bytes stored for {sha256}")))?;
+        let v: [u8; 20] =
+            v.as_ref().try_into().map_err(|_| ArchiveError::Store(format!("bad location for {sha256}")))?;
         let (id, rest) = v.split_at(4);
         let (off, len) = rest.split_at(8);
         let id = u32::from_be_bytes(id.try_into().map_err(db_err_any)?);
-        Ok((self.pack_path(id), u64::from_be_bytes(off.try_into().map_err(db_err_any)?), u64::from_be_bytes(len.try_into().map_err(db_err_any)?)))
+        Ok((
+            self.pack_path(id),
+            u64::from_be_bytes(off.try_into().map_err(db_err_any)?),
+            u64::from_be_bytes(len.try_into().map_err(db_err_any)?),
+        ))
     }
 
     /// Number of leaves in the log.
     pub fn size(&self) -> u64 {
-        self.meta.get("size").ok().flatten().and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok()).map(u64::from_be_bytes).unwrap_or(0)
+        self.meta
+            .get("size")
+            .ok()
+            .flatten()
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0)
     }
 
     pub fn get(&self, id: &str) -> Result<Record> {
-        let v = self.records.get(id).map_err(db_err)?.ok_or_else(|| ArchiveError::NotFound(id.to_string()))?;
-        serde_json::from_slice(&v).map_err(|e| ArchiveError::Corrupt { id: id.to_string(), reason: e.to_string() }.into())
+        let v =
+            self.records.get(id).map_err(db_err)?.ok_or_else(|| ArchiveError::NotFound(id.to_string()))?;
+        serde_json::from_slice(&v)
+            .map_err(|e| ArchiveError::Corrupt { id: id.to_string(), reason: e.to_string() }.into())
     }
 
     /// The exact bytes of a record. The location read from `blobs` is untrusted: its length must
@@ -218,18 +235,30 @@ impl Archive {
     pub fn bytes(&self, rec: &Record) -> Result<Vec<u8>> {
         use std::os::unix::fs::FileExt;
         let corrupt = |reason: String| ArchiveError::Corrupt { id: rec.id.clone(), reason };
-        let (path, offset, len) = self.blob_location(&rec.sha256).map_err(|e| corrupt(format!("document bytes missing: {e}")))?;
+        let (path, offset, len) =
+            self.blob_location(&rec.sha256).map_err(|e| corrupt(format!("document bytes missing: {e}")))?;
         if len != rec.size || len > PACK_LIMIT {
-            return Err(corrupt(format!("stored location gives {len} bytes for a record of {} bytes", rec.size)).into());
+            return Err(corrupt(format!(
+                "stored location gives {len} bytes for a record of {} bytes",
+                rec.size
+            ))
+            .into());
         }
-        let file = std::fs::File::open(&path).map_err(|e| corrupt(format!("pack {} unreadable: {e}", pack_name(&path))))?;
-        let pack_len = file.metadata().map_err(|e| corrupt(format!("pack {} unreadable: {e}", pack_name(&path))))?.len();
+        let file = std::fs::File::open(&path)
+            .map_err(|e| corrupt(format!("pack {} unreadable: {e}", pack_name(&path))))?;
+        let pack_len =
+            file.metadata().map_err(|e| corrupt(format!("pack {} unreadable: {e}", pack_name(&path))))?.len();
         if offset.checked_add(len).map_or(true, |end| end > pack_len) {
-            return Err(corrupt(format!("stored location {offset}+{len} lies outside pack {} ({pack_len} bytes)", pack_name(&path))).into());
+            return Err(corrupt(format!(
+                "stored location {offset}+{len} lies outside pack {} ({pack_len} bytes)",
+                pack_name(&path)
+            ))
+            .into());
         }
         let len = usize::try_from(len).map_err(|_| corrupt("document length out of range".into()))?;
         let mut buf = vec![0u8; len];
-        file.read_exact_at(&mut buf, offset).map_err(|e| corrupt(format!("document bytes missing from {}: {e}", pack_name(&path))))?;
+        file.read_exact_at(&mut buf, offset)
+            .map_err(|e| corrupt(format!("document bytes missing from {}: {e}", pack_name(&path))))?;
         Ok(buf)
     }
 
@@ -244,9 +273,19 @@ impl Archive {
             .map(|kv| {
                 let (k, v) = kv.map_err(db_err)?;
                 let key = String::from_utf8_lossy(&k).into_owned();
-                let rec: Record = serde_json::from_slice(&v).map_err(|e| ArchiveError::Corrupt { id: key.clone(), reason: format!("record JSON unreadable: {e}") })?;
+                let rec: Record = serde_json::from_slice(&v).map_err(|e| ArchiveError::Corrupt {
+                    id: key.clone(),
+                    reason: format!("record JSON unreadable: {e}"),
+                })?;
                 if rec.id != key {
-                    return Err(ArchiveError::Corrupt { reason: format!("record stored under this id names `{}`", rec.id.chars().take(40).collect::<String>()), id: key }.into());
+                    return Err(ArchiveError::Corrupt {
+                        reason: format!(
+                            "record stored under this id names `{}`",
+                            rec.id.chars().take(40).collect::<String>()
+                        ),
+                        id: key,
+                    }
+                    .into());
                 }
                 Ok(rec)
             })
@@ -257,7 +296,9 @@ impl Archive {
     /// so no chunk can be committed between the two (its record would be durable before its bytes).
     pub fn flush(&self) -> Result<()> {
         let _appends = self.log.lock().map_err(|_| ArchiveError::Store("archive lock poisoned".into()))?;
-        if let Some(p) = self.pack.lock().map_err(|_| ArchiveError::Store("pack lock poisoned".into()))?.as_ref() {
+        if let Some(p) =
+            self.pack.lock().map_err(|_| ArchiveError::Store("pack lock poisoned".into()))?.as_ref()
+        {
             p.file.sync_data().map_err(db_err)?;
         }
         self.db.flush().map_err(db_err)?;

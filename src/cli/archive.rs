@@ -103,7 +103,10 @@ pub fn run(c: Command) -> ExitCode {
             let h = home.home();
             let files: Vec<PathBuf> = if path.is_dir() {
                 let mut v: Vec<PathBuf> = match std::fs::read_dir(&path) {
-                    Ok(d) => d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().map(|x| x == "pdf").unwrap_or(false)).collect(),
+                    Ok(d) => d
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().map(|x| x == "pdf").unwrap_or(false))
+                        .collect(),
                     Err(e) => return fail(format!("cannot read {}: {e}", path.display())),
                 };
                 v.sort();
@@ -121,7 +124,13 @@ pub fn run(c: Command) -> ExitCode {
             match filing::file_batch(&h, &docs, "external", &mut progress("ingest")) {
                 Ok(filed) => {
                     for f in &filed {
-                        println!("{} {} leaf {}{}", f.record.id, f.record.metadata.title, f.record.leaf_index, if f.new { "" } else { " (already archived)" });
+                        println!(
+                            "{} {} leaf {}{}",
+                            f.record.id,
+                            f.record.metadata.title,
+                            f.record.leaf_index,
+                            if f.new { "" } else { " (already archived)" }
+                        );
                     }
                     ExitCode::SUCCESS
                 }
@@ -133,7 +142,14 @@ pub fn run(c: Command) -> ExitCode {
                 let mut corrupt = 0;
                 for r in a.list() {
                     match r {
-                        Ok(r) => println!("{}  leaf {:>6}  {}  {}  {}", r.id, r.leaf_index, r.metadata.issue_date, r.metadata.identifier, r.metadata.title),
+                        Ok(r) => println!(
+                            "{}  leaf {:>6}  {}  {}  {}",
+                            r.id,
+                            r.leaf_index,
+                            r.metadata.issue_date,
+                            r.metadata.identifier,
+                            r.metadata.title
+                        ),
                         Err(e) => {
                             corrupt += 1;
                             println!("(corrupt) {e}");
@@ -152,7 +168,10 @@ pub fn run(c: Command) -> ExitCode {
             Ok(r) => print_json(&r),
             Err(e) => fail(e),
         },
-        Command::Get { home, id, output } => match open(&home).and_then(|(_, a)| a.get(&id).and_then(|r| a.verified_bytes(&r))).and_then(|b| zhengyin::licence::write_output(&output, &b)) {
+        Command::Get { home, id, output } => match open(&home)
+            .and_then(|(_, a)| a.get(&id).and_then(|r| a.verified_bytes(&r)))
+            .and_then(|b| zhengyin::licence::write_output(&output, &b))
+        {
             Ok(()) => {
                 println!("wrote {}", output.display());
                 ExitCode::SUCCESS
@@ -171,14 +190,20 @@ pub fn run(c: Command) -> ExitCode {
             Ok(v) => print_json(&v),
             Err(e) => fail(e),
         },
-        Command::Consistency { home, old_size: Some(old_size), from: None } => match open(&home).and_then(|(h, a)| filing::consistency(&h, &a, old_size)) {
-            Ok(v) => print_json(&v),
-            Err(e) => fail(e),
-        },
+        Command::Consistency { home, old_size: Some(old_size), from: None } => {
+            match open(&home).and_then(|(h, a)| filing::consistency(&h, &a, old_size)) {
+                Ok(v) => print_json(&v),
+                Err(e) => fail(e),
+            }
+        }
         Command::Consistency { home, from, .. } => {
             let Some(file) = from else { return fail("give OLD_SIZE or --from RECEIPT_OR_CHECKPOINT") };
             let text = match std::fs::metadata(&file).map_err(|e| e.to_string()).and_then(|m| {
-                if m.len() > zhengyin::consistency::MAX_INPUT as u64 { Err(format!("over {} bytes", zhengyin::consistency::MAX_INPUT)) } else { std::fs::read_to_string(&file).map_err(|e| e.to_string()) }
+                if m.len() > zhengyin::consistency::MAX_INPUT as u64 {
+                    Err(format!("over {} bytes", zhengyin::consistency::MAX_INPUT))
+                } else {
+                    std::fs::read_to_string(&file).map_err(|e| e.to_string())
+                }
             }) {
                 Ok(t) => t,
                 Err(e) => return fail(format!("{}: {e}", file.display())),
@@ -193,7 +218,10 @@ pub fn run(c: Command) -> ExitCode {
             }
         }
         Command::CheckProof { file, key } => {
-            let v: serde_json::Value = match std::fs::read_to_string(&file).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string())) {
+            let v: serde_json::Value = match std::fs::read_to_string(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+            {
                 Ok(v) => v,
                 Err(e) => return fail(format!("{}: {e}", file.display())),
             };
@@ -230,13 +258,23 @@ pub fn audit(a: AuditArgs) -> ExitCode {
             if a.json {
                 let _ = print_json(&r);
             } else {
-                println!("audited {} records ({} documents re-verified, {} bytes), log size {}", r.records, r.checked, r.bytes_checked, r.log_size);
+                println!(
+                    "audited {} records ({} documents re-verified, {} bytes), log size {}",
+                    r.records, r.checked, r.bytes_checked, r.log_size
+                );
                 for p in &r.problems {
                     println!("  PROBLEM {:<9} {:<24} {}", p.property, p.record, p.reason);
                 }
-                println!("{}", if r.clean { "clean: authentic, intact, usable, secure" } else { "problems found" });
+                println!(
+                    "{}",
+                    if r.clean { "clean: authentic, intact, usable, secure" } else { "problems found" }
+                );
             }
-            if r.clean { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if r.clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Err(e) => fail(e),
     }

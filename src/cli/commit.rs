@@ -66,7 +66,8 @@ pub fn run(a: Args) -> ExitCode {
 }
 
 fn record(a: RecordArgs) -> ExitCode {
-    let (Some(by), Some(subject), Some(matter), Some(statement)) = (a.by, a.subject, a.matter, a.statement) else {
+    let (Some(by), Some(subject), Some(matter), Some(statement)) = (a.by, a.subject, a.matter, a.statement)
+    else {
         return fail("commit needs --by, --subject, --matter and --statement (or the `check` subcommand)");
     };
     let text = match std::fs::read(&statement) {
@@ -77,7 +78,13 @@ fn record(a: RecordArgs) -> ExitCode {
         Err(e) => return fail(format!("cannot read statement file {}: {e}", statement.display())),
     };
     let home = a.home.home();
-    let req = CommitRequest { by: &by, subject: &subject, matter: &matter, statement: &text, check_days: a.check_days };
+    let req = CommitRequest {
+        by: &by,
+        subject: &subject,
+        matter: &matter,
+        statement: &text,
+        check_days: a.check_days,
+    };
     match commitment::commit(&home, &req) {
         Ok(CommitOutcome::Refused { reason, record_id }) => {
             eprintln!("zhengyin: refused: {reason} (recorded as {record_id})");
@@ -114,21 +121,43 @@ fn check(home: &HomeArg, only: Option<&str>, json: bool) -> ExitCode {
     } else {
         print!("{}", table(&report));
     }
-    if report.broken > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if report.broken > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// The readable report: one line per commitment checked, then the totals.
 fn table(r: &CheckReport) -> String {
-    let mut out = format!("{:<18}  {:<16}  {:<8}  {:<18}  {:<12}  FINDING\n", "COMMITMENT", "MATTER", "BY", "SUBJECT", "RESULT");
+    let mut out = format!(
+        "{:<18}  {:<16}  {:<8}  {:<18}  {:<12}  FINDING\n",
+        "COMMITMENT", "MATTER", "BY", "SUBJECT", "RESULT"
+    );
     for c in &r.commitments {
         let finding = c
             .findings
             .iter()
             .filter(|f| f.outcome != "match" || c.status == "kept")
-            .map(|f| format!("{} {} expected {}, found {}", f.kind, f.field, f.expect, f.found.as_deref().unwrap_or("no record")))
+            .map(|f| {
+                format!(
+                    "{} {} expected {}, found {}",
+                    f.kind,
+                    f.field,
+                    f.expect,
+                    f.found.as_deref().unwrap_or("no record")
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ");
-        out.push_str(&format!("{:<18}  {:<16}  {:<8}  {:<18}  {:<12}  {finding}\n", c.id, c.matter, c.by, c.subject_masked, c.status.to_uppercase()));
+        out.push_str(&format!(
+            "{:<18}  {:<16}  {:<8}  {:<18}  {:<12}  {finding}\n",
+            c.id,
+            c.matter,
+            c.by,
+            c.subject_masked,
+            c.status.to_uppercase()
+        ));
     }
     out.push_str(&format!(
         "checked {} at {}: {} kept, {} broken, {} unverifiable; {} decided earlier (not re-checked)\n",

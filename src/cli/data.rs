@@ -22,8 +22,9 @@ pub enum Command {
 pub fn run(c: Command) -> ExitCode {
     let Command::Load { home, dept, file } = c;
     let home = home.home();
-    let result = zhengyin::proofs::holders::read_rows(&file)
-        .and_then(|rows| zhengyin::proofs::holders::Holders::open(&home).and_then(|h| h.load(&home, &dept, &rows)));
+    let result = zhengyin::proofs::holders::read_rows(&file).and_then(|rows| {
+        zhengyin::proofs::holders::Holders::open(&home).and_then(|h| h.load(&home, &dept, &rows))
+    });
     match result {
         Ok(n) => {
             println!("loaded {n} records for {dept} (stored by holder code; raw ID numbers not kept)");

@@ -34,12 +34,25 @@ pub fn run(a: Args) -> ExitCode {
     println!("demo directory: {}", dir.display());
     // Never replace a real home's keys: the demo only initialises a home that holds none.
     if zhengyin::pki::has_keys(&home) {
-        return fail(format!("{} already holds keys; the demo never replaces keys — choose a new --out directory", home.dir.display()));
+        return fail(format!(
+            "{} already holds keys; the demo never replaces keys — choose a new --out directory",
+            home.dir.display()
+        ));
     }
-    if let Err(e) = zhengyin::pki::init(&home, zhengyin::config::DEFAULT_REGION, std::path::Path::new("fixtures/region/taian.toml"), false) {
+    if let Err(e) = zhengyin::pki::init(
+        &home,
+        zhengyin::config::DEFAULT_REGION,
+        std::path::Path::new("fixtures/region/taian.toml"),
+        false,
+    ) {
         return fail(e);
     }
-    let seals = zhengyin::config::RegionConfig::parse(zhengyin::config::DEFAULT_REGION, std::path::Path::new("taian.toml")).map(|r| r.departments.len()).unwrap_or(0);
+    let seals = zhengyin::config::RegionConfig::parse(
+        zhengyin::config::DEFAULT_REGION,
+        std::path::Path::new("taian.toml"),
+    )
+    .map(|r| r.departments.len())
+    .unwrap_or(0);
     println!("1. initialised the 泰安市 test region (root → city → 岱岳区 CAs, {seals} department seals)");
     let store = match TrustStore::from_home(&home) {
         Ok(s) => s,
@@ -53,7 +66,9 @@ pub fn run(a: Args) -> ExitCode {
             Err(e) => return fail(e),
         };
         let out = dir.join(format!("{name}.pdf"));
-        let issued = match zhengyin::licence::issue(&home, name, &data, None).and_then(|i| zhengyin::licence::write_output(&out, &i.pdf).map(|_| i)) {
+        let issued = match zhengyin::licence::issue(&home, name, &data, None)
+            .and_then(|i| zhengyin::licence::write_output(&out, &i.pdf).map(|_| i))
+        {
             Ok(i) => i,
             Err(e) => return fail(e),
         };
@@ -73,8 +88,16 @@ pub fn run(a: Args) -> ExitCode {
         Err(e) => return fail(e),
     }
     println!("\nregion root (for pyHanko/pdfsig): {}", home.ca_cert("root").display());
-    println!("verify again: zhengyin verify --home {} {}", home.dir.display(), dir.join("business-licence.pdf").display());
-    if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    println!(
+        "verify again: zhengyin verify --home {} {}",
+        home.dir.display(),
+        dir.join("business-licence.pdf").display()
+    );
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 /// The no-proof-city steps (docs/proofs.md) on the demo home: synthetic holder data, one proof
@@ -83,13 +106,22 @@ fn no_proof_city(home: &Home, dir: &std::path::Path) -> zhengyin::Result<Vec<Str
     use zhengyin::proofs::{annotate, holders, proof};
     const SUBJECT: &str = "370902199001011235"; // synthetic (fixtures/holders)
     let csv = dir.join("rs-social-insurance.csv");
-    std::fs::write(&csv, include_str!("../../fixtures/holders/rs-social-insurance.csv")).map_err(zhengyin::error::io_at(&csv))?;
+    std::fs::write(&csv, include_str!("../../fixtures/holders/rs-social-insurance.csv"))
+        .map_err(zhengyin::error::io_at(&csv))?;
     let rows = holders::read_rows(&csv);
     let _ = std::fs::remove_file(&csv); // raw IDs stay only in the holders' own data
     let holders_db = holders::Holders::open(home)?;
     let n = holders_db.load(home, "rs", &rows?)?;
-    let mut out = vec![format!("\nno-proof city (无证明城市): loaded {n} synthetic social-insurance records for rs (by holder code)")];
-    let ask = |purpose| proof::Request { by: "xzsp", kind: "social-insurance", subject: SUBJECT, purpose, valid_days: 30 };
+    let mut out = vec![format!(
+        "\nno-proof city (无证明城市): loaded {n} synthetic social-insurance records for rs (by holder code)"
+    )];
+    let ask = |purpose| proof::Request {
+        by: "xzsp",
+        kind: "social-insurance",
+        subject: SUBJECT,
+        purpose,
+        valid_days: 30,
+    };
     // One archive handle for every step (sled allows one opener; reopening races its lock).
     let archive = zhengyin::proofs::open_archive(home)?;
     match proof::request_in(home, &archive, &holders_db, &ask("370900-XK-0001"))? {
@@ -100,7 +132,9 @@ fn no_proof_city(home: &Home, dir: &std::path::Path) -> zhengyin::Result<Vec<Str
         }
         proof::Outcome::Refused { reason, .. } => out.push(format!("   unexpected refusal: {reason}")),
     }
-    if let proof::Outcome::Refused { reason, record_id } = proof::request_in(home, &archive, &holders_db, &ask("370900-XX-9999"))? {
+    if let proof::Outcome::Refused { reason, record_id } =
+        proof::request_in(home, &archive, &holders_db, &ask("370900-XX-9999"))?
+    {
         out.push(format!("   refused and recorded ({record_id}): {reason}"));
     }
     let licence = dir.join("business-licence.pdf");

@@ -37,10 +37,18 @@ pub fn run(a: Args) -> ExitCode {
     };
     let receipt = receipt_path(&a.output);
     let result = zhengyin::licence::read_data(&a.data)
-        .and_then(|data| zhengyin::licence::issue(&home, &a.template, &data, a.seal.first().map(String::as_str)))
+        .and_then(|data| {
+            zhengyin::licence::issue(&home, &a.template, &data, a.seal.first().map(String::as_str))
+        })
         .and_then(|issued| {
             // File first; write the licence and its receipt only once the record is durable.
-            let filed = zhengyin::filing::file_batch_in(&home, &archive, &[(a.output.display().to_string(), issued.pdf.clone())], "licence", &mut |_, _| {})?;
+            let filed = zhengyin::filing::file_batch_in(
+                &home,
+                &archive,
+                &[(a.output.display().to_string(), issued.pdf.clone())],
+                "licence",
+                &mut |_, _| {},
+            )?;
             let receipts = receipts(&home, &archive, &filed)?;
             zhengyin::licence::write_output(&a.output, &issued.pdf)?;
             write_receipts(&receipt, &receipts)?;
@@ -69,8 +77,18 @@ pub fn receipt_path(out: &std::path::Path) -> PathBuf {
 
 /// The archive receipts (record id, leaf index, signed checkpoint, inclusion proof) of filed
 /// records, built on the caller's open archive before anything is written.
-pub fn receipts(home: &zhengyin::config::Home, archive: &zhengyin::archive::Archive, filed: &[zhengyin::filing::Filed]) -> zhengyin::Result<Vec<String>> {
-    filed.iter().map(|f| zhengyin::filing::proof(home, archive, &f.record.id).map(|p| serde_json::to_string_pretty(&p).unwrap_or_default())).collect()
+pub fn receipts(
+    home: &zhengyin::config::Home,
+    archive: &zhengyin::archive::Archive,
+    filed: &[zhengyin::filing::Filed],
+) -> zhengyin::Result<Vec<String>> {
+    filed
+        .iter()
+        .map(|f| {
+            zhengyin::filing::proof(home, archive, &f.record.id)
+                .map(|p| serde_json::to_string_pretty(&p).unwrap_or_default())
+        })
+        .collect()
 }
 
 /// Write the receipt (one record is filed per command; the last one wins if ever more).

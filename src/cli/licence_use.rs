@@ -35,7 +35,8 @@ pub fn run(c: Command) -> ExitCode {
         let t = time::OffsetDateTime::now_utc() + time::Duration::days(30);
         format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
     });
-    let checked = zhengyin::proofs::fields::ident("by", &by).and_then(|_| zhengyin::proofs::fields::matter("purpose", &purpose));
+    let checked = zhengyin::proofs::fields::ident("by", &by)
+        .and_then(|_| zhengyin::proofs::fields::matter("purpose", &purpose));
     if let Err(e) = checked {
         return fail(e);
     }
@@ -44,7 +45,11 @@ pub fn run(c: Command) -> ExitCode {
         let bytes = if path.is_file() {
             std::fs::read(&path).map_err(zhengyin::error::io_at(&path))?
         } else {
-            zhengyin::proofs::annotate::find_licence(&archive, &licence)?.ok_or_else(|| zhengyin::error::ProofError::Other(format!("no archived licence with identifier `{licence}` and no such file")))?
+            zhengyin::proofs::annotate::find_licence(&archive, &licence)?.ok_or_else(|| {
+                zhengyin::error::ProofError::Other(format!(
+                    "no archived licence with identifier `{licence}` and no such file"
+                ))
+            })?
         };
         let a = zhengyin::proofs::annotate::annotate(&home, &archive, &bytes, &by, &purpose, &valid_until)?;
         zhengyin::licence::write_output(&output, &a.pdf)?;
@@ -52,7 +57,14 @@ pub fn run(c: Command) -> ExitCode {
     });
     match r {
         Ok(a) => {
-            println!("annotated copy of {}: {} (archived {}, use record {})\n{}", a.identifier, output.display(), a.record, a.use_record, a.note);
+            println!(
+                "annotated copy of {}: {} (archived {}, use record {})\n{}",
+                a.identifier,
+                output.display(),
+                a.record,
+                a.use_record,
+                a.note
+            );
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),

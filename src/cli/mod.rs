@@ -4,11 +4,11 @@
 mod archive;
 mod commit;
 mod data;
-mod proof;
 mod demo;
 mod init;
-mod licence_use;
 mod issue;
+mod licence_use;
+mod proof;
 mod seal;
 mod serve;
 mod trust;

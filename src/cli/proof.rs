@@ -74,12 +74,21 @@ pub fn run(c: Command) -> ExitCode {
                     ExitCode::from(super::EXIT_ERROR)
                 }
                 Ok(Outcome::Answered(a)) => {
-                    let r = zhengyin::licence::write_output(&output, &a.pdf).and_then(|_| zhengyin::licence::write_output(&token_path(&output), a.jws.as_bytes()));
+                    let r = zhengyin::licence::write_output(&output, &a.pdf).and_then(|_| {
+                        zhengyin::licence::write_output(&token_path(&output), a.jws.as_bytes())
+                    });
                     if let Err(e) = r {
                         return fail(e);
                     }
                     println!("proof {} by {}: {}", a.jti, a.holder, a.answer);
-                    println!("pdf {} (archived {}), token {} (archived {}), use record {}", output.display(), a.pdf_record, token_path(&output).display(), a.token_record, a.use_record);
+                    println!(
+                        "pdf {} (archived {}), token {} (archived {}), use record {}",
+                        output.display(),
+                        a.pdf_record,
+                        token_path(&output).display(),
+                        a.token_record,
+                        a.use_record
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(e),
@@ -109,7 +118,11 @@ pub fn run(c: Command) -> ExitCode {
                         } else {
                             print!("{}", report.human());
                         }
-                        if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+                        if report.passed() {
+                            ExitCode::SUCCESS
+                        } else {
+                            ExitCode::from(1)
+                        }
                     }
                     Err(e) => fail(e),
                 };
@@ -125,10 +138,17 @@ pub fn run(c: Command) -> ExitCode {
                             println!("  problem: {p}");
                         }
                         println!("  chain: {}", c.chain.join(" → "));
-                        println!("  revocation: {}", serde_json::to_string(&c.revocation).unwrap_or_default());
+                        println!(
+                            "  revocation: {}",
+                            serde_json::to_string(&c.revocation).unwrap_or_default()
+                        );
                         println!("  claims: {}", c.claims);
                     }
-                    if c.valid { ExitCode::SUCCESS } else { ExitCode::from(1) }
+                    if c.valid {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
                 }
                 Err(e) => fail(e),
             }
@@ -144,7 +164,19 @@ pub fn run(c: Command) -> ExitCode {
                         println!("{} uses recorded", list.len());
                         for u in &list {
                             let g = |k: &str| u.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-                            println!("{}  {:<12} by {:<8} kind {:<22} matter {:<16} {}", g("at"), g("type"), g("by"), g("kind"), g("purpose"), if g("type") == "use-refusal" { format!("refused: {}", g("reason")) } else { format!("answer {}", g("answer_id")) });
+                            println!(
+                                "{}  {:<12} by {:<8} kind {:<22} matter {:<16} {}",
+                                g("at"),
+                                g("type"),
+                                g("by"),
+                                g("kind"),
+                                g("purpose"),
+                                if g("type") == "use-refusal" {
+                                    format!("refused: {}", g("reason"))
+                                } else {
+                                    format!("answer {}", g("answer_id"))
+                                }
+                            );
                         }
                     }
                     ExitCode::SUCCESS
@@ -159,7 +191,10 @@ pub fn run(c: Command) -> ExitCode {
 fn parse_time(s: &str) -> Result<std::time::SystemTime, String> {
     let fmt = time::format_description::well_known::Rfc3339;
     let t = time::OffsetDateTime::parse(s, &fmt)
-        .or_else(|_| time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map(|d| d.midnight().assume_utc()))
+        .or_else(|_| {
+            time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+                .map(|d| d.midnight().assume_utc())
+        })
         .map_err(|_| format!("`{s}` is not a time (RFC 3339, e.g. 2026-12-31T08:00:00Z, or YYYY-MM-DD)"))?;
     let secs = u64::try_from(t.unix_timestamp()).map_err(|_| format!("`{s}` is before 1970"))?;
     Ok(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))

@@ -36,7 +36,13 @@ pub fn run(c: Command) -> ExitCode {
     };
     let receipt = super::issue::receipt_path(&output);
     let result = zhengyin::licence::add_seal(&home, &bytes, &dept).and_then(|a| {
-        let filed = zhengyin::filing::file_batch_in(&home, &archive, &[(output.display().to_string(), a.pdf.clone())], "licence", &mut |_, _| {})?;
+        let filed = zhengyin::filing::file_batch_in(
+            &home,
+            &archive,
+            &[(output.display().to_string(), a.pdf.clone())],
+            "licence",
+            &mut |_, _| {},
+        )?;
         let receipts = super::issue::receipts(&home, &archive, &filed)?;
         zhengyin::licence::write_output(&output, &a.pdf)?;
         super::issue::write_receipts(&receipt, &receipts)?;
@@ -47,7 +53,13 @@ pub fn run(c: Command) -> ExitCode {
             for f in filed {
                 println!("archived {} (log leaf {})", f.record.id, f.record.leaf_index);
             }
-            println!("sealed by {dept}: {} ({} of {} seals{})", output.display(), a.present, a.required, if a.locked { ", document locked" } else { "" });
+            println!(
+                "sealed by {dept}: {} ({} of {} seals{})",
+                output.display(),
+                a.present,
+                a.required,
+                if a.locked { ", document locked" } else { "" }
+            );
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),

@@ -95,7 +95,11 @@ fn max_connections(wanted: usize) -> usize {
     let wanted = wanted.clamp(1, zhengyin::api::conn::MAX_CONNECTIONS);
     let fits = zhengyin::api::conn::fit_fd_limit(wanted);
     if fits < wanted {
-        tracing::warn!(wanted, fits, "the open-file limit (ulimit -n) is too low for --max-connections; using the lower cap");
+        tracing::warn!(
+            wanted,
+            fits,
+            "the open-file limit (ulimit -n) is too low for --max-connections; using the lower cap"
+        );
         eprintln!("zhengyin: warning: --max-connections {wanted} lowered to {fits} to fit the open-file limit (ulimit -n)");
     }
     fits
@@ -127,12 +131,15 @@ pub enum TokenCommand {
 pub fn token(c: TokenCommand) -> ExitCode {
     match c {
         TokenCommand::Create { home, role, dept, ca } => {
-            let role = match (role.as_str(), dept, ca) {
-                ("department", Some(dept), None) => Role::Department { dept },
-                ("archivist", None, None) => Role::Archivist,
-                ("ca-operator", None, Some(ca)) => Role::CaOperator { ca },
-                _ => return fail("use --role department --dept DEPT, --role archivist, or --role ca-operator --ca CA"),
-            };
+            let role =
+                match (role.as_str(), dept, ca) {
+                    ("department", Some(dept), None) => Role::Department { dept },
+                    ("archivist", None, None) => Role::Archivist,
+                    ("ca-operator", None, Some(ca)) => Role::CaOperator { ca },
+                    _ => return fail(
+                        "use --role department --dept DEPT, --role archivist, or --role ca-operator --ca CA",
+                    ),
+                };
             match zhengyin::api::auth::create(&home.home(), role.clone()) {
                 Ok((id, raw)) => {
                     eprintln!("created {id} for {} (shown once; store it now)", role.describe());
@@ -168,7 +175,14 @@ pub struct RevokeArgs {
 pub fn revoke(a: RevokeArgs) -> ExitCode {
     match zhengyin::pki::revoke::revoke(&a.home.home(), &a.serial, a.reason.as_deref()) {
         Ok(r) => {
-            println!("revoked {} ({}) issued by CA {}, since {}{}", r.serial, r.subject, r.ca, r.revoked_at, if r.already { " (already revoked)" } else { "" });
+            println!(
+                "revoked {} ({}) issued by CA {}, since {}{}",
+                r.serial,
+                r.subject,
+                r.ca,
+                r.revoked_at,
+                if r.already { " (already revoked)" } else { "" }
+            );
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),

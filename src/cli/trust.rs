@@ -55,7 +55,10 @@ pub fn run(c: Command) -> ExitCode {
             if !home.region_file().exists() {
                 return fail(zhengyin::error::ConfigError::NotInitialised { home: home.dir.clone() });
             }
-            match std::fs::read(&src).map_err(zhengyin::error::io_at(&src)).and_then(|pem| zhengyin::licence::write_output(&output, &pem)) {
+            match std::fs::read(&src)
+                .map_err(zhengyin::error::io_at(&src))
+                .and_then(|pem| zhengyin::licence::write_output(&output, &pem))
+            {
                 Ok(()) => {
                     println!("wrote region root to {}", output.display());
                     ExitCode::SUCCESS
@@ -65,7 +68,14 @@ pub fn run(c: Command) -> ExitCode {
         }
         Command::Add { home, from, pin } => match zhengyin::api::refresh::import(&home.home(), &from, &pin) {
             Ok((list, crls)) => {
-                println!("imported trust list of {} ({}): {} root(s), {} CA(s), {crls} CRL(s), valid until {}", list.region, list.name, list.roots.len(), list.cas.len(), list.next_update);
+                println!(
+                    "imported trust list of {} ({}): {} root(s), {} CA(s), {crls} CRL(s), valid until {}",
+                    list.region,
+                    list.name,
+                    list.roots.len(),
+                    list.cas.len(),
+                    list.next_update
+                );
                 ExitCode::SUCCESS
             }
             Err(e) => fail(e),
@@ -85,7 +95,10 @@ pub fn run(c: Command) -> ExitCode {
         Command::List { home, public_url, output } => {
             let now = ::time::OffsetDateTime::now_utc().unix_timestamp();
             match zhengyin::trust::list::build(&home.home(), public_url.as_deref(), now)
-                .and_then(|l| serde_json::to_vec_pretty(&l).map_err(|e| zhengyin::error::PkiError::TrustList(e.to_string()).into()))
+                .and_then(|l| {
+                    serde_json::to_vec_pretty(&l)
+                        .map_err(|e| zhengyin::error::PkiError::TrustList(e.to_string()).into())
+                })
                 .and_then(|b| zhengyin::licence::write_output(&output, &b))
             {
                 Ok(()) => {

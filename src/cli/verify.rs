@@ -28,7 +28,8 @@ pub struct Args {
 
 pub fn run(a: Args) -> ExitCode {
     let mut store = TrustStore::default();
-    let mut homes: Vec<zhengyin::config::Home> = a.home.iter().map(|h| zhengyin::config::Home::resolve(Some(h.clone()))).collect();
+    let mut homes: Vec<zhengyin::config::Home> =
+        a.home.iter().map(|h| zhengyin::config::Home::resolve(Some(h.clone()))).collect();
     if homes.is_empty() && a.trust.is_empty() {
         homes.push(zhengyin::config::Home::resolve(None));
     }
@@ -39,7 +40,8 @@ pub fn run(a: Args) -> ExitCode {
                 store.crls.extend(s.crls);
                 // The first home names departments: its region, CA certificates, list of uses and authority.
                 if store.region.is_none() {
-                    (store.region, store.region_cas, store.uses, store.authority) = (s.region, s.region_cas, s.uses, s.authority);
+                    (store.region, store.region_cas, store.uses, store.authority) =
+                        (s.region, s.region_cas, s.uses, s.authority);
                 }
             }
             Err(e) => return fail(e),
@@ -65,7 +67,11 @@ pub fn run(a: Args) -> ExitCode {
                 print!("{}", report.human());
             }
             let ok = if a.allow_incomplete { report.passed() } else { report.complete() };
-            if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Err(e) => fail(format!("{}: {e}", a.file.display())),
     }
@@ -78,12 +84,19 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     let mut bytes = Vec::new();
     let read = if path == Path::new("-") {
-        std::io::stdin().lock().take(cap).read_to_end(&mut bytes).map_err(|e| format!("cannot read standard input: {e}"))?
+        std::io::stdin()
+            .lock()
+            .take(cap)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?
     } else {
         let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let size = file.metadata().map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
         if size > cap - 1 {
-            return Err(format!("{}: the PDF is {size} bytes, over the limit of {limit} bytes", path.display()));
+            return Err(format!(
+                "{}: the PDF is {size} bytes, over the limit of {limit} bytes",
+                path.display()
+            ));
         }
         file.take(cap).read_to_end(&mut bytes).map_err(|e| format!("cannot read {}: {e}", path.display()))?
     };

@@ -60,7 +60,12 @@ pub struct Authority {
 fn workflow_signers(template: &str, uses: &UseList) -> Vec<String> {
     let mut out: Vec<String> = match template {
         "proof" => uses.kinds.iter().map(|k| k.holder.clone()).collect(),
-        "commitment" => uses.kinds.iter().filter(|k| k.commitment.is_some()).flat_map(|k| k.uses.iter().flat_map(|u| u.by.iter().cloned())).collect(),
+        "commitment" => uses
+            .kinds
+            .iter()
+            .filter(|k| k.commitment.is_some())
+            .flat_map(|k| k.uses.iter().flat_map(|u| u.by.iter().cloned()))
+            .collect(),
         _ => Vec::new(),
     };
     out.sort();
@@ -96,7 +101,15 @@ impl Authority {
                     (plan.first().into_iter().filter(|d| known(d)).cloned().collect(), Rule::SealPlan)
                 };
                 let co_sealers = if internal { Vec::new() } else { plan.iter().skip(1).cloned().collect() };
-                LicenceType { template: name.clone(), name: t.name.clone(), type_code: t.type_code.clone(), internal, issuers, co_sealers, rule }
+                LicenceType {
+                    template: name.clone(),
+                    name: t.name.clone(),
+                    type_code: t.type_code.clone(),
+                    internal,
+                    issuers,
+                    co_sealers,
+                    rule,
+                }
             })
             .collect();
         let uscc = region.departments.iter().map(|d| (d.id.clone(), d.uscc.clone())).collect();
@@ -109,8 +122,12 @@ impl Authority {
     pub fn from_home(home: &Home, region: &RegionConfig, uses: &UseList) -> Result<Self> {
         let dir = home.templates_dir();
         let mut names: Vec<String> = match std::fs::read_dir(&dir) {
-            Ok(d) => d.filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".toml").map(String::from)).collect(),
-            Err(source) if source.kind() != std::io::ErrorKind::NotFound => return Err(ConfigError::Read { path: dir, source }.into()),
+            Ok(d) => d
+                .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".toml").map(String::from))
+                .collect(),
+            Err(source) if source.kind() != std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::Read { path: dir, source }.into())
+            }
             Err(_) => Vec::new(),
         };
         names.sort();
@@ -118,7 +135,9 @@ impl Authority {
         for name in &names {
             templates.push((name.clone(), Template::load(home, name)?));
         }
-        for (name, text) in BUILTIN.iter().filter(|(n, _)| WORKFLOW_TEMPLATES.contains(n) && !names.iter().any(|m| m == n)) {
+        for (name, text) in
+            BUILTIN.iter().filter(|(n, _)| WORKFLOW_TEMPLATES.contains(n) && !names.iter().any(|m| m == n))
+        {
             templates.push((name.to_string(), Template::parse(text, name)?));
         }
         Ok(Self::build(region, &templates, uses))
@@ -139,25 +158,50 @@ impl Authority {
     /// May `dept` issue `template` through `zhengyin issue` or POST /v1/licences?
     pub fn may_issue(&self, template: &str, dept: &str) -> std::result::Result<(), AuthorityError> {
         let Some(t) = self.template(template) else {
-            return Err(AuthorityError::NotAuthorised { dept: dept.into(), template: template.into(), named: "no department".into(), note: " (the template is not in the region's catalogue)".into() });
+            return Err(AuthorityError::NotAuthorised {
+                dept: dept.into(),
+                template: template.into(),
+                named: "no department".into(),
+                note: " (the template is not in the region's catalogue)".into(),
+            });
         };
         // A copy of an internal template under another name is internal too: same type code.
         if let Some(i) = self.of_code(&t.type_code).find(|x| x.internal) {
-            let via = if i.template == t.template { String::new() } else { format!(" (it has the type code of internal template {})", i.template) };
-            return Err(AuthorityError::Internal { template: t.template.clone(), via, workflow: workflow_of(&i.template).into() });
+            let via = if i.template == t.template {
+                String::new()
+            } else {
+                format!(" (it has the type code of internal template {})", i.template)
+            };
+            return Err(AuthorityError::Internal {
+                template: t.template.clone(),
+                via,
+                workflow: workflow_of(&i.template).into(),
+            });
         }
         if t.issuers.iter().any(|d| d == dept) {
             return Ok(());
         }
-        Err(AuthorityError::NotAuthorised { dept: dept.into(), template: t.template.clone(), named: names(&t.issuers), note: note(t.rule).into() })
+        Err(AuthorityError::NotAuthorised {
+            dept: dept.into(),
+            template: t.template.clone(),
+            named: names(&t.issuers),
+            note: note(t.rule).into(),
+        })
     }
 
     /// May `dept` make seal number `position` (0 = the issuing seal) of a document of licence type
     /// `type_code`? `Ok` says what it is authorised as; `Err` names the rule it breaks.
-    pub fn may_seal(&self, type_code: &str, position: usize, dept: &str) -> std::result::Result<String, String> {
+    pub fn may_seal(
+        &self,
+        type_code: &str,
+        position: usize,
+        dept: &str,
+    ) -> std::result::Result<String, String> {
         let types: Vec<&LicenceType> = self.of_code(type_code).collect();
         if types.is_empty() {
-            return Err(format!("licence type {type_code} is not in this region's catalogue, so no department may seal it"));
+            return Err(format!(
+                "licence type {type_code} is not in this region's catalogue, so no department may seal it"
+            ));
         }
         if position == 0 {
             if let Some(t) = types.iter().find(|t| t.issuers.iter().any(|d| d == dept)) {
@@ -165,15 +209,32 @@ impl Authority {
             }
             let t = types[0];
             let verb = if t.internal { "make" } else { "issue" };
-            return Err(format!("{dept} may not {verb} {} ({}): the region names {}{}", t.template, t.name, names(&t.issuers), note(t.rule)));
+            return Err(format!(
+                "{dept} may not {verb} {} ({}): the region names {}{}",
+                t.template,
+                t.name,
+                names(&t.issuers),
+                note(t.rule)
+            ));
         }
         if let Some(t) = types.iter().find(|t| t.co_sealers.get(position - 1).is_some_and(|d| d == dept)) {
             return Ok(format!("seal {} of {}'s seal plan", position + 1, t.name));
         }
         let t = types[0];
         match t.co_sealers.get(position - 1) {
-            Some(want) => Err(format!("{dept} may not make seal {} of {} ({}): its seal plan names {want}", position + 1, t.template, t.name)),
-            None => Err(format!("{} ({}) has {} seal(s) in its plan; {dept}'s is seal {}", t.template, t.name, t.co_sealers.len() + 1, position + 1)),
+            Some(want) => Err(format!(
+                "{dept} may not make seal {} of {} ({}): its seal plan names {want}",
+                position + 1,
+                t.template,
+                t.name
+            )),
+            None => Err(format!(
+                "{} ({}) has {} seal(s) in its plan; {dept}'s is seal {}",
+                t.template,
+                t.name,
+                t.co_sealers.len() + 1,
+                position + 1
+            )),
         }
     }
 
@@ -210,11 +271,13 @@ mod tests {
     use super::*;
 
     fn catalogue(with_table: bool) -> Authority {
-        let mut region = RegionConfig::parse(super::super::DEFAULT_REGION, std::path::Path::new("taian.toml")).unwrap();
+        let mut region =
+            RegionConfig::parse(super::super::DEFAULT_REGION, std::path::Path::new("taian.toml")).unwrap();
         if !with_table {
             region.authority.clear();
         }
-        let templates: Vec<(String, Template)> = BUILTIN.iter().map(|(n, t)| (n.to_string(), Template::parse(t, n).unwrap())).collect();
+        let templates: Vec<(String, Template)> =
+            BUILTIN.iter().map(|(n, t)| (n.to_string(), Template::parse(t, n).unwrap())).collect();
         Authority::build(&region, &templates, &UseList::parse(crate::proofs::uses::DEFAULT_USES).unwrap())
     }
 
@@ -222,14 +285,14 @@ mod tests {
     #[test]
     fn default_is_the_seal_plan() {
         for a in [catalogue(false), catalogue(true)] {
-        assert!(a.may_issue("business-licence", "scjg").is_ok());
-        let e = a.may_issue("business-licence", "rs").unwrap_err().to_string();
-        assert!(e.starts_with("rs may not issue business-licence: the region names scjg"), "{e}");
-        assert!(a.may_issue("joint-approval", "dy-xzsp").is_ok());
-        assert!(a.may_issue("joint-approval", "scjg").is_err());
-        for t in ["proof", "commitment"] {
-            assert!(matches!(a.may_issue(t, "rs"), Err(AuthorityError::Internal { .. })), "{t}");
-        }
+            assert!(a.may_issue("business-licence", "scjg").is_ok());
+            let e = a.may_issue("business-licence", "rs").unwrap_err().to_string();
+            assert!(e.starts_with("rs may not issue business-licence: the region names scjg"), "{e}");
+            assert!(a.may_issue("joint-approval", "dy-xzsp").is_ok());
+            assert!(a.may_issue("joint-approval", "scjg").is_err());
+            for t in ["proof", "commitment"] {
+                assert!(matches!(a.may_issue(t, "rs"), Err(AuthorityError::Internal { .. })), "{t}");
+            }
         }
     }
 

@@ -48,11 +48,9 @@ impl TextEncoder {
     }
 
     fn glyph(&self, ch: char, context: &str) -> Result<u16> {
-        self.font
-            .face
-            .glyph_index(ch)
-            .map(|g| g.0)
-            .ok_or_else(|| DataError::Unrenderable { ch, code: u32::from(ch), context: context.to_string() }.into())
+        self.font.face.glyph_index(ch).map(|g| g.0).ok_or_else(|| {
+            DataError::Unrenderable { ch, code: u32::from(ch), context: context.to_string() }.into()
+        })
     }
 
     /// Check every character of `text` can be drawn (for early, clear errors).
@@ -75,7 +73,8 @@ impl TextEncoder {
 
     /// Advance width of one character at `size` points.
     pub fn char_width(&self, ch: char, size: f32) -> f32 {
-        let adv = self.font.face.glyph_index(ch).and_then(|g| self.font.face.glyph_hor_advance(g)).unwrap_or(0);
+        let adv =
+            self.font.face.glyph_index(ch).and_then(|g| self.font.face.glyph_hor_advance(g)).unwrap_or(0);
         f32::from(adv) / self.font.units_per_em * size
     }
 
@@ -86,7 +85,8 @@ impl TextEncoder {
 
     /// Emit the Type0 font (and its descendants) through `add`, returning the Type0 object id.
     pub fn finish(self, add: &mut dyn FnMut(Object) -> ObjectId) -> Result<ObjectId> {
-        let program = subsetter::subset(FONT_DATA, 0, &self.remap).map_err(|e| PdfError::Parse(format!("font subsetting failed: {e:?}")))?;
+        let program = subsetter::subset(FONT_DATA, 0, &self.remap)
+            .map_err(|e| PdfError::Parse(format!("font subsetting failed: {e:?}")))?;
         let scale = 1000.0 / self.font.units_per_em;
         // /W lists only widths other than /DW (most CJK glyphs are 1000 wide), consecutive glyph
         // ids grouped as `first [w1 w2 …]` (ISO 32000-1 §9.7.4.3): a short array is quick to parse.
@@ -99,7 +99,9 @@ impl TextEncoder {
                 continue;
             }
             match &mut run {
-                Some((first, ws)) if usize::from(*first) + ws.len() == usize::from(new) => ws.push(Object::Integer(w)),
+                Some((first, ws)) if usize::from(*first) + ws.len() == usize::from(new) => {
+                    ws.push(Object::Integer(w))
+                }
                 _ => {
                     if let Some((first, ws)) = run.take() {
                         widths.extend([Object::Integer(i64::from(first)), Object::Array(ws)]);

@@ -55,7 +55,13 @@ impl LicenceId {
         let body = format!("{type_code}{issuer_code}{serial}{version}");
         check_segments(type_code, issuer_code, serial, &version)?;
         let check = check_char(&body).ok_or("identifier segments must be [0-9A-Z]")?;
-        Ok(LicenceId { type_code: type_code.into(), issuer_code: issuer_code.into(), serial: serial.into(), version, check })
+        Ok(LicenceId {
+            type_code: type_code.into(),
+            issuer_code: issuer_code.into(),
+            serial: serial.into(),
+            version,
+            check,
+        })
     }
 }
 
@@ -79,7 +85,10 @@ fn check_segments(type_code: &str, issuer: &str, serial: &str, version: &str) ->
 impl FromStr for LicenceId {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let rest = s.strip_prefix(ROOT_OID).and_then(|r| r.strip_prefix('.')).ok_or_else(|| format!("identifier must start with {ROOT_OID}."))?;
+        let rest = s
+            .strip_prefix(ROOT_OID)
+            .and_then(|r| r.strip_prefix('.'))
+            .ok_or_else(|| format!("identifier must start with {ROOT_OID}."))?;
         let parts: Vec<&str> = rest.split('.').collect();
         let [t, i, s, v, c] = parts.as_slice() else {
             return Err("identifier must have six dot-separated segments".into());
@@ -92,13 +101,23 @@ impl FromStr for LicenceId {
         if check_char(&format!("{t}{i}{s}{v}")) != Some(check) {
             return Err(format!("check character `{check}` does not match (ISO 7064 MOD 37,36)"));
         }
-        Ok(LicenceId { type_code: t.to_string(), issuer_code: i.to_string(), serial: s.to_string(), version: v.to_string(), check })
+        Ok(LicenceId {
+            type_code: t.to_string(),
+            issuer_code: i.to_string(),
+            serial: s.to_string(),
+            version: v.to_string(),
+            check,
+        })
     }
 }
 
 impl fmt::Display for LicenceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{ROOT_OID}.{}.{}.{}.{}.{}", self.type_code, self.issuer_code, self.serial, self.version, self.check)
+        write!(
+            f,
+            "{ROOT_OID}.{}.{}.{}.{}.{}",
+            self.type_code, self.issuer_code, self.serial, self.version, self.check
+        )
     }
 }
 
@@ -141,14 +160,19 @@ mod tests {
     /// A changed check character or a changed serial digit is rejected.
     #[test]
     fn wrong_check_is_rejected() {
-        assert!("1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.V".parse::<LicenceId>().is_err());
-        assert!("1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000404.001.U".parse::<LicenceId>().is_err());
+        assert!("1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.V"
+            .parse::<LicenceId>()
+            .is_err());
+        assert!("1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000404.001.U"
+            .parse::<LicenceId>()
+            .is_err());
     }
 
     /// Building then parsing round-trips.
     #[test]
     fn build_round_trips() {
-        let id = LicenceId::new("11100000MB0341032Y001", "11370900MB28570021", "20261125A7K2Q9ZP", 1).unwrap();
+        let id =
+            LicenceId::new("11100000MB0341032Y001", "11370900MB28570021", "20261125A7K2Q9ZP", 1).unwrap();
         assert_eq!(id.to_string().parse::<LicenceId>().unwrap(), id);
     }
 

@@ -133,7 +133,8 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
         page.enc.check(d.get(&f.key), &format!("field `{}` ({})", f.key, f.label))?;
     }
     // Frame.
-    page.ops.push_str("q 0.72 0.52 0.20 RG 2.4 w 28 28 539.28 785.89 re S 0.8 w 35 35 525.28 771.89 re S Q\n");
+    page.ops
+        .push_str("q 0.72 0.52 0.20 RG 2.4 w 28 28 539.28 785.89 re S 0.8 w 35 35 525.28 771.89 re S Q\n");
     page.ops.push_str("q 0.10 0.10 0.10 rg\n");
     page.centered(738.0, 34.0, &t.title)?;
     page.ops.push_str(&qr::draw(&verify_url, 458.0, 668.0, 84.0)?);
@@ -148,7 +149,9 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
         }
         page.text(label_x, y, size, &f.label)?;
         let value = match f.kind {
-            super::template::FieldKind::Date | super::template::FieldKind::DateOrLongTerm => chinese_date(value),
+            super::template::FieldKind::Date | super::template::FieldKind::DateOrLongTerm => {
+                chinese_date(value)
+            }
             _ => value.to_string(),
         };
         let lines = page.wrap(&value, size, PAGE_W - value_x - 72.0);
@@ -160,7 +163,10 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
         }
         y -= 27.0;
         if y < 250.0 {
-            return Err(PdfError::Parse("the licence data does not fit on one page; shorten the longest fields".into()).into());
+            return Err(PdfError::Parse(
+                "the licence data does not fit on one page; shorten the longest fields".into(),
+            )
+            .into());
         }
     }
     // Issuer block under the first seal slot.
@@ -173,7 +179,14 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     let dw = page.enc.width(&date, 12.0);
     page.text(cx - dw / 2.0, 148.0, 12.0, &date)?;
     page.text(48.0, 52.0, 7.0, &format!("电子证照标识：{id}"))?;
-    page.text(48.0, 42.0, 7.0, t.footer.as_deref().unwrap_or("本证照加盖电子印章，与纸质证照具有同等法律效力。可扫描二维码或使用 zhengyin verify 核验。"))?;
+    page.text(
+        48.0,
+        42.0,
+        7.0,
+        t.footer.as_deref().unwrap_or(
+            "本证照加盖电子印章，与纸质证照具有同等法律效力。可扫描二维码或使用 zhengyin verify 核验。",
+        ),
+    )?;
     page.ops.push_str("Q\n");
 
     let mut doc = Document::with_version("1.7");
@@ -192,9 +205,12 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
         "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
         "Contents" => content_id,
     });
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! {
-        "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1,
-    }));
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1,
+        }),
+    );
     // One empty signature field per planned seal, so later seals fill fields the first
     // (certifying) seal already covers: DocMDP P=2 allows signing existing fields, not adding them.
     let plan = &input.plan;
@@ -230,7 +246,10 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     let now = time::OffsetDateTime::now_utc();
     let created = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let producer = format!("zhengyin {}", env!("CARGO_PKG_VERSION"));
-    let xmp = Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, metadata.xmp(&producer, &created).into_bytes());
+    let xmp = Stream::new(
+        dictionary! { "Type" => "Metadata", "Subtype" => "XML" },
+        metadata.xmp(&producer, &created).into_bytes(),
+    );
     let xmp_id = doc.add_object(xmp);
     let catalog = doc.add_object(dictionary! {
         "Type" => "Catalog", "Pages" => pages_id, "Metadata" => xmp_id, "AcroForm" => acroform,
@@ -289,6 +308,7 @@ pub fn pdf_date(t: time::OffsetDateTime) -> String {
 
 pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut b = [0u8; N];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).map_err(|_| PdfError::Parse("no system randomness".into()))?;
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
+        .map_err(|_| PdfError::Parse("no system randomness".into()))?;
     Ok(b)
 }

@@ -105,26 +105,37 @@ pub struct LicenceData {
 
 impl Template {
     pub fn parse(text: &str, name: &str) -> Result<Self> {
-        toml::from_str(text)
-            .map_err(|e| ConfigError::Toml { path: format!("templates/{name}.toml").into(), what: "a template", message: e.message().to_string() }.into())
+        toml::from_str(text).map_err(|e| {
+            ConfigError::Toml {
+                path: format!("templates/{name}.toml").into(),
+                what: "a template",
+                message: e.message().to_string(),
+            }
+            .into()
+        })
     }
 
     /// Load a template by name from the home (templates/NAME.toml).
     pub fn load(home: &Home, name: &str) -> Result<Self> {
         let dir = home.templates_dir();
-        let valid_name = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let valid_name =
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         let path = dir.join(format!("{name}.toml"));
         if !valid_name || !path.exists() {
             if !home.region_file().exists() {
                 return Err(ConfigError::NotInitialised { home: home.dir.clone() }.into());
             }
             let mut known: Vec<String> = std::fs::read_dir(&dir)
-                .map(|d| d.filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".toml").map(String::from)).collect())
+                .map(|d| {
+                    d.filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".toml").map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
             known.sort();
             return Err(ConfigError::UnknownTemplate { name: name.into(), known: known.join(", ") }.into());
         }
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
         Self::parse(&text, name)
     }
 
@@ -149,20 +160,30 @@ impl Template {
 
     /// Check a JSON object against the fields: unknown, missing and malformed values are errors.
     pub fn check(&self, json: &serde_json::Value) -> Result<LicenceData> {
-        let obj = json.as_object().ok_or_else(|| DataError::NotJson("expected an object of field: value".into()))?;
+        let obj = json
+            .as_object()
+            .ok_or_else(|| DataError::NotJson("expected an object of field: value".into()))?;
         for key in obj.keys() {
             if self.field(key).is_none() {
                 let expected = self.fields.iter().map(|f| f.key.as_str()).collect::<Vec<_>>().join(", ");
-                return Err(DataError::Unknown { template: self.id.clone(), field: key.clone(), expected }.into());
+                return Err(
+                    DataError::Unknown { template: self.id.clone(), field: key.clone(), expected }.into()
+                );
             }
         }
         let mut values = BTreeMap::new();
         for f in &self.fields {
-            let invalid = |reason: String| DataError::Invalid { field: f.key.clone(), label: f.label.clone(), reason };
+            let invalid =
+                |reason: String| DataError::Invalid { field: f.key.clone(), label: f.label.clone(), reason };
             let v = match obj.get(&f.key) {
                 None | Some(serde_json::Value::Null) => {
                     if f.required {
-                        return Err(DataError::Missing { template: self.id.clone(), field: f.key.clone(), label: f.label.clone() }.into());
+                        return Err(DataError::Missing {
+                            template: self.id.clone(),
+                            field: f.key.clone(),
+                            label: f.label.clone(),
+                        }
+                        .into());
                     }
                     continue;
                 }
@@ -171,7 +192,12 @@ impl Template {
                 Some(_) => return Err(invalid("must be a string".into()).into()),
             };
             if v.is_empty() && f.required {
-                return Err(DataError::Missing { template: self.id.clone(), field: f.key.clone(), label: f.label.clone() }.into());
+                return Err(DataError::Missing {
+                    template: self.id.clone(),
+                    field: f.key.clone(),
+                    label: f.label.clone(),
+                }
+                .into());
             }
             if v.chars().count() > MAX_FIELD_CHARS {
                 return Err(invalid(format!("longer than {MAX_FIELD_CHARS} characters")).into());

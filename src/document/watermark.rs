@@ -53,7 +53,11 @@ pub fn appearance(enc: &mut TextEncoder, m: &Watermark<'_>, w: f32, h: f32) -> R
         for (text, tw, fs, dy) in [(&head, head_w, size, 4.0), (&detail, detail_w, small, -small - 6.0)] {
             // Start so the line's middle sits at (cx, cy) after rotation.
             let (x, y) = (cx - tw / 2.0 * cos - dy * sin, cy - tw / 2.0 * sin + dy * cos);
-            let _ = writeln!(s, "BT /F1 {fs:.1} Tf {cos:.4} {sin:.4} {:.4} {cos:.4} {x:.2} {y:.2} Tm {text} Tj ET", -sin);
+            let _ = writeln!(
+                s,
+                "BT /F1 {fs:.1} Tf {cos:.4} {sin:.4} {:.4} {cos:.4} {x:.2} {y:.2} Tm {text} Tj ET",
+                -sin
+            );
         }
     }
     s.push_str("Q\n");
@@ -72,7 +76,12 @@ mod tests {
     #[test]
     fn watermark_draws_every_line_and_the_seal() {
         let mut enc = TextEncoder::new().unwrap();
-        let m = Watermark { headline: "仅供测试部门办理测试事项使用", detail: "有效期至 2026-12-25", seal_name: "泰安市大数据中心", seal_text: "电子证照专用章" };
+        let m = Watermark {
+            headline: "仅供测试部门办理测试事项使用",
+            detail: "有效期至 2026-12-25",
+            seal_name: "泰安市大数据中心",
+            seal_text: "电子证照专用章",
+        };
         let s = appearance(&mut enc, &m, 515.0, 474.0).unwrap();
         assert_eq!(s.matches(" Tj ET").count(), 6 + "泰安市大数据中心".chars().count() + 1);
         assert!(s.contains("/GS1 gs"));

@@ -50,12 +50,18 @@ impl Hash {
 
     /// The digest a `digestAlgorithm` OID names, or why it is outside the policy.
     pub fn from_oid(o: ObjectIdentifier) -> Result<Hash, Outside> {
-        DIGESTS.iter().find(|(d, _)| *d == o).map(|(_, h)| *h).ok_or_else(|| Outside(format!("digest algorithm {} is not accepted by the policy (SHA-256, SHA-384 or SHA-512)", name_of(o))))
+        DIGESTS.iter().find(|(d, _)| *d == o).map(|(_, h)| *h).ok_or_else(|| {
+            Outside(format!(
+                "digest algorithm {} is not accepted by the policy (SHA-256, SHA-384 or SHA-512)",
+                name_of(o)
+            ))
+        })
     }
 }
 
 /// The digests accepted for the message-digest attribute and the signature.
-pub const DIGESTS: &[(ObjectIdentifier, Hash)] = &[(oid::ID_SHA_256, Hash::Sha256), (oid::ID_SHA_384, Hash::Sha384), (oid::ID_SHA_512, Hash::Sha512)];
+pub const DIGESTS: &[(ObjectIdentifier, Hash)] =
+    &[(oid::ID_SHA_256, Hash::Sha256), (oid::ID_SHA_384, Hash::Sha384), (oid::ID_SHA_512, Hash::Sha512)];
 
 /// A curve the policy accepts (ETSI TS 119 312 §6: NIST P-256, P-384, P-521).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,50 +177,99 @@ pub fn name_of(o: ObjectIdentifier) -> String {
     match o {
         o if o == oid::ID_SHA_1 => "SHA-1".into(),
         o if o == oid::ID_MD_5 => "MD5".into(),
-        o if o.to_string() == "1.2.156.10197.1.401" => "SM3 (GB/T 32905; not supported here, see docs/standards.md)".into(),
-        o if o.to_string() == "1.2.156.10197.1.501" => "SM2 with SM3 (GB/T 38540; not supported here, see docs/standards.md)".into(),
+        o if o.to_string() == "1.2.156.10197.1.401" => {
+            "SM3 (GB/T 32905; not supported here, see docs/standards.md)".into()
+        }
+        o if o.to_string() == "1.2.156.10197.1.501" => {
+            "SM2 with SM3 (GB/T 38540; not supported here, see docs/standards.md)".into()
+        }
         o => const_oid::db::DB.by_oid(&o).map(|n| format!("{n} ({o})")).unwrap_or_else(|| o.to_string()),
     }
 }
 
 fn key_of(spki_der: &[u8]) -> Result<Key<'_>, Outside> {
-    let spki = SubjectPublicKeyInfoRef::from_der(spki_der).map_err(|e| Outside(format!("the signer's public key cannot be read: {e}")))?;
-    let bits = spki.subject_public_key.as_bytes().ok_or_else(|| Outside("the signer's public key is not a whole number of bytes".into()))?;
+    let spki = SubjectPublicKeyInfoRef::from_der(spki_der)
+        .map_err(|e| Outside(format!("the signer's public key cannot be read: {e}")))?;
+    let bits = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| Outside("the signer's public key is not a whole number of bytes".into()))?;
     let alg = spki.algorithm.oid;
     if alg == oid::ID_EC_PUBLIC_KEY {
-        let curve_oid = spki.algorithm.parameters.and_then(|p| p.decode_as::<ObjectIdentifier>().ok()).ok_or_else(|| Outside("the signer's EC key names no curve (namedCurve)".into()))?;
+        let curve_oid = spki
+            .algorithm
+            .parameters
+            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+            .ok_or_else(|| Outside("the signer's EC key names no curve (namedCurve)".into()))?;
         let (curve, size) = match curve_oid {
             c if c == oid::SECP_256_R_1 => (Curve::P256, 256),
             c if c == oid::SECP_384_R_1 => (Curve::P384, 384),
             c if c == oid::SECP_521_R_1 => (Curve::P521, 521),
-            c => return Err(Outside(format!("the signer's key is on curve {}, which the policy does not accept (P-256, P-384, P-521)", name_of(c)))),
+            c => {
+                return Err(Outside(format!(
+                    "the signer's key is on curve {}, which the policy does not accept (P-256, P-384, P-521)",
+                    name_of(c)
+                )))
+            }
         };
         return Ok(Key { bits, kind: KeyKind::Ec(curve), size });
     }
     if alg == oid::RSA_ENCRYPTION {
-        let k = RsaPublicKey::from_der(bits).map_err(|e| Outside(format!("the signer's RSA key cannot be read: {e}")))?;
+        let k = RsaPublicKey::from_der(bits)
+            .map_err(|e| Outside(format!("the signer's RSA key cannot be read: {e}")))?;
         let m = k.modulus.as_bytes();
-        let size = m.first().map(|b| m.len() * 8 - usize::try_from(b.leading_zeros()).unwrap_or(0)).unwrap_or(0);
+        let size =
+            m.first().map(|b| m.len() * 8 - usize::try_from(b.leading_zeros()).unwrap_or(0)).unwrap_or(0);
         return Ok(Key { bits, kind: KeyKind::Rsa, size });
     }
-    Err(Outside(format!("the signer's key type {} is not accepted by the policy (ECDSA or RSA)", name_of(alg))))
+    Err(Outside(format!(
+        "the signer's key type {} is not accepted by the policy (ECDSA or RSA)",
+        name_of(alg)
+    )))
 }
 
 /// The key type and signature digest a `signatureAlgorithm` means for `key`. Algorithms that
 /// name no digest (id-ecPublicKey, rsaEncryption) take the SignerInfo's `digestAlgorithm`.
-fn scheme(sig_alg: ObjectIdentifier, params: Option<&[u8]>, digest: Hash, key: KeyKind) -> Result<(KeyType, Hash), Outside> {
-    let named = |h: Hash| if h == digest { Ok(h) } else { Err(Outside(format!("signatureAlgorithm {} names {} but digestAlgorithm is {}", name_of(sig_alg), h.name(), digest.name()))) };
+fn scheme(
+    sig_alg: ObjectIdentifier,
+    params: Option<&[u8]>,
+    digest: Hash,
+    key: KeyKind,
+) -> Result<(KeyType, Hash), Outside> {
+    let named = |h: Hash| {
+        if h == digest {
+            Ok(h)
+        } else {
+            Err(Outside(format!(
+                "signatureAlgorithm {} names {} but digestAlgorithm is {}",
+                name_of(sig_alg),
+                h.name(),
+                digest.name()
+            )))
+        }
+    };
     let (kind, hash) = match (sig_alg, key) {
         (a, KeyKind::Ec(c)) if a == oid::ECDSA_WITH_SHA_256 => (KeyType::Ecdsa(c), named(Hash::Sha256)?),
         (a, KeyKind::Ec(c)) if a == oid::ECDSA_WITH_SHA_384 => (KeyType::Ecdsa(c), named(Hash::Sha384)?),
         (a, KeyKind::Ec(c)) if a == oid::ECDSA_WITH_SHA_512 => (KeyType::Ecdsa(c), named(Hash::Sha512)?),
         (a, KeyKind::Ec(c)) if a == oid::ID_EC_PUBLIC_KEY => (KeyType::Ecdsa(c), digest),
-        (a, KeyKind::Rsa) if a == oid::SHA_256_WITH_RSA_ENCRYPTION => (KeyType::RsaPkcs1, named(Hash::Sha256)?),
-        (a, KeyKind::Rsa) if a == oid::SHA_384_WITH_RSA_ENCRYPTION => (KeyType::RsaPkcs1, named(Hash::Sha384)?),
-        (a, KeyKind::Rsa) if a == oid::SHA_512_WITH_RSA_ENCRYPTION => (KeyType::RsaPkcs1, named(Hash::Sha512)?),
+        (a, KeyKind::Rsa) if a == oid::SHA_256_WITH_RSA_ENCRYPTION => {
+            (KeyType::RsaPkcs1, named(Hash::Sha256)?)
+        }
+        (a, KeyKind::Rsa) if a == oid::SHA_384_WITH_RSA_ENCRYPTION => {
+            (KeyType::RsaPkcs1, named(Hash::Sha384)?)
+        }
+        (a, KeyKind::Rsa) if a == oid::SHA_512_WITH_RSA_ENCRYPTION => {
+            (KeyType::RsaPkcs1, named(Hash::Sha512)?)
+        }
         (a, KeyKind::Rsa) if a == oid::RSA_ENCRYPTION => (KeyType::RsaPkcs1, digest),
         (a, KeyKind::Rsa) if a == oid::ID_RSASSA_PSS => (KeyType::RsaPss, pss_hash(params, digest)?),
-        (a, _) => return Err(Outside(format!("signature algorithm {} is not accepted by the policy for this key", name_of(a)))),
+        (a, _) => {
+            return Err(Outside(format!(
+                "signature algorithm {} is not accepted by the policy for this key",
+                name_of(a)
+            )))
+        }
     };
     Ok((kind, hash))
 }
@@ -222,13 +277,22 @@ fn scheme(sig_alg: ObjectIdentifier, params: Option<&[u8]>, digest: Hash, key: K
 /// The digest of RSASSA-PSS parameters that the policy accepts: MGF1 with the same digest, a
 /// salt as long as the digest, trailer 1 (what ring verifies).
 fn pss_hash(params: Option<&[u8]>, digest: Hash) -> Result<Hash, Outside> {
-    let p = params.and_then(|b| PssParams::from_der(b).ok()).ok_or_else(|| Outside("RSASSA-PSS parameters are missing or unreadable".into()))?;
+    let p = params
+        .and_then(|b| PssParams::from_der(b).ok())
+        .ok_or_else(|| Outside("RSASSA-PSS parameters are missing or unreadable".into()))?;
     let hash_oid = p.hash.as_ref().map(|a| a.oid).unwrap_or(oid::ID_SHA_1);
     let hash = Hash::from_oid(hash_oid)?;
-    let mgf_hash = p.mgf.as_ref().filter(|m| m.oid == oid::ID_MGF_1).and_then(|m| m.parameters.as_ref()).and_then(|a| a.decode_as::<AlgorithmIdentifierOwned>().ok()).map(|a| a.oid);
+    let mgf_hash = p
+        .mgf
+        .as_ref()
+        .filter(|m| m.oid == oid::ID_MGF_1)
+        .and_then(|m| m.parameters.as_ref())
+        .and_then(|a| a.decode_as::<AlgorithmIdentifierOwned>().ok())
+        .map(|a| a.oid);
     let salt = p.salt_length.unwrap_or(20);
     let want_salt = u32::try_from(hash.ring().output_len()).unwrap_or(0);
-    if hash != digest || mgf_hash != Some(hash_oid) || salt != want_salt || p.trailer_field.unwrap_or(1) != 1 {
+    if hash != digest || mgf_hash != Some(hash_oid) || salt != want_salt || p.trailer_field.unwrap_or(1) != 1
+    {
         return Err(Outside(format!("RSASSA-PSS parameters outside the policy: {} with MGF1 of the same digest, salt {want_salt} bytes, digestAlgorithm {}", hash.name(), digest.name())));
     }
     Ok(hash)
@@ -248,14 +312,28 @@ impl KeyType {
 
 /// Check `signature` over `message` (a SignerInfo's signed attributes) with the key in
 /// `spki_der` (the signer certificate's SubjectPublicKeyInfo), by the policy.
-pub fn verify_signature(sig_alg: ObjectIdentifier, sig_params: Option<&[u8]>, digest_alg: ObjectIdentifier, spki_der: &[u8], message: &[u8], signature: &[u8]) -> SignatureCheck {
+pub fn verify_signature(
+    sig_alg: ObjectIdentifier,
+    sig_params: Option<&[u8]>,
+    digest_alg: ObjectIdentifier,
+    spki_der: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> SignatureCheck {
     let outcome = (|| {
         let digest = Hash::from_oid(digest_alg)?;
         let key = key_of(spki_der)?;
         let (kind, hash) = scheme(sig_alg, sig_params, digest, key.kind)?;
-        let suite = SUITES.iter().find(|s| s.key == kind && s.hash == hash).ok_or_else(|| Outside(format!("{} with {} is not a suite the policy accepts", kind.name(), hash.name())))?;
+        let suite = SUITES.iter().find(|s| s.key == kind && s.hash == hash).ok_or_else(|| {
+            Outside(format!("{} with {} is not a suite the policy accepts", kind.name(), hash.name()))
+        })?;
         if key.size < suite.min_bits || (key.kind == KeyKind::Rsa && key.size > MAX_RSA_BITS) {
-            return Err(Outside(format!("{}-bit {} key: the policy accepts {} to {MAX_RSA_BITS} bits", key.size, kind.name(), suite.min_bits)));
+            return Err(Outside(format!(
+                "{}-bit {} key: the policy accepts {} to {MAX_RSA_BITS} bits",
+                key.size,
+                kind.name(),
+                suite.min_bits
+            )));
         }
         Ok((suite, key))
     })();
@@ -303,19 +381,28 @@ mod tests {
     fn curve_comes_from_the_key() {
         let rng = ring::rand::SystemRandom::new();
         let pkcs8 = rs::EcdsaKeyPair::generate_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).expect("key");
-        let kp = rs::EcdsaKeyPair::from_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).expect("key");
+        let kp = rs::EcdsaKeyPair::from_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+            .expect("key");
         let sig = kp.sign(&rng, b"attrs").expect("sign");
         // SubjectPublicKeyInfo for P-256: the fixed prefix + the point.
-        let mut spki = vec![0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00];
+        let mut spki = vec![
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+            0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+        ];
         spki.extend_from_slice(rs::KeyPair::public_key(&kp).as_ref());
-        let check = |m: &[u8]| verify_signature(oid::ECDSA_WITH_SHA_256, None, oid::ID_SHA_256, &spki, m, sig.as_ref());
+        let check = |m: &[u8]| {
+            verify_signature(oid::ECDSA_WITH_SHA_256, None, oid::ID_SHA_256, &spki, m, sig.as_ref())
+        };
         assert_eq!(check(b"attrs"), SignatureCheck::Valid("ECDSA P-256 with SHA-256".into()));
         assert!(matches!(check(b"other"), SignatureCheck::Invalid(_)));
-        let plain = verify_signature(oid::ID_EC_PUBLIC_KEY, None, oid::ID_SHA_256, &spki, b"attrs", sig.as_ref());
+        let plain =
+            verify_signature(oid::ID_EC_PUBLIC_KEY, None, oid::ID_SHA_256, &spki, b"attrs", sig.as_ref());
         assert_eq!(plain, SignatureCheck::Valid("ECDSA P-256 with SHA-256".into()));
-        let mismatch = verify_signature(oid::ECDSA_WITH_SHA_256, None, oid::ID_SHA_384, &spki, b"attrs", sig.as_ref());
+        let mismatch =
+            verify_signature(oid::ECDSA_WITH_SHA_256, None, oid::ID_SHA_384, &spki, b"attrs", sig.as_ref());
         assert!(matches!(mismatch, SignatureCheck::Outside(_)), "{mismatch:?}");
-        let sha1 = verify_signature(oid::ECDSA_WITH_SHA_256, None, oid::ID_SHA_1, &spki, b"attrs", sig.as_ref());
+        let sha1 =
+            verify_signature(oid::ECDSA_WITH_SHA_256, None, oid::ID_SHA_1, &spki, b"attrs", sig.as_ref());
         assert!(matches!(sha1, SignatureCheck::Outside(_)), "{sha1:?}");
     }
 }

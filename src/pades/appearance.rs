@@ -36,7 +36,12 @@ pub fn add(req: &SealRequest<'_>, next: u32, add: &mut dyn FnMut(Object) -> Obje
     let objects = match req.appearance {
         Appearance::Seal => {
             let dept = &req.signer.department;
-            let key = (dept.name.clone(), dept.seal_text.clone(), (req.rect.x2 - req.rect.x1).to_bits(), (req.rect.y2 - req.rect.y1).to_bits());
+            let key = (
+                dept.name.clone(),
+                dept.seal_text.clone(),
+                (req.rect.x2 - req.rect.x1).to_bits(),
+                (req.rect.y2 - req.rect.y1).to_bits(),
+            );
             let cached = cache().lock().ok().and_then(|c| c.get(&key).cloned());
             match cached {
                 Some(o) => o,
@@ -72,7 +77,8 @@ fn build(req: &SealRequest<'_>) -> Result<Vec<Object>> {
     let content = match &req.appearance {
         Appearance::Seal => seal::appearance(&mut enc, &dept.name, &dept.seal_text, w)?,
         Appearance::Watermark { headline, detail } => {
-            let m = watermark::Watermark { headline, detail, seal_name: &dept.name, seal_text: &dept.seal_text };
+            let m =
+                watermark::Watermark { headline, detail, seal_name: &dept.name, seal_text: &dept.seal_text };
             watermark::appearance(&mut enc, &m, w, h)?
         }
     };
@@ -116,8 +122,15 @@ mod tests {
     /// Placeholder references move to the ids the sealed file gives the objects.
     #[test]
     fn relocates_placeholders() {
-        let mut o = Object::Dictionary(dictionary! { "F1" => (3, 0), "A" => vec![Object::Reference((1, 0)), 7.into()] });
+        let mut o = Object::Dictionary(
+            dictionary! { "F1" => (3, 0), "A" => vec![Object::Reference((1, 0)), 7.into()] },
+        );
         relocate(&mut o, 20);
-        assert_eq!(o, Object::Dictionary(dictionary! { "F1" => (22, 0), "A" => vec![Object::Reference((20, 0)), 7.into()] }));
+        assert_eq!(
+            o,
+            Object::Dictionary(
+                dictionary! { "F1" => (22, 0), "A" => vec![Object::Reference((20, 0)), 7.into()] }
+            )
+        );
     }
 }

@@ -62,14 +62,20 @@ impl Budget {
     /// Spend one object visit.
     pub fn visit(&mut self) -> Result<(), PdfError> {
         self.check_cancel()?;
-        self.visits = self.visits.checked_sub(1).ok_or(PdfError::WorkLimit { what: "object visits", limit: MAX_VISITS })?;
+        self.visits = self
+            .visits
+            .checked_sub(1)
+            .ok_or(PdfError::WorkLimit { what: "object visits", limit: MAX_VISITS })?;
         Ok(())
     }
 
     /// Spend the parse of `len` bytes.
     pub fn parse(&mut self, len: usize) -> Result<(), PdfError> {
         self.check_cancel()?;
-        self.parsed_bytes = self.parsed_bytes.checked_sub(len).ok_or(PdfError::WorkLimit { what: "bytes parsed", limit: MAX_PARSED_BYTES })?;
+        self.parsed_bytes = self
+            .parsed_bytes
+            .checked_sub(len)
+            .ok_or(PdfError::WorkLimit { what: "bytes parsed", limit: MAX_PARSED_BYTES })?;
         Ok(())
     }
 

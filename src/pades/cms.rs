@@ -6,7 +6,9 @@
 
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
 use const_oid::db::{rfc5911, rfc5912};
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Reader, Sequence};
@@ -77,7 +79,10 @@ pub fn sign_detached(signer: &SealSigner, digest: &[u8; 32]) -> Result<Vec<u8>> 
     };
     let attrs = vec![
         attribute(rfc5911::ID_CONTENT_TYPE, Any::encode_from(&rfc5911::ID_DATA).map_err(enc)?)?,
-        attribute(rfc5911::ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(digest.to_vec()).map_err(enc)?).map_err(enc)?)?,
+        attribute(
+            rfc5911::ID_MESSAGE_DIGEST,
+            Any::encode_from(&OctetString::new(digest.to_vec()).map_err(enc)?).map_err(enc)?,
+        )?,
         attribute(rfc5911::ID_AA_SIGNING_CERTIFICATE_V_2, Any::encode_from(&signing_cert).map_err(enc)?)?,
     ];
     let signed_attrs: SetOfVec<Attribute> = SetOfVec::try_from(attrs).map_err(enc)?;
@@ -109,7 +114,10 @@ pub fn sign_detached(signer: &SealSigner, digest: &[u8; 32]) -> Result<Vec<u8>> 
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info]).map_err(enc)?),
     };
-    let ci = ContentInfo { content_type: rfc5911::ID_SIGNED_DATA, content: Any::encode_from(&signed_data).map_err(enc)? };
+    let ci = ContentInfo {
+        content_type: rfc5911::ID_SIGNED_DATA,
+        content: Any::encode_from(&signed_data).map_err(enc)?,
+    };
     Ok(ci.to_der().map_err(enc)?)
 }
 
@@ -158,14 +166,17 @@ pub fn parse(contents: &[u8]) -> std::result::Result<ParsedCms, String> {
     for choice in sd.certificates.iter().flat_map(|c| c.0.iter()) {
         if let CertificateChoices::Certificate(c) = choice {
             if let SignerIdentifier::IssuerAndSerialNumber(ias) = &si.sid {
-                if ias.issuer == c.tbs_certificate.issuer && ias.serial_number == c.tbs_certificate.serial_number {
+                if ias.issuer == c.tbs_certificate.issuer
+                    && ias.serial_number == c.tbs_certificate.serial_number
+                {
                     signer = Some(certificates.len());
                 }
             }
             certificates.push(c.to_der().map_err(|e| e.to_string())?);
         }
     }
-    let attrs = si.signed_attrs.as_ref().ok_or("SignerInfo has no signed attributes (PAdES requires them)")?;
+    let attrs =
+        si.signed_attrs.as_ref().ok_or("SignerInfo has no signed attributes (PAdES requires them)")?;
     let mut message_digest = None;
     let mut content_type_is_data = false;
     let mut signing_cert_hashes = Vec::new();
@@ -175,13 +186,16 @@ pub fn parse(contents: &[u8]) -> std::result::Result<ParsedCms, String> {
         if a.oid == rfc5911::ID_MESSAGE_DIGEST {
             message_digest = v.decode_as::<OctetString>().ok().map(|o| o.as_bytes().to_vec());
         } else if a.oid == rfc5911::ID_CONTENT_TYPE {
-            content_type_is_data = v.decode_as::<ObjectIdentifier>().map(|o| o == rfc5911::ID_DATA).unwrap_or(false);
+            content_type_is_data =
+                v.decode_as::<ObjectIdentifier>().map(|o| o == rfc5911::ID_DATA).unwrap_or(false);
         } else if a.oid == rfc5911::ID_AA_SIGNING_CERTIFICATE_V_2 {
             if let Ok(sc) = v.decode_as::<SigningCertificateV2>() {
                 signing_cert_hashes = sc
                     .certs
                     .iter()
-                    .filter(|c| c.hash_algorithm.as_ref().map(|a| a.oid == rfc5912::ID_SHA_256).unwrap_or(true))
+                    .filter(|c| {
+                        c.hash_algorithm.as_ref().map(|a| a.oid == rfc5912::ID_SHA_256).unwrap_or(true)
+                    })
                     .map(|c| c.cert_hash.as_bytes().to_vec())
                     .collect();
             }

@@ -87,7 +87,12 @@ pub fn last_startxref(pdf: &[u8]) -> Option<usize> {
     let tail = pdf.get(tail_start..)?;
     let pos = tail.windows(9).rposition(|w| w == b"startxref")?;
     let rest = tail.get(pos + 9..)?;
-    let digits: String = rest.iter().skip_while(|b| b.is_ascii_whitespace()).take_while(|b| b.is_ascii_digit()).map(|&b| char::from(b)).collect();
+    let digits: String = rest
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take_while(|b| b.is_ascii_digit())
+        .map(|&b| char::from(b))
+        .collect();
     digits.parse().ok()
 }
 
@@ -127,7 +132,10 @@ fn checked_scan(pdf: &[u8]) -> Result<scan::Scan> {
     let s = scan::scan(pdf);
     if s.max_nesting > MAX_NESTING {
         let depth = s.max_nesting;
-        return Err(PdfError::Parse(format!("arrays/dictionaries nested {depth} deep, over the limit of {MAX_NESTING}")).into());
+        return Err(PdfError::Parse(format!(
+            "arrays/dictionaries nested {depth} deep, over the limit of {MAX_NESTING}"
+        ))
+        .into());
     }
     check_inflation(pdf)?;
     Ok(s)
@@ -137,7 +145,11 @@ fn parse_checked(bytes: &[u8], budget: &mut Budget) -> Result<Document> {
     budget.parse(bytes.len())?;
     let doc = super::parser_thread::load_mem(bytes)?;
     if doc.objects.len() > MAX_OBJECTS {
-        return Err(PdfError::Parse(format!("{} objects, over the limit of {MAX_OBJECTS}", doc.objects.len())).into());
+        return Err(PdfError::Parse(format!(
+            "{} objects, over the limit of {MAX_OBJECTS}",
+            doc.objects.len()
+        ))
+        .into());
     }
     if doc.trailer.get(b"Encrypt").is_ok() {
         return Err(PdfError::Encrypted.into());
@@ -151,15 +163,28 @@ pub fn signatures(pdf: &[u8], doc: &Document) -> Result<(Vec<ParsedSignature>, V
 }
 
 /// [`signatures`] of a document from [`load_for_verify`], the walk charged to `budget`.
-pub fn signatures_loaded(pdf: &[u8], loaded: &Loaded<'_>, budget: &mut Budget) -> Result<(Vec<ParsedSignature>, Vec<BadSignature>)> {
+pub fn signatures_loaded(
+    pdf: &[u8],
+    loaded: &Loaded<'_>,
+    budget: &mut Budget,
+) -> Result<(Vec<ParsedSignature>, Vec<BadSignature>)> {
     signatures_of(pdf, &loaded.doc, &loaded.blanked, budget)
 }
 
-fn signatures_of(pdf: &[u8], doc: &Document, blanked: &Blanked<'_>, budget: &mut Budget) -> Result<(Vec<ParsedSignature>, Vec<BadSignature>)> {
+fn signatures_of(
+    pdf: &[u8],
+    doc: &Document,
+    blanked: &Blanked<'_>,
+    budget: &mut Budget,
+) -> Result<(Vec<ParsedSignature>, Vec<BadSignature>)> {
     let mut fields = Vec::new();
     if let Ok(catalog) = doc.catalog() {
         let form = catalog.get(b"AcroForm").ok().and_then(|o| deref(doc, o)).and_then(|o| o.as_dict().ok());
-        if let Some(list) = form.and_then(|f| f.get(b"Fields").ok()).and_then(|o| deref(doc, o)).and_then(|o| o.as_array().ok()) {
+        if let Some(list) = form
+            .and_then(|f| f.get(b"Fields").ok())
+            .and_then(|o| deref(doc, o))
+            .and_then(|o| o.as_array().ok())
+        {
             let mut walk = FieldWalk { doc, seen: BTreeSet::new(), budget, out: &mut fields };
             for f in list {
                 walk.collect(f, "", 0)?;
@@ -169,7 +194,11 @@ fn signatures_of(pdf: &[u8], doc: &Document, blanked: &Blanked<'_>, budget: &mut
     let (mut good, mut bad) = (Vec::new(), Vec::new());
     for (name, sig_ref, lock) in fields.into_iter().take(MAX_SIGNATURES) {
         match check_signature(pdf, doc, blanked, &name, &sig_ref) {
-            Ok(s) => good.push(ParsedSignature { locks: lock.is_some(), lock_exclude: lock.unwrap_or_default(), ..s }),
+            Ok(s) => good.push(ParsedSignature {
+                locks: lock.is_some(),
+                lock_exclude: lock.unwrap_or_default(),
+                ..s
+            }),
             Err(reason) => bad.push(BadSignature { field_name: name, reason }),
         }
     }
@@ -220,7 +249,11 @@ impl FieldWalk<'_, '_> {
         self.budget.visit()?;
         if let Object::Reference(id) = f {
             if !self.seen.insert(*id) {
-                return Err(PdfError::Parse(format!("the form field tree lists object {} {} more than once (each field has one parent)", id.0, id.1)).into());
+                return Err(PdfError::Parse(format!(
+                    "the form field tree lists object {} {} more than once (each field has one parent)",
+                    id.0, id.1
+                ))
+                .into());
             }
         }
         let doc = self.doc;
@@ -236,7 +269,12 @@ impl FieldWalk<'_, '_> {
         if is_sig {
             if let Ok(v) = dict.get(b"V") {
                 self.budget.visit()?;
-                let lock = dict.get(b"Lock").ok().and_then(|l| deref(doc, l)).and_then(|l| l.as_dict().ok()).and_then(|l| lock_of(doc, l));
+                let lock = dict
+                    .get(b"Lock")
+                    .ok()
+                    .and_then(|l| deref(doc, l))
+                    .and_then(|l| l.as_dict().ok())
+                    .and_then(|l| lock_of(doc, l));
                 self.out.push((name, v.clone(), lock));
             }
         }
@@ -244,31 +282,54 @@ impl FieldWalk<'_, '_> {
     }
 }
 
-fn check_signature(pdf: &[u8], doc: &Document, blanked: &Blanked<'_>, name: &str, v: &Object) -> std::result::Result<ParsedSignature, String> {
+fn check_signature(
+    pdf: &[u8],
+    doc: &Document,
+    blanked: &Blanked<'_>,
+    name: &str,
+    v: &Object,
+) -> std::result::Result<ParsedSignature, String> {
     let object = v.as_reference().map_err(|_| "signature value is not an indirect object".to_string())?;
     let sig = doc.get_dictionary(object).map_err(|_| "signature value is not a dictionary".to_string())?;
     let text = |k: &[u8]| sig.get(k).ok().and_then(decode_text);
-    let sub_filter = sig.get(b"SubFilter").and_then(Object::as_name).map(|n| String::from_utf8_lossy(n).into_owned()).map_err(|_| "missing /SubFilter".to_string())?;
-    let br = sig.get(b"ByteRange").and_then(Object::as_array).map_err(|_| "missing or malformed /ByteRange".to_string())?;
-    let nums: Vec<usize> = br.iter().filter_map(|o| o.as_i64().ok()).filter_map(|n| usize::try_from(n).ok()).collect();
-    let [a0, a1, b0, b1] = <[usize; 4]>::try_from(nums.as_slice()).map_err(|_| "/ByteRange is not four non-negative integers".to_string())?;
+    let sub_filter = sig
+        .get(b"SubFilter")
+        .and_then(Object::as_name)
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .map_err(|_| "missing /SubFilter".to_string())?;
+    let br = sig
+        .get(b"ByteRange")
+        .and_then(Object::as_array)
+        .map_err(|_| "missing or malformed /ByteRange".to_string())?;
+    let nums: Vec<usize> =
+        br.iter().filter_map(|o| o.as_i64().ok()).filter_map(|n| usize::try_from(n).ok()).collect();
+    let [a0, a1, b0, b1] = <[usize; 4]>::try_from(nums.as_slice())
+        .map_err(|_| "/ByteRange is not four non-negative integers".to_string())?;
     if a0 != 0 {
         return Err(format!("/ByteRange starts at {a0}, not 0"));
     }
     let end = b0.checked_add(b1).ok_or("/ByteRange overflows")?;
     if a1 == 0 || b0 <= a1 || end > pdf.len() {
-        return Err(format!("/ByteRange [0 {a1} {b0} {b1}] is out of order or past the end of the file ({} bytes)", pdf.len()));
+        return Err(format!(
+            "/ByteRange [0 {a1} {b0} {b1}] is out of order or past the end of the file ({} bytes)",
+            pdf.len()
+        ));
     }
     // The gap must sit inside this signature dictionary's own object, not in some other object
     // (signature wrapping: signed bytes relocated, a copied dictionary pointing at another gap).
     if let Some(lopdf::xref::XrefEntry::Normal { offset, .. }) = doc.reference_table.get(object.0) {
         let start = usize::try_from(*offset).unwrap_or(usize::MAX);
-        let inside = start < a1 && pdf.get(start..a1).map(|s| !s.windows(6).any(|w| w == b"endobj")).unwrap_or(false);
+        let inside =
+            start < a1 && pdf.get(start..a1).map(|s| !s.windows(6).any(|w| w == b"endobj")).unwrap_or(false);
         if !inside {
-            return Err("the /ByteRange gap is not inside this signature's dictionary (signed bytes were moved)".into());
+            return Err(
+                "the /ByteRange gap is not inside this signature's dictionary (signed bytes were moved)"
+                    .into(),
+            );
         }
     }
-    let parsed = sig.get(b"Contents").and_then(Object::as_str).map_err(|_| "missing /Contents".to_string())?;
+    let parsed =
+        sig.get(b"Contents").and_then(Object::as_str).map_err(|_| "missing /Contents".to_string())?;
     // A marker from `load_for_verify` stands for the hex string that was at its place.
     let original = blanked.original(parsed);
     let contents = original.as_deref().unwrap_or(parsed);
@@ -277,7 +338,10 @@ fn check_signature(pdf: &[u8], doc: &Document, blanked: &Blanked<'_>, name: &str
     }
     // The gap must be exactly the /Contents hex string: '<' hex '>' and nothing else.
     let gap = pdf.get(a1..b0).ok_or("/ByteRange gap out of bounds")?;
-    let inner = gap.strip_prefix(b"<").and_then(|g| g.strip_suffix(b">")).ok_or("the /ByteRange gap is not a hex string")?;
+    let inner = gap
+        .strip_prefix(b"<")
+        .and_then(|g| g.strip_suffix(b">"))
+        .ok_or("the /ByteRange gap is not a hex string")?;
     let hex: Vec<u8> = inner.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
     if hex.len() % 2 != 0 || !hex.iter().all(u8::is_ascii_hexdigit) {
         return Err("the /ByteRange gap contains non-hex bytes".into());
@@ -291,9 +355,19 @@ fn check_signature(pdf: &[u8], doc: &Document, blanked: &Blanked<'_>, name: &str
         .and_then(Object::as_array)
         .ok()
         .and_then(|refs| {
-            refs.iter().filter_map(|r| deref(doc, r)?.as_dict().ok()).find(|r| r.get(b"TransformMethod").and_then(Object::as_name).map(|n| n == b"DocMDP").unwrap_or(false))
+            refs.iter().filter_map(|r| deref(doc, r)?.as_dict().ok()).find(|r| {
+                r.get(b"TransformMethod").and_then(Object::as_name).map(|n| n == b"DocMDP").unwrap_or(false)
+            })
         })
-        .map(|r| r.get(b"TransformParams").ok().and_then(|p| deref(doc, p)).and_then(|p| p.as_dict().ok()).and_then(|p| p.get(b"P").ok()).and_then(|p| p.as_i64().ok()).unwrap_or(2));
+        .map(|r| {
+            r.get(b"TransformParams")
+                .ok()
+                .and_then(|p| deref(doc, p))
+                .and_then(|p| p.as_dict().ok())
+                .and_then(|p| p.get(b"P").ok())
+                .and_then(|p| p.as_i64().ok())
+                .unwrap_or(2)
+        });
     Ok(ParsedSignature {
         field_name: name.to_string(),
         object,

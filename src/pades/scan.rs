@@ -96,7 +96,8 @@ fn flate_streams(pdf: &[u8]) -> Vec<&[u8]> {
         if dict.windows(11).any(|w| w == b"FlateDecode") {
             // lopdf reads a direct /Length, which may run past the first `endstream`: measure
             // whichever is longer, so the bound covers what the parser will inflate.
-            let claimed = direct_length(dict).and_then(|l| pdf.get(start..start.saturating_add(l).min(pdf.len())));
+            let claimed =
+                direct_length(dict).and_then(|l| pdf.get(start..start.saturating_add(l).min(pdf.len())));
             out.push(claimed.filter(|c| c.len() > data.len()).unwrap_or(data));
         }
     }
@@ -141,11 +142,17 @@ pub fn check_inflation(pdf: &[u8]) -> Result<()> {
             n += u64::try_from(k).unwrap_or(0);
         }
         if n > MAX_STREAM_INFLATED {
-            return Err(PdfError::Parse(format!("a compressed stream inflates beyond {MAX_STREAM_INFLATED} bytes (decompression bomb?)")).into());
+            return Err(PdfError::Parse(format!(
+                "a compressed stream inflates beyond {MAX_STREAM_INFLATED} bytes (decompression bomb?)"
+            ))
+            .into());
         }
         total += n;
         if total > MAX_TOTAL_INFLATED {
-            return Err(PdfError::Parse(format!("compressed streams inflate beyond {MAX_TOTAL_INFLATED} bytes in total")).into());
+            return Err(PdfError::Parse(format!(
+                "compressed streams inflate beyond {MAX_TOTAL_INFLATED} bytes in total"
+            ))
+            .into());
         }
     }
     Ok(())
@@ -199,7 +206,8 @@ pub fn scan(pdf: &[u8]) -> Scan {
             }
             b'/' => {
                 // A name: regular characters only, so skipping them skips nothing structural.
-                let len = pdf.get(i + 1..).map(|s| s.iter().take_while(|c| is_regular(**c)).count()).unwrap_or(0);
+                let len =
+                    pdf.get(i + 1..).map(|s| s.iter().take_while(|c| is_regular(**c)).count()).unwrap_or(0);
                 after_contents = pdf.get(i + 1..i + 1 + len) == Some(b"Contents");
                 i += len;
             }
@@ -212,10 +220,16 @@ pub fn scan(pdf: &[u8]) -> Scan {
             b'<' => {
                 // A hex string holds only hex digits and white space: skip to its `>` (which the
                 // next round handles as before, so depth counting is unchanged).
-                let body = pdf.get(i + 1..).map(|s| s.iter().take_while(|c| c.is_ascii_hexdigit() || is_white(**c)).count()).unwrap_or(0);
+                let body = pdf
+                    .get(i + 1..)
+                    .map(|s| s.iter().take_while(|c| c.is_ascii_hexdigit() || is_white(**c)).count())
+                    .unwrap_or(0);
                 let close = i + 1 + body;
                 if pdf.get(close) == Some(&b'>') {
-                    let digits = pdf.get(i + 1..close).map(|s| s.iter().filter(|c| c.is_ascii_hexdigit()).count()).unwrap_or(0);
+                    let digits = pdf
+                        .get(i + 1..close)
+                        .map(|s| s.iter().filter(|c| c.is_ascii_hexdigit()).count())
+                        .unwrap_or(0);
                     if was_after_contents && digits >= MIN_BLANKED_DIGITS {
                         contents.push((i, close + 1));
                     }
@@ -226,7 +240,9 @@ pub fn scan(pdf: &[u8]) -> Scan {
                 depth = depth.saturating_sub(1);
                 i += 1;
             }
-            b's' if pdf.get(i..i + 6) == Some(b"stream") && pdf.get(i + 6).map(|c| *c == b'\r' || *c == b'\n').unwrap_or(false) => {
+            b's' if pdf.get(i..i + 6) == Some(b"stream")
+                && pdf.get(i + 6).map(|c| *c == b'\r' || *c == b'\n').unwrap_or(false) =>
+            {
                 // Skip binary stream data up to `endstream`; without one, scan on after the keyword
                 // (and never search again: no later stream can end either).
                 match pdf.get(i..).filter(|_| streams_end).and_then(|rest| find(rest, b"endstream")) {
@@ -396,6 +412,9 @@ mod tests {
     /// The inflation bound never accepts what inflating would refuse: small streams pass unread.
     #[test]
     fn inflation_bound() {
-        assert!(check_inflation(b"%PDF-1.7\n1 0 obj\n<< /Filter /FlateDecode >>\nstream\nnot zlib\nendstream\nendobj\n").is_ok());
+        assert!(check_inflation(
+            b"%PDF-1.7\n1 0 obj\n<< /Filter /FlateDecode >>\nstream\nnot zlib\nendstream\nendobj\n"
+        )
+        .is_ok());
     }
 }

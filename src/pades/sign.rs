@@ -75,9 +75,19 @@ pub fn load(pdf: &[u8]) -> Result<Document> {
 pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
     let doc = load(pdf)?;
     let prev_xref = super::parse::last_startxref(pdf).ok_or(PdfError::Missing("startxref"))?;
-    let root_id = doc.trailer.get(b"Root").and_then(Object::as_reference).map_err(|_| PdfError::Missing("/Root in trailer"))?;
+    let root_id = doc
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| PdfError::Missing("/Root in trailer"))?;
     let page_id = *doc.get_pages().get(&1).ok_or(PdfError::Missing("a page"))?;
-    let size = doc.trailer.get(b"Size").and_then(Object::as_i64).ok().and_then(|s| u32::try_from(s).ok()).unwrap_or(0);
+    let size = doc
+        .trailer
+        .get(b"Size")
+        .and_then(Object::as_i64)
+        .ok()
+        .and_then(|s| u32::try_from(s).ok())
+        .unwrap_or(0);
     let mut alloc = Alloc { next: size.max(doc.max_id + 1), objects: BTreeMap::new() };
 
     // The visible seal: a form XObject with its own font subset (cached per department).
@@ -112,7 +122,11 @@ pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
     let mut page = doc.get_dictionary(page_id).map_err(|_| PdfError::Missing("page dictionary"))?.clone();
     match page.get(b"Annots") {
         Ok(Object::Reference(r)) => {
-            let mut arr = doc.get_object(*r).and_then(Object::as_array).map_err(|_| PdfError::Missing("/Annots array"))?.clone();
+            let mut arr = doc
+                .get_object(*r)
+                .and_then(Object::as_array)
+                .map_err(|_| PdfError::Missing("/Annots array"))?
+                .clone();
             arr.push(widget_id.into());
             alloc.objects.insert(*r, Object::Array(arr));
         }
@@ -134,7 +148,8 @@ pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
     match catalog.get(b"AcroForm") {
         Ok(Object::Reference(r)) => {
             let r = *r;
-            let mut form = doc.get_dictionary(r).map_err(|_| PdfError::Missing("/AcroForm dictionary"))?.clone();
+            let mut form =
+                doc.get_dictionary(r).map_err(|_| PdfError::Missing("/AcroForm dictionary"))?.clone();
             add_field(&doc, &mut form, widget_id, &mut alloc)?;
             alloc.objects.insert(r, Object::Dictionary(form));
         }
@@ -145,7 +160,8 @@ pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
             catalog_changed = true;
         }
         _ => {
-            let form = alloc.add(Object::Dictionary(dictionary! { "Fields" => vec![widget_id.into()], "SigFlags" => 3 }));
+            let form = alloc
+                .add(Object::Dictionary(dictionary! { "Fields" => vec![widget_id.into()], "SigFlags" => 3 }));
             catalog.set("AcroForm", form);
             catalog_changed = true;
         }
@@ -176,7 +192,10 @@ pub fn empty_field(doc: &Document, name: &str) -> Option<ObjectId> {
     };
     fields.iter().filter_map(|f| f.as_reference().ok()).find(|id| {
         doc.get_dictionary(*id)
-            .map(|d| d.get(b"V").is_err() && d.get(b"T").ok().and_then(|t| t.as_str().ok()) == Some(name.as_bytes()))
+            .map(|d| {
+                d.get(b"V").is_err()
+                    && d.get(b"T").ok().and_then(|t| t.as_str().ok()) == Some(name.as_bytes())
+            })
             .unwrap_or(false)
     })
 }
@@ -185,7 +204,11 @@ fn add_field(doc: &Document, form: &mut Dictionary, widget: ObjectId, alloc: &mu
     form.set("SigFlags", 3);
     match form.get(b"Fields") {
         Ok(Object::Reference(r)) => {
-            let mut arr = doc.get_object(*r).and_then(Object::as_array).map_err(|_| PdfError::Missing("/Fields array"))?.clone();
+            let mut arr = doc
+                .get_object(*r)
+                .and_then(Object::as_array)
+                .map_err(|_| PdfError::Missing("/Fields array"))?
+                .clone();
             arr.push(widget.into());
             alloc.objects.insert(*r, Object::Array(arr));
         }
@@ -211,12 +234,20 @@ fn sig_dict_text(req: &SealRequest<'_>) -> Result<String> {
     field("Name", text_object(&req.signer.department.name))?;
     field("Reason", text_object(&req.reason))?;
     field("Location", text_object(&req.location))?;
-    field("Prop_Build", Object::Dictionary(dictionary! { "App" => dictionary! { "Name" => "zhengyin", "REx" => Object::string_literal(env!("CARGO_PKG_VERSION")) } }))?;
+    field(
+        "Prop_Build",
+        Object::Dictionary(
+            dictionary! { "App" => dictionary! { "Name" => "zhengyin", "REx" => Object::string_literal(env!("CARGO_PKG_VERSION")) } },
+        ),
+    )?;
     if req.certify {
-        field("Reference", Object::Array(vec![Object::Dictionary(dictionary! {
-            "Type" => "SigRef", "TransformMethod" => "DocMDP",
-            "TransformParams" => dictionary! { "Type" => "TransformParams", "P" => 2, "V" => "1.2" },
-        })]))?;
+        field(
+            "Reference",
+            Object::Array(vec![Object::Dictionary(dictionary! {
+                "Type" => "SigRef", "TransformMethod" => "DocMDP",
+                "TransformParams" => dictionary! { "Type" => "TransformParams", "P" => 2, "V" => "1.2" },
+            })]),
+        )?;
     }
     if req.lock {
         // ISO 32000-2 §12.8.2.4: FieldMDP matching the field's /Lock (all fields but the
@@ -224,9 +255,12 @@ fn sig_dict_text(req: &SealRequest<'_>) -> Result<String> {
         let mut params = crate::document::render::lock_dictionary();
         params.set("Type", "TransformParams");
         params.set("V", "1.2");
-        field("Reference", Object::Array(vec![Object::Dictionary(dictionary! {
-            "Type" => "SigRef", "TransformMethod" => "FieldMDP", "TransformParams" => params,
-        })]))?;
+        field(
+            "Reference",
+            Object::Array(vec![Object::Dictionary(dictionary! {
+                "Type" => "SigRef", "TransformMethod" => "FieldMDP", "TransformParams" => params,
+            })]),
+        )?;
     }
     for (k, v) in &req.extra {
         field(k, v.clone())?;
@@ -235,7 +269,15 @@ fn sig_dict_text(req: &SealRequest<'_>) -> Result<String> {
 }
 
 /// Serialise the new objects, the xref section and trailer; then fill /ByteRange and /Contents.
-fn write_revision(pdf: &[u8], doc: &Document, alloc: Alloc, sig_id: ObjectId, root: ObjectId, prev_xref: usize, req: &SealRequest<'_>) -> Result<Vec<u8>> {
+fn write_revision(
+    pdf: &[u8],
+    doc: &Document,
+    alloc: Alloc,
+    sig_id: ObjectId,
+    root: ObjectId,
+    prev_xref: usize,
+    req: &SealRequest<'_>,
+) -> Result<Vec<u8>> {
     let io = |e: std::io::Error| PdfError::Parse(e.to_string());
     let mut out = pdf.to_vec();
     if !out.ends_with(b"\n") {
@@ -283,7 +325,10 @@ fn write_revision(pdf: &[u8], doc: &Document, alloc: Alloc, sig_id: ObjectId, ro
         trailer.set("Info", info.clone());
     }
     let first_id = doc.trailer.get(b"ID").and_then(Object::as_array).ok().and_then(|a| a.first().cloned());
-    let new_id = Object::String(crate::document::render::random_bytes::<16>()?.to_vec(), lopdf::StringFormat::Hexadecimal);
+    let new_id = Object::String(
+        crate::document::render::random_bytes::<16>()?.to_vec(),
+        lopdf::StringFormat::Hexadecimal,
+    );
     trailer.set("ID", vec![first_id.unwrap_or_else(|| new_id.clone()), new_id]);
     out.extend_from_slice(b"trailer\n");
     super::write::write_object(&mut out, &Object::Dictionary(trailer));
@@ -304,7 +349,9 @@ fn write_revision(pdf: &[u8], doc: &Document, alloc: Alloc, sig_id: ObjectId, ro
     if cms.len() > CONTENTS_RESERVED {
         return Err(PdfError::SignatureTooLarge { needed: cms.len(), reserved: CONTENTS_RESERVED }.into());
     }
-    let slot = out.get_mut(contents_pos + 1..contents_pos + 1 + 2 * cms.len()).ok_or(PdfError::Missing("/Contents slot"))?;
+    let slot = out
+        .get_mut(contents_pos + 1..contents_pos + 1 + 2 * cms.len())
+        .ok_or(PdfError::Missing("/Contents slot"))?;
     for (pair, b) in slot.chunks_exact_mut(2).zip(&cms) {
         pair.copy_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
     }

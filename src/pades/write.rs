@@ -54,7 +54,11 @@ pub fn write_object(out: &mut Vec<u8>, o: &Object) {
     }
 }
 
-fn dict<'a>(out: &mut Vec<u8>, entries: impl Iterator<Item = (&'a Vec<u8>, &'a Object)>, length: Option<i64>) {
+fn dict<'a>(
+    out: &mut Vec<u8>,
+    entries: impl Iterator<Item = (&'a Vec<u8>, &'a Object)>,
+    length: Option<i64>,
+) {
     out.extend_from_slice(b"<<");
     for (k, v) in entries {
         out.push(b' ');
@@ -86,7 +90,11 @@ fn real(r: f32) -> String {
     }
     let s = format!("{r:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() || s == "-" { "0".into() } else { s.to_string() }
+    if s.is_empty() || s == "-" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }
 
 /// The serialised bytes of `o` (used to compare objects across revisions).

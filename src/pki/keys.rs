@@ -10,7 +10,8 @@ use crate::error::{ConfigError, Error, PkiError, Result};
 
 /// Create a directory (and parents) with the given mode.
 pub fn make_dir(path: &Path, mode: u32) -> Result<()> {
-    std::fs::create_dir_all(path).map_err(|source| ConfigError::Write { path: path.to_path_buf(), source })?;
+    std::fs::create_dir_all(path)
+        .map_err(|source| ConfigError::Write { path: path.to_path_buf(), source })?;
     set_mode(path, mode)
 }
 
@@ -39,7 +40,8 @@ pub fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 
 /// Read a PEM private key and return its PKCS#8 DER.
 pub fn read_key_der(path: &Path) -> Result<Vec<u8>> {
-    let text = std::fs::read_to_string(path).map_err(|e| PkiError::BadKey { path: path.to_path_buf(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| PkiError::BadKey { path: path.to_path_buf(), message: e.to_string() })?;
     let pem = x509_parser::pem::parse_x509_pem(text.as_bytes())
         .map_err(|e| PkiError::BadKey { path: path.to_path_buf(), message: e.to_string() })?
         .1;
@@ -48,7 +50,8 @@ pub fn read_key_der(path: &Path) -> Result<Vec<u8>> {
 
 /// Read every certificate in a PEM file, as DER.
 pub fn read_certs_der(path: &Path) -> Result<Vec<Vec<u8>>> {
-    let bytes = std::fs::read(path).map_err(|e| PkiError::BadCertificate { path: path.to_path_buf(), message: e.to_string() })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| PkiError::BadCertificate { path: path.to_path_buf(), message: e.to_string() })?;
     pem_certs(&bytes).map_err(|message| PkiError::BadCertificate { path: path.to_path_buf(), message }.into())
 }
 

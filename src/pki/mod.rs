@@ -14,8 +14,9 @@ pub use signer::SealSigner;
 use std::path::PathBuf;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint, DistinguishedName,
-    DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose,
+    SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -56,7 +57,13 @@ fn base_params(cn: &str, org: &str, region: &RegionConfig, years: i64) -> Result
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     // RFC 5280 §4.1.2.4 / X.520: countryName is a PrintableString.
-    dn.push(DnType::CountryName, rcgen::DnValue::PrintableString("CN".try_into().map_err(|e: rcgen::Error| PkiError::Generate { what: cn.to_string(), message: e.to_string() })?));
+    dn.push(
+        DnType::CountryName,
+        rcgen::DnValue::PrintableString("CN".try_into().map_err(|e: rcgen::Error| PkiError::Generate {
+            what: cn.to_string(),
+            message: e.to_string(),
+        })?),
+    );
     dn.push(DnType::LocalityName, region.region.name.as_str());
     dn.push(DnType::OrganizationName, org);
     dn.push(DnType::CommonName, cn);
@@ -73,13 +80,20 @@ fn base_params(cn: &str, org: &str, region: &RegionConfig, years: i64) -> Result
 /// Does the home already hold private keys?
 pub fn has_keys(home: &Home) -> bool {
     std::fs::read_dir(home.private_dir())
-        .map(|mut d| d.any(|e| e.map(|e| e.file_name().to_string_lossy().ends_with(".key.pem")).unwrap_or(false)))
+        .map(|mut d| {
+            d.any(|e| e.map(|e| e.file_name().to_string_lossy().ends_with(".key.pem")).unwrap_or(false))
+        })
         .unwrap_or(false)
 }
 
 /// Create the region's keys and certificates in `home` from the region file text.
 /// Refuses when keys exist unless `force`.
-pub fn init(home: &Home, region_text: &str, region_path: &std::path::Path, force: bool) -> Result<InitSummary> {
+pub fn init(
+    home: &Home,
+    region_text: &str,
+    region_path: &std::path::Path,
+    force: bool,
+) -> Result<InitSummary> {
     let region = RegionConfig::parse(region_text, region_path)?;
     if has_keys(home) && !force {
         return Err(ConfigError::KeysExist { home: home.dir.clone() }.into());
@@ -94,8 +108,13 @@ pub fn init(home: &Home, region_text: &str, region_path: &std::path::Path, force
     for ca in &region.cas {
         let key = KeyPair::generate().map_err(gen_err(&ca.id))?;
         let mut p = base_params(&ca.name, &ca.name, &region, if ca.parent.is_none() { 20 } else { 10 })?;
-        p.is_ca = IsCa::Ca(if ca.parent.is_none() { BasicConstraints::Unconstrained } else { BasicConstraints::Constrained(1) });
-        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        p.is_ca = IsCa::Ca(if ca.parent.is_none() {
+            BasicConstraints::Unconstrained
+        } else {
+            BasicConstraints::Constrained(1)
+        });
+        p.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         let cert = match &ca.parent {
             None => {
                 p.use_authority_key_identifier_extension = false;
@@ -103,7 +122,11 @@ pub fn init(home: &Home, region_text: &str, region_path: &std::path::Path, force
             }
             Some(parent) => {
                 p.crl_distribution_points = vec![crl_dp(&region, parent)];
-                let issuer = &issuers.iter().find(|(id, _)| id == parent).ok_or_else(|| ConfigError::Inconsistent(format!("parent {parent} not issued")))?.1;
+                let issuer = &issuers
+                    .iter()
+                    .find(|(id, _)| id == parent)
+                    .ok_or_else(|| ConfigError::Inconsistent(format!("parent {parent} not issued")))?
+                    .1;
                 p.signed_by(&key, &issuer.cert, &issuer.key).map_err(gen_err(&ca.id))?
             }
         };
@@ -114,12 +137,17 @@ pub fn init(home: &Home, region_text: &str, region_path: &std::path::Path, force
     // The region root is also published as pki/root.crt.pem, whatever its id.
     let root_id = region.root().id.clone();
     if root_id != "root" {
-        let pem = std::fs::read(home.ca_cert(&root_id)).map_err(crate::error::io_at(home.ca_cert(&root_id)))?;
+        let pem =
+            std::fs::read(home.ca_cert(&root_id)).map_err(crate::error::io_at(home.ca_cert(&root_id)))?;
         keys::write_file(&home.ca_cert("root"), &pem, 0o644)?;
     }
 
     for dept in &region.departments {
-        let issuer = &issuers.iter().find(|(id, _)| id == &dept.ca).ok_or_else(|| ConfigError::Inconsistent(format!("CA {} not issued", dept.ca)))?.1;
+        let issuer = &issuers
+            .iter()
+            .find(|(id, _)| id == &dept.ca)
+            .ok_or_else(|| ConfigError::Inconsistent(format!("CA {} not issued", dept.ca)))?
+            .1;
         issue_seal(home, &region, dept, issuer)?;
     }
     for (id, issuer) in &issuers {

@@ -5,9 +5,12 @@
 //! the regenerated CRL through `trust::TrustStore::from_home`). RFC 5280 §5 (CRLs), §5.3.1
 //! (reason codes).
 
-use rcgen::{CertificateParams, CertificateRevocationListParams, KeyIdMethod, KeyPair, RevocationReason, RevokedCertParams, SerialNumber};
-use serde::{Deserialize, Serialize};
 use ::time::{Duration, OffsetDateTime};
+use rcgen::{
+    CertificateParams, CertificateRevocationListParams, KeyIdMethod, KeyPair, RevocationReason,
+    RevokedCertParams, SerialNumber,
+};
+use serde::{Deserialize, Serialize};
 use x509_parser::prelude::*;
 
 use crate::config::Home;
@@ -44,7 +47,8 @@ pub struct Revoked {
 
 /// Normalise a hex serial: drop `:`/spaces, lowercase, strip leading zeros. `None` if not hex.
 pub fn normalise_serial(s: &str) -> Option<String> {
-    let h: String = s.chars().filter(|c| *c != ':' && !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    let h: String =
+        s.chars().filter(|c| *c != ':' && !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
     if h.is_empty() || h.len() > 80 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
@@ -67,7 +71,16 @@ fn reason_of(name: &str) -> Option<RevocationReason> {
 }
 
 /// The reason names [`revoke`] accepts.
-pub const REASONS: &[&str] = &["unspecified", "keyCompromise", "caCompromise", "affiliationChanged", "superseded", "cessationOfOperation", "certificateHold", "privilegeWithdrawn"];
+pub const REASONS: &[&str] = &[
+    "unspecified",
+    "keyCompromise",
+    "caCompromise",
+    "affiliationChanged",
+    "superseded",
+    "cessationOfOperation",
+    "certificateHold",
+    "privilegeWithdrawn",
+];
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -83,7 +96,9 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 pub fn find_issuer(home: &Home, serial: &str) -> Result<(String, String)> {
     let want = normalise_serial(serial).ok_or_else(|| PkiError::UnknownSerial(serial.to_string()))?;
     let region = home.region()?;
-    let mut candidates: Vec<std::path::PathBuf> = std::fs::read_dir(home.dir.join("seals")).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+    let mut candidates: Vec<std::path::PathBuf> = std::fs::read_dir(home.dir.join("seals"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
     candidates.extend(region.cas.iter().map(|c| home.ca_cert(&c.id)));
     for path in candidates {
         let Ok(ders) = keys::read_certs_der(&path) else { continue };
@@ -96,7 +111,9 @@ pub fn find_issuer(home: &Home, serial: &str) -> Result<(String, String)> {
                 let Ok(ca_ders) = keys::read_certs_der(&home.ca_cert(&ca.id)) else { continue };
                 let Some(ca_der) = ca_ders.first() else { continue };
                 let Ok((_, ca_cert)) = X509Certificate::from_der(ca_der) else { continue };
-                if ca_cert.subject().as_raw() == cert.issuer().as_raw() && ca_cert.raw_serial() != cert.raw_serial() {
+                if ca_cert.subject().as_raw() == cert.issuer().as_raw()
+                    && ca_cert.raw_serial() != cert.raw_serial()
+                {
                     return Ok((ca.id.clone(), cert.subject().to_string()));
                 }
             }
@@ -113,7 +130,10 @@ fn ledger_path(home: &Home, ca: &str) -> std::path::PathBuf {
 pub fn ledger(home: &Home, ca: &str) -> Result<Vec<RevokedEntry>> {
     let path = ledger_path(home, ca);
     match std::fs::read(&path) {
-        Ok(b) => serde_json::from_slice(&b).map_err(|e| PkiError::BadCertificate { path, message: format!("revocation ledger is not valid JSON: {e}") }.into()),
+        Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+            PkiError::BadCertificate { path, message: format!("revocation ledger is not valid JSON: {e}") }
+                .into()
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(crate::error::io_at(path)(e)),
     }
@@ -123,7 +143,11 @@ pub fn ledger(home: &Home, ca: &str) -> Result<Vec<RevokedEntry>> {
 pub fn revoke(home: &Home, serial: &str, reason: Option<&str>) -> Result<Revoked> {
     if let Some(r) = reason {
         if reason_of(r).is_none() {
-            return Err(PkiError::Sign(format!("unknown revocation reason `{r}` (known: {})", REASONS.join(", "))).into());
+            return Err(PkiError::Sign(format!(
+                "unknown revocation reason `{r}` (known: {})",
+                REASONS.join(", ")
+            ))
+            .into());
         }
     }
     let (ca, subject) = find_issuer(home, serial)?;
@@ -133,7 +157,12 @@ pub fn revoke(home: &Home, serial: &str, reason: Option<&str>) -> Result<Revoked
     let entry = match &already {
         Some(e) => e.clone(),
         None => {
-            let e = RevokedEntry { serial: serial.clone(), revoked_at: OffsetDateTime::now_utc().unix_timestamp(), reason: reason.map(String::from), subject: subject.clone() };
+            let e = RevokedEntry {
+                serial: serial.clone(),
+                revoked_at: OffsetDateTime::now_utc().unix_timestamp(),
+                reason: reason.map(String::from),
+                subject: subject.clone(),
+            };
             entries.push(e.clone());
             let json = serde_json::to_vec_pretty(&entries).map_err(|e| PkiError::Sign(e.to_string()))?;
             keys::write_file(&ledger_path(home, &ca), &json, 0o644)?;
@@ -142,7 +171,14 @@ pub fn revoke(home: &Home, serial: &str, reason: Option<&str>) -> Result<Revoked
     };
     regenerate_crl(home, &ca)?;
     tracing::info!(ca = %ca, serial = %serial, "certificate revoked");
-    Ok(Revoked { serial, ca, subject, revoked_at: crate::trust::rfc3339(entry.revoked_at), reason: entry.reason, already: already.is_some() })
+    Ok(Revoked {
+        serial,
+        ca,
+        subject,
+        revoked_at: crate::trust::rfc3339(entry.revoked_at),
+        reason: entry.reason,
+        already: already.is_some(),
+    })
 }
 
 /// Re-sign `crl/<ca>.crl` from the ledger (valid 7 days; `serve` re-signs it when it gets old).
@@ -152,8 +188,10 @@ pub fn regenerate_crl(home: &Home, ca: &str) -> Result<()> {
     let bad = |m: String| PkiError::BadCertificate { path: cert_path.clone(), message: m };
     let params = CertificateParams::from_ca_cert_pem(&pem).map_err(|e| bad(e.to_string()))?;
     let key_path = home.ca_key(ca);
-    let key_pem = std::fs::read_to_string(&key_path).map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
-    let key = KeyPair::from_pem(&key_pem).map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+    let key_pem = std::fs::read_to_string(&key_path)
+        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+    let key = KeyPair::from_pem(&key_pem)
+        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
     // Re-create the issuer object (same subject, key and key identifier) to sign with.
     let issuer = params.self_signed(&key).map_err(|e| bad(e.to_string()))?;
     let mut revoked = Vec::new();
@@ -161,7 +199,8 @@ pub fn regenerate_crl(home: &Home, ca: &str) -> Result<()> {
         let Some(bytes) = unhex(&e.serial) else { continue };
         revoked.push(RevokedCertParams {
             serial_number: SerialNumber::from_slice(&bytes),
-            revocation_time: OffsetDateTime::from_unix_timestamp(e.revoked_at).unwrap_or_else(|_| OffsetDateTime::now_utc()),
+            revocation_time: OffsetDateTime::from_unix_timestamp(e.revoked_at)
+                .unwrap_or_else(|_| OffsetDateTime::now_utc()),
             reason_code: e.reason.as_deref().and_then(reason_of),
             invalidity_date: None,
         });
@@ -215,7 +254,9 @@ fn increment_be(n: &[u8]) -> Vec<u8> {
 
 /// The larger of two big-endian unsigned numbers.
 fn max_be(a: &[u8], b: &[u8]) -> Vec<u8> {
-    let strip = |x: &[u8]| x.iter().position(|&v| v != 0).map_or(Vec::new(), |i| x.get(i..).unwrap_or_default().to_vec());
+    let strip = |x: &[u8]| {
+        x.iter().position(|&v| v != 0).map_or(Vec::new(), |i| x.get(i..).unwrap_or_default().to_vec())
+    };
     let (a, b) = (strip(a), strip(b));
     if (a.len(), &a) >= (b.len(), &b) {
         a

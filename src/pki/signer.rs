@@ -43,7 +43,8 @@ impl SealSigner {
 
     /// ECDSA P-256 / SHA-256 signature (ASN.1 DER form) over `message`.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
-        let sig = self.key.sign(&self.rng, message).map_err(|_| PkiError::Sign("ECDSA signing failed".into()))?;
+        let sig =
+            self.key.sign(&self.rng, message).map_err(|_| PkiError::Sign("ECDSA signing failed".into()))?;
         Ok(sig.as_ref().to_vec())
     }
 }

@@ -12,9 +12,9 @@ use serde_json::json;
 
 use crate::archive::Archive;
 use crate::config::Home;
-use crate::error::{ProofError, Result};
 use crate::document::metadata::text_object;
 use crate::document::watermark::{ANNOTATION_FIELD, ANNOTATION_RECT};
+use crate::error::{ProofError, Result};
 use crate::pades::{self, Appearance, SealRequest};
 use crate::pki::SealSigner;
 
@@ -36,7 +36,11 @@ pub fn find_licence(archive: &Archive, identifier: &str) -> Result<Option<Vec<u8
         .list()
         .into_iter()
         .filter_map(|r| r.ok())
-        .filter(|r| r.metadata.identifier == identifier && r.metadata.format.starts_with("PDF") && r.metadata.kind != KIND)
+        .filter(|r| {
+            r.metadata.identifier == identifier
+                && r.metadata.format.starts_with("PDF")
+                && r.metadata.kind != KIND
+        })
         .collect();
     recs.sort_by_key(|r| r.leaf_index);
     match recs.last() {
@@ -49,35 +53,60 @@ pub fn find_licence(archive: &Archive, identifier: &str) -> Result<Option<Vec<u8
 pub const KIND: &str = "annotated-copy";
 
 /// Make an annotated copy of `licence` for `by` and matter `purpose`, valid until `valid_until`.
-pub fn annotate(home: &Home, archive: &Archive, licence: &[u8], by: &str, purpose: &str, valid_until: &str) -> Result<Annotated> {
+pub fn annotate(
+    home: &Home,
+    archive: &Archive,
+    licence: &[u8],
+    by: &str,
+    purpose: &str,
+    valid_until: &str,
+) -> Result<Annotated> {
     super::fields::ident("by", by)?;
     super::fields::matter("purpose", purpose)?;
     let (now_s, now) = super::now();
     let today = crate::document::china_date(now);
-    let day = |d: &str| d.len() == 10 && time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_ok();
+    let day = |d: &str| {
+        d.len() == 10
+            && time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+    };
     if !day(valid_until) {
-        return Err(ProofError::Data(format!("--valid-until `{valid_until}` is not a date (YYYY-MM-DD)")).into());
+        return Err(
+            ProofError::Data(format!("--valid-until `{valid_until}` is not a date (YYYY-MM-DD)")).into()
+        );
     }
     if valid_until < today.as_str() {
-        return Err(ProofError::Data(format!("--valid-until {valid_until} is already past; an annotated copy must be usable at least today")).into());
+        return Err(ProofError::Data(format!(
+            "--valid-until {valid_until} is already past; an annotated copy must be usable at least today"
+        ))
+        .into());
     }
     let region = home.region()?;
     let dept = region.department(by)?.clone();
     let list = super::uses::UseList::load(home)?;
     if list.matter(purpose).iter().all(|(_, u)| !u.by.iter().any(|d| d == by)) {
-        return Err(ProofError::Refused(format!("matter `{purpose}` is not a listed use for department `{by}`")).into());
+        return Err(ProofError::Refused(format!(
+            "matter `{purpose}` is not a listed use for department `{by}`"
+        ))
+        .into());
     }
     let trust = crate::trust::TrustStore::from_home(home)?;
     let report = crate::verify::verify(licence, &trust, std::time::SystemTime::now())?;
     if !report.passed() {
-        return Err(ProofError::Other(format!("the licence does not verify ({})", report.indication.as_str())).into());
+        return Err(ProofError::Other(format!(
+            "the licence does not verify ({})",
+            report.indication.as_str()
+        ))
+        .into());
     }
     let lic = report.licence.clone().unwrap_or_default();
     if let Some(plan) = report.seal_plan.as_ref().filter(|p| !p.complete) {
         return Err(ProofError::Other(format!("the licence is not complete yet ({} of {} planned seals); annotate it once every department has sealed", plan.present.len(), plan.required.len())).into());
     }
     if report.signatures.iter().any(|s| s.field == ANNOTATION_FIELD) {
-        return Err(ProofError::Other("this PDF is already an annotated copy; annotate the original licence".into()).into());
+        return Err(ProofError::Other(
+            "this PDF is already an annotated copy; annotate the original licence".into(),
+        )
+        .into());
     }
     let doc = pades::sign::load(licence)?;
     if pades::sign::empty_field(&doc, ANNOTATION_FIELD).is_none() {
@@ -88,7 +117,8 @@ pub fn annotate(home: &Home, archive: &Archive, licence: &[u8], by: &str, purpos
     let t = crate::document::china_time(now);
     let cst = format!("{today} {:02}:{:02}", t.hour(), t.minute());
     let note = format!("加注件：用证事由 {purpose} {matter_name}；用证部门 {}；加注时间 {cst}；有效期至 {valid_until}；加注机构 {}", dept.name, platform.name);
-    let headline = format!("仅供{}办理{}使用", dept.name, if matter_name.is_empty() { purpose } else { &matter_name });
+    let headline =
+        format!("仅供{}办理{}使用", dept.name, if matter_name.is_empty() { purpose } else { &matter_name });
     let detail = format!("{purpose} · 有效期至 {valid_until} · 加注 {cst} · {}加注", platform.name);
     let items = dictionary! {
         "Type" => "ZYAnnotatedCopy",
@@ -119,13 +149,16 @@ pub fn annotate(home: &Home, archive: &Archive, licence: &[u8], by: &str, purpos
     let record = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
     // Use records name the holder by its pseudonymous code, never the raw ID / USCC.
     let secret = super::holders::region_key(home)?;
-    let subject_code = super::holders::normalise_id(&lic.czztdm).map(|id| super::holders::holder_code(&secret, &id)).unwrap_or_default();
+    let subject_code = super::holders::normalise_id(&lic.czztdm)
+        .map(|id| super::holders::holder_code(&secret, &id))
+        .unwrap_or_default();
     let body = json!({
         "type": "use-record", "id": super::random_id("UR")?, "at": now_s, "by": by, "by_name": dept.name,
         "kind": "licence", "purpose": purpose, "licence": lic.zzbs, "annotated_copy": record, "valid_until": valid_until,
         "maker": PLATFORM, "subject_code": subject_code,
     });
-    let use_record = super::append_event(archive, "use-record", &subject_code, &lic.zzbs, &dept.name, &body)?.id;
+    let use_record =
+        super::append_event(archive, "use-record", &subject_code, &lic.zzbs, &dept.name, &body)?.id;
     archive.flush()?;
     crate::filing::sign_tree_head(home, archive)?;
     Ok(Annotated { pdf, note, identifier: lic.zzbs, record, use_record })

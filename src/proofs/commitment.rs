@@ -134,20 +134,22 @@ pub fn template(home: &Home) -> Result<Template> {
     Template::parse(text, "commitment")
 }
 
-
 /// Check and tidy a statement: line breaks joined (a space only between two ASCII words), tabs
 /// become spaces; empty, too long or control characters are refused.
 pub fn normalise_statement(text: &str) -> std::result::Result<String, ProofError> {
     let mut out = String::new();
     for line in text.trim_start_matches('\u{feff}').lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let ascii_join = out.chars().last().is_some_and(|c| c.is_ascii_alphanumeric()) && line.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        let ascii_join = out.chars().last().is_some_and(|c| c.is_ascii_alphanumeric())
+            && line.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
         if ascii_join {
             out.push(' ');
         }
         out.push_str(&line.replace('\t', " "));
     }
     if out.is_empty() {
-        return Err(ProofError::Other("the statement is empty: write the commitment text (UTF-8) in the file".into()));
+        return Err(ProofError::Other(
+            "the statement is empty: write the commitment text (UTF-8) in the file".into(),
+        ));
     }
     let n = out.chars().count();
     if n > MAX_STATEMENT_CHARS {
@@ -180,7 +182,11 @@ pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Res
     let by = region.department(req.by)?.clone();
     let list = UseList::load(home)?;
     let secret = holders::region_key(home)?;
-    let id = holders::normalise_id(req.subject).ok_or_else(|| ProofError::Data("the subject is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)".into()))?;
+    let id = holders::normalise_id(req.subject).ok_or_else(|| {
+        ProofError::Data(
+            "the subject is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)".into(),
+        )
+    })?;
     let code = holders::holder_code(&secret, &id);
     let statement = normalise_statement(req.statement)?;
     if let Some(what) = super::idscan::find(&statement) {
@@ -192,14 +198,24 @@ pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Res
     let (now_s, now) = super::now();
 
     // Which kinds check this matter, and may `by` take the commitment?
-    let listed: Vec<_> = list.matter(req.matter).into_iter().filter(|(k, _)| k.commitment.is_some()).collect();
+    let listed: Vec<_> =
+        list.matter(req.matter).into_iter().filter(|(k, _)| k.commitment.is_some()).collect();
     let refusal = if listed.is_empty() {
-        Some(format!("matter `{}` accepts no commitment (告知承诺): no proof kind with a commitment rule lists it", req.matter))
+        Some(format!(
+            "matter `{}` accepts no commitment (告知承诺): no proof kind with a commitment rule lists it",
+            req.matter
+        ))
     } else if !listed.iter().any(|(_, u)| u.by.iter().any(|d| d == req.by)) {
-        let mut allowed: Vec<&str> = listed.iter().flat_map(|(_, u)| u.by.iter().map(String::as_str)).collect();
+        let mut allowed: Vec<&str> =
+            listed.iter().flat_map(|(_, u)| u.by.iter().map(String::as_str)).collect();
         allowed.sort_unstable();
         allowed.dedup();
-        Some(format!("department `{}` may not take commitments for matter `{}` (allowed: {})", req.by, req.matter, allowed.join(", ")))
+        Some(format!(
+            "department `{}` may not take commitments for matter `{}` (allowed: {})",
+            req.by,
+            req.matter,
+            allowed.join(", ")
+        ))
     } else {
         None
     };
@@ -213,7 +229,14 @@ pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Res
     }
     let terms: Vec<Term> = listed
         .iter()
-        .filter_map(|(k, _)| k.commitment.as_ref().map(|r| Term { kind: k.id.clone(), holder: k.holder.clone(), field: r.field.clone(), expect: r.expect.clone() }))
+        .filter_map(|(k, _)| {
+            k.commitment.as_ref().map(|r| Term {
+                kind: k.id.clone(),
+                holder: k.holder.clone(),
+                field: r.field.clone(),
+                expect: r.expect.clone(),
+            })
+        })
         .collect();
     let matter_name = listed.first().map(|(_, u)| u.name.clone()).unwrap_or_default();
 
@@ -233,14 +256,31 @@ pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Res
     }))?;
     let signer = SealSigner::load(home, &by.id)?;
     let serial = format!("{}{}", committed.replace('-', ""), cid.get(2..).unwrap_or(""));
-    let input = RenderInput { template: &t, data: &data, issuer: &by, region: &region.region, issue_date: committed.clone(), serial, plan: vec![by.id.clone()] };
+    let input = RenderInput {
+        template: &t,
+        data: &data,
+        issuer: &by,
+        region: &region.region,
+        issue_date: committed.clone(),
+        serial,
+        plan: vec![by.id.clone()],
+    };
     let (pdf, _) = crate::licence::render_and_seal(&input, &signer, format!("{}受理告知承诺", by.name))?;
 
     let trust = crate::trust::TrustStore::from_home(home)?;
     let meta = crate::filing::verified_metadata(&format!("{cid}.pdf"), &pdf, &trust, "commitment")?;
     let filed = crate::filing::append_verified(home, archive, vec![(pdf.as_slice(), meta)])?;
     let record = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
-    let terms_json = Terms { id: cid.clone(), at: now_s, by: by.id.clone(), matter: req.matter.to_string(), subject_code: code.clone(), subject_masked: holders::mask(&id), check_due: check_due.clone(), terms: terms.clone() };
+    let terms_json = Terms {
+        id: cid.clone(),
+        at: now_s,
+        by: by.id.clone(),
+        matter: req.matter.to_string(),
+        subject_code: code.clone(),
+        subject_masked: holders::mask(&id),
+        check_due: check_due.clone(),
+        terms: terms.clone(),
+    };
     let mut body = serde_json::to_value(&terms_json).map_err(|e| ProofError::Other(e.to_string()))?;
     if let Some(o) = body.as_object_mut() {
         o.insert("type".into(), json!("commitment-record"));
@@ -249,7 +289,15 @@ pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Res
     let terms_record = super::append_event(archive, "commitment-record", &code, &cid, &by.name, &body)?.id;
     archive.flush()?;
     crate::filing::sign_tree_head(home, archive)?;
-    Ok(CommitOutcome::Recorded(Box::new(Recorded { id: cid, subject_code: code, pdf, record, kinds: terms.into_iter().map(|t| t.kind).collect(), check_due, terms_record })))
+    Ok(CommitOutcome::Recorded(Box::new(Recorded {
+        id: cid,
+        subject_code: code,
+        pdf,
+        record,
+        kinds: terms.into_iter().map(|t| t.kind).collect(),
+        check_due,
+        terms_record,
+    })))
 }
 
 /// Compare one term with the holder's data.
@@ -261,7 +309,14 @@ fn finding(holders_db: &Holders, subject_code: &str, term: &Term) -> Result<Find
         (Some(_), Some(v)) if *v == term.expect => "match",
         _ => "mismatch",
     };
-    Ok(Finding { kind: term.kind.clone(), holder: term.holder.clone(), field: term.field.clone(), expect: term.expect.clone(), found, outcome: outcome.into() })
+    Ok(Finding {
+        kind: term.kind.clone(),
+        holder: term.holder.clone(),
+        field: term.field.clone(),
+        expect: term.expect.clone(),
+        found,
+        outcome: outcome.into(),
+    })
 }
 
 /// The overall status from the findings: any mismatch → broken; all match → kept; else unverifiable.
@@ -277,7 +332,12 @@ pub fn status_of(findings: &[Finding]) -> &'static str {
 
 /// Check every open commitment (or only `only`) against the holders' data, record each result as
 /// a `commitment-check` event, and sign a new tree head. Decided commitments are not re-checked.
-pub fn check_in(home: &Home, archive: &Archive, holders_db: &Holders, only: Option<&str>) -> Result<CheckReport> {
+pub fn check_in(
+    home: &Home,
+    archive: &Archive,
+    holders_db: &Holders,
+    only: Option<&str>,
+) -> Result<CheckReport> {
     if let Some(id) = only {
         super::fields::identifier("id", id)?;
     }
@@ -288,11 +348,14 @@ pub fn check_in(home: &Home, archive: &Archive, holders_db: &Holders, only: Opti
         let r = r?;
         match r.metadata.kind.as_str() {
             "commitment-record" => {
-                let t: Terms = serde_json::from_slice(&archive.verified_bytes(&r)?).map_err(|e| ProofError::Other(format!("archive record {}: not a commitment record: {e}", r.id)))?;
+                let t: Terms = serde_json::from_slice(&archive.verified_bytes(&r)?).map_err(|e| {
+                    ProofError::Other(format!("archive record {}: not a commitment record: {e}", r.id))
+                })?;
                 recorded.push((r.leaf_index, t));
             }
             "commitment-check" => {
-                let v: serde_json::Value = serde_json::from_slice(&archive.verified_bytes(&r)?).unwrap_or(serde_json::Value::Null);
+                let v: serde_json::Value =
+                    serde_json::from_slice(&archive.verified_bytes(&r)?).unwrap_or(serde_json::Value::Null);
                 if matches!(v.get("status").and_then(|s| s.as_str()), Some("kept" | "broken")) {
                     if let Some(c) = v.get("commitment").and_then(|c| c.as_str()) {
                         decided.insert(c.to_string());
@@ -309,13 +372,24 @@ pub fn check_in(home: &Home, archive: &Archive, holders_db: &Holders, only: Opti
         }
     }
     let (now_s, _) = super::now();
-    let mut report = CheckReport { checked_at: now_s.clone(), kept: 0, broken: 0, unverifiable: 0, already_decided: 0, commitments: Vec::new() };
+    let mut report = CheckReport {
+        checked_at: now_s.clone(),
+        kept: 0,
+        broken: 0,
+        unverifiable: 0,
+        already_decided: 0,
+        commitments: Vec::new(),
+    };
     for (_, t) in recorded.into_iter().filter(|(_, t)| only.is_none_or(|o| o == t.id)) {
         if decided.contains(&t.id) {
             report.already_decided += 1;
             continue;
         }
-        let findings = t.terms.iter().map(|term| finding(holders_db, &t.subject_code, term)).collect::<Result<Vec<_>>>()?;
+        let findings = t
+            .terms
+            .iter()
+            .map(|term| finding(holders_db, &t.subject_code, term))
+            .collect::<Result<Vec<_>>>()?;
         let status = status_of(&findings);
         let by_name = region.department(&t.by).map(|d| d.name.clone()).unwrap_or_else(|_| t.by.clone());
         let body = json!({
@@ -352,13 +426,26 @@ mod tests {
     use super::*;
 
     fn f(outcome: &str) -> Finding {
-        Finding { kind: "k".into(), holder: "h".into(), field: "f".into(), expect: "e".into(), found: None, outcome: outcome.into() }
+        Finding {
+            kind: "k".into(),
+            holder: "h".into(),
+            field: "f".into(),
+            expect: "e".into(),
+            found: None,
+            outcome: outcome.into(),
+        }
     }
 
     #[test]
     fn statement_lines_are_joined_and_limits_hold() {
-        assert_eq!(normalise_statement("\u{feff}本人承诺\n  参保正常。\n").ok().as_deref(), Some("本人承诺参保正常。"));
-        assert_eq!(normalise_statement("I commit\nto this\tnow").ok().as_deref(), Some("I commit to this now"));
+        assert_eq!(
+            normalise_statement("\u{feff}本人承诺\n  参保正常。\n").ok().as_deref(),
+            Some("本人承诺参保正常。")
+        );
+        assert_eq!(
+            normalise_statement("I commit\nto this\tnow").ok().as_deref(),
+            Some("I commit to this now")
+        );
         assert!(normalise_statement(" \n\n").is_err());
         assert!(normalise_statement(&"承".repeat(MAX_STATEMENT_CHARS)).is_ok());
         assert!(normalise_statement(&"承".repeat(MAX_STATEMENT_CHARS + 1)).is_err());

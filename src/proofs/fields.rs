@@ -20,7 +20,8 @@ pub const MAX_IDENTIFIER_BYTES: usize = 128;
 pub const MAX_STATEMENT_BYTES: usize = 4096;
 
 fn refuse(field: &str, value: &str, expected: &str) -> ProofError {
-    let what = if value.is_empty() { "missing".to_string() } else { format!("malformed, {} bytes", value.len()) };
+    let what =
+        if value.is_empty() { "missing".to_string() } else { format!("malformed, {} bytes", value.len()) };
     ProofError::Field(format!("{field}: {what} ({expected})"))
 }
 
@@ -38,34 +39,56 @@ pub fn is_matter(v: &str) -> bool {
 /// A lower-case identifier (proof kind, department id): `^[a-z][a-z0-9-]*$`, at most
 /// [`MAX_ID_BYTES`].
 pub fn is_ident(v: &str) -> bool {
-    v.len() <= MAX_ID_BYTES && v.starts_with(|c: char| c.is_ascii_lowercase()) && v.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    v.len() <= MAX_ID_BYTES
+        && v.starts_with(|c: char| c.is_ascii_lowercase())
+        && v.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
 }
 
 /// `field` must be a matter code.
 pub fn matter(field: &str, v: &str) -> Result<(), ProofError> {
-    if is_matter(v) { Ok(()) } else { Err(refuse(field, v, "a matter code looks like 370900-XK-0001")) }
+    if is_matter(v) {
+        Ok(())
+    } else {
+        Err(refuse(field, v, "a matter code looks like 370900-XK-0001"))
+    }
 }
 
 /// `field` must be a proof kind or department id.
 pub fn ident(field: &str, v: &str) -> Result<(), ProofError> {
-    if is_ident(v) { Ok(()) } else { Err(refuse(field, v, "an identifier of lower-case letters, digits and `-`")) }
+    if is_ident(v) {
+        Ok(())
+    } else {
+        Err(refuse(field, v, "an identifier of lower-case letters, digits and `-`"))
+    }
 }
 
 /// A subject must be short enough to be an ID number or USCC (checked in full by normalisation).
 pub fn subject(field: &str, v: &str) -> Result<(), ProofError> {
-    if !v.trim().is_empty() && v.len() <= MAX_SUBJECT_BYTES { Ok(()) } else { Err(refuse(field, v, "an ID number (GB 11643) or USCC (GB 32100)")) }
+    if !v.trim().is_empty() && v.len() <= MAX_SUBJECT_BYTES {
+        Ok(())
+    } else {
+        Err(refuse(field, v, "an ID number (GB 11643) or USCC (GB 32100)"))
+    }
 }
 
 /// A licence identifier or record id: printable ASCII without spaces, at most
 /// [`MAX_IDENTIFIER_BYTES`].
 pub fn identifier(field: &str, v: &str) -> Result<(), ProofError> {
     let ok = !v.is_empty() && v.len() <= MAX_IDENTIFIER_BYTES && v.bytes().all(|c| c.is_ascii_graphic());
-    if ok { Ok(()) } else { Err(refuse(field, v, "a licence identifier or record id: printable ASCII, at most 128 bytes")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(refuse(field, v, "a licence identifier or record id: printable ASCII, at most 128 bytes"))
+    }
 }
 
 /// A commitment statement's size as sent (its content is checked by the commitment module).
 pub fn statement(field: &str, v: &str) -> Result<(), ProofError> {
-    if v.len() <= MAX_STATEMENT_BYTES { Ok(()) } else { Err(refuse(field, v, "at most 4096 bytes; 200 characters are kept")) }
+    if v.len() <= MAX_STATEMENT_BYTES {
+        Ok(())
+    } else {
+        Err(refuse(field, v, "at most 4096 bytes; 200 characters are kept"))
+    }
 }
 
 #[cfg(test)]
@@ -75,7 +98,8 @@ mod tests {
     #[test]
     fn matter_codes_and_identifiers_have_one_shape() {
         assert!(is_matter("370900-XK-0001"));
-        for bad in ["370900-xk-0001", "370900-XK-001", "370902199001011235", "３７０９００-XK-0001", ""] {
+        for bad in ["370900-xk-0001", "370900-XK-001", "370902199001011235", "３７０９００-XK-0001", ""]
+        {
             assert!(!is_matter(bad), "{bad}");
         }
         assert!(is_ident("social-insurance") && is_ident("dy-xzsp"));

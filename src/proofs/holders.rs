@@ -97,28 +97,57 @@ pub fn mask(id: &str) -> String {
         return "*".repeat(c.len());
     }
     let n = c.len();
-    format!("{}{}{}", c[..4].iter().collect::<String>(), "*".repeat(n - 8), c[n - 4..].iter().collect::<String>())
+    format!(
+        "{}{}{}",
+        c[..4].iter().collect::<String>(),
+        "*".repeat(n - 8),
+        c[n - 4..].iter().collect::<String>()
+    )
 }
 
 /// Read a CSV (header row; no quoted commas) or JSON (array of objects) data file into rows.
 pub fn read_rows(path: &Path) -> Result<Vec<BTreeMap<String, String>>> {
     let text = std::fs::read_to_string(path).map_err(crate::error::io_at(path))?;
-    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || text.trim_start().starts_with('[');
+    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || text.trim_start().starts_with('[');
     if is_json {
         let v: Vec<serde_json::Map<String, serde_json::Value>> =
-            serde_json::from_str(&text).map_err(|e| ProofError::Data(format!("{}: not a JSON array of objects: line {} column {}", path.display(), e.line(), e.column())))?;
+            serde_json::from_str(&text).map_err(|e| {
+                ProofError::Data(format!(
+                    "{}: not a JSON array of objects: line {} column {}",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                ))
+            })?;
         return Ok(v
             .into_iter()
-            .map(|o| o.into_iter().map(|(k, v)| (k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))).collect())
+            .map(|o| {
+                o.into_iter()
+                    .map(|(k, v)| (k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
+                    .collect()
+            })
             .collect());
     }
     let mut lines = text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
-    let header: Vec<String> = lines.next().ok_or_else(|| ProofError::Data(format!("{}: empty file", path.display())))?.split(',').map(|s| s.trim().trim_start_matches('\u{feff}').to_string()).collect();
+    let header: Vec<String> = lines
+        .next()
+        .ok_or_else(|| ProofError::Data(format!("{}: empty file", path.display())))?
+        .split(',')
+        .map(|s| s.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
     let mut rows = Vec::new();
     for (i, line) in lines.enumerate() {
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
         if cells.len() != header.len() {
-            return Err(ProofError::Data(format!("{}: row {} has {} cells, the header {}", path.display(), i + 2, cells.len(), header.len())).into());
+            return Err(ProofError::Data(format!(
+                "{}: row {} has {} cells, the header {}",
+                path.display(),
+                i + 2,
+                cells.len(),
+                header.len()
+            ))
+            .into());
         }
         rows.push(header.iter().cloned().zip(cells.into_iter().map(String::from)).collect());
     }
@@ -157,9 +186,12 @@ impl Holders {
         for (i, row) in rows.iter().enumerate() {
             let bad = |m: &str| ProofError::Data(format!("record {}: {m}", i + 1));
             let raw = row.get("id").ok_or_else(|| bad("no `id` column"))?;
-            let id = normalise_id(raw).ok_or_else(|| bad("`id` is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)"))?;
+            let id = normalise_id(raw).ok_or_else(|| {
+                bad("`id` is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)")
+            })?;
             let kind = row.get("kind").ok_or_else(|| bad("no `kind` column"))?;
-            let k = list.kind(kind).ok_or_else(|| bad(&format!("kind `{kind}` is not on the list of uses")))?;
+            let k =
+                list.kind(kind).ok_or_else(|| bad(&format!("kind `{kind}` is not on the list of uses")))?;
             if k.holder != dept {
                 return Err(bad(&format!("kind `{kind}` is held by `{}`, not `{dept}`", k.holder)).into());
             }
@@ -170,7 +202,11 @@ impl Holders {
                 name: row.get("name").cloned().unwrap_or_default(),
                 kind: kind.clone(),
                 dept: dept.to_string(),
-                fields: row.iter().filter(|(k, _)| !matches!(k.as_str(), "id" | "name" | "kind")).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                fields: row
+                    .iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "id" | "name" | "kind"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 loaded_at: t.clone(),
             };
             batch.insert(key(kind, &code), serde_json::to_vec(&rec).map_err(db_err)?);

@@ -15,9 +15,16 @@ const USCC_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// What was found, if anything: "an ID number" or "a USCC".
 pub fn find(text: &str) -> Option<&'static str> {
-    let chars: Vec<char> = text.nfkc().flat_map(char::to_uppercase).filter(|c| !c.is_whitespace() && !is_dash(*c)).collect();
-    let id = |w: &[char]| w.iter().take(17).all(char::is_ascii_digit) && w.get(17).is_some_and(|c| c.is_ascii_digit() || *c == 'X');
-    let uscc = |w: &[char]| w.iter().all(|c| USCC_ALPHABET.contains(*c)) && w.get(2..8).is_some_and(|a| a.iter().all(char::is_ascii_digit));
+    let chars: Vec<char> =
+        text.nfkc().flat_map(char::to_uppercase).filter(|c| !c.is_whitespace() && !is_dash(*c)).collect();
+    let id = |w: &[char]| {
+        w.iter().take(17).all(char::is_ascii_digit)
+            && w.get(17).is_some_and(|c| c.is_ascii_digit() || *c == 'X')
+    };
+    let uscc = |w: &[char]| {
+        w.iter().all(|c| USCC_ALPHABET.contains(*c))
+            && w.get(2..8).is_some_and(|a| a.iter().all(char::is_ascii_digit))
+    };
     if chars.windows(18).any(id) {
         Some("an ID number")
     } else if chars.windows(18).any(uscc) {
@@ -47,7 +54,11 @@ mod tests {
 
     #[test]
     fn ordinary_statements_pass() {
-        for ok in ["本人承诺参保状态正常，2024年01月01日起连续缴费。", "事项 370900-XK-0001，电话 13800001111。", "I promise THE COMPANY IS FINE"] {
+        for ok in [
+            "本人承诺参保状态正常，2024年01月01日起连续缴费。",
+            "事项 370900-XK-0001，电话 13800001111。",
+            "I promise THE COMPANY IS FINE",
+        ] {
             assert_eq!(find(ok), None, "{ok}");
         }
     }

@@ -32,7 +32,14 @@ pub fn random_id(prefix: &str) -> Result<String> {
 
 /// Append a small JSON log entry (use record, refusal, commitment check) to the archive.
 /// The bytes carry a random id and a time, so identical events stay distinct leaves.
-pub fn append_event(archive: &Archive, kind: &str, holder_code: &str, identifier: &str, issuer: &str, body: &serde_json::Value) -> Result<crate::archive::Record> {
+pub fn append_event(
+    archive: &Archive,
+    kind: &str,
+    holder_code: &str,
+    identifier: &str,
+    issuer: &str,
+    body: &serde_json::Value,
+) -> Result<crate::archive::Record> {
     let bytes = serde_json::to_vec(body).map_err(|e| crate::error::ProofError::Other(e.to_string()))?;
     let (t, _) = now();
     let meta = Metadata {
@@ -61,12 +68,17 @@ pub fn open_archive(home: &Home) -> Result<Archive> {
 /// The audit's document check for records that are not PDFs: a JWS must still verify (signature
 /// and chain; an expired token is still authentic evidence), a JSON log entry must parse.
 /// `None` for PDFs (the caller's checks apply).
-pub fn audit_check(bytes: &[u8], trust: &crate::trust::TrustStore) -> Option<(std::result::Result<(), String>, std::result::Result<(), String>)> {
+pub fn audit_check(
+    bytes: &[u8],
+    trust: &crate::trust::TrustStore,
+) -> Option<(std::result::Result<(), String>, std::result::Result<(), String>)> {
     if bytes.starts_with(b"%PDF") {
         return None;
     }
     if bytes.starts_with(b"{") {
-        let usable = serde_json::from_slice::<serde_json::Value>(bytes).map(|_| ()).map_err(|e| format!("the JSON entry does not parse: {e}"));
+        let usable = serde_json::from_slice::<serde_json::Value>(bytes)
+            .map(|_| ())
+            .map_err(|e| format!("the JSON entry does not parse: {e}"));
         return Some((Ok(()), usable));
     }
     if bytes.starts_with(b"eyJ") {
@@ -74,7 +86,17 @@ pub fn audit_check(bytes: &[u8], trust: &crate::trust::TrustStore) -> Option<(st
         return Some(match proof::verify_jws(&text, trust, std::time::SystemTime::now()) {
             Ok(c) => {
                 let real: Vec<&String> = c.problems.iter().filter(|p| !p.starts_with("expired")).collect();
-                (if real.is_empty() { Ok(()) } else { Err(format!("token no longer verifies: {}", real.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; "))) }, Ok(()))
+                (
+                    if real.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "token no longer verifies: {}",
+                            real.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; ")
+                        ))
+                    },
+                    Ok(()),
+                )
             }
             Err(e) => (Err(e.to_string()), Err(e.to_string())),
         });

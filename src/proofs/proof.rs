@@ -55,10 +55,13 @@ pub fn template(home: &Home) -> Result<Template> {
     if home.templates_dir().join("proof.toml").exists() {
         return Template::load(home, "proof");
     }
-    let text = document::template::BUILTIN.iter().find(|(n, _)| *n == "proof").map(|(_, t)| *t).ok_or_else(|| ProofError::Other("no built-in proof template".into()))?;
+    let text = document::template::BUILTIN
+        .iter()
+        .find(|(n, _)| *n == "proof")
+        .map(|(_, t)| *t)
+        .ok_or_else(|| ProofError::Other("no built-in proof template".into()))?;
     Template::parse(text, "proof")
 }
-
 
 /// Answer (or refuse) a request. The archive must not be open elsewhere in this process.
 pub fn request(home: &Home, req: &Request<'_>) -> Result<Outcome> {
@@ -68,7 +71,12 @@ pub fn request(home: &Home, req: &Request<'_>) -> Result<Outcome> {
 }
 
 /// [`request`] with the archive and holder database held open by the caller.
-pub fn request_in(home: &Home, archive: &Archive, holders_db: &Holders, req: &Request<'_>) -> Result<Outcome> {
+pub fn request_in(
+    home: &Home,
+    archive: &Archive,
+    holders_db: &Holders,
+    req: &Request<'_>,
+) -> Result<Outcome> {
     let trust = crate::trust::TrustStore::from_home(home)?;
     file(home, archive, prepare(home, holders_db, &trust, req)?)
 }
@@ -97,7 +105,12 @@ pub struct Draft {
 
 /// Phase 1: check the list of uses, look the subject up, render and seal the proof PDF, verify
 /// it against `trust` (the archive only takes documents that verify), sign the token.
-pub fn prepare(home: &Home, holders_db: &Holders, trust: &crate::trust::TrustStore, req: &Request<'_>) -> Result<Prepared> {
+pub fn prepare(
+    home: &Home,
+    holders_db: &Holders,
+    trust: &crate::trust::TrustStore,
+    req: &Request<'_>,
+) -> Result<Prepared> {
     super::fields::ident("by", req.by)?;
     super::fields::ident("kind", req.kind)?;
     super::fields::matter("purpose", req.purpose)?;
@@ -106,7 +119,11 @@ pub fn prepare(home: &Home, holders_db: &Holders, trust: &crate::trust::TrustSto
     let by = region.department(req.by)?.clone();
     let list = UseList::load(home)?;
     let secret = holders::region_key(home)?;
-    let id = holders::normalise_id(req.subject).ok_or_else(|| ProofError::Data("the subject is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)".into()))?;
+    let id = holders::normalise_id(req.subject).ok_or_else(|| {
+        ProofError::Data(
+            "the subject is neither a valid ID number (GB 11643) nor a valid USCC (GB 32100)".into(),
+        )
+    })?;
     let code = holders::holder_code(&secret, &id);
     let (now_s, now) = super::now();
     let (kind, use_) = match list.allow(req.by, req.kind, req.purpose) {
@@ -123,7 +140,12 @@ pub fn prepare(home: &Home, holders_db: &Holders, trust: &crate::trust::TrustSto
     let holder = region.department(&kind.holder)?.clone();
     let record = holders_db.get(&holder.id, &kind.id, &code)?;
     let answer = match &record {
-        Some(r) => kind.answer.iter().map(|a| format!("{}：{}", a.label, r.fields.get(&a.field).map(String::as_str).unwrap_or("—"))).collect::<Vec<_>>().join("；"),
+        Some(r) => kind
+            .answer
+            .iter()
+            .map(|a| format!("{}：{}", a.label, r.fields.get(&a.field).map(String::as_str).unwrap_or("—")))
+            .collect::<Vec<_>>()
+            .join("；"),
         None => NO_RECORD.to_string(),
     };
     let jti = super::random_id("ZM")?;
@@ -146,8 +168,17 @@ pub fn prepare(home: &Home, holders_db: &Holders, trust: &crate::trust::TrustSto
     }))?;
     let signer = SealSigner::load(home, &holder.id)?;
     let serial = format!("{}{}", issued.replace('-', ""), &jti[2..]);
-    let input = RenderInput { template: &t, data: &data, issuer: &holder, region: &region.region, issue_date: issued.clone(), serial, plan: vec![holder.id.clone()] };
-    let (pdf, rendered) = crate::licence::render_and_seal(&input, &signer, format!("{}出具{}", holder.name, kind.name))?;
+    let input = RenderInput {
+        template: &t,
+        data: &data,
+        issuer: &holder,
+        region: &region.region,
+        issue_date: issued.clone(),
+        serial,
+        plan: vec![holder.id.clone()],
+    };
+    let (pdf, rendered) =
+        crate::licence::render_and_seal(&input, &signer, format!("{}出具{}", holder.name, kind.name))?;
     let pdf_meta = crate::filing::verified_metadata(&format!("{jti}.pdf"), &pdf, trust, "proof")?;
 
     // (b) the JWS.
@@ -177,7 +208,19 @@ pub fn prepare(home: &Home, holders_db: &Holders, trust: &crate::trust::TrustSto
         "kind": kind.id, "holder": holder.id, "purpose": use_.matter, "purpose_name": use_.name,
         "subject_code": code, "answer_id": jti, "found": record.is_some(),
     });
-    Ok(Prepared::Answer(Box::new(Draft { jti, found: record.is_some(), answer, holder: holder.id, asker: by.name, code, pdf, pdf_meta, jws, token_meta, use_body })))
+    Ok(Prepared::Answer(Box::new(Draft {
+        jti,
+        found: record.is_some(),
+        answer,
+        holder: holder.id,
+        asker: by.name,
+        code,
+        pdf,
+        pdf_meta,
+        jws,
+        token_meta,
+        use_body,
+    })))
 }
 
 /// Phase 2: archive the refusal, or the PDF, the token and the use record naming both; one
@@ -193,7 +236,11 @@ pub fn file(home: &Home, archive: &Archive, p: Prepared) -> Result<Outcome> {
         }
         Prepared::Answer(d) => *d,
     };
-    let filed = crate::filing::append_verified(home, archive, vec![(d.pdf.as_slice(), d.pdf_meta), (d.jws.as_bytes(), d.token_meta)])?;
+    let filed = crate::filing::append_verified(
+        home,
+        archive,
+        vec![(d.pdf.as_slice(), d.pdf_meta), (d.jws.as_bytes(), d.token_meta)],
+    )?;
     let pdf_record = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
     let token_record = filed.get(1).map(|f| f.record.id.clone()).unwrap_or_default();
     let mut body = d.use_body;
@@ -204,20 +251,36 @@ pub fn file(home: &Home, archive: &Archive, p: Prepared) -> Result<Outcome> {
     let use_record = super::append_event(archive, "use-record", &d.code, &d.jti, &d.asker, &body)?.id;
     archive.flush()?;
     crate::filing::sign_tree_head(home, archive)?;
-    Ok(Outcome::Answered(Box::new(Answered { jti: d.jti, found: d.found, answer: d.answer, holder: d.holder, subject_code: d.code, pdf: d.pdf, jws: d.jws, pdf_record, token_record, use_record })))
+    Ok(Outcome::Answered(Box::new(Answered {
+        jti: d.jti,
+        found: d.found,
+        answer: d.answer,
+        holder: d.holder,
+        subject_code: d.code,
+        pdf: d.pdf,
+        jws: d.jws,
+        pdf_record,
+        token_record,
+        use_record,
+    })))
 }
 
 /// Every use record and refusal about the subject, oldest first (the subject's right to know).
 pub fn uses_of(home: &Home, archive: &Archive, subject: &str) -> Result<Vec<serde_json::Value>> {
     super::fields::subject("subject", subject)?;
     let secret = holders::region_key(home)?;
-    let id = holders::normalise_id(subject).ok_or_else(|| ProofError::Data("the subject is neither a valid ID number nor a valid USCC".into()))?;
+    let id = holders::normalise_id(subject).ok_or_else(|| {
+        ProofError::Data("the subject is neither a valid ID number nor a valid USCC".into())
+    })?;
     let code = holders::holder_code(&secret, &id);
     let mut recs: Vec<_> = archive
         .list()
         .into_iter()
         .filter_map(|r| r.ok())
-        .filter(|r| r.metadata.holder_code == code && matches!(r.metadata.kind.as_str(), "use-record" | "use-refusal" | "commitment-check"))
+        .filter(|r| {
+            r.metadata.holder_code == code
+                && matches!(r.metadata.kind.as_str(), "use-record" | "use-refusal" | "commitment-check")
+        })
         .collect();
     recs.sort_by_key(|r| r.leaf_index);
     let mut out = Vec::new();

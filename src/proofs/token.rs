@@ -45,10 +45,16 @@ pub fn sign_jws(home: &Home, dept: &str, signer: &SealSigner, claims: &Value) ->
     let key_path = home.seal_key(dept);
     let der = crate::pki::keys::read_key_der(&key_path)?;
     let rng = SystemRandom::new();
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng).map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
-    let x5c: Vec<String> = std::iter::once(&signer.cert).chain(signer.chain.iter()).map(|c| STANDARD.encode(c)).collect();
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng)
+        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+    let x5c: Vec<String> =
+        std::iter::once(&signer.cert).chain(signer.chain.iter()).map(|c| STANDARD.encode(c)).collect();
     let header = json!({"alg": ALG, "typ": TYP, "x5c": x5c});
-    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
     let sig = key.sign(&rng, input.as_bytes()).map_err(|_| PkiError::Sign("ES256 signing failed".into()))?;
     Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref())))
 }
@@ -74,33 +80,66 @@ pub fn verify_jws(token: &str, trust: &TrustStore, at: std::time::SystemTime) ->
     let bad = |m: &str| ProofError::Token(m.to_string());
     let token = token.trim();
     if token.len() > MAX_TOKEN_BYTES {
-        return Err(bad(&format!("{} bytes is longer than a proof token may be ({MAX_TOKEN_BYTES})", token.len())).into());
+        return Err(bad(&format!(
+            "{} bytes is longer than a proof token may be ({MAX_TOKEN_BYTES})",
+            token.len()
+        ))
+        .into());
     }
     let parts: Vec<&str> = token.split('.').collect();
-    let [h, p, s] = parts.as_slice() else { return Err(bad("not a compact JWS (three dot-separated parts)").into()) };
-    let header: Value = URL_SAFE_NO_PAD.decode(h).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| bad("header is not base64url JSON"))?;
-    let claims: Value = URL_SAFE_NO_PAD.decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| bad("payload is not base64url JSON"))?;
+    let [h, p, s] = parts.as_slice() else {
+        return Err(bad("not a compact JWS (three dot-separated parts)").into());
+    };
+    let header: Value = URL_SAFE_NO_PAD
+        .decode(h)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| bad("header is not base64url JSON"))?;
+    let claims: Value = URL_SAFE_NO_PAD
+        .decode(p)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| bad("payload is not base64url JSON"))?;
     let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad("signature is not base64url"))?;
-    let (Some(header), Some(_)) = (header.as_object(), claims.as_object()) else { return Err(bad("header and payload must be JSON objects").into()) };
+    let (Some(header), Some(_)) = (header.as_object(), claims.as_object()) else {
+        return Err(bad("header and payload must be JSON objects").into());
+    };
 
     let mut problems = header_problems(header);
     let certs = match x5c(header) {
         Ok(c) => c,
         Err(e) => {
             problems.push(format!("x5c: {e}"));
-            return Ok(TokenCheck { valid: false, problems, signer: String::new(), department: None, chain: Vec::new(), revocation: Revocation::Unknown { detail: "no usable x5c".into() }, claims });
+            return Ok(TokenCheck {
+                valid: false,
+                problems,
+                signer: String::new(),
+                department: None,
+                chain: Vec::new(),
+                revocation: Revocation::Unknown { detail: "no usable x5c".into() },
+                claims,
+            });
         }
     };
-    let Some((ee, inter)) = certs.split_first() else { return Err(bad("no x5c certificate chain in the header").into()) };
+    let Some((ee, inter)) = certs.split_first() else {
+        return Err(bad("no x5c certificate chain in the header").into());
+    };
     let signer = crate::trust::subject_of(ee);
     if let Ok((_, cert)) = x509_parser::parse_x509_certificate(ee) {
         let spk = cert.public_key().subject_public_key.data.to_vec();
-        if signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, spk).verify(format!("{h}.{p}").as_bytes(), &sig).is_err() {
+        if signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, spk)
+            .verify(format!("{h}.{p}").as_bytes(), &sig)
+            .is_err()
+        {
             problems.push("signature: the ES256 signature does not match the x5c certificate".into());
         }
     }
     let unix = at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (chain, revocation) = trust.validate(ee, inter, rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(unix)));
+    let (chain, revocation) = trust.validate(
+        ee,
+        inter,
+        rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(unix)),
+    );
     let path = match chain {
         ChainOutcome::Trusted { path, .. } => path,
         ChainOutcome::Failed { sub_indication, reason } => {
@@ -109,7 +148,9 @@ pub fn verify_jws(token: &str, trust: &TrustStore, at: std::time::SystemTime) ->
         }
     };
     match &revocation {
-        Revocation::Revoked { revoked_at, .. } => problems.push(format!("revocation: the signing certificate was revoked at {revoked_at}")),
+        Revocation::Revoked { revoked_at, .. } => {
+            problems.push(format!("revocation: the signing certificate was revoked at {revoked_at}"))
+        }
         // A CRL that breaks the RFC 5280 profile cannot clear the signer (as REVOCATION in verify).
         Revocation::Refused { detail, .. } => problems.push(format!("revocation: {detail}")),
         _ => {}
@@ -121,8 +162,21 @@ pub fn verify_jws(token: &str, trust: &TrustStore, at: std::time::SystemTime) ->
             None
         }
     };
-    problems.extend(claim_problems(&claims, department.as_deref(), trust, i64::try_from(unix).unwrap_or(i64::MAX)));
-    Ok(TokenCheck { valid: problems.is_empty(), problems, signer, department, chain: path, revocation, claims })
+    problems.extend(claim_problems(
+        &claims,
+        department.as_deref(),
+        trust,
+        i64::try_from(unix).unwrap_or(i64::MAX),
+    ));
+    Ok(TokenCheck {
+        valid: problems.is_empty(),
+        problems,
+        signer,
+        department,
+        chain: path,
+        revocation,
+        claims,
+    })
 }
 
 /// `alg`, `typ`, `crit` and unknown parameters.
@@ -130,17 +184,26 @@ fn header_problems(header: &serde_json::Map<String, Value>) -> Vec<String> {
     let mut out = Vec::new();
     match header.get("alg").and_then(Value::as_str) {
         Some(ALG) => {}
-        other => out.push(format!("alg: {} is not {ALG}, the only algorithm of proof tokens", other.unwrap_or("(none)"))),
+        other => out.push(format!(
+            "alg: {} is not {ALG}, the only algorithm of proof tokens",
+            other.unwrap_or("(none)")
+        )),
     }
     match header.get("typ").and_then(Value::as_str) {
         Some(t) if t.eq_ignore_ascii_case(TYP) => {}
-        other => out.push(format!("typ: `{}` is not `{TYP}`; only proof tokens are accepted", other.unwrap_or("(none)"))),
+        other => out.push(format!(
+            "typ: `{}` is not `{TYP}`; only proof tokens are accepted",
+            other.unwrap_or("(none)")
+        )),
     }
     if let Some(c) = header.get("crit") {
         out.push(format!("crit: the token marks {c} as critical; this verifier understands no JWS extension (RFC 7515 §4.1.11)"));
     }
     for k in header.keys().filter(|k| !HEADER_PARAMS.contains(&k.as_str()) && k.as_str() != "crit") {
-        out.push(format!("header: parameter `{}` is not part of the proof token profile", k.chars().take(40).collect::<String>()));
+        out.push(format!(
+            "header: parameter `{}` is not part of the proof token profile",
+            k.chars().take(40).collect::<String>()
+        ));
     }
     out
 }
@@ -153,7 +216,10 @@ fn x5c(header: &serde_json::Map<String, Value>) -> std::result::Result<Vec<Vec<u
     }
     let mut out = Vec::new();
     for (i, c) in list.iter().enumerate() {
-        let der = c.as_str().and_then(|c| STANDARD.decode(c).ok()).ok_or_else(|| format!("entry {} is not a base64 string", i + 1))?;
+        let der = c
+            .as_str()
+            .and_then(|c| STANDARD.decode(c).ok())
+            .ok_or_else(|| format!("entry {} is not a base64 string", i + 1))?;
         match x509_parser::parse_x509_certificate(&der) {
             Ok((rest, _)) if rest.is_empty() => out.push(der),
             _ => return Err(format!("entry {} is not a DER X.509 certificate", i + 1)),
@@ -166,20 +232,31 @@ fn x5c(header: &serde_json::Map<String, Value>) -> std::result::Result<Vec<Vec<u
 fn claim_problems(claims: &Value, signer_dept: Option<&str>, trust: &TrustStore, now: i64) -> Vec<String> {
     let mut out = Vec::new();
     let text = |k: &str| claims.get(k).and_then(Value::as_str);
-    let short = |v: Option<&str>| v.map(|s| s.chars().take(40).collect::<String>()).unwrap_or_else(|| "(none)".into());
+    let short = |v: Option<&str>| {
+        v.map(|s| s.chars().take(40).collect::<String>()).unwrap_or_else(|| "(none)".into())
+    };
     for k in ["iss", "sub", "kind", "purpose", "aud", "answer", "jti"] {
         if text(k).is_none() {
             out.push(format!("{k}: missing or not a string"));
         }
     }
-    let is_code = |c: &str| c.len() == 34 && c.starts_with("HC") && c.bytes().skip(2).all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+    let is_code = |c: &str| {
+        c.len() == 34
+            && c.starts_with("HC")
+            && c.bytes().skip(2).all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+    };
     if text("sub").is_some_and(|c| !is_code(c)) {
-        out.push("sub: not a holder code (HC + 32 hex); a proof token never names its subject otherwise".into());
+        out.push(
+            "sub: not a holder code (HC + 32 hex); a proof token never names its subject otherwise".into(),
+        );
     }
     let (iss, kind, aud, purpose) = (text("iss"), text("kind"), text("aud"), text("purpose"));
     if let (Some(iss), Some(dept)) = (iss, signer_dept) {
         if iss != dept {
-            out.push(format!("iss: the token claims `{}` but is signed by `{dept}`'s certificate", short(Some(iss))));
+            out.push(format!(
+                "iss: the token claims `{}` but is signed by `{dept}`'s certificate",
+                short(Some(iss))
+            ));
         }
     }
     match trust.uses.as_ref() {
@@ -195,7 +272,10 @@ fn claim_problems(claims: &Value, signer_dept: Option<&str>, trust: &TrustStore,
                         ProofError::Refused(r) => r,
                         other => other.to_string(),
                     };
-                    out.push(format!("aud/purpose: not a listed use: {}", why.chars().take(200).collect::<String>()));
+                    out.push(format!(
+                        "aud/purpose: not a listed use: {}",
+                        why.chars().take(200).collect::<String>()
+                    ));
                 }
             }
         },
@@ -206,13 +286,17 @@ fn claim_problems(claims: &Value, signer_dept: Option<&str>, trust: &TrustStore,
         None => out.push("exp: missing or not a number".into()),
     }
     match claims.get("iat").map(Value::as_i64) {
-        Some(Some(iat)) if iat > now + CLOCK_SKEW_SECS => out.push(format!("iat: issued in the future ({})", crate::trust::rfc3339(iat))),
+        Some(Some(iat)) if iat > now + CLOCK_SKEW_SECS => {
+            out.push(format!("iat: issued in the future ({})", crate::trust::rfc3339(iat)))
+        }
         Some(Some(_)) => {}
         _ => out.push("iat: missing or not a number".into()),
     }
     match claims.get("nbf").map(Value::as_i64) {
         None => {}
-        Some(Some(nbf)) if nbf > now + CLOCK_SKEW_SECS => out.push(format!("nbf: not valid before {}", crate::trust::rfc3339(nbf))),
+        Some(Some(nbf)) if nbf > now + CLOCK_SKEW_SECS => {
+            out.push(format!("nbf: not valid before {}", crate::trust::rfc3339(nbf)))
+        }
         Some(Some(_)) => {}
         Some(None) => out.push("nbf: not a number".into()),
     }

@@ -57,16 +57,25 @@ impl UseList {
     /// Parse a list; every kind, holder and asking department must be an identifier and every
     /// matter a matter code (`super::fields`), the formats requests are checked against.
     pub fn parse(text: &str) -> Result<Self> {
-        let bad = |message: String| ConfigError::Toml { path: "uses.toml".into(), what: "a list of uses", message };
+        let bad =
+            |message: String| ConfigError::Toml { path: "uses.toml".into(), what: "a list of uses", message };
         let list: Self = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
         use super::fields::{is_ident, is_matter};
         for k in &list.kinds {
             if !is_ident(&k.id) || !is_ident(&k.holder) {
-                return Err(bad(format!("kind `{}` (holder `{}`): ids are lower-case letters, digits and `-`", k.id, k.holder)).into());
+                return Err(bad(format!(
+                    "kind `{}` (holder `{}`): ids are lower-case letters, digits and `-`",
+                    k.id, k.holder
+                ))
+                .into());
             }
             for u in &k.uses {
                 if !is_matter(&u.matter) || !u.by.iter().all(|b| is_ident(b)) {
-                    return Err(bad(format!("kind `{}`, matter `{}`: matter codes look like 370900-XK-0001, departments are ids", k.id, u.matter)).into());
+                    return Err(bad(format!(
+                        "kind `{}`, matter `{}`: matter codes look like 370900-XK-0001, departments are ids",
+                        k.id, u.matter
+                    ))
+                    .into());
                 }
             }
         }
@@ -89,17 +98,33 @@ impl UseList {
 
     /// The kinds (and the use) that allow `by` to use proofs for `matter`.
     pub fn matter(&self, matter: &str) -> Vec<(&Kind, &Use)> {
-        self.kinds.iter().flat_map(|k| k.uses.iter().filter(move |u| u.matter == matter).map(move |u| (k, u))).collect()
+        self.kinds
+            .iter()
+            .flat_map(|k| k.uses.iter().filter(move |u| u.matter == matter).map(move |u| (k, u)))
+            .collect()
     }
 
     /// Check one request against the list: Ok((kind, use)) or a refusal with its reason.
-    pub fn allow(&self, by: &str, kind: &str, matter: &str) -> std::result::Result<(&Kind, &Use), ProofError> {
+    pub fn allow(
+        &self,
+        by: &str,
+        kind: &str,
+        matter: &str,
+    ) -> std::result::Result<(&Kind, &Use), ProofError> {
         let k = self.kind(kind).ok_or_else(|| {
-            ProofError::Refused(format!("proof kind `{kind}` is not on the list of uses (known: {})", self.kinds.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")))
+            ProofError::Refused(format!(
+                "proof kind `{kind}` is not on the list of uses (known: {})",
+                self.kinds.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
+            ))
         })?;
-        let u = k.uses.iter().find(|u| u.matter == matter).ok_or_else(|| ProofError::Refused(format!("matter `{matter}` is not a listed use of `{kind}`")))?;
+        let u = k.uses.iter().find(|u| u.matter == matter).ok_or_else(|| {
+            ProofError::Refused(format!("matter `{matter}` is not a listed use of `{kind}`"))
+        })?;
         if !u.by.iter().any(|d| d == by) {
-            return Err(ProofError::Refused(format!("department `{by}` may not ask for `{kind}` for matter `{matter}` (allowed: {})", u.by.join(", "))));
+            return Err(ProofError::Refused(format!(
+                "department `{by}` may not ask for `{kind}` for matter `{matter}` (allowed: {})",
+                u.by.join(", ")
+            )));
         }
         Ok((k, u))
     }

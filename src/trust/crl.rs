@@ -44,11 +44,17 @@ pub enum Unusable {
 impl fmt::Display for Unusable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Unusable::NotYetIssued { this_update } => write!(f, "its thisUpdate {this_update} is in the future"),
+            Unusable::NotYetIssued { this_update } => {
+                write!(f, "its thisUpdate {this_update} is in the future")
+            }
             Unusable::Stale { next_update } => write!(f, "it is past its next update ({next_update})"),
             Unusable::Delta => write!(f, "it is a delta CRL (deltaCRLIndicator), not a complete CRL"),
-            Unusable::UnknownCritical { oid, entry: None } => write!(f, "it has an unknown critical extension {oid}"),
-            Unusable::UnknownCritical { oid, entry: Some(s) } => write!(f, "its entry for serial {s} has an unknown critical extension {oid}"),
+            Unusable::UnknownCritical { oid, entry: None } => {
+                write!(f, "it has an unknown critical extension {oid}")
+            }
+            Unusable::UnknownCritical { oid, entry: Some(s) } => {
+                write!(f, "its entry for serial {s} has an unknown critical extension {oid}")
+            }
             Unusable::OutOfScope(what) => write!(f, "its issuingDistributionPoint {what}"),
             Unusable::RevokedAfterIssue { serial, revoked_at, this_update } => {
                 write!(f, "it lists serial {serial} as revoked at {revoked_at}, after its own thisUpdate {this_update}")
@@ -60,7 +66,8 @@ impl fmt::Display for Unusable {
 /// CRL extensions this verifier knows (RFC 5280 §5.2): authorityKeyIdentifier, issuerAltName,
 /// cRLNumber, issuingDistributionPoint, freshestCRL, authorityInfoAccess. deltaCRLIndicator is
 /// known and refused.
-const KNOWN_CRL_EXTENSIONS: &[&str] = &["2.5.29.35", "2.5.29.18", "2.5.29.20", "2.5.29.28", "2.5.29.46", "1.3.6.1.5.5.7.1.1"];
+const KNOWN_CRL_EXTENSIONS: &[&str] =
+    &["2.5.29.35", "2.5.29.18", "2.5.29.20", "2.5.29.28", "2.5.29.46", "1.3.6.1.5.5.7.1.1"];
 const DELTA_CRL_INDICATOR: &str = "2.5.29.27";
 /// CRL entry extensions this verifier knows (§5.3): reasonCode, holdInstructionCode,
 /// invalidityDate. certificateIssuer (2.5.29.29, indirect CRLs) is not supported.
@@ -117,14 +124,21 @@ fn scope_check(idp: &IssuingDistributionPoint<'_>, scope: Scope) -> Result<(), U
         return Err(Unusable::OutOfScope("covers only some revocation reasons (not a complete CRL)"));
     }
     match scope {
-        Scope::EndEntity if idp.only_contains_ca_certs => Err(Unusable::OutOfScope("covers CA certificates only (onlyContainsCACerts), not a seal certificate")),
-        Scope::Ca if idp.only_contains_user_certs => Err(Unusable::OutOfScope("covers end-entity certificates only (onlyContainsUserCerts), not a CA certificate")),
+        Scope::EndEntity if idp.only_contains_ca_certs => Err(Unusable::OutOfScope(
+            "covers CA certificates only (onlyContainsCACerts), not a seal certificate",
+        )),
+        Scope::Ca if idp.only_contains_user_certs => Err(Unusable::OutOfScope(
+            "covers end-entity certificates only (onlyContainsUserCerts), not a CA certificate",
+        )),
         _ => Ok(()),
     }
 }
 
 /// The entry for `serial` in `list`, if listed.
-pub fn entry_for<'a, 'b>(list: &'b CertificateRevocationList<'a>, serial: &[u8]) -> Option<&'b RevokedCertificate<'a>> {
+pub fn entry_for<'a, 'b>(
+    list: &'b CertificateRevocationList<'a>,
+    serial: &[u8],
+) -> Option<&'b RevokedCertificate<'a>> {
     list.iter_revoked_certificates().find(|r| r.raw_serial() == serial)
 }
 

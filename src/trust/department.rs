@@ -24,21 +24,44 @@ pub struct BoundDepartment {
 
 /// The department of the home's region that `leaf` (DER) belongs to, or why it belongs to none.
 pub fn department_of(trust: &TrustStore, leaf: &[u8]) -> Result<BoundDepartment, String> {
-    let region = trust.region.as_ref().ok_or("no region configuration to bind the signer to a department (verify with a home)")?;
-    let (_, cert) = X509Certificate::from_der(leaf).map_err(|e| format!("the signer certificate cannot be parsed: {e}"))?;
-    let attr = |it: &mut dyn Iterator<Item = &AttributeTypeAndValue<'_>>| it.next().and_then(|a| a.as_str().ok()).unwrap_or("").to_string();
+    let region = trust
+        .region
+        .as_ref()
+        .ok_or("no region configuration to bind the signer to a department (verify with a home)")?;
+    let (_, cert) = X509Certificate::from_der(leaf)
+        .map_err(|e| format!("the signer certificate cannot be parsed: {e}"))?;
+    let attr = |it: &mut dyn Iterator<Item = &AttributeTypeAndValue<'_>>| {
+        it.next().and_then(|a| a.as_str().ok()).unwrap_or("").to_string()
+    };
     let unit = attr(&mut cert.subject().iter_organizational_unit());
     let org = attr(&mut cert.subject().iter_organization());
-    let dept = region.department(&unit).map_err(|_| format!("the signer certificate's unit `{unit}` is not a department of region {}", region.region.id))?;
+    let dept = region.department(&unit).map_err(|_| {
+        format!("the signer certificate's unit `{unit}` is not a department of region {}", region.region.id)
+    })?;
     if dept.name != org {
-        return Err(format!("the signer certificate names {org}, but `{unit}` is {} in region {}", dept.name, region.region.id));
+        return Err(format!(
+            "the signer certificate names {org}, but `{unit}` is {} in region {}",
+            dept.name, region.region.id
+        ));
     }
-    let ca_der = trust.region_cas.iter().find(|(id, _)| *id == dept.ca).map(|(_, der)| der).ok_or_else(|| format!("the home has no certificate of CA `{}`, which issues `{}`'s seal", dept.ca, dept.id))?;
-    let (_, ca) = X509Certificate::from_der(ca_der).map_err(|e| format!("the home's certificate of CA `{}` cannot be parsed: {e}", dept.ca))?;
+    let ca_der =
+        trust.region_cas.iter().find(|(id, _)| *id == dept.ca).map(|(_, der)| der).ok_or_else(|| {
+            format!("the home has no certificate of CA `{}`, which issues `{}`'s seal", dept.ca, dept.id)
+        })?;
+    let (_, ca) = X509Certificate::from_der(ca_der)
+        .map_err(|e| format!("the home's certificate of CA `{}` cannot be parsed: {e}", dept.ca))?;
     let issued_by_ca = cert.issuer().as_raw() == ca.subject().as_raw()
-        && super::verified::memoised(&[b"x509-cert", ca.public_key().raw, leaf], || cert.verify_signature(Some(ca.public_key())).is_ok());
+        && super::verified::memoised(&[b"x509-cert", ca.public_key().raw, leaf], || {
+            cert.verify_signature(Some(ca.public_key())).is_ok()
+        });
     if !issued_by_ca {
-        return Err(format!("the signer certificate was not issued by `{}`'s configured CA `{}` of region {} (issuer: {})", dept.id, dept.ca, region.region.id, cert.issuer()));
+        return Err(format!(
+            "the signer certificate was not issued by `{}`'s configured CA `{}` of region {} (issuer: {})",
+            dept.id,
+            dept.ca,
+            region.region.id,
+            cert.issuer()
+        ));
     }
     Ok(BoundDepartment { id: dept.id.clone(), name: dept.name.clone(), ca: dept.ca.clone() })
 }

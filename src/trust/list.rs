@@ -11,7 +11,9 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use der::{Decode, Encode};
-use ring::signature::{EcdsaKeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING};
+use ring::signature::{
+    EcdsaKeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING,
+};
 use serde::{Deserialize, Serialize};
 use x509_parser::prelude::*;
 
@@ -91,15 +93,22 @@ pub fn build(home: &Home, public_url: Option<&str>, now: i64) -> Result<TrustLis
         issued_at: super::rfc3339(now),
         next_update: super::rfc3339(now + LIST_VALIDITY_SECS),
         roots: vec![pem_of(&home.ca_cert(&root))?],
-        cas: region.cas.iter().filter(|c| c.parent.is_some()).map(|c| pem_of(&home.ca_cert(&c.id))).collect::<Result<_>>()?,
+        cas: region
+            .cas
+            .iter()
+            .filter(|c| c.parent.is_some())
+            .map(|c| pem_of(&home.ca_cert(&c.id)))
+            .collect::<Result<_>>()?,
         crl_urls,
         url: base.map(|b| format!("{b}/v1/trust-list")),
         signature: String::new(),
     };
     let key_der = keys::read_key_der(&home.ca_key(&root))?;
     let rng = ring::rand::SystemRandom::new();
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &key_der, &rng).map_err(|e| PkiError::BadKey { path: home.ca_key(&root), message: e.to_string() })?;
-    let sig = key.sign(&rng, &canonical(&list)?).map_err(|_| PkiError::Sign("trust list signing failed".into()))?;
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &key_der, &rng)
+        .map_err(|e| PkiError::BadKey { path: home.ca_key(&root), message: e.to_string() })?;
+    let sig =
+        key.sign(&rng, &canonical(&list)?).map_err(|_| PkiError::Sign("trust list signing failed".into()))?;
     list.signature = base64::engine::general_purpose::STANDARD.encode(sig.as_ref());
     Ok(list)
 }
@@ -112,7 +121,10 @@ fn first_der(pem: &str) -> Result<Vec<u8>> {
 /// with that root's key, the region id is a safe name, and the list has not expired at `now`.
 pub fn verify(bytes: &[u8], pin: &str, now: i64) -> Result<TrustList> {
     let list: TrustList = serde_json::from_slice(bytes).map_err(|e| bad(format!("not a trust list: {e}")))?;
-    if list.region.is_empty() || list.region.len() > 64 || !list.region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    if list.region.is_empty()
+        || list.region.len() > 64
+        || !list.region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
         return Err(bad(format!("region id `{}` must be [a-z0-9-]", list.region)));
     }
     let pin: String = pin.chars().filter(|c| *c != ':').collect::<String>().to_ascii_lowercase();
@@ -122,18 +134,26 @@ pub fn verify(bytes: &[u8], pin: &str, now: i64) -> Result<TrustList> {
         return Err(bad(format!("root fingerprint {got} does not match the pinned {pin}")));
     }
     let (_, root) = X509Certificate::from_der(&root_der).map_err(|e| bad(format!("root unreadable: {e}")))?;
-    let sig = base64::engine::general_purpose::STANDARD.decode(list.signature.as_bytes()).map_err(|_| bad("signature is not base64"))?;
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(list.signature.as_bytes())
+        .map_err(|_| bad("signature is not base64"))?;
     UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, root.public_key().subject_public_key.data.as_ref())
         .verify(&canonical(&list)?, &sig)
         .map_err(|_| bad("the signature does not verify with the pinned root"))?;
-    let next = ::time::OffsetDateTime::parse(&list.next_update, &::time::format_description::well_known::Rfc3339).map_err(|_| bad("bad next_update"))?;
+    let next =
+        ::time::OffsetDateTime::parse(&list.next_update, &::time::format_description::well_known::Rfc3339)
+            .map_err(|_| bad("bad next_update"))?;
     if next.unix_timestamp() < now {
         return Err(bad(format!("the list expired at {}", list.next_update)));
     }
     for ca in &list.cas {
         first_der(ca)?;
     }
-    if list.crl_urls.keys().any(|k| k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')) {
+    if list
+        .crl_urls
+        .keys()
+        .any(|k| k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    {
         return Err(bad("CA ids in crl_urls must be [A-Za-z0-9_-]"));
     }
     Ok(list)
@@ -141,7 +161,8 @@ pub fn verify(bytes: &[u8], pin: &str, now: i64) -> Result<TrustList> {
 
 /// Check a CRL's signature against the list's CA (or root) certificate that issued it.
 pub fn check_crl(list: &TrustList, crl_der: &[u8]) -> Result<()> {
-    let crl = x509_cert::crl::CertificateList::from_der(crl_der).map_err(|e| bad(format!("CRL unreadable: {e}")))?;
+    let crl = x509_cert::crl::CertificateList::from_der(crl_der)
+        .map_err(|e| bad(format!("CRL unreadable: {e}")))?;
     let tbs = crl.tbs_cert_list.to_der().map_err(|e| bad(e.to_string()))?;
     let issuer = crl.tbs_cert_list.issuer.to_der().map_err(|e| bad(e.to_string()))?;
     let sig = crl.signature.raw_bytes();
@@ -151,9 +172,12 @@ pub fn check_crl(list: &TrustList, crl_der: &[u8]) -> Result<()> {
         if cert.subject().as_raw() != issuer.as_slice() {
             continue;
         }
-        return UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, cert.public_key().subject_public_key.data.as_ref())
-            .verify(&tbs, sig)
-            .map_err(|_| bad("the CRL signature does not verify"));
+        return UnparsedPublicKey::new(
+            &ECDSA_P256_SHA256_ASN1,
+            cert.public_key().subject_public_key.data.as_ref(),
+        )
+        .verify(&tbs, sig)
+        .map_err(|_| bad("the CRL signature does not verify"));
     }
     Err(bad("the CRL's issuer is not in the trust list"))
 }
@@ -175,7 +199,11 @@ pub fn store(home: &Home, list: &TrustList, source: &Source) -> Result<PathBuf> 
     keys::make_dir(&dir(home), 0o755)?;
     let path = dir(home).join(format!("{}.json", list.region));
     keys::write_file(&path, &serde_json::to_vec_pretty(list).map_err(|e| bad(e.to_string()))?, 0o644)?;
-    keys::write_file(&dir(home).join(format!("{}.source", list.region)), &serde_json::to_vec_pretty(source).map_err(|e| bad(e.to_string()))?, 0o644)?;
+    keys::write_file(
+        &dir(home).join(format!("{}.source", list.region)),
+        &serde_json::to_vec_pretty(source).map_err(|e| bad(e.to_string()))?,
+        0o644,
+    )?;
     Ok(path)
 }
 
@@ -197,7 +225,9 @@ pub fn imported(home: &Home) -> Vec<(TrustList, Option<Source>)> {
         }
         match std::fs::read(&p).ok().and_then(|b| serde_json::from_slice::<TrustList>(&b).ok()) {
             Some(list) => {
-                let src = std::fs::read(dir(home).join(format!("{}.source", list.region))).ok().and_then(|b| serde_json::from_slice(&b).ok());
+                let src = std::fs::read(dir(home).join(format!("{}.source", list.region)))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok());
                 out.push((list, src));
             }
             None => tracing::warn!(path = %p.display(), "skipping unreadable trust list"),

@@ -14,7 +14,10 @@ use std::path::Path;
 
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
-use webpki::{CertRevocationList, OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy};
+use webpki::{
+    CertRevocationList, OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder,
+    UnknownStatusPolicy,
+};
 use x509_parser::prelude::*;
 
 use crate::config::{Home, RegionConfig};
@@ -94,7 +97,9 @@ impl TrustStore {
             store.anchors.push(Anchor { source: "region root".into(), der });
         }
         for ca in &region.cas {
-            if let Some(der) = keys::read_certs_der(&home.ca_cert(&ca.id)).ok().and_then(|c| c.into_iter().next()) {
+            if let Some(der) =
+                keys::read_certs_der(&home.ca_cert(&ca.id)).ok().and_then(|c| c.into_iter().next())
+            {
                 store.region_cas.push((ca.id.clone(), der));
             }
             let path = home.crl(&ca.id);
@@ -123,16 +128,33 @@ impl TrustStore {
         let ee_der = CertificateDer::from(ee);
         let cert = match webpki::EndEntityCert::try_from(&ee_der) {
             Ok(c) => c,
-            Err(e) => return (ChainOutcome::Failed { sub_indication: "FORMAT_FAILURE", reason: format!("signer certificate unreadable: {e}") }, revocation),
+            Err(e) => {
+                return (
+                    ChainOutcome::Failed {
+                        sub_indication: "FORMAT_FAILURE",
+                        reason: format!("signer certificate unreadable: {e}"),
+                    },
+                    revocation,
+                )
+            }
         };
-        let inters: Vec<CertificateDer<'_>> = intermediates.iter().map(|d| CertificateDer::from(d.as_slice())).collect();
+        let inters: Vec<CertificateDer<'_>> =
+            intermediates.iter().map(|d| CertificateDer::from(d.as_slice())).collect();
         // One attempt per anchor, each with only the CRLs that anchor's candidate chain signed:
         // two regions may use the same CA names, and a same-named CRL must never decide.
         let mut worst: Option<(webpki::Error, Option<String>)> = None;
         let now = i64::try_from(at.as_secs()).unwrap_or(i64::MAX);
         for a in &self.anchors {
-            let Ok(ta) = webpki::anchor_from_trusted_cert(&CertificateDer::from(a.der.as_slice())).map(|t| t.to_owned()) else { continue };
-            let signers: Vec<X509Certificate<'_>> = intermediates.iter().chain(std::iter::once(&a.der)).filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c)).collect();
+            let Ok(ta) = webpki::anchor_from_trusted_cert(&CertificateDer::from(a.der.as_slice()))
+                .map(|t| t.to_owned())
+            else {
+                continue;
+            };
+            let signers: Vec<X509Certificate<'_>> = intermediates
+                .iter()
+                .chain(std::iter::once(&a.der))
+                .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
+                .collect();
             let crls: Vec<&Crl> = self
                 .crls
                 .iter()
@@ -140,17 +162,26 @@ impl TrustStore {
                     CertificateRevocationList::from_der(&c.der)
                         .map(|(_, l)| {
                             // Refused CRLs never reach webpki; stale ones do (revocation is permanent).
-                            matches!(crl::check(&l, now, crl::Scope::Any), Ok(()) | Err(crl::Unusable::Stale { .. }))
-                                && signers.iter().any(|s| s.subject().as_raw() == l.issuer().as_raw() && crl_signed_by(&l, &c.der, s))
+                            matches!(
+                                crl::check(&l, now, crl::Scope::Any),
+                                Ok(()) | Err(crl::Unusable::Stale { .. })
+                            ) && signers.iter().any(|s| {
+                                s.subject().as_raw() == l.issuer().as_raw() && crl_signed_by(&l, &c.der, s)
+                            })
                         })
                         .unwrap_or(false)
                 })
                 .collect();
-            let owned: Vec<CertRevocationList<'_>> = crls.iter().filter_map(|c| OwnedCertRevocationList::from_der(&c.der).ok().map(CertRevocationList::from)).collect();
+            let owned: Vec<CertRevocationList<'_>> = crls
+                .iter()
+                .filter_map(|c| OwnedCertRevocationList::from_der(&c.der).ok().map(CertRevocationList::from))
+                .collect();
             let crl_refs: Vec<&CertRevocationList<'_>> = owned.iter().collect();
-            let options = RevocationOptionsBuilder::new(&crl_refs)
-                .ok()
-                .map(|b| b.with_depth(RevocationCheckDepth::Chain).with_status_policy(UnknownStatusPolicy::Allow).build());
+            let options = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
+                b.with_depth(RevocationCheckDepth::Chain)
+                    .with_status_policy(UnknownStatusPolicy::Allow)
+                    .build()
+            });
             let anchors = [ta];
             let result = cert.verify_for_usage(
                 verified::algorithms(),
@@ -170,9 +201,16 @@ impl TrustStore {
                 }
                 // "Not this anchor" errors rank below anything that says what is wrong with the chain.
                 Err(e) => {
-                    let weak = |e: &webpki::Error| matches!(e, webpki::Error::UnknownIssuer | webpki::Error::InvalidSignatureForPublicKey);
+                    let weak = |e: &webpki::Error| {
+                        matches!(
+                            e,
+                            webpki::Error::UnknownIssuer | webpki::Error::InvalidSignatureForPublicKey
+                        )
+                    };
                     if worst.as_ref().map(|(w, _)| weak(w) && !weak(&e)).unwrap_or(true) {
-                        let revoked = matches!(e, webpki::Error::CertRevoked).then(|| which_revoked(&crls, ee, intermediates)).flatten();
+                        let revoked = matches!(e, webpki::Error::CertRevoked)
+                            .then(|| which_revoked(&crls, ee, intermediates))
+                            .flatten();
                         worst = Some((e, revoked));
                     }
                 }
@@ -182,17 +220,31 @@ impl TrustStore {
             let (e, revoked) = worst.unwrap_or((webpki::Error::UnknownIssuer, None));
             {
                 let (sub, reason) = match e {
-                    webpki::Error::UnknownIssuer => ("NO_CERTIFICATE_CHAIN_FOUND", "no chain to a trusted region root".to_string()),
-                    webpki::Error::InvalidSignatureForPublicKey => {
-                        ("NO_CERTIFICATE_CHAIN_FOUND", "no chain to a trusted region root (an issuer of the same name has a different key)".to_string())
+                    webpki::Error::UnknownIssuer => {
+                        ("NO_CERTIFICATE_CHAIN_FOUND", "no chain to a trusted region root".to_string())
                     }
-                    webpki::Error::CertRevoked => ("REVOKED", revoked.unwrap_or_else(|| "a certificate in the chain is revoked".to_string())),
-                    webpki::Error::CertExpired { .. } => ("OUT_OF_BOUNDS_NO_POE", "a certificate in the chain has expired".to_string()),
-                    webpki::Error::CertNotValidYet { .. } => ("NOT_YET_VALID", "a certificate in the chain is not valid yet".to_string()),
-                    webpki::Error::RequiredEkuNotFoundContext(_) => {
-                        ("CHAIN_CONSTRAINTS_FAILURE", "the signer certificate is not for document signing (EKU)".to_string())
+                    webpki::Error::InvalidSignatureForPublicKey => (
+                        "NO_CERTIFICATE_CHAIN_FOUND",
+                        "no chain to a trusted region root (an issuer of the same name has a different key)"
+                            .to_string(),
+                    ),
+                    webpki::Error::CertRevoked => (
+                        "REVOKED",
+                        revoked.unwrap_or_else(|| "a certificate in the chain is revoked".to_string()),
+                    ),
+                    webpki::Error::CertExpired { .. } => {
+                        ("OUT_OF_BOUNDS_NO_POE", "a certificate in the chain has expired".to_string())
                     }
-                    other => ("CERTIFICATE_CHAIN_GENERAL_FAILURE", format!("path validation failed: {other}")),
+                    webpki::Error::CertNotValidYet { .. } => {
+                        ("NOT_YET_VALID", "a certificate in the chain is not valid yet".to_string())
+                    }
+                    webpki::Error::RequiredEkuNotFoundContext(_) => (
+                        "CHAIN_CONSTRAINTS_FAILURE",
+                        "the signer certificate is not for document signing (EKU)".to_string(),
+                    ),
+                    other => {
+                        ("CERTIFICATE_CHAIN_GENERAL_FAILURE", format!("path validation failed: {other}"))
+                    }
                 };
                 ChainOutcome::Failed { sub_indication: sub, reason }
             }
@@ -211,13 +263,20 @@ impl TrustStore {
             .iter()
             .chain(self.anchors.iter().map(|a| &a.der))
             .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
-            .filter(|c| c.subject().as_raw() == cert.issuer().as_raw() && verified::memoised(&[b"x509-cert", c.public_key().raw, ee], || cert.verify_signature(Some(c.public_key())).is_ok()))
+            .filter(|c| {
+                c.subject().as_raw() == cert.issuer().as_raw()
+                    && verified::memoised(&[b"x509-cert", c.public_key().raw, ee], || {
+                        cert.verify_signature(Some(c.public_key())).is_ok()
+                    })
+            })
             .collect();
         let now = i64::try_from(at.as_secs()).unwrap_or(i64::MAX);
         let (mut stale, mut refused, mut good) = (None, None, None::<(i64, String)>);
         for crl in &self.crls {
             let Ok((_, list)) = CertificateRevocationList::from_der(&crl.der) else { continue };
-            if list.issuer().as_raw() != cert.issuer().as_raw() || !issuers.iter().any(|i| crl_signed_by(&list, &crl.der, i)) {
+            if list.issuer().as_raw() != cert.issuer().as_raw()
+                || !issuers.iter().any(|i| crl_signed_by(&list, &crl.der, i))
+            {
                 continue;
             }
             let source = crl::describe(&list);
@@ -225,19 +284,29 @@ impl TrustStore {
             match crl::check(&list, now, crl::Scope::EndEntity) {
                 Ok(()) => {}
                 // A stale CRL still proves a revocation (it is permanent), unless it is a hold.
-                Err(crl::Unusable::Stale { .. }) if entry.is_some_and(|e| !matches!(e.reason_code(), Some((_, ReasonCode::CertificateHold)))) => {}
+                Err(crl::Unusable::Stale { .. })
+                    if entry.is_some_and(|e| {
+                        !matches!(e.reason_code(), Some((_, ReasonCode::CertificateHold)))
+                    }) => {}
                 Err(crl::Unusable::Stale { next_update }) => {
                     stale = Some(format!("{source} is past its next update ({next_update})"));
                     continue;
                 }
                 Err(why) => {
-                    refused = Some(Revocation::Refused { detail: format!("{source} cannot be used: {why}"), source });
+                    refused = Some(Revocation::Refused {
+                        detail: format!("{source} cannot be used: {why}"),
+                        source,
+                    });
                     continue;
                 }
             }
             if let Some(entry) = entry {
                 let reason = entry.reason_code().map(|(_, r)| format!("{r}"));
-                return Revocation::Revoked { source, revoked_at: rfc3339(entry.revocation_date.timestamp()), reason };
+                return Revocation::Revoked {
+                    source,
+                    revoked_at: rfc3339(entry.revocation_date.timestamp()),
+                    reason,
+                };
             }
             // Several usable CRLs that do not list it: the newest speaks.
             let issued = list.last_update().timestamp();
@@ -253,7 +322,9 @@ impl TrustStore {
         }
         match stale {
             Some(s) => Revocation::Unknown { detail: s },
-            None => Revocation::Unknown { detail: format!("no CRL signed by {} was available", cert.issuer()) },
+            None => {
+                Revocation::Unknown { detail: format!("no CRL signed by {} was available", cert.issuer()) }
+            }
         }
     }
 }
@@ -261,10 +332,15 @@ impl TrustStore {
 /// Which certificate of `ee` + `intermediates` one of `crls` (already checked to be signed within
 /// the chain) lists, named for the report: the seal certificate or a CA certificate.
 fn which_revoked(crls: &[&Crl], ee: &[u8], intermediates: &[Vec<u8>]) -> Option<String> {
-    let lists: Vec<CertificateRevocationList<'_>> = crls.iter().filter_map(|c| CertificateRevocationList::from_der(&c.der).ok().map(|(_, l)| l)).collect();
+    let lists: Vec<CertificateRevocationList<'_>> = crls
+        .iter()
+        .filter_map(|c| CertificateRevocationList::from_der(&c.der).ok().map(|(_, l)| l))
+        .collect();
     std::iter::once(ee).chain(intermediates.iter().map(Vec::as_slice)).enumerate().find_map(|(i, der)| {
         let (_, cert) = X509Certificate::from_der(der).ok()?;
-        lists.iter().find(|l| l.issuer().as_raw() == cert.issuer().as_raw() && crl::entry_for(l, cert.raw_serial()).is_some())?;
+        lists.iter().find(|l| {
+            l.issuer().as_raw() == cert.issuer().as_raw() && crl::entry_for(l, cert.raw_serial()).is_some()
+        })?;
         let what = if i == 0 { "the seal certificate" } else { "the CA certificate" };
         Some(format!("{what} {} (serial {}) is revoked", cert.subject(), cert.raw_serial_as_string()))
     })
@@ -272,7 +348,9 @@ fn which_revoked(crls: &[&Crl], ee: &[u8], intermediates: &[Vec<u8>]) -> Option<
 
 /// Whether `issuer`'s key signed `list` (whose DER is `der`); memoised (see [`verified`]).
 fn crl_signed_by(list: &CertificateRevocationList<'_>, der: &[u8], issuer: &X509Certificate<'_>) -> bool {
-    verified::memoised(&[b"x509-crl", issuer.public_key().raw, der], || list.verify_signature(issuer.public_key()).is_ok())
+    verified::memoised(&[b"x509-crl", issuer.public_key().raw, der], || {
+        list.verify_signature(issuer.public_key()).is_ok()
+    })
 }
 
 /// RFC 4514-style subject of a DER certificate (empty if unreadable).

@@ -60,9 +60,20 @@ struct Memoised {
 }
 
 impl SignatureVerificationAlgorithm for Memoised {
-    fn verify_signature(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
-        let ok = memoised(&[b"webpki", &[self.index], public_key, message, signature], || self.inner.verify_signature(public_key, message, signature).is_ok());
-        if ok { Ok(()) } else { Err(InvalidSignature) }
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        let ok = memoised(&[b"webpki", &[self.index], public_key, message, signature], || {
+            self.inner.verify_signature(public_key, message, signature).is_ok()
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(InvalidSignature)
+        }
     }
     fn public_key_alg_id(&self) -> AlgorithmIdentifier {
         self.inner.public_key_alg_id()

@@ -42,7 +42,10 @@ pub fn read(doc: &Document, today: &str, budget: &mut Budget) -> Result<Option<A
     let mut widget = None;
     for f in fields {
         budget.visit()?;
-        if let Some(d) = deref(doc, f).and_then(|o| o.as_dict().ok()).filter(|d| d.get(b"T").ok().and_then(decode_text).as_deref() == Some(ANNOTATION_FIELD)) {
+        if let Some(d) = deref(doc, f)
+            .and_then(|o| o.as_dict().ok())
+            .filter(|d| d.get(b"T").ok().and_then(decode_text).as_deref() == Some(ANNOTATION_FIELD))
+        {
             widget = Some(d);
             break;
         }
@@ -77,13 +80,20 @@ fn items(doc: &Document, widget: &lopdf::Dictionary, today: &str) -> Option<Anno
 /// report of `sigs[i]`) and conclude it again.
 pub fn bind(reports: &mut [SignatureReport], sigs: &[ParsedSignature], doc: &Document, trust: &TrustStore) {
     for (r, sig) in reports.iter_mut().zip(sigs) {
-        let items = doc.get_dictionary(sig.object).ok().and_then(|d| d.get(b"ZYAnnotation").ok()).and_then(|o| deref(doc, o)).and_then(|o| o.as_dict().ok());
+        let items = doc
+            .get_dictionary(sig.object)
+            .ok()
+            .and_then(|d| d.get(b"ZYAnnotation").ok())
+            .and_then(|o| deref(doc, o))
+            .and_then(|o| o.as_dict().ok());
         if sig.field_name != ANNOTATION_FIELD && items.is_none() {
             continue;
         }
         r.checks.push(match binding(sig, items, trust) {
             Ok(ok) => check("ANNOTATION", Status::Passed, ok),
-            Err(why) => fail("ANNOTATION", Status::Failed, Indication::Indeterminate, "SIG_CONSTRAINTS_FAILURE", why),
+            Err(why) => {
+                fail("ANNOTATION", Status::Failed, Indication::Indeterminate, "SIG_CONSTRAINTS_FAILURE", why)
+            }
         });
         r.conclude();
     }
@@ -94,27 +104,55 @@ fn binding(sig: &ParsedSignature, items: Option<&Dictionary>, trust: &TrustStore
     let platform = crate::proofs::annotate::PLATFORM;
     let items = items.ok_or("the annotation signature carries no annotated-copy items (/ZYAnnotation)")?;
     let text = |k: &[u8]| items.get(k).ok().and_then(decode_text).unwrap_or_default();
-    let parsed = cms::parse(&sig.contents).map_err(|e| format!("the annotation signature cannot be read: {e}"))?;
-    let signer = parsed.signer.and_then(|i| parsed.certificates.get(i)).ok_or("the annotation signature carries no signer certificate")?;
-    let dept = crate::trust::department::department_of(trust, signer).map_err(|e| format!("annotated copies are made by the platform `{platform}`: {e}"))?;
+    let parsed =
+        cms::parse(&sig.contents).map_err(|e| format!("the annotation signature cannot be read: {e}"))?;
+    let signer = parsed
+        .signer
+        .and_then(|i| parsed.certificates.get(i))
+        .ok_or("the annotation signature carries no signer certificate")?;
+    let dept = crate::trust::department::department_of(trust, signer)
+        .map_err(|e| format!("annotated copies are made by the platform `{platform}`: {e}"))?;
     if dept.id != platform {
-        return Err(format!("the annotation is signed by `{}` ({}), not by the platform `{platform}`", dept.id, dept.name));
+        return Err(format!(
+            "the annotation is signed by `{}` ({}), not by the platform `{platform}`",
+            dept.id, dept.name
+        ));
     }
     let (maker, maker_id) = (text(b"Maker"), text(b"MakerId"));
     if maker != dept.name || maker_id != dept.id {
-        return Err(format!("the items name the maker {} ({}), but {} ({}) signed", clip(&maker), clip(&maker_id), dept.name, dept.id));
+        return Err(format!(
+            "the items name the maker {} ({}), but {} ({}) signed",
+            clip(&maker),
+            clip(&maker_id),
+            dept.name,
+            dept.id
+        ));
     }
     let (purpose, user_id, user) = (text(b"Purpose"), text(b"UserId"), text(b"User"));
     let region = trust.region.as_ref().ok_or("no region configuration")?;
-    let user_dept = region.department(&user_id).map_err(|_| format!("the using department `{}` is not a department of region {}", clip(&user_id), region.region.id))?;
+    let user_dept = region.department(&user_id).map_err(|_| {
+        format!(
+            "the using department `{}` is not a department of region {}",
+            clip(&user_id),
+            region.region.id
+        )
+    })?;
     if user_dept.name != user {
-        return Err(format!("the items name the user {} but `{}` is {}", clip(&user), user_dept.id, user_dept.name));
+        return Err(format!(
+            "the items name the user {} but `{}` is {}",
+            clip(&user),
+            user_dept.id,
+            user_dept.name
+        ));
     }
     let list = trust.uses.as_ref().ok_or("no list of uses to check the purpose against")?;
     if !list.matter(&purpose).iter().any(|(_, u)| u.by.iter().any(|b| *b == user_id)) {
         return Err(format!("purpose `{}` is not a listed use for `{}`", clip(&purpose), user_dept.id));
     }
-    Ok(format!("annotated by the platform {} for {} ({}), purpose {purpose}", dept.name, user_dept.name, user_dept.id))
+    Ok(format!(
+        "annotated by the platform {} for {} ({}), purpose {purpose}",
+        dept.name, user_dept.name, user_dept.id
+    ))
 }
 
 /// At most 40 characters of an item, for messages.

@@ -20,7 +20,14 @@ use crate::pades::ParsedSignature;
 use crate::trust::TrustStore;
 
 /// Amend the DEPARTMENT check just pushed onto `checks` with the region's authority rules.
-pub fn apply(checks: &mut [Check], dept: Option<&Department>, sig: &ParsedSignature, all: &[ParsedSignature], doc: &Document, trust: &TrustStore) {
+pub fn apply(
+    checks: &mut [Check],
+    dept: Option<&Department>,
+    sig: &ParsedSignature,
+    all: &[ParsedSignature],
+    doc: &Document,
+    trust: &TrustStore,
+) {
     let Some(check) = checks.iter_mut().rev().find(|c| c.name == "DEPARTMENT") else { return };
     let Some(authority) = trust.authority.as_ref() else {
         if check.status == Status::Warning {
@@ -30,24 +37,49 @@ pub fn apply(checks: &mut [Check], dept: Option<&Department>, sig: &ParsedSignat
     };
     let Some(dept) = dept.filter(|_| check.status == Status::Passed) else { return };
     // Seals before this one, not counting annotated-copy seals (加注件, made by the platform).
-    let position = all.iter().filter(|s| s.signed_end() < sig.signed_end() && s.field_name != ANNOTATION_FIELD).count();
+    let position =
+        all.iter().filter(|s| s.signed_end() < sig.signed_end() && s.field_name != ANNOTATION_FIELD).count();
     if sig.field_name == ANNOTATION_FIELD && dept.id == crate::proofs::annotate::PLATFORM && position > 0 {
         return; // the annotated copy's own rules apply (verify/annotation.rs)
     }
     match rule(authority, &dept.id, position, doc) {
         Ok(note) => check.detail.push_str(&format!("; {note}")),
-        Err(reason) => *check = fail("DEPARTMENT", Status::Failed, Indication::Indeterminate, "SIG_CONSTRAINTS_FAILURE", format!("seal of {} ({}) is not authorised: {reason}", dept.name, dept.id)),
+        Err(reason) => {
+            *check = fail(
+                "DEPARTMENT",
+                Status::Failed,
+                Indication::Indeterminate,
+                "SIG_CONSTRAINTS_FAILURE",
+                format!("seal of {} ({}) is not authorised: {reason}", dept.name, dept.id),
+            )
+        }
     }
 }
 
-fn rule(authority: &crate::config::authority::Authority, dept: &str, position: usize, doc: &Document) -> Result<String, String> {
-    let info = doc.trailer.get(b"Info").ok().and_then(|i| i.as_reference().ok()).and_then(|r| doc.get_dictionary(r).ok());
+fn rule(
+    authority: &crate::config::authority::Authority,
+    dept: &str,
+    position: usize,
+    doc: &Document,
+) -> Result<String, String> {
+    let info = doc
+        .trailer
+        .get(b"Info")
+        .ok()
+        .and_then(|i| i.as_reference().ok())
+        .and_then(|r| doc.get_dictionary(r).ok());
     let Some(meta) = info.and_then(LicenceMetadata::from_info) else {
         return Err("the document names no licence type (GB/T 36903 ZZLXDM), so no department of the region may seal it".into());
     };
-    let id: LicenceId = meta.zzbs.parse().map_err(|e| format!("its licence identifier is not a GB/T 36904 identifier ({e})"))?;
+    let id: LicenceId = meta
+        .zzbs
+        .parse()
+        .map_err(|e| format!("its licence identifier is not a GB/T 36904 identifier ({e})"))?;
     if id.type_code != meta.zzlxdm {
-        return Err(format!("the identifier's licence type {} differs from the metadata's {}", id.type_code, meta.zzlxdm));
+        return Err(format!(
+            "the identifier's licence type {} differs from the metadata's {}",
+            id.type_code, meta.zzlxdm
+        ));
     }
     let note = authority.may_seal(&id.type_code, position, dept)?;
     if position > 0 {
@@ -55,12 +87,23 @@ fn rule(authority: &crate::config::authority::Authority, dept: &str, position: u
     }
     let uscc = authority.uscc(dept).unwrap_or_default();
     if id.issuer_code != uscc || meta.zzbfjgdm != uscc {
-        return Err(format!("the identifier names issuer {} (metadata {}), but the issuing seal is {dept}'s ({uscc})", id.issuer_code, meta.zzbfjgdm));
+        return Err(format!(
+            "the identifier names issuer {} (metadata {}), but the issuing seal is {dept}'s ({uscc})",
+            id.issuer_code, meta.zzbfjgdm
+        ));
     }
-    let recorded: Option<Vec<String>> = info.and_then(|i| i.get(SEAL_PLAN_KEY.as_bytes()).ok()).and_then(decode_text).map(|p| p.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+    let recorded: Option<Vec<String>> = info
+        .and_then(|i| i.get(SEAL_PLAN_KEY.as_bytes()).ok())
+        .and_then(decode_text)
+        .map(|p| p.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
     let want = authority.plan(&id.type_code, dept).unwrap_or_default();
     if recorded.as_ref() != Some(&want) {
-        return Err(format!("the document records seal plan {}, but {} issued by {dept} must record {}", recorded.map(|p| p.join(",")).unwrap_or_else(|| "(none)".into()), meta.zzmc, want.join(",")));
+        return Err(format!(
+            "the document records seal plan {}, but {} issued by {dept} must record {}",
+            recorded.map(|p| p.join(",")).unwrap_or_else(|| "(none)".into()),
+            meta.zzmc,
+            want.join(",")
+        ));
     }
     Ok(note)
 }

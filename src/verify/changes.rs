@@ -26,7 +26,12 @@ fn is_sig_widget(d: &Dictionary) -> bool {
 }
 
 /// Collect every object reachable from `start` (bounded).
-fn reach(doc: &Document, start: ObjectId, out: &mut BTreeSet<ObjectId>, budget: &mut Budget) -> Result<(), PdfError> {
+fn reach(
+    doc: &Document,
+    start: ObjectId,
+    out: &mut BTreeSet<ObjectId>,
+    budget: &mut Budget,
+) -> Result<(), PdfError> {
     let mut stack = vec![start];
     while let Some(id) = stack.pop() {
         budget.visit()?;
@@ -48,7 +53,12 @@ fn reach(doc: &Document, start: ObjectId, out: &mut BTreeSet<ObjectId>, budget: 
 }
 
 /// The references inside `o` (not followed), one budget visit per array or dictionary.
-fn collect_refs(o: &Object, out: &mut Vec<ObjectId>, depth: usize, budget: &mut Budget) -> Result<(), PdfError> {
+fn collect_refs(
+    o: &Object,
+    out: &mut Vec<ObjectId>,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<(), PdfError> {
     if depth > 32 {
         return Ok(());
     }
@@ -70,7 +80,13 @@ fn collect_refs(o: &Object, out: &mut Vec<ObjectId>, depth: usize, budget: &mut 
 }
 
 /// Does `new` equal `old` except that array `key` grew by references in `allowed` (and keys in `free`)?
-fn only_grew(old: &Dictionary, new: &Dictionary, key: &[u8], allowed: &BTreeSet<ObjectId>, free: &[&[u8]]) -> bool {
+fn only_grew(
+    old: &Dictionary,
+    new: &Dictionary,
+    key: &[u8],
+    allowed: &BTreeSet<ObjectId>,
+    free: &[&[u8]],
+) -> bool {
     let keys: BTreeSet<&[u8]> = old.iter().chain(new.iter()).map(|(k, _)| k.as_slice()).collect();
     keys.into_iter().all(|k| {
         if free.contains(&k) {
@@ -95,7 +111,11 @@ fn array_grew(old: Option<&Object>, new: Option<&Object>, allowed: &BTreeSet<Obj
 
 /// The changes between the signed revision `old` and the final document `new` that no rule
 /// allows; `Err` when the budget runs out (or the job is cancelled) first.
-pub fn disallowed_changes(old: &Document, new: &Document, budget: &mut Budget) -> Result<Vec<String>, PdfError> {
+pub fn disallowed_changes(
+    old: &Document,
+    new: &Document,
+    budget: &mut Budget,
+) -> Result<Vec<String>, PdfError> {
     // New signature fields and everything only they bring in.
     // New signature fields, and empty ones that were signed since (their /V appeared).
     let mut new_fields = BTreeSet::new();
@@ -123,7 +143,9 @@ pub fn disallowed_changes(old: &Document, new: &Document, budget: &mut Budget) -
     }
     let catalog_id = new.trailer.get(b"Root").and_then(Object::as_reference).ok();
     let old_catalog = old.trailer.get(b"Root").and_then(Object::as_reference).ok();
-    let form_id = catalog_id.and_then(|c| new.get_dictionary(c).ok()).and_then(|c| c.get(b"AcroForm").and_then(Object::as_reference).ok());
+    let form_id = catalog_id
+        .and_then(|c| new.get_dictionary(c).ok())
+        .and_then(|c| c.get(b"AcroForm").and_then(Object::as_reference).ok());
 
     let mut problems = Vec::new();
     if catalog_id != old_catalog {
@@ -143,15 +165,30 @@ pub fn disallowed_changes(old: &Document, new: &Document, budget: &mut Budget) -
             continue;
         }
         let ok = match (old_obj, new_obj) {
-            (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == catalog_id => only_grew(o, n, b"__none__", &allowed, &[b"AcroForm", b"Extensions", b"Version"]) && catalog_form_ok(o, n, &allowed) && declarations_ok(n, budget)?,
-            (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == form_id => only_grew(o, n, b"Fields", &new_fields, &[b"SigFlags"]),
-            (Object::Dictionary(o), Object::Dictionary(n)) if is_page(n) => only_grew(o, n, b"Annots", &new_fields, &[]),
-            (Object::Dictionary(o), Object::Dictionary(n)) if filled.contains(id) => field_filled(old, o, n, budget)?,
+            (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == catalog_id => {
+                only_grew(o, n, b"__none__", &allowed, &[b"AcroForm", b"Extensions", b"Version"])
+                    && catalog_form_ok(o, n, &allowed)
+                    && declarations_ok(n, budget)?
+            }
+            (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == form_id => {
+                only_grew(o, n, b"Fields", &new_fields, &[b"SigFlags"])
+            }
+            (Object::Dictionary(o), Object::Dictionary(n)) if is_page(n) => {
+                only_grew(o, n, b"Annots", &new_fields, &[])
+            }
+            (Object::Dictionary(o), Object::Dictionary(n)) if filled.contains(id) => {
+                field_filled(old, o, n, budget)?
+            }
             (Object::Array(_), Object::Array(_)) => array_grew(Some(old_obj), Some(new_obj), &new_fields),
             _ => false,
         };
         if !ok {
-            problems.push(format!("object {} {} ({}) was changed after signing", id.0, id.1, describe(new_obj)));
+            problems.push(format!(
+                "object {} {} ({}) was changed after signing",
+                id.0,
+                id.1,
+                describe(new_obj)
+            ));
         }
     }
     Ok(problems)
@@ -159,7 +196,12 @@ pub fn disallowed_changes(old: &Document, new: &Document, budget: &mut Budget) -
 
 /// A signature field was signed: only /V and /AP changed, both pointing at objects the signed
 /// revision did not have.
-fn field_filled(old: &Document, before: &Dictionary, after: &Dictionary, budget: &mut Budget) -> Result<bool, PdfError> {
+fn field_filled(
+    old: &Document,
+    before: &Dictionary,
+    after: &Dictionary,
+    budget: &mut Budget,
+) -> Result<bool, PdfError> {
     let mut fresh = |o: Option<&Object>| -> Result<bool, PdfError> {
         let mut refs = Vec::new();
         if let Some(o) = o {
@@ -205,8 +247,12 @@ fn catalog_form_ok(old: &Dictionary, new: &Dictionary, fields: &BTreeSet<ObjectI
     match (old.get(b"AcroForm").ok(), new.get(b"AcroForm").ok()) {
         (a, b) if a.map(bytes_of) == b.map(bytes_of) => true,
         (None, Some(Object::Reference(_))) => true,
-        (Some(Object::Dictionary(o)), Some(Object::Dictionary(n))) => only_grew(o, n, b"Fields", fields, &[b"SigFlags"]),
-        (None, Some(Object::Dictionary(n))) => only_grew(&Dictionary::new(), n, b"Fields", fields, &[b"SigFlags"]),
+        (Some(Object::Dictionary(o)), Some(Object::Dictionary(n))) => {
+            only_grew(o, n, b"Fields", fields, &[b"SigFlags"])
+        }
+        (None, Some(Object::Dictionary(n))) => {
+            only_grew(&Dictionary::new(), n, b"Fields", fields, &[b"SigFlags"])
+        }
         _ => false,
     }
 }
@@ -218,7 +264,8 @@ fn describe(o: &Object) -> String {
         Object::Array(_) => return "array".into(),
         _ => return "value".into(),
     };
-    let name = |k: &[u8]| d.get(k).and_then(Object::as_name).ok().map(|n| String::from_utf8_lossy(n).into_owned());
+    let name =
+        |k: &[u8]| d.get(k).and_then(Object::as_name).ok().map(|n| String::from_utf8_lossy(n).into_owned());
     match (name(b"Type"), name(b"Subtype")) {
         (Some(t), Some(s)) => format!("{t}/{s}"),
         (Some(t), None) => t,

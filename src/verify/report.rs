@@ -147,7 +147,12 @@ impl SignatureReport {
     /// The verdict from the checks: the worst indication wins, its first sub-indication leads.
     pub fn conclude(&mut self) {
         // `max_by_key` keeps the last maximum: search backwards so the first worst check leads.
-        let worst = self.checks.iter().rev().filter_map(|c| c.indication.map(|i| (i, c.sub_indication))).max_by_key(|(i, _)| *i);
+        let worst = self
+            .checks
+            .iter()
+            .rev()
+            .filter_map(|c| c.indication.map(|i| (i, c.sub_indication)))
+            .max_by_key(|(i, _)| *i);
         (self.indication, self.sub_indication) = match worst {
             Some((i, sub)) if i != Indication::TotalPassed => (i, sub),
             _ => (Indication::TotalPassed, None),
@@ -170,12 +175,25 @@ impl Report {
     pub fn human(&self) -> String {
         let mut s = String::new();
         if let Some(l) = &self.licence {
-            s.push_str(&format!("licence   {} — {}\nidentifier {}\nholder    {} ({})\nissuer    {}  issued {}\n\n", l.zzmc, l.zzbh, l.zzbs, l.czzt, l.czztdm, l.zzbfjg, l.zzbfrq));
+            s.push_str(&format!(
+                "licence   {} — {}\nidentifier {}\nholder    {} ({})\nissuer    {}  issued {}\n\n",
+                l.zzmc, l.zzbh, l.zzbs, l.czzt, l.czztdm, l.zzbfjg, l.zzbfrq
+            ));
         }
         for sig in &self.signatures {
-            let who = sig.department.as_ref().map(|d| format!("{} {} ({})", d.id, d.name, d.level)).unwrap_or_else(|| sig.signer.as_ref().map(|s| s.subject.clone()).unwrap_or_else(|| "unknown signer".into()));
+            let who = sig
+                .department
+                .as_ref()
+                .map(|d| format!("{} {} ({})", d.id, d.name, d.level))
+                .unwrap_or_else(|| {
+                    sig.signer.as_ref().map(|s| s.subject.clone()).unwrap_or_else(|| "unknown signer".into())
+                });
             s.push_str(&format!("signature {} [{}]  {}\n", sig.index, sig.field, who));
-            s.push_str(&format!("  {}{}\n", sig.indication.as_str(), sig.sub_indication.map(|x| format!(" / {x}")).unwrap_or_default()));
+            s.push_str(&format!(
+                "  {}{}\n",
+                sig.indication.as_str(),
+                sig.sub_indication.map(|x| format!(" / {x}")).unwrap_or_default()
+            ));
             for c in &sig.checks {
                 let mark = match c.status {
                     Status::Passed => "ok  ",
@@ -200,10 +218,21 @@ impl Report {
         if let Some(a) = &self.annotated_copy {
             s.push_str(&format!(
                 "\nannotated copy (加注件) for {} {} by {}, made by {} at {}, valid until {}{}\n",
-                a.purpose, a.purpose_name, a.user, a.maker, a.time, a.valid_until, if a.expired { " — EXPIRED: the copy may no longer be used" } else { "" }
+                a.purpose,
+                a.purpose_name,
+                a.user,
+                a.maker,
+                a.time,
+                a.valid_until,
+                if a.expired { " — EXPIRED: the copy may no longer be used" } else { "" }
             ));
         }
-        s.push_str(&format!("\nresult: {}{} — {}\n", self.indication.as_str(), self.sub_indication.map(|x| format!(" / {x}")).unwrap_or_default(), self.summary));
+        s.push_str(&format!(
+            "\nresult: {}{} — {}\n",
+            self.indication.as_str(),
+            self.sub_indication.map(|x| format!(" / {x}")).unwrap_or_default(),
+            self.summary
+        ));
         s
     }
 }
@@ -213,6 +242,12 @@ pub fn check(name: &'static str, status: Status, detail: impl Into<String>) -> C
 }
 
 /// A check that did not pass, with what it implies for the signature.
-pub fn fail(name: &'static str, status: Status, indication: Indication, sub: &'static str, detail: impl Into<String>) -> Check {
+pub fn fail(
+    name: &'static str,
+    status: Status,
+    indication: Indication,
+    sub: &'static str,
+    detail: impl Into<String>,
+) -> Check {
     Check { name, status, detail: detail.into(), sub_indication: Some(sub), indication: Some(indication) }
 }

@@ -49,7 +49,8 @@ impl Drop for Server {
 
 /// Start the server for `home`; `refresh`: run the trust-list refresh every so often.
 pub fn start(home: &Home, mut config: ServeConfig, refresh: Option<Duration>) -> Server {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
     let addr = listener.local_addr().expect("addr");
     let url = format!("http://{addr}");
@@ -80,12 +81,17 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
     /// Asserts an RFC 9457 problem with this status, and returns it.
     pub fn problem(&self, status: u16) -> Value {
         assert_eq!(self.status, status, "{}", String::from_utf8_lossy(&self.body));
-        assert!(self.content_type.starts_with("application/problem+json"), "content type {}", self.content_type);
+        assert!(
+            self.content_type.starts_with("application/problem+json"),
+            "content type {}",
+            self.content_type
+        );
         let v = self.json();
         for k in ["type", "title", "detail"] {
             assert!(v[k].as_str().is_some_and(|s| !s.is_empty()), "problem lacks {k}: {v}");
@@ -96,7 +102,13 @@ impl Resp {
 }
 
 /// Send a request; `token`, `body` and `content_type` optional.
-pub fn call(method: &str, url: &str, token: Option<&str>, body: Option<(&str, &[u8])>, accept: Option<&str>) -> Resp {
+pub fn call(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<(&str, &[u8])>,
+    accept: Option<&str>,
+) -> Resp {
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
     let mut req = agent.request(method, url);
     if let Some(t) = token {
@@ -127,13 +139,18 @@ pub fn post_json(url: &str, token: Option<&str>, v: &Value) -> Resp {
 
 /// The issue request for the shipped business licence data.
 pub fn business_licence() -> Value {
-    let data: Value = serde_json::from_slice(&std::fs::read(repo().join("fixtures/data/business-licence.json")).expect("data")).expect("json");
+    let data: Value = serde_json::from_slice(
+        &std::fs::read(repo().join("fixtures/data/business-licence.json")).expect("data"),
+    )
+    .expect("json");
     serde_json::json!({ "template": "business-licence", "data": data })
 }
 
 pub fn pdf_of(v: &Value) -> Vec<u8> {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD.decode(v["pdf_base64"].as_str().expect("pdf_base64")).expect("base64")
+    base64::engine::general_purpose::STANDARD
+        .decode(v["pdf_base64"].as_str().expect("pdf_base64"))
+        .expect("base64")
 }
 
 /// Hex serial of a department's seal certificate.
@@ -145,7 +162,10 @@ pub fn seal_serial(home: &Home, dept: &str) -> String {
 
 /// The named check of the first signature in a report.
 pub fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["signatures"][0]["checks"].as_array().and_then(|cs| cs.iter().find(|c| c["name"] == name)).unwrap_or_else(|| panic!("no {name} check in {report}"))
+    report["signatures"][0]["checks"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no {name} check in {report}"))
 }
 
 /// The real `zhengyin serve` binary on a free loopback port with `ZHENGYIN_LOG=debug`, its log

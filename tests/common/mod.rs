@@ -20,7 +20,8 @@ pub const TEMPLATES: [(&str, &str, &str, &str); 2] = [
 ];
 
 /// Every department of the shipped region, with its level.
-pub const DEPARTMENTS: [(&str, &str); 4] = [("xzsp", "city"), ("scjg", "city"), ("dsjzx", "city"), ("dy-xzsp", "county")];
+pub const DEPARTMENTS: [(&str, &str); 4] =
+    [("xzsp", "city"), ("scjg", "city"), ("dsjzx", "city"), ("dy-xzsp", "county")];
 
 /// The private key files `init` writes for the shipped region.
 pub const KEY_FILES: [&str; 7] = [
@@ -67,12 +68,16 @@ pub struct Run {
 impl Run {
     /// Both streams, for assertion messages.
     pub fn both(&self) -> String {
-        format!("$ {}\nexit {}\n--- stdout\n{}\n--- stderr\n{}", self.cmd, self.code, self.stdout, self.stderr)
+        format!(
+            "$ {}\nexit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.cmd, self.code, self.stdout, self.stderr
+        )
     }
 
     /// stdout parsed as JSON.
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.both()))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.both()))
     }
 
     pub fn assert_code(&self, code: i32) -> &Self {
@@ -86,7 +91,11 @@ impl Run {
         self.assert_code(code);
         let lines: Vec<&str> = self.stderr.lines().collect();
         assert_eq!(lines.len(), 1, "stderr should be exactly one line\n{}", self.both());
-        assert!(lines[0].starts_with("zhengyin: error:"), "stderr should start with `zhengyin: error:`\n{}", self.both());
+        assert!(
+            lines[0].starts_with("zhengyin: error:"),
+            "stderr should start with `zhengyin: error:`\n{}",
+            self.both()
+        );
         self
     }
 }
@@ -181,7 +190,8 @@ impl Region {
     pub fn issue(&self, template: &str, seal: Option<&str>, out: &str) -> (PathBuf, Run) {
         let pdf = self.path(out);
         let data = data_file(template);
-        let mut args = vec!["issue", "--home", s(&self.home), "--template", template, "--data", s(&data), "-o", s(&pdf)];
+        let mut args =
+            vec!["issue", "--home", s(&self.home), "--template", template, "--data", s(&data), "-o", s(&pdf)];
         if let Some(d) = seal {
             args.extend(["--seal", d]);
         }
@@ -196,7 +206,10 @@ impl Region {
         let pem = self.path(name);
         self.zy(&["trust", "export", "--home", s(&self.home), "-o", s(&pem)]).assert_code(0);
         let text = std::fs::read_to_string(&pem).expect("read exported root");
-        assert!(text.contains("-----BEGIN CERTIFICATE-----"), "exported root is not a PEM certificate:\n{text}");
+        assert!(
+            text.contains("-----BEGIN CERTIFICATE-----"),
+            "exported root is not a PEM certificate:\n{text}"
+        );
         pem
     }
 
@@ -212,7 +225,10 @@ impl Region {
             .expect("read pki/private")
             .map(|e| {
                 let e = e.expect("dir entry");
-                (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).expect("read key file"))
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).expect("read key file"),
+                )
             })
             .collect()
     }
@@ -281,7 +297,8 @@ pub fn creation_date_digit(pdf: &[u8]) -> usize {
 /// Offset of a byte in the middle of the first page's content stream data (compressed),
 /// asserted to lie inside the first signed range.
 pub fn content_stream_byte(pdf: &[u8]) -> usize {
-    let page = find(pdf, b"/Type/Page/", 0).or_else(|| find(pdf, b"/Type /Page ", 0)).expect("no page object");
+    let page =
+        find(pdf, b"/Type/Page/", 0).or_else(|| find(pdf, b"/Type /Page ", 0)).expect("no page object");
     let c = find(pdf, b"/Contents", page).expect("page /Contents") + b"/Contents".len();
     let (num, _) = int_at(pdf, c).expect("/Contents is a reference");
     let header = format!("\n{num} 0 obj");
@@ -302,7 +319,8 @@ pub fn content_stream_byte(pdf: &[u8]) -> usize {
 fn trailer_value(pdf: &[u8], key: &[u8]) -> usize {
     let sx = rfind(pdf, b"startxref").expect("startxref");
     let (xref_at, _) = int_at(pdf, sx + 9).expect("startxref offset");
-    let k = find(pdf, key, xref_at).unwrap_or_else(|| panic!("no {} in the last trailer", String::from_utf8_lossy(key)));
+    let k = find(pdf, key, xref_at)
+        .unwrap_or_else(|| panic!("no {} in the last trailer", String::from_utf8_lossy(key)));
     int_at(pdf, k + key.len()).expect("trailer number").0
 }
 
@@ -357,7 +375,9 @@ pub fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 /// intact and trusted and no illegal modification.
 pub fn assert_outside_validators(r: &Region, pdf: &Path, sigs: usize) {
     let p = s(pdf);
-    for (tool, on) in [("qpdf", have_tool("qpdf")), ("pdfsig", have_tool("pdfsig")), ("pyhanko", have_tool("pyhanko"))] {
+    for (tool, on) in
+        [("qpdf", have_tool("qpdf")), ("pdfsig", have_tool("pdfsig")), ("pyhanko", have_tool("pyhanko"))]
+    {
         if !on {
             assert!(!in_ci(), "{tool} is required in CI");
             eprintln!("note: {tool} not installed; skipping it");
@@ -371,7 +391,11 @@ pub fn assert_outside_validators(r: &Region, pdf: &Path, sigs: usize) {
             }
             _ => {
                 let root = r.export_root("root.pem");
-                let o = run_in(r.dir.path(), "pyhanko", &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), p]);
+                let o = run_in(
+                    r.dir.path(),
+                    "pyhanko",
+                    &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), p],
+                );
                 assert_eq!(o.code, 0, "pyHanko\n{}", o.both());
                 assert_eq!(o.stdout.matches("INTACT:TRUSTED").count(), sigs, "pyHanko\n{}", o.both());
                 assert!(!o.stdout.contains("ILLEGAL"), "pyHanko\n{}", o.both());

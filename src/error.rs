@@ -137,6 +137,24 @@ pub enum PkiError {
     TrustList(String),
 }
 
+/// Licence status: lifecycle refusals and unacceptable status answers or lists (licence/).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatusError {
+    #[error("not a licence identifier: {0}")]
+    BadIdentifier(String),
+    #[error("no licence of this region has identifier {0}")]
+    Unknown(String),
+    #[error("department `{dept}` may not change the status of {identifier} (allowed: {allowed}: the issuing department, or one the region's authority table names for the licence type)")]
+    NotAuthorised { dept: String, identifier: String, allowed: String },
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("the status answer is not acceptable: {0}")]
+    Answer(String),
+    #[error("the status list is not acceptable: {0}")]
+    List(String),
+}
+
 /// Refusals of the HTTP service (authentication, authorisation, limits, bad requests).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -218,6 +236,8 @@ pub enum Error {
     Proof(#[from] ProofError),
     #[error(transparent)]
     Authority(#[from] AuthorityError),
+    #[error(transparent)]
+    Status(#[from] StatusError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }

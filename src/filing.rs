@@ -113,7 +113,12 @@ pub fn append_verified(home: &Home, archive: &Archive, batch: Vec<(&[u8], Metada
     if signed_size(home, archive) != Some(archive.size()) && archive.size() > 0 {
         sign_tree_head(home, archive)?;
     }
-    Ok(archive.append_many(batch)?.into_iter().map(|(record, new)| Filed { record, new }).collect())
+    let out: Vec<Filed> =
+        archive.append_many(batch)?.into_iter().map(|(record, new)| Filed { record, new }).collect();
+    // The licence status index (licence/status.rs) follows every filed licence version.
+    let records: Vec<Record> = out.iter().map(|f| f.record.clone()).collect();
+    crate::licence::status::note_filed(archive, &records)?;
+    Ok(out)
 }
 
 /// [`file_batch`] on an archive the caller holds open (sled allows one opener per process).

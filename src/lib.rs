@@ -6,7 +6,8 @@
 //! - [`pki`]: region root, level CAs and department seal certificates; keys on disk; CRLs.
 //! - [`document`]: templates, licence rendering (text, QR, red seal), metadata, identifier.
 //! - [`pades`]: CMS signatures, incremental updates, parsing signatures back.
-//! - [`licence`]: issuing = document → pades.
+//! - [`licence`]: issuing = document → pades; the lifecycle (change, renew, reissue, cancel,
+//!   revoke, suspend) and licence status (index, signed answers, signed offline list).
 //! - [`trust`]: trust anchors, CRLs, chain validation (rustls-webpki).
 //! - [`verify`]: per-signature checks (authority, algorithm policy, annotation binding),
 //!   difference analysis, the report.

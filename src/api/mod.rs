@@ -19,6 +19,7 @@ mod proofs;
 mod records;
 pub mod refresh;
 mod share;
+pub mod status;
 pub mod trust_reload;
 
 use std::sync::{Arc, Mutex};
@@ -126,6 +127,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/licences", post(handlers::issue))
         .route("/v1/licences/{id}/seals", post(handlers::add_seal))
+        .route("/v1/licences/{id}/status", post(status::transition).get(status::show))
+        .route("/v1/status/{identifier}", get(status::answer))
+        .route("/v1/status-list", get(status::list))
         .route("/v1/verify", post(handlers::verify))
         .route("/v1/certificates/{serial}/revoke", post(records::revoke))
         .route("/v1/crl/{ca}", get(records::crl))

@@ -9,6 +9,10 @@ use serde_json::{json, Value};
 pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("post", "/v1/licences", "Issue a licence sealed by the calling department, and archive it", "department"),
     ("post", "/v1/licences/{id}/seals", "Add the calling department's seal to an archived licence (joint seals)", "department"),
+    ("post", "/v1/licences/{id}/status", "Lifecycle: change, renew, reissue (a new sealed version), cancel, revoke, suspend or resume a licence ({id}: its identifier or an archive id); the issuing department or one the authority table names", "department"),
+    ("get", "/v1/licences/{id}/status", "A licence's status as plain JSON (the same as `zhengyin licence status --json`)", "public"),
+    ("get", "/v1/status/{identifier}", "The signed status answer (JWS ES256 by the region's status key): status, current version, reason code, produced_at, next_update", "public"),
+    ("get", "/v1/status-list", "The signed offline status list (one bit per licence version), published beside the trust list", "public"),
     ("post", "/v1/verify", "Verify a PDF: the same JSON report as `zhengyin verify --json`", "public"),
     ("post", "/v1/certificates/{serial}/revoke", "Revoke a certificate (operator of the CA that issued it)", "ca-operator"),
     ("get", "/v1/crl/{ca}", "A CA's current CRL (DER)", "public"),
@@ -107,6 +111,19 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             }
             ("200", ok("{consistent, old_size, old_root, new_size, new_root, consistency_path, checkpoint, verifier_key}: checkable with `zhengyin archive check-proof`", "application/json", obj.clone()))
         }
+        "/v1/licences/{id}/status" if method == "post" => {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["action"], "properties": {
+                "action": { "type": "string", "enum": ["change", "renew", "reissue", "cancel", "revoke", "suspend", "resume"] },
+                "reason": { "type": "string", "maxLength": 200 },
+                "data": { "type": "object", "description": "the new version's licence data (change, renew, reissue)" } }, "additionalProperties": false } } } });
+            if let Some(o) = responses.as_object_mut() {
+                o.extend(problem_responses(&["409", "422"]).as_object().cloned().unwrap_or_default());
+            }
+            ("201", ok("The transition {action, identifier, status, reason_code, reason, by, at, record, log_size; new_identifier, new_archive_id, pdf_base64 for a new version}", "application/json", obj.clone()))
+        }
+        "/v1/licences/{id}/status" => ("200", ok("{identifier, status, status_zh, in_force, expired, current_version, current_status, time, reason_code, reason, successor, …}", "application/json", obj.clone())),
+        "/v1/status/{identifier}" => ("200", ok("{answer: compact JWS (typ zhengyin-status+jwt), identifier, status, in_force, current_version, reason_code}", "application/json", obj.clone())),
+        "/v1/status-list" => ("200", ok("One line holding a compact JWS (typ zhengyin-status-list+jwt), a line feed, then the retrieval table (docs/api.md)", "application/vnd.zhengyin.status-list", json!({ "type": "string", "format": "binary" }))),
         "/metrics" => ("200", ok("Prometheus text", "text/plain", json!({ "type": "string" }))),
         "/v1/proofs" => {
             op["requestBody"] = json_body("ProofRequest");

@@ -9,7 +9,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::error::{ApiError, ArchiveError, ConfigError, Error, PdfError, PkiError, ProofError, SealError};
+use crate::error::{
+    ApiError, ArchiveError, ConfigError, Error, PdfError, PkiError, ProofError, SealError, StatusError,
+};
 
 /// Problem type URIs are `urn:zhengyin:problem:<slug>` (listed in docs/api.md).
 pub const TYPE_PREFIX: &str = "urn:zhengyin:problem:";
@@ -103,6 +105,19 @@ pub fn from_error(e: &Error) -> Problem {
         Error::Pdf(_) => p(S::BAD_REQUEST, "not-a-pdf", "The body is not a readable PDF"),
         Error::Authority(_) => {
             p(S::FORBIDDEN, "not-authorised", "The department is not authorised for this licence type")
+        }
+        Error::Status(StatusError::BadIdentifier(_)) => {
+            p(S::BAD_REQUEST, "bad-identifier", "Not a licence identifier")
+        }
+        Error::Status(StatusError::Unknown(_)) => p(S::NOT_FOUND, "unknown-licence", "No such licence"),
+        Error::Status(StatusError::NotAuthorised { .. }) => {
+            p(S::FORBIDDEN, "not-authorised", "The department may not change this licence's status")
+        }
+        Error::Status(StatusError::Refused(_)) => {
+            p(S::CONFLICT, "transition-refused", "The licence's status cannot change this way")
+        }
+        Error::Status(StatusError::Answer(_) | StatusError::List(_)) => {
+            p(S::BAD_REQUEST, "bad-status", "Not an acceptable status answer or list")
         }
         Error::Seal(SealError::NotInPlan { .. }) => {
             p(S::FORBIDDEN, "not-authorised", "The department is not in the document's seal plan")

@@ -1,5 +1,6 @@
 //! Importing and refreshing other regions' trust lists and CRLs over HTTP (ureq, blocking):
-//! `zhengyin trust add --from URL_OR_FILE --pin SHA256` and the periodic refresh `serve` runs.
+//! `zhengyin trust add --from URL_OR_FILE --pin SHA256` and the periodic refresh `serve` runs,
+//! with each region's signed licence status list (published beside its trust list).
 //! Every list is checked against its pin; every CRL against the list's CA certificates, before
 //! it is stored. A fetch that fails keeps what was stored before (and is logged).
 //!
@@ -57,6 +58,44 @@ fn fetch_crls(home: &Home, l: &TrustList) -> usize {
     n
 }
 
+/// Where region `l` publishes its status list: beside its trust list (`…/v1/trust-list` →
+/// `…/v1/status-list`), from the list's own URL or the URL it was imported from.
+fn status_list_url(l: &TrustList, from: &str) -> Option<String> {
+    let base = l.url.as_deref().filter(|u| u.starts_with("http")).unwrap_or(from);
+    base.strip_suffix("/v1/trust-list").map(|b| format!("{b}/v1/status-list"))
+}
+
+/// Fetch region `l`'s signed status list (licence/status_list.rs), check it against that
+/// region's own roots only (with the status EKU, not past nextUpdate) and store it. A region
+/// that publishes none (an older home) is logged, not an error.
+fn fetch_status_list(home: &Home, l: &TrustList, from: &str) -> bool {
+    let Some(url) = status_list_url(l, from) else { return false };
+    let anchors = l
+        .roots
+        .iter()
+        .filter_map(|pem| crate::pki::keys::pem_certs(pem.as_bytes()).ok()?.into_iter().next())
+        .map(|der| crate::trust::Anchor { source: format!("trust list of {}", l.region), der })
+        .collect();
+    let trust = crate::trust::TrustStore { anchors, ..Default::default() };
+    let got = fetch(&url)
+        .and_then(|b| crate::licence::status_list::verify(&b, &trust, now()).map(|_| b))
+        .and_then(|b| {
+            crate::pki::keys::make_dir(&list::dir(home), 0o755)?;
+            crate::pki::keys::write_file(
+                &crate::licence::status_list::imported_path(home, &l.region),
+                &b,
+                0o644,
+            )
+        });
+    match got {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(region = %l.region, url = %url, error = %e, "status list not refreshed");
+            false
+        }
+    }
+}
+
 /// Import a region's trust list from a URL or file, checked against `pin` (SHA-256 of its root
 /// certificate), with its CRLs. Refuses a list for this home's own region.
 pub fn import(home: &Home, from: &str, pin: &str) -> Result<(TrustList, usize)> {
@@ -67,6 +106,7 @@ pub fn import(home: &Home, from: &str, pin: &str) -> Result<(TrustList, usize)> 
     }
     list::store(home, &l, &Source { from: from.to_string(), pin: pin.to_string() })?;
     let n = fetch_crls(home, &l);
+    fetch_status_list(home, &l, from);
     Ok((l, n))
 }
 
@@ -86,6 +126,7 @@ pub fn refresh_once(home: &Home) -> Vec<String> {
                     tracing::warn!(region = %l.region, error = %e, "trust list not stored");
                 }
                 fetch_crls(home, &l);
+                fetch_status_list(home, &l, &src.from);
                 done.push(l.region);
             }
             Ok(l) => {
@@ -94,6 +135,7 @@ pub fn refresh_once(home: &Home) -> Vec<String> {
             Err(e) => {
                 tracing::warn!(region = %old.region, error = %e, "trust list not refreshed; CRLs refreshed from the stored list");
                 fetch_crls(home, &old);
+                fetch_status_list(home, &old, &src.from);
                 done.push(old.region);
             }
         }

@@ -15,10 +15,24 @@ pub struct Args {
     /// Replace existing keys (every certificate is re-issued)
     #[arg(long)]
     force: bool,
+    /// Only add the licence status key (status answers and lists) to an existing home made before
+    /// it existed; with --force, replace it
+    #[arg(long)]
+    add_status_key: bool,
 }
 
 pub fn run(a: Args) -> ExitCode {
     let home = a.home.home();
+    if a.add_status_key {
+        return match zhengyin::pki::status_key::create(&home, a.force) {
+            Ok(p) => {
+                println!("added the licence status key to {}", home.dir.display());
+                println!("  certificate: {}", p.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        };
+    }
     let (text, path) = match &a.config {
         Some(p) => match std::fs::read_to_string(p) {
             Ok(t) => (t, p.clone()),
@@ -36,6 +50,7 @@ pub fn run(a: Args) -> ExitCode {
             for d in &s.departments {
                 println!("  seal {d}");
             }
+            println!("  status {}", zhengyin::pki::status_key::cert_path(&home).display());
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),

@@ -26,10 +26,17 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "OUT.pdf")]
         output: PathBuf,
     },
+    #[command(flatten)]
+    Lifecycle(super::lifecycle::Command),
 }
 
 pub fn run(c: Command) -> ExitCode {
-    let Command::Use { home, licence, by, purpose, valid_until, output } = c;
+    let (home, licence, by, purpose, valid_until, output) = match c {
+        Command::Use { home, licence, by, purpose, valid_until, output } => {
+            (home, licence, by, purpose, valid_until, output)
+        }
+        Command::Lifecycle(l) => return super::lifecycle::run(l),
+    };
     let home = home.home();
     let valid_until = valid_until.unwrap_or_else(|| {
         let t = time::OffsetDateTime::now_utc() + time::Duration::days(30);

@@ -8,6 +8,7 @@ mod demo;
 mod init;
 mod issue;
 mod licence_use;
+mod lifecycle;
 mod proof;
 mod seal;
 mod serve;
@@ -75,9 +76,12 @@ enum Command {
     /// Proofs on demand: request (listed uses only), verify, list a subject's uses
     #[command(subcommand)]
     Proof(proof::Command),
-    /// Use a sealed licence: annotated copies (加注件) for a listed matter
+    /// A sealed licence: annotated copies (加注件); change, renew, reissue, cancel, revoke, suspend, resume; status
     #[command(subcommand)]
     Licence(licence_use::Command),
+    /// Licence status: publish the signed status list, check a status answer or list
+    #[command(subcommand)]
+    Status(lifecycle::StatusCommand),
     /// Notification-and-commitment (告知承诺): record a sealed commitment, or `commit check` them
     Commit(commit::Args),
 }
@@ -115,6 +119,7 @@ pub fn run() -> ExitCode {
         Command::Data(c) => data::run(c),
         Command::Proof(c) => proof::run(c),
         Command::Licence(c) => licence_use::run(c),
+        Command::Status(c) => lifecycle::status(c),
         Command::Commit(a) => commit::run(a),
     }
 }

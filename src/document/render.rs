@@ -59,6 +59,8 @@ pub struct RenderInput<'a> {
     pub issue_date: String,
     /// Identifier serial (`[0-9A-Z]`).
     pub serial: String,
+    /// Identifier version (1 at issue; the lifecycle's new versions count up: licence/lifecycle.rs).
+    pub version: u16,
     /// Departments that will seal, in order (one empty signature field each).
     pub plan: Vec<String>,
 }
@@ -109,7 +111,8 @@ fn chinese_date(d: &str) -> String {
 pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     let t = input.template;
     let d = input.data;
-    let id = LicenceId::new(&t.type_code, &input.issuer.uscc, &input.serial, 1).map_err(PdfError::Parse)?;
+    let id = LicenceId::new(&t.type_code, &input.issuer.uscc, &input.serial, input.version)
+        .map_err(PdfError::Parse)?;
     let verify_url = format!("{}?id={}", input.region.verify_url, id);
     let metadata = LicenceMetadata {
         zzbs: id.to_string(),

@@ -56,6 +56,10 @@ pub struct Template {
     /// homes whose copies predate this flag ([`WORKFLOW_TEMPLATES`]).
     #[serde(default)]
     pub internal: bool,
+    /// The licence may be suspended and resumed (`zhengyin licence suspend|resume`,
+    /// licence/lifecycle.rs); cancel, revoke, change, renew and reissue apply to every licence.
+    #[serde(default)]
+    pub suspendable: bool,
     /// Label before the issuing department's name [default: 发证机关].
     #[serde(default)]
     pub issuer_label: Option<String>,

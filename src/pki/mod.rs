@@ -8,6 +8,7 @@
 pub mod keys;
 pub mod revoke;
 mod signer;
+pub mod status_key;
 
 pub use signer::SealSigner;
 
@@ -155,6 +156,8 @@ pub fn init(
     }
     keys::write_file(&home.region_file(), region_text.as_bytes(), 0o644)?;
     crate::document::template::install_defaults(home)?;
+    // The licence status key (licence status answers and lists), certified by the root.
+    status_key::create(home, true)?;
 
     Ok(InitSummary {
         root: home.ca_cert("root"),

@@ -175,6 +175,7 @@ pub fn prepare(
         region: &region.region,
         issue_date: issued.clone(),
         serial,
+        version: 1,
         plan: vec![holder.id.clone()],
     };
     let (pdf, rendered) =

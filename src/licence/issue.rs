@@ -1,4 +1,4 @@
-//! Issuing a licence: check the data against the template, render the PDF, apply the first seal of
+//! Issuing a licence (a new one, or a new version of one for the lifecycle): check the data against the template, render the PDF, apply the first seal of
 //! the issuing department, and write the result without ever leaving a partial file.
 //!
 //! The one place where `document` and `pades` meet for issuance; the CLI and HTTP call it.
@@ -24,6 +24,19 @@ pub struct Issued {
 
 /// Issue a licence from `template` and JSON `data`, sealed by `seal` (or the template's default).
 pub fn issue(home: &Home, template: &str, data: &serde_json::Value, seal: Option<&str>) -> Result<Issued> {
+    issue_version(home, template, data, seal, None, 1)
+}
+
+/// [`issue`] with a given identifier serial and version: the lifecycle's new versions keep the
+/// serial (same identifier stem) and count the version up (`lifecycle`). `None`: a new serial.
+pub fn issue_version(
+    home: &Home,
+    template: &str,
+    data: &serde_json::Value,
+    seal: Option<&str>,
+    serial: Option<&str>,
+    version: u16,
+) -> Result<Issued> {
     let region = home.region()?;
     let t = Template::load(home, template)?;
     let plan = t.plan();
@@ -47,7 +60,7 @@ pub fn issue(home: &Home, template: &str, data: &serde_json::Value, seal: Option
     let issue_date = document::china_date(now.unix_timestamp());
     // Serial: issue date + 10 random [0-9A-Z] characters (unique without shared state).
     let rnd = document::render::random_bytes::<10>()?;
-    let serial = format!(
+    let fresh = format!(
         "{:04}{:02}{:02}{}",
         now.year(),
         u8::from(now.month()),
@@ -56,6 +69,7 @@ pub fn issue(home: &Home, template: &str, data: &serde_json::Value, seal: Option
             .map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b % 36)]))
             .collect::<String>()
     );
+    let serial = serial.map(str::to_string).unwrap_or(fresh);
     let input = RenderInput {
         template: &t,
         data: &data,
@@ -63,6 +77,7 @@ pub fn issue(home: &Home, template: &str, data: &serde_json::Value, seal: Option
         region: &region.region,
         issue_date,
         serial,
+        version,
         plan,
     };
     let (pdf, rendered) = render_and_seal(&input, &signer, format!("{}签发{}", dept.name, t.name))?;

@@ -1,0 +1,20 @@
+//! Licences: issuing (render, first seal, joint seals), the lifecycle after issue (变更 change,
+//! 延续 renew, 补发/换发 reissue, 注销 cancel, 吊销 revoke, suspend/resume), and licence status
+//! (the status index, signed status answers, the signed offline status list).
+//!
+//! Files: `issue` (document → pades), `lifecycle` (authorise a transition, seal the new version,
+//! file both in the archive log), `status` (the status index kept beside the archive records, and
+//! the lookups), `answer` (the signed online status answer, a JWS), `status_list` (the signed
+//! offline snapshot), `retrieval` (the exact 1-bit-per-licence table the list carries).
+//!
+//! Licence status is not certificate status: a department's key may be perfectly good while the
+//! licence it sealed has been cancelled. See docs/standards.md "Licence status".
+
+pub mod answer;
+mod issue;
+pub mod lifecycle;
+pub mod retrieval;
+pub mod status;
+pub mod status_list;
+
+pub use issue::{add_seal, issue, issue_version, read_data, render_and_seal, write_output, Added, Issued};

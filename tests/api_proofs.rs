@@ -488,22 +488,51 @@ fn commitments_are_recorded_sealed_and_checked_over_http() {
     post_json(&check, Some(&xzsp), &json!({})).problem(403);
     post_json(&check, Some(&xzsp), &json!({"id": "CN0000000000000000"})).problem(404);
     post_json(&check, Some(&archivist), &json!({"id": "CN0000000000000000"})).problem(404);
+    // On day 0 nothing is due: nothing is decided.
     let r = post_json(&check, Some(&xzsp), &json!({"id": id}));
     assert_eq!(r.status, 200, "{}", text(&r));
     let c = r.json();
-    assert_eq!((c["kept"].as_u64(), c["broken"].as_u64()), (Some(1), Some(0)), "{c}");
-    let r = call("POST", &check, Some(&archivist), None, None);
-    assert_eq!(r.status, 200, "{}", text(&r));
-    let c = r.json();
-    assert_eq!(
-        (c["kept"].as_u64(), c["broken"].as_u64(), c["already_decided"].as_u64()),
-        (Some(0), Some(1), Some(1)),
-        "{c}"
-    );
-    assert!(!text(&r).contains(BOB));
+    assert_eq!((c["kept"].as_u64(), c["not_due"][0]["id"].as_str()), (Some(0), Some(id.as_str())), "{c}");
+    // 100 days later (the real server under faketime) the checks decide.
+    drop(s);
+    let (mut later, base) = spawn_faketime_server(&home, "+100d");
+    let check = format!("{base}/v1/commitments/check");
+    let decided = std::panic::catch_unwind(|| {
+        let r = post_json(&check, Some(&xzsp), &json!({"id": id}));
+        assert_eq!(r.status, 200, "{}", text(&r));
+        let c = r.json();
+        assert_eq!((c["kept"].as_u64(), c["broken"].as_u64()), (Some(1), Some(0)), "{c}");
+        let r = call("POST", &check, Some(&archivist), None, None);
+        assert_eq!(r.status, 200, "{}", text(&r));
+        let c = r.json();
+        assert_eq!(
+            (c["kept"].as_u64(), c["broken"].as_u64(), c["already_decided"].as_u64()),
+            (Some(0), Some(1), Some(1)),
+            "{c}"
+        );
+        assert!(!text(&r).contains(BOB));
+        uses(&base, &archivist, ALICE)
+    });
+    let _ = later.kill();
+    let _ = later.wait();
+    let alice_uses = decided.unwrap_or_else(|e| std::panic::resume_unwind(e));
     // The subject's use list shows the check.
-    assert!(uses(&s.url, &archivist, ALICE)
-        .iter()
-        .any(|u| u["type"] == "commitment-check" && u["status"] == "kept"));
-    assert!(uses(&s.url, &archivist, ALICE).iter().any(|u| u["type"] == "use-refusal" && u["by"] == "scjg"));
+    assert!(alice_uses.iter().any(|u| u["type"] == "commitment-check" && u["status"] == "kept"));
+    assert!(alice_uses.iter().any(|u| u["type"] == "use-refusal" && u["by"] == "scjg"));
+}
+
+/// `zhengyin serve` for `home` under `faketime -f offset` on a free loopback port.
+fn spawn_faketime_server(home: &zhengyin::config::Home, offset: &str) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new("faketime")
+        .args(["-f", offset, env!("CARGO_BIN_EXE_zhengyin"), "serve", "--listen", "127.0.0.1:0"])
+        .args(["--refresh-secs", "0", "--home"])
+        .arg(&home.dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn faketime zhengyin serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first line");
+    (child, line.split_whitespace().last().unwrap_or_default().to_string())
 }

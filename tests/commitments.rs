@@ -62,10 +62,13 @@ fn commitment_id(run: &Run) -> String {
         .to_string()
 }
 
+/// When the default 90-day check period has passed.
+const AFTER_DUE: &str = "+100d";
+
 fn check_json(r: &Region, extra: &[&str]) -> Run {
     let mut args = vec!["commit", "check", "--home", s(&r.home), "--json"];
     args.extend(extra);
-    r.zy(&args)
+    r.zy_at(AFTER_DUE, &args)
 }
 
 #[test]
@@ -169,7 +172,7 @@ fn a_broken_commitment_detected() {
     let run = commit(&r, "xzsp", BOB, MATTER, &st, "b.pdf");
     run.assert_code(0);
     let bob_id = commitment_id(&run);
-    let t = r.zy(&["commit", "check", "--home", s(&r.home), "--id", &bob_id]);
+    let t = r.zy_at(AFTER_DUE, &["commit", "check", "--home", s(&r.home), "--id", &bob_id]);
     t.assert_code(1);
     let line = t
         .stdout
@@ -200,7 +203,8 @@ fn no_holder_record_is_unverifiable_and_stays_open() {
         assert_eq!(rep["already_decided"], 0);
     }
     // Unknown commitment number: one-line error.
-    r.zy(&["commit", "check", "--home", s(&r.home), "--id", "CN0000000000000000"]).assert_one_line_error(2);
+    r.zy_at(AFTER_DUE, &["commit", "check", "--home", s(&r.home), "--id", "CN0000000000000000"])
+        .assert_one_line_error(2);
 }
 
 #[test]
@@ -280,7 +284,7 @@ fn raw_id_numbers_never_reach_the_home_after_commit_and_check() {
     commit(&r, "xzsp", NOBODY, MATTER, &st, "c.pdf").assert_code(0);
     commit(&r, "scjg", ALICE, MATTER, &st, "d.pdf").assert_code(2);
     check_json(&r, &[]).assert_code(1);
-    let t = r.zy(&["commit", "check", "--home", s(&r.home)]);
+    let t = r.zy_at(AFTER_DUE, &["commit", "check", "--home", s(&r.home)]);
     t.assert_code(0);
     for out in [&t.stdout, &t.stderr] {
         assert!(ALL_IDS.iter().all(|id| !out.contains(id)), "{}", t.both());
@@ -290,4 +294,32 @@ fn raw_id_numbers_never_reach_the_home_after_commit_and_check() {
         let bytes = std::fs::read(r.path(out)).expect("read");
         assert!(ALL_IDS.iter().all(|id| find(&bytes, id.as_bytes(), 0).is_none()), "{out}");
     }
+}
+
+/// A check before the check-due date decides and records nothing (the holder has until then); the
+/// same commitment is decided once the date has come.
+#[test]
+fn a_commitment_is_not_decided_before_its_check_is_due() {
+    let r = Region::init();
+    load(&r);
+    let st = write(&r, "statement.txt", STATEMENT);
+    let run = commit(&r, "xzsp", ALICE, MATTER, &st, "a.pdf");
+    run.assert_code(0);
+    let id = commitment_id(&run);
+    let early = r.zy(&["commit", "check", "--home", s(&r.home), "--json"]);
+    early.assert_code(0);
+    let rep = early.json();
+    assert_eq!(rep["commitments"].as_array().map(Vec::len), Some(0), "{}", early.both());
+    assert_eq!(rep["kept"], 0);
+    assert_eq!(rep["not_due"][0]["id"], id.as_str(), "{}", early.both());
+    let table = r.zy(&["commit", "check", "--home", s(&r.home)]);
+    assert!(table.stdout.contains("NOT DUE") && table.stdout.contains("1 not yet due"), "{}", table.both());
+    // Nothing was recorded: the subject's uses hold no commitment-check.
+    let uses = r.zy(&["proof", "uses", "--home", s(&r.home), "--subject", ALICE, "--json"]);
+    assert!(!uses.stdout.contains("commitment-check"), "{}", uses.both());
+    // After the period the same commitment is decided.
+    let late = check_json(&r, &[]);
+    late.assert_code(0);
+    assert_eq!(late.json()["kept"], 1, "{}", late.both());
+    assert_eq!(late.json()["not_due"].as_array().map(Vec::len), Some(0));
 }

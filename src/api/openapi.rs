@@ -166,7 +166,7 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             (
                 "200",
                 ok(
-                    "{checked_at, kept, broken, unverifiable, already_decided, commitments}",
+                    "{checked_at, kept, broken, unverifiable, already_decided, not_due, commitments}",
                     "application/json",
                     obj.clone(),
                 ),

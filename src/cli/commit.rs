@@ -159,14 +159,21 @@ fn table(r: &CheckReport) -> String {
             c.status.to_uppercase()
         ));
     }
+    for n in &r.not_due {
+        out.push_str(&format!(
+            "{:<18}  {:<16}  {:<8}  {:<18}  {:<12}  check due {}\n",
+            n.id, n.matter, "", "", "NOT DUE", n.check_due
+        ));
+    }
     out.push_str(&format!(
-        "checked {} at {}: {} kept, {} broken, {} unverifiable; {} decided earlier (not re-checked)\n",
+        "checked {} at {}: {} kept, {} broken, {} unverifiable; {} decided earlier (not re-checked); {} not yet due\n",
         r.commitments.len(),
         r.checked_at,
         r.kept,
         r.broken,
         r.unverifiable,
-        r.already_decided
+        r.already_decided,
+        r.not_due.len()
     ));
     out
 }

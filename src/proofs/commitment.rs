@@ -91,7 +91,18 @@ pub struct CheckReport {
     pub unverifiable: usize,
     /// Commitments skipped because an earlier check already decided them (kept or broken).
     pub already_decided: usize,
+    /// Open commitments whose check is not yet due (`check_due` is after today, China time):
+    /// nothing is decided or recorded for them; the holder has until then to make it true.
+    pub not_due: Vec<NotDue>,
     pub commitments: Vec<CommitmentResult>,
+}
+
+/// An open commitment a check skipped because its period has not ended.
+#[derive(Debug, Serialize)]
+pub struct NotDue {
+    pub id: String,
+    pub matter: String,
+    pub check_due: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -331,8 +342,9 @@ pub fn status_of(findings: &[Finding]) -> &'static str {
     }
 }
 
-/// Check every open commitment (or only `only`) against the holders' data, record each result as
-/// a `commitment-check` event, and sign a new tree head. Decided commitments are not re-checked.
+/// Check every open commitment (or only `only`) whose check is due against the holders' data,
+/// record each result as a `commitment-check` event, and sign a new tree head. Decided commitments
+/// are not re-checked; commitments not yet due are listed in `not_due` and left open.
 pub fn check_in(
     home: &Home,
     archive: &Archive,
@@ -379,11 +391,18 @@ pub fn check_in(
         broken: 0,
         unverifiable: 0,
         already_decided: 0,
+        not_due: Vec::new(),
         commitments: Vec::new(),
     };
+    let today = document::china_date(super::now().1);
     for (_, t) in recorded.into_iter().filter(|(_, t)| only.is_none_or(|o| o == t.id)) {
         if decided.contains(&t.id) {
             report.already_decided += 1;
+            continue;
+        }
+        // `YYYY-MM-DD` strings order as dates do.
+        if t.check_due.as_str() > today.as_str() {
+            report.not_due.push(NotDue { id: t.id, matter: t.matter, check_due: t.check_due });
             continue;
         }
         let findings = t

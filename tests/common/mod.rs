@@ -123,6 +123,14 @@ pub fn zy(cwd: &Path, args: &[&str]) -> Run {
     run_in(cwd, BIN, args)
 }
 
+/// Run `zhengyin args...` in `cwd` with the clock moved by `offset` (libfaketime syntax, e.g.
+/// `+100d`, or an absolute `@2032-06-01 00:00:00`), as a user moving time with Debian's `faketime`.
+pub fn zy_faketime(cwd: &Path, offset: &str, args: &[&str]) -> Run {
+    let mut all = vec!["-f", offset, BIN];
+    all.extend_from_slice(args);
+    run_in(cwd, "faketime", &all)
+}
+
 /// Whether CI asked for every external tool to be present.
 pub fn in_ci() -> bool {
     std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
@@ -183,6 +191,11 @@ impl Region {
     /// Run `zhengyin` in this region's scratch directory.
     pub fn zy(&self, args: &[&str]) -> Run {
         zy(self.dir.path(), args)
+    }
+
+    /// [`zy_faketime`] in this region's directory.
+    pub fn zy_at(&self, offset: &str, args: &[&str]) -> Run {
+        zy_faketime(self.dir.path(), offset, args)
     }
 
     /// Issue `template` from its sample data (optionally with `--seal`) to `<dir>/<out>`;

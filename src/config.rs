@@ -46,8 +46,65 @@ pub struct Region {
     pub area_code: String,
     /// Base of the verification URL printed in QR codes.
     pub verify_url: String,
-    /// Base URL where CRLs are published (`<crl_url>/<ca>.crl`).
+    /// Base URL where CRLs were published before `public_url` (`<crl_url>/<ca>.crl`); used for
+    /// CRL distribution points only when `public_url` is absent.
+    #[serde(default)]
     pub crl_url: String,
+    /// Base URL of this region's `zhengyin serve` (set by `init --public-url`, default
+    /// [`DEFAULT_PUBLIC_URL`]): certificates name `<public_url>/crl/<ca>.crl` as their CRL
+    /// distribution point, and `serve` answers that path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+/// The public URL `init` records when neither `--public-url` nor the region file gives one:
+/// `zhengyin serve`'s default listen address.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+impl Region {
+    /// The CRL distribution point URL for CRLs signed by CA `ca`.
+    pub fn crl_dp(&self, ca: &str) -> String {
+        match &self.public_url {
+            Some(u) => format!("{}/crl/{ca}.crl", u.trim_end_matches('/')),
+            None => format!("{}/{ca}.crl", self.crl_url.trim_end_matches('/')),
+        }
+    }
+}
+
+/// `text` (a region file) with `public_url = "<url>"` as the first entry of its `[region]` table,
+/// replacing any earlier `public_url` line there; comments and everything else are kept.
+pub fn with_public_url(text: &str, url: &str) -> Result<String> {
+    let ok = (url.starts_with("http://") || url.starts_with("https://"))
+        && url.len() <= 200
+        && url.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+    if !ok {
+        return Err(ConfigError::Inconsistent(format!(
+            "--public-url `{url}` is not an http(s) URL without spaces or quotes"
+        ))
+        .into());
+    }
+    let mut out = Vec::new();
+    let mut in_region = false;
+    let mut done = false;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            in_region = t.starts_with("[region]");
+        }
+        let key = t.split('=').next().map(str::trim);
+        if in_region && key == Some("public_url") && t.contains('=') {
+            continue;
+        }
+        out.push(line.to_string());
+        if in_region && !done && t.starts_with("[region]") {
+            out.push(format!("public_url = \"{}\"", url.trim_end_matches('/')));
+            done = true;
+        }
+    }
+    if !done {
+        return Err(ConfigError::Inconsistent("the region file has no [region] table".into()).into());
+    }
+    Ok(out.join("\n") + "\n")
 }
 
 /// A certification authority of the region.

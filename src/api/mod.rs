@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bodies;
 pub mod conn;
 mod consistency;
+pub mod crl_refresh;
 mod handlers;
 mod jobs;
 pub mod limits;
@@ -133,6 +134,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/verify", post(handlers::verify))
         .route("/v1/certificates/{serial}/revoke", post(records::revoke))
         .route("/v1/crl/{ca}", get(records::crl))
+        // The CRL distribution point certificates name (`<public_url>/crl/<ca>.crl`).
+        .route("/crl/{file}", get(records::crl))
         .route("/v1/trust-list", get(records::trust_list))
         .route("/v1/archive/tree-head", get(records::tree_head))
         .route("/v1/archive/consistency", post(consistency::check))

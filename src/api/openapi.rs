@@ -16,6 +16,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("post", "/v1/verify", "Verify a PDF: the same JSON report as `zhengyin verify --json`", "public"),
     ("post", "/v1/certificates/{serial}/revoke", "Revoke a certificate (operator of the CA that issued it)", "ca-operator"),
     ("get", "/v1/crl/{ca}", "A CA's current CRL (DER)", "public"),
+    ("get", "/crl/{file}", "A CA's current CRL (DER) at the certificates' CRL distribution point: file is `<ca>.crl`", "public"),
     ("get", "/v1/trust-list", "This region's signed trust list", "public"),
     ("get", "/v1/archive/tree-head", "The archive's latest signed tree head (C2SP checkpoint)", "public"),
     ("post", "/v1/archive/consistency", "Check the checkpoint you kept (signed note or receipt) against the archive: a consistency proof, or 409 archive-fork naming both roots", "public"),
@@ -97,7 +98,7 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "reason": { "type": "string", "enum": crate::pki::revoke::REASONS } }, "additionalProperties": false } } } });
             ("200", ok("The revocation", "application/json", obj.clone()))
         }
-        "/v1/crl/{ca}" => {
+        "/v1/crl/{ca}" | "/crl/{file}" => {
             ("200", ok("DER CRL", "application/pkix-crl", json!({ "type": "string", "format": "binary" })))
         }
         "/v1/audit" => {

@@ -19,6 +19,11 @@ pub struct Args {
     /// it existed; with --force, replace it
     #[arg(long)]
     add_status_key: bool,
+    /// Base URL `zhengyin serve` will be reached at; stored in region.toml, and every
+    /// certificate's CRL distribution point is <URL>/crl/<issuer>.crl [default: the region
+    /// file's public_url, else http://127.0.0.1:8080]
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
 }
 
 pub fn run(a: Args) -> ExitCode {
@@ -40,10 +45,11 @@ pub fn run(a: Args) -> ExitCode {
         },
         None => (zhengyin::config::DEFAULT_REGION.to_string(), PathBuf::from("fixtures/region/taian.toml")),
     };
-    match zhengyin::pki::init(&home, &text, &path, a.force) {
+    match zhengyin::pki::init_with(&home, &text, &path, a.force, a.public_url.as_deref()) {
         Ok(s) => {
             println!("initialised {}", home.dir.display());
             println!("  region root: {}", s.root.display());
+            println!("  CRLs at     {}/crl/<ca>.crl (zhengyin serve)", s.public_url);
             for ca in &s.cas {
                 println!("  CA   {ca}");
             }

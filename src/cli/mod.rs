@@ -3,6 +3,7 @@
 
 mod archive;
 mod commit;
+mod crl;
 mod data;
 mod demo;
 mod init;
@@ -70,6 +71,9 @@ enum Command {
     Token(serve::TokenCommand),
     /// Revoke a certificate by serial and re-sign its CA's CRL
     Revoke(serve::RevokeArgs),
+    /// This region's CRLs: re-sign those due (`crl refresh`, for cron), show them
+    #[command(subcommand)]
+    Crl(crl::Command),
     /// Departments' holder data for proofs on demand (docs/proofs.md)
     #[command(subcommand)]
     Data(data::Command),
@@ -116,6 +120,7 @@ pub fn run() -> ExitCode {
         Command::Serve(a) => serve::run(a),
         Command::Token(c) => serve::token(c),
         Command::Revoke(a) => serve::revoke(a),
+        Command::Crl(c) => crl::run(c),
         Command::Data(c) => data::run(c),
         Command::Proof(c) => proof::run(c),
         Command::Licence(c) => licence_use::run(c),

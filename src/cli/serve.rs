@@ -26,6 +26,10 @@ pub struct Args {
     /// Refresh imported trust lists and CRLs every N seconds (0: never)
     #[arg(long, default_value_t = 300)]
     refresh_secs: u64,
+    /// Check this region's own CRLs every N seconds and re-sign those with less than half of
+    /// their validity left (also once at start; 0: never)
+    #[arg(long, default_value_t = 3600)]
+    crl_check_secs: u64,
     /// Largest request body in bytes
     #[arg(long, default_value_t = 16 << 20)]
     body_limit: usize,
@@ -77,6 +81,12 @@ pub fn run(a: Args) -> ExitCode {
         };
         if a.refresh_secs > 0 {
             tokio::spawn(zhengyin::api::refresh::run(state.clone(), Duration::from_secs(a.refresh_secs)));
+        }
+        if a.crl_check_secs > 0 {
+            tokio::spawn(zhengyin::api::crl_refresh::run(
+                state.clone(),
+                Duration::from_secs(a.crl_check_secs),
+            ));
         }
         println!("zhengyin serving region {} on http://{local}", state.region.region.id);
         tracing::info!(listen = %local, "serving");

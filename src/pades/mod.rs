@@ -8,6 +8,7 @@ pub mod algorithms;
 pub mod appearance;
 pub mod budget;
 pub mod cms;
+pub mod ltv;
 pub mod parse;
 pub mod parser_thread;
 pub mod scan;

@@ -268,6 +268,27 @@ fn sig_dict_text(req: &SealRequest<'_>) -> Result<String> {
     String::from_utf8(text).map_err(|e| PdfError::Parse(e.to_string()).into())
 }
 
+/// B-LT: the signer's validation material joins the document's DSS in this same revision
+/// (`ltv`), so the seal covers it.
+#[allow(dead_code)]
+fn with_dss(doc: &Document, root: ObjectId, mut alloc: Alloc, req: &SealRequest<'_>) -> Result<Alloc> {
+    let (certs, crls) = (&req.signer.dss_certs, &req.signer.dss_crls);
+    if certs.is_empty() && crls.is_empty() {
+        return Ok(alloc);
+    }
+    let catalog = match alloc.objects.get(&root) {
+        Some(Object::Dictionary(d)) => d.clone(),
+        _ => doc.get_dictionary(root).map_err(|_| PdfError::Missing("catalog"))?.clone(),
+    };
+    let (catalog, objects) = super::ltv::update(doc, catalog, certs, crls, alloc.next);
+    for (id, o) in objects {
+        alloc.next = alloc.next.max(id.0 + 1);
+        alloc.objects.insert(id, o);
+    }
+    alloc.objects.insert(root, Object::Dictionary(catalog));
+    Ok(alloc)
+}
+
 /// Serialise the new objects, the xref section and trailer; then fill /ByteRange and /Contents.
 fn write_revision(
     pdf: &[u8],
@@ -279,6 +300,8 @@ fn write_revision(
     req: &SealRequest<'_>,
 ) -> Result<Vec<u8>> {
     let io = |e: std::io::Error| PdfError::Parse(e.to_string());
+    // B-LT (issue 12): enabled with the verifier's DSS rule.
+    // let alloc = with_dss(doc, root, alloc, req)?;
     let mut out = pdf.to_vec();
     if !out.ends_with(b"\n") {
         out.push(b'\n');

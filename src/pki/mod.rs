@@ -5,6 +5,7 @@
 //! Profile: RFC 5280 basic constraints, key usage, SKI/AKI, CRL distribution points; seal
 //! certificates carry digitalSignature + nonRepudiation and EKU id-kp-documentSigning (RFC 9336).
 
+pub mod crl;
 pub mod keys;
 pub mod revoke;
 mod signer;
@@ -33,6 +34,8 @@ pub struct InitSummary {
     pub root: PathBuf,
     pub cas: Vec<String>,
     pub departments: Vec<String>,
+    /// Where `serve` publishes the CRLs (the certificates' distribution points name it).
+    pub public_url: String,
 }
 
 /// An issuer held in memory while `init` runs.
@@ -88,13 +91,33 @@ pub fn has_keys(home: &Home) -> bool {
 }
 
 /// Create the region's keys and certificates in `home` from the region file text.
-/// Refuses when keys exist unless `force`.
+/// Refuses when keys exist unless `force`. The public URL is the region file's, else
+/// [`crate::config::DEFAULT_PUBLIC_URL`] (see [`init_with`]).
 pub fn init(
     home: &Home,
     region_text: &str,
     region_path: &std::path::Path,
     force: bool,
 ) -> Result<InitSummary> {
+    init_with(home, region_text, region_path, force, None)
+}
+
+/// [`init`] with `public_url` (the base URL `zhengyin serve` is reached at) overriding the
+/// region file's: it is stored in the home's region.toml, and every certificate's CRL
+/// distribution point is `<public_url>/crl/<issuer>.crl`.
+pub fn init_with(
+    home: &Home,
+    region_text: &str,
+    region_path: &std::path::Path,
+    force: bool,
+    public_url: Option<&str>,
+) -> Result<InitSummary> {
+    let parsed = RegionConfig::parse(region_text, region_path)?;
+    let url = public_url
+        .map(String::from)
+        .or(parsed.region.public_url.clone())
+        .unwrap_or_else(|| crate::config::DEFAULT_PUBLIC_URL.to_string());
+    let region_text = &crate::config::with_public_url(region_text, &url)?;
     let region = RegionConfig::parse(region_text, region_path)?;
     if has_keys(home) && !force {
         return Err(ConfigError::KeysExist { home: home.dir.clone() }.into());
@@ -163,11 +186,12 @@ pub fn init(
         root: home.ca_cert("root"),
         cas: region.cas.iter().map(|c| format!("{} {}", c.id, c.name)).collect(),
         departments: region.departments.iter().map(|d| format!("{} {}", d.id, d.name)).collect(),
+        public_url: url,
     })
 }
 
 fn crl_dp(region: &RegionConfig, ca: &str) -> CrlDistributionPoint {
-    CrlDistributionPoint { uris: vec![format!("{}/{ca}.crl", region.region.crl_url.trim_end_matches('/'))] }
+    CrlDistributionPoint { uris: vec![region.region.crl_dp(ca)] }
 }
 
 fn issue_seal(home: &Home, region: &RegionConfig, dept: &Department, issuer: &Issuer) -> Result<()> {
@@ -188,10 +212,19 @@ fn issue_seal(home: &Home, region: &RegionConfig, dept: &Department, issuer: &Is
 }
 
 fn write_crl(home: &Home, ca: &str, issuer: &Issuer, revoked: Vec<rcgen::RevokedCertParams>) -> Result<()> {
+    crl::with_lock(home, ca, || write_crl_locked(home, ca, issuer, revoked))
+}
+
+fn write_crl_locked(
+    home: &Home,
+    ca: &str,
+    issuer: &Issuer,
+    revoked: Vec<rcgen::RevokedCertParams>,
+) -> Result<()> {
     let now = OffsetDateTime::now_utc();
     let params = CertificateRevocationListParams {
         this_update: now - Duration::minutes(5),
-        next_update: now + Duration::days(7),
+        next_update: now + Duration::days(crl::VALIDITY_DAYS),
         crl_number: revoke::next_crl_number(home, ca),
         issuing_distribution_point: None,
         revoked_certs: revoked,

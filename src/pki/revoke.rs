@@ -181,8 +181,14 @@ pub fn revoke(home: &Home, serial: &str, reason: Option<&str>) -> Result<Revoked
     })
 }
 
-/// Re-sign `crl/<ca>.crl` from the ledger (valid 7 days; `serve` re-signs it when it gets old).
+/// Re-sign `crl/<ca>.crl` from the ledger (valid [`super::crl::VALIDITY_DAYS`] days; `serve` and
+/// `zhengyin crl refresh` re-sign it when half of that is gone), holding the CA's CRL lock.
 pub fn regenerate_crl(home: &Home, ca: &str) -> Result<()> {
+    super::crl::with_lock(home, ca, || regenerate_crl_locked(home, ca))
+}
+
+/// [`regenerate_crl`] for a caller that already holds the CA's CRL lock.
+pub(crate) fn regenerate_crl_locked(home: &Home, ca: &str) -> Result<()> {
     let cert_path = home.ca_cert(ca);
     let pem = std::fs::read_to_string(&cert_path).map_err(crate::error::io_at(&cert_path))?;
     let bad = |m: String| PkiError::BadCertificate { path: cert_path.clone(), message: m };
@@ -211,7 +217,7 @@ pub fn regenerate_crl(home: &Home, ca: &str) -> Result<()> {
     let this_update = latest.map_or(now - Duration::minutes(5), |l| l.max(now - Duration::minutes(5)));
     let crl = CertificateRevocationListParams {
         this_update,
-        next_update: now + Duration::days(7),
+        next_update: now + Duration::days(super::crl::VALIDITY_DAYS),
         crl_number: next_crl_number(home, ca),
         issuing_distribution_point: None,
         revoked_certs: revoked,

@@ -1,5 +1,7 @@
-//! A department's seal key loaded for signing: the ring key pair, its certificate and the
-//! intermediate CA certificates that chain it to the region root.
+//! A department's seal key loaded for signing: the ring key pair, its certificate, the
+//! intermediate CA certificates that chain it to the region root, and the validation material a
+//! B-LT seal embeds in the PDF's DSS (the root certificate and the CRL of every CA on the path,
+//! re-signed first when due: `pki::crl`).
 
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
@@ -18,6 +20,10 @@ pub struct SealSigner {
     pub cert: Vec<u8>,
     /// Intermediate CA certificates, nearest first, root excluded (DER).
     pub chain: Vec<Vec<u8>>,
+    /// For the DSS (PAdES B-LT): the seal certificate, the intermediates and the root (DER).
+    pub dss_certs: Vec<Vec<u8>>,
+    /// For the DSS: the current CRL of every CA on the path, issuing CA first, root last (DER).
+    pub dss_crls: Vec<Vec<u8>>,
 }
 
 impl SealSigner {
@@ -38,7 +44,22 @@ impl SealSigner {
         for ca in region.intermediates(&department.ca) {
             chain.push(keys::read_certs_der(&home.ca_cert(&ca.id))?.remove(0));
         }
-        Ok(SealSigner { department, key, rng, cert, chain })
+        // B-LT: current CRLs for every CA on the path (re-signed now when due).
+        if let Err(e) = super::crl::refresh_path(home, &department.ca) {
+            tracing::warn!(error = %e, ca = %department.ca, "CRLs not refreshed before sealing");
+        }
+        let root = region.root().id.clone();
+        let mut dss_certs = vec![cert.clone()];
+        dss_certs.extend(chain.iter().cloned());
+        dss_certs.extend(keys::read_certs_der(&home.ca_cert(&root))?.into_iter().take(1));
+        let dss_crls = region
+            .intermediates(&department.ca)
+            .iter()
+            .map(|c| c.id.clone())
+            .chain(std::iter::once(root))
+            .filter_map(|ca| std::fs::read(home.crl(&ca)).ok())
+            .collect();
+        Ok(SealSigner { department, key, rng, cert, chain, dss_certs, dss_crls })
     }
 
     /// ECDSA P-256 / SHA-256 signature (ASN.1 DER form) over `message`.

@@ -82,7 +82,7 @@ pub fn build(home: &Home, public_url: Option<&str>, now: i64) -> Result<TrustLis
         .map(|c| {
             let url = match &base {
                 Some(b) => format!("{b}/v1/crl/{}", c.id),
-                None => format!("{}/{}.crl", region.region.crl_url.trim_end_matches('/'), c.id),
+                None => region.region.crl_dp(&c.id),
             };
             (c.id.clone(), url)
         })

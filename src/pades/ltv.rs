@@ -1,0 +1,156 @@
+//! PAdES B-LT: the Document Security Store (/DSS) a sealed PDF carries so that it can be validated
+//! offline — the certificates of the seal's chain (root included) and the current CRL of every CA
+//! on that path. The DSS is written into the sealing revision itself, before the byte range is
+//! hashed, so the seal's own signature covers it; a later seal adds its department's material to
+//! the same dictionary (earlier entries are kept, identical blobs are not repeated). [`read`]
+//! gives a verifier the CRLs and certificates of the final DSS.
+//!
+//! No /VRI: a VRI key is the SHA-1 of the signature's /Contents, which does not exist yet when the
+//! DSS is signed with it; EN 319 142-1 makes VRI optional and validators (pyHanko, DSS) use the
+//! DSS-wide /Certs and /CRLs. VRI entries that a later tool wrote are kept.
+//!
+//! Knows PDF objects only: the DER blobs come from the caller (`pki::SealSigner`); nothing here
+//! parses certificates or decides trust. ISO 32000-2 §12.8.4.3 (DSS), ETSI EN 319 142-1 §5.4.2
+//! and §6.3 (B-LT), ETSI TS 102 778-4.
+
+use std::collections::BTreeMap;
+
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
+
+use crate::pades::budget::Budget;
+
+/// Entries read from or kept in one DSS array, at most (a hostile DSS cannot make sealing or
+/// verifying walk more).
+pub const MAX_ENTRIES: usize = 1000;
+
+/// Keys a /DSS dictionary may hold (ISO 32000-2 Table 261).
+pub const DSS_KEYS: &[&[u8]] = &[b"Type", b"Certs", b"CRLs", b"OCSPs", b"VRI"];
+
+/// The validation material of the final DSS (DER).
+#[derive(Debug, Clone, Default)]
+pub struct Dss {
+    pub certs: Vec<Vec<u8>>,
+    pub crls: Vec<Vec<u8>>,
+}
+
+/// The document's /DSS dictionary and its object id when indirect.
+pub fn dss_dict<'a>(
+    doc: &'a Document,
+    catalog: &'a Dictionary,
+) -> Option<(Option<ObjectId>, &'a Dictionary)> {
+    match catalog.get(b"DSS").ok()? {
+        Object::Reference(r) => doc.get_dictionary(*r).ok().map(|d| (Some(*r), d)),
+        Object::Dictionary(d) => Some((None, d)),
+        _ => None,
+    }
+}
+
+/// The array under `key` of a DSS dictionary (direct or by reference), bounded.
+fn entries<'a>(doc: &'a Document, dss: &'a Dictionary, key: &[u8]) -> Vec<&'a Object> {
+    let arr = match dss.get(key) {
+        Ok(Object::Array(a)) => Some(a),
+        Ok(Object::Reference(r)) => doc.get_object(*r).ok().and_then(|o| o.as_array().ok()),
+        _ => None,
+    };
+    arr.map(|a| a.iter().take(MAX_ENTRIES).collect()).unwrap_or_default()
+}
+
+/// The bytes of a DSS stream entry (decoded when filtered; unreadable entries are skipped).
+fn stream_bytes(doc: &Document, o: &Object) -> Option<Vec<u8>> {
+    let s = match o {
+        Object::Reference(r) => doc.get_object(*r).ok()?.as_stream().ok()?,
+        Object::Stream(s) => s,
+        _ => return None,
+    };
+    if s.dict.get(b"Filter").is_ok() {
+        s.decompressed_content().ok()
+    } else {
+        Some(s.content.clone())
+    }
+}
+
+/// Add `certs` and `crls` (DER) to the DSS of the catalog `catalog` of `doc`: returns the new
+/// catalog and the new objects, numbered from `next_id` up (the DSS dictionary keeps its object
+/// number when it had one).
+pub fn update(
+    doc: &Document,
+    mut catalog: Dictionary,
+    certs: &[Vec<u8>],
+    crls: &[Vec<u8>],
+    next_id: u32,
+) -> (Dictionary, Vec<(ObjectId, Object)>) {
+    let mut next = next_id;
+    let mut objects = Vec::new();
+    let mut alloc = |o: Object, objects: &mut Vec<(ObjectId, Object)>| {
+        let id = (next, 0);
+        next += 1;
+        objects.push((id, o));
+        id
+    };
+    let (old_id, old) = match dss_dict(doc, &catalog) {
+        Some((id, d)) => (id, d.clone()),
+        None => (None, Dictionary::new()),
+    };
+    let mut dss = Dictionary::new();
+    dss.set("Type", Object::Name(b"DSS".to_vec()));
+    for (key, blobs) in [(&b"Certs"[..], certs), (&b"CRLs"[..], crls)] {
+        let kept: Vec<&Object> = entries(doc, &old, key);
+        let have: Vec<Vec<u8>> = kept.iter().filter_map(|o| stream_bytes(doc, o)).collect();
+        let mut arr: Vec<Object> = kept.into_iter().cloned().collect();
+        for der in blobs {
+            if have.iter().any(|h| h == der) || arr.len() >= MAX_ENTRIES {
+                continue;
+            }
+            let id = alloc(Object::Stream(Stream::new(Dictionary::new(), der.clone())), &mut objects);
+            arr.push(Object::Reference(id));
+        }
+        dss.set(key, Object::Array(arr));
+    }
+    // Whatever else an earlier tool put there (OCSP responses, VRI) stays as it was.
+    for key in [&b"OCSPs"[..], &b"VRI"[..]] {
+        if let Ok(v) = old.get(key) {
+            dss.set(key, v.clone());
+        }
+    }
+    let dss_id = old_id.unwrap_or_else(|| alloc(Object::Null, &mut objects));
+    match objects.iter_mut().find(|(id, _)| *id == dss_id) {
+        Some(slot) => slot.1 = Object::Dictionary(dss),
+        None => objects.push((dss_id, Object::Dictionary(dss))),
+    }
+    catalog.set("DSS", Object::Reference(dss_id));
+    (catalog, objects)
+}
+
+/// The certificates and CRLs of the document's DSS (empty when it has none), each entry charged
+/// to `budget`.
+pub fn read(doc: &Document, budget: &mut Budget) -> Result<Dss, crate::error::PdfError> {
+    let mut out = Dss::default();
+    let Some(catalog) = doc.catalog().ok() else { return Ok(out) };
+    let Some((_, dss)) = dss_dict(doc, catalog) else { return Ok(out) };
+    for (key, into) in [(&b"Certs"[..], &mut out.certs), (&b"CRLs"[..], &mut out.crls)] {
+        for o in entries(doc, dss, key) {
+            budget.visit()?;
+            if let Some(b) = stream_bytes(doc, o) {
+                into.push(b);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Object ids of the DSS dictionary and its arrays in `doc` (those a DSS update may rewrite).
+pub fn parts(doc: &Document) -> BTreeMap<ObjectId, &'static str> {
+    let mut out = BTreeMap::new();
+    let Some(catalog) = doc.catalog().ok() else { return out };
+    if let Ok(Object::Reference(r)) = catalog.get(b"DSS") {
+        out.insert(*r, "DSS");
+    }
+    if let Some((_, dss)) = dss_dict(doc, catalog) {
+        for key in [&b"Certs"[..], &b"CRLs"[..], &b"OCSPs"[..], &b"VRI"[..]] {
+            if let Ok(Object::Reference(r)) = dss.get(key) {
+                out.insert(*r, "DSS entry");
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,146 @@
+//! Fresh CRLs: every CA's CRL is re-signed well before its nextUpdate, by `serve` (a background
+//! task), by `zhengyin crl refresh` (cron, where no server runs) and before every seal (so the
+//! sealed PDF's DSS carries current revocation data). Regeneration of one CA's CRL is serialised
+//! by a lock file (`crl/<ca>.lock`), so the cRLNumber strictly increases across processes.
+//!
+//! Knows the home layout and the region's CAs; re-signing itself is `revoke::regenerate_crl`
+//! (which keeps the revocation ledger). Knows nothing of PDF or HTTP. RFC 5280 §5.1.2.4–5
+//! (thisUpdate, nextUpdate), §5.2.3 (cRLNumber).
+
+use std::fs::OpenOptions;
+
+use serde::Serialize;
+use x509_parser::prelude::*;
+
+use crate::config::Home;
+use crate::error::Result;
+
+/// How long a CRL is valid (thisUpdate to nextUpdate), in days.
+pub const VALIDITY_DAYS: i64 = 7;
+
+/// One CA's CRL after [`refresh`].
+#[derive(Debug, Clone, Serialize)]
+pub struct CrlState {
+    pub ca: String,
+    /// Whether this run re-signed it.
+    pub refreshed: bool,
+    /// cRLNumber, decimal.
+    pub crl_number: String,
+    /// RFC 3339.
+    pub this_update: String,
+    pub next_update: String,
+}
+
+/// Whether a CRL (DER, if any) should be re-signed at `now` (Unix seconds): missing, unreadable,
+/// without nextUpdate, or with less than half of its validity left.
+pub fn due(der: Option<&[u8]>, now: i64) -> bool {
+    let Some((_, list)) = der.and_then(|d| CertificateRevocationList::from_der(d).ok()) else {
+        return true;
+    };
+    let this = list.last_update().timestamp();
+    let Some(next) = list.next_update().map(|n| n.timestamp()) else { return true };
+    now >= next - (next - this) / 2 || this > now
+}
+
+/// Re-sign the CRL of every CA of the region that is [`due`] (all of them with `force`).
+pub fn refresh(home: &Home, force: bool) -> Result<Vec<CrlState>> {
+    let region = home.region()?;
+    let mut out = Vec::new();
+    for ca in &region.cas {
+        let refreshed = refresh_one(home, &ca.id, force)?;
+        out.push(state(home, &ca.id, refreshed));
+    }
+    Ok(out)
+}
+
+/// Each CA's current CRL, without re-signing anything.
+pub fn show(home: &Home) -> Result<Vec<CrlState>> {
+    Ok(home.region()?.cas.iter().map(|ca| state(home, &ca.id, false)).collect())
+}
+
+/// Re-sign `ca`'s CRL if it is due (or `force`); true when it was re-signed.
+pub fn refresh_one(home: &Home, ca: &str, force: bool) -> Result<bool> {
+    with_lock(home, ca, || {
+        let now = ::time::OffsetDateTime::now_utc().unix_timestamp();
+        if !force && !due(std::fs::read(home.crl(ca)).ok().as_deref(), now) {
+            return Ok(false);
+        }
+        super::revoke::regenerate_crl_locked(home, ca)?;
+        tracing::info!(ca, "CRL re-signed");
+        Ok(true)
+    })
+}
+
+/// Make sure the CRLs of `ca` and of every CA above it are current (before a seal embeds them).
+pub fn refresh_path(home: &Home, ca: &str) -> Result<()> {
+    let region = home.region()?;
+    let mut cur = region.ca(ca);
+    let mut steps = 0;
+    while let Some(c) = cur {
+        refresh_one(home, &c.id, false)?;
+        steps += 1;
+        cur = c.parent.as_deref().and_then(|p| region.ca(p)).filter(|_| steps <= region.cas.len());
+    }
+    Ok(())
+}
+
+fn state(home: &Home, ca: &str, refreshed: bool) -> CrlState {
+    let der = std::fs::read(home.crl(ca)).unwrap_or_default();
+    let parsed = CertificateRevocationList::from_der(&der).ok();
+    let list = parsed.as_ref().map(|(_, l)| l);
+    CrlState {
+        ca: ca.to_string(),
+        refreshed,
+        crl_number: list.and_then(|l| l.crl_number()).map(|n| n.to_string()).unwrap_or_default(),
+        this_update: list.map(|l| crate::trust::rfc3339(l.last_update().timestamp())).unwrap_or_default(),
+        next_update: list
+            .and_then(|l| l.next_update())
+            .map(|n| crate::trust::rfc3339(n.timestamp()))
+            .unwrap_or_default(),
+    }
+}
+
+/// Run `f` holding an exclusive lock on `crl/<ca>.lock` (released when the file closes).
+pub(crate) fn with_lock<T>(home: &Home, ca: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let dir = home.dir.join("crl");
+    let path = dir.join(format!("{ca}.lock"));
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(crate::error::io_at(&path))?;
+    lock(&file).map_err(crate::error::io_at(&path))?;
+    let r = f();
+    drop(file);
+    r
+}
+
+#[cfg(unix)]
+fn lock(f: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock on a descriptor we own; the lock goes with `f` when it is dropped.
+    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+fn lock(_: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A CRL is due when missing or unreadable.
+    #[test]
+    fn missing_is_due() {
+        assert!(due(None, 0));
+        assert!(due(Some(b"not a crl"), 0));
+    }
+}

@@ -259,6 +259,19 @@ impl Home {
     pub fn crl(&self, ca: &str) -> PathBuf {
         self.dir.join("crl").join(format!("{ca}.crl"))
     }
+    /// The time-stamping authority's public directory: certificate and token ledger.
+    pub fn tsa_dir(&self) -> PathBuf {
+        self.dir.join("tsa")
+    }
+    pub fn tsa_cert(&self) -> PathBuf {
+        self.tsa_dir().join("tsa.crt.pem")
+    }
+    pub fn tsa_key(&self) -> PathBuf {
+        self.private_dir().join("tsa.key.pem")
+    }
+    pub fn tsa_ledger(&self) -> PathBuf {
+        self.tsa_dir().join("ledger.jsonl")
+    }
     pub fn templates_dir(&self) -> PathBuf {
         self.dir.join("templates")
     }

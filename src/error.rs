@@ -212,6 +212,22 @@ pub enum AuthorityError {
     Internal { template: String, via: String, workflow: String },
 }
 
+/// The region's time-stamping authority (`pki::tsa`, RFC 3161 with RFC 5816).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TsaError {
+    #[error("home {home} has no time-stamping authority (run `zhengyin init --add-tsa --home {home}`)")]
+    NotConfigured { home: PathBuf },
+    #[error("home {home} already has a time-stamping authority ({cert}); refusing to replace it (use --force to issue a new TSA key and certificate)")]
+    Exists { home: PathBuf, cert: PathBuf },
+    /// The append-only record of issued tokens does not read back as written.
+    #[error("the TSA ledger {path} is damaged at line {line}: {reason}")]
+    Ledger { path: PathBuf, line: usize, reason: String },
+    /// A request the TSA does not grant (RFC 3161 §2.4.2 PKIFailureInfo).
+    #[error("time-stamp request refused: {0}")]
+    Refused(String),
+}
+
 /// The library's error: one variant per layer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -238,8 +254,12 @@ pub enum Error {
     Authority(#[from] AuthorityError),
     #[error(transparent)]
     Status(#[from] StatusError),
+    Tsa(#[from] TsaError),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -405,7 +405,11 @@ fn genuine_licences_still_pass() {
             "pyhanko",
             &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)],
         );
-        assert!(o.stdout.contains("INTACT:TRUSTED,UNTOUCHED"), "pyHanko\n{}", o.both());
+        assert!(
+            o.stdout.replace("TIMESTAMP_TOKEN<INTACT:TRUSTED>,", "").contains("INTACT:TRUSTED,UNTOUCHED"),
+            "pyHanko\n{}",
+            o.both()
+        );
     } // And qpdf --check and pdfsig, like every licence the CLI makes.
     common::assert_outside_validators(&r, &pdf, 1);
 }

@@ -74,7 +74,11 @@ fn issued_licences_pass_every_verifier() {
                 "pyhanko",
                 &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), p],
             );
-            assert!(o.stdout.contains("INTACT:TRUSTED,UNTOUCHED"), "{template}: pyHanko\n{}", o.both());
+            assert!(
+                o.stdout.replace("TIMESTAMP_TOKEN<INTACT:TRUSTED>,", "").contains("INTACT:TRUSTED,UNTOUCHED"),
+                "{template}: pyHanko\n{}",
+                o.both()
+            );
         }
         if pdftotext {
             let o = run_in(r.dir.path(), "pdftotext", &[p, "-"]);
@@ -177,7 +181,11 @@ fn every_department_seal_passes_pyhanko() {
             "pyhanko",
             &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)],
         );
-        assert!(o.stdout.contains("INTACT:TRUSTED,UNTOUCHED"), "{dept}: pyHanko\n{}", o.both());
+        assert!(
+            o.stdout.replace("TIMESTAMP_TOKEN<INTACT:TRUSTED>,", "").contains("INTACT:TRUSTED,UNTOUCHED"),
+            "{dept}: pyHanko\n{}",
+            o.both()
+        );
     }
 }
 

@@ -100,7 +100,7 @@ fn commitment_for_a_listed_matter_is_sealed_verifies_and_is_kept() {
             &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)],
         );
         assert!(
-            p.stdout.contains("INTACT:TRUSTED,UNTOUCHED"),
+            p.stdout.replace("TIMESTAMP_TOKEN<INTACT:TRUSTED>,", "").contains("INTACT:TRUSTED,UNTOUCHED"),
             "pyHanko does not accept the commitment\n{}",
             p.both()
         );

@@ -22,6 +22,7 @@ pub mod refresh;
 mod share;
 pub mod status;
 pub mod trust_reload;
+mod tsa;
 
 use std::sync::{Arc, Mutex};
 
@@ -88,6 +89,8 @@ pub struct AppState {
     pub holders: Arc<crate::proofs::holders::Holders>,
     /// Short-lived single-use download links of `/v1/share/links`.
     pub share_links: share::Links,
+    /// The region's time-stamping authority (POST /v1/tsa); `None` for a home without one.
+    pub tsa: Option<Arc<crate::pki::tsa::Tsa>>,
 }
 
 impl AppState {
@@ -97,7 +100,9 @@ impl AppState {
         let trust = trust_reload::Trust::load(&home)?;
         let archive = crate::filing::open_archive(&home)?;
         let holders = crate::proofs::holders::Holders::open(&home)?;
+        let tsa = crate::pki::tsa::Tsa::load_optional(&home)?.map(Arc::new);
         Ok(Arc::new(AppState {
+            tsa,
             home,
             region,
             trust,
@@ -152,6 +157,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/share/links", post(share::link))
         .route("/v1/share/download/{token}", get(share::download))
         .route("/v1/share/verify", post(share::verify))
+        .route("/v1/tsa", post(tsa::stamp))
         .route("/healthz", get(records::healthz))
         .route("/metrics", get(records::metrics))
         .route("/openapi.json", get(records::openapi))

@@ -33,6 +33,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("post", "/v1/share/links", "A short-lived single-use download link for a licence, for a listed use purpose", "department"),
     ("get", "/v1/share/download/{token}", "Download once: the licence as an annotated copy (加注件) sealed by the platform", "department"),
     ("post", "/v1/share/verify", "Verify a licence PDF for a listed use purpose and record the use", "department"),
+    ("post", "/v1/tsa", "RFC 3161 time-stamping: a DER TimeStampReq in, a DER TimeStampResp out (granted, or a rejection with its PKIFailureInfo)", "public"),
     ("get", "/healthz", "Liveness", "public"),
     ("get", "/metrics", "Prometheus metrics", "public"),
     ("get", "/openapi.json", "This description", "public"),
@@ -126,6 +127,13 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
         "/v1/status/{identifier}" => ("200", ok("{answer: compact JWS (typ zhengyin-status+jwt), identifier, status, in_force, current_version, reason_code}", "application/json", obj.clone())),
         "/v1/status-list" => ("200", ok("One line holding a compact JWS (typ zhengyin-status-list+jwt), a line feed, then the retrieval table (docs/api.md)", "application/vnd.zhengyin.status-list", json!({ "type": "string", "format": "binary" }))),
         "/metrics" => ("200", ok("Prometheus text", "text/plain", json!({ "type": "string" }))),
+        "/v1/tsa" => {
+            op["requestBody"] = json!({ "required": true, "content": { "application/timestamp-query": { "schema": { "type": "string", "format": "binary", "description": "DER TimeStampReq (RFC 3161 §2.4.1), at most 4096 bytes" } } } });
+            if let Some(o) = responses.as_object_mut() {
+                o.extend(problem_responses(&["404", "415"]).as_object().cloned().unwrap_or_default());
+            }
+            ("200", ok("DER TimeStampResp (RFC 3161 §2.4.2): status granted with a token, or rejection with failInfo", "application/timestamp-reply", json!({ "type": "string", "format": "binary" })))
+        }
         "/v1/proofs" => {
             op["requestBody"] = json_body("ProofRequest");
             (

@@ -12,7 +12,7 @@ pub struct Args {
     /// Region configuration (TOML) [default: the shipped fixtures/region/taian.toml]
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Replace existing keys (every certificate is re-issued)
+    /// Replace existing keys (every certificate is re-issued; with --add-tsa: the TSA's only)
     #[arg(long)]
     force: bool,
     /// Only add the licence status key (status answers and lists) to an existing home made before
@@ -24,6 +24,10 @@ pub struct Args {
     /// file's public_url, else http://127.0.0.1:8080]
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
+    /// Add a time-stamping authority (RFC 3161) to an existing home, signed by its region root;
+    /// no other key or certificate changes
+    #[arg(long, conflicts_with = "config")]
+    add_tsa: bool,
 }
 
 pub fn run(a: Args) -> ExitCode {
@@ -33,6 +37,16 @@ pub fn run(a: Args) -> ExitCode {
             Ok(p) => {
                 println!("added the licence status key to {}", home.dir.display());
                 println!("  certificate: {}", p.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        };
+    }
+    if a.add_tsa {
+        return match zhengyin::pki::tsa::add(&home, a.force) {
+            Ok(cert) => {
+                println!("added a time-stamping authority to {}", home.dir.display());
+                println!("  tsa: {}", cert.display());
                 ExitCode::SUCCESS
             }
             Err(e) => fail(e),
@@ -57,6 +71,7 @@ pub fn run(a: Args) -> ExitCode {
                 println!("  seal {d}");
             }
             println!("  status {}", zhengyin::pki::status_key::cert_path(&home).display());
+            println!("  tsa  {}", s.tsa.display());
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),

@@ -14,6 +14,7 @@ mod proof;
 mod seal;
 mod serve;
 mod trust;
+mod tsa;
 mod verify;
 
 use std::path::PathBuf;
@@ -88,6 +89,9 @@ enum Command {
     Status(lifecycle::StatusCommand),
     /// Notification-and-commitment (告知承诺): record a sealed commitment, or `commit check` them
     Commit(commit::Args),
+    /// The time-stamping authority (RFC 3161): its ledger of issued tokens, offline replies, checks
+    #[command(subcommand)]
+    Tsa(tsa::Command),
 }
 
 /// Exit code for "could not run".
@@ -126,5 +130,6 @@ pub fn run() -> ExitCode {
         Command::Licence(c) => licence_use::run(c),
         Command::Status(c) => lifecycle::status(c),
         Command::Commit(a) => commit::run(a),
+        Command::Tsa(c) => tsa::run(c),
     }
 }

@@ -89,6 +89,23 @@ pub fn sign_detached(signer: &SealSigner, digest: &[u8; 32]) -> Result<Vec<u8>> 
     // The signature covers the DER of the attributes as a SET (tag 0x31), RFC 5652 §5.4.
     let to_sign = signed_attrs.to_der().map_err(enc)?;
     let signature = signer.sign(&to_sign)?;
+    // PAdES B-T (ETSI EN 319 142-1 §6.3): a signature-time-stamp-token over the signature value,
+    // from the home's TSA; homes without one seal B-B (`SealSigner::load` warned).
+    let unsigned_attrs = match &signer.tsa {
+        Some(tsa) => {
+            let stamped = tsa.stamp(&crate::pki::tsa::StampRequest {
+                hash: rfc5912::ID_SHA_256,
+                digest: &sha256(&signature),
+                nonce: None,
+                cert_req: true,
+                requester: &format!("seal {}", signer.department.id),
+            })?;
+            let token = Any::from_der(&stamped.token).map_err(enc)?;
+            let attr = attribute(crate::pki::tsa::ID_AA_SIGNATURE_TIME_STAMP_TOKEN, token)?;
+            Some(SetOfVec::try_from(vec![attr]).map_err(enc)?)
+        }
+        None => None,
+    };
 
     let signer_info = SignerInfo {
         version: CmsVersion::V1,
@@ -100,7 +117,7 @@ pub fn sign_detached(signer: &SealSigner, digest: &[u8; 32]) -> Result<Vec<u8>> 
         signed_attrs: Some(signed_attrs),
         signature_algorithm: alg(rfc5912::ECDSA_WITH_SHA_256),
         signature: OctetString::new(signature).map_err(enc)?,
-        unsigned_attrs: None,
+        unsigned_attrs,
     };
     let mut certs = vec![CertificateChoices::Certificate(cert)];
     for der in &signer.chain {
@@ -140,6 +157,9 @@ pub struct ParsedCms {
     pub signing_cert_hashes: Vec<Vec<u8>>,
     pub has_signing_time: bool,
     pub signature: Vec<u8>,
+    /// The signature-time-stamp-token unsigned attribute (a TimeStampToken DER), if present:
+    /// PAdES B-T. Only the first value of the first such attribute.
+    pub signature_timestamp: Option<Vec<u8>>,
 }
 
 /// Parse the DER in /Contents (trailing zero padding allowed, nothing else).
@@ -203,7 +223,16 @@ pub fn parse(contents: &[u8]) -> std::result::Result<ParsedCms, String> {
             has_signing_time = true;
         }
     }
+    let signature_timestamp = si
+        .unsigned_attrs
+        .iter()
+        .flat_map(|a| a.iter())
+        .find(|a| a.oid == crate::pki::tsa::ID_AA_SIGNATURE_TIME_STAMP_TOKEN)
+        .and_then(|a| a.values.iter().next())
+        .map(|v| v.to_der().map_err(|e| e.to_string()))
+        .transpose()?;
     Ok(ParsedCms {
+        signature_timestamp,
         certificates,
         signer,
         digest_alg: si.digest_alg.oid,

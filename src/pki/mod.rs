@@ -10,6 +10,7 @@ pub mod keys;
 pub mod revoke;
 mod signer;
 pub mod status_key;
+pub mod tsa;
 
 pub use signer::SealSigner;
 
@@ -36,6 +37,8 @@ pub struct InitSummary {
     pub departments: Vec<String>,
     /// Where `serve` publishes the CRLs (the certificates' distribution points name it).
     pub public_url: String,
+    /// The time-stamping authority's certificate.
+    pub tsa: PathBuf,
 }
 
 /// An issuer held in memory while `init` runs.
@@ -174,6 +177,12 @@ pub fn init_with(
             .1;
         issue_seal(home, &region, dept, issuer)?;
     }
+    let root = &issuers
+        .iter()
+        .find(|(id, _)| *id == region.root().id)
+        .ok_or_else(|| ConfigError::Inconsistent("root not issued".into()))?
+        .1;
+    tsa::issue_under(home, &region, &root.cert, &root.key, None)?;
     for (id, issuer) in &issuers {
         write_crl(home, id, issuer, Vec::new())?;
     }
@@ -187,6 +196,7 @@ pub fn init_with(
         cas: region.cas.iter().map(|c| format!("{} {}", c.id, c.name)).collect(),
         departments: region.departments.iter().map(|d| format!("{} {}", d.id, d.name)).collect(),
         public_url: url,
+        tsa: home.tsa_cert(),
     })
 }
 

@@ -24,6 +24,9 @@ pub struct SealSigner {
     pub dss_certs: Vec<Vec<u8>>,
     /// For the DSS: the current CRL of every CA on the path, issuing CA first, root last (DER).
     pub dss_crls: Vec<Vec<u8>>,
+    /// The home's time-stamping authority: every signature gets a signature timestamp (PAdES
+    /// B-T). `None` for a home made before the TSA existed: its seals stay B-B.
+    pub tsa: Option<super::tsa::Tsa>,
 }
 
 impl SealSigner {
@@ -59,7 +62,14 @@ impl SealSigner {
             .chain(std::iter::once(root))
             .filter_map(|ca| std::fs::read(home.crl(&ca)).ok())
             .collect();
-        Ok(SealSigner { department, key, rng, cert, chain, dss_certs, dss_crls })
+        let tsa = super::tsa::Tsa::load_optional(home)?;
+        if tsa.is_none() {
+            tracing::warn!(
+                "home {} has no time-stamping authority: sealing without a signature timestamp (PAdES B-B); run `zhengyin init --add-tsa`",
+                home.dir.display()
+            );
+        }
+        Ok(SealSigner { department, key, rng, cert, chain, dss_certs, dss_crls, tsa })
     }
 
     /// ECDSA P-256 / SHA-256 signature (ASN.1 DER form) over `message`.

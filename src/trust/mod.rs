@@ -8,6 +8,7 @@
 pub mod crl;
 pub mod department;
 pub mod list;
+pub mod timestamp;
 pub mod verified;
 
 use std::path::Path;
@@ -26,6 +27,17 @@ use crate::pki::keys;
 
 /// DER content of id-kp-documentSigning (1.3.6.1.5.5.7.3.36), RFC 9336.
 const EKU_DOCUMENT_SIGNING_DER: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x24];
+/// DER content of id-kp-timeStamping (1.3.6.1.5.5.7.3.8), RFC 3161 §2.3.
+const EKU_TIME_STAMPING_DER: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08];
+
+/// What the end-entity certificate is validated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A seal: EKU id-kp-documentSigning when an EKU is present.
+    DocumentSigning,
+    /// A time-stamping authority: EKU id-kp-timeStamping required.
+    TimeStamping,
+}
 
 /// A trusted root and where it came from ("region root", "trust list of <region>", "--trust":
 /// never a file path, because it is shown in public reports).
@@ -122,8 +134,19 @@ impl TrustStore {
         Ok(())
     }
 
-    /// Validate `ee` (DER) with `intermediates` at `at`.
+    /// Validate `ee` (DER), a seal certificate, with `intermediates` at `at`.
     pub fn validate(&self, ee: &[u8], intermediates: &[Vec<u8>], at: UnixTime) -> (ChainOutcome, Revocation) {
+        self.validate_for(ee, intermediates, at, Purpose::DocumentSigning)
+    }
+
+    /// Validate `ee` (DER) for `purpose` with `intermediates` at `at`.
+    pub fn validate_for(
+        &self,
+        ee: &[u8],
+        intermediates: &[Vec<u8>],
+        at: UnixTime,
+        purpose: Purpose,
+    ) -> (ChainOutcome, Revocation) {
         let revocation = self.revocation_of(ee, intermediates, at);
         let ee_der = CertificateDer::from(ee);
         let cert = match webpki::EndEntityCert::try_from(&ee_der) {
@@ -188,7 +211,12 @@ impl TrustStore {
                 &anchors,
                 &inters,
                 at,
-                webpki::KeyUsage::required_if_present(EKU_DOCUMENT_SIGNING_DER),
+                match purpose {
+                    Purpose::DocumentSigning => {
+                        webpki::KeyUsage::required_if_present(EKU_DOCUMENT_SIGNING_DER)
+                    }
+                    Purpose::TimeStamping => webpki::KeyUsage::required(EKU_TIME_STAMPING_DER),
+                },
                 options,
                 None,
             );
@@ -240,7 +268,15 @@ impl TrustStore {
                     }
                     webpki::Error::RequiredEkuNotFoundContext(_) => (
                         "CHAIN_CONSTRAINTS_FAILURE",
-                        "the signer certificate is not for document signing (EKU)".to_string(),
+                        match purpose {
+                            Purpose::DocumentSigning => {
+                                "the signer certificate is not for document signing (EKU)"
+                            }
+                            Purpose::TimeStamping => {
+                                "the certificate is not a time-stamping certificate (EKU)"
+                            }
+                        }
+                        .to_string(),
                     ),
                     other => {
                         ("CERTIFICATE_CHAIN_GENERAL_FAILURE", format!("path validation failed: {other}"))

@@ -24,7 +24,7 @@ pub const DEPARTMENTS: [(&str, &str); 4] =
     [("xzsp", "city"), ("scjg", "city"), ("dsjzx", "city"), ("dy-xzsp", "county")];
 
 /// The private key files `init` writes for the shipped region.
-pub const KEY_FILES: [&str; 7] = [
+pub const KEY_FILES: [&str; 8] = [
     "root.key.pem",
     "city.key.pem",
     "daiyue.key.pem",
@@ -32,6 +32,7 @@ pub const KEY_FILES: [&str; 7] = [
     "seal-scjg.key.pem",
     "seal-dsjzx.key.pem",
     "seal-dy-xzsp.key.pem",
+    "tsa.key.pem",
 ];
 
 pub fn repo() -> PathBuf {
@@ -410,7 +411,7 @@ pub fn assert_outside_validators(r: &Region, pdf: &Path, sigs: usize) {
                     &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), p],
                 );
                 assert_eq!(o.code, 0, "pyHanko\n{}", o.both());
-                assert_eq!(o.stdout.matches("INTACT:TRUSTED").count(), sigs, "pyHanko\n{}", o.both());
+                assert_eq!(o.stdout.matches(":INTACT:TRUSTED").count(), sigs, "pyHanko\n{}", o.both());
                 assert!(!o.stdout.contains("ILLEGAL"), "pyHanko\n{}", o.both());
             }
         }

@@ -254,6 +254,7 @@ pub enum Error {
     Authority(#[from] AuthorityError),
     #[error(transparent)]
     Status(#[from] StatusError),
+    #[error(transparent)]
     Tsa(#[from] TsaError),
     #[error("{path}: {source}")]
     Io {

@@ -257,10 +257,7 @@ pub enum Error {
     #[error(transparent)]
     Tsa(#[from] TsaError),
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -332,7 +332,15 @@ pub fn verify_token(
     Ok(TokenInfo {
         gen_time,
         gen_time_rfc3339: super::rfc3339(gen_time),
-        serial: hex(tst.serial_number.as_bytes()),
+        serial: {
+            let h = hex(tst.serial_number.as_bytes());
+            let t = h.trim_start_matches("00");
+            if t.is_empty() {
+                "00".into()
+            } else {
+                t.to_string()
+            }
+        },
         policy: tst.policy.to_string(),
         hash: imprint_hash.name(),
         tsa_subject: x509.subject().to_string(),

@@ -17,6 +17,7 @@ pub mod modifications;
 pub mod plan;
 pub mod report;
 pub mod signature;
+pub mod timestamp;
 
 use std::time::SystemTime;
 

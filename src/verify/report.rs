@@ -103,6 +103,9 @@ pub struct SignatureReport {
     pub changes_after: Vec<String>,
     pub chain: Vec<String>,
     pub revocation: Option<Revocation>,
+    /// The verified signature timestamp (PAdES B-T): its genTime proves the signature existed
+    /// then. `null` without one, or when it did not verify (see the TIMESTAMP check).
+    pub timestamp: Option<super::timestamp::TimestampInfo>,
     pub checks: Vec<Check>,
     pub indication: Indication,
     pub sub_indication: Option<&'static str>,

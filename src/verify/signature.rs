@@ -71,6 +71,7 @@ pub fn verify_one(ctx: &Context<'_>, budget: &mut Budget) -> Result<SignatureRep
     r.checks.push(signature_check(&parsed, &signer.cert));
     r.checks.push(signing_certificate_check(&parsed, signer.der));
     r.checks.push(key_usage_check(&signer.cert));
+    super::timestamp::run(ctx, &parsed, &mut r, budget)?;
     chain::run(ctx, &parsed, &signer, &mut r);
     department::run(ctx, &signer.cert, &mut r);
     authority::apply(&mut r.checks, r.department.as_ref(), ctx.sig, ctx.all, ctx.doc, ctx.trust);
@@ -288,6 +289,7 @@ pub fn empty_report(index: usize, field: &str) -> SignatureReport {
         changes_after: Vec::new(),
         chain: Vec::new(),
         revocation: None,
+        timestamp: None,
         checks: Vec::new(),
         indication: Indeterminate,
         sub_indication: None,

@@ -93,6 +93,7 @@ fn render_unsigned(home: &Home, json: &serde_json::Value) -> Vec<u8> {
         issue_date: "2025-01-01".into(),
         serial: "BENCH00001".into(),
         plan,
+        version: 1,
     })
     .expect("render");
     rendered.pdf
@@ -125,7 +126,7 @@ fn deflate(data: &[u8], level: u32) -> Vec<u8> {
 /// `pdf` with every signature's /Contents (the byte-range gap) replaced by `<>` and spaces.
 fn blank_contents(pdf: &[u8]) -> Vec<u8> {
     let doc = lopdf::Document::load_mem(pdf).expect("load");
-    let (sigs, _) = zhengyin::pades::parse::signatures(pdf, &doc);
+    let (sigs, _) = zhengyin::pades::parse::signatures(pdf, &doc).expect("signatures");
     assert!(!sigs.is_empty(), "a sealed licence has a signature");
     let mut out = pdf.to_vec();
     for s in &sigs {
@@ -255,6 +256,24 @@ fn benches(c: &mut Criterion) {
         // Signer loaded once (as a long-running sealing service would).
         g.bench_function("business_licence", |b| {
             b.iter(|| pades::seal(black_box(&fx.unsigned), &req).expect("seal"))
+        });
+        // The same seal as PAdES B-B: the signer without its TSA (no signature timestamp, no
+        // ledger write), to show what B-T costs.
+        let mut bb = SealSigner::load(&fx.home, SEAL).expect("signer");
+        bb.tsa = None;
+        let req_bb = SealRequest {
+            signer: &bb,
+            rect: document::seal_slot(0),
+            field_name: document::seal_field_name(0, SEAL),
+            reason: "bench".into(),
+            location: "bench".into(),
+            certify: true,
+            lock: false,
+            appearance: zhengyin::pades::Appearance::Seal,
+            extra: Vec::new(),
+        };
+        g.bench_function("business_licence_b_b", |b| {
+            b.iter(|| pades::seal(black_box(&fx.unsigned), &req_bb).expect("seal"))
         });
         g.finish();
     }

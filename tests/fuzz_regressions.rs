@@ -21,7 +21,7 @@ fn inputs(dir: &str) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// verify(), CMS parsing, identifier parsing and the proof-token check never panic on the fuzz corpus and regressions.
+/// verify(), CMS parsing, time-stamp tokens and replies, identifier parsing and the proof-token check never panic on the fuzz corpus and regressions.
 #[test]
 fn fuzz_inputs_do_not_panic() {
     // The same trust the fuzz target compiles in (fuzz/trust/), so inputs reach the chain checks.
@@ -47,6 +47,9 @@ fn fuzz_inputs_do_not_panic() {
         let data = std::fs::read(&f).expect("read");
         let _ = zhengyin::verify::verify(&data, &store, at);
         let _ = zhengyin::pades::cms::parse(&data);
+        let imprint = zhengyin::trust::timestamp::Imprint::Data(&[b"data"]);
+        let _ = zhengyin::trust::timestamp::verify_token(&data, imprint, &store, at);
+        let _ = zhengyin::pki::tsa::reply::decode(&data);
         if let Ok(s) = std::str::from_utf8(&data) {
             let _ = s.parse::<zhengyin::document::LicenceId>();
             let _ = zhengyin::proofs::token::verify_jws(s, &store, at);

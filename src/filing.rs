@@ -77,16 +77,39 @@ pub struct Filed {
     pub new: bool,
 }
 
-/// Verify and file `docs` (name, bytes) in one batch; refuses documents that do not verify.
-/// Acknowledged (returned) only after the batch and its leaves are flushed to disk.
+/// How many documents one durable group of [`file_batch`] holds.
+pub const GROUP: usize = 8;
+
+/// Verify every document of `docs` (name, bytes), then file them in durable groups of [`GROUP`]:
+/// after each group is flushed to disk, `durable` receives its records (the acknowledgement), so
+/// a crash loses at most the unacknowledged group. One signed tree head at the end (a crash
+/// before it leaves leaves the next write integrates). A refused document files nothing at all.
+/// `progress(done, total)` is called as each document is verified, while the work runs.
 pub fn file_batch(
     home: &Home,
     docs: &[(String, Vec<u8>)],
     kind: &str,
     progress: &mut dyn FnMut(usize, usize),
+    durable: &mut dyn FnMut(&[Filed]),
 ) -> Result<Vec<Filed>> {
     let archive = open_archive(home)?;
-    file_batch_in(home, &archive, docs, kind, progress)
+    let trust = TrustStore::from_home(home)?;
+    let mut verified = Vec::with_capacity(docs.len());
+    for (i, (name, bytes)) in docs.iter().enumerate() {
+        verified.push((bytes.as_slice(), verified_metadata(name, bytes, &trust, kind)?));
+        progress(i + 1, docs.len());
+    }
+    let mut out = Vec::with_capacity(docs.len());
+    let mut rest = verified.into_iter().peekable();
+    while rest.peek().is_some() {
+        let group: Vec<(&[u8], Metadata)> = rest.by_ref().take(GROUP).collect();
+        let filed = append_verified(home, &archive, group)?;
+        archive.flush()?;
+        durable(&filed);
+        out.extend(filed);
+    }
+    sign_tree_head(home, &archive)?;
+    Ok(out)
 }
 
 /// Verify one document for filing: its archive metadata, or a refusal naming `name`.

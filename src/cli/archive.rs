@@ -10,7 +10,8 @@ use super::{fail, HomeArg};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Verify and ingest a signed PDF, or every *.pdf in a directory (one durable batch)
+    /// Verify and ingest a signed PDF, or every *.pdf in a directory (all verified first; filed in
+    /// durable groups, each acknowledged on stdout as it reaches the disk)
     Ingest {
         #[command(flatten)]
         home: HomeArg,
@@ -121,19 +122,24 @@ pub fn run(c: Command) -> ExitCode {
                     Err(e) => return fail(format!("cannot read {}: {e}", f.display())),
                 }
             }
-            match filing::file_batch(&h, &docs, "external", &mut progress("ingest")) {
-                Ok(filed) => {
-                    for f in &filed {
-                        println!(
-                            "{} {} leaf {}{}",
-                            f.record.id,
-                            f.record.metadata.title,
-                            f.record.leaf_index,
-                            if f.new { "" } else { " (already archived)" }
-                        );
-                    }
-                    ExitCode::SUCCESS
+            // Each durable group is acknowledged on stdout as soon as it is on disk.
+            let mut ack = |filed: &[filing::Filed]| {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                for f in filed {
+                    let _ = writeln!(
+                        out,
+                        "{} {} leaf {}{}",
+                        f.record.id,
+                        f.record.metadata.title,
+                        f.record.leaf_index,
+                        if f.new { "" } else { " (already archived)" }
+                    );
                 }
+                let _ = out.flush();
+            };
+            match filing::file_batch(&h, &docs, "external", &mut progress("ingest"), &mut ack) {
+                Ok(_) => ExitCode::SUCCESS,
                 Err(e) => fail(e),
             }
         }

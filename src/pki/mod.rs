@@ -8,6 +8,7 @@
 pub mod crl;
 pub mod keys;
 pub mod revoke;
+pub mod rollover;
 mod signer;
 pub mod status_key;
 pub mod tsa;

@@ -203,6 +203,7 @@ pub fn prepare(
         format_version: "RFC 7515 compact, ES256".into(),
         signers: vec![holder.id.clone()],
         verification: "TOTAL-PASSED".into(),
+        ..Default::default()
     };
     let use_body = json!({
         "type": "use-record", "id": super::random_id("UR")?, "at": now_s, "by": by.id, "by_name": by.name,

@@ -8,6 +8,7 @@
 pub mod crl;
 pub mod department;
 pub mod list;
+pub mod past;
 pub mod timestamp;
 pub mod verified;
 

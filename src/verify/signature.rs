@@ -290,6 +290,7 @@ pub fn empty_report(index: usize, field: &str) -> SignatureReport {
         chain: Vec::new(),
         revocation: None,
         timestamp: None,
+        poe: Vec::new(),
         checks: Vec::new(),
         indication: Indeterminate,
         sub_indication: None,

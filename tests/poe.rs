@@ -33,6 +33,14 @@ fn evidence_for(r: &Region, home: &Path, issue_run: &Run, name: &str) -> PathBuf
     out
 }
 
+/// A home as made before the TSA existed: its seals are PAdES B-B (no signature timestamp).
+fn older_region() -> Region {
+    let r = Region::init();
+    std::fs::remove_file(r.home.join("pki/private/tsa.key.pem")).unwrap();
+    std::fs::remove_dir_all(r.home.join("tsa")).unwrap();
+    r
+}
+
 fn sig_of(report: &Value) -> &Value {
     first_sig(report)
 }
@@ -53,15 +61,16 @@ fn skip_without_faketime() -> bool {
     true
 }
 
-/// At 2032 a licence whose seal certificate has ended is INDETERMINATE / OUT_OF_BOUNDS_NO_POE
-/// without proof of existence, and TOTAL-PASSED with its archive evidence record, which the
-/// report names (source, time); `--at` gives the same answers without faketime.
+/// At 2032 a B-B licence from an older home (no TSA) whose seal certificate has ended is
+/// INDETERMINATE / OUT_OF_BOUNDS_NO_POE without proof of existence, and TOTAL-PASSED with its
+/// archive evidence record, which the report names (source, time); `--at` gives the same answers
+/// without faketime.
 #[test]
 fn evidence_record_is_poe_after_the_certificate_ended() {
     if skip_without_faketime() {
         return;
     }
-    let r = Region::init();
+    let r = older_region();
     let (pdf, issued) = r.issue("business-licence", None, "licence.pdf");
     let ev = evidence_for(&r, &r.home, &issued, "licence.evidence.json");
     let evidence: Value = serde_json::from_str(&std::fs::read_to_string(&ev).unwrap()).unwrap();
@@ -158,14 +167,15 @@ fn altered_evidence_records_are_refused() {
     run.assert_one_line_error(2);
 }
 
-/// The audit at 2032 uses the archive's own log as proof of existence: clean, although every
-/// seal certificate has ended (it reported every record as not authentic before).
+/// The audit at 2032 uses the archive's own log as proof of existence: clean for B-B licences of
+/// an older home (no timestamps), although every seal certificate has ended (it reported every
+/// record as not authentic before).
 #[test]
 fn audit_is_clean_in_2032() {
     if skip_without_faketime() {
         return;
     }
-    let r = Region::init();
+    let r = older_region();
     r.issue("business-licence", None, "a.pdf");
     r.issue("food-business-licence", None, "b.pdf");
     let run = zy_at(r.dir.path(), Y2032, &["audit", "--home", s(&r.home)]);
@@ -173,9 +183,9 @@ fn audit_is_clean_in_2032() {
     assert!(run.stdout.contains("clean"), "{}", run.both());
 }
 
-/// Revocation and POE: a licence revoked after its POE passes at 2032; one sealed after its seal
-/// certificate was revoked is still refused, even with an evidence record (its POE comes after
-/// the revocation); a licence with no POE at all stays INDETERMINATE.
+/// Revocation and POE (B-T licences): one revoked after its signature timestamp passes at 2032,
+/// naming that timestamp as its POE; one sealed after its seal certificate was revoked is still
+/// refused (TOTAL-FAILED), even with an evidence record (every POE comes after the revocation).
 #[test]
 fn revoked_after_poe_passes_sealed_after_revocation_refused() {
     if skip_without_faketime() {
@@ -209,14 +219,15 @@ fn revoked_after_poe_passes_sealed_after_revocation_refused() {
     issued_b.assert_code(0);
     let ev_b = evidence_for(&r, &stale_home, &issued_b, "b.ev.json");
 
-    let ok = zy_at(
-        r.dir.path(),
-        Y2032,
-        &["verify", s(&a), "--home", s(&r.home), "--evidence", s(&ev_a), "--json"],
-    );
+    let ok = zy_at(r.dir.path(), Y2032, &["verify", s(&a), "--home", s(&r.home), "--json"]);
     assert_eq!(ok.code, 0, "revoked after its POE must pass\n{}", ok.both());
-    let sig = ok.json();
-    assert!(check_detail(sig_of(&sig), "REVOCATION").contains("after the proof of existence"), "{sig:#}");
+    let rep = ok.json();
+    let sig = sig_of(&rep);
+    assert!(check_detail(sig, "REVOCATION").contains("after the proof of existence"), "{sig:#}");
+    assert_eq!(sig["poe"][0]["source"], "signature timestamp", "{sig:#}");
+    // With the evidence record too, still valid (the earliest POE leads).
+    let both = zy_at(r.dir.path(), Y2032, &["verify", s(&a), "--home", s(&r.home), "--evidence", s(&ev_a)]);
+    assert_eq!(both.code, 0, "{}", both.both());
 
     let refused = zy_at(
         r.dir.path(),
@@ -224,8 +235,5 @@ fn revoked_after_poe_passes_sealed_after_revocation_refused() {
         &["verify", s(&b), "--home", s(&r.home), "--evidence", s(&ev_b), "--json"],
     );
     assert_eq!(refused.code, 1, "sealed after revocation must be refused\n{}", refused.both());
-    assert_ne!(refused.json()["indication"], "TOTAL-PASSED");
-    let no_poe = zy_at(r.dir.path(), Y2032, &["verify", s(&a), "--home", s(&r.home), "--json"]);
-    assert_eq!(no_poe.code, 1, "{}", no_poe.both());
-    assert_eq!(no_poe.json()["indication"], "INDETERMINATE");
+    assert_eq!(refused.json()["indication"], "TOTAL-FAILED", "{}", refused.both());
 }

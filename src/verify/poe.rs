@@ -102,7 +102,18 @@ pub fn covering<'a>(poes: &'a [Poe], index: usize, sig: &ParsedSignature) -> Vec
 
 /// Apply the POEs to one signature's report (after its checks at the validation time ran).
 pub fn apply(r: &mut SignatureReport, sig: &ParsedSignature, poes: &[Poe], trust: &TrustStore) {
-    let covering = covering(poes, r.index, sig);
+    // The signature's own timestamp (B-T), verified by the TIMESTAMP check, proves it existed then.
+    let own = r.timestamp.as_ref().map(|t| Poe {
+        time: t.gen_time.clone(),
+        source: "signature timestamp",
+        detail: format!("{} (serial {})", t.tsa, t.serial),
+        unix: t.gen_time_unix,
+        covers: sig.signed_end(),
+        only: Some(r.index),
+    });
+    let mut all: Vec<Poe> = poes.to_vec();
+    all.extend(own);
+    let covering = covering(&all, r.index, sig);
     let Some(best) = covering.first().copied() else { return };
     r.poe = covering.iter().map(|p| (*p).clone()).collect();
     let curable = r.indication == Indication::Indeterminate

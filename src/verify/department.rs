@@ -33,8 +33,10 @@ fn department_check(
         .and_then(|a| a.as_str().ok())
         .unwrap_or("")
         .to_string();
+    // /Name is the signer as its certificate names it: O (zhengyin, pyHanko) or CN (pdfsig).
+    let cn = cert.subject().iter_common_name().next().and_then(|a| a.as_str().ok()).unwrap_or("");
     if let Some(name) = &sig.name {
-        if *name != org {
+        if *name != org && name != cn {
             return fail(
                 "DEPARTMENT",
                 Status::Failed,

@@ -18,6 +18,7 @@ pub mod plan;
 pub mod poe;
 pub mod report;
 pub mod signature;
+pub mod signer_updates;
 pub mod timestamp;
 
 use std::time::SystemTime;

@@ -112,7 +112,15 @@ fn format(sig: &ParsedSignature, checks: &mut Vec<Check>) -> Option<cms::ParsedC
     checks.push(check(
         "FORMAT",
         Status::Passed,
-        format!("/{} with a CMS SignedData; byte range checked against the file", sig.sub_filter),
+        format!(
+            "/{} with a CMS SignedData{}; byte range checked against the file",
+            sig.sub_filter,
+            if parsed.ber {
+                " (BER with indefinite lengths, read as DER; signed attributes DER)"
+            } else {
+                ""
+            }
+        ),
     ));
     Some(parsed)
 }

@@ -176,7 +176,7 @@ pub fn prepare(
         issue_date: issued.clone(),
         serial,
         version: 1,
-        plan: vec![holder.id.clone()],
+        plan: vec![holder.clone()],
     };
     let (pdf, rendered) =
         crate::licence::render_and_seal(&input, &signer, format!("{}出具{}", holder.name, kind.name))?;

@@ -231,7 +231,7 @@ fn form_upload_without_script_reports_in_chinese() {
         assert!(html.contains(want), "tampered upload lacks {want}:\n{html}");
     }
     assert!(!html.contains("核验通过："), "a tampered file is called valid");
-    assert!(!html.contains("是当前版本："), "a tampered file is called the current version");
+    assert!(!html.contains(">是当前版本："), "a tampered file is called the current version");
     assert!(html.contains("不能作为有效证照使用"), "{html}");
 
     let resp = upload(&page, "pdf", b"this is not a PDF");
@@ -349,15 +349,15 @@ fn artifacts() -> PathBuf {
 }
 
 /// The URL in the QR code on page 1 of `pdf` (pdftoppm at 150 dpi, zbarimg).
-fn qr_url(r: &Region, pdf: &Path) -> String {
-    let prefix = r.path("page");
+fn qr_url(r: &Region, pdf: &Path, name: &str) -> String {
+    let prefix = r.path(name);
     let o =
         run_in(r.dir.path(), "pdftoppm", &["-r", "150", "-png", "-f", "1", "-l", "1", s(pdf), s(&prefix)]);
     assert_eq!(o.code, 0, "{}", o.both());
     let png = std::fs::read_dir(r.dir.path())
         .expect("dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("page")))
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("{name}-"))))
         .expect("pdftoppm wrote a page");
     let o = run_in(r.dir.path(), "zbarimg", &["--raw", "-q", s(&png)]);
     assert_eq!(o.code, 0, "zbarimg found no code: {}", o.both());
@@ -433,7 +433,7 @@ fn qr_code_opens_the_page_in_chromium() {
         return;
     }
     let (r, pdf, id) = issued();
-    let qr = qr_url(&r, &pdf);
+    let qr = qr_url(&r, &pdf, "page");
     assert!(qr.ends_with(&format!("/verify?id={id}")), "QR holds {qr}");
     let srv = serve(&r.home, &[]);
     let url = on_server(&qr, &srv.url);
@@ -470,4 +470,96 @@ fn qr_code_opens_the_page_in_chromium() {
     for f in ["valid-desktop.png", "valid-phone.png", "tampered-report-phone.png"] {
         assert!(artifacts().join(f).is_file(), "no screenshot {f}");
     }
+}
+
+/// The identifier line of an `issue` run, or the `new version` line of a lifecycle run.
+fn printed(run: &common::Run, label: &str) -> String {
+    run.stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(label).map(|x| x.trim().to_string()))
+        .unwrap_or_else(|| panic!("no `{label}` line\n{}", run.both()))
+}
+
+/// A region after the lifecycle: licence A changed (变更: version 001 superseded by 002), B
+/// cancelled (注销), C revoked (吊销). Returns (region, A v1 PDF, A v2 PDF, B PDF, ids A1 A2 B C).
+fn after_lifecycle() -> (Region, PathBuf, PathBuf, PathBuf, [String; 4]) {
+    let r = Region::init();
+    let (a1_pdf, run) = r.issue("business-licence", None, "a1.pdf");
+    let a1 = printed(&run, "identifier");
+    let mut d = common::sample_data("business-licence");
+    d.insert("address".into(), "山东省泰安市泰山区示例路99号测试大厦3层".into());
+    let data = r.path("changed.json");
+    std::fs::write(&data, serde_json::to_vec(&d).expect("json")).expect("write");
+    let a2_pdf = r.path("a2.pdf");
+    let run = r.zy(&[
+        "licence",
+        "change",
+        &a1,
+        "--home",
+        s(&r.home),
+        "--data",
+        s(&data),
+        "--reason",
+        "住所变更",
+        "-o",
+        s(&a2_pdf),
+    ]);
+    run.assert_code(0);
+    let a2 = printed(&run, "new version");
+    let (b_pdf, run) = r.issue("business-licence", None, "b.pdf");
+    let b = printed(&run, "identifier");
+    r.zy(&["licence", "cancel", &b, "--home", s(&r.home), "--reason", "申请人申请注销"]).assert_code(0);
+    let (_, run) = r.issue("business-licence", None, "c.pdf");
+    let c = printed(&run, "identifier");
+    r.zy(&["licence", "revoke", &c, "--home", s(&r.home), "--reason", "以欺骗手段取得许可", "--by", "scjg"])
+        .assert_code(0);
+    (r, a1_pdf, a2_pdf, b_pdf, [a1, a2, b, c])
+}
+
+/// After the lifecycle the page says 已变更 (naming version 002), 有效 for version 002, 已注销 and
+/// 已吊销 with their reasons; the old version uploaded is called not current, the new one current.
+#[test]
+fn page_shows_superseded_cancelled_and_revoked_licences() {
+    let (r, a1_pdf, a2_pdf, _, [a1, a2, b, c]) = after_lifecycle();
+    let srv = serve(&r.home, &[]);
+    let page = |id: &str| text(&get(&format!("{}/verify?id={id}", srv.url)).0);
+    let html = page(&a1);
+    assert!(html.contains("id=\"status-text\">已变更<") && html.contains("第 002 版"), "{html}");
+    assert!(html.contains("住所变更"), "{html}");
+    assert!(page(&a2).contains("id=\"status-text\">有效<"));
+    let html = page(&b);
+    assert!(html.contains("id=\"status-text\">已注销<") && html.contains("申请人申请注销"), "{html}");
+    assert!(html.contains("id=\"status-since\""), "{html}");
+    let html = page(&c);
+    assert!(html.contains("id=\"status-text\">已吊销<") && html.contains("以欺骗手段取得许可"), "{html}");
+
+    let old = upload(&format!("{}/verify?id={a1}", srv.url), "pdf", &std::fs::read(&a1_pdf).expect("pdf"));
+    let html = text(&old);
+    assert!(html.contains("data-indication=\"TOTAL-PASSED\""), "{html}");
+    assert!(html.contains(">不是当前版本：") && !html.contains(">是当前版本："), "{html}");
+    let new = upload(&format!("{}/verify?id={a1}", srv.url), "pdf", &std::fs::read(&a2_pdf).expect("pdf"));
+    assert!(text(&new).contains(">是当前版本："), "{}", text(&new));
+}
+
+/// In headless Chromium, the QR codes of a superseded and a cancelled licence open pages that
+/// say 已变更 and 已注销; uploading the superseded PDF says it is not the current version.
+#[test]
+fn superseded_and_cancelled_qr_codes_in_chromium() {
+    if !browser_ready() {
+        return;
+    }
+    let (r, a1_pdf, _, b_pdf, [a1, _, b, _]) = after_lifecycle();
+    let (qa, qb) = (qr_url(&r, &a1_pdf, "qa"), qr_url(&r, &b_pdf, "qb"));
+    assert!(qa.ends_with(&a1) && qb.ends_with(&b), "{qa} {qb}");
+    let srv = serve(&r.home, &[]);
+    let v = browse(&r, &on_server(&qa, &srv.url), "superseded", &["--upload", s(&a1_pdf)]);
+    assert_eq!(v["page"]["status_text"], "已变更", "{v:#}");
+    assert_eq!(v["page"]["status_state"], "superseded");
+    assert_eq!(v["report"]["indication"], "TOTAL-PASSED", "{v:#}");
+    assert!(v["report"]["current_version"].as_str().is_some_and(|t| t.starts_with("不是当前版本")), "{v:#}");
+    assert_eq!(v["console"], serde_json::json!([]), "{v:#}");
+    let v = browse(&r, &on_server(&qb, &srv.url), "cancelled", &[]);
+    assert_eq!(v["page"]["status_text"], "已注销", "{v:#}");
+    assert_eq!(v["page"]["status_state"], "cancelled");
+    assert_eq!(v["page"]["phone_overflow"], false);
 }

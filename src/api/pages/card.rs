@@ -43,7 +43,7 @@ pub fn status_mark(s: &Standing) -> Markup {
         State::Cancelled => "该证照已由签发部门注销，不再有效。".into(),
         State::Revoked => "该证照已被依法吊销，不再有效。".into(),
         State::Expired => format!("该证照的有效期已于 {} 届满。", s.record.metadata.valid_until),
-        State::Suspended => "该证照已被中止使用。".into(),
+        State::Suspended => "该证照已被签发部门暂停使用。".into(),
     };
     html! {
         section.status.(s.state.class()) id="status" data-state=(s.state.class()) {
@@ -52,7 +52,7 @@ pub fn status_mark(s: &Standing) -> Markup {
                 p.label { "证照状态" }
                 p.word id="status-text" { (s.state.text()) }
                 p.explain { (explain) }
-                @if let Some(t) = &s.since { p.explain { "状态时间：" (t) } }
+                @if let Some(t) = &s.since { p.explain id="status-since" { "状态时间：" (china_time(t)) } }
                 @if let Some(r) = &s.reason { p.explain { "原因：" (r) } }
             }
         }
@@ -65,6 +65,25 @@ fn mark_glyph(s: State) -> &'static str {
         State::Superseded => "↻",
         State::Cancelled | State::Revoked => "✕",
         State::Expired | State::Suspended => "!",
+    }
+}
+
+/// An RFC 3339 UTC time as China Standard Time, `2026-11-30 14:05` (unchanged if unreadable).
+fn china_time(rfc3339: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    match time::OffsetDateTime::parse(rfc3339, &Rfc3339) {
+        Ok(t) => {
+            let c = crate::document::china_time(t.unix_timestamp());
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}",
+                c.year(),
+                u8::from(c.month()),
+                c.day(),
+                c.hour(),
+                c.minute()
+            )
+        }
+        Err(_) => rfc3339.to_string(),
     }
 }
 

@@ -83,7 +83,7 @@ fn internal(st: &AppState) -> Response {
 /// The standing of `id` off the async threads.
 async fn lookup(st: &Arc<AppState>, id: LicenceId) -> Result<Option<Standing>, Response> {
     let st2 = st.clone();
-    match tokio::task::spawn_blocking(move || standing::lookup(&st2.archive, &id, &standing::today())).await {
+    match tokio::task::spawn_blocking(move || standing::lookup(&st2.archive, &id)).await {
         Ok(Ok(s)) => Ok(s),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "verification page: status lookup failed");

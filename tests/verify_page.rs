@@ -27,9 +27,14 @@ impl Drop for Serve {
 
 /// `zhengyin serve` for `home` on a free loopback port, with `extra` arguments.
 fn serve(home: &Path, extra: &[&str]) -> Serve {
+    serve_on(home, "127.0.0.1:0", extra)
+}
+
+/// `zhengyin serve` for `home` listening on `listen`.
+fn serve_on(home: &Path, listen: &str, extra: &[&str]) -> Serve {
     use std::io::BufRead;
     let mut child = Command::new(common::BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--refresh-secs", "0", "--rate-limit", "0", "--home"])
+        .args(["serve", "--listen", listen, "--refresh-secs", "0", "--rate-limit", "0", "--home"])
         .arg(home)
         .args(extra)
         .stdout(Stdio::piped())
@@ -423,7 +428,8 @@ fn browser_ready() -> bool {
     ok && have_tool("pdftoppm")
 }
 
-/// In headless Chromium, the URL decoded from the licence's printed QR code shows 有效 and the
+/// In headless Chromium, the URL decoded from the licence's printed QR code (the region's public
+/// URL, `init --public-url`, where the server listens; opened unchanged) shows 有效 and the
 /// licence; uploading the genuine PDF through the form (script off) reports 核验通过 and the
 /// current version, a tampered one (script on) 核验未通过; no console or CSP errors, nothing
 /// wider than a 375 px phone. Screenshots: target/test-artifacts/verify-page/.
@@ -432,11 +438,18 @@ fn qr_code_opens_the_page_in_chromium() {
     if !browser_ready() {
         return;
     }
-    let (r, pdf, id) = issued();
-    let qr = qr_url(&r, &pdf, "page");
-    assert!(qr.ends_with(&format!("/verify?id={id}")), "QR holds {qr}");
-    let srv = serve(&r.home, &[]);
-    let url = on_server(&qr, &srv.url);
+    // The region's public URL is where this test's server listens: the QR code is opened as is.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let public = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    common::zy(dir.path(), &["init", "--home", s(&home), "--public-url", &public]).assert_code(0);
+    let r = Region { dir, home };
+    let (pdf, run) = r.issue("business-licence", None, "licence.pdf");
+    let id = printed(&run, "identifier");
+    let url = qr_url(&r, &pdf, "page");
+    assert_eq!(url, format!("{public}/verify?id={id}"), "the QR code does not carry the public URL");
+    let _srv = serve_on(&r.home, &format!("127.0.0.1:{port}"), &[]);
 
     let v = browse(&r, &url, "valid", &["--upload", s(&pdf), "--no-js"]);
     let p = &v["page"];

@@ -216,13 +216,16 @@ pub async fn verify(State(st): State<Arc<AppState>>, body: Bytes) -> Res {
         return Err(ApiError::BadRequest("the body is empty; send the PDF as the request body".into()).into());
     }
     let trust = st.trust();
+    let st2 = st.clone();
     let report = super::blocking_cancellable(move |c| {
-        crate::verify::verify_with(
+        let mut report = crate::verify::verify_with(
             &body,
             &trust,
             std::time::SystemTime::now(),
             &mut crate::pades::budget::Budget::new(c),
-        )
+        )?;
+        super::status::licence_status(&st2, &trust, &mut report);
+        Ok(report)
     })
     .await?;
     st.metrics.record_verdict(report.indication.as_str());

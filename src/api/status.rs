@@ -204,3 +204,22 @@ pub async fn list(State(st): State<Arc<AppState>>) -> Res {
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(r)
 }
+
+/// The licence-status finding of POST /v1/verify: this region's archive for its own licences,
+/// then the status lists the home holds (other regions' lists arrive with the trust-list refresh).
+pub(crate) fn licence_status(
+    st: &AppState,
+    trust: &crate::trust::TrustStore,
+    report: &mut crate::verify::report::Report,
+) {
+    use crate::verify::status::StatusSource;
+    let own = crate::licence::status::own_root_subject(trust)
+        .map(|root| crate::licence::status::ArchiveSource { archive: &st.archive, root });
+    let lists = crate::licence::status_list::ListSource::held(&st.home, trust, now());
+    let mut sources: Vec<&dyn StatusSource> = Vec::new();
+    if let Some(o) = &own {
+        sources.push(o);
+    }
+    sources.push(&lists);
+    crate::verify::status::apply(report, &sources);
+}

@@ -35,6 +35,20 @@ pub struct Args {
     /// [default: the first home's log key]
     #[arg(long, value_name = "VKEY")]
     log_key: Option<String>,
+    /// Licence status: `offline` (this home's archive for its own licences, else the status lists
+    /// the home holds), `online` (ask --status-url, then as offline), or `off`
+    #[arg(long, value_enum, default_value = "offline")]
+    status: StatusMode,
+    /// Base URL of the issuing region's service for `--status online` (GET /v1/status/{id})
+    #[arg(long, value_name = "URL")]
+    status_url: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusMode {
+    Online,
+    Offline,
+    Off,
 }
 
 pub fn run(a: Args) -> ExitCode {
@@ -72,9 +86,15 @@ pub fn run(a: Args) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(e),
     };
+    if a.status == StatusMode::Online && a.status_url.is_none() {
+        return fail("--status online needs --status-url URL (the issuing region's service)");
+    }
     let options = zhengyin::verify::Options { evidence };
     match zhengyin::verify::verify_opts(&bytes, &store, at, &options) {
-        Ok(report) => {
+        Ok(mut report) => {
+            if a.status != StatusMode::Off {
+                licence_status(&mut report, &store, homes.first(), a.status_url.as_deref());
+            }
             if a.json {
                 match serde_json::to_string_pretty(&report) {
                     Ok(j) => println!("{j}"),
@@ -83,7 +103,12 @@ pub fn run(a: Args) -> ExitCode {
             } else {
                 print!("{}", report.human());
             }
-            let ok = if a.allow_incomplete { report.passed() } else { report.complete() };
+            use zhengyin::verify::verdict::Outcome;
+            let ok = match report.verdict.result {
+                Outcome::Valid => true,
+                Outcome::Incomplete => a.allow_incomplete,
+                Outcome::NotValid => false,
+            };
             if ok {
                 ExitCode::SUCCESS
             } else {
@@ -128,6 +153,39 @@ fn evidence(
             zhengyin::archive::evidence::check(&ev, &key).map_err(|e| format!("{}: {e}", p.display()))
         })
         .collect()
+}
+
+/// Ask the status sources (licence/) about the report's licence: with `--status-url`, the online
+/// answer first; then this home's archive for its own region's licences (opened only if the home
+/// has one and no server holds it); then the status lists the home holds.
+fn licence_status(
+    report: &mut zhengyin::verify::report::Report,
+    store: &TrustStore,
+    home: Option<&zhengyin::config::Home>,
+    online: Option<&str>,
+) {
+    use zhengyin::verify::status::StatusSource;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let archive =
+        home.filter(|h| h.dir.join("archive").is_dir()).and_then(|h| zhengyin::filing::open_archive(h).ok());
+    let own = archive.as_ref().and_then(|a| {
+        zhengyin::licence::status::own_root_subject(store)
+            .map(|root| zhengyin::licence::status::ArchiveSource { archive: a, root })
+    });
+    let online =
+        online.map(|base| zhengyin::licence::answer::OnlineSource { base: base.to_string(), trust: store });
+    let lists = home.map(|h| zhengyin::licence::status_list::ListSource::held(h, store, now));
+    let mut sources: Vec<&dyn StatusSource> = Vec::new();
+    if let Some(o) = &online {
+        sources.push(o);
+    }
+    if let Some(o) = &own {
+        sources.push(o);
+    }
+    if let Some(l) = &lists {
+        sources.push(l);
+    }
+    zhengyin::verify::status::apply(report, &sources);
 }
 
 /// The file's bytes, refused without reading them when its size is over `MAX_PDF_SIZE` (a 3 GB

@@ -278,3 +278,52 @@ pub fn verify_answer(token: &str, trust: &TrustStore, now: i64) -> Result<Answer
     }
     Ok(claims)
 }
+
+/// An online status service as a status source for `verify`: GET `{base}/v1/status/{identifier}`,
+/// the answer checked with [`verify_answer`] against the verifier's trust anchors. A refused or
+/// unreachable answer gives "unknown" naming why (never a status).
+pub struct OnlineSource<'a> {
+    pub base: String,
+    pub trust: &'a TrustStore,
+}
+
+impl crate::verify::status::StatusSource for OnlineSource<'_> {
+    fn status_of(
+        &self,
+        s: &crate::verify::status::Subject<'_>,
+    ) -> Option<crate::verify::status::LicenceStatus> {
+        use crate::verify::status::LicenceStatus;
+        let url = format!("{}/v1/status/{}", self.base.trim_end_matches('/'), s.identifier);
+        let source = format!("online answer from {url}");
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let got = ureq::AgentBuilder::new()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .get(&url)
+            .call()
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.into_string().map_err(|e| e.to_string()))
+            .and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string()))
+            .and_then(|v| {
+                v.get("answer")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| "no answer in the response".to_string())
+            })
+            .and_then(|jws| verify_answer(&jws, self.trust, now).map_err(|e| e.to_string()));
+        Some(match got {
+            Ok(c) => LicenceStatus {
+                in_force: (c.status != "unknown").then_some(c.status == "valid"),
+                status: c.status.clone(),
+                source: format!("{source} produced {} (next update {})", c.produced_at, c.next_update),
+                current_version: c.current_version,
+                reason_code: c.reason_code,
+                reason: c.reason,
+                since: c.changed_at,
+                expired: c.expired,
+                detail: format!("{} according to the signed answer", c.status),
+            },
+            Err(e) => LicenceStatus::unknown(&source, format!("no acceptable online answer: {e}")),
+        })
+    }
+}

@@ -204,3 +204,68 @@ pub fn held(home: &Home, trust: &TrustStore, now: i64) -> (Vec<StatusList>, Vec<
     }
     (ok, bad)
 }
+
+/// The status lists a home holds, as a status source for `verify`: the list whose status
+/// certificate was issued by the root the licence chains to speaks for it.
+pub struct ListSource {
+    pub lists: Vec<StatusList>,
+    /// Lists held but refused (file, reason): named when no list speaks.
+    pub refused: Vec<(String, String)>,
+}
+
+impl ListSource {
+    /// The lists held by `home`, checked at `now`.
+    pub fn held(home: &Home, trust: &TrustStore, now: i64) -> Self {
+        let (lists, refused) = held(home, trust, now);
+        ListSource { lists, refused }
+    }
+}
+
+impl crate::verify::status::StatusSource for ListSource {
+    fn status_of(
+        &self,
+        s: &crate::verify::status::Subject<'_>,
+    ) -> Option<crate::verify::status::LicenceStatus> {
+        use crate::verify::status::LicenceStatus;
+        let root = s.root?;
+        let Some(l) = self.lists.iter().find(|l| l.root_subject == root) else {
+            return (!self.refused.is_empty()).then(|| {
+                LicenceStatus::unknown(
+                    "none",
+                    format!(
+                        "no usable status list: {}",
+                        self.refused
+                            .iter()
+                            .map(|(f, why)| format!("{f}: {why}"))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                )
+            });
+        };
+        let source = format!(
+            "status list of {} issued {} (next update {})",
+            l.claims.iss, l.claims.issued_at, l.claims.next_update
+        );
+        let mut st = LicenceStatus::unknown(&source, "");
+        match l.lookup(s.identifier, s.signed_at) {
+            Lookup::NotCovered => {
+                st.detail = format!(
+                    "the licence was signed after the list was made (it covers versions filed until {}); ask online or refresh",
+                    l.claims.covers_until
+                )
+            }
+            Lookup::InForce => {
+                st.status = "valid".into();
+                st.in_force = Some(true);
+                st.detail = "in force according to the status list".into();
+            }
+            Lookup::NotInForce => {
+                st.status = "not-in-force".into();
+                st.in_force = Some(false);
+                st.detail = "superseded, cancelled, revoked or suspended according to the status list (ask online for which)".into();
+            }
+        }
+        Some(st)
+    }
+}

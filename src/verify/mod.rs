@@ -19,7 +19,9 @@ pub mod poe;
 pub mod report;
 pub mod signature;
 pub mod signer_updates;
+pub mod status;
 pub mod timestamp;
+pub mod verdict;
 
 use std::time::SystemTime;
 
@@ -135,7 +137,7 @@ pub fn verify_full(
     if let Some(a) = annotated_copy.as_ref().filter(|a| a.expired) {
         summary.push_str(&format!("; annotated copy expired on {}", a.valid_until));
     }
-    Ok(Report {
+    let mut report = Report {
         report_version: report::REPORT_VERSION,
         validation_time: crate::trust::rfc3339(i64::try_from(unix.as_secs()).unwrap_or(0)),
         file: report::FileInfo {
@@ -150,7 +152,11 @@ pub fn verify_full(
         indication,
         sub_indication: sub,
         summary,
-    })
+        licence_status: None,
+        verdict: verdict::Verdict::default(),
+    };
+    report.verdict = verdict::decide(&report);
+    Ok(report)
 }
 
 fn overall(reports: &[SignatureReport]) -> (Indication, Option<&'static str>, String) {

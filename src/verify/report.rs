@@ -147,6 +147,12 @@ pub struct Report {
     pub indication: Indication,
     pub sub_indication: Option<&'static str>,
     pub summary: String,
+    /// What the issuing region says about the licence itself (`status`), when it was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub licence_status: Option<super::status::LicenceStatus>,
+    /// The document verdict (valid / not valid / incomplete) and the rule that decided it, beside
+    /// the ETSI indication (`verdict`).
+    pub verdict: super::verdict::Verdict,
 }
 
 impl SignatureReport {
@@ -232,6 +238,25 @@ impl Report {
                 a.valid_until,
                 if a.expired { " — EXPIRED: the copy may no longer be used" } else { "" }
             ));
+        }
+        if let Some(l) = &self.licence_status {
+            s.push_str(&format!(
+                "\nlicence status: {}{}{} — {} [{}]\n",
+                l.status,
+                l.since.as_deref().map(|t| format!(" since {t}")).unwrap_or_default(),
+                l.reason.as_deref().map(|t| format!(", reason: {t}")).unwrap_or_default(),
+                l.detail,
+                l.source
+            ));
+        }
+        s.push_str(&format!(
+            "\nverdict: {} (rule {}) — {}\n",
+            self.verdict.result.as_str().to_uppercase(),
+            self.verdict.rule,
+            self.verdict.detail
+        ));
+        for w in &self.verdict.warnings {
+            s.push_str(&format!("  warn {w}\n"));
         }
         s.push_str(&format!(
             "\nresult: {}{} — {}\n",

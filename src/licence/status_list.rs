@@ -87,8 +87,15 @@ pub fn imported_path(home: &Home, region: &str) -> std::path::PathBuf {
 
 /// Build and sign the list of every version in the archive's status index, at `now`.
 pub fn build(signer: &StatusSigner, archive: &Archive, now: i64) -> Result<Vec<u8>> {
-    let all = status::all(archive)?;
-    let keys: Vec<(&[u8], bool)> = all.iter().map(|(id, st)| (id.as_bytes(), !st.in_force())).collect();
+    let all: Vec<(String, bool)> =
+        status::all(archive)?.into_iter().map(|(id, st)| (id, !st.in_force())).collect();
+    build_entries(signer, &all, now)
+}
+
+/// Build and sign a list of (identifier, not in force) entries at `now` (benches/status_list.rs
+/// measures it at 1,000,000 entries).
+pub fn build_entries(signer: &StatusSigner, all: &[(String, bool)], now: i64) -> Result<Vec<u8>> {
+    let keys: Vec<(&[u8], bool)> = all.iter().map(|(id, off)| (id.as_bytes(), *off)).collect();
     let table = Table::build(&keys).ok_or_else(|| {
         StatusError::List("the retrieval table could not be built (duplicate keys?)".into())
     })?;

@@ -18,8 +18,9 @@ fn main() {
     let signer = StatusSigner::load(&home).expect("status key");
     let entries: Vec<(String, bool)> = (0..n)
         .map(|i| {
-            let id = LicenceId::new("11100000MB0341032Y001", "11370900MB28570021", &format!("20261130{i:010}"), 1)
-                .expect("identifier");
+            let id =
+                LicenceId::new("11100000MB0341032Y001", "11370900MB28570021", &format!("20261130{i:010}"), 1)
+                    .expect("identifier");
             (id.to_string(), i % 20 == 0)
         })
         .collect();

@@ -133,6 +133,10 @@ pub struct Department {
     /// Text along the bottom of the round seal, e.g. 行政审批专用章.
     #[serde(default)]
     pub seal_text: String,
+    /// Registry status published in the trust list: absent means `active`; anything else
+    /// (`withdrawn`, `suspended`) makes other regions stop counting its seals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 impl RegionConfig {
@@ -172,8 +176,15 @@ impl RegionConfig {
             if self.ca(&d.ca).is_none() {
                 return Err(bad(format!("department `{}` names unknown CA `{}`", d.id, d.ca)).into());
             }
-            if d.uscc.len() != 18 || !d.uscc.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
-                return Err(bad(format!("department `{}` has a malformed USCC `{}`", d.id, d.uscc)).into());
+            if !crate::document::identifier::uscc_is_valid(&d.uscc) {
+                return Err(bad(format!(
+                    "department `{}` has an invalid USCC `{}` (18 characters with a GB 32100 check character)",
+                    d.id, d.uscc
+                ))
+                .into());
+            }
+            if self.departments.iter().filter(|o| o.uscc == d.uscc || o.id == d.id).count() > 1 {
+                return Err(bad(format!("department `{}` ({}) is listed twice", d.id, d.uscc)).into());
             }
         }
         for (template, depts) in &self.authority {
@@ -201,6 +212,16 @@ impl RegionConfig {
             }
             .into()
         })
+    }
+
+    /// A seal plan of local ids as `<region>/<USCC>` (unknown ids stay as they are).
+    pub fn plan_ids(&self, plan: &[String]) -> Vec<String> {
+        plan.iter()
+            .map(|id| match self.departments.iter().find(|d| d.id == *id) {
+                Some(d) => format!("{}/{}", self.region.id, d.uscc),
+                None => id.clone(),
+            })
+            .collect()
     }
 
     /// CA ids from the given CA up to (excluding) the root: the intermediates of a chain.

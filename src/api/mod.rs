@@ -142,6 +142,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         // The CRL distribution point certificates name (`<public_url>/crl/<ca>.crl`).
         .route("/crl/{file}", get(records::crl))
         .route("/v1/trust-list", get(records::trust_list))
+        .route("/v1/province-list", get(records::province_list))
         .route("/v1/archive/tree-head", get(records::tree_head))
         .route("/v1/archive/consistency", post(consistency::check))
         .route("/v1/archive/{id}", get(records::archive_get))

@@ -18,6 +18,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/v1/crl/{ca}", "A CA's current CRL (DER)", "public"),
     ("get", "/crl/{file}", "A CA's current CRL (DER) at the certificates' CRL distribution point: file is `<ca>.crl`", "public"),
     ("get", "/v1/trust-list", "This region's signed trust list", "public"),
+    ("get", "/v1/province-list", "The signed list of this province's regions' trust lists", "public"),
     ("get", "/v1/archive/tree-head", "The archive's latest signed tree head (C2SP checkpoint)", "public"),
     ("post", "/v1/archive/consistency", "Check the checkpoint you kept (signed note or receipt) against the archive: a consistency proof, or 409 archive-fork naming both roots", "public"),
     ("get", "/v1/archive/{id}", "An archived record and its PDF", "any token"),

@@ -38,6 +38,7 @@ pub fn run(a: Args) -> ExitCode {
             Ok(s) => {
                 store.anchors.extend(s.anchors);
                 store.crls.extend(s.crls);
+                store.regions.extend(s.regions);
                 // The first home names departments: its region, CA certificates, list of uses and authority.
                 if store.region.is_none() {
                     (store.region, store.region_cas, store.uses, store.authority) =

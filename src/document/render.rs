@@ -20,6 +20,9 @@ pub const PAGE_H: f32 = 841.89;
 pub const SEAL_SIZE: f32 = 119.0;
 /// Info dictionary key holding the seal plan (comma-separated department ids, in order).
 pub const SEAL_PLAN_KEY: &str = "ZYSealPlan";
+/// Info key of the seal plan by region and USCC (`taian/11370900MB28570021,…`): what verifiers in
+/// other regions check, where local ids mean nothing.
+pub const SEAL_PLAN_IDS_KEY: &str = "ZYSealPlanIds";
 
 /// Where seal number `slot` (0 = first, at the issuer block) goes on the page.
 pub fn seal_slot(slot: usize) -> Rect {
@@ -63,6 +66,8 @@ pub struct RenderInput<'a> {
     pub version: u16,
     /// Departments that will seal, in order (one empty signature field each).
     pub plan: Vec<String>,
+    /// The same departments as `<region>/<USCC>`: the plan any region can check.
+    pub plan_ids: Vec<String>,
 }
 
 struct Page {
@@ -273,6 +278,7 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     }
     // The seal plan travels with the document so any verifier can tell whether it is complete.
     info.set(SEAL_PLAN_KEY, text_object(&input.plan.join(",")));
+    info.set(SEAL_PLAN_IDS_KEY, text_object(&input.plan_ids.join(",")));
     info.set("ZYTemplate", text_object(&t.id));
     let info_id = doc.add_object(info);
     doc.trailer.set("Root", catalog);

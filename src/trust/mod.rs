@@ -7,7 +7,11 @@
 
 pub mod crl;
 pub mod department;
+pub mod imports;
 pub mod list;
+pub mod pivot;
+pub mod province;
+pub mod registry;
 pub mod timestamp;
 pub mod verified;
 
@@ -45,6 +49,9 @@ pub enum Purpose {
 pub struct Anchor {
     pub source: String,
     pub der: Vec<u8>,
+    /// The region whose root this is (the home's region id, an imported region's id, or empty
+    /// for `--trust`): CRLs and departments are looked up in that region only.
+    pub region: String,
 }
 
 /// A CRL and where it came from (a file path, for logs only: reports name a CRL by its issuer
@@ -53,6 +60,8 @@ pub struct Anchor {
 pub struct Crl {
     pub source: String,
     pub der: Vec<u8>,
+    /// The region it was published by (see [`Anchor::region`]).
+    pub region: String,
 }
 
 /// What the verifier trusts.
@@ -69,6 +78,8 @@ pub struct TrustStore {
     pub uses: Option<crate::proofs::uses::UseList>,
     /// Who may seal which licence type in that region (config/authority.rs); absent with `--trust` only.
     pub authority: Option<crate::config::authority::Authority>,
+    /// Regions imported from signed trust lists: their CA certificates and department registries.
+    pub regions: Vec<imports::ImportedRegion>,
 }
 
 /// Revocation status of the signer certificate.
@@ -91,7 +102,7 @@ pub enum Revocation {
 #[derive(Debug, Clone)]
 pub enum ChainOutcome {
     /// Path found; subjects from signer to anchor, and the anchor's source.
-    Trusted { path: Vec<String>, anchor: String },
+    Trusted { path: Vec<String>, anchor: String, region: String },
     /// Failed, with an ETSI EN 319 102-1 sub-indication and a reason.
     Failed { sub_indication: &'static str, reason: String },
 }
@@ -104,9 +115,14 @@ impl TrustStore {
         let authority = Some(crate::config::authority::Authority::from_home(home, &region, &uses)?);
         let uses = Some(uses);
         let mut store = TrustStore { region: Some(region.clone()), uses, authority, ..Default::default() };
+        let own = region.region.id.clone();
         let root = home.ca_cert("root");
         for der in keys::read_certs_der(&root)? {
-            store.anchors.push(Anchor { source: "region root".into(), der });
+            store.anchors.push(Anchor { source: "region root".into(), der, region: own.clone() });
+        }
+        // Roots this region rotated away from keep verifying what they signed (pki/rotate.rs).
+        for der in crate::pki::rotate::previous_roots(home) {
+            store.anchors.push(Anchor { source: "previous region root".into(), der, region: own.clone() });
         }
         for ca in &region.cas {
             if let Some(der) =
@@ -116,20 +132,21 @@ impl TrustStore {
             }
             let path = home.crl(&ca.id);
             if let Ok(der) = std::fs::read(&path) {
-                store.crls.push(Crl { source: path.display().to_string(), der });
+                store.crls.push(Crl { source: path.display().to_string(), der, region: own.clone() });
             }
         }
-        // Other regions' roots and CRLs imported with `zhengyin trust add` (trust/list.rs).
-        let (anchors, crls) = list::imported_trust(home);
+        // Other regions' roots, CRLs and registries imported with `zhengyin trust add` (trust/imports.rs).
+        let (anchors, crls, regions) = imports::imported_trust(home);
         store.anchors.extend(anchors);
         store.crls.extend(crls);
+        store.regions = regions;
         Ok(store)
     }
 
     /// Add every certificate in a PEM file as a trust anchor.
     pub fn add_pem(&mut self, path: &Path) -> Result<()> {
         for der in keys::read_certs_der(path)? {
-            self.anchors.push(Anchor { source: "--trust".into(), der });
+            self.anchors.push(Anchor { source: "--trust".into(), der, region: String::new() });
         }
         Ok(())
     }
@@ -147,7 +164,6 @@ impl TrustStore {
         at: UnixTime,
         purpose: Purpose,
     ) -> (ChainOutcome, Revocation) {
-        let revocation = self.revocation_of(ee, intermediates, at);
         let ee_der = CertificateDer::from(ee);
         let cert = match webpki::EndEntityCert::try_from(&ee_der) {
             Ok(c) => c,
@@ -157,7 +173,7 @@ impl TrustStore {
                         sub_indication: "FORMAT_FAILURE",
                         reason: format!("signer certificate unreadable: {e}"),
                     },
-                    revocation,
+                    self.revocation_of(ee, intermediates, at, None),
                 )
             }
         };
@@ -165,7 +181,7 @@ impl TrustStore {
             intermediates.iter().map(|d| CertificateDer::from(d.as_slice())).collect();
         // One attempt per anchor, each with only the CRLs that anchor's candidate chain signed:
         // two regions may use the same CA names, and a same-named CRL must never decide.
-        let mut worst: Option<(webpki::Error, Option<String>)> = None;
+        let mut worst: Option<(webpki::Error, Option<String>, &str)> = None;
         let now = i64::try_from(at.as_secs()).unwrap_or(i64::MAX);
         for a in &self.anchors {
             let Ok(ta) = webpki::anchor_from_trusted_cert(&CertificateDer::from(a.der.as_slice()))
@@ -178,9 +194,11 @@ impl TrustStore {
                 .chain(std::iter::once(&a.der))
                 .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
                 .collect();
+            // Only CRLs of the anchor's own region (no region decides another's revocations).
             let crls: Vec<&Crl> = self
                 .crls
                 .iter()
+                .filter(|c| c.region == a.region)
                 .filter(|c| {
                     CertificateRevocationList::from_der(&c.der)
                         .map(|(_, l)| {
@@ -225,7 +243,15 @@ impl TrustStore {
                     let mut subjects = vec![subject_of(ee)];
                     subjects.extend(path.intermediate_certificates().map(|c| subject_of(c.der().as_ref())));
                     subjects.push(subject_of(&a.der));
-                    return (ChainOutcome::Trusted { path: subjects, anchor: a.source.clone() }, revocation);
+                    let revocation = self.revocation_of(ee, intermediates, at, Some(&a.region));
+                    return (
+                        ChainOutcome::Trusted {
+                            path: subjects,
+                            anchor: a.source.clone(),
+                            region: a.region.clone(),
+                        },
+                        revocation,
+                    );
                 }
                 // "Not this anchor" errors rank below anything that says what is wrong with the chain.
                 Err(e) => {
@@ -235,17 +261,19 @@ impl TrustStore {
                             webpki::Error::UnknownIssuer | webpki::Error::InvalidSignatureForPublicKey
                         )
                     };
-                    if worst.as_ref().map(|(w, _)| weak(w) && !weak(&e)).unwrap_or(true) {
+                    if worst.as_ref().map(|(w, _, _)| weak(w) && !weak(&e)).unwrap_or(true) {
                         let revoked = matches!(e, webpki::Error::CertRevoked)
                             .then(|| which_revoked(&crls, ee, intermediates))
                             .flatten();
-                        worst = Some((e, revoked));
+                        let region = if weak(&e) { "" } else { a.region.as_str() };
+                        worst = Some((e, revoked, region));
                     }
                 }
             }
         }
+        let (e, revoked, region) = worst.unwrap_or((webpki::Error::UnknownIssuer, None, ""));
+        let revocation = self.revocation_of(ee, intermediates, at, (!region.is_empty()).then_some(region));
         let outcome = {
-            let (e, revoked) = worst.unwrap_or((webpki::Error::UnknownIssuer, None));
             {
                 let (sub, reason) = match e {
                     webpki::Error::UnknownIssuer => {
@@ -291,13 +319,21 @@ impl TrustStore {
     /// Look the signer up in the CRL issued by its issuer.
     /// A CRL counts only if its issuer's key (from the chain or the anchors) signed it and it is
     /// current at `at`; same-named CRLs of other homes are ignored.
-    fn revocation_of(&self, ee: &[u8], intermediates: &[Vec<u8>], at: UnixTime) -> Revocation {
+    /// `region`: the region of the anchor the chain leads to; only its CRLs and roots are used
+    /// (None when no chain was found: every CRL, as it cannot make anything pass).
+    fn revocation_of(
+        &self,
+        ee: &[u8],
+        intermediates: &[Vec<u8>],
+        at: UnixTime,
+        region: Option<&str>,
+    ) -> Revocation {
         let Ok((_, cert)) = X509Certificate::from_der(ee) else {
             return Revocation::Unknown { detail: "certificate unreadable".into() };
         };
         let issuers: Vec<X509Certificate<'_>> = intermediates
             .iter()
-            .chain(self.anchors.iter().map(|a| &a.der))
+            .chain(self.anchors.iter().filter(|a| region.is_none_or(|r| a.region == r)).map(|a| &a.der))
             .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
             .filter(|c| {
                 c.subject().as_raw() == cert.issuer().as_raw()
@@ -308,7 +344,7 @@ impl TrustStore {
             .collect();
         let now = i64::try_from(at.as_secs()).unwrap_or(i64::MAX);
         let (mut stale, mut refused, mut good) = (None, None, None::<(i64, String)>);
-        for crl in &self.crls {
+        for crl in self.crls.iter().filter(|c| region.is_none_or(|r| c.region == r)) {
             let Ok((_, list)) = CertificateRevocationList::from_der(&crl.der) else { continue };
             if list.issuer().as_raw() != cert.issuer().as_raw()
                 || !issuers.iter().any(|i| crl_signed_by(&list, &crl.der, i))

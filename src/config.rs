@@ -55,6 +55,10 @@ pub struct Region {
     /// distribution point, and `serve` answers that path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// Department id → USCC, filled from the `[[department]]` tables when the file is parsed
+    /// (so whatever holds the region can name departments by region and USCC).
+    #[serde(skip)]
+    pub usccs: Vec<(String, String)>,
 }
 
 /// The public URL `init` records when neither `--public-url` nor the region file gives one:
@@ -62,6 +66,16 @@ pub struct Region {
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 impl Region {
+    /// A seal plan of local ids as `<region>/<USCC>` (ids of no department stay as they are).
+    pub fn plan_ids(&self, plan: &[String]) -> Vec<String> {
+        plan.iter()
+            .map(|id| match self.usccs.iter().find(|(d, _)| d == id) {
+                Some((_, uscc)) => format!("{}/{uscc}", self.id),
+                None => id.clone(),
+            })
+            .collect()
+    }
+
     /// The CRL distribution point URL for CRLs signed by CA `ca`.
     pub fn crl_dp(&self, ca: &str) -> String {
         match &self.public_url {
@@ -142,12 +156,13 @@ pub struct Department {
 impl RegionConfig {
     /// Parse and check a region file: one root, every parent and CA reference known.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let cfg: RegionConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
+        let mut cfg: RegionConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
             path: path.to_path_buf(),
             what: "a region",
             message: e.message().to_string(),
         })?;
         cfg.check()?;
+        cfg.region.usccs = cfg.departments.iter().map(|d| (d.id.clone(), d.uscc.clone())).collect();
         Ok(cfg)
     }
 
@@ -212,16 +227,6 @@ impl RegionConfig {
             }
             .into()
         })
-    }
-
-    /// A seal plan of local ids as `<region>/<USCC>` (unknown ids stay as they are).
-    pub fn plan_ids(&self, plan: &[String]) -> Vec<String> {
-        plan.iter()
-            .map(|id| match self.departments.iter().find(|d| d.id == *id) {
-                Some(d) => format!("{}/{}", self.region.id, d.uscc),
-                None => id.clone(),
-            })
-            .collect()
     }
 
     /// CA ids from the given CA up to (excluding) the root: the intermediates of a chain.

@@ -66,8 +66,6 @@ pub struct RenderInput<'a> {
     pub version: u16,
     /// Departments that will seal, in order (one empty signature field each).
     pub plan: Vec<String>,
-    /// The same departments as `<region>/<USCC>`: the plan any region can check.
-    pub plan_ids: Vec<String>,
 }
 
 struct Page {
@@ -278,7 +276,8 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     }
     // The seal plan travels with the document so any verifier can tell whether it is complete.
     info.set(SEAL_PLAN_KEY, text_object(&input.plan.join(",")));
-    info.set(SEAL_PLAN_IDS_KEY, text_object(&input.plan_ids.join(",")));
+    // The same plan as `<region>/<USCC>`: what verifiers in other regions check.
+    info.set(SEAL_PLAN_IDS_KEY, text_object(&input.region.plan_ids(&input.plan).join(",")));
     info.set("ZYTemplate", text_object(&t.id));
     let info_id = doc.add_object(info);
     doc.trailer.set("Root", catalog);

@@ -276,7 +276,6 @@ pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Res
         serial,
         version: 1,
         plan: vec![by.id.clone()],
-        plan_ids: region.plan_ids(std::slice::from_ref(&by.id)),
     };
     let (pdf, _) = crate::licence::render_and_seal(&input, &signer, format!("{}受理告知承诺", by.name))?;
 

@@ -177,7 +177,6 @@ pub fn prepare(
         serial,
         version: 1,
         plan: vec![holder.id.clone()],
-        plan_ids: region.plan_ids(std::slice::from_ref(&holder.id)),
     };
     let (pdf, rendered) =
         crate::licence::render_and_seal(&input, &signer, format!("{}出具{}", holder.name, kind.name))?;

@@ -16,7 +16,8 @@ pub fn run(ctx: &Context<'_>, parsed: &cms::ParsedCms, signer: &SignerCert<'_>, 
         parsed.certificates.iter().filter(|c| c.as_slice() != signer.der).cloned().collect();
     let (outcome, revocation) = ctx.trust.validate(signer.der, &others, ctx.at);
     match outcome {
-        ChainOutcome::Trusted { path, anchor } => {
+        ChainOutcome::Trusted { path, anchor, region } => {
+            r.chain_region = Some(region);
             r.checks.push(check(
                 "CHAIN",
                 Status::Passed,

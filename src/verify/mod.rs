@@ -87,7 +87,7 @@ pub fn verify_with(pdf: &[u8], trust: &TrustStore, at: SystemTime, budget: &mut 
         reports.push(r);
     }
     annotation::bind(&mut reports, &sigs, doc, trust);
-    let seal_plan = plan::status(doc, &reports);
+    let seal_plan = plan::status(doc, &reports, trust.region.as_ref().map(|r| r.region.id.as_str()));
     let (indication, sub, mut summary) = overall(&reports);
     if let Some(p) = &seal_plan {
         summary.push_str(&format!(

@@ -75,7 +75,11 @@ fn fetch_status_list(home: &Home, l: &TrustList, from: &str) -> bool {
         .roots
         .iter()
         .filter_map(|pem| crate::pki::keys::pem_certs(pem.as_bytes()).ok()?.into_iter().next())
-        .map(|der| crate::trust::Anchor { source: format!("trust list of {}", l.region), der, region: l.region.clone() })
+        .map(|der| crate::trust::Anchor {
+            source: format!("trust list of {}", l.region),
+            der,
+            region: l.region.clone(),
+        })
         .collect();
     let trust = crate::trust::TrustStore { anchors, ..Default::default() };
     let got = fetch(&url)

@@ -35,7 +35,19 @@ pub fn run(a: Args) -> ExitCode {
     }
     for h in &homes {
         match TrustStore::from_home(h) {
-            Ok(s) => {
+            Ok(mut s) => {
+                // A further home is trusted explicitly, like --trust: its own region's anchors and
+                // CRLs are its own (never the first home's departments, even with the same id).
+                if store.region.is_some() {
+                    let own = s.region.as_ref().map(|r| r.region.id.clone()).unwrap_or_default();
+                    let tag = format!("--home {}", h.dir.display());
+                    for a in s.anchors.iter_mut().filter(|a| a.region == own) {
+                        a.region = tag.clone();
+                    }
+                    for c in s.crls.iter_mut().filter(|c| c.region == own) {
+                        c.region = tag.clone();
+                    }
+                }
                 store.anchors.extend(s.anchors);
                 store.crls.extend(s.crls);
                 store.regions.extend(s.regions);

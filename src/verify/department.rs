@@ -41,7 +41,11 @@ fn department_check(
         }
     }
     let trust = ctx.trust;
-    if trust.region.is_none() {
+    // Roots given explicitly (`--trust`, a further `--home`) name departments by certificate only.
+    let known = chain_region.is_some_and(|c| {
+        trust.region.as_ref().is_some_and(|r| r.region.id == c) || trust.regions.iter().any(|r| r.id == c)
+    });
+    if trust.region.is_none() || (chain_region.is_some() && !known) {
         if unit.is_empty() {
             return check(
                 "DEPARTMENT",

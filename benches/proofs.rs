@@ -85,7 +85,8 @@ fn main() {
                 region: &region.region,
                 issue_date: "2026-11-25".into(),
                 serial: "20261125000000000000".into(),
-                plan: vec!["rs".into()],
+                version: 1,
+                plan: vec![dept.clone()],
             };
             black_box(
                 zhengyin::licence::render_and_seal(&input, &signer, "bench".into()).expect("seal").0.len(),

@@ -92,8 +92,8 @@ fn render_unsigned(home: &Home, json: &serde_json::Value) -> Vec<u8> {
         region: &region.region,
         issue_date: "2025-01-01".into(),
         serial: "BENCH00001".into(),
-        plan,
         version: 1,
+        plan: plan.iter().map(|d| region.department(d).expect("department").clone()).collect(),
     })
     .expect("render");
     rendered.pdf
@@ -166,7 +166,7 @@ fn breakdown<M: Measurement>(c: &mut Criterion<M>, fx: &Fixture) {
     // The visible seal (font subset + deflate): `pades::appearance` builds it once per department
     // and process, so this is what the first licence of a department costs on top of `seal_only`.
     let dept = fx.home.region().expect("region").department(SEAL).expect("department").clone();
-    let slot = document::seal_slot(0);
+    let slot = document::seal_slot(0, 1);
     let w = slot.x2 - slot.x1;
     g.bench_function("seal_appearance", |b| {
         b.iter(|| {
@@ -238,7 +238,7 @@ fn benches(c: &mut Criterion) {
         g.throughput(Throughput::Elements(1));
         let req = SealRequest {
             signer: &signer,
-            rect: document::seal_slot(0),
+            rect: document::seal_slot(0, 1),
             // The field `render` pre-created for the first seal, as `licence::issue` fills it.
             field_name: document::seal_field_name(0, SEAL),
             reason: "bench".into(),
@@ -263,7 +263,7 @@ fn benches(c: &mut Criterion) {
         bb.tsa = None;
         let req_bb = SealRequest {
             signer: &bb,
-            rect: document::seal_slot(0),
+            rect: document::seal_slot(0, 1),
             field_name: document::seal_field_name(0, SEAL),
             reason: "bench".into(),
             location: "bench".into(),
@@ -392,7 +392,7 @@ fn cpu_benches(c: &mut Criterion<CpuTime>) {
     let store = TrustStore::from_home(&fx.home).expect("trust store");
     let req = SealRequest {
         signer: &signer,
-        rect: document::seal_slot(0),
+        rect: document::seal_slot(0, 1),
         field_name: document::seal_field_name(0, SEAL),
         reason: "bench".into(),
         location: "bench".into(),

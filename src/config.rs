@@ -67,11 +67,11 @@ pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 impl Region {
     /// A seal plan of local ids as `<region>/<USCC>` (ids of no department stay as they are).
-    pub fn plan_ids(&self, plan: &[String]) -> Vec<String> {
+    pub fn plan_ids<S: AsRef<str>>(&self, plan: &[S]) -> Vec<String> {
         plan.iter()
-            .map(|id| match self.usccs.iter().find(|(d, _)| d == id) {
+            .map(|id| match self.usccs.iter().find(|(d, _)| d == id.as_ref()) {
                 Some((_, uscc)) => format!("{}/{uscc}", self.id),
-                None => id.clone(),
+                None => id.as_ref().to_string(),
             })
             .collect()
     }

@@ -68,6 +68,7 @@ pub fn metadata(report: &Report, kind: &str) -> Metadata {
             })
             .collect(),
         verification: report.indication.as_str().to_string(),
+        ..Default::default()
     }
 }
 
@@ -183,10 +184,18 @@ pub fn sign_tree_head(home: &Home, archive: &Archive) -> Result<String> {
         highwater::store(&state, &new)?;
     }
     archive.set_signed_floor(Some(new));
-    let note = checkpoint::sign(&checkpoint::Checkpoint { origin: origin(home)?, size, root }, &key);
+    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
+    let note =
+        checkpoint::sign_timed(&checkpoint::Checkpoint { origin: origin(home)?, size, root }, now, &key);
     let mut kept = size.to_be_bytes().to_vec();
     kept.extend_from_slice(&root);
-    archive.checkpoints.insert(kept, note.as_bytes()).map_err(|e| ArchiveError::Store(e.to_string()))?;
+    // The first head kept for a size stays: its clock cosignature is the earliest proof of
+    // existence for the leaves it includes (`archive::evidence`); re-signing must not move it later.
+    archive
+        .checkpoints
+        .compare_and_swap(kept, None as Option<&[u8]>, Some(note.as_bytes()))
+        .map_err(|e| ArchiveError::Store(e.to_string()))?
+        .ok();
     archive.meta.insert("checkpoint", note.as_bytes()).map_err(|e| ArchiveError::Store(e.to_string()))?;
     archive.flush()?;
     Ok(note)
@@ -207,6 +216,39 @@ pub fn tree_head(home: &Home, archive: &Archive) -> Result<(String, String)> {
         .unwrap_or_default();
     let key = checkpoint::load_or_create_key(&log_key_path(home))?;
     Ok((note, checkpoint::verifier_key(&origin(home)?, &key)))
+}
+
+/// The verifier key of the home's log key, without creating a key (`archive tree-head` prints it).
+pub fn log_verifier_key(home: &Home) -> Result<String> {
+    let path = log_key_path(home);
+    if !path.exists() {
+        return Err(ArchiveError::BadProof(
+            "this home has no archive log key yet (nothing was filed)".into(),
+        )
+        .into());
+    }
+    Ok(checkpoint::verifier_key(&origin(home)?, &checkpoint::load_or_create_key(&path)?))
+}
+
+/// The archive's own proof of existence for a record's exact `bytes`: the earliest timestamped
+/// checkpoint that includes its leaf (the audit trusts its own log key).
+fn archive_poe(archive: &Archive, vkey: &str, bytes: &[u8]) -> Option<crate::archive::evidence::Proven> {
+    let sha = crate::pades::cms::sha256(bytes);
+    let id = archive.by_hash.get(crate::archive::store::hex(&sha)).ok()??;
+    let rec = archive.get(&String::from_utf8_lossy(&id)).ok()?;
+    let (size, _, time) = crate::archive::evidence::earliest_timed_head(archive, rec.leaf_index, vkey)?;
+    Some(crate::archive::evidence::Proven {
+        record: rec.id,
+        content_sha256: sha,
+        time: i64::try_from(time).ok()?,
+        tree_size: size,
+    })
+}
+
+/// The evidence record of record `id` (`archive::evidence`), checkable offline.
+pub fn evidence(home: &Home, archive: &Archive, id: &str) -> Result<crate::archive::evidence::Evidence> {
+    let (_, vkey) = tree_head(home, archive)?;
+    crate::archive::evidence::build(archive, id, &vkey)
 }
 
 /// Inclusion proof JSON for a record, checkable offline with `check_proof`.
@@ -328,6 +370,7 @@ pub fn run_audit_in(
         Ok((note, vkey)) if !note.is_empty() => checkpoint::open(&note, &vkey).ok().map(|c| (c.size, c.root)),
         _ => None,
     };
+    let vkey = tree_head(home, archive).ok().map(|(_, k)| k);
     let check = |bytes: &[u8]| -> (std::result::Result<(), String>, std::result::Result<(), String>) {
         // Tokens and JSON log entries of the no-proof workflows (src/proofs) are not PDFs.
         if let Some(r) = crate::proofs::audit_check(bytes, &trust) {
@@ -341,7 +384,19 @@ pub fn run_audit_in(
             },
             Err(e) => Err(format!("the PDF does not parse: {e}")),
         };
-        let authentic = match crate::verify::verify(bytes, &trust, SystemTime::now()) {
+        // The archive's own log is proof of existence for its records (ETSI EN 319 102-1 §5.6):
+        // a seal whose certificate has since expired or was revoked later still verifies.
+        // Looked up only when the seals do not verify today (most records need no past validation).
+        let verified = crate::verify::verify(bytes, &trust, SystemTime::now()).and_then(|r| {
+            match vkey.as_deref().filter(|_| !r.passed()).and_then(|k| archive_poe(archive, k, bytes)) {
+                Some(poe) => {
+                    let options = crate::verify::Options { evidence: vec![poe] };
+                    crate::verify::verify_opts(bytes, &trust, SystemTime::now(), &options)
+                }
+                None => Ok(r),
+            }
+        });
+        let authentic = match verified {
             Ok(r) if r.passed() => Ok(()),
             Ok(r) => Err(format!(
                 "signatures no longer verify: {}{}",

@@ -57,7 +57,12 @@ fn sealed_outside(
         region: &region.region,
         issue_date: "2026-11-20".into(),
         serial: "20261120OUTSIDE01".into(),
-        plan: plan.unwrap_or_else(|| vec![issuer.to_string()]),
+        version: 1,
+        plan: plan
+            .unwrap_or_else(|| vec![issuer.to_string()])
+            .iter()
+            .map(|d| region.department(d).unwrap().clone())
+            .collect(),
     };
     let key = zhengyin::pki::SealSigner::load(&home, signer).unwrap();
     let (pdf, _) = zhengyin::licence::render_and_seal(&input, &key, "outside zhengyin issue".into()).unwrap();
@@ -317,7 +322,8 @@ fn licence_signed_by_pyhanko_with_an_unauthorised_key_fails_verify() {
         region: &region.region,
         issue_date: "2026-11-20".into(),
         serial: "20261120PYHANKO01".into(),
-        plan: vec!["rs".into()],
+        version: 1,
+        plan: vec![dept.clone()],
     };
     let body = zhengyin::document::render(&input).unwrap();
     let (unsigned, signed) = (r.path("body.pdf"), r.path("pyhanko.pdf"));

@@ -4,7 +4,8 @@
 //!
 //! Files: `store` (trees, packs, reads), `ingest` (appending, group commit), `merkle` (RFC 9162
 //! math), `frontier` (the log's right edge), `cache` (memo of upper log nodes for proofs),
-//! `checkpoint` (signed tree heads), `highwater` (the log key's signed-size mark), `audit`,
+//! `checkpoint` (signed tree heads, with a clock cosignature), `evidence` (RFC 4998-style
+//! evidence records: inclusion path + timed checkpoint), `highwater` (the log key's signed-size mark), `audit`,
 //! `open` (the store's boundary: locks, corruption, private modes), `fixity` (the digest check on
 //! every read).
 //!
@@ -14,6 +15,7 @@
 pub mod audit;
 mod cache;
 pub mod checkpoint;
+pub mod evidence;
 mod fixity;
 pub mod frontier;
 pub mod highwater;

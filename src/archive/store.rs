@@ -37,6 +37,14 @@ pub struct Metadata {
     pub signers: Vec<String>,
     /// Verification indication at ingest (TOTAL-PASSED …).
     pub verification: String,
+    /// The record this one re-timestamps (`archive renew`): same document, one more document
+    /// timestamp. Absent (and not serialised, so older entries hash the same) otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub renews: String,
+    /// End of the validity of the newest document timestamp's TSA certificate (RFC 3339), when
+    /// the record carries one: `archive renew` and the audit compare it with the clock.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub timestamp_until: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

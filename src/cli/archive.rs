@@ -47,6 +47,16 @@ pub enum Command {
         home: HomeArg,
         id: String,
     },
+    /// Evidence record for a record (JSON, RFC 4998-style): its inclusion path and the earliest
+    /// signed checkpoint with the log key's clock cosignature; proof of existence for `verify --evidence`
+    Evidence {
+        #[command(flatten)]
+        home: HomeArg,
+        id: String,
+        /// Write the JSON here instead of standard output
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
     /// Consistency proof to the latest signed tree head (JSON): from OLD_SIZE, or from your own
     /// checkpoint (--from RECEIPT_OR_CHECKPOINT; exit 1 naming both roots when the log forked)
     Consistency {
@@ -196,6 +206,30 @@ pub fn run(c: Command) -> ExitCode {
             Ok(v) => print_json(&v),
             Err(e) => fail(e),
         },
+        Command::Evidence { home, id, output } => {
+            match open(&home).and_then(|(h, a)| filing::evidence(&h, &a, &id)) {
+                Ok(ev) => match output {
+                    Some(path) => match serde_json::to_string_pretty(&ev)
+                        .map_err(|e| {
+                            zhengyin::Error::from(zhengyin::error::ArchiveError::Store(e.to_string()))
+                        })
+                        .and_then(|j| zhengyin::licence::write_output(&path, j.as_bytes()))
+                    {
+                        Ok(()) => {
+                            println!(
+                                "wrote evidence record for {id} (existed at {}) to {}",
+                                ev.time,
+                                path.display()
+                            );
+                            ExitCode::SUCCESS
+                        }
+                        Err(e) => fail(e),
+                    },
+                    None => print_json(&ev),
+                },
+                Err(e) => fail(e),
+            }
+        }
         Command::Consistency { home, old_size: Some(old_size), from: None } => {
             match open(&home).and_then(|(h, a)| filing::consistency(&h, &a, old_size)) {
                 Ok(v) => print_json(&v),

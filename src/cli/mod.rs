@@ -10,6 +10,7 @@ mod init;
 mod issue;
 mod licence_use;
 mod lifecycle;
+mod pki;
 mod proof;
 mod province;
 mod seal;
@@ -79,6 +80,9 @@ enum Command {
     /// This region's CRLs: re-sign those due (`crl refresh`, for cron), show them
     #[command(subcommand)]
     Crl(crl::Command),
+    /// Certificate lifecycle: renew a department's seal certificate (rollover)
+    #[command(subcommand)]
+    Pki(pki::Command),
     /// Departments' holder data for proofs on demand (docs/proofs.md)
     #[command(subcommand)]
     Data(data::Command),
@@ -130,6 +134,7 @@ pub fn run() -> ExitCode {
         Command::Token(c) => serve::token(c),
         Command::Revoke(a) => serve::revoke(a),
         Command::Crl(c) => crl::run(c),
+        Command::Pki(c) => pki::run(c),
         Command::Data(c) => data::run(c),
         Command::Proof(c) => proof::run(c),
         Command::Licence(c) => licence_use::run(c),

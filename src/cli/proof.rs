@@ -188,7 +188,7 @@ pub fn run(c: Command) -> ExitCode {
 }
 
 /// `--at`: RFC 3339, or a plain date (midnight UTC).
-fn parse_time(s: &str) -> Result<std::time::SystemTime, String> {
+pub(super) fn parse_time(s: &str) -> Result<std::time::SystemTime, String> {
     let fmt = time::format_description::well_known::Rfc3339;
     let t = time::OffsetDateTime::parse(s, &fmt)
         .or_else(|_| {

@@ -24,6 +24,17 @@ pub struct Args {
     /// Exit 0 for valid signatures even when the document's seal plan is not complete yet
     #[arg(long)]
     allow_incomplete: bool,
+    /// Validate at this time instead of now (RFC 3339, or YYYY-MM-DD for midnight UTC)
+    #[arg(long, value_name = "TIME", value_parser = super::proof::parse_time)]
+    at: Option<std::time::SystemTime>,
+    /// An archive evidence record (`zhengyin archive evidence ID -o FILE`): proof of existence
+    /// for the file or one of its revisions (repeatable)
+    #[arg(long, value_name = "EVIDENCE.json")]
+    evidence: Vec<PathBuf>,
+    /// The archive verifier key that must have signed the evidence records (`archive tree-head`)
+    /// [default: the first home's log key]
+    #[arg(long, value_name = "VKEY")]
+    log_key: Option<String>,
 }
 
 pub fn run(a: Args) -> ExitCode {
@@ -69,7 +80,13 @@ pub fn run(a: Args) -> ExitCode {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    match zhengyin::verify::verify(&bytes, &store, std::time::SystemTime::now()) {
+    let at = a.at.unwrap_or_else(std::time::SystemTime::now);
+    let evidence = match evidence(&a, homes.first()) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let options = zhengyin::verify::Options { evidence };
+    match zhengyin::verify::verify_opts(&bytes, &store, at, &options) {
         Ok(report) => {
             if a.json {
                 match serde_json::to_string_pretty(&report) {
@@ -88,6 +105,42 @@ pub fn run(a: Args) -> ExitCode {
         }
         Err(e) => fail(format!("{}: {e}", a.file.display())),
     }
+}
+
+/// The evidence records given with `--evidence`, each checked against the trusted archive key
+/// (`--log-key`, else the home's log key). A record that does not check is an error, not ignored.
+fn evidence(
+    a: &Args,
+    home: Option<&zhengyin::config::Home>,
+) -> Result<Vec<zhengyin::archive::evidence::Proven>, String> {
+    if a.evidence.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = match (&a.log_key, home) {
+        (Some(k), _) => k.clone(),
+        (None, Some(h)) => zhengyin::filing::log_verifier_key(h).map_err(|e| e.to_string())?,
+        (None, None) => {
+            return Err("--evidence needs --log-key VKEY (or --home) to know whose log to trust".into())
+        }
+    };
+    a.evidence
+        .iter()
+        .map(|p| {
+            let text = std::fs::metadata(p)
+                .map_err(|e| e.to_string())
+                .and_then(|m| {
+                    if m.len() > 1 << 20 {
+                        Err("over 1 MiB".to_string())
+                    } else {
+                        std::fs::read_to_string(p).map_err(|e| e.to_string())
+                    }
+                })
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+            let ev: zhengyin::archive::evidence::Evidence = serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not an evidence record: {e}", p.display()))?;
+            zhengyin::archive::evidence::check(&ev, &key).map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .collect()
 }
 
 /// The file's bytes, refused without reading them when its size is over `MAX_PDF_SIZE` (a 3 GB

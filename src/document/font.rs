@@ -120,7 +120,8 @@ impl TextEncoder {
         let bbox = self.font.face.global_bounding_box();
         let s = |v: i16| Object::Integer((f32::from(v) * scale).round() as i64);
 
-        let mut file = Stream::new(dictionary! {}, program);
+        let length1 = i64::try_from(program.len()).unwrap_or(i64::MAX);
+        let mut file = Stream::new(dictionary! { "Length1" => length1 }, program);
         super::compress(&mut file)?;
         let file_id = add(Object::Stream(file));
         let descriptor = add(Object::Dictionary(dictionary! {

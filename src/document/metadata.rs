@@ -80,8 +80,11 @@ impl LicenceMetadata {
         (!m.zzbs.is_empty()).then_some(m)
     }
 
-    /// The XMP packet (dc + xmp + our GB/T 36903 namespace).
+    /// The XMP packet (dc + xmp + pdf + our GB/T 36903 namespace, PDF/A-2b identification and
+    /// the extension schema describing our namespace). Title, creator, description, keywords,
+    /// creator tool, producer and creation date equal the Info dictionary's (ISO 19005-2 §6.6.3).
     pub fn xmp(&self, producer: &str, created: &str) -> String {
+        let props: Vec<(&str, &str)> = self.items().iter().map(|(t, name, _)| (*t, *name)).collect();
         let mut zz = String::new();
         for (tag, _, v) in self.items() {
             zz.push_str(&format!("   <zz:{tag}>{}</zz:{tag}>\n", xml_escape(v)));
@@ -94,9 +97,13 @@ impl LicenceMetadata {
    <dc:creator><rdf:Seq><rdf:li>{issuer}</rdf:li></rdf:Seq></dc:creator>\n\
    <dc:identifier>{id}</dc:identifier>\n\
    <dc:language><rdf:Bag><rdf:li>zh-CN</rdf:li></rdf:Bag></dc:language>\n\
+   <dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{subject}</rdf:li></rdf:Alt></dc:description>\n\
    <xmp:CreateDate>{created}</xmp:CreateDate>\n\
    <xmp:CreatorTool>{producer}</xmp:CreatorTool>\n\
-   <pdf:Producer>{producer}</pdf:Producer>\n{zz}  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n<?xpacket end=\"w\"?>",
+   <pdf:Producer>{producer}</pdf:Producer>\n\
+   <pdf:Keywords>{id}</pdf:Keywords>\n{zz}  </rdf:Description>\n{pdfa} </rdf:RDF>\n</x:xmpmeta>\n<?xpacket end=\"w\"?>",
+            pdfa = super::pdfa::xmp_descriptions(XMP_NS, "zz", "GB/T 36903 licence metadata (zhengyin)", &props),
+            subject = xml_escape(&self.zzmc),
             title = xml_escape(&format!("{} {}", self.zzmc, self.czzt)),
             issuer = xml_escape(&self.zzbfjg),
             id = xml_escape(&self.zzbs),

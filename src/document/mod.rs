@@ -4,10 +4,13 @@
 
 pub mod font;
 pub mod identifier;
+pub mod linebreak;
 pub mod metadata;
+pub mod pdfa;
 pub mod qr;
 pub mod render;
 pub mod seal;
+pub mod seal_block;
 pub mod template;
 pub mod watermark;
 

@@ -1,8 +1,10 @@
 //! Rendering a licence PDF (A4) from a template and checked data: title, field rows, QR code,
-//! issuer block, identifier footer, Info + XMP metadata. The result is unsigned; the seal
-//! position it reserves is returned for `pades` to place the signature widget.
+//! issuer block with the seal places (seal_block.rs, GB/T 9704 §7.3.5.1), footer, Info + XMP
+//! metadata and the PDF/A-2b output intent (pdfa.rs). Every text block is broken by the Chinese
+//! line-breaking rules (linebreak.rs). The result is unsigned; the seal positions it reserves
+//! (one empty signature field per planned seal) are where `pades` places the widgets.
 //!
-//! Knows nothing of signatures or keys. ISO 32000-1; GB/T 36905 (file requirements).
+//! Knows nothing of signatures or keys. ISO 32000-1; ISO 19005-2; GB/T 36905 (file requirements).
 
 use lopdf::{dictionary, Document, Object, Stream};
 
@@ -10,25 +12,24 @@ use super::font::TextEncoder;
 use super::identifier::LicenceId;
 use super::metadata::{text_object, LicenceMetadata};
 use super::template::{LicenceData, Template};
-use super::{qr, Rect};
+use super::{linebreak, pdfa, qr, seal_block};
 use crate::config::{Department, Region};
 use crate::error::{PdfError, Result};
 
+pub use super::seal_block::{seal_slot, SEAL_SIZE};
+
 pub const PAGE_W: f32 = 595.28;
 pub const PAGE_H: f32 = 841.89;
-/// Official round seals are 42 mm across: 119 points.
-pub const SEAL_SIZE: f32 = 119.0;
 /// Info dictionary key holding the seal plan (comma-separated department ids, in order).
 pub const SEAL_PLAN_KEY: &str = "ZYSealPlan";
 /// Info key of the seal plan by region and USCC (`taian/11370900MB28570021,…`): what verifiers in
 /// other regions check, where local ids mean nothing.
 pub const SEAL_PLAN_IDS_KEY: &str = "ZYSealPlanIds";
-
-/// Where seal number `slot` (0 = first, at the issuer block) goes on the page.
-pub fn seal_slot(slot: usize) -> Rect {
-    let x = 392.0 - 128.0 * slot.min(3) as f32;
-    Rect { x1: x, y1: 96.0, x2: x + SEAL_SIZE, y2: 96.0 + SEAL_SIZE }
-}
+/// The legal note of the footer when the template has none.
+const DEFAULT_FOOTER: &str = "本证照加盖电子印章，与纸质证照具有同等法律效力。";
+/// Left edge and width of the footer's small print.
+const FOOTER_X: f32 = 48.0;
+const FOOTER_W: f32 = 499.0;
 
 /// The FieldMDP lock of the last planned seal (ISO 32000-2 §12.7.5.5): every field is locked
 /// except the one reserved for the annotated copy, so "nothing may follow" but a 加注件.
@@ -64,8 +65,8 @@ pub struct RenderInput<'a> {
     pub serial: String,
     /// Identifier version (1 at issue; the lifecycle's new versions count up: licence/lifecycle.rs).
     pub version: u16,
-    /// Departments that will seal, in order (one empty signature field each).
-    pub plan: Vec<String>,
+    /// Departments that will seal, in order (one empty signature field and one name each).
+    pub plan: Vec<Department>,
 }
 
 struct Page {
@@ -83,22 +84,18 @@ impl Page {
         let w = self.enc.width(s, size);
         self.text((PAGE_W - w) / 2.0, y, size, s)
     }
-    /// Break `s` into lines no wider than `width`.
+    /// Break `s` into lines no wider than `width`, by the Chinese line-breaking rules.
     fn wrap(&self, s: &str, size: f32, width: f32) -> Vec<String> {
-        let mut lines = vec![String::new()];
-        let mut w = 0.0;
-        for ch in s.chars() {
-            let cw = self.enc.char_width(ch, size);
-            if w + cw > width && !lines.last().map(String::is_empty).unwrap_or(true) {
-                lines.push(String::new());
-                w = 0.0;
-            }
-            if let Some(l) = lines.last_mut() {
-                l.push(ch);
-            }
-            w += cw;
+        linebreak::break_lines(s, width, &|c| self.enc.char_width(c, size))
+    }
+    /// Draw `s` from (x, y) down, broken into lines of `width`; returns the last baseline.
+    fn block(&mut self, x: f32, y: f32, size: f32, lead: f32, width: f32, s: &str) -> Result<f32> {
+        let mut y = y + lead;
+        for line in self.wrap(s, size, width) {
+            y -= lead;
+            self.text(x, y, size, &line)?;
         }
-        lines
+        Ok(y)
     }
 }
 
@@ -147,52 +144,63 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     page.text(478.0, 658.0, 8.0, "扫码核验")?;
 
     let (label_x, value_x, size) = (72.0, 200.0, 12.0);
+    let bottom = seal_block::block_top(input.plan.len()) + 18.0;
     let mut y = 640.0;
     for f in t.fields.iter().filter(|f| f.shown) {
         let value = d.get(&f.key);
         if value.is_empty() {
             continue;
         }
-        page.text(label_x, y, size, &f.label)?;
         let value = match f.kind {
             super::template::FieldKind::Date | super::template::FieldKind::DateOrLongTerm => {
                 chinese_date(value)
             }
             _ => value.to_string(),
         };
-        let lines = page.wrap(&value, size, PAGE_W - value_x - 72.0);
-        for (i, line) in lines.iter().enumerate() {
-            if i > 0 {
-                y -= 18.0;
-            }
-            page.text(value_x, y, size, line)?;
-        }
-        y -= 27.0;
-        if y < 250.0 {
+        let label_end = page.block(label_x, y, size, 18.0, value_x - label_x - 8.0, &f.label)?;
+        let value_end = page.block(value_x, y, size, 18.0, PAGE_W - value_x - 72.0, &value)?;
+        y = label_end.min(value_end) - 27.0;
+        if y < bottom {
             return Err(PdfError::Parse(
                 "the licence data does not fit on one page; shorten the longest fields".into(),
             )
             .into());
         }
     }
-    // Issuer block under the first seal slot.
-    let slot = seal_slot(0);
-    let cx = (slot.x1 + slot.x2) / 2.0;
-    let issuer = format!("{}：{}", t.issuer_label.as_deref().unwrap_or("发证机关"), input.issuer.name);
+    // The issuer block: each planned department's name under its seal's place, the date under
+    // the last (GB/T 9704 §7.3.5.1); a single issuer's name follows the template's label.
+    let label = format!("{}：", t.issuer_label.as_deref().unwrap_or("发证机关"));
+    let names: Vec<&str> = if input.plan.is_empty() {
+        vec![input.issuer.name.as_str()]
+    } else {
+        input.plan.iter().map(|d| d.name.as_str()).collect()
+    };
     let date = chinese_date(&input.issue_date);
-    let iw = page.enc.width(&issuer, 12.0);
-    page.text((cx - iw / 2.0).min(PAGE_W - 60.0 - iw), 170.0, 12.0, &issuer)?;
-    let dw = page.enc.width(&date, 12.0);
-    page.text(cx - dw / 2.0, 148.0, 12.0, &date)?;
-    page.text(48.0, 52.0, 7.0, &format!("电子证照标识：{id}"))?;
-    page.text(
-        48.0,
-        42.0,
-        7.0,
-        t.footer.as_deref().unwrap_or(
-            "本证照加盖电子印章，与纸质证照具有同等法律效力。可扫描二维码或使用 zhengyin verify 核验。",
-        ),
-    )?;
+    let enc = &page.enc;
+    let placed = seal_block::issuer_block(&label, &names, &date, &|s, size| enc.width(s, size));
+    for p in placed {
+        page.text(p.x, p.y, p.size, &p.text)?;
+    }
+    if let Some(a) = &t.applicant {
+        let (name_y, date_y) = seal_block::baselines();
+        page.text(label_x, name_y, size, &format!("{}：{}", a.label, d.get(&a.field)))?;
+        if let Some(f) = &a.date_field {
+            page.text(label_x, date_y, size, &format!("日期：{}", chinese_date(d.get(f))))?;
+        }
+    }
+    // Footer: the identifier, the legal note, and how to verify (the QR code or the address).
+    let note = format!(
+        "{}扫描右上角二维码，或打开 {} 输入电子证照标识，即可核验。",
+        t.footer.as_deref().unwrap_or(DEFAULT_FOOTER),
+        input.region.verify_url
+    );
+    let lines = page.wrap(&note, 7.0, FOOTER_W);
+    let mut fy = 42.0 + 10.0 * lines.len() as f32;
+    page.block(FOOTER_X, fy, 7.0, 10.0, FOOTER_W, &format!("电子证照标识：{id}"))?;
+    for line in lines {
+        fy -= 10.0;
+        page.text(FOOTER_X, fy, 7.0, &line)?;
+    }
     page.ops.push_str("Q\n");
 
     let mut doc = Document::with_version("1.7");
@@ -219,11 +227,11 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     );
     // One empty signature field per planned seal, so later seals fill fields the first
     // (certifying) seal already covers: DocMDP P=2 allows signing existing fields, not adding them.
-    let plan = &input.plan;
+    let plan: Vec<&str> = input.plan.iter().map(|d| d.id.as_str()).collect();
     let blank = doc.add_object(Stream::new(dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 1.into(), 1.into()] }, Vec::new()));
     let mut fields = Vec::new();
     for (i, dept) in plan.iter().enumerate() {
-        let r = seal_slot(i);
+        let r = seal_slot(i, plan.len());
         let mut w = dictionary! {
             "Type" => "Annot", "Subtype" => "Widget", "FT" => "Sig",
             "T" => Object::string_literal(seal_field_name(i, dept)),
@@ -250,16 +258,18 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     }
     let acroform = doc.add_object(dictionary! { "Fields" => fields, "SigFlags" => 3 });
     let now = time::OffsetDateTime::now_utc();
-    let created = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let created = xmp_date(now);
     let producer = format!("zhengyin {}", env!("CARGO_PKG_VERSION"));
     let xmp = Stream::new(
         dictionary! { "Type" => "Metadata", "Subtype" => "XML" },
         metadata.xmp(&producer, &created).into_bytes(),
     );
     let xmp_id = doc.add_object(xmp);
+    let intents = pdfa::output_intents(&mut |o| doc.add_object(o))?;
     let catalog = doc.add_object(dictionary! {
         "Type" => "Catalog", "Pages" => pages_id, "Metadata" => xmp_id, "AcroForm" => acroform,
         "Lang" => Object::string_literal("zh-CN"),
+        "OutputIntents" => intents,
         "ViewerPreferences" => dictionary! { "DisplayDocTitle" => true },
     });
     let mut info = dictionary! {
@@ -275,9 +285,9 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
         info.set(tag, text_object(v));
     }
     // The seal plan travels with the document so any verifier can tell whether it is complete.
-    info.set(SEAL_PLAN_KEY, text_object(&input.plan.join(",")));
+    info.set(SEAL_PLAN_KEY, text_object(&plan.join(",")));
     // The same plan as `<region>/<USCC>`: what verifiers in other regions check.
-    info.set(SEAL_PLAN_IDS_KEY, text_object(&input.region.plan_ids(&input.plan).join(",")));
+    info.set(SEAL_PLAN_IDS_KEY, text_object(&input.region.plan_ids(&plan).join(",")));
     info.set("ZYTemplate", text_object(&t.id));
     let info_id = doc.add_object(info);
     doc.trailer.set("Root", catalog);
@@ -298,6 +308,21 @@ pub fn holder_code_type_name(code: &str) -> &'static str {
         "414" => "普通护照",
         _ => "其他",
     }
+}
+
+/// An XMP date `YYYY-MM-DDTHH:mm:SS+08:00`: the same instant and fields as [`pdf_date`], as
+/// PDF/A asks of xmp:CreateDate and /CreationDate.
+pub fn xmp_date(t: time::OffsetDateTime) -> String {
+    let cst = super::china_time(t.unix_timestamp());
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+08:00",
+        cst.year(),
+        u8::from(cst.month()),
+        cst.day(),
+        cst.hour(),
+        cst.minute(),
+        cst.second()
+    )
 }
 
 /// A PDF date string `D:YYYYMMDDHHmmSS+08'00'` in China Standard Time.

@@ -63,11 +63,25 @@ pub struct Template {
     /// Label before the issuing department's name [default: 发证机关].
     #[serde(default)]
     pub issuer_label: Option<String>,
-    /// Small print at the foot of the page [default: the licence's note on electronic seals].
+    /// Legal note at the foot of the page [default: the licence's note on electronic seals]; the
+    /// renderer adds how to verify (the QR code or the verification address).
     #[serde(default)]
     pub footer: Option<String>,
+    /// The applicant's line beside the issuer block (a commitment's 承诺人), if any.
+    #[serde(default)]
+    pub applicant: Option<Applicant>,
     #[serde(rename = "field")]
     pub fields: Vec<Field>,
+}
+
+/// The applicant's line: `label：<value of field>`, and `日期：<date field>` under it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Applicant {
+    pub label: String,
+    pub field: String,
+    #[serde(default)]
+    pub date_field: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -51,9 +51,9 @@ pub fn issue_version(
     )?
     .may_issue(template, dept_id)?;
     let data = t.check(data)?;
-    let mut plan = plan.clone();
+    let mut plan = plan.iter().map(|id| region.department(id).cloned()).collect::<Result<Vec<_>>>()?;
     if let Some(first) = plan.first_mut() {
-        *first = dept.id.clone();
+        *first = dept.clone();
     }
     let signer = SealSigner::load(home, dept_id)?;
     let now = document::china_time(time::OffsetDateTime::now_utc().unix_timestamp());
@@ -100,7 +100,7 @@ pub fn render_and_seal(
     let rendered = document::render(input)?;
     let request = SealRequest {
         signer,
-        rect: document::seal_slot(0),
+        rect: document::seal_slot(0, input.plan.len()),
         field_name: document::seal_field_name(0, &input.issuer.id),
         reason,
         location: input.region.name.clone(),
@@ -168,7 +168,7 @@ pub fn add_seal(home: &Home, pdf: &[u8], dept: &str) -> Result<Added> {
         pdf,
         &SealRequest {
             signer: &signer,
-            rect: document::seal_slot(n),
+            rect: document::seal_slot(n, plan.required.len()),
             field_name: document::seal_field_name(n, &department.id),
             reason: format!("{}联合签章", department.name),
             location: region.region.name.clone(),

@@ -203,6 +203,7 @@ pub fn transition(home: &Home, archive: &Archive, req: &Request<'_>) -> Result<O
         format_version: status::ENTRY_FORMAT.into(),
         signers: vec![req.by.to_string()],
         verification: "N/A".into(),
+        ..Default::default()
     };
     batch.push((json.as_slice(), meta));
     let filed = crate::filing::append_verified(home, archive, batch)?;

@@ -87,10 +87,13 @@ fn build(req: &SealRequest<'_>) -> Result<Vec<Object>> {
         objects.push(o);
         (u32::try_from(objects.len()).unwrap_or(u32::MAX), 0)
     })?;
-    let mut resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+    // The seal is ink (blend mode Multiply); the watermark's text is translucent too.
+    let mut states = lopdf::Dictionary::new();
+    states.set(seal::INK, seal::ink_state());
     if matches!(req.appearance, Appearance::Watermark { .. }) {
-        resources.set("ExtGState", dictionary! { "GS1" => dictionary! { "Type" => "ExtGState", "ca" => Object::Real(watermark::OPACITY) } });
+        states.set("GS1", dictionary! { "Type" => "ExtGState", "ca" => Object::Real(watermark::OPACITY) });
     }
+    let resources = dictionary! { "Font" => dictionary! { "F1" => font }, "ExtGState" => states };
     let mut ap = Stream::new(
         dictionary! {
             "Type" => "XObject", "Subtype" => "Form",

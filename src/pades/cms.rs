@@ -160,10 +160,36 @@ pub struct ParsedCms {
     /// The signature-time-stamp-token unsigned attribute (a TimeStampToken DER), if present:
     /// PAdES B-T. Only the first value of the first such attribute.
     pub signature_timestamp: Option<Vec<u8>>,
+    /// The outer structure was BER (indefinite lengths) and was read as its DER form.
+    pub ber: bool,
 }
 
-/// Parse the DER in /Contents (trailing zero padding allowed, nothing else).
+/// Parse the CMS in /Contents (trailing zero padding allowed, nothing else). DER, or BER with
+/// indefinite lengths in the outer structure as NSS writes it (`pades::ber`); the signed
+/// attributes must be DER in the original bytes, since their DER form is what was signed.
 pub fn parse(contents: &[u8]) -> std::result::Result<ParsedCms, String> {
+    if !crate::pades::ber::needs_normalising(contents) {
+        return parse_der(contents);
+    }
+    let (der, used) =
+        crate::pades::ber::to_der(contents).map_err(|e| format!("not a CMS ContentInfo: {e}"))?;
+    if contents.get(used..).map(|rest| rest.iter().any(|&b| b != 0)).unwrap_or(true) {
+        return Err("non-zero bytes after the CMS structure in /Contents".into());
+    }
+    let mut parsed = parse_der(&der)?;
+    // The [0] IMPLICIT form of the signed attributes must occur as it is in what the signer wrote.
+    let mut implicit = parsed.signed_attrs.clone();
+    if let Some(t) = implicit.first_mut() {
+        *t = 0xa0;
+    }
+    if !contents.windows(implicit.len().max(1)).any(|w| w == implicit.as_slice()) {
+        return Err("the signed attributes are not DER-encoded (their DER form is what is signed)".into());
+    }
+    parsed.ber = true;
+    Ok(parsed)
+}
+
+fn parse_der(contents: &[u8]) -> std::result::Result<ParsedCms, String> {
     let mut reader = der::SliceReader::new(contents).map_err(|e| e.to_string())?;
     let ci = ContentInfo::decode(&mut reader).map_err(|e| format!("not a CMS ContentInfo: {e}"))?;
     let consumed = usize::try_from(u32::from(reader.position())).map_err(|e| e.to_string())?;
@@ -244,5 +270,6 @@ pub fn parse(contents: &[u8]) -> std::result::Result<ParsedCms, String> {
         signing_cert_hashes,
         has_signing_time,
         signature: si.signature.as_bytes().to_vec(),
+        ber: false,
     })
 }

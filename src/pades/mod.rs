@@ -6,6 +6,7 @@
 
 pub mod algorithms;
 pub mod appearance;
+pub mod ber;
 pub mod budget;
 pub mod cms;
 pub mod ltv;

@@ -375,7 +375,15 @@ fn check_signature(
         contents: contents.to_vec(),
         sub_filter,
         signing_time: text(b"M"),
-        name: text(b"Name"),
+        // poppler's pdfsig writes /Name as UTF-8 without the BOM PDF 2.0 asks for (§7.9.2.2);
+        // bytes that are valid multi-byte UTF-8 are read as such (PDFDocEncoding text rarely is).
+        name: sig.get(b"Name").ok().and_then(|o| {
+            let raw = o.as_str().ok()?;
+            match std::str::from_utf8(raw) {
+                Ok(t) if !raw.is_ascii() && !raw.starts_with(&[0xfe, 0xff]) => Some(t.to_string()),
+                _ => decode_text(o),
+            }
+        }),
         reason: text(b"Reason"),
         location: text(b"Location"),
         docmdp,

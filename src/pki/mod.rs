@@ -8,6 +8,7 @@
 pub mod crl;
 pub mod keys;
 pub mod revoke;
+pub mod rollover;
 pub mod rotate;
 mod signer;
 pub mod status_key;

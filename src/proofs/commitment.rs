@@ -275,7 +275,7 @@ pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Res
         issue_date: committed.clone(),
         serial,
         version: 1,
-        plan: vec![by.id.clone()],
+        plan: vec![by.clone()],
     };
     let (pdf, _) = crate::licence::render_and_seal(&input, &signer, format!("{}受理告知承诺", by.name))?;
 

@@ -56,6 +56,7 @@ pub fn append_event(
         format_version: "zhengyin-proofs/v1".into(),
         signers: Vec::new(),
         verification: "N/A".into(),
+        ..Default::default()
     };
     Ok(archive.append(&bytes, meta)?.0)
 }

@@ -176,7 +176,7 @@ pub fn prepare(
         issue_date: issued.clone(),
         serial,
         version: 1,
-        plan: vec![holder.id.clone()],
+        plan: vec![holder.clone()],
     };
     let (pdf, rendered) =
         crate::licence::render_and_seal(&input, &signer, format!("{}出具{}", holder.name, kind.name))?;
@@ -203,6 +203,7 @@ pub fn prepare(
         format_version: "RFC 7515 compact, ES256".into(),
         signers: vec![holder.id.clone()],
         verification: "TOTAL-PASSED".into(),
+        ..Default::default()
     };
     let use_body = json!({
         "type": "use-record", "id": super::random_id("UR")?, "at": now_s, "by": by.id, "by_name": by.name,

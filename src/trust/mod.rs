@@ -9,6 +9,7 @@ pub mod crl;
 pub mod department;
 pub mod imports;
 pub mod list;
+pub mod past;
 pub mod pivot;
 pub mod province;
 pub mod registry;

@@ -17,8 +17,13 @@ use crate::pades::budget::Budget;
 /// Most objects walked when collecting what a new signature field references.
 const MAX_WALK: usize = 10_000;
 
-fn bytes_of(o: &Object) -> Vec<u8> {
+pub(super) fn bytes_of(o: &Object) -> Vec<u8> {
     crate::pades::write::to_bytes(o)
+}
+
+/// Are two objects the same, byte for byte as written?
+pub(super) fn same(a: &Object, b: &Object) -> bool {
+    bytes_of(a) == bytes_of(b)
 }
 
 fn is_sig_widget(d: &Dictionary) -> bool {
@@ -151,22 +156,29 @@ pub fn disallowed_changes(
     if catalog_id != old_catalog {
         problems.push("the document catalog was replaced".to_string());
     }
-    let info = |d: &Document| d.trailer.get(b"Info").ok().map(bytes_of);
-    if info(old) != info(new) {
-        problems.push("the document information dictionary (licence metadata) was replaced".to_string());
-    }
+    // What a standard signer refreshes when it signs (`signer_updates`): XMP and /Info bookkeeping.
+    let metadata = super::signer_updates::metadata_update(old, new);
+    let info = super::signer_updates::info_update(old, new);
+    let signer_owned: Vec<ObjectId> =
+        [&metadata, &info].into_iter().filter_map(|v| v.as_ref().ok().copied().flatten()).collect();
+    problems.extend([&metadata, &info].into_iter().filter_map(|v| v.as_ref().err().cloned()));
+    let catalog_free: &[&[u8]] = if metadata.is_ok() {
+        &[b"AcroForm", b"Extensions", b"Version", b"Metadata"]
+    } else {
+        &[b"AcroForm", b"Extensions", b"Version"]
+    };
     for (id, old_obj) in &old.objects {
         budget.visit()?;
         let Some(new_obj) = new.objects.get(id) else {
             problems.push(format!("object {} {} was deleted", id.0, id.1));
             continue;
         };
-        if bytes_of(old_obj) == bytes_of(new_obj) {
+        if bytes_of(old_obj) == bytes_of(new_obj) || signer_owned.contains(id) {
             continue;
         }
         let ok = match (old_obj, new_obj) {
             (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == catalog_id => {
-                only_grew(o, n, b"__none__", &allowed, &[b"AcroForm", b"Extensions", b"Version"])
+                only_grew(o, n, b"__none__", &allowed, catalog_free)
                     && catalog_form_ok(o, n, &allowed)
                     && declarations_ok(n, budget)?
             }
@@ -177,7 +189,17 @@ pub fn disallowed_changes(
                 only_grew(o, n, b"Annots", &new_fields, &[])
             }
             (Object::Dictionary(o), Object::Dictionary(n)) if filled.contains(id) => {
-                field_filled(old, o, n, budget)?
+                match field_filled(old, o, n, budget)? {
+                    None => true,
+                    Some(key) => {
+                        problems.push(format!(
+                            "object {} {} (signature field): /{key} changed when the field was signed \
+                             (a signer may set only /V, /AP and /AS)",
+                            id.0, id.1
+                        ));
+                        continue;
+                    }
+                }
             }
             (Object::Array(_), Object::Array(_)) => array_grew(Some(old_obj), Some(new_obj), &new_fields),
             _ => false,
@@ -195,13 +217,14 @@ pub fn disallowed_changes(
 }
 
 /// A signature field was signed: only /V and /AP changed, both pointing at objects the signed
-/// revision did not have.
+/// revision did not have, and /AS (as pyHanko's SigFieldModificationRule allows). `Some(key)`
+/// names the first key changed otherwise.
 fn field_filled(
     old: &Document,
     before: &Dictionary,
     after: &Dictionary,
     budget: &mut Budget,
-) -> Result<bool, PdfError> {
+) -> Result<Option<String>, PdfError> {
     let mut fresh = |o: Option<&Object>| -> Result<bool, PdfError> {
         let mut refs = Vec::new();
         if let Some(o) = o {
@@ -213,13 +236,14 @@ fn field_filled(
     for k in keys {
         let same = match k {
             b"V" | b"AP" => fresh(after.get(k).ok())?,
+            b"AS" => after.get(k).map(|v| v.as_name().is_ok()).unwrap_or(true),
             _ => before.get(k).ok().map(bytes_of) == after.get(k).ok().map(bytes_of),
         };
         if !same {
-            return Ok(false);
+            return Ok(Some(String::from_utf8_lossy(k).into_owned()));
         }
     }
-    Ok(true)
+    Ok(None)
 }
 
 fn is_page(d: &Dictionary) -> bool {

@@ -29,8 +29,10 @@ fn department_check(
     let cert = &signer.cert;
     let (org, unit) = registry::org_and_unit(cert);
     let uscc = registry::uscc_of(cert);
+    // /Name is the signer as its certificate names it: O (zhengyin, pyHanko) or CN (pdfsig).
+    let cn = cert.subject().iter_common_name().next().and_then(|a| a.as_str().ok()).unwrap_or("");
     if let Some(name) = &ctx.sig.name {
-        if *name != org {
+        if *name != org && name != cn {
             return fail(
                 "DEPARTMENT",
                 Status::Failed,

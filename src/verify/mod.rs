@@ -15,8 +15,10 @@ pub mod changes;
 pub mod department;
 pub mod modifications;
 pub mod plan;
+pub mod poe;
 pub mod report;
 pub mod signature;
+pub mod signer_updates;
 pub mod timestamp;
 
 use std::time::SystemTime;
@@ -42,12 +44,41 @@ pub fn verify(pdf: &[u8], trust: &TrustStore, at: SystemTime) -> Result<Report> 
 /// [`verify`] charging every parse and object walk to `budget`, which also carries the job's
 /// cancellation.
 pub fn verify_with(pdf: &[u8], trust: &TrustStore, at: SystemTime, budget: &mut Budget) -> Result<Report> {
+    verify_full(pdf, trust, at, &Options::default(), budget)
+}
+
+/// What a caller may add to a verification.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Checked archive evidence records: proof of existence (`poe`).
+    pub evidence: Vec<crate::archive::evidence::Proven>,
+}
+
+/// [`verify`] with [`Options`] (proof of existence from evidence records).
+pub fn verify_opts(pdf: &[u8], trust: &TrustStore, at: SystemTime, options: &Options) -> Result<Report> {
+    verify_full(pdf, trust, at, options, &mut Budget::default())
+}
+
+/// [`verify_opts`] charging `budget`.
+pub fn verify_full(
+    pdf: &[u8],
+    trust: &TrustStore,
+    at: SystemTime,
+    options: &Options,
+    budget: &mut Budget,
+) -> Result<Report> {
     let loaded = parse::load_for_verify(pdf, budget)?;
     let (sigs, bad) = parse::signatures_loaded(pdf, &loaded, budget)?;
     let doc = &loaded.doc;
     let revisions = parse::revision_ends(pdf);
     let licence = info_dict(doc).and_then(LicenceMetadata::from_info);
     let unix = UnixTime::since_unix_epoch(at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default());
+    let poes = poe::from_evidence(
+        pdf,
+        &revisions,
+        &options.evidence,
+        i64::try_from(unix.as_secs()).unwrap_or(i64::MAX),
+    );
 
     let mut reports = Vec::new();
     let mut seen: Vec<usize> = Vec::new();
@@ -78,7 +109,9 @@ pub fn verify_with(pdf: &[u8], trust: &TrustStore, at: SystemTime, budget: &mut 
             trust,
             at: unix,
         };
-        reports.push(signature::verify_one(&ctx, budget)?);
+        let mut report = signature::verify_one(&ctx, budget)?;
+        poe::apply(&mut report, sig, &poes, trust);
+        reports.push(report);
     }
     for b in bad {
         let mut r = empty_report(reports.len() + 1, &b.field_name);

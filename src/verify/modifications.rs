@@ -1,7 +1,7 @@
 //! COVERAGE and MODIFICATIONS: how much of the file a signature covers, and what changed in the
 //! revisions after it (ISO 32000-1 §12.8.1 byte ranges; the allowed changes are those of
 //! `changes`, after pyHanko's difference analysis). A document locked by a signature (DocMDP P=1
-//! or a FieldMDP lock) admits only the signatures its lock left open.
+//! or a FieldMDP lock) admits only the signatures its lock left open, and document timestamps.
 //!
 //! Reads the signed revision again from the parsed bytes, charging the budget.
 
@@ -87,9 +87,15 @@ fn lock_broken(ctx: &Context<'_>) -> Option<String> {
     }
     let open_only =
         |e: &usize| ctx.all.iter().any(|o| o.signed_end() == *e && sig.lock_exclude.contains(&o.field_name));
-    let after_lock_ok = sig.docmdp != Some(1)
-        && !sig.lock_exclude.is_empty()
-        && ctx.revisions.iter().filter(|e| **e > end).all(open_only);
+    // A document timestamp (B-LTA) may follow any lock: it fills no field of the document (ETSI
+    // EN 319 142-1 §5.5; pyHanko's LTA updates). What its revision changed is still judged below.
+    let doc_ts = |e: &usize| ctx.all.iter().any(|o| o.signed_end() == *e && o.sub_filter == "ETSI.RFC3161");
+    let later: Vec<&usize> = ctx.revisions.iter().filter(|e| **e > end).collect();
+    let only_timestamps = !later.is_empty() && later.iter().all(|e| doc_ts(e));
+    let after_lock_ok = only_timestamps
+        || (sig.docmdp != Some(1)
+            && !sig.lock_exclude.is_empty()
+            && later.iter().all(|e| open_only(e) || doc_ts(e)));
     (!after_lock_ok).then(|| sig.field_name.clone())
 }
 

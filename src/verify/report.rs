@@ -124,6 +124,9 @@ pub struct SignatureReport {
     /// The verified signature timestamp (PAdES B-T): its genTime proves the signature existed
     /// then. `null` without one, or when it did not verify (see the TIMESTAMP check).
     pub timestamp: Option<super::timestamp::TimestampInfo>,
+    /// Proofs of existence covering this signature, earliest first (`poe`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub poe: Vec<super::poe::Poe>,
     pub checks: Vec<Check>,
     pub indication: Indication,
     pub sub_indication: Option<&'static str>,

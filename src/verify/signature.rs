@@ -112,7 +112,15 @@ fn format(sig: &ParsedSignature, checks: &mut Vec<Check>) -> Option<cms::ParsedC
     checks.push(check(
         "FORMAT",
         Status::Passed,
-        format!("/{} with a CMS SignedData; byte range checked against the file", sig.sub_filter),
+        format!(
+            "/{} with a CMS SignedData{}; byte range checked against the file",
+            sig.sub_filter,
+            if parsed.ber {
+                " (BER with indefinite lengths, read as DER; signed attributes DER)"
+            } else {
+                ""
+            }
+        ),
     ));
     Some(parsed)
 }
@@ -291,6 +299,7 @@ pub fn empty_report(index: usize, field: &str) -> SignatureReport {
         chain_region: None,
         revocation: None,
         timestamp: None,
+        poe: Vec::new(),
         checks: Vec::new(),
         indication: Indeterminate,
         sub_indication: None,

@@ -44,7 +44,8 @@ pub struct Region {
     pub name: String,
     /// Six-digit administrative area code (GB/T 2260).
     pub area_code: String,
-    /// Base of the verification URL printed in QR codes.
+    /// Base of the verification URL printed in QR codes when `public_url` is absent (with it,
+    /// QR codes point at `<public_url>/verify`, the page `zhengyin serve` answers).
     pub verify_url: String,
     /// Base URL where CRLs were published before `public_url` (`<crl_url>/<ca>.crl`); used for
     /// CRL distribution points only when `public_url` is absent.
@@ -74,6 +75,15 @@ impl Region {
                 None => id.as_ref().to_string(),
             })
             .collect()
+    }
+
+    /// The verification URL base QR codes carry (`<base>?id=<identifier>`): `<public_url>/verify`,
+    /// the page this region's `zhengyin serve` answers, else the region file's `verify_url`.
+    pub fn verify_base(&self) -> String {
+        match &self.public_url {
+            Some(u) => format!("{}/verify", u.trim_end_matches('/')),
+            None => self.verify_url.clone(),
+        }
     }
 
     /// The CRL distribution point URL for CRLs signed by CA `ca`.

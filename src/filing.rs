@@ -419,6 +419,14 @@ pub fn run_audit_in(
 /// Every tree head the log key is known to have signed: each kept checkpoint (its signature
 /// checked), the latest one, and the key's high-water mark (outside the archive, so a restored
 /// copy cannot hide it). Second: reasons for kept checkpoints that do not verify.
+/// A note whose signature lines are not exactly the log key's signature and, when present, its
+/// valid clock cosignature: a line was altered (the time a proof of existence rests on) or added.
+fn clock_broken(note: &str, vkey: &str) -> bool {
+    let lines = note.split_once("\n\n").map(|(_, sigs)| sigs.lines().filter(|l| !l.is_empty()).count());
+    let expected = 1 + usize::from(checkpoint::cosigned_time(note, vkey).is_some());
+    lines.is_some_and(|n| n != expected)
+}
+
 fn published_heads(
     home: &Home,
     archive: &Archive,
@@ -436,6 +444,9 @@ fn published_heads(
     for kv in kept {
         let (size, note) = kv.map_err(|e| ArchiveError::Store(e.to_string()))?;
         match checkpoint::open(&note, &vkey) {
+            Ok(_) if clock_broken(&note, &vkey) => {
+                bad.push(format!("kept tree head of size {size}: its clock cosignature does not verify"))
+            }
             Ok(c) if c.size == size => {
                 heads.push((format!("published tree head of size {size}"), c.size, c.root))
             }
@@ -445,6 +456,9 @@ fn published_heads(
     }
     if let Ok(c) = checkpoint::open(&latest, &vkey) {
         heads.push(("the latest signed tree head".into(), c.size, c.root));
+    }
+    if clock_broken(&latest, &vkey) {
+        bad.push("the latest signed tree head: its clock cosignature does not verify".into());
     }
     match highwater::load(&log_state_path(home)) {
         Ok(Some(m)) => heads.push(("the log key's newest signature (log.state)".into(), m.size, m.root)),

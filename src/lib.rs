@@ -14,6 +14,7 @@
 //! - [`filing`]: verify, then archive (one open of the archive per command).
 //! - [`archive`]: the single-track archive: sled store, packs, Merkle log, signed checkpoints
 //!   (with the log key's high-water mark), fixity, the DA/T 70 audit.
+//! - [`audit_report`]: the DA/T 70 检测报告 (audit → sealed PDF, filed in the archive).
 //! - [`consistency`]: a relying party's kept checkpoint checked against the archive (forks).
 //! - [`proofs`]: no-certificate workflows: holder data, list of uses, proofs and their tokens,
 //!   commitments, annotated copies.
@@ -23,6 +24,7 @@
 
 pub mod api;
 pub mod archive;
+pub mod audit_report;
 pub mod config;
 pub mod consistency;
 pub mod document;

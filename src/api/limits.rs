@@ -87,15 +87,25 @@ pub async fn guard(State(st): State<Arc<AppState>>, req: Request, next: Next) ->
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         .is_some_and(|n| n > limit as u64);
+    // The HTML pages answer their refusals as pages (super::pages), the API as problem+json.
+    let page = super::pages::is_page(req.uri().path());
+    let refuse = |e: ApiError| {
+        let p = Problem::from(e);
+        if page {
+            super::pages::refusal(&p)
+        } else {
+            p.into_response()
+        }
+    };
     let response = if too_big {
-        Problem::from(ApiError::TooLarge { limit }).into_response()
+        refuse(ApiError::TooLarge { limit })
     } else if let Err(retry_after) = st.limiter.take(&client_key(&st, &req)) {
-        Problem::from(ApiError::RateLimited { retry_after }).into_response()
+        refuse(ApiError::RateLimited { retry_after })
     } else {
         let secs = st.config.timeout_secs;
         match tokio::time::timeout(Duration::from_secs(secs), next.run(req)).await {
             Ok(r) => fixup(r),
-            Err(_) => Problem::from(ApiError::Timeout { secs }).into_response(),
+            Err(_) => refuse(ApiError::Timeout { secs }),
         }
     };
     st.metrics.record_request(&method, &route, response.status().as_u16(), start.elapsed().as_secs_f64());

@@ -15,6 +15,7 @@ mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod problem;
 mod proofs;
 mod records;
@@ -162,6 +163,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(records::healthz))
         .route("/metrics", get(records::metrics))
         .route("/openapi.json", get(records::openapi))
+        .merge(pages::routes())
         .fallback(records::no_route)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::guard))

@@ -35,6 +35,8 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/v1/share/download/{token}", "Download once: the licence as an annotated copy (加注件) sealed by the platform", "department"),
     ("post", "/v1/share/verify", "Verify a licence PDF for a listed use purpose and record the use", "department"),
     ("post", "/v1/tsa", "RFC 3161 time-stamping: a DER TimeStampReq in, a DER TimeStampResp out (granted, or a rejection with its PKIFailureInfo)", "public"),
+    ("get", "/verify", "The QR verification page (扫码核验, HTML in Chinese): the licence named by ?id= and its current status", "public"),
+    ("post", "/verify", "The verification page's upload form (multipart/form-data, field pdf): the report as an HTML page", "public"),
     ("get", "/healthz", "Liveness", "public"),
     ("get", "/metrics", "Prometheus metrics", "public"),
     ("get", "/openapi.json", "This description", "public"),
@@ -52,7 +54,24 @@ fn json_body(schema: &str) -> Value {
     json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
 }
 
+/// The HTML verification page (api::pages): answers, refusals included, are text/html.
+fn page_operation(method: &str, summary: &str) -> Value {
+    let html =
+        |d: &str| json!({ "description": d, "content": { "text/html": { "schema": { "type": "string" } } } });
+    let mut op = json!({ "summary": summary, "description": "Who: public. See docs/api.md, \"The verification page\".",
+        "operationId": format!("{method}_verify_page"), "security": [],
+        "parameters": [{ "name": "id", "in": "query", "required": false, "description": "the licence identifier (GB/T 36904), as in the QR code; without it, the plain upload page", "schema": { "type": "string" } }],
+        "responses": { "200": html("The page"), "400": html("Malformed identifier or upload (page)"), "404": html("Unknown identifier (page)"), "413": html("Upload over the body limit (page)"), "429": html("Rate limited (page)") } });
+    if method == "post" {
+        op["requestBody"] = json!({ "required": true, "content": { "multipart/form-data": { "schema": { "type": "object", "required": ["pdf"], "properties": { "pdf": { "type": "string", "format": "binary" } } } } } });
+    }
+    op
+}
+
 fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
+    if path == "/verify" {
+        return page_operation(method, summary);
+    }
     let mut op = json!({ "summary": summary, "description": format!("Who: {who}."), "operationId": format!("{method}{}", path.replace(['/', '{', '}', '-', '.'], "_")) });
     let mut responses = problem_responses(&["400", "413", "429"]);
     if who != "public" {

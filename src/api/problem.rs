@@ -184,11 +184,10 @@ pub fn fixup(r: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return r;
     }
-    let is_problem = r
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.as_bytes().starts_with(b"application/problem+json"))
-        .unwrap_or(false);
+    // Problems, and the HTML pages' own error pages (api::pages), are already what they should be.
+    let is_problem = r.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"text/html")
+    });
     if is_problem {
         return r;
     }

@@ -289,11 +289,40 @@ pub struct AuditArgs {
     /// Re-verify the documents of about N records (fixity and the log are always checked in full)
     #[arg(long, value_name = "N")]
     sample: Option<usize>,
+    /// Also write the DA/T 70 检测报告 as a PDF sealed by the archive's keeper, and file it in the archive
+    #[arg(long, value_name = "OUT.pdf")]
+    report: Option<PathBuf>,
 }
 
 pub fn audit(a: AuditArgs) -> ExitCode {
     let h = a.home.home();
-    match filing::run_audit(&h, a.sample, &mut progress("audit")) {
+    if let Some(out) = &a.report {
+        let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            return fail(format!(
+                "cannot write the report {}: no directory {}",
+                out.display(),
+                dir.display()
+            ));
+        }
+    }
+    let result = match &a.report {
+        None => filing::run_audit(&h, a.sample, &mut progress("audit")),
+        Some(out) => filing::open_archive(&h).and_then(|archive| {
+            let r = filing::run_audit_in(&h, &archive, a.sample, &mut progress("audit"))?;
+            let w = zhengyin::audit_report::write(&h, &archive, &r)?;
+            zhengyin::licence::write_output(out, &w.pdf)?;
+            eprintln!(
+                "report {} {} (sealed by {}, archived {})",
+                w.report_no,
+                out.display(),
+                zhengyin::audit_report::KEEPER,
+                w.record
+            );
+            Ok(r)
+        }),
+    };
+    match result {
         Ok(r) => {
             if a.json {
                 let _ = print_json(&r);

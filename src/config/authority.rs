@@ -66,6 +66,8 @@ fn workflow_signers(template: &str, uses: &UseList) -> Vec<String> {
             .filter(|k| k.commitment.is_some())
             .flat_map(|k| k.uses.iter().flat_map(|u| u.by.iter().cloned()))
             .collect(),
+        // The archive's keeper seals the DA/T 70 audit reports (src/audit_report.rs).
+        "audit-report" => vec![crate::proofs::annotate::PLATFORM.to_string()],
         _ => Vec::new(),
     };
     out.sort();
@@ -78,6 +80,7 @@ fn workflow_of(template: &str) -> &'static str {
     match template {
         "proof" => "`zhengyin proof request` / POST /v1/proofs",
         "commitment" => "`zhengyin commit` / POST /v1/commitments",
+        "audit-report" => "`zhengyin audit --report`",
         _ => "its own workflow",
     }
 }

@@ -9,6 +9,7 @@ pub mod metadata;
 pub mod pdfa;
 pub mod qr;
 pub mod render;
+pub mod report;
 pub mod seal;
 pub mod seal_block;
 pub mod template;

@@ -113,7 +113,7 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     let d = input.data;
     let id = LicenceId::new(&t.type_code, &input.issuer.uscc, &input.serial, input.version)
         .map_err(PdfError::Parse)?;
-    let verify_url = format!("{}?id={}", input.region.verify_url, id);
+    let verify_url = format!("{}?id={}", input.region.verify_base(), id);
     let metadata = LicenceMetadata {
         zzbs: id.to_string(),
         zzmc: t.name.clone(),

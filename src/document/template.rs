@@ -17,10 +17,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("joint-approval", include_str!("../../fixtures/templates/joint-approval.toml")),
     ("proof", include_str!("../../fixtures/templates/proof.toml")),
     ("commitment", include_str!("../../fixtures/templates/commitment.toml")),
+    ("audit-report", include_str!("../../fixtures/templates/audit-report.toml")),
 ];
 
 /// Templates that a workflow of src/proofs/ loads by name: always internal, whatever their file says.
-pub const WORKFLOW_TEMPLATES: &[&str] = &["proof", "commitment"];
+pub const WORKFLOW_TEMPLATES: &[&str] = &["proof", "commitment", "audit-report"];
 
 /// Longest accepted field value, in characters (keeps layout and metadata bounded).
 pub const MAX_FIELD_CHARS: usize = 200;

@@ -112,6 +112,7 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             ("201", ok("The newly sealed licence, archived under a new id", "application/json", obj.clone()))
         }
         "/v1/verify" => {
+            op["parameters"] = json!([{ "name": "revocation", "in": "query", "required": false, "description": "strict (default): a certificate on the path without a current CRL (store or the PDF's DSS) is INDETERMINATE / TRY_LATER; soft-fail: only a warning", "schema": { "type": "string", "enum": ["strict", "soft-fail"] } }]);
             op["requestBody"] = json!({ "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } }, "application/pdf": { "schema": { "type": "string", "format": "binary" } } } });
             ("200", ok("Verification report (docs/verification-report.md)", "application/json", obj.clone()))
         }

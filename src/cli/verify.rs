@@ -35,10 +35,15 @@ pub struct Args {
     /// [default: the first home's log key]
     #[arg(long, value_name = "VKEY")]
     log_key: Option<String>,
+    /// strict: no current CRL for a certificate on the path is INDETERMINATE / TRY_LATER;
+    /// soft-fail: only a warning
+    #[arg(long, value_name = "POLICY", default_value = "strict", value_parser = ["strict", "soft-fail"])]
+    revocation: String,
 }
 
 pub fn run(a: Args) -> ExitCode {
-    let mut store = TrustStore::default();
+    let mut store =
+        TrustStore { revocation_policy: a.revocation.parse().unwrap_or_default(), ..Default::default() };
     let mut homes: Vec<zhengyin::config::Home> =
         a.home.iter().map(|h| zhengyin::config::Home::resolve(Some(h.clone()))).collect();
     if homes.is_empty() && a.trust.is_empty() {

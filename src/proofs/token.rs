@@ -116,7 +116,7 @@ pub fn verify_jws(token: &str, trust: &TrustStore, at: std::time::SystemTime) ->
                 signer: String::new(),
                 department: None,
                 chain: Vec::new(),
-                revocation: Revocation::Unknown { detail: "no usable x5c".into() },
+                revocation: Revocation::Unknown { detail: "no usable x5c".into(), stale: false },
                 claims,
             });
         }

@@ -13,6 +13,7 @@ pub mod authority;
 pub mod chain;
 pub mod changes;
 pub mod department;
+pub mod ltv;
 pub mod modifications;
 pub mod plan;
 pub mod poe;
@@ -80,6 +81,7 @@ pub fn verify_full(
         i64::try_from(unix.as_secs()).unwrap_or(i64::MAX),
     );
 
+    let embedded_crls = ltv::embedded_crls(doc, budget)?;
     let mut reports = Vec::new();
     let mut seen: Vec<usize> = Vec::new();
     for (i, sig) in sigs.iter().enumerate() {
@@ -107,6 +109,7 @@ pub fn verify_full(
             revisions: &revisions,
             all: &sigs,
             trust,
+            embedded_crls: &embedded_crls,
             at: unix,
         };
         let mut report = signature::verify_one(&ctx, budget)?;

@@ -37,6 +37,8 @@ pub struct Context<'a> {
     /// Every signature of the document, in order.
     pub all: &'a [ParsedSignature],
     pub trust: &'a TrustStore,
+    /// CRLs the document carries in its /DSS (PAdES B-LT), read once per document (`ltv`).
+    pub embedded_crls: &'a [Vec<u8>],
     /// The validation time.
     pub at: UnixTime,
 }

@@ -26,6 +26,8 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("post", "/v1/audit", "DA/T 70 audit of the archive", "archivist"),
     ("post", "/v1/proofs", "Ask for a proof (无证明): answered from the holding department's data, sealed, archived, use recorded", "department"),
     ("post", "/v1/proofs/verify", "Check a proof token (JWS) or proof PDF", "public"),
+    ("post", "/v1/proofs/foreign", "Cross-region proof (跨区域核验): a department of another region asks, with the credential this region issued to it (role foreign)", "foreign"),
+    ("post", "/v1/proofs/remote", "Cross-region proof: the calling department asks another region through this server, which checks and files the answer", "department"),
     ("post", "/v1/uses", "Every use record and refusal about a subject (ID in the body, not the URL)", "archivist"),
     ("post", "/v1/uses/query", "The same as POST /v1/uses", "archivist"),
     ("post", "/v1/commitments", "Record a commitment (告知承诺) taken by the calling department, sealed with its seal", "department"),

@@ -6,6 +6,7 @@ mod commit;
 mod crl;
 mod data;
 mod demo;
+mod foreign;
 mod init;
 mod issue;
 mod licence_use;

@@ -146,7 +146,7 @@ pub fn verify_jws(token: &str, trust: &TrustStore, at: std::time::SystemTime) ->
         rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(unix)),
     );
     let (path, foreign) = match chain {
-        ChainOutcome::Trusted { path, anchor } => {
+        ChainOutcome::Trusted { path, anchor, .. } => {
             (path, anchor.strip_prefix("trust list of ").map(String::from))
         }
         ChainOutcome::Failed { sub_indication, reason } => {

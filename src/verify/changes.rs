@@ -58,7 +58,7 @@ fn reach(
 }
 
 /// The references inside `o` (not followed), one budget visit per array or dictionary.
-fn collect_refs(
+pub(crate) fn collect_refs(
     o: &Object,
     out: &mut Vec<ObjectId>,
     depth: usize,

@@ -80,35 +80,13 @@ pub fn rewritable_parts(
             continue;
         }
         let mut refs = Vec::new();
-        refs_in(obj, &mut refs, 0, budget)?;
+        super::changes::collect_refs(obj, &mut refs, 0, budget)?;
         out.retain(|p| !refs.contains(p));
         if out.is_empty() {
             break;
         }
     }
     Ok(out)
-}
-
-/// The references inside `o` (not followed), one budget visit per array or dictionary.
-fn refs_in(o: &Object, out: &mut Vec<ObjectId>, depth: usize, budget: &mut Budget) -> Result<(), PdfError> {
-    if depth > 32 {
-        return Ok(());
-    }
-    let items: Box<dyn Iterator<Item = &Object>> = match o {
-        Object::Reference(r) => {
-            out.push(*r);
-            return Ok(());
-        }
-        Object::Array(a) => Box::new(a.iter()),
-        Object::Dictionary(d) => Box::new(d.iter().map(|(_, x)| x)),
-        Object::Stream(s) => Box::new(s.dict.iter().map(|(_, x)| x)),
-        _ => return Ok(()),
-    };
-    budget.visit()?;
-    for x in items {
-        refs_in(x, out, depth + 1, budget)?;
-    }
-    Ok(())
 }
 
 /// Whether the revision ending at `end` (after the one ending at `prev`) changed the document's

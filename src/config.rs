@@ -56,6 +56,10 @@ pub struct Region {
     /// distribution point, and `serve` answers that path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// Department id → USCC, filled from the `[[department]]` tables when the file is parsed
+    /// (so whatever holds the region can name departments by region and USCC).
+    #[serde(skip)]
+    pub usccs: Vec<(String, String)>,
 }
 
 /// The public URL `init` records when neither `--public-url` nor the region file gives one:
@@ -63,6 +67,16 @@ pub struct Region {
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 impl Region {
+    /// A seal plan of local ids as `<region>/<USCC>` (ids of no department stay as they are).
+    pub fn plan_ids<S: AsRef<str>>(&self, plan: &[S]) -> Vec<String> {
+        plan.iter()
+            .map(|id| match self.usccs.iter().find(|(d, _)| d == id.as_ref()) {
+                Some((_, uscc)) => format!("{}/{uscc}", self.id),
+                None => id.as_ref().to_string(),
+            })
+            .collect()
+    }
+
     /// The verification URL base QR codes carry (`<base>?id=<identifier>`): `<public_url>/verify`,
     /// the page this region's `zhengyin serve` answers, else the region file's `verify_url`.
     pub fn verify_base(&self) -> String {
@@ -143,17 +157,22 @@ pub struct Department {
     /// Text along the bottom of the round seal, e.g. 行政审批专用章.
     #[serde(default)]
     pub seal_text: String,
+    /// Registry status published in the trust list: absent means `active`; anything else
+    /// (`withdrawn`, `suspended`) makes other regions stop counting its seals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 impl RegionConfig {
     /// Parse and check a region file: one root, every parent and CA reference known.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let cfg: RegionConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
+        let mut cfg: RegionConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
             path: path.to_path_buf(),
             what: "a region",
             message: e.message().to_string(),
         })?;
         cfg.check()?;
+        cfg.region.usccs = cfg.departments.iter().map(|d| (d.id.clone(), d.uscc.clone())).collect();
         Ok(cfg)
     }
 
@@ -182,8 +201,15 @@ impl RegionConfig {
             if self.ca(&d.ca).is_none() {
                 return Err(bad(format!("department `{}` names unknown CA `{}`", d.id, d.ca)).into());
             }
-            if d.uscc.len() != 18 || !d.uscc.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
-                return Err(bad(format!("department `{}` has a malformed USCC `{}`", d.id, d.uscc)).into());
+            if !crate::document::identifier::uscc_is_valid(&d.uscc) {
+                return Err(bad(format!(
+                    "department `{}` has an invalid USCC `{}` (18 characters with a GB 32100 check character)",
+                    d.id, d.uscc
+                ))
+                .into());
+            }
+            if self.departments.iter().filter(|o| o.uscc == d.uscc || o.id == d.id).count() > 1 {
+                return Err(bad(format!("department `{}` ({}) is listed twice", d.id, d.uscc)).into());
             }
         }
         for (template, depts) in &self.authority {

@@ -153,6 +153,7 @@ pub fn file_batch_in(
     kind: &str,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<Filed>> {
+    crate::pki::crl::refresh_due(home);
     let trust = TrustStore::from_home(home)?;
     // Verify the whole batch before appending anything: a refused batch archives nothing.
     let verified = docs
@@ -365,6 +366,7 @@ pub fn run_audit_in(
     sample: Option<usize>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<audit::AuditReport> {
+    crate::pki::crl::refresh_due(home);
     let trust = TrustStore::from_home(home)?;
     let signed = match tree_head(home, archive) {
         Ok((note, vkey)) if !note.is_empty() => checkpoint::open(&note, &vkey).ok().map(|c| (c.size, c.root)),

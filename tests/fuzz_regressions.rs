@@ -33,7 +33,11 @@ fn fuzz_inputs_do_not_panic() {
         if name.ends_with(".pem") {
             store.add_pem(&p).expect("root");
         } else if name.ends_with(".crl") {
-            store.crls.push(zhengyin::trust::Crl { source: name, der: std::fs::read(&p).expect("crl") });
+            store.crls.push(zhengyin::trust::Crl {
+                source: name,
+                der: std::fs::read(&p).expect("crl"),
+                region: String::new(),
+            });
         } else if name == "region.toml" {
             let text = std::fs::read_to_string(&p).expect("region");
             store.region = zhengyin::config::RegionConfig::parse(&text, &p).ok();

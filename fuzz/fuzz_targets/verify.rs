@@ -69,7 +69,7 @@ fn store() -> &'static TrustStore {
             ("fuzz/trust/daiyue.crl", &include_bytes!("../trust/daiyue.crl")[..]),
         ]
         .into_iter()
-        .map(|(source, der)| Crl { source: source.into(), der: der.to_vec() })
+        .map(|(source, der)| Crl { source: source.into(), der: der.to_vec(), region: String::new() })
         .collect();
         TrustStore { anchors, crls, region: Some(region), ..Default::default() }
     })

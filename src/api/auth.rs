@@ -26,6 +26,9 @@ pub enum Role {
     Archivist,
     /// Revokes certificates issued by CA `ca`.
     CaOperator { ca: String },
+    /// A department of another region (跨区域核验), by region id and USCC: may only ask for
+    /// proofs through POST /v1/proofs/foreign, as far as the list of uses names it.
+    Foreign { region: String, uscc: String },
 }
 
 impl Role {
@@ -34,6 +37,7 @@ impl Role {
             Role::Department { dept } => format!("department {dept}"),
             Role::Archivist => "archivist".into(),
             Role::CaOperator { ca } => format!("operator of CA {ca}"),
+            Role::Foreign { region, uscc } => format!("department {uscc} of region {region}"),
         }
     }
 }
@@ -95,6 +99,20 @@ pub fn create(home: &Home, role: Role) -> Result<(String, String)> {
                 region.cas.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")
             ))
             .into());
+        }
+        Role::Foreign { region: other, uscc } => {
+            crate::proofs::fields::ident("region", other)?;
+            if *other == region.region.id {
+                return Err(ConfigError::Inconsistent(format!(
+                    "`{other}` is this region; its departments use --role department"
+                ))
+                .into());
+            }
+            if !crate::document::identifier::uscc_is_valid(uscc) {
+                return Err(
+                    ConfigError::Inconsistent(format!("`{uscc}` is not a valid USCC (GB 32100)")).into()
+                );
+            }
         }
         _ => {}
     }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -211,11 +211,24 @@ pub async fn add_seal(
 }
 
 /// POST /v1/verify: the PDF body's verification report (public).
-pub async fn verify(State(st): State<Arc<AppState>>, body: Bytes) -> Res {
+pub async fn verify(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+    body: Bytes,
+) -> Res {
     if body.is_empty() {
         return Err(ApiError::BadRequest("the body is empty; send the PDF as the request body".into()).into());
     }
-    let trust = st.trust();
+    let mut trust = st.trust();
+    // ?revocation=soft-fail: missing or stale revocation data is a warning, not INDETERMINATE.
+    if let Some(p) = q.get("revocation") {
+        let policy: crate::trust::RevocationPolicy = p.parse().map_err(ApiError::BadRequest)?;
+        if policy != trust.revocation_policy {
+            let mut t = (*trust).clone();
+            t.revocation_policy = policy;
+            trust = Arc::new(t);
+        }
+    }
     let st2 = st.clone();
     let report = super::blocking_cancellable(move |c| {
         let mut report = crate::verify::verify_with(

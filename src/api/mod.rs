@@ -10,6 +10,7 @@ pub mod bodies;
 pub mod conn;
 mod consistency;
 pub mod crl_refresh;
+mod foreign;
 mod handlers;
 mod jobs;
 pub mod limits;
@@ -143,6 +144,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         // The CRL distribution point certificates name (`<public_url>/crl/<ca>.crl`).
         .route("/crl/{file}", get(records::crl))
         .route("/v1/trust-list", get(records::trust_list))
+        .route("/v1/province-list", get(records::province_list))
         .route("/v1/archive/tree-head", get(records::tree_head))
         .route("/v1/archive/consistency", post(consistency::check))
         .route("/v1/archive/{id}", get(records::archive_get))
@@ -150,6 +152,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/audit", post(records::audit))
         .route("/v1/proofs", post(proofs::request))
         .route("/v1/proofs/verify", post(proofs::verify))
+        .route("/v1/proofs/foreign", post(foreign::answer))
+        .route("/v1/proofs/remote", post(foreign::remote))
         .route("/v1/uses", post(proofs::uses))
         .route("/v1/uses/query", post(proofs::uses))
         .route("/v1/commitments", post(proofs::commit))

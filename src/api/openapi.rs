@@ -18,6 +18,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/v1/crl/{ca}", "A CA's current CRL (DER)", "public"),
     ("get", "/crl/{file}", "A CA's current CRL (DER) at the certificates' CRL distribution point: file is `<ca>.crl`", "public"),
     ("get", "/v1/trust-list", "This region's signed trust list", "public"),
+    ("get", "/v1/province-list", "The signed list of this province's regions' trust lists", "public"),
     ("get", "/v1/archive/tree-head", "The archive's latest signed tree head (C2SP checkpoint)", "public"),
     ("post", "/v1/archive/consistency", "Check the checkpoint you kept (signed note or receipt) against the archive: a consistency proof, or 409 archive-fork naming both roots", "public"),
     ("get", "/v1/archive/{id}", "An archived record and its PDF", "any token"),
@@ -25,6 +26,8 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("post", "/v1/audit", "DA/T 70 audit of the archive", "archivist"),
     ("post", "/v1/proofs", "Ask for a proof (无证明): answered from the holding department's data, sealed, archived, use recorded", "department"),
     ("post", "/v1/proofs/verify", "Check a proof token (JWS) or proof PDF", "public"),
+    ("post", "/v1/proofs/foreign", "Cross-region proof (跨区域核验): a department of another region asks, with the credential this region issued to it (role foreign)", "foreign"),
+    ("post", "/v1/proofs/remote", "Cross-region proof: the calling department asks another region through this server, which checks and files the answer", "department"),
     ("post", "/v1/uses", "Every use record and refusal about a subject (ID in the body, not the URL)", "archivist"),
     ("post", "/v1/uses/query", "The same as POST /v1/uses", "archivist"),
     ("post", "/v1/commitments", "Record a commitment (告知承诺) taken by the calling department, sealed with its seal", "department"),
@@ -111,6 +114,7 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             ("201", ok("The newly sealed licence, archived under a new id", "application/json", obj.clone()))
         }
         "/v1/verify" => {
+            op["parameters"] = json!([{ "name": "revocation", "in": "query", "required": false, "description": "strict (default): a certificate on the path without a current CRL (store or the PDF's DSS) is INDETERMINATE / TRY_LATER; soft-fail: only a warning", "schema": { "type": "string", "enum": ["strict", "soft-fail"] } }]);
             op["requestBody"] = json!({ "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } }, "application/pdf": { "schema": { "type": "string", "format": "binary" } } } });
             ("200", ok("Verification report (docs/verification-report.md)", "application/json", obj.clone()))
         }

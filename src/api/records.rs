@@ -115,6 +115,17 @@ pub async fn trust_list(State(st): State<Arc<AppState>>) -> Res {
     Ok(axum::Json(list).into_response())
 }
 
+/// GET /v1/province-list: the signed list of this province's regions' trust lists (public; 404
+/// problem when this home is not a province home).
+pub async fn province_list(State(st): State<Arc<AppState>>) -> Res {
+    let st2 = st.clone();
+    let list = blocking(move || {
+        crate::trust::province::build(&st2.home, ::time::OffsetDateTime::now_utc().unix_timestamp())
+    })
+    .await?;
+    Ok(axum::Json(list).into_response())
+}
+
 /// GET /v1/archive/tree-head: the latest signed checkpoint (public).
 pub async fn tree_head(State(st): State<Arc<AppState>>) -> Res {
     let st2 = st.clone();

@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use crate::config::Home;
 use crate::error::{PkiError, Result};
-use crate::trust::list::{self, Source, TrustList};
+use crate::trust::imports::{self, Source};
+use crate::trust::list::{self, TrustList};
 
 /// Largest trust list or CRL accepted, bytes.
 pub const FETCH_LIMIT: u64 = 8 << 20;
 
-fn fetch(from: &str) -> Result<Vec<u8>> {
+pub fn fetch(from: &str) -> Result<Vec<u8>> {
     let bad = |m: String| PkiError::TrustList(m);
     if from.starts_with("http://") || from.starts_with("https://") {
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
@@ -47,7 +48,7 @@ fn fetch_crls(home: &Home, l: &TrustList) -> usize {
     for (ca, url) in &l.crl_urls {
         let got = fetch(url)
             .and_then(|der| list::check_crl(l, &der).map(|_| der))
-            .and_then(|der| list::store_crl(home, &l.region, ca, &der));
+            .and_then(|der| imports::store_crl(home, &l.region, ca, &der));
         match got {
             Ok(()) => n += 1,
             Err(e) => {
@@ -74,7 +75,11 @@ fn fetch_status_list(home: &Home, l: &TrustList, from: &str) -> bool {
         .roots
         .iter()
         .filter_map(|pem| crate::pki::keys::pem_certs(pem.as_bytes()).ok()?.into_iter().next())
-        .map(|der| crate::trust::Anchor { source: format!("trust list of {}", l.region), der })
+        .map(|der| crate::trust::Anchor {
+            source: format!("trust list of {}", l.region),
+            der,
+            region: l.region.clone(),
+        })
         .collect();
     let trust = crate::trust::TrustStore { anchors, ..Default::default() };
     let got = fetch(&url)
@@ -97,40 +102,57 @@ fn fetch_status_list(home: &Home, l: &TrustList, from: &str) -> bool {
 }
 
 /// Import a region's trust list from a URL or file, checked against `pin` (SHA-256 of its root
-/// certificate), with its CRLs. Refuses a list for this home's own region.
+/// certificate), with its CRLs. Refuses a list for this home's own region, a region already
+/// imported under another pin, a root already trusted for another region, and a list or CRL
+/// older than the one stored (`trust::imports`).
 pub fn import(home: &Home, from: &str, pin: &str) -> Result<(TrustList, usize)> {
     let own = home.region()?.region.id;
-    let l = list::verify(&fetch(from)?, pin, now())?;
-    if l.region == own {
+    let bytes = fetch(from)?;
+    if crate::trust::province::is_province_list(&bytes) {
+        return Err(PkiError::TrustList(format!("{from} is a province list; use import_any")).into());
+    }
+    let checked = list::verify_pins(&bytes, &[pin.to_string()], now())?;
+    if checked.list.region == own {
         return Err(PkiError::TrustList(format!("the list is for this home's own region `{own}`")).into());
     }
-    list::store(home, &l, &Source { from: from.to_string(), pin: pin.to_string() })?;
-    let n = fetch_crls(home, &l);
-    fetch_status_list(home, &l, from);
-    Ok((l, n))
+    imports::store(home, &checked, from, pin, None)?;
+    let n = fetch_crls(home, &checked.list);
+    fetch_status_list(home, &checked.list, from);
+    Ok((checked.list, n))
+}
+
+/// Fetch, check and store one imported region's list again (from where it came, under its
+/// stored pins and the roots pivots announced since).
+fn refresh_region(home: &Home, old: &TrustList, src: &Source) -> Result<TrustList> {
+    let from = old.url.clone().filter(|_| !src.from.starts_with("http")).unwrap_or(src.from.clone());
+    let checked = list::verify_pins(&fetch(&from)?, &src.all_pins(), now())?;
+    if checked.list.region != old.region {
+        return Err(PkiError::TrustList(format!(
+            "the list at {from} is now for region `{}`, not `{}`",
+            checked.list.region, old.region
+        ))
+        .into());
+    }
+    imports::store(home, &checked, &src.from, &src.pin, src.province.as_deref())?;
+    Ok(checked.list)
 }
 
 /// Refresh every imported list (from where it came) and its CRLs; returns the regions refreshed.
+/// Regions that came from a province list are refreshed through it first (`province`).
 pub fn refresh_once(home: &Home) -> Vec<String> {
+    crate::trust::province::refresh_provinces(home, &fetch, now());
     let mut done = Vec::new();
-    for (old, source) in list::imported(home) {
+    for (old, source) in imports::imported(home) {
         let Some(src) = source else {
             tracing::warn!(region = %old.region, "imported list has no source; CRLs only");
             fetch_crls(home, &old);
             continue;
         };
-        let from = old.url.clone().filter(|_| !src.from.starts_with("http")).unwrap_or(src.from.clone());
-        match fetch(&from).and_then(|b| list::verify(&b, &src.pin, now())) {
-            Ok(l) if l.region == old.region => {
-                if let Err(e) = list::store(home, &l, &src) {
-                    tracing::warn!(region = %l.region, error = %e, "trust list not stored");
-                }
+        match refresh_region(home, &old, &src) {
+            Ok(l) => {
                 fetch_crls(home, &l);
                 fetch_status_list(home, &l, &src.from);
                 done.push(l.region);
-            }
-            Ok(l) => {
-                tracing::warn!(expected = %old.region, got = %l.region, "trust list changed region; ignored")
             }
             Err(e) => {
                 tracing::warn!(region = %old.region, error = %e, "trust list not refreshed; CRLs refreshed from the stored list");
@@ -162,4 +184,27 @@ pub async fn run(state: Arc<super::AppState>, every: Duration) {
             Err(e) => tracing::warn!(error = %e, "refresh task failed"),
         }
     }
+}
+
+/// What `trust add` imported: one region's list, or a province's list of lists.
+pub enum Imported {
+    Region(TrustList, usize),
+    Province(crate::trust::province::Outcome, usize),
+}
+
+/// `trust add --from URL --pin FP`: a region's trust list, or a province list (every region it
+/// lists, each checked against the pins the province gives), with their CRLs.
+pub fn import_any(home: &Home, from: &str, pin: &str) -> Result<Imported> {
+    let bytes = fetch(from)?;
+    if !crate::trust::province::is_province_list(&bytes) {
+        return import(home, from, pin).map(|(l, n)| Imported::Region(l, n));
+    }
+    let out = crate::trust::province::import(home, from, pin, &bytes, &fetch, now())?;
+    let mut crls = 0;
+    for r in &out.imported {
+        if let Some((l, _)) = imports::stored(home, r) {
+            crls += fetch_crls(home, &l);
+        }
+    }
+    Ok(Imported::Province(out, crls))
 }

@@ -6,12 +6,14 @@ mod commit;
 mod crl;
 mod data;
 mod demo;
+mod foreign;
 mod init;
 mod issue;
 mod licence_use;
 mod lifecycle;
 mod pki;
 mod proof;
+mod province;
 mod seal;
 mod serve;
 mod trust;
@@ -64,6 +66,9 @@ enum Command {
     /// Export or manage trust anchors
     #[command(subcommand)]
     Trust(trust::Command),
+    /// A province home: the signed list of its regions' trust lists (list of lists)
+    #[command(subcommand)]
+    Province(province::Command),
     /// Run the whole slice on a fresh temporary home: init, issue two sample licences, verify
     Demo(demo::Args),
     /// The HTTP service: issue, seal, verify, revoke, trust lists, archive (docs/api.md)
@@ -121,6 +126,7 @@ pub fn run() -> ExitCode {
         Command::Issue(a) => issue::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Trust(c) => trust::run(c),
+        Command::Province(c) => province::run(c),
         Command::Seal(c) => seal::run(c),
         Command::Archive(c) => archive::run(c),
         Command::Audit(a) => archive::audit(a),

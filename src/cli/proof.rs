@@ -31,7 +31,14 @@ pub enum Command {
         /// Output PDF; the token is written next to it as OUT.jws
         #[arg(short = 'o', long = "output", value_name = "OUT.pdf")]
         output: PathBuf,
+        /// Ask another region's server (跨区域核验) with the credential DEPT holds for it
+        /// (`proof credential add`); the answer is checked against its imported trust list
+        #[arg(long, value_name = "URL")]
+        from_region: Option<String>,
     },
+    /// Credentials other regions issued to this region's departments (跨区域核验)
+    #[command(subcommand)]
+    Credential(super::foreign::CredentialCommand),
     /// Verify a proof PDF or a JWS token file (exit 0 valid, 1 not valid, 2 unreadable)
     Verify {
         #[command(flatten)]
@@ -65,7 +72,17 @@ pub fn token_path(pdf: &std::path::Path) -> PathBuf {
 
 pub fn run(c: Command) -> ExitCode {
     match c {
-        Command::Request { home, by, kind, subject, purpose, valid_days, output } => {
+        Command::Credential(c) => super::foreign::credential(c),
+        Command::Request { home, by, kind, subject, purpose, valid_days, output, from_region: Some(url) } => {
+            let req = zhengyin::proofs::foreign::RemoteRequest {
+                kind: &kind,
+                subject: &subject,
+                purpose: &purpose,
+                valid_days,
+            };
+            super::foreign::request(&home.home(), &url, &by, &req, &output)
+        }
+        Command::Request { home, by, kind, subject, purpose, valid_days, output, from_region: None } => {
             let home = home.home();
             let req = Request { by: &by, kind: &kind, subject: &subject, purpose: &purpose, valid_days };
             match proof::request(&home, &req) {

@@ -121,9 +121,15 @@ pub enum TokenCommand {
     Create {
         #[command(flatten)]
         home: HomeArg,
-        /// department | archivist | ca-operator
+        /// department | archivist | ca-operator | foreign (a department of another region)
         #[arg(long)]
         role: String,
+        /// The other region's id (for --role foreign)
+        #[arg(long, value_name = "REGION")]
+        region: Option<String>,
+        /// The other region's department, by its USCC (for --role foreign)
+        #[arg(long, value_name = "USCC")]
+        uscc: Option<String>,
         /// The department (for --role department)
         #[arg(long, value_name = "DEPT")]
         dept: Option<String>,
@@ -140,14 +146,16 @@ pub enum TokenCommand {
 
 pub fn token(c: TokenCommand) -> ExitCode {
     match c {
-        TokenCommand::Create { home, role, dept, ca } => {
+        TokenCommand::Create { home, role, dept, ca, region, uscc } => {
             let role =
-                match (role.as_str(), dept, ca) {
-                    ("department", Some(dept), None) => Role::Department { dept },
-                    ("archivist", None, None) => Role::Archivist,
-                    ("ca-operator", None, Some(ca)) => Role::CaOperator { ca },
+                match (role.as_str(), dept, ca, region, uscc) {
+                    ("department", Some(dept), None, None, None) => Role::Department { dept },
+                    ("archivist", None, None, None, None) => Role::Archivist,
+                    ("ca-operator", None, Some(ca), None, None) => Role::CaOperator { ca },
+                    ("foreign", None, None, Some(region), Some(uscc)) => Role::Foreign { region, uscc },
                     _ => return fail(
-                        "use --role department --dept DEPT, --role archivist, or --role ca-operator --ca CA",
+                        "use --role department --dept DEPT, --role archivist, --role ca-operator --ca CA, \
+                     or --role foreign --region REGION --uscc USCC",
                     ),
                 };
             match zhengyin::api::auth::create(&home.home(), role.clone()) {

@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use zhengyin::api::refresh::Imported;
+
 use super::{fail, HomeArg};
 
 #[derive(clap::Subcommand)]
@@ -18,16 +20,24 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE.pem")]
         output: PathBuf,
     },
-    /// Import another region's signed trust list (and its CRLs), checked against a pinned root
+    /// Import another region's signed trust list (and its CRLs), or a province list of lists
+    /// (every region it lists), checked against a pinned root
     Add {
         #[command(flatten)]
         home: HomeArg,
-        /// URL (http://…/v1/trust-list) or file of the trust list
+        /// URL (http://…/v1/trust-list or …/v1/province-list) or file of the list
         #[arg(long, value_name = "URL_OR_FILE")]
         from: String,
-        /// SHA-256 of the other region's root certificate (hex; from `zhengyin trust fingerprint`)
+        /// SHA-256 of the other region's (or the province's) root certificate (hex; from
+        /// `zhengyin trust fingerprint`)
         #[arg(long, value_name = "SHA256")]
         pin: String,
+    },
+    /// Replace this region's root: new root key, level CAs re-certified under it, and a pivot
+    /// signed by the old root so importers follow without a new pin
+    RotateRoot {
+        #[command(flatten)]
+        home: HomeArg,
     },
     /// Print the SHA-256 fingerprint of this region's root certificate (what others pin)
     Fingerprint {
@@ -66,15 +76,44 @@ pub fn run(c: Command) -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        Command::Add { home, from, pin } => match zhengyin::api::refresh::import(&home.home(), &from, &pin) {
-            Ok((list, crls)) => {
-                println!(
-                    "imported trust list of {} ({}): {} root(s), {} CA(s), {crls} CRL(s), valid until {}",
+        Command::Add { home, from, pin } => {
+            match zhengyin::api::refresh::import_any(&home.home(), &from, &pin) {
+                Ok(Imported::Region(list, crls)) => {
+                    println!(
+                    "imported trust list of {} ({}) number {}: {} root(s), {} CA(s), {} department(s), {crls} CRL(s), valid until {}",
                     list.region,
                     list.name,
+                    list.list_number,
                     list.roots.len(),
                     list.cas.len(),
+                    list.departments.as_ref().map_or(0, Vec::len),
                     list.next_update
+                );
+                    ExitCode::SUCCESS
+                }
+                Ok(Imported::Province(out, crls)) => {
+                    println!(
+                        "imported province list of {}: {} region(s) ({}), {crls} CRL(s)",
+                        out.province,
+                        out.imported.len(),
+                        out.imported.join(", ")
+                    );
+                    for (region, why) in &out.refused {
+                        eprintln!("zhengyin: warning: region {region} not imported: {why}");
+                    }
+                    if out.imported.is_empty() && !out.refused.is_empty() {
+                        return ExitCode::from(super::EXIT_ERROR);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::RotateRoot { home } => match zhengyin::pki::rotate::rotate_root(&home.home()) {
+            Ok(r) => {
+                println!(
+                    "rotated the region root (rotation {}): {} → {}\n  the pivot signed by the old root is published in the trust list",
+                    r.number, r.old_fingerprint, r.new_fingerprint
                 );
                 ExitCode::SUCCESS
             }

@@ -35,6 +35,10 @@ pub struct Args {
     /// [default: the first home's log key]
     #[arg(long, value_name = "VKEY")]
     log_key: Option<String>,
+    /// strict: no current CRL for a certificate on the path is INDETERMINATE / TRY_LATER;
+    /// soft-fail: only a warning
+    #[arg(long, value_name = "POLICY", default_value = "strict", value_parser = ["strict", "soft-fail"])]
+    revocation: String,
     /// Licence status: `offline` (this home's archive for its own licences, else the status lists
     /// the home holds), `online` (ask --status-url, then as offline), or `off`
     #[arg(long, value_enum, default_value = "offline")]
@@ -52,7 +56,8 @@ pub enum StatusMode {
 }
 
 pub fn run(a: Args) -> ExitCode {
-    let mut store = TrustStore::default();
+    let mut store =
+        TrustStore { revocation_policy: a.revocation.parse().unwrap_or_default(), ..Default::default() };
     let mut homes: Vec<zhengyin::config::Home> =
         a.home.iter().map(|h| zhengyin::config::Home::resolve(Some(h.clone()))).collect();
     if homes.is_empty() && a.trust.is_empty() {
@@ -60,9 +65,22 @@ pub fn run(a: Args) -> ExitCode {
     }
     for h in &homes {
         match TrustStore::from_home(h) {
-            Ok(s) => {
+            Ok(mut s) => {
+                // A further home is trusted explicitly, like --trust: its own region's anchors and
+                // CRLs are its own (never the first home's departments, even with the same id).
+                if store.region.is_some() {
+                    let own = s.region.as_ref().map(|r| r.region.id.clone()).unwrap_or_default();
+                    let tag = format!("--home {}", h.dir.display());
+                    for a in s.anchors.iter_mut().filter(|a| a.region == own) {
+                        a.region = tag.clone();
+                    }
+                    for c in s.crls.iter_mut().filter(|c| c.region == own) {
+                        c.region = tag.clone();
+                    }
+                }
                 store.anchors.extend(s.anchors);
                 store.crls.extend(s.crls);
+                store.regions.extend(s.regions);
                 // The first home names departments: its region, CA certificates, list of uses and authority.
                 if store.region.is_none() {
                     (store.region, store.region_cas, store.uses, store.authority) =

@@ -22,6 +22,9 @@ pub const PAGE_W: f32 = 595.28;
 pub const PAGE_H: f32 = 841.89;
 /// Info dictionary key holding the seal plan (comma-separated department ids, in order).
 pub const SEAL_PLAN_KEY: &str = "ZYSealPlan";
+/// Info key of the seal plan by region and USCC (`taian/11370900MB28570021,…`): what verifiers in
+/// other regions check, where local ids mean nothing.
+pub const SEAL_PLAN_IDS_KEY: &str = "ZYSealPlanIds";
 /// The legal note of the footer when the template has none.
 const DEFAULT_FOOTER: &str = "本证照加盖电子印章，与纸质证照具有同等法律效力。";
 /// Left edge and width of the footer's small print.
@@ -283,6 +286,8 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     }
     // The seal plan travels with the document so any verifier can tell whether it is complete.
     info.set(SEAL_PLAN_KEY, text_object(&plan.join(",")));
+    // The same plan as `<region>/<USCC>`: what verifiers in other regions check.
+    info.set(SEAL_PLAN_IDS_KEY, text_object(&input.region.plan_ids(&plan).join(",")));
     info.set("ZYTemplate", text_object(&t.id));
     let info_id = doc.add_object(info);
     doc.trailer.set("Root", catalog);

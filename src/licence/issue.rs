@@ -127,6 +127,7 @@ pub struct Added {
 pub fn add_seal(home: &Home, pdf: &[u8], dept: &str) -> Result<Added> {
     let region = home.region()?;
     let department = region.department(dept)?.clone();
+    crate::pki::crl::refresh_due(home);
     let trust = TrustStore::from_home(home)?;
     let report = crate::verify::verify(pdf, &trust, std::time::SystemTime::now())?;
     let plan = report.seal_plan.as_ref().ok_or(SealError::NoPlan)?;

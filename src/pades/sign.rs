@@ -270,7 +270,6 @@ fn sig_dict_text(req: &SealRequest<'_>) -> Result<String> {
 
 /// B-LT: the signer's validation material joins the document's DSS in this same revision
 /// (`ltv`), so the seal covers it.
-#[allow(dead_code)]
 fn with_dss(doc: &Document, root: ObjectId, mut alloc: Alloc, req: &SealRequest<'_>) -> Result<Alloc> {
     let (certs, crls) = (&req.signer.dss_certs, &req.signer.dss_crls);
     if certs.is_empty() && crls.is_empty() {
@@ -300,8 +299,7 @@ fn write_revision(
     req: &SealRequest<'_>,
 ) -> Result<Vec<u8>> {
     let io = |e: std::io::Error| PdfError::Parse(e.to_string());
-    // B-LT (issue 12): enabled with the verifier's DSS rule.
-    // let alloc = with_dss(doc, root, alloc, req)?;
+    let alloc = with_dss(doc, root, alloc, req)?;
     let mut out = pdf.to_vec();
     if !out.ends_with(b"\n") {
         out.push(b'\n');

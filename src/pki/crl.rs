@@ -53,6 +53,15 @@ pub fn refresh(home: &Home, force: bool) -> Result<Vec<CrlState>> {
     Ok(out)
 }
 
+/// [`refresh`] what is due before work that verifies with the home's own CRLs (seal add,
+/// annotated copies, archive ingest and audit), so a home without `serve` or cron does not find
+/// its own CRLs stale; a failure is logged, not fatal (the verification then says what it finds).
+pub fn refresh_due(home: &Home) {
+    if let Err(e) = refresh(home, false) {
+        tracing::warn!(error = %e, "CRLs not refreshed");
+    }
+}
+
 /// Each CA's current CRL, without re-signing anything.
 pub fn show(home: &Home) -> Result<Vec<CrlState>> {
     Ok(home.region()?.cas.iter().map(|ca| state(home, &ca.id, false)).collect())

@@ -9,6 +9,7 @@ pub mod crl;
 pub mod keys;
 pub mod revoke;
 pub mod rollover;
+pub mod rotate;
 mod signer;
 pub mod status_key;
 pub mod tsa;
@@ -43,16 +44,16 @@ pub struct InitSummary {
 }
 
 /// An issuer held in memory while `init` runs.
-struct Issuer {
+pub(crate) struct Issuer {
     cert: rcgen::Certificate,
     key: KeyPair,
 }
 
-fn gen_err(what: &str) -> impl FnOnce(rcgen::Error) -> PkiError + '_ {
+pub(crate) fn gen_err(what: &str) -> impl FnOnce(rcgen::Error) -> PkiError + '_ {
     move |e| PkiError::Generate { what: what.to_string(), message: e.to_string() }
 }
 
-fn random_serial() -> Result<SerialNumber> {
+pub(crate) fn random_serial() -> Result<SerialNumber> {
     let mut bytes = [0u8; 16];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
         .map_err(|_| PkiError::Sign("no system randomness".into()))?;
@@ -61,7 +62,12 @@ fn random_serial() -> Result<SerialNumber> {
     Ok(SerialNumber::from_slice(&bytes))
 }
 
-fn base_params(cn: &str, org: &str, region: &RegionConfig, years: i64) -> Result<CertificateParams> {
+pub(crate) fn base_params(
+    cn: &str,
+    org: &str,
+    region: &RegionConfig,
+    years: i64,
+) -> Result<CertificateParams> {
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     // RFC 5280 §4.1.2.4 / X.520: countryName is a PrintableString.
@@ -201,7 +207,7 @@ pub fn init_with(
     })
 }
 
-fn crl_dp(region: &RegionConfig, ca: &str) -> CrlDistributionPoint {
+pub(crate) fn crl_dp(region: &RegionConfig, ca: &str) -> CrlDistributionPoint {
     CrlDistributionPoint { uris: vec![region.region.crl_dp(ca)] }
 }
 
@@ -209,6 +215,12 @@ fn issue_seal(home: &Home, region: &RegionConfig, dept: &Department, issuer: &Is
     let key = KeyPair::generate().map_err(gen_err(&dept.id))?;
     let mut p = base_params(&format!("{}电子印章", dept.name), &dept.name, region, 5)?;
     p.distinguished_name.push(DnType::OrganizationalUnitName, dept.id.as_str());
+    // The department's USCC, as ETSI EN 319 412-1 §5.1.4 organizationIdentifier (2.5.4.97):
+    // the identity that travels to other regions (trust/registry.rs).
+    p.distinguished_name.push(
+        DnType::CustomDnType(crate::trust::registry::ORGANIZATION_IDENTIFIER_ARCS.to_vec()),
+        format!("{}{}", crate::trust::registry::USCC_PREFIX, dept.uscc),
+    );
     // No basicConstraints in end-entity certificates (RFC 5280 §4.2.1.9 allows omitting it).
     // rcgen's ExplicitNoCa writes cA FALSE explicitly, which is not DER (DEFAULT must be omitted):
     // asn1crypto re-encodes it, so pyHanko then sees a TBS whose signature does not verify.

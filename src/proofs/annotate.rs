@@ -89,6 +89,7 @@ pub fn annotate(
         ))
         .into());
     }
+    crate::pki::crl::refresh_due(home);
     let trust = crate::trust::TrustStore::from_home(home)?;
     let report = crate::verify::verify(licence, &trust, std::time::SystemTime::now())?;
     if !report.passed() {

@@ -8,6 +8,7 @@
 pub mod annotate;
 pub mod commitment;
 pub mod fields;
+pub mod foreign;
 pub mod holders;
 pub mod idscan;
 pub mod proof;

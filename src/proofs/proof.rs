@@ -111,12 +111,45 @@ pub fn prepare(
     trust: &crate::trust::TrustStore,
     req: &Request<'_>,
 ) -> Result<Prepared> {
-    super::fields::ident("by", req.by)?;
+    prepare_as(home, holders_db, trust, req, None)
+}
+
+/// A department of another region asking (跨区域核验): its region id and USCC, as the
+/// credential this region issued to it says (`proofs::foreign`).
+#[derive(Debug, Clone, Copy)]
+pub struct ForeignAsker<'a> {
+    pub region: &'a str,
+    pub uscc: &'a str,
+}
+
+/// [`prepare`] for a department of this region (`foreign` None; `req.by` names it) or of another
+/// region (`req.by` is ignored): the list of uses decides by `by`, or by region and USCC.
+pub fn prepare_as(
+    home: &Home,
+    holders_db: &Holders,
+    trust: &crate::trust::TrustStore,
+    req: &Request<'_>,
+    foreign: Option<ForeignAsker<'_>>,
+) -> Result<Prepared> {
+    if foreign.is_none() {
+        super::fields::ident("by", req.by)?;
+    }
     super::fields::ident("kind", req.kind)?;
     super::fields::matter("purpose", req.purpose)?;
     super::fields::subject("subject", req.subject)?;
     let region = home.region()?;
-    let by = region.department(req.by)?.clone();
+    // The asker: (id as records and `aud` name it, name, extra record fields).
+    let (by_id, by_name, by_extra) = match foreign {
+        None => {
+            let d = region.department(req.by)?;
+            (d.id.clone(), d.name.clone(), json!({}))
+        }
+        Some(f) => (
+            format!("{}:{}", f.region, f.uscc),
+            format!("{} 区域 {}", f.uscc, f.region),
+            json!({"by_region": f.region, "by_uscc": f.uscc}),
+        ),
+    };
     let list = UseList::load(home)?;
     let secret = holders::region_key(home)?;
     let id = holders::normalise_id(req.subject).ok_or_else(|| {
@@ -126,15 +159,24 @@ pub fn prepare(
     })?;
     let code = holders::holder_code(&secret, &id);
     let (now_s, now) = super::now();
-    let (kind, use_) = match list.allow(req.by, req.kind, req.purpose) {
+    let allowed = match foreign {
+        None => list.allow(req.by, req.kind, req.purpose).map(|(k, u)| (k, u, by_name.clone())),
+        Some(f) => list.allow_foreign(f.region, f.uscc, req.kind, req.purpose).map(|(k, u, d)| {
+            let name =
+                if d.name.is_empty() { by_name.clone() } else { format!("{}（{}）", d.name, f.region) };
+            (k, u, name)
+        }),
+    };
+    let (kind, use_, by_name) = match allowed {
         Ok(x) => x,
         Err(e) => {
             let reason = match e {
                 ProofError::Refused(r) => r,
                 other => other.to_string(),
             };
-            let body = json!({"type": "use-refusal", "id": super::random_id("RF")?, "at": now_s, "by": req.by, "kind": req.kind, "purpose": req.purpose, "subject_code": code, "reason": reason});
-            return Ok(Prepared::Refused { reason, code, asker: by.name, body });
+            let mut body = json!({"type": "use-refusal", "id": super::random_id("RF")?, "at": now_s, "by": by_id, "kind": req.kind, "purpose": req.purpose, "subject_code": code, "reason": reason});
+            merge(&mut body, &by_extra);
+            return Ok(Prepared::Refused { reason, code, asker: by_name, body });
         }
     };
     let holder = region.department(&kind.holder)?.clone();
@@ -160,7 +202,7 @@ pub fn prepare(
         "subject_id": holders::mask(&id),
         "subject_code": code,
         "proof_kind": kind.name,
-        "requester": by.name,
+        "requester": by_name,
         "matter": format!("{} {}", use_.matter, use_.name),
         "answer": answer,
         "issued": issued,
@@ -185,7 +227,7 @@ pub fn prepare(
     // (b) the JWS.
     let claims = json!({
         "iss": holder.id, "iss_name": holder.name, "sub": code, "kind": kind.id, "purpose": use_.matter,
-        "aud": by.id, "answer": answer, "found": record.is_some(), "iat": now, "exp": exp, "jti": jti,
+        "aud": by_id, "answer": answer, "found": record.is_some(), "iat": now, "exp": exp, "jti": jti,
         "licence": rendered.id.to_string(),
     });
     let jws = sign_jws(home, &holder.id, &signer, &claims)?;
@@ -205,17 +247,18 @@ pub fn prepare(
         verification: "TOTAL-PASSED".into(),
         ..Default::default()
     };
-    let use_body = json!({
-        "type": "use-record", "id": super::random_id("UR")?, "at": now_s, "by": by.id, "by_name": by.name,
+    let mut use_body = json!({
+        "type": "use-record", "id": super::random_id("UR")?, "at": now_s, "by": by_id, "by_name": by_name,
         "kind": kind.id, "holder": holder.id, "purpose": use_.matter, "purpose_name": use_.name,
         "subject_code": code, "answer_id": jti, "found": record.is_some(),
     });
+    merge(&mut use_body, &by_extra);
     Ok(Prepared::Answer(Box::new(Draft {
         jti,
         found: record.is_some(),
         answer,
         holder: holder.id,
-        asker: by.name,
+        asker: by_name,
         code,
         pdf,
         pdf_meta,
@@ -223,6 +266,13 @@ pub fn prepare(
         token_meta,
         use_body,
     })))
+}
+
+/// Add `extra`'s fields to the JSON object `body`.
+fn merge(body: &mut serde_json::Value, extra: &serde_json::Value) {
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
 }
 
 /// Phase 2: archive the refusal, or the PDF, the token and the use record naming both; one

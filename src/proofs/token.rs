@@ -67,8 +67,12 @@ pub struct TokenCheck {
     /// an expired token's problem starts with `expired at`.
     pub problems: Vec<String>,
     pub signer: String,
-    /// The department of the home's region the signer certificate belongs to, if any.
+    /// The department of the home's region the signer certificate belongs to, if any (for a
+    /// token of another region: the department its certificate names).
     pub department: Option<String>,
+    /// The other region whose imported trust list the chain ends in (跨区域核验), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub chain: Vec<String>,
     pub revocation: Revocation,
     pub claims: Value,
@@ -115,8 +119,9 @@ pub fn verify_jws(token: &str, trust: &TrustStore, at: std::time::SystemTime) ->
                 problems,
                 signer: String::new(),
                 department: None,
+                region: None,
                 chain: Vec::new(),
-                revocation: Revocation::Unknown { detail: "no usable x5c".into() },
+                revocation: Revocation::Unknown { detail: "no usable x5c".into(), stale: false },
                 claims,
             });
         }
@@ -140,11 +145,13 @@ pub fn verify_jws(token: &str, trust: &TrustStore, at: std::time::SystemTime) ->
         inter,
         rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(unix)),
     );
-    let path = match chain {
-        ChainOutcome::Trusted { path, .. } => path,
+    let (path, foreign) = match chain {
+        ChainOutcome::Trusted { path, anchor, .. } => {
+            (path, anchor.strip_prefix("trust list of ").map(String::from))
+        }
         ChainOutcome::Failed { sub_indication, reason } => {
             problems.push(format!("chain: {sub_indication}: {reason}"));
-            Vec::new()
+            (Vec::new(), None)
         }
     };
     match &revocation {
@@ -155,11 +162,20 @@ pub fn verify_jws(token: &str, trust: &TrustStore, at: std::time::SystemTime) ->
         Revocation::Refused { detail, .. } => problems.push(format!("revocation: {detail}")),
         _ => {}
     }
-    let department = match crate::trust::department::department_of(trust, ee) {
-        Ok(d) => Some(d.id),
-        Err(e) => {
-            problems.push(format!("iss: {e}"));
-            None
+    let department = if foreign.is_some() {
+        // Sealed through another region's list: that region's rules (`proofs::foreign`).
+        let before = problems.len();
+        problems.extend(super::foreign::foreign_claim_problems(&claims, ee, trust));
+        (problems.len() == before)
+            .then(|| claims.get("iss").and_then(Value::as_str).map(String::from))
+            .flatten()
+    } else {
+        match crate::trust::department::department_of(trust, ee) {
+            Ok(d) => Some(d.id),
+            Err(e) => {
+                problems.push(format!("iss: {e}"));
+                None
+            }
         }
     };
     problems.extend(claim_problems(
@@ -167,12 +183,14 @@ pub fn verify_jws(token: &str, trust: &TrustStore, at: std::time::SystemTime) ->
         department.as_deref(),
         trust,
         i64::try_from(unix).unwrap_or(i64::MAX),
+        foreign.is_none(),
     ));
     Ok(TokenCheck {
         valid: problems.is_empty(),
         problems,
         signer,
         department,
+        region: foreign,
         chain: path,
         revocation,
         claims,
@@ -228,8 +246,15 @@ fn x5c(header: &serde_json::Map<String, Value>) -> std::result::Result<Vec<Vec<u
     Ok(out)
 }
 
-/// The claims bound to the signer and the list of uses, and the times.
-fn claim_problems(claims: &Value, signer_dept: Option<&str>, trust: &TrustStore, now: i64) -> Vec<String> {
+/// The claims bound to the signer and (for this region's tokens, `local`) the list of uses, and
+/// the times.
+fn claim_problems(
+    claims: &Value,
+    signer_dept: Option<&str>,
+    trust: &TrustStore,
+    now: i64,
+    local: bool,
+) -> Vec<String> {
     let mut out = Vec::new();
     let text = |k: &str| claims.get(k).and_then(Value::as_str);
     let short = |v: Option<&str>| {
@@ -259,7 +284,8 @@ fn claim_problems(claims: &Value, signer_dept: Option<&str>, trust: &TrustStore,
             ));
         }
     }
-    match trust.uses.as_ref() {
+    match trust.uses.as_ref().filter(|_| local) {
+        None if !local => {}
         None => out.push("kind: no list of uses to check the claims against (verify with a home)".into()),
         Some(list) => match kind.and_then(|k| list.kind(k)) {
             None => out.push(format!("kind: `{}` is not a proof kind on the list of uses", short(kind))),
@@ -267,7 +293,7 @@ fn claim_problems(claims: &Value, signer_dept: Option<&str>, trust: &TrustStore,
                 if iss.is_some_and(|i| i != k.holder) {
                     out.push(format!("kind: `{}` is held by `{}`, not by `{}`", k.id, k.holder, short(iss)));
                 }
-                if let Err(e) = list.allow(aud.unwrap_or(""), &k.id, purpose.unwrap_or("")) {
+                if let Err(e) = list.allow_audience(aud.unwrap_or(""), &k.id, purpose.unwrap_or("")) {
                     let why = match e {
                         ProofError::Refused(r) => r,
                         other => other.to_string(),

@@ -51,6 +51,30 @@ pub struct Use {
     pub name: String,
     /// Departments allowed to ask.
     pub by: Vec<String>,
+    /// Departments of other regions allowed to ask (跨区域核验), by region id and USCC; they
+    /// authenticate with a credential this region issued (`token create --role foreign`).
+    #[serde(default)]
+    pub foreign: Vec<ForeignDept>,
+}
+
+/// A department of another region, as the list of uses names it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignDept {
+    /// The other region's id (as in its trust list).
+    pub region: String,
+    /// The department's 统一社会信用代码 (GB 32100).
+    pub uscc: String,
+    /// Its name, for the records and the proof page.
+    #[serde(default)]
+    pub name: String,
+}
+
+impl ForeignDept {
+    /// How a token's `aud` and the records name it: `region:USCC`.
+    pub fn audience(&self) -> String {
+        format!("{}:{}", self.region, self.uscc)
+    }
 }
 
 impl UseList {
@@ -70,6 +94,17 @@ impl UseList {
                 .into());
             }
             for u in &k.uses {
+                let foreign_ok = u
+                    .foreign
+                    .iter()
+                    .all(|f| is_ident(&f.region) && crate::document::identifier::uscc_is_valid(&f.uscc));
+                if !foreign_ok {
+                    return Err(bad(format!(
+                        "kind `{}`, matter `{}`: a foreign department is a region id and a valid USCC",
+                        k.id, u.matter
+                    ))
+                    .into());
+                }
                 if !is_matter(&u.matter) || !u.by.iter().all(|b| is_ident(b)) {
                     return Err(bad(format!(
                         "kind `{}`, matter `{}`: matter codes look like 370900-XK-0001, departments are ids",
@@ -104,13 +139,38 @@ impl UseList {
             .collect()
     }
 
-    /// Check one request against the list: Ok((kind, use)) or a refusal with its reason.
-    pub fn allow(
+    /// Check a request of a department of another region (`region`, `uscc`) against the list.
+    pub fn allow_foreign(
         &self,
-        by: &str,
+        region: &str,
+        uscc: &str,
         kind: &str,
         matter: &str,
-    ) -> std::result::Result<(&Kind, &Use), ProofError> {
+    ) -> std::result::Result<(&Kind, &Use, &ForeignDept), ProofError> {
+        let (k, u) = self.listed(kind, matter)?;
+        let f = u.foreign.iter().find(|f| f.region == region && f.uscc == uscc).ok_or_else(|| {
+            ProofError::Refused(format!(
+                "department {uscc} of region `{region}` may not ask for `{kind}` for matter `{matter}` \
+                 (other regions' departments allowed: {})",
+                if u.foreign.is_empty() {
+                    "none".to_string()
+                } else {
+                    u.foreign.iter().map(ForeignDept::audience).collect::<Vec<_>>().join(", ")
+                }
+            ))
+        })?;
+        Ok((k, u, f))
+    }
+
+    /// A token's `aud`: a department of this region (`allow`) or `region:USCC` (`allow_foreign`).
+    pub fn allow_audience(&self, aud: &str, kind: &str, matter: &str) -> std::result::Result<(), ProofError> {
+        match aud.split_once(':') {
+            Some((region, uscc)) => self.allow_foreign(region, uscc, kind, matter).map(|_| ()),
+            None => self.allow(aud, kind, matter).map(|_| ()),
+        }
+    }
+
+    fn listed(&self, kind: &str, matter: &str) -> std::result::Result<(&Kind, &Use), ProofError> {
         let k = self.kind(kind).ok_or_else(|| {
             ProofError::Refused(format!(
                 "proof kind `{kind}` is not on the list of uses (known: {})",
@@ -120,6 +180,17 @@ impl UseList {
         let u = k.uses.iter().find(|u| u.matter == matter).ok_or_else(|| {
             ProofError::Refused(format!("matter `{matter}` is not a listed use of `{kind}`"))
         })?;
+        Ok((k, u))
+    }
+
+    /// Check one request against the list: Ok((kind, use)) or a refusal with its reason.
+    pub fn allow(
+        &self,
+        by: &str,
+        kind: &str,
+        matter: &str,
+    ) -> std::result::Result<(&Kind, &Use), ProofError> {
+        let (k, u) = self.listed(kind, matter)?;
         if !u.by.iter().any(|d| d == by) {
             return Err(ProofError::Refused(format!(
                 "department `{by}` may not ask for `{kind}` for matter `{matter}` (allowed: {})",

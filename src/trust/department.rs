@@ -65,3 +65,120 @@ pub fn department_of(trust: &TrustStore, leaf: &[u8]) -> Result<BoundDepartment,
     }
     Ok(BoundDepartment { id: dept.id.clone(), name: dept.name.clone(), ca: dept.ca.clone() })
 }
+
+/// Who a seal is, once bound to a region's department.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bound {
+    /// The region id (the home's own, or an imported one).
+    pub region: String,
+    /// The home's own region (bound through its root and configured CA), or an imported one
+    /// (bound through that region's signed registry).
+    pub home: bool,
+    /// The region's local id.
+    pub id: String,
+    pub name: String,
+    pub level: String,
+    pub uscc: String,
+    /// False when the certificate carries no organizationIdentifier and the department was
+    /// found by its OU only (certificates made before USCCs were added): reported as a warning.
+    pub uscc_in_cert: bool,
+}
+
+/// Bind `leaf` (whose chain leads to a root of region `chain_region`) to a department of that
+/// region: the home's own through [`department_of`] (root AND configured CA), an imported one
+/// through its registry (active, the certificate's fingerprint listed, same name). A USCC or
+/// name of one of the home's departments is never a foreign region's. Err: why it binds to none.
+pub fn bind(trust: &TrustStore, leaf: &[u8], chain_region: &str) -> Result<Bound, String> {
+    let (_, cert) = X509Certificate::from_der(leaf)
+        .map_err(|e| format!("the signer certificate cannot be parsed: {e}"))?;
+    let uscc = super::registry::uscc_of(&cert);
+    let (org, unit) = super::registry::org_and_unit(&cert);
+    let home = trust.region.as_ref();
+    if home.is_some_and(|r| r.region.id == chain_region) {
+        let region = home.ok_or("no region")?;
+        let d = department_of(trust, leaf)?;
+        let dept = region.department(&d.id).map_err(|e| e.to_string())?;
+        if let Some(u) = &uscc {
+            if *u != dept.uscc {
+                return Err(format!(
+                    "the signer certificate carries USCC {u}, but `{}` of region {} is {}",
+                    dept.id, region.region.id, dept.uscc
+                ));
+            }
+        }
+        return Ok(Bound {
+            region: region.region.id.clone(),
+            home: true,
+            id: dept.id.clone(),
+            name: dept.name.clone(),
+            level: dept.level.clone(),
+            uscc: dept.uscc.clone(),
+            uscc_in_cert: uscc.is_some(),
+        });
+    }
+    let region = trust
+        .regions
+        .iter()
+        .find(|r| r.id == chain_region)
+        .ok_or_else(|| format!("the seal chains to no region this home knows (`{chain_region}`)"))?;
+    let registry = region.departments.as_ref().ok_or_else(|| {
+        format!(
+            "the trust list of {} ({}) carries no department registry (made by an older zhengyin)",
+            region.name, region.id
+        )
+    })?;
+    let dept = match &uscc {
+        Some(u) => registry.iter().find(|d| d.uscc == *u).ok_or_else(|| {
+            format!("USCC {u} is not a department in the registry of {} ({})", region.name, region.id)
+        })?,
+        None => registry.iter().find(|d| d.id == unit).ok_or_else(|| {
+            format!("`{unit}` is not a department in the registry of {} ({})", region.name, region.id)
+        })?,
+    };
+    if let Some(own) =
+        home.and_then(|r| r.departments.iter().find(|d| d.uscc == dept.uscc || d.name == dept.name))
+    {
+        return Err(format!(
+            "region {} claims {} ({}), a department of this region ({}): refused",
+            region.id,
+            own.name,
+            own.uscc,
+            home.map(|r| r.region.id.as_str()).unwrap_or_default()
+        ));
+    }
+    if let Some(other) = trust
+        .regions
+        .iter()
+        .find(|r| r.id != region.id && r.departments.iter().flatten().any(|d| d.uscc == dept.uscc))
+    {
+        return Err(format!("USCC {} is claimed by both {} and {}: refused", dept.uscc, region.id, other.id));
+    }
+    if dept.status != "active" {
+        return Err(format!(
+            "{} ({}) of {} is `{}` in its region's registry, not active",
+            dept.name, dept.uscc, region.id, dept.status
+        ));
+    }
+    if dept.name != org {
+        return Err(format!(
+            "the signer certificate names {org}, but {} of {} is {}",
+            dept.uscc, region.id, dept.name
+        ));
+    }
+    let fp = super::list::fingerprint(leaf);
+    if !dept.seal_certs.contains(&fp) {
+        return Err(format!(
+            "the seal certificate (SHA-256 {fp}) is not one of {}'s seal certificates in the registry of {}",
+            dept.name, region.id
+        ));
+    }
+    Ok(Bound {
+        region: region.id.clone(),
+        home: false,
+        id: dept.id.clone(),
+        name: dept.name.clone(),
+        level: dept.level.clone(),
+        uscc: dept.uscc.clone(),
+        uscc_in_cert: uscc.is_some(),
+    })
+}

@@ -1,19 +1,20 @@
 //! Signed trust lists for mutual recognition across regions (跨区域互认): what one region publishes
-//! so others can trust its seals — its root, its CAs, where its CRLs are — signed with the region
-//! root key (ECDSA P-256, over the canonical JSON of every field but `signature`), and importing
-//! another region's list against a pinned SHA-256 fingerprint of its root certificate.
+//! so others can trust its seals — its roots, its CAs, where its CRLs (and status list) are, its
+//! department registry (`registry`), its TSA and status-service certificates when it has them,
+//! and pivots announcing a new root (`pivot`) — signed with the current region root key (ECDSA
+//! P-256, over the canonical JSON of every field but `signature`), and checking another region's
+//! list against the root fingerprints this home pinned (or followed through pivots).
 //!
-//! Knows the home layout, certificates and CRLs; knows nothing of PDF or HTTP (fetching is done by
-//! the caller and handed in as bytes). Canonical JSON: serde_json's sorted object keys, no spaces.
+//! The checks are strict: every root is pinned or announced by a pivot a pinned root signed, and
+//! every CA, TSA and status certificate chains to those roots; anything else refuses the whole
+//! list. Lists carry a monotonic `list_number`; storing and the rollback checks are `imports`.
+//! Knows certificates and CRLs; knows nothing of PDF or HTTP (fetching is the caller's). Canonical
+//! JSON: serde_json's sorted object keys, no spaces. After ETSI TS 119 612 (trusted lists).
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
 
-use base64::Engine;
 use der::{Decode, Encode};
-use ring::signature::{
-    EcdsaKeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING,
-};
+use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
 use serde::{Deserialize, Serialize};
 use x509_parser::prelude::*;
 
@@ -21,29 +22,60 @@ use crate::config::Home;
 use crate::error::{PkiError, Result};
 use crate::pki::keys;
 
-use super::{Anchor, Crl};
+use super::pivot::{self, Pivot};
+use super::registry::{self, RegistryDepartment};
+
+pub use super::imports::dir;
 
 /// Validity of a published list.
 pub const LIST_VALIDITY_SECS: i64 = 7 * 24 * 3600;
+
+/// Where a published document (a status list) is, and its SHA-256 when known.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Published {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
 
 /// A region's trust list.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TrustList {
     pub region: String,
     pub name: String,
+    /// Strictly increasing between distinct issues (the Unix time of issue): an importer refuses
+    /// a list whose number is lower than the one it holds (a replayed list).
+    #[serde(default)]
+    pub list_number: u64,
     /// RFC 3339.
     pub issued_at: String,
     /// RFC 3339; the list must be refreshed before then.
     pub next_update: String,
-    /// The region root certificate(s), PEM; the first is the one the list is signed with.
+    /// The region root certificate(s), PEM; the first is the one the list is signed with. Every
+    /// other one must be pinned or announced by a pivot.
     pub roots: Vec<String>,
-    /// Every CA certificate below the root, PEM.
+    /// Every CA certificate below the roots, PEM; each must chain to a root of this list.
     pub cas: Vec<String>,
     /// CA id → URL of its CRL.
     pub crl_urls: BTreeMap<String, String>,
     /// Where this list is published (for refreshing), if known.
     #[serde(default)]
     pub url: Option<String>,
+    /// Root rotations: each signed by the old root, announcing the new one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pivots: Vec<Pivot>,
+    /// The department registry (USCC, name, level, seal certificate fingerprints, status).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departments: Option<Vec<RegistryDepartment>>,
+    /// Time-stamping authority certificates (PEM), when the region runs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tsa: Option<Vec<String>>,
+    /// Certificates that sign licence status answers and status lists (PEM), when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_service: Option<Vec<String>>,
+    /// Where the region's licence status list is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_list: Option<Published>,
     /// Base64 ECDSA P-256 / SHA-256 (ASN.1) signature over the canonical JSON of the other fields.
     #[serde(default)]
     pub signature: String,
@@ -58,12 +90,9 @@ pub fn fingerprint(der: &[u8]) -> String {
     crate::verify::hex(&crate::pades::cms::sha256(der))
 }
 
-fn canonical(list: &TrustList) -> Result<Vec<u8>> {
-    let mut v = serde_json::to_value(list).map_err(|e| bad(e.to_string()))?;
-    if let Some(o) = v.as_object_mut() {
-        o.remove("signature");
-    }
-    serde_json::to_vec(&v).map_err(|e| bad(e.to_string()))
+/// A pin as typed by a user: colons dropped, lowercase.
+pub fn normalise_pin(pin: &str) -> String {
+    pin.chars().filter(|c| *c != ':' && !c.is_whitespace()).collect::<String>().to_ascii_lowercase()
 }
 
 fn pem_of(path: &std::path::Path) -> Result<String> {
@@ -87,29 +116,35 @@ pub fn build(home: &Home, public_url: Option<&str>, now: i64) -> Result<TrustLis
             (c.id.clone(), url)
         })
         .collect();
+    let rotated = crate::pki::rotate::published(home)?;
+    let mut roots = vec![pem_of(&home.ca_cert(&root))?];
+    roots.extend(rotated.roots);
+    let mut cas: Vec<String> = region
+        .cas
+        .iter()
+        .filter(|c| c.parent.is_some())
+        .map(|c| pem_of(&home.ca_cert(&c.id)))
+        .collect::<Result<_>>()?;
+    cas.extend(rotated.cas);
     let mut list = TrustList {
         region: region.region.id.clone(),
         name: region.region.name.clone(),
+        list_number: u64::try_from(now).unwrap_or(0),
         issued_at: super::rfc3339(now),
         next_update: super::rfc3339(now + LIST_VALIDITY_SECS),
-        roots: vec![pem_of(&home.ca_cert(&root))?],
-        cas: region
-            .cas
-            .iter()
-            .filter(|c| c.parent.is_some())
-            .map(|c| pem_of(&home.ca_cert(&c.id)))
-            .collect::<Result<_>>()?,
+        roots,
+        cas,
         crl_urls,
-        url: base.map(|b| format!("{b}/v1/trust-list")),
+        url: base.as_ref().map(|b| format!("{b}/v1/trust-list")),
+        pivots: rotated.pivots,
+        departments: Some(registry::build(home)?),
+        tsa: None,
+        status_service: None,
+        status_list: None,
         signature: String::new(),
     };
     let key_der = keys::read_key_der(&home.ca_key(&root))?;
-    let rng = ring::rand::SystemRandom::new();
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &key_der, &rng)
-        .map_err(|e| PkiError::BadKey { path: home.ca_key(&root), message: e.to_string() })?;
-    let sig =
-        key.sign(&rng, &canonical(&list)?).map_err(|_| PkiError::Sign("trust list signing failed".into()))?;
-    list.signature = base64::engine::general_purpose::STANDARD.encode(sig.as_ref());
+    list.signature = pivot::sign_with(&key_der, &pivot::canonical(&list)?)?;
     Ok(list)
 }
 
@@ -117,37 +152,109 @@ fn first_der(pem: &str) -> Result<Vec<u8>> {
     keys::pem_certs(pem.as_bytes()).map_err(bad)?.into_iter().next().ok_or_else(|| bad("empty certificate"))
 }
 
-/// Parse and check a trust list: the first root's SHA-256 equals `pin`, the signature verifies
-/// with that root's key, the region id is a safe name, and the list has not expired at `now`.
+/// A checked list and the root fingerprints it is trusted under (the pins, and every root a
+/// pivot from them announced).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub list: TrustList,
+    pub accepted: BTreeSet<String>,
+}
+
+/// [`verify_pins`] with one pin.
 pub fn verify(bytes: &[u8], pin: &str, now: i64) -> Result<TrustList> {
-    let list: TrustList = serde_json::from_slice(bytes).map_err(|e| bad(format!("not a trust list: {e}")))?;
+    verify_pins(bytes, &[pin.to_string()], now).map(|c| c.list)
+}
+
+/// Parse and check a trust list against `pins` (SHA-256 of root certificates this home trusts
+/// for that region):
+/// - the region id is a safe name, the list has a number and has not expired at `now`;
+/// - pivots signed by an accepted root add the root they announce (repeatedly);
+/// - the signing root (the first) and every other root are accepted;
+/// - the signature verifies with the signing root's key (over what was received, unknown
+///   fields included);
+/// - every CA, TSA and status-service certificate chains to an accepted root;
+/// - the registry is well formed.
+pub fn verify_pins(bytes: &[u8], pins: &[String], now: i64) -> Result<Checked> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| bad(format!("not a trust list: {e}")))?;
+    let signed = pivot::canonical_value(&mut value.clone())?;
+    let list: TrustList =
+        serde_json::from_value(value.take()).map_err(|e| bad(format!("not a trust list: {e}")))?;
     if list.region.is_empty()
         || list.region.len() > 64
         || !list.region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
         return Err(bad(format!("region id `{}` must be [a-z0-9-]", list.region)));
     }
-    let pin: String = pin.chars().filter(|c| *c != ':').collect::<String>().to_ascii_lowercase();
-    let root_der = first_der(list.roots.first().ok_or_else(|| bad("the list has no root"))?)?;
-    let got = fingerprint(&root_der);
-    if got != pin {
-        return Err(bad(format!("root fingerprint {got} does not match the pinned {pin}")));
+    let roots: Vec<Vec<u8>> = list.roots.iter().map(|p| first_der(p)).collect::<Result<_>>()?;
+    let signing = roots.first().ok_or_else(|| bad("the list has no root"))?;
+    let mut accepted: BTreeSet<String> = pins.iter().map(|p| normalise_pin(p)).collect();
+    // Follow pivots from accepted roots, as long as that adds roots (bounded by the pivots).
+    for _ in 0..=list.pivots.len() {
+        let before = accepted.len();
+        for p in &list.pivots {
+            if !accepted.contains(&p.from) {
+                continue;
+            }
+            let Some(old) = roots.iter().find(|r| fingerprint(r) == p.from) else { continue };
+            if let Some(new) = pivot::follow(p, &list.region, old) {
+                accepted.insert(fingerprint(&new));
+            }
+        }
+        if accepted.len() == before {
+            break;
+        }
     }
-    let (_, root) = X509Certificate::from_der(&root_der).map_err(|e| bad(format!("root unreadable: {e}")))?;
-    let sig = base64::engine::general_purpose::STANDARD
-        .decode(list.signature.as_bytes())
-        .map_err(|_| bad("signature is not base64"))?;
-    UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, root.public_key().subject_public_key.data.as_ref())
-        .verify(&canonical(&list)?, &sig)
-        .map_err(|_| bad("the signature does not verify with the pinned root"))?;
+    let got = fingerprint(signing);
+    if !accepted.contains(&got) {
+        return Err(bad(format!(
+            "root fingerprint {got} does not match the pinned {} and no pivot signed by a pinned root announces it",
+            pins.iter().map(|p| normalise_pin(p)).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    for (i, r) in roots.iter().enumerate().skip(1) {
+        let fp = fingerprint(r);
+        if !accepted.contains(&fp) {
+            return Err(bad(format!(
+                "root {} ({fp}) of the list of `{}` is neither pinned nor announced by a pivot signed by a pinned root",
+                i + 1,
+                list.region
+            )));
+        }
+    }
+    if !pivot::verify_with(signing, &signed, &list.signature) {
+        return Err(bad("the signature does not verify with the pinned root"));
+    }
     let next =
         ::time::OffsetDateTime::parse(&list.next_update, &::time::format_description::well_known::Rfc3339)
             .map_err(|_| bad("bad next_update"))?;
     if next.unix_timestamp() < now {
         return Err(bad(format!("the list expired at {}", list.next_update)));
     }
-    for ca in &list.cas {
-        first_der(ca)?;
+    if list.list_number == 0 {
+        return Err(bad(
+            "the list carries no list_number (made by an older zhengyin?), so a replay could not be told",
+        ));
+    }
+    let trusted_roots: Vec<&Vec<u8>> = roots.iter().filter(|r| accepted.contains(&fingerprint(r))).collect();
+    let cas: Vec<Vec<u8>> = list.cas.iter().map(|p| first_der(p)).collect::<Result<_>>()?;
+    let placed = chain_all(&trusted_roots, &cas).map_err(|subject| {
+        bad(format!(
+            "CA certificate {subject} in the list of `{}` does not chain to its pinned root",
+            list.region
+        ))
+    })?;
+    for (what, certs) in [("TSA", &list.tsa), ("status-service", &list.status_service)] {
+        for pem in certs.iter().flatten() {
+            let der = first_der(pem)?;
+            if !issued_by_any(&der, placed.iter().chain(trusted_roots.iter().copied())) {
+                return Err(bad(format!(
+                    "{what} certificate {} in the list of `{}` does not chain to its pinned root",
+                    super::subject_of(&der),
+                    list.region
+                )));
+            }
+        }
     }
     if list
         .crl_urls
@@ -156,7 +263,47 @@ pub fn verify(bytes: &[u8], pin: &str, now: i64) -> Result<TrustList> {
     {
         return Err(bad("CA ids in crl_urls must be [A-Za-z0-9_-]"));
     }
-    Ok(list)
+    if let Some(deps) = &list.departments {
+        registry::check(deps).map_err(|e| bad(format!("the registry of `{}`: {e}", list.region)))?;
+    }
+    Ok(Checked { list, accepted })
+}
+
+/// Whether a CA certificate `cert` was issued (signed) by one of `issuers`.
+fn issued_by_any<'a>(der: &[u8], issuers: impl Iterator<Item = &'a Vec<u8>>) -> bool {
+    let Ok((_, cert)) = X509Certificate::from_der(der) else { return false };
+    issuers.into_iter().any(|i| {
+        X509Certificate::from_der(i).is_ok_and(|(_, ic)| {
+            ic.is_ca()
+                && ic.subject().as_raw() == cert.issuer().as_raw()
+                && super::verified::memoised(&[b"x509-cert", ic.public_key().raw, der], || {
+                    cert.verify_signature(Some(ic.public_key())).is_ok()
+                })
+        })
+    })
+}
+
+/// Place every CA under the roots (a CA may be issued by a root or by a CA already placed);
+/// the subject of the first one that cannot be placed is the error.
+fn chain_all(roots: &[&Vec<u8>], cas: &[Vec<u8>]) -> std::result::Result<Vec<Vec<u8>>, String> {
+    let mut placed: Vec<Vec<u8>> = Vec::new();
+    let mut left: Vec<&Vec<u8>> = cas.iter().collect();
+    while !left.is_empty() {
+        let before = left.len();
+        let mut rest = Vec::new();
+        for ca in left {
+            if issued_by_any(ca, placed.iter().chain(roots.iter().copied())) {
+                placed.push(ca.clone());
+            } else {
+                rest.push(ca);
+            }
+        }
+        left = rest;
+        if left.len() == before {
+            return Err(left.first().map(|d| super::subject_of(d)).unwrap_or_default());
+        }
+    }
+    Ok(placed)
 }
 
 /// Check a CRL's signature against the list's CA (or root) certificate that issued it.
@@ -166,94 +313,24 @@ pub fn check_crl(list: &TrustList, crl_der: &[u8]) -> Result<()> {
     let tbs = crl.tbs_cert_list.to_der().map_err(|e| bad(e.to_string()))?;
     let issuer = crl.tbs_cert_list.issuer.to_der().map_err(|e| bad(e.to_string()))?;
     let sig = crl.signature.raw_bytes();
+    let mut named = false;
     for pem in list.roots.iter().chain(list.cas.iter()) {
         let der = first_der(pem)?;
         let Ok((_, cert)) = X509Certificate::from_der(&der) else { continue };
         if cert.subject().as_raw() != issuer.as_slice() {
             continue;
         }
-        return UnparsedPublicKey::new(
-            &ECDSA_P256_SHA256_ASN1,
-            cert.public_key().subject_public_key.data.as_ref(),
-        )
-        .verify(&tbs, sig)
-        .map_err(|_| bad("the CRL signature does not verify"));
-    }
-    Err(bad("the CRL's issuer is not in the trust list"))
-}
-
-/// Where imported lists live: `<home>/trust/`.
-pub fn dir(home: &Home) -> PathBuf {
-    home.dir.join("trust")
-}
-
-/// Where an import came from (stored beside the list as `<region>.source`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Source {
-    pub from: String,
-    pub pin: String,
-}
-
-/// Store a verified list (and where it came from) in the home; returns its path.
-pub fn store(home: &Home, list: &TrustList, source: &Source) -> Result<PathBuf> {
-    keys::make_dir(&dir(home), 0o755)?;
-    let path = dir(home).join(format!("{}.json", list.region));
-    keys::write_file(&path, &serde_json::to_vec_pretty(list).map_err(|e| bad(e.to_string()))?, 0o644)?;
-    keys::write_file(
-        &dir(home).join(format!("{}.source", list.region)),
-        &serde_json::to_vec_pretty(source).map_err(|e| bad(e.to_string()))?,
-        0o644,
-    )?;
-    Ok(path)
-}
-
-/// Store a CRL fetched for region `region`'s CA `ca` (after [`check_crl`]).
-pub fn store_crl(home: &Home, region: &str, ca: &str, der: &[u8]) -> Result<()> {
-    let d = dir(home).join(format!("{region}-crl"));
-    keys::make_dir(&d, 0o755)?;
-    keys::write_file(&d.join(format!("{ca}.crl")), der, 0o644)
-}
-
-/// Every imported list in the home, with its source (unreadable files are skipped with a warning).
-pub fn imported(home: &Home) -> Vec<(TrustList, Option<Source>)> {
-    let Ok(rd) = std::fs::read_dir(dir(home)) else { return Vec::new() };
-    let mut out = Vec::new();
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.extension().and_then(|x| x.to_str()) != Some("json") {
-            continue;
-        }
-        match std::fs::read(&p).ok().and_then(|b| serde_json::from_slice::<TrustList>(&b).ok()) {
-            Some(list) => {
-                let src = std::fs::read(dir(home).join(format!("{}.source", list.region)))
-                    .ok()
-                    .and_then(|b| serde_json::from_slice(&b).ok());
-                out.push((list, src));
-            }
-            None => tracing::warn!(path = %p.display(), "skipping unreadable trust list"),
+        named = true;
+        if UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, cert.public_key().subject_public_key.data.as_ref())
+            .verify(&tbs, sig)
+            .is_ok()
+        {
+            return Ok(());
         }
     }
-    out.sort_by(|a, b| a.0.region.cmp(&b.0.region));
-    out
-}
-
-/// Anchors and CRLs from the imported lists, for `TrustStore::from_home`.
-pub fn imported_trust(home: &Home) -> (Vec<Anchor>, Vec<Crl>) {
-    let (mut anchors, mut crls) = (Vec::new(), Vec::new());
-    for (list, _) in imported(home) {
-        let source = format!("trust list of {}", list.region);
-        for pem in &list.roots {
-            if let Ok(der) = first_der(pem) {
-                anchors.push(Anchor { source: source.clone(), der });
-            }
-        }
-        let crl_dir = dir(home).join(format!("{}-crl", list.region));
-        for ca in list.crl_urls.keys() {
-            let p = crl_dir.join(format!("{ca}.crl"));
-            if let Ok(der) = std::fs::read(&p) {
-                crls.push(Crl { source: p.display().to_string(), der });
-            }
-        }
-    }
-    (anchors, crls)
+    Err(bad(if named {
+        "the CRL signature does not verify"
+    } else {
+        "the CRL's issuer is not in the trust list"
+    }))
 }

@@ -7,8 +7,13 @@
 
 pub mod crl;
 pub mod department;
+pub mod imports;
 pub mod list;
 pub mod past;
+pub mod pivot;
+pub mod province;
+pub mod registry;
+pub mod revocation;
 pub mod timestamp;
 pub mod verified;
 
@@ -46,6 +51,9 @@ pub enum Purpose {
 pub struct Anchor {
     pub source: String,
     pub der: Vec<u8>,
+    /// The region whose root this is (the home's own id, an imported region's id, or empty
+    /// for `--trust`): CRLs and departments are looked up in that region only.
+    pub region: String,
 }
 
 /// A CRL and where it came from (a file path, for logs only: reports name a CRL by its issuer
@@ -54,6 +62,8 @@ pub struct Anchor {
 pub struct Crl {
     pub source: String,
     pub der: Vec<u8>,
+    /// The region it was published by (see [`Anchor::region`]; empty for a document's DSS).
+    pub region: String,
 }
 
 /// What the verifier trusts.
@@ -68,31 +78,89 @@ pub struct TrustStore {
     pub region_cas: Vec<(String, Vec<u8>)>,
     /// The home's list of uses (用证清单), to check what proof tokens and annotated copies claim.
     pub uses: Option<crate::proofs::uses::UseList>,
+    /// Missing or stale revocation data: INDETERMINATE (strict, default) or a warning.
+    pub revocation_policy: RevocationPolicy,
     /// Who may seal which licence type in that region (config/authority.rs); absent with `--trust` only.
     pub authority: Option<crate::config::authority::Authority>,
+    /// Regions imported from signed trust lists: their CA certificates and department registries.
+    pub regions: Vec<imports::ImportedRegion>,
 }
 
-/// Revocation status of the signer certificate.
+/// Where a CRL came from, as reports name it.
+pub const ORIGIN_STORE: &str = "trust store";
+/// The origin of CRLs read from the document's /DSS (PAdES B-LT).
+pub const ORIGIN_DSS: &str = "document DSS";
+
+/// What revocation checking may use besides the store's CRLs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RevocationInputs<'a> {
+    /// CRLs embedded in the document (its /DSS), DER.
+    pub embedded: &'a [Vec<u8>],
+    /// Hook for proof of existence (Unix seconds): when no CRL is current at the validation
+    /// time, one that was current at this time decides (the signature provably existed then).
+    pub poe: Option<i64>,
+}
+
+/// Whether missing or stale revocation data makes a signature INDETERMINATE (`Strict`, the
+/// default) or is only a warning (`SoftFail`, chosen with `verify --revocation soft-fail`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RevocationPolicy {
+    #[default]
+    Strict,
+    SoftFail,
+}
+
+impl std::str::FromStr for RevocationPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "strict" => Ok(RevocationPolicy::Strict),
+            "soft-fail" => Ok(RevocationPolicy::SoftFail),
+            other => Err(format!("unknown revocation policy `{other}` (strict, soft-fail)")),
+        }
+    }
+}
+
+/// Most embedded CRLs one signature's check considers (after keeping only those whose issuer
+/// is on the path).
+const MAX_EMBEDDED_CRLS: usize = 64;
+
+/// Revocation status of the signer certificate and of every CA certificate on its path (the
+/// trust anchor excepted): the worst of them.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Revocation {
-    /// A CRL from the issuer was consulted and does not list the certificate. `source` names the
-    /// CRL by its issuer and thisUpdate.
-    Good { source: String, this_update: String },
+    /// A CRL from the issuer was consulted and does not list the certificate, and every CA
+    /// certificate on the path is likewise not revoked. `source` names the signer's CRL by its
+    /// issuer and thisUpdate; `origin` says where it came from ([`ORIGIN_STORE`],
+    /// [`ORIGIN_DSS`]); `path` names the CRL used for each CA certificate.
+    Good {
+        source: String,
+        this_update: String,
+        origin: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        path: Vec<String>,
+    },
     /// Listed in the issuer's CRL (a stale CRL counts too: revocation is permanent, except
     /// certificateHold).
-    Revoked { source: String, revoked_at: String, reason: Option<String> },
+    Revoked { source: String, revoked_at: String, reason: Option<String>, origin: String },
     /// The issuer's only CRLs break the CRL profile (`crl::check`): the status cannot be known.
     Refused { source: String, detail: String },
-    /// No CRL for the issuer was available.
-    Unknown { detail: String },
+    /// No usable CRL for the signer's issuer or for a CA on the path: none at all, or only
+    /// CRLs past their nextUpdate (`stale`).
+    Unknown {
+        detail: String,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        stale: bool,
+    },
 }
 
 /// Outcome of path validation.
 #[derive(Debug, Clone)]
 pub enum ChainOutcome {
     /// Path found; subjects from signer to anchor, and the anchor's source.
-    Trusted { path: Vec<String>, anchor: String },
+    Trusted { path: Vec<String>, anchor: String, region: String },
     /// Failed, with an ETSI EN 319 102-1 sub-indication and a reason.
     Failed { sub_indication: &'static str, reason: String },
 }
@@ -105,9 +173,14 @@ impl TrustStore {
         let authority = Some(crate::config::authority::Authority::from_home(home, &region, &uses)?);
         let uses = Some(uses);
         let mut store = TrustStore { region: Some(region.clone()), uses, authority, ..Default::default() };
+        let own = region.region.id.clone();
+        // Roots this region rotated away from keep verifying what they signed (pki/rotate.rs).
+        for der in crate::pki::rotate::previous_roots(home) {
+            store.anchors.push(Anchor { source: "previous region root".into(), der, region: own.clone() });
+        }
         let root = home.ca_cert("root");
         for der in keys::read_certs_der(&root)? {
-            store.anchors.push(Anchor { source: "region root".into(), der });
+            store.anchors.push(Anchor { source: "region root".into(), der, region: own.clone() });
         }
         for ca in &region.cas {
             if let Some(der) =
@@ -117,30 +190,31 @@ impl TrustStore {
             }
             let path = home.crl(&ca.id);
             if let Ok(der) = std::fs::read(&path) {
-                store.crls.push(Crl { source: path.display().to_string(), der });
+                store.crls.push(Crl { source: path.display().to_string(), der, region: own.clone() });
             }
         }
         // Other regions' roots and CRLs imported with `zhengyin trust add` (trust/list.rs).
-        let (anchors, crls) = list::imported_trust(home);
+        let (anchors, crls, regions) = imports::imported_trust(home);
         store.anchors.extend(anchors);
         store.crls.extend(crls);
+        store.regions = regions;
         Ok(store)
     }
 
     /// Add every certificate in a PEM file as a trust anchor.
     pub fn add_pem(&mut self, path: &Path) -> Result<()> {
         for der in keys::read_certs_der(path)? {
-            self.anchors.push(Anchor { source: "--trust".into(), der });
+            self.anchors.push(Anchor { source: "--trust".into(), der, region: String::new() });
         }
         Ok(())
     }
 
-    /// Validate `ee` (DER), a seal certificate, with `intermediates` at `at`.
+    /// Validate `ee` (DER), a seal certificate, with `intermediates` at `at`, with the store's CRLs.
     pub fn validate(&self, ee: &[u8], intermediates: &[Vec<u8>], at: UnixTime) -> (ChainOutcome, Revocation) {
-        self.validate_for(ee, intermediates, at, Purpose::DocumentSigning)
+        self.validate_full(ee, intermediates, at, Purpose::DocumentSigning, &RevocationInputs::default())
     }
 
-    /// Validate `ee` (DER) for `purpose` with `intermediates` at `at`.
+    /// Validate `ee` (DER) for `purpose` with `intermediates` at `at`, with the store's CRLs.
     pub fn validate_for(
         &self,
         ee: &[u8],
@@ -148,7 +222,31 @@ impl TrustStore {
         at: UnixTime,
         purpose: Purpose,
     ) -> (ChainOutcome, Revocation) {
-        let revocation = self.revocation_of(ee, intermediates, at);
+        self.validate_full(ee, intermediates, at, purpose, &RevocationInputs::default())
+    }
+
+    /// [`validate`](Self::validate) with the document's own revocation data (and POE) as well.
+    pub fn validate_with(
+        &self,
+        ee: &[u8],
+        intermediates: &[Vec<u8>],
+        at: UnixTime,
+        inputs: &RevocationInputs<'_>,
+    ) -> (ChainOutcome, Revocation) {
+        self.validate_full(ee, intermediates, at, Purpose::DocumentSigning, inputs)
+    }
+
+    /// Validate `ee` for `purpose` at `at`, revocation from the store and `inputs`.
+    pub fn validate_full(
+        &self,
+        ee: &[u8],
+        intermediates: &[Vec<u8>],
+        at: UnixTime,
+        purpose: Purpose,
+        inputs: &RevocationInputs<'_>,
+    ) -> (ChainOutcome, Revocation) {
+        let all_crls = self.with_embedded(ee, intermediates, inputs.embedded);
+        let revocation = revocation::of_path(&all_crls, &self.anchors, ee, intermediates, at, inputs.poe);
         let ee_der = CertificateDer::from(ee);
         let cert = match webpki::EndEntityCert::try_from(&ee_der) {
             Ok(c) => c,
@@ -179,9 +277,11 @@ impl TrustStore {
                 .chain(std::iter::once(&a.der))
                 .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
                 .collect();
-            let crls: Vec<&Crl> = self
-                .crls
+            // Only CRLs of the anchor's own region (or the document's DSS, checked against the
+            // chain's own keys): no region decides another's revocations.
+            let crls: Vec<&Crl> = all_crls
                 .iter()
+                .filter(|c| c.region == a.region || c.source == ORIGIN_DSS)
                 .filter(|c| {
                     CertificateRevocationList::from_der(&c.der)
                         .map(|(_, l)| {
@@ -226,7 +326,22 @@ impl TrustStore {
                     let mut subjects = vec![subject_of(ee)];
                     subjects.extend(path.intermediate_certificates().map(|c| subject_of(c.der().as_ref())));
                     subjects.push(subject_of(&a.der));
-                    return (ChainOutcome::Trusted { path: subjects, anchor: a.source.clone() }, revocation);
+                    let scoped: Vec<Crl> = all_crls
+                        .iter()
+                        .filter(|c| c.region == a.region || c.source == ORIGIN_DSS)
+                        .cloned()
+                        .collect();
+                    let own: Vec<Anchor> =
+                        self.anchors.iter().filter(|x| x.region == a.region).cloned().collect();
+                    let revocation = revocation::of_path(&scoped, &own, ee, intermediates, at, inputs.poe);
+                    return (
+                        ChainOutcome::Trusted {
+                            path: subjects,
+                            anchor: a.source.clone(),
+                            region: a.region.clone(),
+                        },
+                        revocation,
+                    );
                 }
                 // "Not this anchor" errors rank below anything that says what is wrong with the chain.
                 Err(e) => {
@@ -289,80 +404,26 @@ impl TrustStore {
         (outcome, revocation)
     }
 
-    /// Look the signer up in the CRL issued by its issuer.
-    /// A CRL counts only if its issuer's key (from the chain or the anchors) signed it and it is
-    /// current at `at`; same-named CRLs of other homes are ignored.
-    fn revocation_of(&self, ee: &[u8], intermediates: &[Vec<u8>], at: UnixTime) -> Revocation {
-        let Ok((_, cert)) = X509Certificate::from_der(ee) else {
-            return Revocation::Unknown { detail: "certificate unreadable".into() };
-        };
-        let issuers: Vec<X509Certificate<'_>> = intermediates
-            .iter()
-            .chain(self.anchors.iter().map(|a| &a.der))
-            .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
-            .filter(|c| {
-                c.subject().as_raw() == cert.issuer().as_raw()
-                    && verified::memoised(&[b"x509-cert", c.public_key().raw, ee], || {
-                        cert.verify_signature(Some(c.public_key())).is_ok()
-                    })
-            })
+    /// The store's CRLs, then the embedded ones whose issuer is the issuer of `ee` or of one of
+    /// `intermediates` (at most [`MAX_EMBEDDED_CRLS`]), named [`ORIGIN_DSS`].
+    fn with_embedded(&self, ee: &[u8], intermediates: &[Vec<u8>], embedded: &[Vec<u8>]) -> Vec<Crl> {
+        let issuers: Vec<Vec<u8>> = std::iter::once(ee)
+            .chain(intermediates.iter().map(Vec::as_slice))
+            .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c.issuer().as_raw().to_vec()))
             .collect();
-        let now = i64::try_from(at.as_secs()).unwrap_or(i64::MAX);
-        let (mut stale, mut refused, mut good) = (None, None, None::<(i64, String)>);
-        for crl in &self.crls {
-            let Ok((_, list)) = CertificateRevocationList::from_der(&crl.der) else { continue };
-            if list.issuer().as_raw() != cert.issuer().as_raw()
-                || !issuers.iter().any(|i| crl_signed_by(&list, &crl.der, i))
-            {
-                continue;
-            }
-            let source = crl::describe(&list);
-            let entry = crl::entry_for(&list, cert.raw_serial());
-            match crl::check(&list, now, crl::Scope::EndEntity) {
-                Ok(()) => {}
-                // A stale CRL still proves a revocation (it is permanent), unless it is a hold.
-                Err(crl::Unusable::Stale { .. })
-                    if entry.is_some_and(|e| {
-                        !matches!(e.reason_code(), Some((_, ReasonCode::CertificateHold)))
-                    }) => {}
-                Err(crl::Unusable::Stale { next_update }) => {
-                    stale = Some(format!("{source} is past its next update ({next_update})"));
-                    continue;
-                }
-                Err(why) => {
-                    refused = Some(Revocation::Refused {
-                        detail: format!("{source} cannot be used: {why}"),
-                        source,
-                    });
-                    continue;
-                }
-            }
-            if let Some(entry) = entry {
-                let reason = entry.reason_code().map(|(_, r)| format!("{r}"));
-                return Revocation::Revoked {
-                    source,
-                    revoked_at: rfc3339(entry.revocation_date.timestamp()),
-                    reason,
-                };
-            }
-            // Several usable CRLs that do not list it: the newest speaks.
-            let issued = list.last_update().timestamp();
-            if good.as_ref().is_none_or(|(t, _)| issued > *t) {
-                good = Some((issued, source));
-            }
-        }
-        if let Some((issued, source)) = good {
-            return Revocation::Good { source, this_update: rfc3339(issued) };
-        }
-        if let Some(r) = refused {
-            return r;
-        }
-        match stale {
-            Some(s) => Revocation::Unknown { detail: s },
-            None => {
-                Revocation::Unknown { detail: format!("no CRL signed by {} was available", cert.issuer()) }
-            }
-        }
+        let mut out = self.crls.clone();
+        out.extend(
+            embedded
+                .iter()
+                .filter(|der| {
+                    CertificateRevocationList::from_der(der)
+                        .map(|(_, l)| issuers.iter().any(|i| i.as_slice() == l.issuer().as_raw()))
+                        .unwrap_or(false)
+                })
+                .take(MAX_EMBEDDED_CRLS)
+                .map(|der| Crl { source: ORIGIN_DSS.to_string(), der: der.clone(), region: String::new() }),
+        );
+        out
     }
 }
 
@@ -384,7 +445,11 @@ fn which_revoked(crls: &[&Crl], ee: &[u8], intermediates: &[Vec<u8>]) -> Option<
 }
 
 /// Whether `issuer`'s key signed `list` (whose DER is `der`); memoised (see [`verified`]).
-fn crl_signed_by(list: &CertificateRevocationList<'_>, der: &[u8], issuer: &X509Certificate<'_>) -> bool {
+pub(crate) fn crl_signed_by(
+    list: &CertificateRevocationList<'_>,
+    der: &[u8],
+    issuer: &X509Certificate<'_>,
+) -> bool {
     verified::memoised(&[b"x509-crl", issuer.public_key().raw, der], || {
         list.verify_signature(issuer.public_key()).is_ok()
     })

@@ -38,7 +38,7 @@ impl TrustStore {
         // A CRL current at T that lists a certificate makes webpki answer REVOKED: the scan below
         // finds the same entry and names its date.
         let (path, anchor, revoked) = match self.validate(ee, intermediates, at).0 {
-            ChainOutcome::Trusted { path, anchor } => (path, anchor, None),
+            ChainOutcome::Trusted { path, anchor, .. } => (path, anchor, None),
             ChainOutcome::Failed { sub_indication: "REVOKED", reason } => {
                 (Vec::new(), String::new(), Some(reason))
             }

@@ -324,7 +324,7 @@ pub fn verify_token(
     let unix = UnixTime::since_unix_epoch(at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default());
     let (outcome, revocation) = trust.validate_for(signer_der, &intermediates, unix, Purpose::TimeStamping);
     let (chain, anchor) = match outcome {
-        ChainOutcome::Trusted { path, anchor } => (path, anchor),
+        ChainOutcome::Trusted { path, anchor, .. } => (path, anchor),
         ChainOutcome::Failed { sub_indication, reason } => {
             return Err(TokenError::Chain { sub_indication, reason })
         }

@@ -35,10 +35,32 @@ pub fn apply(
         }
         return;
     };
-    let Some(dept) = dept.filter(|_| check.status == Status::Passed) else { return };
+    let Some(dept) = dept.filter(|_| matches!(check.status, Status::Passed | Status::Warning)) else {
+        return;
+    };
     // Seals before this one, not counting annotated-copy seals (加注件, made by the platform).
     let position =
         all.iter().filter(|s| s.signed_end() < sig.signed_end() && s.field_name != ANNOTATION_FIELD).count();
+    // Another region's department: its own region's table decides what it may issue; here only
+    // what any region can check — the issuing seal is the issuer the identifier names.
+    let home = trust.region.as_ref().map(|r| r.region.id.as_str());
+    if let Some(region) = dept.region.as_deref().filter(|r| Some(*r) != home) {
+        match foreign_rule(dept, position, doc) {
+            Ok(()) => check.detail.push_str(&format!(
+                "; its authority for this licence type is {region}'s to decide (that region's table is not published)"
+            )),
+            Err(reason) => {
+                *check = fail(
+                    "DEPARTMENT",
+                    Status::Failed,
+                    Indication::Indeterminate,
+                    "SIG_CONSTRAINTS_FAILURE",
+                    format!("seal of {} ({region}/{}) is not authorised: {reason}", dept.name, dept.id),
+                )
+            }
+        }
+        return;
+    }
     if sig.field_name == ANNOTATION_FIELD && dept.id == crate::proofs::annotate::PLATFORM && position > 0 {
         return; // the annotated copy's own rules apply (verify/annotation.rs)
     }
@@ -54,6 +76,35 @@ pub fn apply(
             )
         }
     }
+}
+
+/// For another region's department: an issuing seal must be the issuer (USCC) the GB/T 36904
+/// identifier and the GB/T 36903 metadata name.
+fn foreign_rule(dept: &Department, position: usize, doc: &Document) -> Result<(), String> {
+    if position > 0 {
+        return Ok(());
+    }
+    let info = doc
+        .trailer
+        .get(b"Info")
+        .ok()
+        .and_then(|i| i.as_reference().ok())
+        .and_then(|r| doc.get_dictionary(r).ok());
+    let Some(meta) = info.and_then(LicenceMetadata::from_info) else {
+        return Err("the document names no licence type (GB/T 36903 ZZLXDM)".into());
+    };
+    let id: LicenceId = meta
+        .zzbs
+        .parse()
+        .map_err(|e| format!("its licence identifier is not a GB/T 36904 identifier ({e})"))?;
+    let uscc = dept.uscc.as_deref().unwrap_or_default();
+    if id.issuer_code != uscc || meta.zzbfjgdm != uscc {
+        return Err(format!(
+            "the identifier names issuer {} (metadata {}), but the issuing seal is {}'s ({uscc})",
+            id.issuer_code, meta.zzbfjgdm, dept.name
+        ));
+    }
+    Ok(())
 }
 
 fn rule(

@@ -8,15 +8,17 @@ use super::report::Indication::{Indeterminate, TotalFailed};
 use super::report::{check, fail, Check, SignatureReport, Status};
 use super::signature::{Context, SignerCert};
 use crate::pades::cms;
-use crate::trust::{ChainOutcome, Revocation};
+use crate::trust::{ChainOutcome, Revocation, RevocationInputs, RevocationPolicy};
 
 /// Validate the chain and revocation of `signer`; records the path and the revocation status.
 pub fn run(ctx: &Context<'_>, parsed: &cms::ParsedCms, signer: &SignerCert<'_>, r: &mut SignatureReport) {
     let others: Vec<Vec<u8>> =
         parsed.certificates.iter().filter(|c| c.as_slice() != signer.der).cloned().collect();
-    let (outcome, revocation) = ctx.trust.validate(signer.der, &others, ctx.at);
+    let inputs = RevocationInputs { embedded: ctx.embedded_crls, poe: None };
+    let (outcome, revocation) = ctx.trust.validate_with(signer.der, &others, ctx.at, &inputs);
     match outcome {
-        ChainOutcome::Trusted { path, anchor } => {
+        ChainOutcome::Trusted { path, anchor, region } => {
+            r.chain_region = Some(region);
             r.checks.push(check(
                 "CHAIN",
                 Status::Passed,
@@ -35,18 +37,31 @@ pub fn run(ctx: &Context<'_>, parsed: &cms::ParsedCms, signer: &SignerCert<'_>, 
             });
         }
     }
-    r.checks.push(revocation_check(&revocation, ctx.sig.signing_time.as_deref()));
+    r.checks.push(revocation_check(
+        &revocation,
+        ctx.sig.signing_time.as_deref(),
+        ctx.trust.revocation_policy,
+    ));
     r.revocation = Some(revocation);
 }
 
-fn revocation_check(rev: &Revocation, claimed: Option<&str>) -> Check {
+fn revocation_check(rev: &Revocation, claimed: Option<&str>, policy: RevocationPolicy) -> Check {
     match rev {
-        Revocation::Good { source, .. } => {
-            check("REVOCATION", Status::Passed, format!("not revoked according to {source}"))
+        Revocation::Good { source, origin, path, .. } => {
+            let cas = if path.is_empty() { String::new() } else { format!("; {}", path.join("; ")) };
+            check("REVOCATION", Status::Passed, format!("not revoked according to {source} ({origin}){cas}"))
         }
-        Revocation::Unknown { detail } => {
-            check("REVOCATION", Status::Warning, format!("revocation not checked: {detail}"))
+        // No current CRL for a certificate on the path: unknown, fatal unless soft-fail was chosen.
+        Revocation::Unknown { detail, .. } if policy == RevocationPolicy::SoftFail => {
+            check("REVOCATION", Status::Warning, format!("revocation not checked (soft-fail): {detail}"))
         }
+        Revocation::Unknown { detail, .. } => fail(
+            "REVOCATION",
+            Status::Indeterminate,
+            Indeterminate,
+            "TRY_LATER",
+            format!("revocation status unknown: {detail}"),
+        ),
         Revocation::Refused { detail, .. } => fail(
             "REVOCATION",
             Status::Indeterminate,

@@ -58,7 +58,7 @@ fn reach(
 }
 
 /// The references inside `o` (not followed), one budget visit per array or dictionary.
-fn collect_refs(
+pub(crate) fn collect_refs(
     o: &Object,
     out: &mut Vec<ObjectId>,
     depth: usize,
@@ -152,6 +152,8 @@ pub fn disallowed_changes(
         .and_then(|c| new.get_dictionary(c).ok())
         .and_then(|c| c.get(b"AcroForm").and_then(Object::as_reference).ok());
 
+    // PAdES B-LT: the DSS dictionary and its arrays may be rewritten (verify/ltv.rs).
+    let dss_parts = super::ltv::rewritable_parts(old, new, budget)?;
     let mut problems = Vec::new();
     if catalog_id != old_catalog {
         problems.push("the document catalog was replaced".to_string());
@@ -163,9 +165,9 @@ pub fn disallowed_changes(
         [&metadata, &info].into_iter().filter_map(|v| v.as_ref().ok().copied().flatten()).collect();
     problems.extend([&metadata, &info].into_iter().filter_map(|v| v.as_ref().err().cloned()));
     let catalog_free: &[&[u8]] = if metadata.is_ok() {
-        &[b"AcroForm", b"Extensions", b"Version", b"Metadata"]
+        &[b"AcroForm", b"Extensions", b"Version", b"Metadata", b"DSS"]
     } else {
-        &[b"AcroForm", b"Extensions", b"Version"]
+        &[b"AcroForm", b"Extensions", b"Version", b"DSS"]
     };
     for (id, old_obj) in &old.objects {
         budget.visit()?;
@@ -173,13 +175,14 @@ pub fn disallowed_changes(
             problems.push(format!("object {} {} was deleted", id.0, id.1));
             continue;
         };
-        if bytes_of(old_obj) == bytes_of(new_obj) || signer_owned.contains(id) {
+        if bytes_of(old_obj) == bytes_of(new_obj) || signer_owned.contains(id) || dss_parts.contains(id) {
             continue;
         }
         let ok = match (old_obj, new_obj) {
             (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == catalog_id => {
                 only_grew(o, n, b"__none__", &allowed, catalog_free)
                     && catalog_form_ok(o, n, &allowed)
+                    && super::ltv::catalog_dss_ok(old, o, new, n)
                     && declarations_ok(n, budget)?
             }
             (Object::Dictionary(o), Object::Dictionary(n)) if Some(*id) == form_id => {

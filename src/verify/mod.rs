@@ -13,6 +13,7 @@ pub mod authority;
 pub mod chain;
 pub mod changes;
 pub mod department;
+pub mod ltv;
 pub mod modifications;
 pub mod plan;
 pub mod poe;
@@ -82,6 +83,7 @@ pub fn verify_full(
         i64::try_from(unix.as_secs()).unwrap_or(i64::MAX),
     );
 
+    let embedded_crls = ltv::embedded_crls(doc, budget)?;
     let mut reports = Vec::new();
     let mut seen: Vec<usize> = Vec::new();
     for (i, sig) in sigs.iter().enumerate() {
@@ -109,6 +111,7 @@ pub fn verify_full(
             revisions: &revisions,
             all: &sigs,
             trust,
+            embedded_crls: &embedded_crls,
             at: unix,
         };
         let mut report = signature::verify_one(&ctx, budget)?;
@@ -122,7 +125,7 @@ pub fn verify_full(
         reports.push(r);
     }
     annotation::bind(&mut reports, &sigs, doc, trust);
-    let seal_plan = plan::status(doc, &reports);
+    let seal_plan = plan::status(doc, &reports, trust.region.as_ref().map(|r| r.region.id.as_str()));
     let (indication, sub, mut summary) = overall(&reports);
     if let Some(p) = &seal_plan {
         summary.push_str(&format!(

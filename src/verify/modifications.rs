@@ -51,7 +51,7 @@ pub fn run(ctx: &Context<'_>, r: &mut SignatureReport, budget: &mut Budget) -> R
             ));
         }
     }
-    if let Some(field) = lock_broken(ctx) {
+    if let Some(field) = lock_broken(ctx, budget)? {
         r.checks.push(fail(
             "MODIFICATIONS",
             Status::Failed,
@@ -63,7 +63,11 @@ pub fn run(ctx: &Context<'_>, r: &mut SignatureReport, budget: &mut Budget) -> R
     }
     let changes = changes_after(ctx, end, budget)?;
     if changes.is_empty() {
-        r.checks.push(check("MODIFICATIONS", Status::Passed, "later revisions only add signatures"));
+        r.checks.push(check(
+            "MODIFICATIONS",
+            Status::Passed,
+            "later revisions only add signatures and validation data (DSS)",
+        ));
     } else {
         r.checks.push(fail(
             "MODIFICATIONS",
@@ -79,24 +83,33 @@ pub fn run(ctx: &Context<'_>, r: &mut SignatureReport, budget: &mut Budget) -> R
 
 /// The lock's field, when this signature locked the document and a later revision is not one of
 /// the signatures the lock left open (the reserved annotation field of a 加注件).
-fn lock_broken(ctx: &Context<'_>) -> Option<String> {
+fn lock_broken(ctx: &Context<'_>, budget: &mut Budget) -> Result<Option<String>> {
     let sig = ctx.sig;
     let end = sig.signed_end();
     if !(sig.locks || sig.docmdp == Some(1)) {
-        return None;
+        return Ok(None);
     }
-    let open_only =
-        |e: &usize| ctx.all.iter().any(|o| o.signed_end() == *e && sig.lock_exclude.contains(&o.field_name));
-    // A document timestamp (B-LTA) may follow any lock: it fills no field of the document (ETSI
-    // EN 319 142-1 §5.5; pyHanko's LTA updates). What its revision changed is still judged below.
-    let doc_ts = |e: &usize| ctx.all.iter().any(|o| o.signed_end() == *e && o.sub_filter == "ETSI.RFC3161");
-    let later: Vec<&usize> = ctx.revisions.iter().filter(|e| **e > end).collect();
-    let only_timestamps = !later.is_empty() && later.iter().all(|e| doc_ts(e));
-    let after_lock_ok = only_timestamps
-        || (sig.docmdp != Some(1)
-            && !sig.lock_exclude.is_empty()
-            && later.iter().all(|e| open_only(e) || doc_ts(e)));
-    (!after_lock_ok).then(|| sig.field_name.clone())
+    let may_sign = sig.docmdp != Some(1) && !sig.lock_exclude.is_empty();
+    let mut prev = end;
+    for e in ctx.revisions.iter().copied().filter(|e| *e > end) {
+        let signed_here: Vec<_> = ctx.all.iter().filter(|o| o.signed_end() == e).collect();
+        let ok = if signed_here.is_empty() {
+            // No signature ends here: allowed only as a validation-data (DSS) update; what else it
+            // changed is judged by `changes` like any later revision.
+            super::ltv::is_dss_update(ctx.parsed_bytes, prev, e, budget)?
+        } else {
+            // A document timestamp (B-LTA) may follow any lock: it fills no field of the document
+            // (ETSI EN 319 142-1 §5.5); what its revision changed is still judged by `changes`.
+            signed_here.iter().all(|o| {
+                o.sub_filter == "ETSI.RFC3161" || (may_sign && sig.lock_exclude.contains(&o.field_name))
+            })
+        };
+        if !ok {
+            return Ok(Some(sig.field_name.clone()));
+        }
+        prev = e;
+    }
+    Ok(None)
 }
 
 /// Every disallowed change between the revision ending at `end` and the whole document.

@@ -70,9 +70,23 @@ pub enum Coverage {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Department {
+    /// The local id in its region (`scjg`).
     pub id: String,
     pub name: String,
     pub level: String,
+    /// The region the department belongs to (the home's own or an imported one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Its 统一社会信用代码 (GB 32100): the identity that travels across regions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uscc: Option<String>,
+}
+
+impl Department {
+    /// `<region>/<USCC>`, the key seal plans name departments by (None without both).
+    pub fn plan_id(&self) -> Option<String> {
+        Some(format!("{}/{}", self.region.as_ref()?, self.uscc.as_ref()?))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -102,6 +116,10 @@ pub struct SignatureReport {
     /// What later revisions changed, object by object.
     pub changes_after: Vec<String>,
     pub chain: Vec<String>,
+    /// The region whose root the chain reaches (the home's own, an imported one, or empty for
+    /// `--trust`); departments are bound in that region only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain_region: Option<String>,
     pub revocation: Option<Revocation>,
     /// The verified signature timestamp (PAdES B-T): its genTime proves the signature existed
     /// then. `null` without one, or when it did not verify (see the TIMESTAMP check).
@@ -121,6 +139,13 @@ pub struct SealPlanStatus {
     pub required: Vec<String>,
     /// Department ids whose seals are present, in signing order.
     pub present: Vec<String>,
+    /// The plan by region and USCC (`taian/11370900MB28570021`), when the document records it:
+    /// what decides `in_order` and `complete` (local ids mean nothing in another region).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub required_ids: Vec<String>,
+    /// Region and USCC of the valid seals present, in signing order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub present_ids: Vec<String>,
     pub in_order: bool,
     pub complete: bool,
 }
@@ -196,7 +221,12 @@ impl Report {
             let who = sig
                 .department
                 .as_ref()
-                .map(|d| format!("{} {} ({})", d.id, d.name, d.level))
+                .map(|d| match (&d.region, &d.uscc) {
+                    (Some(region), Some(uscc)) => {
+                        format!("{} {} ({}, {region}, USCC {uscc})", d.id, d.name, d.level)
+                    }
+                    _ => format!("{} {} ({})", d.id, d.name, d.level),
+                })
                 .unwrap_or_else(|| {
                     sig.signer.as_ref().map(|s| s.subject.clone()).unwrap_or_else(|| "unknown signer".into())
                 });
@@ -220,7 +250,16 @@ impl Report {
         if let Some(p) = &self.seal_plan {
             s.push_str(&format!(
                 "\nseal plan {}: {} of {} seals present{}{}\n",
-                p.required.join(" → "),
+                if p.required_ids.is_empty() {
+                    p.required.join(" → ")
+                } else {
+                    p.required
+                        .iter()
+                        .zip(&p.required_ids)
+                        .map(|(id, full)| format!("{id} ({full})"))
+                        .collect::<Vec<_>>()
+                        .join(" → ")
+                },
                 p.present.len(),
                 p.required.len(),
                 if p.complete { " (complete)" } else { " (INCOMPLETE)" },

@@ -37,6 +37,8 @@ pub struct Context<'a> {
     /// Every signature of the document, in order.
     pub all: &'a [ParsedSignature],
     pub trust: &'a TrustStore,
+    /// CRLs the document carries in its /DSS (PAdES B-LT), read once per document (`ltv`).
+    pub embedded_crls: &'a [Vec<u8>],
     /// The validation time.
     pub at: UnixTime,
 }
@@ -73,7 +75,7 @@ pub fn verify_one(ctx: &Context<'_>, budget: &mut Budget) -> Result<SignatureRep
     r.checks.push(key_usage_check(&signer.cert));
     super::timestamp::run(ctx, &parsed, &mut r, budget)?;
     chain::run(ctx, &parsed, &signer, &mut r);
-    department::run(ctx, &signer.cert, &mut r);
+    department::run(ctx, &signer, &mut r);
     authority::apply(&mut r.checks, r.department.as_ref(), ctx.sig, ctx.all, ctx.doc, ctx.trust);
     modifications::run(ctx, &mut r, budget)?;
     r.conclude();
@@ -296,6 +298,7 @@ pub fn empty_report(index: usize, field: &str) -> SignatureReport {
         bytes_after: 0,
         changes_after: Vec::new(),
         chain: Vec::new(),
+        chain_region: None,
         revocation: None,
         timestamp: None,
         poe: Vec::new(),

@@ -51,7 +51,7 @@ pub fn run(
         Ok(info) => {
             let (status, note) = match &info.revocation {
                 Revocation::Good { .. } => (Status::Passed, String::new()),
-                Revocation::Unknown { detail } => {
+                Revocation::Unknown { detail, .. } => {
                     (Status::Warning, format!("; TSA certificate revocation not checked: {detail}"))
                 }
                 other => (Status::Warning, format!("; TSA certificate revocation: {other:?}")),

@@ -8,8 +8,6 @@
 mod api_support;
 mod common;
 
-use std::time::{Duration, Instant};
-
 use api_support::{call, init_home, pdf_of, post_json, start, token};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -218,8 +216,9 @@ fn http_lifecycle_and_signed_answers() {
     assert!(audit.clean, "{:?}", audit.problems);
 }
 
-/// Region B imported A's trust list; after A cancels a licence, B's next refresh fetches A's
-/// signed status list and B's verification (HTTP and CLI) says "not valid", cancellation named.
+/// Region B (its own `serve`) imported A's trust list, which names where A's status list is
+/// published; after A cancels a licence, one `trust refresh` of B fetches A's signed status list
+/// from there and B's offline verification (CLI and HTTP) says "not valid", exit 1.
 #[test]
 fn second_region_sees_a_cancellation_after_one_refresh() {
     let tmp = tempfile::tempdir().unwrap();
@@ -227,7 +226,7 @@ fn second_region_sees_a_cancellation_after_one_refresh() {
     let b = init_home(&tmp.path().join("jinan"), "jinan");
     let scjg = token(&a, Role::Department { dept: "scjg".into() });
     let sa = start(&a, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, None);
-    let sb = start(&b, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, Some(Duration::from_secs(1)));
+    let sb = start(&b, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, None);
     let issued =
         post_json(&format!("{}/v1/licences", sa.url), Some(&scjg), &api_support::business_licence()).json();
     let id = issued["identifier"].as_str().unwrap().to_string();
@@ -235,44 +234,32 @@ fn second_region_sees_a_cancellation_after_one_refresh() {
     let pdf_path = tmp.path().join("a.pdf");
     std::fs::write(&pdf_path, &pdf).unwrap();
 
+    // A's trust list says where its status list is and which certificate signs it.
+    let list = call("GET", &format!("{}/v1/trust-list", sa.url), None, None, None).json();
+    assert_eq!(list["status_list"]["url"], format!("{}/v1/status-list", sa.url), "{list}");
+    assert_eq!(list["status_service"].as_array().map(Vec::len), Some(1), "{list}");
+
     let fp =
         String::from_utf8(zy(tmp.path(), &["trust", "fingerprint", "--home", s(&a.dir)]).stdout.into_bytes())
             .unwrap();
-    zy(
-        tmp.path(),
-        &[
-            "trust",
-            "add",
-            "--home",
-            s(&b.dir),
-            "--from",
-            &format!("{}/v1/trust-list", sa.url),
-            "--pin",
-            fp.trim(),
-        ],
-    )
-    .assert_code(0);
+    let from = format!("{}/v1/trust-list", sa.url);
+    zy(tmp.path(), &["trust", "add", "--home", s(&b.dir), "--from", &from, "--pin", fp.trim()])
+        .assert_code(0);
     assert!(b.dir.join("trust/taian-status.zsl").exists(), "the status list comes with the trust list");
-    let verify_b = || {
+    sb.state.reload_trust().unwrap();
+    let verify_b_cli =
+        || zy(tmp.path(), &["verify", s(&pdf_path), "--home", s(&b.dir), "--status", "offline", "--json"]);
+    let verify_b_http = || {
         let r = call("POST", &format!("{}/v1/verify", sb.url), None, Some(("application/pdf", &pdf)), None);
         assert_eq!(r.status, 200);
         r.json()
     };
-    let wait = |what: &str, f: &dyn Fn(&Value) -> bool| {
-        let start = Instant::now();
-        loop {
-            let v = verify_b();
-            if f(&v) {
-                return v;
-            }
-            assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}: {v}");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    };
-    let v = wait("B to trust A", &|v| v["indication"] == "TOTAL-PASSED");
-    // (B's verdict is "incomplete" here: B cannot yet name A's departments in the seal plan.)
+    let v = verify_b_http();
+    assert_eq!(v["indication"], "TOTAL-PASSED", "{v}");
+    // (B's verdict is "incomplete" here: B cannot name A's departments in the seal plan.)
     assert_eq!(v["licence_status"]["status"], "valid", "{v}");
     assert_eq!(v["licence_status"]["in_force"], true, "{v}");
+    assert_eq!(verify_b_cli().json()["licence_status"]["status"], "valid");
 
     let r = post_json(
         &format!("{}/v1/licences/{id}/status", sa.url),
@@ -280,13 +267,30 @@ fn second_region_sees_a_cancellation_after_one_refresh() {
         &json!({"action": "cancel", "reason": "申请注销"}),
     );
     assert_eq!(r.status, 201);
-    let v = wait("B to see the cancellation", &|v| v["verdict"]["result"] == "not valid");
-    assert_eq!(v["indication"], "TOTAL-PASSED");
-    assert_eq!(v["verdict"]["rule"], "LICENCE_STATUS");
-    assert!(v["licence_status"]["source"].as_str().unwrap().contains("status list of taian"), "{v}");
-    let run = zy(tmp.path(), &["verify", s(&pdf_path), "--home", s(&b.dir)]);
+    // Before B refreshes, B's list is the old one: still in force there.
+    assert_eq!(verify_b_cli().json()["licence_status"]["status"], "valid");
+
+    let run = zy(tmp.path(), &["trust", "refresh", "--home", s(&b.dir)]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("taian"), "{}", run.both());
+    let run = verify_b_cli();
     run.assert_code(1);
-    assert!(run.stdout.contains("LICENCE_STATUS"), "{}", run.both());
+    let j = run.json();
+    assert_eq!(j["indication"], "TOTAL-PASSED");
+    assert_eq!(
+        (j["verdict"]["result"].as_str(), j["verdict"]["rule"].as_str()),
+        (Some("not valid"), Some("LICENCE_STATUS"))
+    );
+    assert_eq!(j["licence_status"]["status"], "not-in-force", "{j}");
+    assert!(j["licence_status"]["source"].as_str().unwrap().contains("status list of taian"), "{j}");
+    let v = verify_b_http();
+    assert_eq!(
+        (v["verdict"]["result"].as_str(), v["verdict"]["rule"].as_str()),
+        (Some("not valid"), Some("LICENCE_STATUS"))
+    );
+    let text = zy(tmp.path(), &["verify", s(&pdf_path), "--home", s(&b.dir)]);
+    text.assert_code(1);
+    assert!(text.stdout.contains("LICENCE_STATUS"), "{}", text.both());
     // Online, B's CLI names the exact status from A's signed answer.
     let run = zy(
         tmp.path(),

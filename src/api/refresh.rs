@@ -59,18 +59,15 @@ fn fetch_crls(home: &Home, l: &TrustList) -> usize {
     n
 }
 
-/// Where region `l` publishes its status list: beside its trust list (`…/v1/trust-list` →
-/// `…/v1/status-list`), from the list's own URL or the URL it was imported from.
-fn status_list_url(l: &TrustList, from: &str) -> Option<String> {
-    let base = l.url.as_deref().filter(|u| u.starts_with("http")).unwrap_or(from);
-    base.strip_suffix("/v1/trust-list").map(|b| format!("{b}/v1/status-list"))
-}
-
-/// Fetch region `l`'s signed status list (licence/status_list.rs), check it against that
-/// region's own roots only (with the status EKU, not past nextUpdate) and store it. A region
-/// that publishes none (an older home) is logged, not an error.
-fn fetch_status_list(home: &Home, l: &TrustList, from: &str) -> bool {
-    let Some(url) = status_list_url(l, from) else { return false };
+/// Fetch region `l`'s signed status list (licence/status_list.rs) from where its trust list says
+/// it is published (`status_list.url`), check it against that region's own roots only (with the
+/// status EKU, not past nextUpdate) and store it. A list that names none (an older home, or
+/// one built without a public URL) is logged, not an error.
+fn fetch_status_list(home: &Home, l: &TrustList) -> bool {
+    let Some(url) = l.status_list.as_ref().map(|p| p.url.clone()) else {
+        tracing::info!(region = %l.region, "the trust list names no status list");
+        return false;
+    };
     let anchors = l
         .roots
         .iter()
@@ -117,7 +114,7 @@ pub fn import(home: &Home, from: &str, pin: &str) -> Result<(TrustList, usize)> 
     }
     imports::store(home, &checked, from, pin, None)?;
     let n = fetch_crls(home, &checked.list);
-    fetch_status_list(home, &checked.list, from);
+    fetch_status_list(home, &checked.list);
     Ok((checked.list, n))
 }
 
@@ -151,13 +148,13 @@ pub fn refresh_once(home: &Home) -> Vec<String> {
         match refresh_region(home, &old, &src) {
             Ok(l) => {
                 fetch_crls(home, &l);
-                fetch_status_list(home, &l, &src.from);
+                fetch_status_list(home, &l);
                 done.push(l.region);
             }
             Err(e) => {
                 tracing::warn!(region = %old.region, error = %e, "trust list not refreshed; CRLs refreshed from the stored list");
                 fetch_crls(home, &old);
-                fetch_status_list(home, &old, &src.from);
+                fetch_status_list(home, &old);
                 done.push(old.region);
             }
         }

@@ -33,6 +33,12 @@ pub enum Command {
         #[arg(long, value_name = "SHA256")]
         pin: String,
     },
+    /// Fetch every imported region's trust list again (from where it came), with its CRLs and
+    /// its signed licence status list (what `serve` does every --refresh-secs)
+    Refresh {
+        #[command(flatten)]
+        home: HomeArg,
+    },
     /// Replace this region's root: new root key, level CAs re-certified under it, and a pivot
     /// signed by the old root so importers follow without a new pin
     RotateRoot {
@@ -108,6 +114,19 @@ pub fn run(c: Command) -> ExitCode {
                 }
                 Err(e) => fail(e),
             }
+        }
+        Command::Refresh { home } => {
+            let home = home.home();
+            if !home.region_file().exists() {
+                return fail(zhengyin::error::ConfigError::NotInitialised { home: home.dir.clone() });
+            }
+            let regions = zhengyin::api::refresh::refresh_once(&home);
+            if regions.is_empty() {
+                println!("no imported trust lists to refresh");
+            } else {
+                println!("refreshed trust lists, CRLs and status lists of {}", regions.join(", "));
+            }
+            ExitCode::SUCCESS
         }
         Command::RotateRoot { home } => match zhengyin::pki::rotate::rotate_root(&home.home()) {
             Ok(r) => {

@@ -139,13 +139,25 @@ pub fn build(home: &Home, public_url: Option<&str>, now: i64) -> Result<TrustLis
         pivots: rotated.pivots,
         departments: Some(registry::build(home)?),
         tsa: None,
-        status_service: None,
-        status_list: None,
+        status_service: status_service(home)?,
+        status_list: base
+            .as_deref()
+            .or(region.region.public_url.as_deref())
+            .map(|b| Published { url: format!("{}/v1/status-list", b.trim_end_matches('/')), sha256: None }),
         signature: String::new(),
     };
     let key_der = keys::read_key_der(&home.ca_key(&root))?;
     list.signature = pivot::sign_with(&key_der, &pivot::canonical(&list)?)?;
     Ok(list)
+}
+
+/// The region's status certificate (PEM), when the home has a status key
+/// (`pki::status_key`): importers learn from it which key signs the status list.
+fn status_service(home: &Home) -> Result<Option<Vec<String>>> {
+    if !crate::pki::status_key::exists(home) {
+        return Ok(None);
+    }
+    Ok(Some(vec![pem_of(&crate::pki::status_key::cert_path(home))?]))
 }
 
 fn first_der(pem: &str) -> Result<Vec<u8>> {

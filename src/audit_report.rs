@@ -26,8 +26,11 @@ pub struct Written {
     pub record: String,
 }
 
+/// One property: key, Chinese name, what was checked (item, method).
+type Property = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
 /// The four properties: key, Chinese name, what was checked (item, method) for each.
-const PROPERTIES: [(&str, &str, &[(&str, &str)]); 4] = [
+const PROPERTIES: [Property; 4] = [
     (
         "authentic",
         "真实性",

@@ -429,10 +429,10 @@ fn clock_broken(note: &str, vkey: &str) -> bool {
     lines.is_some_and(|n| n != expected)
 }
 
-fn published_heads(
-    home: &Home,
-    archive: &Archive,
-) -> Result<(Vec<(String, u64, merkle::Hash)>, Vec<String>)> {
+/// Published tree heads (source, size, root).
+type Heads = Vec<(String, u64, merkle::Hash)>;
+
+fn published_heads(home: &Home, archive: &Archive) -> Result<(Heads, Vec<String>)> {
     let (latest, vkey) = tree_head(home, archive)?;
     let (mut heads, mut bad) = (Vec::new(), Vec::new());
     let kept = archive.checkpoints.iter().map(|kv| {

@@ -35,7 +35,7 @@ fn complete(r: &Region, pdf: &std::path::Path) -> PathBuf {
     out
 }
 
-fn sig<'a>(report: &'a Value, index: usize) -> &'a Value {
+fn sig(report: &Value, index: usize) -> &Value {
     report["signatures"].get(index).unwrap_or_else(|| panic!("no signature {index}:\n{report:#}"))
 }
 

@@ -287,7 +287,7 @@ fn rewrite_cms(pdf: &[u8], indefinite: &dyn Fn(usize, u8) -> bool) -> Vec<u8> {
     let (ber, _) = to_ber(&bytes, 0, indefinite);
     let mut new_hex: String = ber.iter().map(|b| format!("{b:02x}")).collect();
     assert!(new_hex.len() <= hex.len(), "the BER form does not fit the reserved /Contents");
-    new_hex.extend(std::iter::repeat('0').take(hex.len() - new_hex.len()));
+    new_hex.extend(std::iter::repeat_n('0', hex.len() - new_hex.len()));
     let mut out = pdf.to_vec();
     out[a1 + 1..b0 - 1].copy_from_slice(new_hex.as_bytes());
     out

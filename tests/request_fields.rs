@@ -6,7 +6,6 @@
 //! third party's, a company's) are refused by the CLI and over HTTP.
 
 mod api_support;
-#[allow(dead_code)]
 mod common;
 
 use std::process::Command;

@@ -185,7 +185,7 @@ pub async fn run(state: Arc<super::AppState>, every: Duration) {
 
 /// What `trust add` imported: one region's list, or a province's list of lists.
 pub enum Imported {
-    Region(TrustList, usize),
+    Region(Box<TrustList>, usize),
     Province(crate::trust::province::Outcome, usize),
 }
 
@@ -194,7 +194,7 @@ pub enum Imported {
 pub fn import_any(home: &Home, from: &str, pin: &str) -> Result<Imported> {
     let bytes = fetch(from)?;
     if !crate::trust::province::is_province_list(&bytes) {
-        return import(home, from, pin).map(|(l, n)| Imported::Region(l, n));
+        return import(home, from, pin).map(|(l, n)| Imported::Region(Box::new(l), n));
     }
     let out = crate::trust::province::import(home, from, pin, &bytes, &fetch, now())?;
     let mut crls = 0;

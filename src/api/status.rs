@@ -36,11 +36,17 @@ const LIST_REBUILD_SECS: i64 = 3600;
 /// Per home: the loaded status key and the last list built (archive size, time, bytes).
 struct Cached {
     signer: Arc<StatusSigner>,
-    list: Mutex<Option<(u64, i64, Arc<Vec<u8>>)>>,
+    list: Mutex<Option<BuiltList>>,
 }
 
-fn cache() -> &'static Mutex<HashMap<PathBuf, Arc<Cached>>> {
-    static C: OnceLock<Mutex<HashMap<PathBuf, Arc<Cached>>>> = OnceLock::new();
+/// A built list: archive size, build time, bytes.
+type BuiltList = (u64, i64, Arc<Vec<u8>>);
+
+/// The status caches of every home this process serves.
+type Caches = Mutex<HashMap<PathBuf, Arc<Cached>>>;
+
+fn cache() -> &'static Caches {
+    static C: OnceLock<Caches> = OnceLock::new();
     C.get_or_init(Default::default)
 }
 

@@ -53,7 +53,7 @@ fn split(n: u64) -> u64 {
 
 /// MTH of leaves [start, start + n), n ≥ 1, from stored perfect subtrees.
 pub fn subtree_root(src: &dyn NodeSource, start: u64, n: u64) -> Option<Hash> {
-    if n.is_power_of_two() && start % n == 0 {
+    if n.is_power_of_two() && start.is_multiple_of(n) {
         return src.node(n.trailing_zeros(), start / n);
     }
     let k = split(n);
@@ -85,7 +85,7 @@ impl NodeSource for Memo<'_> {
 
 impl Memo<'_> {
     fn root(&self, start: u64, n: u64) -> Option<Hash> {
-        if n.is_power_of_two() && start % n == 0 {
+        if n.is_power_of_two() && start.is_multiple_of(n) {
             return self.src.node(n.trailing_zeros(), start / n);
         }
         if let Some(h) = self.edge.borrow().get(&(start, n)) {

@@ -256,7 +256,7 @@ impl Archive {
             .map_err(|e| corrupt(format!("pack {} unreadable: {e}", pack_name(&path))))?;
         let pack_len =
             file.metadata().map_err(|e| corrupt(format!("pack {} unreadable: {e}", pack_name(&path))))?.len();
-        if offset.checked_add(len).map_or(true, |end| end > pack_len) {
+        if offset.checked_add(len).is_none_or(|end| end > pack_len) {
             return Err(corrupt(format!(
                 "stored location {offset}+{len} lies outside pack {} ({pack_len} bytes)",
                 pack_name(&path)

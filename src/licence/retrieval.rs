@@ -114,7 +114,7 @@ impl Table {
 
     /// Whether the table's fields are consistent (slots a multiple of 3, bits long enough).
     pub fn well_formed(&self) -> bool {
-        self.slots % 3 == 0 && self.slots > 0 && (self.bits.len() as u64) * 8 >= self.slots
+        self.slots.is_multiple_of(3) && self.slots > 0 && (self.bits.len() as u64) * 8 >= self.slots
     }
 }
 

@@ -214,7 +214,7 @@ mod tests {
         assert!(to_der(&[0x30, 0x80, 0x02, 0x01, 0x01]).is_err());
         assert!(to_der(&[0x30, 0x05, 0x02]).is_err());
         assert!(to_der(&[0x02, 0x80, 0, 0]).is_err());
-        let deep: Vec<u8> = std::iter::repeat([0x30u8, 0x80]).take(100).flatten().collect();
+        let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 100).flatten().collect();
         assert!(to_der(&deep).is_err());
         assert!(to_der(&[]).is_err());
     }

@@ -343,7 +343,7 @@ fn check_signature(
         .and_then(|g| g.strip_suffix(b">"))
         .ok_or("the /ByteRange gap is not a hex string")?;
     let hex: Vec<u8> = inner.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-    if hex.len() % 2 != 0 || !hex.iter().all(u8::is_ascii_hexdigit) {
+    if !hex.len().is_multiple_of(2) || !hex.iter().all(u8::is_ascii_hexdigit) {
         return Err("the /ByteRange gap contains non-hex bytes".into());
     }
     let decoded = scan::decode_hex(&hex);
@@ -426,7 +426,7 @@ mod tests {
     #[test]
     fn nesting_limit() {
         let mut deep = b"%PDF-1.7\n1 0 obj\n".to_vec();
-        deep.extend(std::iter::repeat(b'[').take(100_000));
+        deep.extend(std::iter::repeat_n(b'[', 100_000));
         assert!(load(&deep).is_err());
         assert_eq!(max_nesting(b"<< /A [1 [2]] /B (([[[[)) >>"), 3);
         assert_eq!(max_nesting(b"<< /Length 3 >>\nstream\n[[[\nendstream"), 1);
@@ -441,7 +441,7 @@ mod tests {
         assert_eq!(max_nesting(b"(a) (b [[ (c) [["), 4);
         assert_eq!(max_nesting(b"<4142 [[[["), 4);
         let mut deep = b"%PDF-1.7\n1 0 obj\n<< >>\nstream\n".to_vec();
-        deep.extend(std::iter::repeat(b'[').take(5_000));
+        deep.extend(std::iter::repeat_n(b'[', 5_000));
         assert!(load(&deep).unwrap_err().to_string().contains("nested 5000 deep"));
     }
 

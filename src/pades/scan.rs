@@ -193,17 +193,16 @@ pub fn scan(pdf: &[u8]) -> Scan {
                     i += 1;
                 }
             }
-            b'(' => {
+            b'('
                 // Literal string: skipped only when it ends. After an unterminated `(` no string is
                 // skipped any more (each would be searched to the end of the file again): what
                 // follows is scanned as tokens, as the parser may read it from another offset.
-                if strings_end {
+                if strings_end => {
                     match string_end(pdf, i) {
                         Some(close) => i = close,
                         None => strings_end = false,
                     }
                 }
-            }
             b'/' => {
                 // A name: regular characters only, so skipping them skips nothing structural.
                 let len =

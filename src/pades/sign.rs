@@ -308,7 +308,7 @@ fn write_revision(
     let (mut br_pos, mut contents_pos) = (0usize, 0usize);
     for (id, obj) in &alloc.objects {
         offsets.insert(id.0, out.len());
-        write!(out, "{} {} obj\n", id.0, id.1).map_err(io)?;
+        writeln!(out, "{} {} obj", id.0, id.1).map_err(io)?;
         if *id == sig_id {
             out.extend_from_slice(b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached ");
             out.extend_from_slice(sig_dict_text(req)?.as_bytes());
@@ -318,7 +318,7 @@ fn write_revision(
             out.extend_from_slice(b"] /Contents ");
             contents_pos = out.len();
             out.push(b'<');
-            out.extend(std::iter::repeat(b'0').take(CONTENTS_RESERVED * 2));
+            out.extend(std::iter::repeat_n(b'0', CONTENTS_RESERVED * 2));
             out.extend_from_slice(b"> >>");
         } else {
             super::write::write_object(&mut out, obj);
@@ -334,7 +334,7 @@ fn write_revision(
         while ids.get(end + 1) == Some(&(ids[end] + 1)) {
             end += 1;
         }
-        write!(out, "{} {}\n", start, end - i + 1).map_err(io)?;
+        writeln!(out, "{} {}", start, end - i + 1).map_err(io)?;
         for id in &ids[i..=end] {
             write!(out, "{:010} 00000 n\r\n", offsets[id]).map_err(io)?;
         }

@@ -239,7 +239,7 @@ fn x5c(header: &serde_json::Map<String, Value>) -> std::result::Result<Vec<Vec<u
             .and_then(|c| STANDARD.decode(c).ok())
             .ok_or_else(|| format!("entry {} is not a base64 string", i + 1))?;
         match x509_parser::parse_x509_certificate(&der) {
-            Ok((rest, _)) if rest.is_empty() => out.push(der),
+            Ok(([], _)) => out.push(der),
             _ => return Err(format!("entry {} is not a DER X.509 certificate", i + 1)),
         }
     }

@@ -61,7 +61,7 @@ pub fn of_path(
             }
         }
         // Stop at the anchor; go on with an intermediate issuer.
-        let anchor_issued = anchors.iter().any(|a| issuers.iter().any(|d| *d == a.der));
+        let anchor_issued = anchors.iter().any(|a| issuers.contains(&a.der));
         let next = issuers.iter().find(|d| intermediates.contains(d)).cloned();
         match next {
             Some(n) if !anchor_issued && n != cur => cur = n,

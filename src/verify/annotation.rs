@@ -146,7 +146,7 @@ fn binding(sig: &ParsedSignature, items: Option<&Dictionary>, trust: &TrustStore
         ));
     }
     let list = trust.uses.as_ref().ok_or("no list of uses to check the purpose against")?;
-    if !list.matter(&purpose).iter().any(|(_, u)| u.by.iter().any(|b| *b == user_id)) {
+    if !list.matter(&purpose).iter().any(|(_, u)| u.by.contains(&user_id)) {
         return Err(format!("purpose `{}` is not a listed use for `{}`", clip(&purpose), user_dept.id));
     }
     Ok(format!(

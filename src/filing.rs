@@ -414,6 +414,10 @@ pub fn run_audit_in(
     for reason in unreadable {
         report.problems.push(audit::Problem { record: "log".into(), property: "secure", reason });
     }
+    // Every lifecycle transition has its sealed version, and the status index says what the log says.
+    for (record, reason) in crate::licence::status_audit::audit(archive) {
+        report.problems.push(audit::Problem { record, property: "intact", reason });
+    }
     report.clean = report.problems.is_empty();
     Ok(report)
 }

@@ -21,13 +21,6 @@ fn changed_data(r: &Region) -> PathBuf {
     p
 }
 
-fn identifier_of(run: &Run) -> String {
-    run.stdout
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("identifier ").map(|s| s.trim().to_string()))
-        .unwrap_or_else(|| panic!("no identifier line\n{}", run.both()))
-}
-
 fn status_json(r: &Region, id: &str) -> (Value, i32) {
     let run = r.zy(&["licence", "status", id, "--home", s(&r.home), "--json"]);
     (run.json(), run.code)
@@ -35,13 +28,6 @@ fn status_json(r: &Region, id: &str) -> (Value, i32) {
 
 fn archive_size(r: &Region) -> usize {
     r.zy(&["archive", "list", "--home", s(&r.home)]).stdout.lines().count()
-}
-
-fn new_version_of(run: &Run) -> String {
-    run.stdout
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("new version ").map(|s| s.trim().to_string()))
-        .unwrap_or_else(|| panic!("no new version line\n{}", run.both()))
 }
 
 fn change(r: &Region, id: &str, out: &Path) -> Run {
@@ -67,11 +53,11 @@ fn change(r: &Region, id: &str, out: &Path) -> Run {
 fn change_supersedes_the_old_version() {
     let r = Region::init();
     let (_pdf, run) = r.issue("business-licence", None, "v1.pdf");
-    let old = identifier_of(&run);
+    let old = run.line_value("identifier");
     let v2 = r.path("v2.pdf");
     let c = change(&r, &old, &v2);
     c.assert_code(0);
-    let new = new_version_of(&c);
+    let new = c.line_value("new version");
     let (o, n): (LicenceId, LicenceId) = (old.parse().unwrap(), new.parse().unwrap());
     assert_eq!((&o.type_code, &o.issuer_code, &o.serial), (&n.type_code, &n.issuer_code, &n.serial));
     assert_eq!((o.version.as_str(), n.version.as_str()), ("001", "002"));
@@ -101,7 +87,7 @@ fn change_supersedes_the_old_version() {
 fn cancel_and_revoke_end_a_licence() {
     let r = Region::init();
     let (_, run) = r.issue("business-licence", None, "a.pdf");
-    let a = identifier_of(&run);
+    let a = run.line_value("identifier");
     let c = r.zy(&["licence", "cancel", &a, "--home", s(&r.home), "--reason", "申请人申请注销"]);
     c.assert_code(0);
     assert!(c.stdout.contains("now cancelled"), "{}", c.both());
@@ -113,7 +99,7 @@ fn cancel_and_revoke_end_a_licence() {
         .assert_one_line_error(2);
 
     let (_, run) = r.issue("business-licence", None, "b.pdf");
-    let b = identifier_of(&run);
+    let b = run.line_value("identifier");
     r.zy(&["licence", "revoke", &b, "--home", s(&r.home), "--reason", "以欺骗手段取得许可", "--by", "scjg"])
         .assert_code(0);
     let (v, _) = status_json(&r, &b);
@@ -127,7 +113,7 @@ fn cancel_and_revoke_end_a_licence() {
 fn unauthorised_department_is_refused_and_nothing_is_archived() {
     let r = Region::init();
     let (_, run) = r.issue("business-licence", None, "a.pdf");
-    let a = identifier_of(&run);
+    let a = run.line_value("identifier");
     let before = archive_size(&r);
     let run = r.zy(&["licence", "cancel", &a, "--home", s(&r.home), "--reason", "x", "--by", "dy-xzsp"]);
     run.assert_one_line_error(2);
@@ -164,12 +150,12 @@ fn unauthorised_department_is_refused_and_nothing_is_archived() {
 fn suspend_and_resume_follow_the_template() {
     let r = Region::init();
     let (_, run) = r.issue("business-licence", None, "a.pdf");
-    let a = identifier_of(&run);
+    let a = run.line_value("identifier");
     let run = r.zy(&["licence", "suspend", &a, "--home", s(&r.home), "--reason", "停业整顿"]);
     run.assert_one_line_error(2);
     assert!(run.stderr.contains("does not allow suspension"), "{}", run.both());
     let (_, run) = r.issue("food-business-licence", None, "f.pdf");
-    let f = identifier_of(&run);
+    let f = run.line_value("identifier");
     r.zy(&["licence", "suspend", &f, "--home", s(&r.home), "--reason", "停业整顿"]).assert_code(0);
     assert_eq!(status_json(&r, &f).0["status"], "suspended");
     r.zy(&["licence", "resume", &f, "--home", s(&r.home)]).assert_code(0);
@@ -183,7 +169,7 @@ fn bad_input_is_one_line_exit_2() {
     r.zy(&["licence", "cancel", "not-an-id", "--home", s(&r.home), "--reason", "x", "--by", "scjg"])
         .assert_one_line_error(2);
     let (_, run) = r.issue("business-licence", None, "a.pdf");
-    let a = identifier_of(&run);
+    let a = run.line_value("identifier");
     let mut unknown: LicenceId = a.parse().unwrap();
     unknown = LicenceId::new(&unknown.type_code, &unknown.issuer_code, "20200101ZZZZZZZZZZ", 1).unwrap();
     r.zy(&["licence", "cancel", &unknown.to_string(), "--home", s(&r.home), "--reason", "x"])

@@ -16,20 +16,13 @@ use serde_json::{json, Value};
 use zhengyin::api::auth::Role;
 use zhengyin::api::ServeConfig;
 
-fn identifier_of(run: &Run) -> String {
-    run.stdout
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("identifier ").map(|s| s.trim().to_string()))
-        .unwrap_or_else(|| panic!("no identifier line\n{}", run.both()))
-}
-
 /// A superseded licence: TOTAL-PASSED signatures, verdict "not valid" by rule LICENCE_STATUS,
 /// exit 1; the new version is valid; `--status off` ignores status.
 #[test]
 fn verify_reports_superseded_and_cancelled_licences() {
     let r = Region::init();
     let (v1, run) = r.issue("business-licence", None, "v1.pdf");
-    let old = identifier_of(&run);
+    let old = run.line_value("identifier");
     let rep = r.verify_json(&v1);
     rep.assert_code(0);
     let j = rep.json();

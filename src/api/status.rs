@@ -219,8 +219,8 @@ pub(crate) fn licence_status(
     report: &mut crate::verify::report::Report,
 ) {
     use crate::verify::status::StatusSource;
-    let own = crate::licence::status::own_root_subject(trust)
-        .map(|root| crate::licence::status::ArchiveSource { archive: &st.archive, root });
+    let own = crate::licence::status_source::own_root_subject(trust)
+        .map(|root| crate::licence::status_source::ArchiveSource { archive: &st.archive, root });
     let lists = crate::licence::status_list::ListSource::held(&st.home, trust, now());
     let mut sources: Vec<&dyn StatusSource> = Vec::new();
     if let Some(o) = &own {

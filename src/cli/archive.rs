@@ -17,12 +17,12 @@ pub enum Command {
         home: HomeArg,
         path: PathBuf,
     },
-    /// List records
+    /// List records (id, leaf, date, licence status, identifier, title)
     List {
         #[command(flatten)]
         home: HomeArg,
     },
-    /// Show one record's metadata (JSON)
+    /// Show one record's metadata (JSON), with its licence status for a licence
     Show {
         #[command(flatten)]
         home: HomeArg,
@@ -159,10 +159,11 @@ pub fn run(c: Command) -> ExitCode {
                 for r in a.list() {
                     match r {
                         Ok(r) => println!(
-                            "{}  leaf {:>6}  {}  {}  {}",
+                            "{}  leaf {:>6}  {}  {:<10}  {}  {}",
                             r.id,
                             r.leaf_index,
                             r.metadata.issue_date,
+                            zhengyin::licence::status::of_record(&a, &r).map_or("-", |v| v.word()),
                             r.metadata.identifier,
                             r.metadata.title
                         ),
@@ -180,8 +181,21 @@ pub fn run(c: Command) -> ExitCode {
             }
             Err(e) => fail(e),
         },
-        Command::Show { home, id } => match open(&home).and_then(|(_, a)| a.get(&id)) {
-            Ok(r) => print_json(&r),
+        Command::Show { home, id } => match open(&home).and_then(|(_, a)| {
+            let r = a.get(&id)?;
+            let status = zhengyin::licence::status::of_record(&a, &r);
+            Ok((r, status))
+        }) {
+            // The record as filed, and for a licence its version's status now.
+            Ok((r, status)) => match serde_json::to_value(&r) {
+                Ok(mut v) => {
+                    if let (Some(st), Some(o)) = (status, v.as_object_mut()) {
+                        o.insert("licence_status".into(), serde_json::to_value(st).unwrap_or_default());
+                    }
+                    print_json(&v)
+                }
+                Err(e) => fail(e),
+            },
             Err(e) => fail(e),
         },
         Command::Get { home, id, output } => match open(&home)

@@ -187,8 +187,8 @@ fn licence_status(
     let archive =
         home.filter(|h| h.dir.join("archive").is_dir()).and_then(|h| zhengyin::filing::open_archive(h).ok());
     let own = archive.as_ref().and_then(|a| {
-        zhengyin::licence::status::own_root_subject(store)
-            .map(|root| zhengyin::licence::status::ArchiveSource { archive: a, root })
+        zhengyin::licence::status_source::own_root_subject(store)
+            .map(|root| zhengyin::licence::status_source::ArchiveSource { archive: a, root })
     });
     let online =
         online.map(|base| zhengyin::licence::answer::OnlineSource { base: base.to_string(), trust: store });

@@ -3,8 +3,10 @@
 //! (the status index, signed status answers, the signed offline status list).
 //!
 //! Files: `issue` (document → pades), `lifecycle` (authorise a transition, seal the new version,
-//! file both in the archive log), `status` (the status index kept beside the archive records, and
-//! the lookups), `answer` (the signed online status answer, a JWS), `status_list` (the signed
+//! file both in the archive log), `transition` (states, actions and the transition entry),
+//! `status` (the status index kept beside the archive records, and the lookups), `status_audit`
+//! (the audit's check of every transition), `status_source` (the archive as a status source for
+//! `verify`), `answer` (the signed online status answer, a JWS), `status_list` (the signed
 //! offline snapshot), `retrieval` (the exact 1-bit-per-licence table the list carries).
 //!
 //! Licence status is not certificate status: a department's key may be perfectly good while the
@@ -15,6 +17,9 @@ mod issue;
 pub mod lifecycle;
 pub mod retrieval;
 pub mod status;
+pub mod status_audit;
 pub mod status_list;
+pub mod status_source;
+pub mod transition;
 
 pub use issue::{add_seal, issue, issue_version, read_data, render_and_seal, write_output, Added, Issued};

@@ -11,164 +11,16 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::transition::{Action, State, Transition, ENTRY_FORMAT, KIND};
+
 use crate::archive::{Archive, Record};
 use crate::document::identifier::LicenceId;
 use crate::error::{ArchiveError, Result};
 
 /// The sled tree of the index.
 pub const TREE: &str = "licence_status";
-/// Archive record kind of a transition entry.
-pub const KIND: &str = "licence-status";
-/// `format` of a transition entry (bump on any change: docs/archive.md).
-pub const ENTRY_FORMAT: &str = "zhengyin-licence-status/v1";
 /// Marker key: the index has been built from the whole log once.
 const INDEXED: &[u8] = b"m\0indexed";
-
-/// A licence version's state.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    /// In force (有效).
-    Valid,
-    /// A newer version replaced it (变更, 延续 or 补发/换发: 已变更/已换发).
-    Superseded,
-    /// Cancelled (注销).
-    Cancelled,
-    /// Revoked (吊销).
-    Revoked,
-    /// Suspended (暂停), for templates that allow it; `resume` makes it valid again.
-    Suspended,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Valid => "valid",
-            State::Superseded => "superseded",
-            State::Cancelled => "cancelled",
-            State::Revoked => "revoked",
-            State::Suspended => "suspended",
-        }
-    }
-    /// The word the national platforms show on scan.
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            State::Valid => "有效",
-            State::Superseded => "已变更",
-            State::Cancelled => "已注销",
-            State::Revoked => "已吊销",
-            State::Suspended => "已暂停",
-        }
-    }
-    pub fn in_force(self) -> bool {
-        self == State::Valid
-    }
-}
-
-/// A lifecycle verb.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    /// 变更: new data, new version.
-    Change,
-    /// 延续: new validity, new version.
-    Renew,
-    /// 补发/换发: the same data sealed again, new version.
-    Reissue,
-    /// 注销.
-    Cancel,
-    /// 吊销.
-    Revoke,
-    Suspend,
-    Resume,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Change => "change",
-            Action::Renew => "renew",
-            Action::Reissue => "reissue",
-            Action::Cancel => "cancel",
-            Action::Revoke => "revoke",
-            Action::Suspend => "suspend",
-            Action::Resume => "resume",
-        }
-    }
-    /// Whether the action seals a new version (and supersedes the old one).
-    pub fn new_version(self) -> bool {
-        matches!(self, Action::Change | Action::Renew | Action::Reissue)
-    }
-    /// The state the acted-on version is left in.
-    pub fn leaves(self) -> State {
-        match self {
-            Action::Change | Action::Renew | Action::Reissue => State::Superseded,
-            Action::Cancel => State::Cancelled,
-            Action::Revoke => State::Revoked,
-            Action::Suspend => State::Suspended,
-            Action::Resume => State::Valid,
-        }
-    }
-    /// The reason code carried in status answers and lists (docs/api.md).
-    pub fn reason_code(self) -> &'static str {
-        match self {
-            Action::Change => "changed",
-            Action::Renew => "renewed",
-            Action::Reissue => "reissued",
-            Action::Cancel => "cancelled",
-            Action::Revoke => "revoked",
-            Action::Suspend => "suspended",
-            Action::Resume => "resumed",
-        }
-    }
-}
-
-impl std::str::FromStr for Action {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Ok(match s {
-            "change" => Action::Change,
-            "renew" => Action::Renew,
-            "reissue" => Action::Reissue,
-            "cancel" => Action::Cancel,
-            "revoke" => Action::Revoke,
-            "suspend" => Action::Suspend,
-            "resume" => Action::Resume,
-            other => {
-                return Err(format!(
-                    "unknown action `{}` (change, renew, reissue, cancel, revoke, suspend, resume)",
-                    other.chars().take(30).collect::<String>()
-                ))
-            }
-        })
-    }
-}
-
-/// One transition as filed in the archive log (kind [`KIND`], the JSON bytes of this struct).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Transition {
-    pub format: String,
-    /// Random id (`ST` + 16 hex), so two equal transitions stay distinct leaves.
-    pub id: String,
-    pub action: Action,
-    /// The version acted on.
-    pub identifier: String,
-    /// The version sealed by this transition (change, renew, reissue).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub new_identifier: Option<String>,
-    /// SHA-256 of the new version's sealed PDF, as filed in the same batch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub new_sha256: Option<String>,
-    /// The acted-on version's state afterwards.
-    pub state: State,
-    pub reason_code: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// The department that made the transition.
-    pub by: String,
-    /// RFC 3339 (UTC).
-    pub at: String,
-}
 
 /// A licence version as the index holds it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -236,7 +88,7 @@ fn store_err(e: impl std::fmt::Display) -> crate::Error {
     ArchiveError::Store(format!("licence status index: {e}")).into()
 }
 
-fn vkey(identifier: &str) -> Vec<u8> {
+pub(crate) fn vkey(identifier: &str) -> Vec<u8> {
     [b"v\0".as_slice(), identifier.as_bytes()].concat()
 }
 
@@ -254,7 +106,7 @@ pub fn tree(archive: &Archive) -> Result<sled::Tree> {
     archive.db.open_tree(TREE).map_err(store_err)
 }
 
-fn get_json<T: serde::de::DeserializeOwned>(t: &sled::Tree, key: &[u8]) -> Result<Option<T>> {
+pub(crate) fn get_json<T: serde::de::DeserializeOwned>(t: &sled::Tree, key: &[u8]) -> Result<Option<T>> {
     match t.get(key).map_err(store_err)? {
         None => Ok(None),
         Some(v) => serde_json::from_slice(&v).map(Some).map_err(store_err),
@@ -377,7 +229,7 @@ pub fn rebuild(archive: &Archive) -> Result<()> {
 
 /// Licence records and transitions of the log in leaf order (unreadable records are skipped: the
 /// audit reports them).
-fn replay(archive: &Archive) -> Result<Vec<(Record, Option<Transition>)>> {
+pub(crate) fn replay(archive: &Archive) -> Result<Vec<(Record, Option<Transition>)>> {
     let mut recs: Vec<Record> = archive
         .list()
         .into_iter()
@@ -459,142 +311,19 @@ pub fn all(archive: &Archive) -> Result<Vec<(String, State)>> {
     Ok(out)
 }
 
-/// The audit's checks: every transition in the log names an archived version; every transition
-/// that seals a new version has that sealed version in the archive (by its SHA-256, carrying the
-/// new identifier); and the index agrees with a replay of the log. (record, reason) per problem.
-pub fn audit(archive: &Archive) -> Vec<(String, String)> {
-    let mut problems = Vec::new();
-    let replayed = match replay(archive) {
-        Ok(r) => r,
-        Err(e) => return vec![("licence-status".into(), format!("cannot replay the log: {e}"))],
-    };
-    let mut known = std::collections::BTreeSet::new();
-    for (rec, tr) in &replayed {
-        match tr {
-            None => {
-                known.insert(rec.metadata.identifier.clone());
-            }
-            Some(tr) => {
-                if !known.contains(&tr.identifier) {
-                    problems.push((
-                        rec.id.clone(),
-                        format!(
-                            "transition {} acts on {}, which no earlier record files",
-                            tr.id, tr.identifier
-                        ),
-                    ));
-                }
-                if tr.action.new_version() {
-                    let sealed = tr.new_sha256.as_ref().and_then(|h| {
-                        let id = archive.by_hash.get(h.as_bytes()).ok()??;
-                        archive.get(&String::from_utf8_lossy(&id)).ok()
-                    });
-                    match (sealed, &tr.new_identifier) {
-                        (Some(r), Some(n)) if &r.metadata.identifier == n && r.metadata.kind == "licence" => {
-                        }
-                        (Some(r), n) => problems.push((
-                            rec.id.clone(),
-                            format!(
-                                "transition {} ({}) names sealed version {} but the filed record {} is {}",
-                                tr.id,
-                                tr.action.as_str(),
-                                n.as_deref().unwrap_or("(none)"),
-                                r.id,
-                                r.metadata.identifier
-                            ),
-                        )),
-                        (None, n) => problems.push((
-                            rec.id.clone(),
-                            format!(
-                                "transition {} ({}) has no sealed version {} in the archive",
-                                tr.id,
-                                tr.action.as_str(),
-                                n.as_deref().unwrap_or("(none)")
-                            ),
-                        )),
-                    }
-                }
-            }
-        }
-    }
-    // The index must say what the log says.
-    let mut states: std::collections::BTreeMap<String, State> = std::collections::BTreeMap::new();
-    for (rec, tr) in &replayed {
-        match tr {
-            None => {
-                states.entry(rec.metadata.identifier.clone()).or_insert(State::Valid);
-            }
-            Some(tr) => {
-                states.insert(tr.identifier.clone(), tr.state);
-            }
-        }
-    }
-    if let Ok(t) = tree(archive) {
-        for (identifier, want) in states {
-            if identifier.parse::<LicenceId>().is_err() {
-                continue;
-            }
-            match get_json::<VersionEntry>(&t, &vkey(&identifier)) {
-                Ok(Some(e)) if e.state == want => {}
-                Ok(Some(e)) => problems.push((
-                    e.archive_id,
-                    format!(
-                        "the status index says {} is {}, the log says {}",
-                        identifier,
-                        e.state.as_str(),
-                        want.as_str()
-                    ),
-                )),
-                _ => problems.push((
-                    "licence-status".into(),
-                    format!("the status index has no entry for {identifier}"),
-                )),
-            }
-        }
-    }
-    problems
+/// The status of the licence version an archive record files (`archive list`, `archive show`):
+/// `None` for records of other kinds, or versions the index does not know.
+pub fn of_record(archive: &Archive, rec: &Record) -> Option<StatusView> {
+    (rec.metadata.kind == "licence").then(|| current(archive, &rec.metadata.identifier).ok().flatten())?
 }
 
-/// The home's own archive as a status source for `verify`: it speaks for licences that chain to
-/// this region's root (`root`: that root's subject), exactly and always current.
-pub struct ArchiveSource<'a> {
-    pub archive: &'a Archive,
-    pub root: String,
-}
-
-impl crate::verify::status::StatusSource for ArchiveSource<'_> {
-    fn status_of(
-        &self,
-        s: &crate::verify::status::Subject<'_>,
-    ) -> Option<crate::verify::status::LicenceStatus> {
-        if s.root != Some(self.root.as_str()) {
-            return None;
+impl StatusView {
+    /// One word for listings: the state, or `expired` for a valid version past its validity end.
+    pub fn word(&self) -> &'static str {
+        if self.status == State::Valid && self.expired {
+            "expired"
+        } else {
+            self.status.as_str()
         }
-        let source = "this region's archive".to_string();
-        Some(match current(self.archive, s.identifier) {
-            Ok(Some(v)) => crate::verify::status::LicenceStatus {
-                status: v.status.as_str().into(),
-                in_force: Some(v.status.in_force()),
-                source,
-                current_version: Some(v.current_version),
-                reason_code: v.reason_code,
-                reason: v.reason,
-                since: Some(v.time),
-                expired: v.expired,
-                detail: format!("{} ({})", v.status.as_str(), v.status_zh),
-            },
-            Ok(None) => crate::verify::status::LicenceStatus::unknown(
-                &source,
-                "this region's archive holds no licence with this identifier",
-            ),
-            Err(e) => {
-                crate::verify::status::LicenceStatus::unknown(&source, format!("status lookup failed: {e}"))
-            }
-        })
     }
-}
-
-/// The subject of the home's region root (as verification reports name anchors).
-pub fn own_root_subject(trust: &crate::trust::TrustStore) -> Option<String> {
-    trust.anchors.iter().find(|a| a.source == "region root").map(|a| crate::trust::subject_of(&a.der))
 }

@@ -81,6 +81,14 @@ impl Run {
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.both()))
     }
 
+    /// The value of the stdout line `<label> <value>` (e.g. `identifier`, `new version`).
+    pub fn line_value(&self, label: &str) -> String {
+        self.stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label)?.strip_prefix(' ').map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no `{label}` line\n{}", self.both()))
+    }
+
     pub fn assert_code(&self, code: i32) -> &Self {
         assert_eq!(self.code, code, "unexpected exit code\n{}", self.both());
         assert!(!self.stderr.contains("panicked"), "the program panicked\n{}", self.both());

@@ -1,4 +1,5 @@
-//! `zhengyin verify`: the per-signature report, as a table or JSON.
+//! `zhengyin verify`: the per-signature report, as a table or JSON; with several files or a
+//! directory, the batch run of `verify_batch`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,8 +11,13 @@ use super::fail;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The PDF to verify (`-`: standard input)
-    file: PathBuf,
+    /// The PDF(s) to verify (`-`: standard input); a directory stands for every *.pdf under it.
+    /// More than one file, or a directory: one line (or JSON line) per file and a summary
+    #[arg(value_name = "FILE", required = true)]
+    pub(super) files: Vec<PathBuf>,
+    /// Worker threads for several files [default: every core]
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(super) jobs: Option<u16>,
     /// Trust this home's region root and CRLs (default when no --trust is given)
     #[arg(long, value_name = "DIR")]
     home: Vec<PathBuf>,
@@ -20,10 +26,10 @@ pub struct Args {
     trust: Vec<PathBuf>,
     /// Print the JSON report (docs/verification-report.md)
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Exit 0 for valid signatures even when the document's seal plan is not complete yet
     #[arg(long)]
-    allow_incomplete: bool,
+    pub(super) allow_incomplete: bool,
     /// Validate at this time instead of now (RFC 3339, or YYYY-MM-DD for midnight UTC)
     #[arg(long, value_name = "TIME", value_parser = super::proof::parse_time)]
     at: Option<std::time::SystemTime>,
@@ -42,6 +48,30 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> ExitCode {
+    let (store, evidence) = match setup(&a) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let options = zhengyin::verify::Options { evidence };
+    let at = a.at.unwrap_or_else(std::time::SystemTime::now);
+    match a.files.as_slice() {
+        [one] if !one.is_dir() => single(&a, one, &store, at, &options),
+        _ => super::verify_batch::run(&a, &store, at, &options),
+    }
+}
+
+/// Whether a report passes: every signature valid and, unless `--allow-incomplete`, the seal plan
+/// complete. The one rule for a single file and a batch.
+pub(super) fn accepted(a: &Args, report: &zhengyin::verify::report::Report) -> bool {
+    if a.allow_incomplete {
+        report.passed()
+    } else {
+        report.complete()
+    }
+}
+
+/// The trust store from `--home`/`--trust`, and the checked `--evidence` records.
+fn setup(a: &Args) -> Result<(TrustStore, Vec<zhengyin::archive::evidence::Proven>), String> {
     let mut store =
         TrustStore { revocation_policy: a.revocation.parse().unwrap_or_default(), ..Default::default() };
     let mut homes: Vec<zhengyin::config::Home> =
@@ -73,25 +103,28 @@ pub fn run(a: Args) -> ExitCode {
                         (s.region, s.region_cas, s.uses, s.authority);
                 }
             }
-            Err(e) => return fail(e),
+            Err(e) => return Err(e.to_string()),
         }
     }
     for t in &a.trust {
-        if let Err(e) = store.add_pem(t) {
-            return fail(e);
-        }
+        store.add_pem(t).map_err(|e| e.to_string())?;
     }
-    let bytes = match read_limited(&a.file) {
+    Ok((store, evidence(a, homes.first())?))
+}
+
+/// One file: the full report, as before batches existed.
+fn single(
+    a: &Args,
+    file: &Path,
+    store: &TrustStore,
+    at: std::time::SystemTime,
+    options: &zhengyin::verify::Options,
+) -> ExitCode {
+    let bytes = match read_limited(file) {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    let at = a.at.unwrap_or_else(std::time::SystemTime::now);
-    let evidence = match evidence(&a, homes.first()) {
-        Ok(e) => e,
-        Err(e) => return fail(e),
-    };
-    let options = zhengyin::verify::Options { evidence };
-    match zhengyin::verify::verify_opts(&bytes, &store, at, &options) {
+    match zhengyin::verify::verify_opts(&bytes, store, at, options) {
         Ok(report) => {
             if a.json {
                 match serde_json::to_string_pretty(&report) {
@@ -101,14 +134,13 @@ pub fn run(a: Args) -> ExitCode {
             } else {
                 print!("{}", report.human());
             }
-            let ok = if a.allow_incomplete { report.passed() } else { report.complete() };
-            if ok {
+            if accepted(a, &report) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
             }
         }
-        Err(e) => fail(format!("{}: {e}", a.file.display())),
+        Err(e) => fail(format!("{}: {e}", file.display())),
     }
 }
 
@@ -150,7 +182,7 @@ fn evidence(
 
 /// The file's bytes, refused without reading them when its size is over `MAX_PDF_SIZE` (a 3 GB
 /// file must not cost 3 GB of memory first); standard input is read up to one byte past the limit.
-fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+pub(super) fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     let limit = zhengyin::pades::MAX_PDF_SIZE;
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     let mut bytes = Vec::new();

@@ -18,6 +18,7 @@
 //! - [`consistency`]: a relying party's kept checkpoint checked against the archive (forks).
 //! - [`proofs`]: no-certificate workflows: holder data, list of uses, proofs and their tokens,
 //!   commitments, annotated copies.
+//! - [`parallel`]: work on every core with results in input order (batch verify, bulk issue).
 //! - [`api`]: the HTTP service (accept loop with caps, cancellable jobs, problem+json).
 //!
 //! The CLI (`src/main.rs`, `src/cli/`) is a thin shell over these.
@@ -32,6 +33,7 @@ pub mod error;
 pub mod filing;
 pub mod licence;
 pub mod pades;
+pub mod parallel;
 pub mod pki;
 pub mod proofs;
 pub mod trust;

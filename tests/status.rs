@@ -58,6 +58,12 @@ fn verify_reports_superseded_and_cancelled_licences() {
     );
     r.zy(&["verify", s(&v1), "--home", s(&r.home), "--status", "off"]).assert_code(0);
     r.verify_json(&v2).assert_code(0);
+    // A batch applies the same rule, file by file.
+    let batch = r.zy(&["verify", s(&v1), s(&v2), "--home", s(&r.home)]);
+    batch.assert_code(1);
+    let lines: Vec<&str> = batch.stdout.lines().collect();
+    assert!(lines[0].starts_with("FAIL") && lines[0].contains("rule LICENCE_STATUS"), "{}", batch.both());
+    assert!(lines[1].starts_with("ok"), "{}", batch.both());
 
     let new = r.verify_json(&v2).json()["licence"]["zzbs"].as_str().unwrap().to_string();
     r.zy(&["licence", "cancel", &new, "--home", s(&r.home), "--reason", "申请注销"]).assert_code(0);

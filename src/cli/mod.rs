@@ -19,6 +19,8 @@ mod serve;
 mod trust;
 mod tsa;
 mod verify;
+mod verify_batch;
+mod verify_status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,7 +55,7 @@ enum Command {
     Init(init::Args),
     /// Render a licence from a template and data, sealed by its department
     Issue(issue::Args),
-    /// Verify the signatures of a PDF (exit 0 valid, 1 not valid, 2 unreadable)
+    /// Verify the signatures of a PDF, or of many (exit 0 valid, 1 not valid, 2 unreadable)
     Verify(verify::Args),
     /// Joint seals: add the next department's seal to a sealed document
     #[command(subcommand)]

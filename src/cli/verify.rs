@@ -1,4 +1,5 @@
-//! `zhengyin verify`: the per-signature report, as a table or JSON.
+//! `zhengyin verify`: the per-signature report, as a table or JSON; with several files or a
+//! directory, the batch run of `verify_batch`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -7,11 +8,17 @@ use std::process::ExitCode;
 use zhengyin::trust::TrustStore;
 
 use super::fail;
+use super::verify_status::{Sources, StatusMode};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The PDF to verify (`-`: standard input)
-    file: PathBuf,
+    /// The PDF(s) to verify (`-`: standard input); a directory stands for every *.pdf under it.
+    /// More than one file, or a directory: one line (or JSON line) per file and a summary
+    #[arg(value_name = "FILE", required = true)]
+    pub(super) files: Vec<PathBuf>,
+    /// Worker threads for several files [default: every core]
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(super) jobs: Option<u16>,
     /// Trust this home's region root and CRLs (default when no --trust is given)
     #[arg(long, value_name = "DIR")]
     home: Vec<PathBuf>,
@@ -20,10 +27,10 @@ pub struct Args {
     trust: Vec<PathBuf>,
     /// Print the JSON report (docs/verification-report.md)
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Exit 0 for valid signatures even when the document's seal plan is not complete yet
     #[arg(long)]
-    allow_incomplete: bool,
+    pub(super) allow_incomplete: bool,
     /// Validate at this time instead of now (RFC 3339, or YYYY-MM-DD for midnight UTC)
     #[arg(long, value_name = "TIME", value_parser = super::proof::parse_time)]
     at: Option<std::time::SystemTime>,
@@ -48,14 +55,40 @@ pub struct Args {
     status_url: Option<String>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum StatusMode {
-    Online,
-    Offline,
-    Off,
+pub fn run(a: Args) -> ExitCode {
+    let (store, evidence, home) = match setup(&a) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let status = match Sources::open(a.status, a.status_url.as_deref(), &store, home.as_ref()) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let options = zhengyin::verify::Options { evidence };
+    let at = a.at.unwrap_or_else(std::time::SystemTime::now);
+    match a.files.as_slice() {
+        [one] if !one.is_dir() => single(&a, one, &store, at, &options, &status),
+        _ => super::verify_batch::run(&a, &store, at, &options, &status),
+    }
 }
 
-pub fn run(a: Args) -> ExitCode {
+/// Whether a report passes: its document verdict is valid (every signature valid, the licence
+/// in force or its status unknown, the seal plan complete), or incomplete with
+/// `--allow-incomplete`. The one rule for a single file and a batch.
+pub(super) fn accepted(a: &Args, report: &zhengyin::verify::report::Report) -> bool {
+    use zhengyin::verify::verdict::Outcome;
+    match report.verdict.result {
+        Outcome::Valid => true,
+        Outcome::Incomplete => a.allow_incomplete,
+        Outcome::NotValid => false,
+    }
+}
+
+/// The trust store from `--home`/`--trust`, the checked `--evidence` records, and the first home.
+#[allow(clippy::type_complexity)]
+fn setup(
+    a: &Args,
+) -> Result<(TrustStore, Vec<zhengyin::archive::evidence::Proven>, Option<zhengyin::config::Home>), String> {
     let mut store =
         TrustStore { revocation_policy: a.revocation.parse().unwrap_or_default(), ..Default::default() };
     let mut homes: Vec<zhengyin::config::Home> =
@@ -87,32 +120,32 @@ pub fn run(a: Args) -> ExitCode {
                         (s.region, s.region_cas, s.uses, s.authority);
                 }
             }
-            Err(e) => return fail(e),
+            Err(e) => return Err(e.to_string()),
         }
     }
     for t in &a.trust {
-        if let Err(e) = store.add_pem(t) {
-            return fail(e);
-        }
+        store.add_pem(t).map_err(|e| e.to_string())?;
     }
-    let bytes = match read_limited(&a.file) {
+    let evidence = evidence(a, homes.first())?;
+    Ok((store, evidence, homes.into_iter().next()))
+}
+
+/// One file: the full report, as before batches existed.
+fn single(
+    a: &Args,
+    file: &Path,
+    store: &TrustStore,
+    at: std::time::SystemTime,
+    options: &zhengyin::verify::Options,
+    status: &Sources<'_>,
+) -> ExitCode {
+    let bytes = match read_limited(file) {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    let at = a.at.unwrap_or_else(std::time::SystemTime::now);
-    let evidence = match evidence(&a, homes.first()) {
-        Ok(e) => e,
-        Err(e) => return fail(e),
-    };
-    if a.status == StatusMode::Online && a.status_url.is_none() {
-        return fail("--status online needs --status-url URL (the issuing region's service)");
-    }
-    let options = zhengyin::verify::Options { evidence };
-    match zhengyin::verify::verify_opts(&bytes, &store, at, &options) {
+    match zhengyin::verify::verify_opts(&bytes, store, at, options) {
         Ok(mut report) => {
-            if a.status != StatusMode::Off {
-                licence_status(&mut report, &store, homes.first(), a.status_url.as_deref());
-            }
+            status.apply(&mut report);
             if a.json {
                 match serde_json::to_string_pretty(&report) {
                     Ok(j) => println!("{j}"),
@@ -121,19 +154,13 @@ pub fn run(a: Args) -> ExitCode {
             } else {
                 print!("{}", report.human());
             }
-            use zhengyin::verify::verdict::Outcome;
-            let ok = match report.verdict.result {
-                Outcome::Valid => true,
-                Outcome::Incomplete => a.allow_incomplete,
-                Outcome::NotValid => false,
-            };
-            if ok {
+            if accepted(a, &report) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
             }
         }
-        Err(e) => fail(format!("{}: {e}", a.file.display())),
+        Err(e) => fail(format!("{}: {e}", file.display())),
     }
 }
 
@@ -173,42 +200,9 @@ fn evidence(
         .collect()
 }
 
-/// Ask the status sources (licence/) about the report's licence: with `--status-url`, the online
-/// answer first; then this home's archive for its own region's licences (opened only if the home
-/// has one and no server holds it); then the status lists the home holds.
-fn licence_status(
-    report: &mut zhengyin::verify::report::Report,
-    store: &TrustStore,
-    home: Option<&zhengyin::config::Home>,
-    online: Option<&str>,
-) {
-    use zhengyin::verify::status::StatusSource;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let archive =
-        home.filter(|h| h.dir.join("archive").is_dir()).and_then(|h| zhengyin::filing::open_archive(h).ok());
-    let own = archive.as_ref().and_then(|a| {
-        zhengyin::licence::status_source::own_root_subject(store)
-            .map(|root| zhengyin::licence::status_source::ArchiveSource { archive: a, root })
-    });
-    let online =
-        online.map(|base| zhengyin::licence::answer::OnlineSource { base: base.to_string(), trust: store });
-    let lists = home.map(|h| zhengyin::licence::status_list::ListSource::held(h, store, now));
-    let mut sources: Vec<&dyn StatusSource> = Vec::new();
-    if let Some(o) = &online {
-        sources.push(o);
-    }
-    if let Some(o) = &own {
-        sources.push(o);
-    }
-    if let Some(l) = &lists {
-        sources.push(l);
-    }
-    zhengyin::verify::status::apply(report, &sources);
-}
-
 /// The file's bytes, refused without reading them when its size is over `MAX_PDF_SIZE` (a 3 GB
 /// file must not cost 3 GB of memory first); standard input is read up to one byte past the limit.
-fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+pub(super) fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     let limit = zhengyin::pades::MAX_PDF_SIZE;
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     let mut bytes = Vec::new();

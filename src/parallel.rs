@@ -1,0 +1,98 @@
+//! Work on all cores with results in input order: batch verify and bulk issuance hand a list of
+//! jobs to [`ordered`], which runs them on a fixed pool of scoped threads and gives each result back
+//! on the calling thread, in the order of the input, as soon as it and all before it are done.
+//!
+//! Knows nothing of PDFs, licences or the archive; only std threads and a channel.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+/// Worker threads to use when the caller does not say: every core the process may run on.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map(usize::from).unwrap_or(1)
+}
+
+/// Run `work` on every item on `threads` threads (at least one); call `emit(index, result)` on
+/// this thread for each item in input order. Results that finish early wait in a buffer until all
+/// earlier ones are emitted. `emit` returning `false` stops handing out further items (those
+/// already running finish and are still emitted).
+pub fn ordered<T, R, W, E>(items: Vec<T>, threads: usize, work: W, mut emit: E)
+where
+    T: Send,
+    R: Send,
+    W: Fn(usize, T) -> R + Sync,
+    E: FnMut(usize, R) -> bool,
+{
+    let total = items.len();
+    let slots: Vec<std::sync::Mutex<Option<T>>> =
+        items.into_iter().map(|t| std::sync::Mutex::new(Some(t))).collect();
+    let next = AtomicUsize::new(0);
+    let stop = AtomicUsize::new(total);
+    let (tx, rx) = mpsc::channel::<(usize, R)>();
+    std::thread::scope(|s| {
+        for _ in 0..threads.clamp(1, total.max(1)) {
+            let tx = tx.clone();
+            let (slots, next, stop, work) = (&slots, &next, &stop, &work);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let item = slots.get(i).and_then(|m| m.lock().ok().and_then(|mut g| g.take()));
+                let Some(item) = item else { break };
+                if tx.send((i, work(i, item))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting = BTreeMap::new();
+        let mut due = 0;
+        for (i, r) in rx {
+            waiting.insert(i, r);
+            while let Some(r) = waiting.remove(&due) {
+                if !emit(due, r) {
+                    // Hand out nothing further; what is running still reports.
+                    stop.store(0, Ordering::SeqCst);
+                }
+                due += 1;
+            }
+        }
+        // After a stop, results past a gap (an item never started) are still emitted, in order.
+        for (i, r) in std::mem::take(&mut waiting) {
+            emit(i, r);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Results come back in input order whatever order the threads finish in.
+    #[test]
+    fn input_order_kept() {
+        let items: Vec<u64> = (0..200).collect();
+        let mut seen = Vec::new();
+        ordered(
+            items,
+            4,
+            |_, n| {
+                std::thread::sleep(std::time::Duration::from_micros((200 - n) * 10));
+                n * 2
+            },
+            |i, r| {
+                seen.push((i, r));
+                true
+            },
+        );
+        assert_eq!(seen, (0..200).map(|n| (n as usize, n * 2)).collect::<Vec<_>>());
+    }
+
+    /// An empty list calls nothing and returns.
+    #[test]
+    fn empty_list() {
+        ordered(Vec::<u8>::new(), 3, |_, x| x, |_, _| panic!("nothing to emit"));
+    }
+}

@@ -33,6 +33,12 @@ pub enum Command {
         #[arg(long, value_name = "SHA256")]
         pin: String,
     },
+    /// Refresh every imported trust list, province list and CRL now (what `serve` does every
+    /// --refresh-secs); failures keep what was stored and are printed as warnings
+    Refresh {
+        #[command(flatten)]
+        home: HomeArg,
+    },
     /// Replace this region's root: new root key, level CAs re-certified under it, and a pivot
     /// signed by the old root so importers follow without a new pin
     RotateRoot {
@@ -108,6 +114,15 @@ pub fn run(c: Command) -> ExitCode {
                 }
                 Err(e) => fail(e),
             }
+        }
+        Command::Refresh { home } => {
+            let home = home.home();
+            if let Err(e) = home.region() {
+                return fail(e);
+            }
+            let regions = zhengyin::api::refresh::refresh_once(&home);
+            println!("refreshed {} imported region(s): {}", regions.len(), regions.join(", "));
+            ExitCode::SUCCESS
         }
         Command::RotateRoot { home } => match zhengyin::pki::rotate::rotate_root(&home.home()) {
             Ok(r) => {

@@ -61,8 +61,8 @@ impl Province {
     }
 
     /// Tai'an's server issues a joint-approval licence and adds its two other seals (dy-xzsp,
-    /// scjg, xzsp) to `<tmp>/<name>`.
-    fn issue_joint(&self, name: &str) -> PathBuf {
+    /// scjg, xzsp): `<tmp>/<name>-1.pdf` (first seal only) and `<tmp>/<name>-3.pdf` (all three).
+    fn issue_joint(&self, name: &str) -> (PathBuf, PathBuf) {
         let data: Value = serde_json::from_slice(
             &std::fs::read(repo().join("fixtures/data/joint-approval.json")).expect("data"),
         )
@@ -70,13 +70,15 @@ impl Province {
         let url = format!("{}/v1/licences", self.ta_s.url);
         let mut r =
             post_json(&url, Some(&self.tokens[1]), &json!({"template": "joint-approval", "data": data}));
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        let first = self.write(&format!("{name}-1.pdf"), &r.json());
         for tok in [&self.tokens[0], &self.tokens[2]] {
             assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
             let id = r.json()["archive_id"].as_str().expect("archive id").to_string();
             r = post_json(&format!("{url}/{id}/seals"), Some(tok), &json!({}));
         }
         assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-        self.write(name, &r.json())
+        (first, self.write(&format!("{name}-3.pdf"), &r.json()))
     }
 
     fn write(&self, name: &str, answer: &Value) -> PathBuf {
@@ -173,7 +175,7 @@ fn province_list_carries_taian_to_jinan_and_refresh_follows() {
     let out = p.jinan_imports_province();
     assert!(out.contains("imported province list of shandong: 0 region(s)"), "{out}");
     let single = p.issue_single("single.pdf");
-    let joint = p.issue_joint("joint.pdf");
+    let (_, joint) = p.issue_joint("joint");
     let (code, rep) = verify_cli(&p.jn, &single);
     assert_eq!(code, 1, "Tai'an is not imported yet: {rep:#}");
 
@@ -195,32 +197,37 @@ fn province_list_carries_taian_to_jinan_and_refresh_follows() {
     assert!(both(&o).contains("taian, USCC 11370900MB28570021"), "{}", both(&o));
 }
 
-/// Tai'an revokes scjg's seal certificate and withdraws xzsp from its registry: Jinan still
-/// holds the old state until it refreshes, and after one refresh refuses the scjg seal (REVOKED)
-/// and no longer counts xzsp's seal.
+/// Tai'an revokes scjg's seal certificate and withdraws xzsp from its registry: after one
+/// refresh Jinan refuses a document scjg sealed after the revocation (REVOKED) and no longer
+/// counts xzsp's seal; before the refresh Jinan still holds the old registry.
 #[test]
 fn revocation_and_registry_changes_reach_jinan_after_one_refresh() {
     let p = Province::start();
     p.with_taian_imported();
-    let single = p.issue_single("single.pdf");
-    let joint = p.issue_joint("joint.pdf");
-    assert_valid_in_jinan(&p, &single, &[TA_SCJG]);
+    let (first, joint) = p.issue_joint("joint");
+    assert_valid_in_jinan(&p, &joint, &TA_JOINT);
 
     cli_ok(&["revoke", "--home", h(&p.ta), &seal_serial(&p.ta, "scjg")]);
+    // A new document sealed with the revoked certificate (by whoever still holds its key).
+    let base = std::fs::read(&first).expect("first seal");
+    let added = zhengyin::licence::add_seal(&p.ta, &base, "scjg").expect("seal after revocation");
+    let after = p.path("after-revocation.pdf");
+    std::fs::write(&after, &added.pdf).expect("write");
     let region = p.ta.region_file();
     let text = std::fs::read_to_string(&region).expect("region.toml");
     let xzsp = "id = \"xzsp\"\nname = \"泰安市行政审批服务局\"\n";
     assert!(text.contains(xzsp), "the shipped region changed");
     std::fs::write(&region, text.replacen(xzsp, &format!("{xzsp}status = \"withdrawn\"\n"), 1))
         .expect("write");
-    assert_eq!(verify_cli(&p.jn, &single).0, 0, "nothing changes in Jinan before a refresh");
+    assert_eq!(verify_cli(&p.jn, &joint).0, 0, "Jinan keeps the stored registry until it refreshes");
 
     p.jinan_refreshes();
-    let (code, rep) = verify_cli(&p.jn, &single);
-    assert_eq!(code, 1, "{rep:#}");
-    assert_eq!(rep["signatures"][0]["revocation"]["status"], "REVOKED", "{rep:#}");
-    let served = p.jinan_server_verifies(&single);
-    assert_ne!(served["indication"], "TOTAL-PASSED", "{served:#}");
+    let (_, rep) = verify_cli(&p.jn, &after);
+    let sig = &rep["signatures"][1];
+    assert_eq!(sig["revocation"]["status"], "REVOKED", "{rep:#}");
+    assert_ne!(sig["indication"], "TOTAL-PASSED", "{rep:#}");
+    let served = p.jinan_server_verifies(&after);
+    assert_ne!(served["signatures"][1]["indication"], "TOTAL-PASSED", "{served:#}");
     let (code, rep) = verify_cli(&p.jn, &joint);
     assert_eq!(code, 1, "{rep:#}");
     let dept = sig_check(&rep, 2, "DEPARTMENT");

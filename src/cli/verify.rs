@@ -27,7 +27,8 @@ pub struct Args {
     /// Print the JSON report (docs/verification-report.md)
     #[arg(long)]
     pub(super) json: bool,
-    /// Exit 0 for valid signatures even when the document's seal plan is not complete yet
+    /// Exit 0 for valid signatures even when the document's seal plan is not complete yet (the
+    /// seals present must still follow the plan in order)
     #[arg(long)]
     pub(super) allow_incomplete: bool,
     /// Validate at this time instead of now (RFC 3339, or YYYY-MM-DD for midnight UTC)
@@ -64,7 +65,7 @@ pub fn run(a: Args) -> ExitCode {
 /// complete. The one rule for a single file and a batch.
 pub(super) fn accepted(a: &Args, report: &zhengyin::verify::report::Report) -> bool {
     if a.allow_incomplete {
-        report.passed()
+        report.passed_in_plan_order()
     } else {
         report.complete()
     }

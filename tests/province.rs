@@ -291,3 +291,38 @@ fn root_rotation_is_followed_and_a_forged_rotation_is_refused() {
     assert_eq!(std::fs::read(p.jn.dir.join("trust/taian.json")).expect("stored"), stored);
     assert_valid_in_jinan(&p, &new, &[TA_SCJG]);
 }
+
+/// Replays are refused in every refresh path, not only in `trust add`: an older province list
+/// (`trust add` of a copy signed earlier), and an older region list where the home imported it
+/// from (`trust refresh` warns and keeps the stored list).
+#[test]
+fn replayed_province_and_region_lists_are_refused() {
+    let p = Province::start();
+    p.with_taian_imported();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let old = zhengyin::trust::province::build(&p.sd, now - 60).expect("older province list");
+    let file = p.path("old-province.json");
+    std::fs::write(&file, serde_json::to_vec(&old).expect("json")).expect("write");
+    let o = cli(&["trust", "add", "--home", h(&p.jn), "--from", s(&file), "--pin", &root_pin(&p.sd)]);
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+    assert!(both(&o).contains("replayed list is refused"), "{}", both(&o));
+
+    // Tai'an imports Jinan's list from a file; the file is then replaced by an older list.
+    let list = p.path("jinan-list.json");
+    let write = |at: i64| {
+        let l = list::build(&p.jn, None, at).expect("list");
+        std::fs::write(&list, serde_json::to_vec(&l).expect("json")).expect("write");
+    };
+    write(now);
+    cli_ok(&["trust", "add", "--home", h(&p.ta), "--from", s(&list), "--pin", &root_pin(&p.jn)]);
+    let stored = std::fs::read(p.ta.dir.join("trust/jinan.json")).expect("stored");
+    write(now - 60);
+    let o = cli(&["trust", "refresh", "--home", h(&p.ta)]);
+    assert!(o.status.success(), "{}", both(&o));
+    assert!(both(&o).contains("replayed list is refused"), "{}", both(&o));
+    assert_eq!(std::fs::read(p.ta.dir.join("trust/jinan.json")).expect("stored"), stored);
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}

@@ -23,6 +23,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
 use serde_json::Value;
 
 mod api_support;
+mod cluster;
 
 const BIN: &str = env!("CARGO_BIN_EXE_zhengyin");
 
@@ -1701,7 +1702,8 @@ attack_tests! {
 /// the plan is matched by region and USCC, never by local id. Tai'an's xzsp may not seal after it.
 #[test]
 fn cross_region_seal_in_a_planned_place() {
-    use api_support::{cli, cli_ok, h, init_home, issue_cli, root_pin};
+    use api_support::init_home;
+    use cluster::{both, cli, cli_ok, h, issue_cli, root_pin};
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(tmp).expect("CARGO_TARGET_TMPDIR");
     let dir = tempfile::Builder::new().prefix("attacks-regions-").tempdir_in(tmp).expect("tempdir");
@@ -1763,12 +1765,8 @@ fn cross_region_seal_in_a_planned_place() {
     }
     let o =
         cli(&["seal", "add", "--home", h(&ta), "--dept", "xzsp", s(&file), "-o", s(&p.join("joint-3.pdf"))]);
-    assert_eq!(o.status.code(), Some(2), "{}", api_support::both(&o));
-    assert!(
-        api_support::both(&o).contains("do not follow the document's seal plan"),
-        "{}",
-        api_support::both(&o)
-    );
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+    assert!(both(&o).contains("do not follow the document's seal plan"), "{}", both(&o));
 }
 
 /// Every attack in the table has its own test (and the other way round).

@@ -6,10 +6,12 @@
 //! department or matter is refused, and A records the refusal.
 
 mod api_support;
+mod cluster;
 
 use std::path::Path;
 
 use api_support::*;
+use cluster::*;
 use serde_json::{json, Value};
 use zhengyin::api::auth::Role;
 use zhengyin::config::Home;

@@ -7,10 +7,12 @@
 //! changes, and Tai'an's root rotation (a pivot, no new pin); a forged rotation is refused.
 
 mod api_support;
+mod cluster;
 
 use std::path::{Path, PathBuf};
 
 use api_support::*;
+use cluster::*;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use zhengyin::api::auth::Role;

@@ -4,7 +4,8 @@
 //! --pin FP`) and imports Tai'an through it; it verifies Tai'an's single-seal and joint licences
 //! with the departments named by region and USCC and the seal plans complete. One `zhengyin trust
 //! refresh` in Jinan follows the province (a region added), Tai'an's revocations and registry
-//! changes, and Tai'an's root rotation (a pivot, no new pin); a forged rotation is refused.
+//! changes, and Tai'an's root rotation (a pivot, no new pin); a forged rotation and replayed
+//! province and region lists are refused.
 
 mod api_support;
 mod cluster;

@@ -44,7 +44,7 @@ fn region_text(i: usize) -> String {
         t.push_str(&format!(
             "\n[[department]]\nid = \"d{d}\"\nname = \"测试{i}市第{d}局\"\nuscc = \"{}\"\nlevel = \"city\"\n\
              ca = \"city\"\nseal_text = \"专用章\"\n",
-            uscc(&format!("1137{i:02}00MB28{d:02}00"))
+            uscc(&format!("1137{i:02}00MB28{d:02}000"))
         ));
     }
     t

@@ -82,6 +82,8 @@ pub enum SealError {
     AlreadySealed { dept: String },
     #[error("department `{dept}` is out of order: the next seal in the plan ({plan}) is `{expected}`")]
     OutOfOrder { dept: String, expected: String, plan: String },
+    #[error("the seals present ({present}) do not follow the document's seal plan ({plan}); refusing to add a seal")]
+    OffPlan { present: String, plan: String },
     #[error("the seal plan ({plan}) is already complete and the document is locked")]
     Complete { plan: String },
     #[error("the document's existing signatures do not verify ({reason}); refusing to add a seal")]

@@ -22,6 +22,9 @@ use std::sync::OnceLock;
 use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
 use serde_json::Value;
 
+mod api_support;
+mod cluster;
+
 const BIN: &str = env!("CARGO_BIN_EXE_zhengyin");
 
 // ---- the fixture: one home and one set of sealed licences per test binary ---------------------
@@ -1689,6 +1692,81 @@ attack_tests! {
     lock_signature_revision_appended;
     lock_open_field_signed_with_content_change;
     hash_flip_byte_in_first_revision;
+}
+
+// ---- across regions: another region's department in a planned place ----------------------------
+
+/// A joint licence whose plan names Tai'an's 市场监督管理局 (`taian/11370900MB28570021`) but whose
+/// second seal is a genuine seal of Jinan's 市场监督管理局, under the same local id `scjg` (the two
+/// regions trust each other), is refused in both regions, with or without `--allow-incomplete`:
+/// the plan is matched by region and USCC, never by local id. Tai'an's xzsp may not seal after it.
+#[test]
+fn cross_region_seal_in_a_planned_place() {
+    use api_support::init_home;
+    use cluster::{both, cli, cli_ok, h, issue_cli, root_pin};
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(tmp).expect("CARGO_TARGET_TMPDIR");
+    let dir = tempfile::Builder::new().prefix("attacks-regions-").tempdir_in(tmp).expect("tempdir");
+    let p = dir.path();
+    let ta = init_home(&p.join("ta"), "taian");
+    // Jinan, with its 市场监督管理局 under the same local id as Tai'an's (`scjg`).
+    let text =
+        std::fs::read_to_string(api_support::repo().join("fixtures/region/jinan.toml")).expect("jinan");
+    let config = p.join("jinan.toml");
+    std::fs::write(&config, text.replace("\"jn-scjg\"", "\"scjg\"")).expect("write");
+    let jn = zhengyin::config::Home { dir: p.join("jn") };
+    cli_ok(&["init", "--home", h(&jn), "--config", s(&config)]);
+    for (from, to, id) in [(&ta, &jn, "taian"), (&jn, &ta, "jinan")] {
+        let list = p.join(format!("{id}.json"));
+        cli_ok(&["trust", "list", "--home", h(from), "--public-url", "file:///nonexistent", "-o", s(&list)]);
+        cli_ok(&["trust", "add", "--home", h(to), "--from", s(&list), "--pin", &root_pin(from)]);
+    }
+    let first = p.join("joint-1.pdf");
+    issue_cli(&ta, "joint-approval", None, &first);
+    // Jinan's jn-scjg seals the field the plan keeps for Tai'an's scjg (no plan check: an attacker
+    // with Jinan's seal uses any signer).
+    let signer = zhengyin::pki::SealSigner::load(&jn, "scjg").expect("Jinan's signer");
+    let forged = zhengyin::pades::seal(
+        &std::fs::read(&first).expect("read"),
+        &zhengyin::pades::SealRequest {
+            signer: &signer,
+            rect: zhengyin::document::seal_slot(1, 3),
+            field_name: zhengyin::document::seal_field_name(1, "scjg"),
+            reason: "联合签章".into(),
+            location: "济南市".into(),
+            certify: false,
+            lock: false,
+            appearance: zhengyin::pades::Appearance::Seal,
+            extra: Vec::new(),
+        },
+    )
+    .expect("seal");
+    let file = p.join("joint-2-jinan.pdf");
+    std::fs::write(&file, forged).expect("write");
+    for home in [&ta, &jn] {
+        for extra in [None, Some("--allow-incomplete")] {
+            let mut args = vec!["verify", "--home", h(home), "--json", s(&file)];
+            args.extend(extra);
+            let o = cli(&args);
+            let rep: Value = serde_json::from_slice(&o.stdout).expect("report");
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {rep:#}");
+            let plan = &rep["seal_plan"];
+            assert_eq!(plan["in_order"], false, "{rep:#}");
+            assert_eq!(plan["required_ids"][1], "taian/11370900MB28570021", "{rep:#}");
+            assert_eq!(plan["present_ids"][1], "jinan/11370100MB28631028", "{rep:#}");
+            // The seal itself is genuine (a trusted region's department): the plan refuses it.
+            let sig = &rep["signatures"][1];
+            assert_eq!(sig["indication"], "TOTAL-PASSED", "{rep:#}");
+            assert_eq!(
+                (sig["department"]["region"].as_str(), sig["department"]["id"].as_str()),
+                (Some("jinan"), Some("scjg"))
+            );
+        }
+    }
+    let o =
+        cli(&["seal", "add", "--home", h(&ta), "--dept", "xzsp", s(&file), "-o", s(&p.join("joint-3.pdf"))]);
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+    assert!(both(&o).contains("do not follow the document's seal plan"), "{}", both(&o));
 }
 
 /// Every attack in the table has its own test (and the other way round).

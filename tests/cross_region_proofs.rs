@@ -6,11 +6,12 @@
 //! department or matter is refused, and A records the refusal.
 
 mod api_support;
+mod cluster;
 
 use std::path::Path;
-use std::process::{Child, Output};
 
 use api_support::*;
+use cluster::*;
 use serde_json::{json, Value};
 use zhengyin::api::auth::Role;
 use zhengyin::config::Home;
@@ -20,36 +21,6 @@ const SI_MATTER: &str = "370900-XK-0001"; // social-insurance, listed for Jinan'
 const OTHER_MATTER: &str = "370900-GG-0007"; // social-insurance, not listed for Jinan
 const JN_XZSP: &str = "11370100MB28631015"; // fixtures/region/jinan.toml jn-xzsp
 const JN_SCJG: &str = "11370100MB28631028"; // fixtures/region/jinan.toml jn-scjg (not listed)
-
-fn cli(args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin")).args(args).output().expect("run zhengyin")
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = cli(args);
-    assert!(o.status.success(), "{args:?}\n{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn h(home: &Home) -> &str {
-    home.dir.to_str().expect("utf-8 path")
-}
-
-/// A `zhengyin serve` child, killed on drop.
-struct Serve(Child, String);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(home: &Home, log: &Path) -> Serve {
-    let (child, url) = spawn_binary_with_log(home, log);
-    assert!(url.starts_with("http://127.0.0.1:"), "serve printed {url}");
-    Serve(child, url)
-}
 
 /// Tai'an's list of uses with Jinan's jn-xzsp allowed to ask for social insurance for SI_MATTER.
 fn taian_uses(a: &Home) {
@@ -64,11 +35,21 @@ fn taian_uses(a: &Home) {
 
 /// A credential of Tai'an for a Jinan department (USCC), stored in Jinan for `dept`.
 fn issue_credential(a: &Home, b: &Home, a_url: &str, uscc: &str, dept: &str, tmp: &Path) {
-    let token =
-        ok(&["token", "create", "--home", h(a), "--role", "foreign", "--region", "jinan", "--uscc", uscc]);
+    let token = cli_ok(&[
+        "token",
+        "create",
+        "--home",
+        h(a),
+        "--role",
+        "foreign",
+        "--region",
+        "jinan",
+        "--uscc",
+        uscc,
+    ]);
     let f = tmp.join(format!("{dept}.token"));
     std::fs::write(&f, token.trim()).expect("token file");
-    ok(&[
+    cli_ok(&[
         "proof",
         "credential",
         "add",
@@ -101,16 +82,25 @@ fn cross_region_proofs_between_two_servers() {
     let a = init_home(&tmp.path().join("taian"), "taian");
     let b = init_home(&tmp.path().join("jinan"), "jinan");
     let holders = repo().join("fixtures/holders/rs-social-insurance.csv");
-    ok(&["data", "load", "--home", h(&a), "--dept", "rs", holders.to_str().expect("utf-8")]);
+    cli_ok(&["data", "load", "--home", h(&a), "--dept", "rs", holders.to_str().expect("utf-8")]);
     taian_uses(&a);
-    let sa = serve(&a, &tmp.path().join("taian.log"));
+    let sa = serve_binary(&a, &tmp.path().join("taian.log"));
 
     // Jinan imports Tai'an's trust list (pinned) and the credentials Tai'an issued.
-    let fp = ok(&["trust", "fingerprint", "--home", h(&a)]);
-    ok(&["trust", "add", "--home", h(&b), "--from", &format!("{}/v1/trust-list", sa.1), "--pin", fp.trim()]);
-    issue_credential(&a, &b, &sa.1, JN_XZSP, "jn-xzsp", tmp.path());
-    issue_credential(&a, &b, &sa.1, JN_SCJG, "jn-scjg", tmp.path());
-    let sb = serve(&b, &tmp.path().join("jinan.log"));
+    let fp = cli_ok(&["trust", "fingerprint", "--home", h(&a)]);
+    cli_ok(&[
+        "trust",
+        "add",
+        "--home",
+        h(&b),
+        "--from",
+        &format!("{}/v1/trust-list", sa.url),
+        "--pin",
+        fp.trim(),
+    ]);
+    issue_credential(&a, &b, &sa.url, JN_XZSP, "jn-xzsp", tmp.path());
+    issue_credential(&a, &b, &sa.url, JN_SCJG, "jn-scjg", tmp.path());
+    let sb = serve_binary(&b, &tmp.path().join("jinan.log"));
     let (xzsp, scjg) = (
         token(&b, Role::Department { dept: "jn-xzsp".into() }),
         token(&b, Role::Department { dept: "jn-scjg".into() }),
@@ -118,7 +108,7 @@ fn cross_region_proofs_between_two_servers() {
     let (arch_a, arch_b) = (token(&a, Role::Archivist), token(&b, Role::Archivist));
     let ask = |tok: &str, matter: &str| {
         post_json(
-            &format!("{}/v1/proofs/remote", sb.1),
+            &format!("{}/v1/proofs/remote", sb.url),
             Some(tok),
             &json!({"region": "taian", "kind": "social-insurance", "subject": ALICE, "purpose": matter}),
         )
@@ -131,11 +121,11 @@ fn cross_region_proofs_between_two_servers() {
     assert_eq!(got["holder"], "rs", "{got}");
     assert_eq!(got["region"], "taian", "{got}");
     assert!(got["answer"].as_str().is_some_and(|s| s.contains("正常")), "{got}");
-    let in_a = uses_of(&sa.1, &arch_a);
+    let in_a = uses_of(&sa.url, &arch_a);
     let rec_a = in_a.iter().find(|u| u["type"] == "use-record").unwrap_or_else(|| panic!("A: {in_a:?}"));
     assert_eq!((rec_a["by_region"].as_str(), rec_a["by_uscc"].as_str()), (Some("jinan"), Some(JN_XZSP)));
     assert_eq!(rec_a["answer_id"], got["id"]);
-    let in_b = uses_of(&sb.1, &arch_b);
+    let in_b = uses_of(&sb.url, &arch_b);
     let rec_b =
         in_b.iter().find(|u| u["type"] == "cross-region-use").unwrap_or_else(|| panic!("B: {in_b:?}"));
     assert_eq!((rec_b["by"].as_str(), rec_b["region"].as_str()), (Some("jn-xzsp"), Some("taian")));
@@ -143,7 +133,7 @@ fn cross_region_proofs_between_two_servers() {
 
     // The token verifies in Jinan through Tai'an's trust list.
     let check =
-        post_json(&format!("{}/v1/proofs/verify", sb.1), None, &json!({"token": got["token"]})).json();
+        post_json(&format!("{}/v1/proofs/verify", sb.url), None, &json!({"token": got["token"]})).json();
     assert_eq!(check["valid"], true, "{check}");
     assert_eq!(check["region"], "taian", "{check}");
 
@@ -151,34 +141,34 @@ fn cross_region_proofs_between_two_servers() {
     for (tok, matter, who) in [(&scjg, SI_MATTER, JN_SCJG), (&xzsp, OTHER_MATTER, JN_XZSP)] {
         let p = ask(tok, matter).problem(403);
         assert!(p["record_id"].as_str().is_some_and(|s| !s.is_empty()), "{p}");
-        let refused = uses_of(&sa.1, &arch_a);
+        let refused = uses_of(&sa.url, &arch_a);
         let rec = refused
             .iter()
             .find(|u| u["type"] == "use-refusal" && u["by_uscc"] == who && u["purpose"] == matter)
             .unwrap_or_else(|| panic!("A recorded no refusal of {who} for {matter}: {refused:?}"));
         assert_eq!(rec["by_region"], "jinan");
     }
-    let refused_b = uses_of(&sb.1, &arch_b);
+    let refused_b = uses_of(&sb.url, &arch_b);
     assert_eq!(refused_b.iter().filter(|u| u["type"] == "cross-region-refusal").count(), 2, "{refused_b:?}");
 
     // The credential is scoped: it asks only at /v1/proofs/foreign; a department token of A's own
     // region cannot ask there.
     let cred = std::fs::read_to_string(tmp.path().join("jn-xzsp.token")).expect("token");
     let body = json!({"kind": "social-insurance", "subject": ALICE, "purpose": SI_MATTER});
-    post_json(&format!("{}/v1/proofs", sa.1), Some(cred.trim()), &body).problem(403);
+    post_json(&format!("{}/v1/proofs", sa.url), Some(cred.trim()), &body).problem(403);
     let own = token(&a, Role::Department { dept: "xzsp".into() });
-    post_json(&format!("{}/v1/proofs/foreign", sa.1), Some(&own), &body).problem(403);
+    post_json(&format!("{}/v1/proofs/foreign", sa.url), Some(&own), &body).problem(403);
 
     // The CLI asks the same way (B's server stopped: the CLI opens B's archive itself).
     drop(sb);
     let out = tmp.path().join("proof.pdf");
-    ok(&[
+    cli_ok(&[
         "proof",
         "request",
         "--home",
         h(&b),
         "--from-region",
-        &sa.1,
+        &sa.url,
         "--by",
         "jn-xzsp",
         "--kind",
@@ -190,19 +180,15 @@ fn cross_region_proofs_between_two_servers() {
         "-o",
         out.to_str().expect("utf-8"),
     ]);
-    let report: Value = serde_json::from_str(&ok_or_one(&[
-        "verify",
-        out.to_str().expect("utf-8"),
-        "--home",
-        h(&b),
-        "--json",
-    ]))
-    .expect("report");
+    let (code, report) = verify_cli(&b, &out);
+    assert_eq!(code, 0, "a foreign proof verifies in Jinan, its plan complete: {report:#}");
+    assert_eq!(report["seal_plan"]["complete"], true, "{report:#}");
+    assert_eq!(report["seal_plan"]["present_ids"][0], "taian/11370900MB2857005A", "{report:#}");
     let sig = &report["signatures"][0];
     assert_eq!(sig["indication"], "TOTAL-PASSED", "{report:#}");
     assert!(sig.to_string().contains("trust list of taian"), "{sig:#}");
     let jws = out.with_extension("jws");
-    let t: Value = serde_json::from_str(&ok(&[
+    let t: Value = serde_json::from_str(&cli_ok(&[
         "proof",
         "verify",
         jws.to_str().expect("utf-8"),
@@ -212,12 +198,4 @@ fn cross_region_proofs_between_two_servers() {
     ]))
     .expect("token check");
     assert_eq!(t["valid"], true, "{t:#}");
-}
-
-/// `verify` output even when it exits 1 (a foreign proof's seal plan names a department of the
-/// other region, which the plan check of this region may count as missing).
-fn ok_or_one(args: &[&str]) -> String {
-    let o = cli(args);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{args:?}\n{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }

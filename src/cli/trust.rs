@@ -33,8 +33,8 @@ pub enum Command {
         #[arg(long, value_name = "SHA256")]
         pin: String,
     },
-    /// Fetch every imported region's trust list again (from where it came), with its CRLs and
-    /// its signed licence status list (what `serve` does every --refresh-secs)
+    /// Refresh every imported trust list, province list, CRL and licence status list now (what
+    /// `serve` does every --refresh-secs); failures keep what was stored and are printed as warnings
     Refresh {
         #[command(flatten)]
         home: HomeArg,
@@ -117,15 +117,11 @@ pub fn run(c: Command) -> ExitCode {
         }
         Command::Refresh { home } => {
             let home = home.home();
-            if !home.region_file().exists() {
-                return fail(zhengyin::error::ConfigError::NotInitialised { home: home.dir.clone() });
+            if let Err(e) = home.region() {
+                return fail(e);
             }
             let regions = zhengyin::api::refresh::refresh_once(&home);
-            if regions.is_empty() {
-                println!("no imported trust lists to refresh");
-            } else {
-                println!("refreshed trust lists, CRLs and status lists of {}", regions.join(", "));
-            }
+            println!("refreshed {} imported region(s): {}", regions.len(), regions.join(", "));
             ExitCode::SUCCESS
         }
         Command::RotateRoot { home } => match zhengyin::pki::rotate::rotate_root(&home.home()) {

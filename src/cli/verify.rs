@@ -28,7 +28,8 @@ pub struct Args {
     /// Print the JSON report (docs/verification-report.md)
     #[arg(long)]
     pub(super) json: bool,
-    /// Exit 0 for valid signatures even when the document's seal plan is not complete yet
+    /// Exit 0 for valid signatures even when the document's seal plan is not complete yet (the
+    /// seals present must still follow the plan in order)
     #[arg(long)]
     pub(super) allow_incomplete: bool,
     /// Validate at this time instead of now (RFC 3339, or YYYY-MM-DD for midnight UTC)

@@ -145,6 +145,9 @@ pub fn add_seal(home: &Home, pdf: &[u8], dept: &str) -> Result<Added> {
     if report.signatures.is_empty() {
         return Err(SealError::ExistingInvalid { reason: "the document has no signatures".into() }.into());
     }
+    if !plan.in_order {
+        return Err(SealError::OffPlan { present: plan.present.join(" → "), plan: plan_text }.into());
+    }
     if plan.present.len() >= plan.required.len() {
         return Err(SealError::Complete { plan: plan_text }.into());
     }

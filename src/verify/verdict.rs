@@ -6,7 +6,8 @@
 //!
 //! Rules, first match decides: `SIGNATURES` (the indication is not TOTAL-PASSED: not valid),
 //! `LICENCE_STATUS` (the licence is superseded, cancelled, revoked or suspended: not valid),
-//! `SEAL_PLAN` (planned seals missing or out of order: incomplete), else `ALL_CHECKS` (valid),
+//! `SEAL_PLAN` (planned seals missing: incomplete; present out of plan order: not valid), else
+//! `ALL_CHECKS` (valid),
 //! with warnings for what could not be checked (licence status unknown, validity end passed).
 //! Knows the report only.
 
@@ -103,8 +104,10 @@ pub fn decide(r: &Report) -> Verdict {
         );
     }
     if let Some(p) = r.seal_plan.as_ref().filter(|p| !(p.complete && p.in_order)) {
+        // Seals present out of plan order (or another department's seal in a planned place) are
+        // never "incomplete": no later seal can put them right.
         return v(
-            Outcome::Incomplete,
+            if p.in_order { Outcome::Incomplete } else { Outcome::NotValid },
             "SEAL_PLAN",
             format!(
                 "{} of {} planned seals present{} ({})",

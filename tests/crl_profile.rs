@@ -141,7 +141,9 @@ fn crl_numbers_increase_and_revocations_still_verify() {
     let xzsp = other_serial(&r, &other);
     r.zy(&["revoke", "--home", s(&r.home), &xzsp]).assert_code(0);
     let second = number();
-    r.zy(&["revoke", "--home", s(&r.home), &serial]).assert_code(0);
+    let since = an_hour_ago();
+    r.zy(&["revoke", "--home", s(&r.home), "--reason", "keyCompromise", "--compromised-at", &since, &serial])
+        .assert_code(0);
     let third = number();
     assert!(
         greater(&second, &first) && greater(&third, &second),

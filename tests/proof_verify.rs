@@ -66,7 +66,17 @@ fn revoking_the_holder_seal_invalidates_token_and_pdf() {
     let (pdf, jws) = proof(&r);
     r.zy(&["proof", "verify", "--home", s(&r.home), s(&pdf)]).assert_code(0);
     let serial = seal_serial(&r, "rs");
-    r.zy(&["revoke", "--home", s(&r.home), "--reason", "keyCompromise", &serial]).assert_code(0);
+    r.zy(&[
+        "revoke",
+        "--home",
+        s(&r.home),
+        "--reason",
+        "keyCompromise",
+        "--compromised-at",
+        &an_hour_ago(),
+        &serial,
+    ])
+    .assert_code(0);
     let t = r.zy(&["proof", "verify", "--home", s(&r.home), "--json", s(&jws)]);
     t.assert_code(1);
     assert!(t.json()["problems"].to_string().contains("revoked"), "{}", t.both());

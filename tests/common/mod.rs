@@ -133,6 +133,13 @@ pub fn zy_faketime(cwd: &Path, offset: &str, args: &[&str]) -> Run {
 }
 
 /// Whether CI asked for every external tool to be present.
+/// An hour ago in RFC 3339: a key-compromise time (`revoke --compromised-at`) before any seal a
+/// test made, so the revocation counts against seals time-stamped before the revocation itself.
+pub fn an_hour_ago() -> String {
+    let t = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    t.format(&time::format_description::well_known::Rfc3339).expect("format a time")
+}
+
 pub fn in_ci() -> bool {
     std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
 }

@@ -190,28 +190,7 @@ fn crl_number(der: &[u8]) -> Option<Vec<u8>> {
 #[test]
 fn refused_crl_makes_a_proof_token_not_valid() {
     let r = Region::init();
-    let csv = repo().join("fixtures/holders/rs-social-insurance.csv");
-    r.zy(&["data", "load", "--home", s(&r.home), "--dept", "rs", s(&csv)]).assert_code(0);
-    let pdf = r.path("proof.pdf");
-    // Synthetic subject from fixtures/holders/rs-social-insurance.csv.
-    r.zy(&[
-        "proof",
-        "request",
-        "--home",
-        s(&r.home),
-        "--by",
-        "xzsp",
-        "--kind",
-        "social-insurance",
-        "--subject",
-        "370902199001011235",
-        "--purpose",
-        "370900-XK-0001",
-        "-o",
-        s(&pdf),
-    ])
-    .assert_code(0);
-    let jws = pdf.with_extension("jws");
+    let (_, jws) = r.request_proof("proof.pdf", &[]);
     r.zy(&["proof", "verify", "--home", s(&r.home), s(&jws)]).assert_code(0);
     let Some(()) = install_crl(&r, "delta", None) else { return };
     let run = r.zy(&["proof", "verify", "--home", s(&r.home), s(&jws)]);

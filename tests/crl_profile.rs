@@ -142,6 +142,21 @@ fn crl_numbers_increase_and_revocations_still_verify() {
     r.zy(&["revoke", "--home", s(&r.home), &xzsp]).assert_code(0);
     let second = number();
     let since = an_hour_ago();
+    // A compromise time in the future, or without keyCompromise, is a usage error; nothing revoked.
+    r.zy(&[
+        "revoke",
+        "--home",
+        s(&r.home),
+        "--reason",
+        "keyCompromise",
+        "--compromised-at",
+        "2999-01-01",
+        &serial,
+    ])
+    .assert_one_line_error(2);
+    r.zy(&["revoke", "--home", s(&r.home), "--reason", "superseded", "--compromised-at", &since, &serial])
+        .assert_one_line_error(2);
+    assert_eq!(number(), second, "a refused revoke re-signs nothing");
     r.zy(&["revoke", "--home", s(&r.home), "--reason", "keyCompromise", "--compromised-at", &since, &serial])
         .assert_code(0);
     let third = number();

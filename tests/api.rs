@@ -136,7 +136,10 @@ fn revocation_over_http_shows_in_verify_and_the_cli() {
     post_json(&format!("{}/v1/certificates/zz/revoke", s.url), Some(&city_op), &json!({})).problem(400);
     post_json(&format!("{}/v1/certificates/0badc0de/revoke", s.url), Some(&city_op), &json!({})).problem(404);
     post_json(&rev, Some(&city_op), &json!({"reason": "nonsense"})).problem(400);
-    let r = post_json(&rev, Some(&city_op), &json!({"reason": "keyCompromise"}));
+    post_json(&rev, Some(&city_op), &json!({"reason": "superseded", "compromised_at": an_hour_ago()}))
+        .problem(400);
+    let r =
+        post_json(&rev, Some(&city_op), &json!({"reason": "keyCompromise", "compromised_at": an_hour_ago()}));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let since = r.json()["revoked_at"].as_str().unwrap().to_string();
 

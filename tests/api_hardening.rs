@@ -37,7 +37,7 @@ fn cli_revocation_is_seen_by_a_running_server_without_refresh() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin"))
         .args(["revoke", "--home"])
         .arg(&home.dir)
-        .args([serial.as_str(), "--reason", "keyCompromise"])
+        .args([serial.as_str(), "--reason", "keyCompromise", "--compromised-at", &an_hour_ago()])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));

@@ -86,7 +86,7 @@ fn region_b_trusts_region_a_after_import_and_sees_its_revocation() {
     let r = post_json(
         &format!("{}/v1/certificates/{}/revoke", sa.url, seal_serial(&a, "scjg")),
         Some(&op_a),
-        &json!({"reason": "keyCompromise"}),
+        &json!({"reason": "keyCompromise", "compromised_at": an_hour_ago()}),
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let since = r.json()["revoked_at"].as_str().unwrap().to_string();

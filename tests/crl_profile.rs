@@ -141,7 +141,24 @@ fn crl_numbers_increase_and_revocations_still_verify() {
     let xzsp = other_serial(&r, &other);
     r.zy(&["revoke", "--home", s(&r.home), &xzsp]).assert_code(0);
     let second = number();
-    r.zy(&["revoke", "--home", s(&r.home), &serial]).assert_code(0);
+    let since = an_hour_ago();
+    // A compromise time in the future, or without keyCompromise, is a usage error; nothing revoked.
+    r.zy(&[
+        "revoke",
+        "--home",
+        s(&r.home),
+        "--reason",
+        "keyCompromise",
+        "--compromised-at",
+        "2999-01-01",
+        &serial,
+    ])
+    .assert_one_line_error(2);
+    r.zy(&["revoke", "--home", s(&r.home), "--reason", "superseded", "--compromised-at", &since, &serial])
+        .assert_one_line_error(2);
+    assert_eq!(number(), second, "a refused revoke re-signs nothing");
+    r.zy(&["revoke", "--home", s(&r.home), "--reason", "keyCompromise", "--compromised-at", &since, &serial])
+        .assert_code(0);
     let third = number();
     assert!(
         greater(&second, &first) && greater(&third, &second),
@@ -188,28 +205,7 @@ fn crl_number(der: &[u8]) -> Option<Vec<u8>> {
 #[test]
 fn refused_crl_makes_a_proof_token_not_valid() {
     let r = Region::init();
-    let csv = repo().join("fixtures/holders/rs-social-insurance.csv");
-    r.zy(&["data", "load", "--home", s(&r.home), "--dept", "rs", s(&csv)]).assert_code(0);
-    let pdf = r.path("proof.pdf");
-    // Synthetic subject from fixtures/holders/rs-social-insurance.csv.
-    r.zy(&[
-        "proof",
-        "request",
-        "--home",
-        s(&r.home),
-        "--by",
-        "xzsp",
-        "--kind",
-        "social-insurance",
-        "--subject",
-        "370902199001011235",
-        "--purpose",
-        "370900-XK-0001",
-        "-o",
-        s(&pdf),
-    ])
-    .assert_code(0);
-    let jws = pdf.with_extension("jws");
+    let (_, jws) = r.request_proof("proof.pdf", &[]);
     r.zy(&["proof", "verify", "--home", s(&r.home), s(&jws)]).assert_code(0);
     let Some(()) = install_crl(&r, "delta", None) else { return };
     let run = r.zy(&["proof", "verify", "--home", s(&r.home), s(&jws)]);

@@ -142,7 +142,9 @@ fn forged_proof_tokens_are_refused_by_the_rule_they_break() {
     bad_first.extend(rs_chain.iter().cloned());
     let forged: Vec<(&str, String, &str)> = vec![
         ("scjg-claims-rs", forge(&home, "scjg", header(), &claims()), "iss:"),
-        ("other-region-rs", forge(&other, "rs", header(), &claims()), "iss:"),
+        // Signed by another region's `rs`: read as that region's answer (never Tai'an's rs), and
+        // refused because no department of Tai'an asked that region for it.
+        ("other-region-rs", forge(&other, "rs", header(), &claims()), "aud:"),
         (
             "unlisted-use",
             forge(

@@ -6,32 +6,8 @@ mod common;
 
 use common::*;
 
-const SUBJECT: &str = "370902199001011235"; // synthetic, in fixtures/holders/rs-social-insurance.csv
-
 fn proof(r: &Region) -> (std::path::PathBuf, std::path::PathBuf) {
-    let file = repo().join("fixtures/holders/rs-social-insurance.csv");
-    r.zy(&["data", "load", "--home", s(&r.home), "--dept", "rs", s(&file)]).assert_code(0);
-    let pdf = r.path("p.pdf");
-    r.zy(&[
-        "proof",
-        "request",
-        "--home",
-        s(&r.home),
-        "--by",
-        "xzsp",
-        "--kind",
-        "social-insurance",
-        "--subject",
-        SUBJECT,
-        "--purpose",
-        "370900-XK-0001",
-        "--valid-days",
-        "30",
-        "-o",
-        s(&pdf),
-    ])
-    .assert_code(0);
-    (pdf.clone(), pdf.with_extension("jws"))
+    r.request_proof("p.pdf", &["--valid-days", "30"])
 }
 
 fn seal_serial(r: &Region, dept: &str) -> String {
@@ -66,7 +42,17 @@ fn revoking_the_holder_seal_invalidates_token_and_pdf() {
     let (pdf, jws) = proof(&r);
     r.zy(&["proof", "verify", "--home", s(&r.home), s(&pdf)]).assert_code(0);
     let serial = seal_serial(&r, "rs");
-    r.zy(&["revoke", "--home", s(&r.home), "--reason", "keyCompromise", &serial]).assert_code(0);
+    r.zy(&[
+        "revoke",
+        "--home",
+        s(&r.home),
+        "--reason",
+        "keyCompromise",
+        "--compromised-at",
+        &an_hour_ago(),
+        &serial,
+    ])
+    .assert_code(0);
     let t = r.zy(&["proof", "verify", "--home", s(&r.home), "--json", s(&jws)]);
     t.assert_code(1);
     assert!(t.json()["problems"].to_string().contains("revoked"), "{}", t.both());

@@ -210,66 +210,25 @@ fn the_cli_refuses_malformed_fields_with_one_line() {
     let out = r.path("p.pdf");
     let o = common::s(&out);
     let long = "9".repeat(100_000);
-    for (args, field) in [
-        (
-            vec![
-                "proof",
-                "request",
-                "--home",
-                h,
-                "--by",
-                "xzsp",
-                "--kind",
-                "social-insurance",
-                "--subject",
-                ALICE,
-                "--purpose",
-                OTHER,
-                "-o",
-                o,
-            ],
+    // `proof request` with one malformed field each: (kind, purpose) and which field is named.
+    let request = |kind: &'static str, purpose: &str| -> Vec<String> {
+        ["proof", "request", "--home", h, "--by", "xzsp", "--kind", kind, "--subject", ALICE, "--purpose"]
+            .iter()
+            .map(|a| a.to_string())
+            .chain([purpose.to_string(), "-o".into(), o.to_string()])
+            .collect()
+    };
+    let owned: Vec<(Vec<String>, &str)> = vec![
+        (request("social-insurance", OTHER), "purpose"),
+        (request("social-insurance", &long), "purpose"),
+        (request("Social Insurance", SI_MATTER), "kind"),
+    ];
+    for (args, field) in
+        owned.iter().map(|(a, f)| (a.iter().map(String::as_str).collect::<Vec<_>>(), *f)).chain([(
+            vec!["licence", "use", "--home", h, "ZZ", "--by", "xzsp", "--purpose", OTHER, "-o", o],
             "purpose",
-        ),
-        (
-            vec![
-                "proof",
-                "request",
-                "--home",
-                h,
-                "--by",
-                "xzsp",
-                "--kind",
-                "social-insurance",
-                "--subject",
-                ALICE,
-                "--purpose",
-                &long,
-                "-o",
-                o,
-            ],
-            "purpose",
-        ),
-        (
-            vec![
-                "proof",
-                "request",
-                "--home",
-                h,
-                "--by",
-                "xzsp",
-                "--kind",
-                "Social Insurance",
-                "--subject",
-                ALICE,
-                "--purpose",
-                SI_MATTER,
-                "-o",
-                o,
-            ],
-            "kind",
-        ),
-        (vec!["licence", "use", "--home", h, "ZZ", "--by", "xzsp", "--purpose", OTHER, "-o", o], "purpose"),
-    ] {
+        )])
+    {
         let run = r.zy(&args);
         run.assert_one_line_error(2);
         assert!(run.stderr.contains(&format!("{field}: malformed")), "{}", run.both());

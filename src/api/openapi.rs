@@ -119,7 +119,7 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
             ("200", ok("Verification report (docs/verification-report.md)", "application/json", obj.clone()))
         }
         "/v1/certificates/{serial}/revoke" => {
-            op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "reason": { "type": "string", "enum": crate::pki::revoke::REASONS } }, "additionalProperties": false } } } });
+            op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "reason": { "type": "string", "enum": crate::pki::revoke::REASONS }, "compromised_at": { "type": "string", "format": "date-time", "description": "with keyCompromise: the invalidityDate (RFC 5280 §5.3.2)" } }, "additionalProperties": false } } } });
             ("200", ok("The revocation", "application/json", obj.clone()))
         }
         "/v1/crl/{ca}" | "/crl/{file}" => {

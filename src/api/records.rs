@@ -33,6 +33,10 @@ fn with_type(body: impl IntoResponse, ct: &'static str) -> Response {
 pub struct RevokeRequest {
     #[serde(default)]
     pub reason: Option<String>,
+    /// With keyCompromise: RFC 3339 time since when the key is known or suspected to be
+    /// compromised (the CRL entry's invalidityDate).
+    #[serde(default)]
+    pub compromised_at: Option<String>,
 }
 
 /// POST /v1/certificates/{serial}/revoke.
@@ -73,9 +77,20 @@ pub async fn revoke(
             .into());
         }
     }
+    if req.compromised_at.is_some() && req.reason.as_deref() != Some("keyCompromise") {
+        return Err(ApiError::BadRequest("compromised_at goes with reason keyCompromise only".into()).into());
+    }
+    let compromised_at = match req.compromised_at.as_deref() {
+        None => None,
+        Some(t) => Some(
+            ::time::OffsetDateTime::parse(t, &::time::format_description::well_known::Rfc3339)
+                .map_err(|_| ApiError::BadRequest(format!("compromised_at `{t}` is not an RFC 3339 time")))?
+                .unix_timestamp(),
+        ),
+    };
     let st2 = st.clone();
     let done = blocking(move || {
-        let r = crate::pki::revoke::revoke(&st2.home, &serial, req.reason.as_deref())?;
+        let r = crate::pki::revoke::revoke(&st2.home, &serial, req.reason.as_deref(), compromised_at)?;
         st2.reload_trust()?;
         Ok(r)
     })
@@ -118,6 +133,9 @@ pub async fn trust_list(State(st): State<Arc<AppState>>) -> Res {
 /// GET /v1/province-list: the signed list of this province's regions' trust lists (public; 404
 /// problem when this home is not a province home).
 pub async fn province_list(State(st): State<Arc<AppState>>) -> Res {
+    if !crate::trust::province::is_province_home(&st.home) {
+        return Err(ApiError::NotFound("this home is not a province home".into()).into());
+    }
     let st2 = st.clone();
     let list = blocking(move || {
         crate::trust::province::build(&st2.home, ::time::OffsetDateTime::now_utc().unix_timestamp())

@@ -188,10 +188,22 @@ pub struct RevokeArgs {
     /// RFC 5280 reason: keyCompromise, superseded, cessationOfOperation, …
     #[arg(long)]
     reason: Option<String>,
+    /// With keyCompromise: since when the key is known or suspected to be compromised (RFC 3339
+    /// or YYYY-MM-DD; the CRL entry's invalidityDate). Seals time-stamped after it are refused
+    /// even though they predate the revocation itself.
+    #[arg(long, value_name = "TIME")]
+    compromised_at: Option<String>,
 }
 
 pub fn revoke(a: RevokeArgs) -> ExitCode {
-    match zhengyin::pki::revoke::revoke(&a.home.home(), &a.serial, a.reason.as_deref()) {
+    let compromised_at = match a.compromised_at.as_deref().map(super::proof::parse_time).transpose() {
+        Ok(t) => t.map(|t| {
+            i64::try_from(t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
+                .unwrap_or(i64::MAX)
+        }),
+        Err(e) => return fail(format!("--compromised-at: {e}")),
+    };
+    match zhengyin::pki::revoke::revoke(&a.home.home(), &a.serial, a.reason.as_deref(), compromised_at) {
         Ok(r) => {
             println!(
                 "revoked {} ({}) issued by CA {}, since {}{}",

@@ -30,6 +30,11 @@ pub struct RevokedEntry {
     /// The certificate subject, for people reading the file.
     #[serde(default)]
     pub subject: String,
+    /// Unix seconds since when the key is known or suspected to be compromised (the CRL entry's
+    /// invalidityDate, RFC 5280 §5.3.2): seals made after it do not count, even with an earlier
+    /// revocation date's proof of existence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compromised_at: Option<i64>,
 }
 
 /// The result of [`revoke`].
@@ -140,7 +145,22 @@ pub fn ledger(home: &Home, ca: &str) -> Result<Vec<RevokedEntry>> {
 }
 
 /// Revoke the certificate with hex `serial`: record it and re-sign its CA's CRL.
-pub fn revoke(home: &Home, serial: &str, reason: Option<&str>) -> Result<Revoked> {
+/// `compromised_at` (Unix s, keyCompromise only) becomes the entry's invalidityDate.
+pub fn revoke(
+    home: &Home,
+    serial: &str,
+    reason: Option<&str>,
+    compromised_at: Option<i64>,
+) -> Result<Revoked> {
+    if compromised_at.is_some() && reason != Some("keyCompromise") {
+        return Err(PkiError::Sign(
+            "a compromise time (invalidityDate) goes with --reason keyCompromise only".into(),
+        )
+        .into());
+    }
+    if compromised_at.is_some_and(|t| t > OffsetDateTime::now_utc().unix_timestamp()) {
+        return Err(PkiError::Sign("the compromise time is in the future".into()).into());
+    }
     if let Some(r) = reason {
         if reason_of(r).is_none() {
             return Err(PkiError::Sign(format!(
@@ -162,6 +182,7 @@ pub fn revoke(home: &Home, serial: &str, reason: Option<&str>) -> Result<Revoked
                 revoked_at: OffsetDateTime::now_utc().unix_timestamp(),
                 reason: reason.map(String::from),
                 subject: subject.clone(),
+                compromised_at,
             };
             entries.push(e.clone());
             let json = serde_json::to_vec_pretty(&entries).map_err(|e| PkiError::Sign(e.to_string()))?;
@@ -208,7 +229,7 @@ pub(crate) fn regenerate_crl_locked(home: &Home, ca: &str) -> Result<()> {
             revocation_time: OffsetDateTime::from_unix_timestamp(e.revoked_at)
                 .unwrap_or_else(|_| OffsetDateTime::now_utc()),
             reason_code: e.reason.as_deref().and_then(reason_of),
-            invalidity_date: None,
+            invalidity_date: e.compromised_at.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()),
         });
     }
     let now = OffsetDateTime::now_utc();

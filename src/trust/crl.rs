@@ -142,6 +142,21 @@ pub fn entry_for<'a, 'b>(
     list.iter_revoked_certificates().find(|r| r.raw_serial() == serial)
 }
 
+/// When an entry's revocation takes effect for validation in the past: its invalidityDate
+/// (RFC 5280 §5.3.2, when the key is known or suspected to have been compromised) if that is
+/// earlier than its revocationDate.
+pub fn effective_revocation(entry: &RevokedCertificate<'_>) -> i64 {
+    let revoked = entry.revocation_date.timestamp();
+    entry
+        .extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::InvalidityDate(t) => Some(t.timestamp()),
+            _ => None,
+        })
+        .map_or(revoked, |invalid| invalid.min(revoked))
+}
+
 /// A name for a CRL in reports: its issuer and when it was issued (never a file path).
 pub fn describe(list: &CertificateRevocationList<'_>) -> String {
     format!("the CRL of {} issued {}", list.issuer(), super::rfc3339(list.last_update().timestamp()))

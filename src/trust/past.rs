@@ -22,7 +22,7 @@ use super::{crl, crl_signed_by, rfc3339, ChainOutcome, TrustStore};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PastOutcome {
     /// Valid at the POE time. `revocation` says which CRL settled it (and any later revocation).
-    Valid { path: Vec<String>, anchor: String, revocation: String },
+    Valid { path: Vec<String>, anchor: String, region: String, revocation: String },
     /// A certificate of the chain was revoked at or before the POE time.
     RevokedBefore { which: String, revoked_at: String },
     /// The chain does not validate at the POE time (ETSI sub-indication and reason).
@@ -37,10 +37,10 @@ impl TrustStore {
         let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(u64::try_from(poe).unwrap_or(0)));
         // A CRL current at T that lists a certificate makes webpki answer REVOKED: the scan below
         // finds the same entry and names its date.
-        let (path, anchor, revoked) = match self.validate(ee, intermediates, at).0 {
-            ChainOutcome::Trusted { path, anchor, .. } => (path, anchor, None),
+        let (path, anchor, region, revoked) = match self.validate(ee, intermediates, at).0 {
+            ChainOutcome::Trusted { path, anchor, region } => (path, anchor, region, None),
             ChainOutcome::Failed { sub_indication: "REVOKED", reason } => {
-                (Vec::new(), String::new(), Some(reason))
+                (Vec::new(), String::new(), String::new(), Some(reason))
             }
             ChainOutcome::Failed { sub_indication, reason } => {
                 return PastOutcome::ChainFailed { sub_indication, reason }
@@ -50,7 +50,8 @@ impl TrustStore {
         let mut settled = None;
         for (i, der) in std::iter::once(ee).chain(intermediates.iter().map(Vec::as_slice)).enumerate() {
             let Ok((_, cert)) = X509Certificate::from_der(der) else { continue };
-            match self.status_at(&cert, intermediates, poe) {
+            let scope = if i == 0 { crl::Scope::EndEntity } else { crl::Scope::Ca };
+            match self.status_at(&cert, intermediates, poe, scope) {
                 Status::RevokedBefore(at) => {
                     let what = if i == 0 { "the seal certificate" } else { "the CA certificate" };
                     return PastOutcome::RevokedBefore {
@@ -75,12 +76,18 @@ impl TrustStore {
             Some(which) => {
                 PastOutcome::RevokedBefore { which, revoked_at: format!("or before {}", rfc3339(poe)) }
             }
-            None => PastOutcome::Valid { path, anchor, revocation: settled.unwrap_or_default() },
+            None => PastOutcome::Valid { path, anchor, region, revocation: settled.unwrap_or_default() },
         }
     }
 
     /// The status of `cert` at `poe` from every usable CRL of its issuer.
-    fn status_at(&self, cert: &X509Certificate<'_>, intermediates: &[Vec<u8>], poe: i64) -> Status {
+    fn status_at(
+        &self,
+        cert: &X509Certificate<'_>,
+        intermediates: &[Vec<u8>],
+        poe: i64,
+        scope: crl::Scope,
+    ) -> Status {
         let issuers: Vec<X509Certificate<'_>> = intermediates
             .iter()
             .chain(self.anchors.iter().map(|a| &a.der))
@@ -96,13 +103,14 @@ impl TrustStore {
                 continue;
             }
             let this_update = list.last_update().timestamp();
-            // The profile at the CRL's own issue time: staleness and "issued after T" are fine here.
-            if crl::check(&list, this_update, crl::Scope::Any).is_err() {
+            // The profile at the CRL's own issue time (staleness and "issued after T" are fine
+            // here), scoped to the certificate's kind (a CA-only CRL says nothing of a seal).
+            if crl::check(&list, this_update, scope).is_err() {
                 continue;
             }
             if let Some(e) = crl::entry_for(&list, cert.raw_serial()) {
                 let hold = matches!(e.reason_code(), Some((_, ReasonCode::CertificateHold)));
-                let when = e.revocation_date.timestamp();
+                let when = crl::effective_revocation(e);
                 if when <= poe && !hold {
                     return Status::RevokedBefore(rfc3339(when));
                 }

@@ -65,6 +65,11 @@ fn own_regions(home: &Home) -> Result<Vec<RegionEntry>> {
     serde_json::from_slice(&b).map_err(|e| bad(format!("{}: {e}", p.display())))
 }
 
+/// Whether this home is a province home (`zhengyin province init` ran).
+pub fn is_province_home(home: &Home) -> bool {
+    regions_file(home).exists()
+}
+
 /// Make the home a province home (its root key signs the list of lists). Keeps existing regions.
 pub fn init(home: &Home) -> Result<PathBuf> {
     home.region()?;

@@ -115,8 +115,12 @@ pub fn apply(r: &mut SignatureReport, sig: &ParsedSignature, poes: &[Poe], trust
     all.extend(own);
     let covering = covering(&all, r.index, sig);
     let Some(best) = covering.first().copied() else { return };
+    r.conclude();
     r.poe = covering.iter().map(|p| (*p).clone()).collect();
+    // A CRL the issuer published broken (REFUSED) is not a matter of time: no POE cures it.
+    let refused = matches!(r.revocation, Some(crate::trust::Revocation::Refused { .. }));
     let curable = r.indication == Indication::Indeterminate
+        && !refused
         && r.checks.iter().filter(|c| c.indication.is_some_and(|i| i != Indication::TotalPassed)).all(|c| {
             matches!(c.name, "CHAIN" | "REVOCATION") && c.sub_indication.is_some_and(|s| CURABLE.contains(&s))
         });
@@ -127,7 +131,8 @@ pub fn apply(r: &mut SignatureReport, sig: &ParsedSignature, poes: &[Poe], trust
     }
     let Some((ee, others)) = certificates(sig) else { return };
     match trust.validate_past(&ee, &others, best.unix) {
-        PastOutcome::Valid { path, anchor, revocation } => {
+        PastOutcome::Valid { path, anchor, region, revocation } => {
+            r.chain_region = Some(region);
             r.checks.retain(|c| !matches!(c.name, "CHAIN" | "REVOCATION"));
             let at =
                 r.checks.iter().position(|c| c.name == "KEY_USAGE").map(|i| i + 1).unwrap_or(r.checks.len());

@@ -41,6 +41,9 @@ pub struct Context<'a> {
     pub embedded_crls: &'a [Vec<u8>],
     /// The validation time.
     pub at: UnixTime,
+    /// Proofs of existence from outside the signature (archive evidence records, document
+    /// timestamps); the signature's own timestamp is added by `poe`.
+    pub poes: &'a [super::poe::Poe],
 }
 
 /// The signer's certificate, once found: its DER and the parsed view of it.
@@ -75,6 +78,9 @@ pub fn verify_one(ctx: &Context<'_>, budget: &mut Budget) -> Result<SignatureRep
     r.checks.push(key_usage_check(&signer.cert));
     super::timestamp::run(ctx, &parsed, &mut r, budget)?;
     chain::run(ctx, &parsed, &signer, &mut r);
+    // Validation in the past before the department is named: a chain valid at the POE time
+    // binds the seal to its region's department as a chain valid now would.
+    super::poe::apply(&mut r, ctx.sig, ctx.poes, ctx.trust);
     department::run(ctx, &signer, &mut r);
     authority::apply(&mut r.checks, r.department.as_ref(), ctx.sig, ctx.all, ctx.doc, ctx.trust);
     modifications::run(ctx, &mut r, budget)?;

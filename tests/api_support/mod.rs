@@ -154,6 +154,13 @@ pub fn pdf_of(v: &Value) -> Vec<u8> {
 }
 
 /// Hex serial of a department's seal certificate.
+/// An hour ago in RFC 3339: a key-compromise time before any seal a test made (see `revoke
+/// --compromised-at`): the revocation then counts against seals time-stamped before it.
+pub fn an_hour_ago() -> String {
+    let t = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    t.format(&time::format_description::well_known::Rfc3339).expect("format a time")
+}
+
 pub fn seal_serial(home: &Home, dept: &str) -> String {
     let der = zhengyin::pki::keys::read_certs_der(&home.seal_cert(dept)).expect("cert").remove(0);
     let (_, c) = x509_parser::parse_x509_certificate(&der).expect("x509");

@@ -141,6 +141,13 @@ pub fn zy_faketime(cwd: &Path, offset: &str, args: &[&str]) -> Run {
 }
 
 /// Whether CI asked for every external tool to be present.
+/// An hour ago in RFC 3339: a key-compromise time (`revoke --compromised-at`) before any seal a
+/// test made, so the revocation counts against seals time-stamped before the revocation itself.
+pub fn an_hour_ago() -> String {
+    let t = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    t.format(&time::format_description::well_known::Rfc3339).expect("format a time")
+}
+
 pub fn in_ci() -> bool {
     std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
 }
@@ -175,6 +182,9 @@ pub struct Region {
     pub dir: TempDir,
     pub home: PathBuf,
 }
+
+/// The synthetic subject of fixtures/holders/rs-social-insurance.csv that proofs are asked for.
+pub const PROOF_SUBJECT: &str = "370902199001011235";
 
 impl Region {
     /// `zhengyin init --home <tmp>/home` for the shipped region; asserts success.
@@ -221,6 +231,35 @@ impl Region {
         r.assert_code(0);
         assert!(pdf.is_file(), "issue exited 0 but wrote no {}\n{}", pdf.display(), r.both());
         (pdf, r)
+    }
+
+    /// Load rs's synthetic holder data and request a social-insurance proof for xzsp
+    /// (370900-XK-0001) to `<dir>/<out>`, with `extra` arguments; asserts success and returns
+    /// the PDF and its `.jws` token.
+    pub fn request_proof(&self, out: &str, extra: &[&str]) -> (PathBuf, PathBuf) {
+        let csv = repo().join("fixtures/holders/rs-social-insurance.csv");
+        self.zy(&["data", "load", "--home", s(&self.home), "--dept", "rs", s(&csv)]).assert_code(0);
+        let pdf = self.path(out);
+        let mut args = vec![
+            "proof",
+            "request",
+            "--home",
+            s(&self.home),
+            "--by",
+            "xzsp",
+            "--kind",
+            "social-insurance",
+            "--subject",
+            PROOF_SUBJECT,
+            "--purpose",
+            "370900-XK-0001",
+            "-o",
+            s(&pdf),
+        ];
+        args.extend(extra);
+        self.zy(&args).assert_code(0);
+        let jws = pdf.with_extension("jws");
+        (pdf, jws)
     }
 
     /// `zhengyin trust export` to `<dir>/<name>`.

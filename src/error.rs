@@ -42,6 +42,9 @@ pub enum DataError {
     Unknown { template: String, field: String, expected: String },
     #[error("character `{ch}` (U+{code:04X}) in {context} cannot be rendered by the embedded font")]
     Unrenderable { ch: char, code: u32, context: String },
+    /// Bulk issuance (`issue --batch`): the records file or the out-dir's journal.
+    #[error("batch: {0}")]
+    Batch(String),
 }
 
 /// Problems reading or writing PDF structure.

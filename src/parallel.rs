@@ -17,7 +17,19 @@ pub fn default_threads() -> usize {
 /// this thread for each item in input order. Results that finish early wait in a buffer until all
 /// earlier ones are emitted. `emit` returning `false` stops handing out further items (those
 /// already running finish and are still emitted).
-pub fn ordered<T, R, W, E>(items: Vec<T>, threads: usize, work: W, mut emit: E)
+pub fn ordered<T, R, W, E>(items: Vec<T>, threads: usize, work: W, emit: E)
+where
+    T: Send,
+    R: Send,
+    W: Fn(usize, T) -> R + Sync,
+    E: FnMut(usize, R) -> bool,
+{
+    ordered_ahead(items, threads, usize::MAX, work, emit)
+}
+
+/// [`ordered`], with no item started more than `ahead` places past the next one to emit (so a
+/// slow consumer bounds the results held in memory).
+pub fn ordered_ahead<T, R, W, E>(items: Vec<T>, threads: usize, ahead: usize, work: W, mut emit: E)
 where
     T: Send,
     R: Send,
@@ -29,13 +41,22 @@ where
         items.into_iter().map(|t| std::sync::Mutex::new(Some(t))).collect();
     let next = AtomicUsize::new(0);
     let stop = AtomicUsize::new(total);
+    let emitted = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, R)>();
     std::thread::scope(|s| {
         for _ in 0..threads.clamp(1, total.max(1)) {
             let tx = tx.clone();
-            let (slots, next, stop, work) = (&slots, &next, &stop, &work);
+            let (slots, next, stop, work, emitted) = (&slots, &next, &stop, &work, &emitted);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                while i >= emitted.load(Ordering::SeqCst).saturating_add(ahead)
+                    && i < stop.load(Ordering::SeqCst)
+                {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
                 if i >= stop.load(Ordering::SeqCst) {
                     break;
                 }
@@ -57,6 +78,7 @@ where
                     stop.store(0, Ordering::SeqCst);
                 }
                 due += 1;
+                emitted.store(due, Ordering::SeqCst);
             }
         }
         // After a stop, results past a gap (an item never started) are still emitted, in order.

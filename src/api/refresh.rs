@@ -83,11 +83,7 @@ fn fetch_status_list(home: &Home, l: &TrustList) -> bool {
         .and_then(|b| crate::licence::status_list::verify(&b, &trust, now()).map(|_| b))
         .and_then(|b| {
             crate::pki::keys::make_dir(&list::dir(home), 0o755)?;
-            crate::pki::keys::write_file(
-                &crate::licence::status_list::imported_path(home, &l.region),
-                &b,
-                0o644,
-            )
+            imports::write_if_changed(&crate::licence::status_list::imported_path(home, &l.region), &b)
         });
     match got {
         Ok(()) => true,

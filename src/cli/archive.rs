@@ -78,20 +78,6 @@ pub enum Command {
     },
 }
 
-/// Progress on stderr for long runs: a line every 10%.
-pub fn progress(label: &'static str) -> impl FnMut(usize, usize) {
-    let mut last = 0;
-    move |done, total| {
-        if total >= 20 {
-            let pct = done * 100 / total;
-            if pct / 10 > last / 10 || done == total {
-                eprintln!("{label}: {done}/{total} ({pct}%)");
-                last = pct;
-            }
-        }
-    }
-}
-
 fn open(home: &HomeArg) -> Result<(zhengyin::config::Home, Archive), zhengyin::Error> {
     let h = home.home();
     let a = filing::open_archive(&h)?;
@@ -132,23 +118,32 @@ pub fn run(c: Command) -> ExitCode {
                     Err(e) => return fail(format!("cannot read {}: {e}", f.display())),
                 }
             }
+            let bar = super::progress::bar("ingest", docs.len());
             // Each durable group is acknowledged on stdout as soon as it is on disk.
             let mut ack = |filed: &[filing::Filed]| {
                 use std::io::Write;
-                let mut out = std::io::stdout().lock();
-                for f in filed {
-                    let _ = writeln!(
-                        out,
-                        "{} {} leaf {}{}",
-                        f.record.id,
-                        f.record.metadata.title,
-                        f.record.leaf_index,
-                        if f.new { "" } else { " (already archived)" }
-                    );
-                }
-                let _ = out.flush();
+                bar.suspend(|| {
+                    let mut out = std::io::stdout().lock();
+                    for f in filed {
+                        let _ = writeln!(
+                            out,
+                            "{} {} leaf {}{}",
+                            f.record.id,
+                            f.record.metadata.title,
+                            f.record.leaf_index,
+                            if f.new { "" } else { " (already archived)" }
+                        );
+                    }
+                    let _ = out.flush();
+                })
             };
-            match filing::file_batch(&h, &docs, "external", &mut progress("ingest"), &mut ack) {
+            match filing::file_batch(
+                &h,
+                &docs,
+                "external",
+                &mut |done, total| super::progress::drive(&bar, done, total),
+                &mut ack,
+            ) {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => fail(e),
             }
@@ -321,9 +316,9 @@ pub fn audit(a: AuditArgs) -> ExitCode {
         }
     }
     let result = match &a.report {
-        None => filing::run_audit(&h, a.sample, &mut progress("audit")),
+        None => filing::run_audit(&h, a.sample, &mut super::progress::callback("audit")),
         Some(out) => filing::open_archive(&h).and_then(|archive| {
-            let r = filing::run_audit_in(&h, &archive, a.sample, &mut progress("audit"))?;
+            let r = filing::run_audit_in(&h, &archive, a.sample, &mut super::progress::callback("audit"))?;
             let w = zhengyin::audit_report::write(&h, &archive, &r)?;
             zhengyin::licence::write_output(out, &w.pdf)?;
             eprintln!(

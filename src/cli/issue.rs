@@ -13,15 +13,31 @@ pub struct Args {
     #[arg(long)]
     template: String,
     /// Licence data as a JSON object of field: value
-    #[arg(long, value_name = "FILE.json")]
-    data: PathBuf,
+    #[arg(long, value_name = "FILE.json", required_unless_present = "batch", conflicts_with = "batch")]
+    data: Option<PathBuf>,
     /// Department that applies the first seal (default: the first of the template's seal plan);
     /// further seals are added with `zhengyin seal add`
     #[arg(long, value_name = "DEPT")]
     seal: Vec<String>,
     /// Output PDF
-    #[arg(short = 'o', long = "output", value_name = "OUT.pdf")]
-    output: PathBuf,
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "OUT.pdf",
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
+    output: Option<PathBuf>,
+    /// Bulk issuance: one licence per line of this JSON-lines file (each line a data object),
+    /// written to --out-dir as NNNNNN.pdf (the line number); resumable after a crash
+    #[arg(long, value_name = "RECORDS.jsonl", requires = "out_dir")]
+    pub(super) batch: Option<PathBuf>,
+    /// With --batch: the directory for the licences, the journal and rejected.jsonl
+    #[arg(long, value_name = "DIR", requires = "batch")]
+    pub(super) out_dir: Option<PathBuf>,
+    /// With --batch: worker threads [default: every core]
+    #[arg(long, short = 'j', value_name = "N", requires = "batch", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(super) jobs: Option<u16>,
 }
 
 pub fn run(a: Args) -> ExitCode {
@@ -29,14 +45,17 @@ pub fn run(a: Args) -> ExitCode {
     if a.seal.len() > 1 {
         return fail("more than one --seal: issue applies the first seal; add the others one at a time with `zhengyin seal add --dept DEPT`");
     }
+    let (Some(data), Some(output)) = (a.data.clone(), a.output.clone()) else {
+        return super::issue_batch::run(&home, &a.template, a.seal.first().map(String::as_str), &a);
+    };
     // One archive handle for the whole command (filing and receipt), opened before anything is
     // issued: a held archive refuses the command, and no unarchived licence is left behind.
     let archive = match zhengyin::filing::open_archive(&home) {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
-    let receipt = receipt_path(&a.output);
-    let result = zhengyin::licence::read_data(&a.data)
+    let receipt = receipt_path(&output);
+    let result = zhengyin::licence::read_data(&data)
         .and_then(|data| {
             zhengyin::licence::issue(&home, &a.template, &data, a.seal.first().map(String::as_str))
         })
@@ -45,18 +64,18 @@ pub fn run(a: Args) -> ExitCode {
             let filed = zhengyin::filing::file_batch_in(
                 &home,
                 &archive,
-                &[(a.output.display().to_string(), issued.pdf.clone())],
+                &[(output.display().to_string(), issued.pdf.clone())],
                 "licence",
                 &mut |_, _| {},
             )?;
             let receipts = receipts(&home, &archive, &filed)?;
-            zhengyin::licence::write_output(&a.output, &issued.pdf)?;
+            zhengyin::licence::write_output(&output, &issued.pdf)?;
             write_receipts(&receipt, &receipts)?;
             Ok((issued, filed))
         });
     match result {
         Ok((i, filed)) => {
-            println!("issued {} {}", i.template, a.output.display());
+            println!("issued {} {}", i.template, output.display());
             println!("  identifier {}", i.identifier);
             println!("  sealed by  {}", i.sealed_by);
             println!("  verify at  {}", i.verify_url);

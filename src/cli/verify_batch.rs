@@ -1,6 +1,6 @@
 //! `zhengyin verify FILE... | DIR/`: many files in one process, on every core, reported in the
 //! order given (a directory's *.pdf files in path order): one line or one JSON line per file, then
-//! a summary. Exit 0 only if every file is valid; otherwise 1, or 2 when a file could not be read
+//! a summary, with a progress bar on stderr when it is a terminal. Exit 0 only if every file is valid; otherwise 1, or 2 when a file could not be read
 //! or parsed at all (the worst file decides, as for a single file).
 //!
 //! Knows the CLI's arguments and output only; verification is `zhengyin::verify`, the thread pool
@@ -45,6 +45,7 @@ pub fn run(
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut broken_pipe = false;
+    let bar = super::progress::bar("verify", files.len());
     let items: Vec<PathBuf> = files.clone();
     zhengyin::parallel::ordered(
         items,
@@ -101,7 +102,8 @@ pub fn run(
                 }
             };
             // A closed pipe (`| head`) stops the batch quietly.
-            broken_pipe = writeln!(out, "{line}").is_err();
+            broken_pipe = bar.suspend(|| writeln!(out, "{line}").is_err());
+            super::progress::drive(&bar, i + 1, files.len());
             !broken_pipe
         },
     );

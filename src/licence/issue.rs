@@ -37,57 +37,81 @@ pub fn issue_version(
     serial: Option<&str>,
     version: u16,
 ) -> Result<Issued> {
-    let region = home.region()?;
-    let t = Template::load(home, template)?;
-    let plan = t.plan();
-    let first = plan.first().cloned().unwrap_or_else(|| t.default_seal.clone());
-    let dept_id = seal.unwrap_or(first.as_str());
-    let dept = region.department(dept_id)?.clone();
-    // Authority (region.toml [authority]): internal templates and unlisted departments are refused.
-    crate::config::authority::Authority::from_home(
-        home,
-        &region,
-        &crate::proofs::uses::UseList::load(home)?,
-    )?
-    .may_issue(template, dept_id)?;
-    let data = t.check(data)?;
-    let mut plan = plan.iter().map(|id| region.department(id).cloned()).collect::<Result<Vec<_>>>()?;
-    if let Some(first) = plan.first_mut() {
-        *first = dept.clone();
+    Prepared::new(home, template, seal)?.issue(data, serial, version)
+}
+
+/// Everything an issue needs that does not depend on the data: the region, template, issuing
+/// department and its loaded key, the seal plan, with the authority checked once. Bulk issuance
+/// prepares once and issues many (`licence::batch`).
+pub struct Prepared {
+    region: crate::config::RegionConfig,
+    template: Template,
+    dept: crate::config::Department,
+    plan: Vec<crate::config::Department>,
+    signer: SealSigner,
+}
+
+impl Prepared {
+    /// Load and check what issuing `template` sealed by `seal` (or the plan's first) needs.
+    pub fn new(home: &Home, template: &str, seal: Option<&str>) -> Result<Prepared> {
+        let region = home.region()?;
+        let t = Template::load(home, template)?;
+        let plan = t.plan();
+        let first = plan.first().cloned().unwrap_or_else(|| t.default_seal.clone());
+        let dept_id = seal.unwrap_or(first.as_str());
+        let dept = region.department(dept_id)?.clone();
+        // Authority (region.toml [authority]): internal templates and unlisted departments are refused.
+        crate::config::authority::Authority::from_home(
+            home,
+            &region,
+            &crate::proofs::uses::UseList::load(home)?,
+        )?
+        .may_issue(template, dept_id)?;
+        let mut plan = plan.iter().map(|id| region.department(id).cloned()).collect::<Result<Vec<_>>>()?;
+        if let Some(first) = plan.first_mut() {
+            *first = dept.clone();
+        }
+        let signer = SealSigner::load(home, dept_id)?;
+        Ok(Prepared { region, template: t, dept, plan, signer })
     }
-    let signer = SealSigner::load(home, dept_id)?;
-    let now = document::china_time(time::OffsetDateTime::now_utc().unix_timestamp());
-    let issue_date = document::china_date(now.unix_timestamp());
-    // Serial: issue date + 10 random [0-9A-Z] characters (unique without shared state).
-    let rnd = document::render::random_bytes::<10>()?;
-    let fresh = format!(
-        "{:04}{:02}{:02}{}",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        rnd.iter()
-            .map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b % 36)]))
-            .collect::<String>()
-    );
-    let serial = serial.map(str::to_string).unwrap_or(fresh);
-    let input = RenderInput {
-        template: &t,
-        data: &data,
-        issuer: &dept,
-        region: &region.region,
-        issue_date,
-        serial,
-        version,
-        plan,
-    };
-    let (pdf, rendered) = render_and_seal(&input, &signer, format!("{}签发{}", dept.name, t.name))?;
-    Ok(Issued {
-        pdf,
-        identifier: rendered.id.to_string(),
-        template: t.id,
-        sealed_by: dept.id,
-        verify_url: rendered.verify_url,
-    })
+
+    /// Check `data` against the template, render and seal: one licence.
+    pub fn issue(&self, data: &serde_json::Value, serial: Option<&str>, version: u16) -> Result<Issued> {
+        let (t, dept) = (&self.template, &self.dept);
+        let data = t.check(data)?;
+        let now = document::china_time(time::OffsetDateTime::now_utc().unix_timestamp());
+        let issue_date = document::china_date(now.unix_timestamp());
+        // Serial: issue date + 10 random [0-9A-Z] characters (unique without shared state).
+        let rnd = document::render::random_bytes::<10>()?;
+        let fresh = format!(
+            "{:04}{:02}{:02}{}",
+            now.year(),
+            u8::from(now.month()),
+            now.day(),
+            rnd.iter()
+                .map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b % 36)]))
+                .collect::<String>()
+        );
+        let serial = serial.map(str::to_string).unwrap_or(fresh);
+        let input = RenderInput {
+            template: t,
+            data: &data,
+            issuer: dept,
+            region: &self.region.region,
+            issue_date,
+            serial,
+            version,
+            plan: self.plan.clone(),
+        };
+        let (pdf, rendered) = render_and_seal(&input, &self.signer, format!("{}签发{}", dept.name, t.name))?;
+        Ok(Issued {
+            pdf,
+            identifier: rendered.id.to_string(),
+            template: t.id.clone(),
+            sealed_by: dept.id.clone(),
+            verify_url: rendered.verify_url,
+        })
+    }
 }
 
 /// Render a document and apply its first seal, which certifies it (DocMDP P=2) in the first

@@ -7,13 +7,16 @@
 //! `status` (the status index kept beside the archive records, and the lookups), `status_audit`
 //! (the audit's check of every transition), `status_source` (the archive as a status source for
 //! `verify`), `answer` (the signed online status answer, a JWS), `status_list` (the signed
-//! offline snapshot), `retrieval` (the exact 1-bit-per-licence table the list carries).
+//! offline snapshot), `retrieval` (the exact 1-bit-per-licence table the list carries), `batch`
+//! (bulk issuance on every core) and its resumable `journal`.
 //!
 //! Licence status is not certificate status: a department's key may be perfectly good while the
 //! licence it sealed has been cancelled. See docs/standards.md "Licence status".
 
 pub mod answer;
+pub mod batch;
 mod issue;
+mod journal;
 pub mod lifecycle;
 pub mod retrieval;
 pub mod status;
@@ -22,4 +25,7 @@ pub mod status_list;
 pub mod status_source;
 pub mod transition;
 
-pub use issue::{add_seal, issue, issue_version, read_data, render_and_seal, write_output, Added, Issued};
+pub use issue::{
+    add_seal, issue, issue_version, read_data, render_and_seal, write_output, Added, Issued, Prepared,
+};
+pub use journal::Done;

@@ -103,15 +103,15 @@ pub fn store(
         .filter_map(|p| keys::pem_certs(p.as_bytes()).ok()?.into_iter().next())
         .map(|d| fingerprint(&d))
         .collect();
-    for (other, src) in imported(home) {
-        if other.region == list.region {
+    for (other, src) in sources(home) {
+        if other == list.region {
             continue;
         }
-        let theirs: BTreeSet<String> = src.map(|s| s.all_pins()).unwrap_or_default().into_iter().collect();
+        let theirs: BTreeSet<String> = src.all_pins().into_iter().collect();
         if let Some(fp) = roots.intersection(&theirs).next() {
             return Err(bad(format!(
-                "the root {fp} of the list of `{}` is already trusted as region `{}`",
-                list.region, other.region
+                "the root {fp} of the list of `{}` is already trusted as region `{other}`",
+                list.region
             )));
         }
     }
@@ -126,13 +126,34 @@ pub fn store(
         pins: checked.accepted.iter().cloned().collect(),
         province: province.map(str::to_string),
     };
-    keys::write_file(&path, &serde_json::to_vec_pretty(list).map_err(|e| bad(e.to_string()))?, 0o644)?;
-    keys::write_file(
+    write_if_changed(&path, &serde_json::to_vec_pretty(list).map_err(|e| bad(e.to_string()))?)?;
+    write_if_changed(
         &dir(home).join(format!("{}.source", list.region)),
         &serde_json::to_vec_pretty(&source).map_err(|e| bad(e.to_string()))?,
-        0o644,
     )?;
     Ok(path)
+}
+
+/// Write (0644, synced) unless the file already holds exactly `bytes`: a refresh that changes
+/// nothing costs no fsync.
+pub fn write_if_changed(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    keys::write_file(path, bytes, 0o644)
+}
+
+/// Every imported region's id and source (`<region>.source`), without reading the lists.
+fn sources(home: &Home) -> Vec<(String, Source)> {
+    let Ok(rd) = std::fs::read_dir(dir(home)) else { return Vec::new() };
+    rd.flatten()
+        .take(4 * MAX_REGIONS)
+        .filter_map(|e| {
+            let p = e.path();
+            let region = p.file_name()?.to_str()?.strip_suffix(".source")?.to_string();
+            Some((region, read_json::<Source>(&p)?))
+        })
+        .collect()
 }
 
 /// (cRLNumber big-endian without leading zeros, thisUpdate) of a CRL.
@@ -152,10 +173,13 @@ fn cmp_be(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 /// Store a CRL fetched for region `region`'s CA `ca` (after `list::check_crl`), unless a stored
 /// CRL of the same issuer is newer (a higher cRLNumber or a later thisUpdate).
 pub fn store_crl(home: &Home, region: &str, ca: &str, der: &[u8]) -> Result<()> {
+    let d = dir(home).join(format!("{region}-crl"));
+    if std::fs::read(d.join(format!("{ca}.crl"))).is_ok_and(|old| old == der) {
+        return Ok(());
+    }
     let (_, new) =
         CertificateRevocationList::from_der(der).map_err(|e| bad(format!("CRL unreadable: {e}")))?;
     let (new_n, new_t) = order_of(&new);
-    let d = dir(home).join(format!("{region}-crl"));
     if let Ok(rd) = std::fs::read_dir(&d) {
         for e in rd.flatten().take(MAX_REGIONS) {
             let Ok(old_der) = std::fs::read(e.path()) else { continue };

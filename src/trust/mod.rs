@@ -246,7 +246,8 @@ impl TrustStore {
         inputs: &RevocationInputs<'_>,
     ) -> (ChainOutcome, Revocation) {
         let all_crls = self.with_embedded(ee, intermediates, inputs.embedded);
-        let revocation = revocation::of_path(&all_crls, &self.anchors, ee, intermediates, at, inputs.poe);
+        // Revocation over every anchor's CRLs: only when no anchor validates the chain.
+        let unanchored = || revocation::of_path(&all_crls, &self.anchors, ee, intermediates, at, inputs.poe);
         let ee_der = CertificateDer::from(ee);
         let cert = match webpki::EndEntityCert::try_from(&ee_der) {
             Ok(c) => c,
@@ -256,10 +257,17 @@ impl TrustStore {
                         sub_indication: "FORMAT_FAILURE",
                         reason: format!("signer certificate unreadable: {e}"),
                     },
-                    revocation,
+                    unanchored(),
                 )
             }
         };
+        // A path can end only at an anchor whose subject issued a certificate of the chain; the
+        // others are skipped before their region's CRLs are parsed (webpki would answer
+        // UnknownIssuer for them), so 50 imported regions cost about what one does.
+        let issuers: Vec<Vec<u8>> = std::iter::once(ee)
+            .chain(intermediates.iter().map(Vec::as_slice))
+            .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c.issuer().as_raw().to_vec()))
+            .collect();
         let inters: Vec<CertificateDer<'_>> =
             intermediates.iter().map(|d| CertificateDer::from(d.as_slice())).collect();
         // One attempt per anchor, each with only the CRLs that anchor's candidate chain signed:
@@ -267,6 +275,11 @@ impl TrustStore {
         let mut worst: Option<(webpki::Error, Option<String>)> = None;
         let now = i64::try_from(at.as_secs()).unwrap_or(i64::MAX);
         for a in &self.anchors {
+            let issued_here = X509Certificate::from_der(&a.der)
+                .is_ok_and(|(_, c)| issuers.iter().any(|n| n.as_slice() == c.subject().as_raw()));
+            if !issued_here {
+                continue;
+            }
             let Ok(ta) = webpki::anchor_from_trusted_cert(&CertificateDer::from(a.der.as_slice()))
                 .map(|t| t.to_owned())
             else {
@@ -401,7 +414,7 @@ impl TrustStore {
                 ChainOutcome::Failed { sub_indication: sub, reason }
             }
         };
-        (outcome, revocation)
+        (outcome, unanchored())
     }
 
     /// The store's CRLs, then the embedded ones whose issuer is the issuer of `ee` or of one of

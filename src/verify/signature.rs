@@ -213,7 +213,7 @@ fn signer_cert<'a>(der: &'a [u8], r: &mut SignatureReport) -> Option<SignerCert<
 /// SIGNING_CERTIFICATE: signing-certificate-v2 binds the signature to this certificate (PAdES B-B).
 fn signing_certificate_check(parsed: &cms::ParsedCms, signer_der: &[u8]) -> Check {
     let cert_hash = cms::sha256(signer_der).to_vec();
-    if parsed.signing_cert_hashes.iter().any(|h| *h == cert_hash) {
+    if parsed.signing_cert_hashes.contains(&cert_hash) {
         let note = if parsed.has_signing_time {
             "; note: a CMS signing-time attribute is present (PAdES forbids it)"
         } else {

@@ -1,0 +1,221 @@
+//! Bulk issuance (`zhengyin issue --template T --batch records.jsonl --out-dir DIR`): one licence
+//! per line of a JSON-lines file, issued, sealed and verified on every core, archived in durable
+//! groups (one flush per group), written as `DIR/NNNNNN.pdf` (the line number), with a resumable
+//! journal (`journal`) so a killed run restarts where it stopped with no duplicates and no gaps.
+//! A line that cannot be issued (not JSON, data the template refuses, …) is rejected with its
+//! line number and reason, and nothing is issued for it.
+//!
+//! Knows the order of the durable steps; rendering is `issue::Prepared`, filing `crate::filing`.
+
+use std::path::Path;
+
+use super::issue::Prepared;
+use super::journal::{self, Done, Header, Journal};
+use crate::archive::{store::hex, Archive, Metadata};
+use crate::config::Home;
+use crate::error::{DataError, Result};
+
+/// A records file bigger than this is refused (it is read whole).
+pub const MAX_RECORDS_FILE: u64 = 1 << 30;
+/// A line longer than this is rejected without parsing.
+pub const MAX_LINE: usize = 1 << 20;
+/// Licences archived per durable group: one pending note, one archive flush, one done note.
+pub const GROUP: usize = 32;
+/// How far issuing may run ahead of archiving, per worker thread (bounds memory).
+const AHEAD_PER_THREAD: usize = 64;
+
+/// What to issue.
+pub struct Batch<'a> {
+    pub template: &'a str,
+    pub seal: Option<&'a str>,
+    pub records: &'a Path,
+    pub out_dir: &'a Path,
+    pub threads: usize,
+}
+
+/// A line for which nothing was issued.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rejected {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Lines issued by this run.
+    pub issued: usize,
+    /// Lines a killed run had archived, recovered from the archive by this one.
+    pub recovered: usize,
+    /// Lines finished by earlier runs.
+    pub already: usize,
+    pub rejected: Vec<Rejected>,
+}
+
+/// A licence made by a worker, not yet archived.
+struct Made {
+    line: usize,
+    pdf: Vec<u8>,
+    sha256: String,
+    identifier: String,
+    metadata: Metadata,
+}
+
+/// Issue the batch. `progress(done, total)` follows the lines this run works on; `ack` receives
+/// each line once it is durable (archived, written, journaled).
+pub fn issue_batch(
+    home: &Home,
+    b: &Batch<'_>,
+    progress: &mut dyn FnMut(usize, usize),
+    ack: &mut dyn FnMut(&Done),
+) -> Result<Outcome> {
+    let text = read_records(b.records)?;
+    let seal = b.seal.unwrap_or_default().to_string();
+    let header =
+        Header { batch_sha256: hex(&crate::pades::cms::sha256(&text)), template: b.template.into(), seal };
+    std::fs::create_dir_all(b.out_dir).map_err(crate::error::io_at(b.out_dir))?;
+    // Everything that can refuse the whole batch comes before the journal is touched.
+    let archive = crate::filing::open_archive(home)?;
+    crate::pki::crl::refresh_due(home);
+    let trust = crate::trust::TrustStore::from_home(home)?;
+    let prepared = Prepared::new(home, b.template, b.seal)?;
+    let mut journal = Journal::open(b.out_dir, &header)?;
+    let mut out = Outcome { already: journal.done.len(), ..Default::default() };
+    for (line, sha) in journal.pending.clone() {
+        if let Some(d) = recover(&archive, b.out_dir, line, &sha)? {
+            journal.done(std::slice::from_ref(&d))?;
+            ack(&d);
+            out.recovered += 1;
+        }
+    }
+    let done = journal.done_lines();
+    let todo: Vec<(usize, &[u8])> = text
+        .split(|c| *c == b'\n')
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(n, l)| !done.contains(n) && !l.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    let total = todo.len();
+    let mut group: Vec<Made> = Vec::with_capacity(GROUP);
+    let mut failure = None;
+    let mut seen = 0;
+    crate::parallel::ordered_ahead(
+        todo,
+        b.threads,
+        b.threads.max(1) * AHEAD_PER_THREAD,
+        |_, (line, bytes)| make(&prepared, &trust, line, bytes),
+        |i, made| {
+            if failure.is_some() {
+                return false;
+            }
+            seen += 1;
+            match made {
+                Ok(m) => group.push(m),
+                Err(r) => out.rejected.push(r),
+            }
+            if group.len() >= GROUP || i + 1 == total {
+                match commit(home, &archive, b.out_dir, &mut journal, std::mem::take(&mut group), ack) {
+                    Ok(n) => out.issued += n,
+                    Err(e) => {
+                        failure = Some(e);
+                        return false;
+                    }
+                }
+            }
+            progress(seen, total);
+            true
+        },
+    );
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    crate::filing::sign_tree_head(home, &archive)?;
+    let report: String =
+        out.rejected.iter().filter_map(|r| serde_json::to_string(r).ok()).map(|l| l + "\n").collect();
+    super::write_output(&b.out_dir.join("rejected.jsonl"), report.as_bytes())?;
+    Ok(out)
+}
+
+/// The records file, refused from its size when too big.
+fn read_records(path: &Path) -> Result<Vec<u8>> {
+    let size = std::fs::metadata(path).map_err(crate::error::io_at(path))?.len();
+    if size > MAX_RECORDS_FILE {
+        return Err(DataError::Batch(format!(
+            "{}: {size} bytes, over the limit of {MAX_RECORDS_FILE} bytes; split it",
+            path.display()
+        ))
+        .into());
+    }
+    std::fs::read(path).map_err(crate::error::io_at(path))
+}
+
+/// One line: parse, issue and seal, verify for filing. Runs on a worker thread.
+fn make(
+    prepared: &Prepared,
+    trust: &crate::trust::TrustStore,
+    line: usize,
+    bytes: &[u8],
+) -> std::result::Result<Made, Rejected> {
+    let reject = |reason: String| Rejected { line, reason };
+    if bytes.len() > MAX_LINE {
+        return Err(reject(format!("the line is over {MAX_LINE} bytes")));
+    }
+    let data: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| reject(format!("not JSON: {e}")))?;
+    if !data.is_object() {
+        return Err(reject("not a JSON object of field: value".into()));
+    }
+    let issued = prepared.issue(&data, None, 1).map_err(|e| reject(e.to_string()))?;
+    let name = journal::pdf_name(line);
+    let metadata = crate::filing::verified_metadata(&name, &issued.pdf, trust, "licence")
+        .map_err(|e| reject(e.to_string()))?;
+    let sha256 = hex(&crate::pades::cms::sha256(&issued.pdf));
+    Ok(Made { line, pdf: issued.pdf, sha256, identifier: issued.identifier, metadata })
+}
+
+/// Archive one group durably, then write its PDFs and journal it: pending → archive + flush →
+/// files → done. Returns how many lines it finished.
+fn commit(
+    home: &Home,
+    archive: &Archive,
+    dir: &Path,
+    journal: &mut Journal,
+    group: Vec<Made>,
+    ack: &mut dyn FnMut(&Done),
+) -> Result<usize> {
+    if group.is_empty() {
+        return Ok(0);
+    }
+    journal.pending(&group.iter().map(|m| (m.line, m.sha256.clone())).collect::<Vec<_>>())?;
+    let filed = crate::filing::append_verified(
+        home,
+        archive,
+        group.iter().map(|m| (m.pdf.as_slice(), m.metadata.clone())).collect(),
+    )?;
+    archive.flush()?;
+    let mut done = Vec::with_capacity(group.len());
+    for (m, f) in group.iter().zip(&filed) {
+        let file = journal::pdf_name(m.line);
+        super::write_output(&dir.join(&file), &m.pdf)?;
+        done.push(Done { line: m.line, record: f.record.id.clone(), identifier: m.identifier.clone(), file });
+    }
+    journal.done(&done)?;
+    for d in &done {
+        ack(d);
+    }
+    Ok(done.len())
+}
+
+/// A pending line of a killed run: archived (found by its SHA-256) → its PDF rewritten from the
+/// archive; not archived → `None` (it is issued again).
+fn recover(archive: &Archive, dir: &Path, line: usize, sha256: &str) -> Result<Option<Done>> {
+    let Some(id) = archive.by_hash.get(sha256.as_bytes()).map_err(|e| DataError::Batch(e.to_string()))?
+    else {
+        return Ok(None);
+    };
+    let record = archive.get(&String::from_utf8_lossy(&id))?;
+    let bytes = archive.bytes(&record)?;
+    let file = journal::pdf_name(line);
+    super::write_output(&dir.join(&file), &bytes)?;
+    Ok(Some(Done { line, record: record.id, identifier: record.metadata.identifier, file }))
+}

@@ -189,7 +189,7 @@ pub struct RevokeArgs {
     #[arg(long)]
     reason: Option<String>,
     /// With keyCompromise: since when the key is known or suspected to be compromised (RFC 3339
-    /// or YYYY-MM-DD; the CRL entry's invalidityDate). Seals time-stamped after it are refused
+    /// or YYYY-MM-DD; the CRL entry's revocation date is backdated to it). Seals time-stamped after it are refused
     /// even though they predate the revocation itself.
     #[arg(long, value_name = "TIME")]
     compromised_at: Option<String>,

@@ -238,6 +238,6 @@ pub async fn verify(
         )
     })
     .await?;
-    st.metrics.record_verdict(report.indication.as_str());
+    st.metrics.record_report(&report);
     Ok(axum::Json(report).into_response())
 }

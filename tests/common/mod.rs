@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub mod browser;
+
 use serde_json::Value;
 use tempfile::TempDir;
 

@@ -247,7 +247,7 @@ pub fn gather(st: &AppState, stall_days: i64, now: i64) -> Result<Dashboard> {
             let plan = *plans.get(&type_code)?;
             let first = unix_of(&first_at)?;
             let age = now - first;
-            (m.signers.len() < plan && age > stall_days * 86_400).then(|| Stalled {
+            (m.signers.len() < plan && age >= stall_days * 86_400).then(|| Stalled {
                 identifier: m.identifier.clone(),
                 title: m.title.clone(),
                 seals: m.signers.len(),

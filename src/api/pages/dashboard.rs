@@ -65,23 +65,33 @@ fn verdict_zh(v: &str) -> &str {
     }
 }
 
-/// Horizontal bars: one row per (label, value, metric key).
-fn hbars(rows: &[(String, u64, String)]) -> Markup {
+/// Horizontal bars: one row per (label, value, metric key, colour), the label above its bar.
+fn hbars(rows: &[(String, u64, String, &str)]) -> Markup {
     if rows.is_empty() {
         return html! { p.empty { "暂无数据" } };
     }
     let max = rows.iter().map(|r| r.1).max().unwrap_or(1).max(1);
-    let h = rows.len() * 26 + 4;
+    let h = rows.len() * 36 + 4;
     html! {
         svg.chart viewBox=(format!("0 0 340 {h}")) role="img" {
-            @for (i, (label, n, key)) in rows.iter().enumerate() {
-                @let y = i * 26 + 4;
-                @let w = 1 + (*n as usize * 170) / max as usize;
-                text x="0" y=(y + 15) font-size="12" { (label) }
-                rect x="120" y=(y + 3) width=(w) height="16" rx="3" fill=(COLOURS[i % COLOURS.len()]) {}
-                text x=(126 + w) y=(y + 15) font-size="12" data-metric=(key) { (n) }
+            @for (i, (label, n, key, colour)) in rows.iter().enumerate() {
+                @let y = i * 36 + 4;
+                @let w = 2 + (*n as usize * 270) / max as usize;
+                text x="0" y=(y + 11) font-size="12" { (label) }
+                rect x="0" y=(y + 16) width=(w) height="14" rx="3" fill=(colour) {}
+                text x=(w + 6) y=(y + 28) font-size="12" font-weight="600" data-metric=(key) { (n) }
             }
         }
+    }
+}
+
+/// The colour of a verdict or scan result (green good, red bad, amber unsure, blue otherwise).
+fn tone(key: &str) -> &'static str {
+    match key {
+        "TOTAL-PASSED" | "shown" | "kept" => "#1a7f37",
+        "TOTAL-FAILED" | "broken" | "malformed" | "replayed" => "#c8102e",
+        "INDETERMINATE" | "expired" | "due" | "unknown-licence" => "#9a6700",
+        _ => "#0b5cad",
     }
 }
 
@@ -137,7 +147,7 @@ fn issued_chart(d: &Dashboard) -> Markup {
             }
         }
         table.list {
-            tr { th { "部门" } th { "日期" } th { "签发" } }
+            tr { th { "部门" } th { "日期" } th.num { "签发" } }
             @for c in &d.issued {
                 tr { td { (key(c, 0)) } td { (key(c, 1)) } td.num data-metric=(format!("issued:{}:{}", key(c, 0), key(c, 1))) { (c.count) } }
             }
@@ -145,8 +155,15 @@ fn issued_chart(d: &Dashboard) -> Markup {
     }
 }
 
-fn rows(counts: &[Count], prefix: &str, label: impl Fn(&Count) -> String) -> Vec<(String, u64, String)> {
-    counts.iter().map(|c| (label(c), c.count, format!("{prefix}:{}", c.key.join(":")))).collect()
+fn rows(
+    counts: &[Count],
+    prefix: &str,
+    label: impl Fn(&Count) -> String,
+) -> Vec<(String, u64, String, &'static str)> {
+    counts
+        .iter()
+        .map(|c| (label(c), c.count, format!("{prefix}:{}", c.key.join(":")), tone(&c.key.join(":"))))
+        .collect()
 }
 
 fn mb(bytes: u64) -> String {
@@ -168,11 +185,16 @@ pub fn board(d: &Dashboard) -> Markup {
     let scans = rows(&d.scans, "scan", |c| verdict_zh(&k(c)).to_string());
     let proofs = rows(&d.proofs, "proof", |c| c.key.join(" · "));
     let refusals = rows(&d.refusals, "refusal", |c| c.key.join(" · "));
-    let commitments: Vec<(String, u64, String)> =
+    let commitments: Vec<(String, u64, String, &str)> =
         [("kept", "已履行"), ("broken", "未履行"), ("due", "待核查"), ("open", "未到期")]
             .iter()
             .map(|(key, zh)| {
-                (zh.to_string(), d.commitments.get(*key).copied().unwrap_or(0), format!("commitments:{key}"))
+                (
+                    zh.to_string(),
+                    d.commitments.get(*key).copied().unwrap_or(0),
+                    format!("commitments:{key}"),
+                    tone(key),
+                )
             })
             .collect();
     let refusals_total: u64 = d.refusals.iter().map(|c| c.count).sum();
@@ -193,7 +215,7 @@ pub fn board(d: &Dashboard) -> Markup {
                 @if d.stalled.is_empty() { p.empty { "没有超期未完成的盖章流程" } }
                 @else {
                     table.list {
-                        tr { th { "证照" } th { "已盖章" } th { "天数" } }
+                        tr { th { "证照" } th.num { "已盖章" } th.num { "天数" } }
                         @for s in &d.stalled {
                             tr data-stalled=(s.identifier) { td { (s.title) br; span.mono { (s.identifier) } } td.num { (s.seals) " / " (s.plan) } td.num { (s.days) } }
                         }
@@ -229,7 +251,7 @@ pub fn board(d: &Dashboard) -> Markup {
             section.card id="freshness" {
                 h2 { "CRL、时间戳与状态清单" }
                 table.list {
-                    tr { th { "项目" } th { "有效至" } th { "状态" } }
+                    tr { th { "项目" } th { "有效至" } th.num { "状态" } }
                     @for f in &d.freshness {
                         tr {
                             td { (f.what) " " (f.name) }

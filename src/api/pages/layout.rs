@@ -31,13 +31,13 @@ pub fn page_with(title: &str, region: &str, body: Markup, extra: Option<&str>) -
             }
             body {
                 header.top {
-                    div.wrap {
+                    div class=(main_class) {
                         span.emblem aria-hidden="true" { "证" }
                         span.brand { (region) "电子证照核验" }
                     }
                 }
                 main class=(main_class) { (body) }
-                footer.wrap {
+                footer class=(main_class) {
                     p {
                         "本页由证照签发地区的核验服务生成。状态以核验时刻为准；"
                         "请以扫码所见为准核对纸质或电子证照上的内容。"

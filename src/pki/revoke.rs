@@ -215,6 +215,12 @@ pub fn regenerate_crl(home: &Home, ca: &str) -> Result<()> {
 
 /// [`regenerate_crl`] for a caller that already holds the CA's CRL lock.
 pub(crate) fn regenerate_crl_locked(home: &Home, ca: &str) -> Result<()> {
+    regenerate_crl_since(home, ca, None)
+}
+
+/// [`regenerate_crl_locked`] with thisUpdate no earlier than `since` (Unix seconds, not after
+/// now): a CRL that speaks about a signature made at `since` (`crl::issued_since`).
+pub(crate) fn regenerate_crl_since(home: &Home, ca: &str, since: Option<i64>) -> Result<()> {
     let cert_path = home.ca_cert(ca);
     let pem = std::fs::read_to_string(&cert_path).map_err(crate::error::io_at(&cert_path))?;
     let bad = |m: String| PkiError::BadCertificate { path: cert_path.clone(), message: m };
@@ -242,7 +248,10 @@ pub(crate) fn regenerate_crl_locked(home: &Home, ca: &str) -> Result<()> {
     let now = OffsetDateTime::now_utc();
     // thisUpdate is never earlier than a revocation the CRL lists (verifiers refuse such a CRL).
     let latest = revoked.iter().map(|r| r.revocation_time).max();
-    let this_update = latest.map_or(now - Duration::minutes(5), |l| l.max(now - Duration::minutes(5)));
+    let mut this_update = latest.map_or(now - Duration::minutes(5), |l| l.max(now - Duration::minutes(5)));
+    if let Some(t) = since.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()) {
+        this_update = this_update.max(t.min(now));
+    }
     let crl = CertificateRevocationListParams {
         this_update,
         next_update: now + Duration::days(super::crl::VALIDITY_DAYS),

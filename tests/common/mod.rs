@@ -256,6 +256,13 @@ impl Region {
         (pdf, jws)
     }
 
+    /// Make the home one from before the TSA existed: its seals are PAdES B-B (no signature
+    /// timestamp, so no proof of existence of their own).
+    pub fn drop_tsa(&self) {
+        std::fs::remove_file(self.home.join("pki/private/tsa.key.pem")).expect("remove the TSA key");
+        std::fs::remove_dir_all(self.home.join("tsa")).expect("remove the TSA directory");
+    }
+
     /// `zhengyin trust export` to `<dir>/<name>`.
     pub fn export_root(&self, name: &str) -> PathBuf {
         let pem = self.path(name);

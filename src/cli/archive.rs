@@ -159,7 +159,7 @@ pub fn run(c: Command) -> ExitCode {
             }
         }
         Command::Renew { home, before } => match open(&home)
-            .and_then(|(h, a)| zhengyin::lta::renew(&h, &a, before, &mut progress("renew")))
+            .and_then(|(h, a)| zhengyin::lta::renew(&h, &a, before, &mut super::progress::callback("renew")))
         {
             Ok(r) => {
                 for (old, new) in &r.renewed {

@@ -44,6 +44,14 @@ pub fn origin(home: &Home) -> Result<String> {
 /// Metadata for a verified document.
 pub fn metadata(report: &Report, kind: &str) -> Metadata {
     let l = report.licence.clone().unwrap_or_default();
+    // B-LTA: the newest valid document timestamp's TSA certificate end (what `archive renew` watches).
+    let newest = report
+        .document_timestamps
+        .iter()
+        .rev()
+        .find(|t| t.status == "PASSED")
+        .and_then(|t| t.tsa_valid_until.clone())
+        .unwrap_or_default();
     Metadata {
         kind: kind.to_string(),
         title: if l.zzmc.is_empty() { "未命名文件".into() } else { format!("{} {}", l.zzmc, l.czzt) },
@@ -55,7 +63,12 @@ pub fn metadata(report: &Report, kind: &str) -> Metadata {
         valid_until: l.zzyxqjzrq,
         retention: "永久".into(),
         format: "PDF/PAdES".into(),
-        format_version: "PDF 1.7; ETSI EN 319 142-1 B-B".into(),
+        format_version: if newest.is_empty() {
+            "PDF 1.7; ETSI EN 319 142-1 B-B".into()
+        } else {
+            crate::lta::FORMAT_VERSION.into()
+        },
+        timestamp_until: newest,
         signers: report
             .signatures
             .iter()
@@ -76,6 +89,9 @@ pub fn metadata(report: &Report, kind: &str) -> Metadata {
 pub struct Filed {
     pub record: Record,
     pub new: bool,
+    /// The bytes as archived, when filing changed them (a document timestamp added, `lta`):
+    /// what the caller hands out.
+    pub archived: Option<Vec<u8>>,
 }
 
 /// How many documents one durable group of [`file_batch`] holds.
@@ -100,11 +116,17 @@ pub fn file_batch(
         verified.push((bytes.as_slice(), verified_metadata(name, bytes, &trust, kind)?));
         progress(i + 1, docs.len());
     }
+    let stamped = crate::lta::at_filing(home, verified.into_iter().map(|(b, m)| (b.to_vec(), m)).collect())?;
     let mut out = Vec::with_capacity(docs.len());
-    let mut rest = verified.into_iter().peekable();
+    let mut rest =
+        stamped.iter().zip(docs).map(|((b, m), (_, orig))| (b.as_slice(), m.clone(), b != orig)).peekable();
     while rest.peek().is_some() {
-        let group: Vec<(&[u8], Metadata)> = rest.by_ref().take(GROUP).collect();
-        let filed = append_verified(home, &archive, group)?;
+        let group: Vec<(&[u8], Metadata, bool)> = rest.by_ref().take(GROUP).collect();
+        let changed: Vec<Option<Vec<u8>>> = group.iter().map(|(b, _, c)| c.then(|| b.to_vec())).collect();
+        let mut filed = append_verified(home, &archive, group.into_iter().map(|(b, m, _)| (b, m)).collect())?;
+        for (f, c) in filed.iter_mut().zip(changed) {
+            f.archived = c;
+        }
         archive.flush()?;
         durable(&filed);
         out.extend(filed);
@@ -137,8 +159,11 @@ pub fn append_verified(home: &Home, archive: &Archive, batch: Vec<(&[u8], Metada
     if signed_size(home, archive) != Some(archive.size()) && archive.size() > 0 {
         sign_tree_head(home, archive)?;
     }
-    let out: Vec<Filed> =
-        archive.append_many(batch)?.into_iter().map(|(record, new)| Filed { record, new }).collect();
+    let out: Vec<Filed> = archive
+        .append_many(batch)?
+        .into_iter()
+        .map(|(record, new)| Filed { record, new, archived: None })
+        .collect();
     // The licence status index (licence/status.rs) follows every filed licence version.
     let records: Vec<Record> = out.iter().map(|f| f.record.clone()).collect();
     crate::licence::status::note_filed(archive, &records)?;
@@ -160,8 +185,14 @@ pub fn file_batch_in(
         .iter()
         .map(|(name, bytes)| verified_metadata(name, bytes, &trust, kind))
         .collect::<Result<Vec<_>>>()?;
-    let batch: Vec<(&[u8], Metadata)> = docs.iter().map(|(_, b)| b.as_slice()).zip(verified).collect();
-    let out = append_verified(home, archive, batch)?;
+    let stamped = crate::lta::at_filing(home, docs.iter().map(|(_, b)| b.clone()).zip(verified).collect())?;
+    let batch: Vec<(&[u8], Metadata)> = stamped.iter().map(|(b, m)| (b.as_slice(), m.clone())).collect();
+    let mut out = append_verified(home, archive, batch)?;
+    for (f, ((b, _), (_, orig))) in out.iter_mut().zip(stamped.iter().zip(docs)) {
+        if b != orig {
+            f.archived = Some(b.clone());
+        }
+    }
     progress(docs.len(), docs.len());
     archive.flush()?;
     sign_tree_head(home, archive)?;

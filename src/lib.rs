@@ -12,6 +12,7 @@
 //! - [`verify`]: per-signature checks (authority, algorithm policy, annotation binding),
 //!   difference analysis, the report.
 //! - [`filing`]: verify, then archive (one open of the archive per command).
+//! - [`lta`]: PAdES B-LTA for the archive: a document timestamp at filing, `archive renew`.
 //! - [`archive`]: the single-track archive: sled store, packs, Merkle log, signed checkpoints
 //!   (with the log key's high-water mark), fixity, the DA/T 70 audit.
 //! - [`audit_report`]: the DA/T 70 检测报告 (audit → sealed PDF, filed in the archive).
@@ -32,6 +33,7 @@ pub mod document;
 pub mod error;
 pub mod filing;
 pub mod licence;
+pub mod lta;
 pub mod pades;
 pub mod parallel;
 pub mod pki;

@@ -150,7 +150,8 @@ fn proof_request_answers_with_token_and_pdf_that_verify() {
     for pdf in [&got.body, &r.body] {
         if let Some(out) = pyhanko_accepts(&home, pdf) {
             assert!(
-                out.replace("TIMESTAMP_TOKEN<INTACT:TRUSTED>,", "").contains("INTACT:TRUSTED,UNTOUCHED"),
+                out.replace("TIMESTAMP_TOKEN<INTACT:TRUSTED>,", "")
+                    .contains("INTACT:TRUSTED,EXTENDED_WITH_LTA_UPDATES,ACCEPTABLE_MODIFICATIONS"),
                 "pyHanko does not accept the proof\n{out}"
             );
         }

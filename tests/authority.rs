@@ -412,7 +412,9 @@ fn genuine_licences_still_pass() {
             &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)],
         );
         assert!(
-            o.stdout.replace("TIMESTAMP_TOKEN<INTACT:TRUSTED>,", "").contains("INTACT:TRUSTED,UNTOUCHED"),
+            o.stdout
+                .replace("TIMESTAMP_TOKEN<INTACT:TRUSTED>,", "")
+                .contains("INTACT:TRUSTED,EXTENDED_WITH_LTA_UPDATES,ACCEPTABLE_MODIFICATIONS"),
             "pyHanko\n{}",
             o.both()
         );

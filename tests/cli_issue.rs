@@ -35,7 +35,11 @@ fn issued_licences_pass_every_verifier() {
         assert_eq!(sig["indication"], "TOTAL-PASSED", "{template}");
         assert_eq!(sig["department"]["id"], "scjg", "{template}: default seal is scjg");
         assert_eq!(sig["department"]["level"], "city", "{template}");
-        assert_eq!(sig["coverage"], "ENTIRE_FILE", "{template}");
+        assert_eq!(
+            sig["coverage"], "ENTIRE_REVISION",
+            "{template}: the B-LT validation data follows the seal"
+        );
+        assert_eq!(sig["changes_after"], serde_json::json!([]), "{template}");
         for c in sig["checks"].as_array().expect("checks") {
             assert_eq!(
                 c["status"], "PASSED",
@@ -66,7 +70,8 @@ fn issued_licences_pass_every_verifier() {
         if pdfsig {
             let o = run_in(r.dir.path(), "pdfsig", &[p]);
             assert!(o.stdout.contains("Signature is Valid"), "{template}: pdfsig\n{}", o.both());
-            assert!(o.stdout.contains("Total document signed"), "{template}: pdfsig\n{}", o.both());
+            // The seal covers its revision; the B-LT validation data (DSS) follows it.
+            assert!(o.stdout.contains("Not total document signed"), "{template}: pdfsig\n{}", o.both());
         }
         if pyhanko {
             let o = run_in(
@@ -75,7 +80,9 @@ fn issued_licences_pass_every_verifier() {
                 &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), p],
             );
             assert!(
-                o.stdout.replace("TIMESTAMP_TOKEN<INTACT:TRUSTED>,", "").contains("INTACT:TRUSTED,UNTOUCHED"),
+                o.stdout
+                    .replace("TIMESTAMP_TOKEN<INTACT:TRUSTED>,", "")
+                    .contains("INTACT:TRUSTED,EXTENDED_WITH_LTA_UPDATES,ACCEPTABLE_MODIFICATIONS"),
                 "{template}: pyHanko\n{}",
                 o.both()
             );
@@ -182,7 +189,9 @@ fn every_department_seal_passes_pyhanko() {
             &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), s(&pdf)],
         );
         assert!(
-            o.stdout.replace("TIMESTAMP_TOKEN<INTACT:TRUSTED>,", "").contains("INTACT:TRUSTED,UNTOUCHED"),
+            o.stdout
+                .replace("TIMESTAMP_TOKEN<INTACT:TRUSTED>,", "")
+                .contains("INTACT:TRUSTED,EXTENDED_WITH_LTA_UPDATES,ACCEPTABLE_MODIFICATIONS"),
             "{dept}: pyHanko\n{}",
             o.both()
         );

@@ -224,7 +224,10 @@ fn revoked_after_poe_passes_sealed_after_revocation_refused() {
     let rep = ok.json();
     let sig = sig_of(&rep);
     assert!(check_detail(sig, "REVOCATION").contains("after the proof of existence"), "{sig:#}");
-    assert_eq!(sig["poe"][0]["source"], "signature timestamp", "{sig:#}");
+    assert!(
+        sig["poe"].as_array().is_some_and(|a| a.iter().any(|p| p["source"] == "signature timestamp")),
+        "{sig:#}"
+    );
     // With the evidence record too, still valid (the earliest POE leads).
     let both = zy_at(r.dir.path(), Y2032, &["verify", s(&a), "--home", s(&r.home), "--evidence", s(&ev_a)]);
     assert_eq!(both.code, 0, "{}", both.both());

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use api_support::{call, Resp};
-use common::{creation_date_digit, have_tool, run_in, s, Region};
+use common::{creation_date_digit, run_in, s, Region};
 
 /// The real server, killed on drop.
 struct Serve {
@@ -346,13 +346,6 @@ fn expired_licence_says_expired() {
     assert!(html.contains("2021-12-31"));
 }
 
-/// Where the browser test saves its screenshots.
-fn artifacts() -> PathBuf {
-    let d = common::repo().join("target/test-artifacts/verify-page");
-    std::fs::create_dir_all(&d).expect("artifacts dir");
-    d
-}
-
 /// The URL in the QR code on page 1 of `pdf` (pdftoppm at 150 dpi, zbarimg).
 fn qr_url(r: &Region, pdf: &Path, name: &str) -> String {
     let prefix = r.path(name);
@@ -376,58 +369,6 @@ fn on_server(qr: &str, server: &str) -> String {
     format!("{server}{path}")
 }
 
-/// Run tests/support/verify_page.py; its JSON.
-fn browse(r: &Region, url: &str, name: &str, extra: &[&str]) -> serde_json::Value {
-    // Chromium finds Chinese glyphs through fontconfig: add the font the licences embed.
-    let conf = r.path("fonts.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "<?xml version=\"1.0\"?><!DOCTYPE fontconfig SYSTEM \"fonts.dtd\"><fontconfig>\
-             <include ignore_missing=\"yes\">/etc/fonts/fonts.conf</include><dir>{}</dir>\
-             <cachedir>{}</cachedir></fontconfig>",
-            common::repo().join("fixtures/fonts").display(),
-            r.path("fc-cache").display()
-        ),
-    )
-    .expect("fonts.conf");
-    let script = common::repo().join("tests/support/verify_page.py");
-    let shots = artifacts();
-    let out = Command::new("python3")
-        .arg(&script)
-        .args([url, s(&shots), name])
-        .args(extra)
-        .env("FONTCONFIG_FILE", &conf)
-        .env("HOME", r.dir.path())
-        .output()
-        .expect("python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "browser script failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
-}
-
-fn browser_ready() -> bool {
-    let tools = ["pdftoppm", "zbarimg", "chromium", "chromedriver"];
-    let ok = tools.iter().all(|t| {
-        Command::new("sh").args(["-c", &format!("command -v {t}")]).output().is_ok_and(|o| o.status.success())
-    }) && Command::new("python3")
-        .args(["-c", "import selenium"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            !common::in_ci(),
-            "CI=true but pdftoppm, zbarimg, chromium, chromedriver or selenium is missing"
-        );
-        eprintln!("note: browser tools missing; skipping the Chromium test");
-    }
-    ok && have_tool("pdftoppm")
-}
-
 /// In headless Chromium, the URL decoded from the licence's printed QR code (the region's public
 /// URL, `init --public-url`, where the server listens; opened unchanged) shows 有效 and the
 /// licence; uploading the genuine PDF through the form (script off) reports 核验通过 and the
@@ -435,7 +376,7 @@ fn browser_ready() -> bool {
 /// wider than a 375 px phone. Screenshots: target/test-artifacts/verify-page/.
 #[test]
 fn qr_code_opens_the_page_in_chromium() {
-    if !browser_ready() {
+    if !common::browser::ready() {
         return;
     }
     // The region's public URL is where this test's server listens: the QR code is opened as is.
@@ -451,7 +392,13 @@ fn qr_code_opens_the_page_in_chromium() {
     assert_eq!(url, format!("{public}/verify?id={id}"), "the QR code does not carry the public URL");
     let _srv = serve_on(&r.home, &format!("127.0.0.1:{port}"), &[]);
 
-    let v = browse(&r, &url, "valid", &["--upload", s(&pdf), "--no-js"]);
+    let v = common::browser::browse(
+        r.dir.path(),
+        "verify-page",
+        &url,
+        "valid",
+        &["--upload", s(&pdf), "--no-js"],
+    );
     let p = &v["page"];
     assert_eq!(p["status_text"], "有效", "{v:#}");
     assert_eq!(p["status_state"], "valid");
@@ -472,7 +419,7 @@ fn qr_code_opens_the_page_in_chromium() {
     tampered[at] ^= 0x01;
     let bad = r.path("tampered.pdf");
     std::fs::write(&bad, &tampered).expect("write");
-    let v = browse(&r, &url, "tampered", &["--upload", s(&bad)]);
+    let v = common::browser::browse(r.dir.path(), "verify-page", &url, "tampered", &["--upload", s(&bad)]);
     assert_eq!(v["page"]["phone_overflow"], false, "the page is wider than a phone: {v:#}");
     let rep = &v["report"];
     assert_eq!(rep["indication"], "TOTAL-FAILED", "{v:#}");
@@ -481,7 +428,7 @@ fn qr_code_opens_the_page_in_chromium() {
     assert!(rep["current_version"].as_str().is_some_and(|t| t.contains("未通过核验")), "{v:#}");
     assert_eq!(v["console"], serde_json::json!([]), "browser console: {v:#}");
     for f in ["valid-desktop.png", "valid-phone.png", "tampered-report-phone.png"] {
-        assert!(artifacts().join(f).is_file(), "no screenshot {f}");
+        assert!(common::browser::artifacts("verify-page").join(f).is_file(), "no screenshot {f}");
     }
 }
 
@@ -558,20 +505,26 @@ fn page_shows_superseded_cancelled_and_revoked_licences() {
 /// say 已变更 and 已注销; uploading the superseded PDF says it is not the current version.
 #[test]
 fn superseded_and_cancelled_qr_codes_in_chromium() {
-    if !browser_ready() {
+    if !common::browser::ready() {
         return;
     }
     let (r, a1_pdf, _, b_pdf, [a1, _, b, _]) = after_lifecycle();
     let (qa, qb) = (qr_url(&r, &a1_pdf, "qa"), qr_url(&r, &b_pdf, "qb"));
     assert!(qa.ends_with(&a1) && qb.ends_with(&b), "{qa} {qb}");
     let srv = serve(&r.home, &[]);
-    let v = browse(&r, &on_server(&qa, &srv.url), "superseded", &["--upload", s(&a1_pdf)]);
+    let v = common::browser::browse(
+        r.dir.path(),
+        "verify-page",
+        &on_server(&qa, &srv.url),
+        "superseded",
+        &["--upload", s(&a1_pdf)],
+    );
     assert_eq!(v["page"]["status_text"], "已变更", "{v:#}");
     assert_eq!(v["page"]["status_state"], "superseded");
     assert_eq!(v["report"]["indication"], "TOTAL-PASSED", "{v:#}");
     assert!(v["report"]["current_version"].as_str().is_some_and(|t| t.starts_with("不是当前版本")), "{v:#}");
     assert_eq!(v["console"], serde_json::json!([]), "{v:#}");
-    let v = browse(&r, &on_server(&qb, &srv.url), "cancelled", &[]);
+    let v = common::browser::browse(r.dir.path(), "verify-page", &on_server(&qb, &srv.url), "cancelled", &[]);
     assert_eq!(v["page"]["status_text"], "已注销", "{v:#}");
     assert_eq!(v["page"]["status_state"], "cancelled");
     assert_eq!(v["page"]["phone_overflow"], false);

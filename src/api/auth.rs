@@ -1,7 +1,7 @@
 //! API tokens: random bearer tokens shown once at creation; only their SHA-256 is stored, in
 //! `<home>/tokens.toml` (0600), with the role they carry — a department (may issue and seal with
-//! its own seal), an archivist (reads and audits the archive) or a CA operator (revokes
-//! certificates its CA issued). Why tokens and not mTLS: docs/api.md.
+//! its own seal), an archivist (reads and audits the archive), a CA operator (revokes
+//! certificates its CA issued) or a holder's app (makes 亮证 presentations). Why tokens and not mTLS: docs/api.md.
 //!
 //! Knows the home and the roles; knows nothing of routes. Raw tokens are never stored or logged.
 
@@ -29,6 +29,9 @@ pub enum Role {
     /// A department of another region (跨区域核验), by region id and USCC: may only ask for
     /// proofs through POST /v1/proofs/foreign, as far as the list of uses names it.
     Foreign { region: String, uscc: String },
+    /// A holder's app (亮证, outside this product, which authenticates the citizen or company):
+    /// may only make presentations of licences (POST /v1/licences/{id}/presentations).
+    HolderApp,
 }
 
 impl Role {
@@ -38,6 +41,7 @@ impl Role {
             Role::Archivist => "archivist".into(),
             Role::CaOperator { ca } => format!("operator of CA {ca}"),
             Role::Foreign { region, uscc } => format!("department {uscc} of region {region}"),
+            Role::HolderApp => "holder app".into(),
         }
     }
 }

@@ -117,6 +117,11 @@ pub async fn issue(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
     })
     .await?;
     let archive_id = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
+    // The archived form (B-LTA: with its document timestamp) is what the caller gets.
+    let mut issued = issued;
+    if let Some(b) = filed.first().and_then(|f| f.archived.clone()) {
+        issued.pdf = b;
+    }
     Metrics::inc(&st.metrics.issued);
     tracing::info!(token = %p.token_id, dept = %dept, identifier = %issued.identifier, archive_id = %archive_id, "issued");
     if wants_pdf(&headers) {
@@ -190,6 +195,10 @@ pub async fn add_seal(
     })
     .await?;
     let archive_id = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
+    let mut added = added;
+    if let Some(b) = filed.first().and_then(|f| f.archived.clone()) {
+        added.pdf = b;
+    }
     Metrics::inc(&st.metrics.sealed);
     tracing::info!(token = %p.token_id, dept = %dept, archive_id = %archive_id, "sealed");
     if wants_pdf(&headers) {
@@ -241,6 +250,6 @@ pub async fn verify(
         Ok(report)
     })
     .await?;
-    st.metrics.record_verdict(report.indication.as_str());
+    st.metrics.record_report(&report);
     Ok(axum::Json(report).into_response())
 }

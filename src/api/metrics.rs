@@ -26,6 +26,12 @@ pub struct Metrics {
     pub sealed: AtomicU64,
     pub revoked: AtomicU64,
     verified: Mutex<BTreeMap<String, u64>>,
+    /// Verifications by the region the first signature's chain reaches ("" when none).
+    regions: Mutex<BTreeMap<String, u64>>,
+    /// 亮证 scans by result (shown, expired, replayed, malformed, unknown-licence).
+    scans: Mutex<BTreeMap<String, u64>>,
+    /// The last audit this server ran (POST /v1/audit): time, clean, problems, log size.
+    last_audit: Mutex<Option<serde_json::Value>>,
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
 }
@@ -39,6 +45,42 @@ impl Metrics {
         if let Ok(mut m) = self.verified.lock() {
             *m.entry(verdict.to_string()).or_default() += 1;
         }
+    }
+
+    /// A verification: its verdict, and the region its first signature's chain reaches.
+    pub fn record_report(&self, report: &crate::verify::report::Report) {
+        self.record_verdict(report.indication.as_str());
+        let region = report.signatures.first().and_then(|s| s.chain_region.clone()).unwrap_or_default();
+        if let Ok(mut m) = self.regions.lock() {
+            *m.entry(region).or_default() += 1;
+        }
+    }
+
+    pub fn record_audit(&self, clean: bool, problems: usize, log_size: u64) {
+        let at = crate::trust::rfc3339(::time::OffsetDateTime::now_utc().unix_timestamp());
+        if let Ok(mut m) = self.last_audit.lock() {
+            *m = Some(
+                serde_json::json!({ "at": at, "clean": clean, "problems": problems, "log_size": log_size, "source": "POST /v1/audit" }),
+            );
+        }
+    }
+
+    pub fn last_audit(&self) -> Option<serde_json::Value> {
+        self.last_audit.lock().ok().and_then(|m| m.clone())
+    }
+
+    pub fn record_scan(&self, result: &str) {
+        if let Ok(mut m) = self.scans.lock() {
+            *m.entry(result.to_string()).or_default() += 1;
+        }
+    }
+
+    /// Verifications by verdict and by region, and 亮证 scans by result, as counted so far.
+    pub fn verdicts(&self) -> (BTreeMap<String, u64>, BTreeMap<String, u64>, BTreeMap<String, u64>) {
+        let v = self.verified.lock().map(|m| m.clone()).unwrap_or_default();
+        let r = self.regions.lock().map(|m| m.clone()).unwrap_or_default();
+        let s = self.scans.lock().map(|m| m.clone()).unwrap_or_default();
+        (v, r, s)
     }
 
     pub fn record_request(&self, method: &str, route: &str, status: u16, secs: f64) {
@@ -89,6 +131,12 @@ impl Metrics {
         if let Ok(m) = self.verified.lock() {
             for (v, n) in m.iter() {
                 let _ = writeln!(s, "zhengyin_verifications_total{{verdict=\"{v}\"}} {n}");
+            }
+        }
+        let _ = writeln!(s, "# HELP zhengyin_presentation_scans_total 亮证 scans by result.\n# TYPE zhengyin_presentation_scans_total counter");
+        if let Ok(m) = self.scans.lock() {
+            for (v, n) in m.iter() {
+                let _ = writeln!(s, "zhengyin_presentation_scans_total{{result=\"{v}\"}} {n}");
             }
         }
         super::jobs::render(&mut s);

@@ -10,6 +10,7 @@ pub mod bodies;
 pub mod conn;
 mod consistency;
 pub mod crl_refresh;
+pub mod dashboard;
 mod foreign;
 mod handlers;
 mod jobs;
@@ -17,6 +18,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod presentations;
 pub mod problem;
 mod proofs;
 mod records;
@@ -135,6 +137,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/licences", post(handlers::issue))
         .route("/v1/licences/{id}/seals", post(handlers::add_seal))
+        .route("/v1/licences/{id}/presentations", post(presentations::create))
         .route("/v1/licences/{id}/status", post(status::transition).get(status::show))
         .route("/v1/status/{identifier}", get(status::answer))
         .route("/v1/status-list", get(status::list))
@@ -163,6 +166,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/share/download/{token}", get(share::download))
         .route("/v1/share/verify", post(share::verify))
         .route("/v1/tsa", post(tsa::stamp))
+        .route("/v1/dashboard", get(dashboard::get))
         .route("/healthz", get(records::healthz))
         .route("/metrics", get(records::metrics))
         .route("/openapi.json", get(records::openapi))

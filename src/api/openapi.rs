@@ -10,6 +10,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("post", "/v1/licences", "Issue a licence sealed by the calling department, and archive it", "department"),
     ("post", "/v1/licences/{id}/seals", "Add the calling department's seal to an archived licence (joint seals)", "department"),
     ("post", "/v1/licences/{id}/status", "Lifecycle: change, renew, reissue (a new sealed version), cancel, revoke, suspend or resume a licence ({id}: its identifier or an archive id); the issuing department or one the authority table names", "department"),
+    ("post", "/v1/licences/{id}/presentations", "亮证: a short-lived signed presentation (JWS by the status key, chosen fields only, exp ≤ 300 s, single-use nonce) and its QR code as PNG and SVG; recorded as a use", "holder-app"),
     ("get", "/v1/licences/{id}/status", "A licence's status as plain JSON (the same as `zhengyin licence status --json`)", "public"),
     ("get", "/v1/status/{identifier}", "The signed status answer (JWS ES256 by the region's status key): status, current version, reason code, produced_at, next_update", "public"),
     ("get", "/v1/status-list", "The signed offline status list (one bit per licence version), published beside the trust list", "public"),
@@ -39,6 +40,8 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("post", "/v1/tsa", "RFC 3161 time-stamping: a DER TimeStampReq in, a DER TimeStampResp out (granted, or a rejection with its PKIFailureInfo)", "public"),
     ("get", "/verify", "The QR verification page (扫码核验, HTML in Chinese): the licence named by ?id= and its current status", "public"),
     ("post", "/verify", "The verification page's upload form (multipart/form-data, field pdf): the report as an HTML page", "public"),
+    ("get", "/v1/dashboard", "The 数字驾驶舱's data (issued per department per day, stalled seal plans, verifications, 亮证 scans, proofs, refusals, commitments, archive, audit, freshness) and the page fragment drawn from it (`html`); ?stall_days=N", "archivist"),
+    ("get", "/dashboard", "The 数字驾驶舱 page (HTML in Chinese): a shell whose script sends the archivist's token (kept in sessionStorage, never in the URL) to GET /v1/dashboard and refreshes itself", "public"),
     ("get", "/healthz", "Liveness", "public"),
     ("get", "/metrics", "Prometheus metrics", "public"),
     ("get", "/openapi.json", "This description", "public"),
@@ -62,8 +65,9 @@ fn page_operation(method: &str, summary: &str) -> Value {
         |d: &str| json!({ "description": d, "content": { "text/html": { "schema": { "type": "string" } } } });
     let mut op = json!({ "summary": summary, "description": "Who: public. See docs/api.md, \"The verification page\".",
         "operationId": format!("{method}_verify_page"), "security": [],
-        "parameters": [{ "name": "id", "in": "query", "required": false, "description": "the licence identifier (GB/T 36904), as in the QR code; without it, the plain upload page", "schema": { "type": "string" } }],
-        "responses": { "200": html("The page"), "400": html("Malformed identifier or upload (page)"), "404": html("Unknown identifier (page)"), "413": html("Upload over the body limit (page)"), "429": html("Rate limited (page)") } });
+        "parameters": [{ "name": "id", "in": "query", "required": false, "description": "the licence identifier (GB/T 36904), as in the QR code; without it, the plain upload page", "schema": { "type": "string" } },
+            { "name": "p", "in": "query", "required": false, "description": "a 亮证 presentation (compact JWS) from POST /v1/licences/{id}/presentations: shows its fields and the current status, once", "schema": { "type": "string" } }],
+        "responses": { "200": html("The page"), "400": html("Malformed identifier, presentation or upload (page)"), "404": html("Unknown identifier (page)"), "409": html("Presentation already scanned (page)"), "410": html("Presentation expired (page)"), "413": html("Upload over the body limit (page)"), "429": html("Rate limited (page)") } });
     if method == "post" {
         op["requestBody"] = json!({ "required": true, "content": { "multipart/form-data": { "schema": { "type": "object", "required": ["pdf"], "properties": { "pdf": { "type": "string", "format": "binary" } } } } } });
     }
@@ -73,6 +77,10 @@ fn page_operation(method: &str, summary: &str) -> Value {
 fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
     if path == "/verify" {
         return page_operation(method, summary);
+    }
+    if path == "/dashboard" {
+        return json!({ "summary": summary, "description": "Who: public (the page holds no data). See docs/api.md, \"The dashboard\".", "operationId": "get_dashboard_page", "security": [],
+            "responses": { "200": { "description": "The page", "content": { "text/html": { "schema": { "type": "string" } } } } } });
     }
     let mut op = json!({ "summary": summary, "description": format!("Who: {who}."), "operationId": format!("{method}{}", path.replace(['/', '{', '}', '-', '.'], "_")) });
     let mut responses = problem_responses(&["400", "413", "429"]);
@@ -174,6 +182,15 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
                 "application/json": { "schema": { "type": "object", "required": ["token"], "properties": { "token": { "type": "string" } } } },
                 "application/pdf": { "schema": { "type": "string", "format": "binary" } } } });
             ("200", ok("Token check {valid, problems, signer, chain, revocation, claims}, or the PDF verification report", "application/json", obj.clone()))
+        }
+        "/v1/licences/{id}/presentations" => {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["fields"], "additionalProperties": false, "properties": {
+                "fields": { "type": "array", "minItems": 1, "items": { "type": "string", "enum": crate::licence::presentation::FIELDS.iter().map(|(f, _)| *f).collect::<Vec<_>>() } },
+                "ttl_secs": { "type": "integer", "minimum": 1, "maximum": 300 } } }, "example": { "fields": ["licence_type", "holder", "valid_until"], "ttl_secs": 120 } } } });
+            if let Some(o) = responses.as_object_mut() {
+                o.extend(problem_responses(&["409", "422"]).as_object().cloned().unwrap_or_default());
+            }
+            ("201", ok("{presentation, url, identifier, version, fields, nonce, iat, exp, expires_at, use_record, qr_png_base64, qr_svg}", "application/json", obj.clone()))
         }
         "/v1/uses" | "/v1/uses/query" => {
             op["requestBody"] = json_body("SubjectQuery");

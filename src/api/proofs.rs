@@ -219,7 +219,7 @@ pub async fn verify(State(st): State<Arc<AppState>>, body: Bytes) -> Res {
             )
         })
         .await?;
-        st.metrics.record_verdict(report.indication.as_str());
+        st.metrics.record_report(&report);
         return Ok(axum::Json(report).into_response());
     }
     let text = if body.trim_ascii_start().starts_with(b"{") {

@@ -212,6 +212,7 @@ pub async fn audit(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
         crate::filing::run_audit_in(&st2.home, &st2.archive, req.sample.filter(|s| *s > 0), &mut |_, _| {})
     })
     .await?;
+    st.metrics.record_audit(report.clean, report.problems.len(), report.log_size);
     Ok(axum::Json(report).into_response())
 }
 

@@ -396,7 +396,7 @@ pub async fn verify(
     })
     .await
     .map_err(problem)?;
-    st.metrics.record_verdict(report.indication.as_str());
+    st.metrics.record_report(&report);
     tracing::info!(token = %p.token_id, dept = %dept, subject = %code, verdict = report.indication.as_str(), "share verify");
     Ok(axum::Json(report).into_response())
 }

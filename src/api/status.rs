@@ -61,6 +61,11 @@ fn cached(st: &AppState) -> Result<Arc<Cached>, Problem> {
     Ok(c)
 }
 
+/// The region's status signer (loaded once per home).
+pub(super) fn signer(st: &AppState) -> Result<Arc<StatusSigner>, Problem> {
+    Ok(cached(st)?.signer.clone())
+}
+
 fn now() -> i64 {
     ::time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -79,7 +84,7 @@ pub struct StatusRequest {
 }
 
 /// `{id}` is a licence identifier, or the archive id of one of its records.
-fn identifier_of(st: &AppState, id: &str) -> Result<String, Problem> {
+pub(super) fn identifier_of(st: &AppState, id: &str) -> Result<String, Problem> {
     if id.starts_with("ZY") && !id.contains('.') {
         return Ok(st.archive.get(id)?.metadata.identifier);
     }

@@ -2,6 +2,8 @@
 //! the log at its index), intact (fixity), usable (the document parses and its text extracts),
 //! secure (the log root recomputed from the leaves equals the signed tree head; no record outside
 //! the log; no leaf without its record). Every problem names the record and the reason.
+//! Over time, authentic also means: the newest document timestamp of every current record (one no
+//! later record renews) is inside its TSA certificate's validity (PAdES B-LTA; `archive renew`).
 //!
 //! Document checks come from the caller (`DocCheck`), so this module never parses PDF.
 
@@ -62,6 +64,8 @@ pub fn audit(
     let step = sample.map(|n| (total / n.max(1)).max(1)).unwrap_or(1);
     let mut by_index: BTreeMap<u64, String> = BTreeMap::new();
     let (mut checked, mut bytes_checked) = (0usize, 0u64);
+    // (id, renews, end of the newest timestamp's TSA certificate) of every record read.
+    let mut timestamps: Vec<(String, String, String)> = Vec::new();
     for (i, e) in entries.into_iter().enumerate() {
         progress(i + 1, total);
         let rec: Record = match e {
@@ -75,6 +79,7 @@ pub fn audit(
                 continue;
             }
         };
+        timestamps.push((rec.id.clone(), rec.metadata.renews.clone(), rec.metadata.timestamp_until.clone()));
         if let Some(other) = by_index.insert(rec.leaf_index, rec.id.clone()) {
             p(&rec.id, "secure", format!("claims log index {} already held by {other}", rec.leaf_index));
         }
@@ -133,6 +138,18 @@ pub fn audit(
             if let Err(r) = usable {
                 p(&rec.id, "usable", r);
             }
+        }
+    }
+    let renewed: std::collections::HashSet<&str> =
+        timestamps.iter().map(|(_, r, _)| r.as_str()).filter(|r| !r.is_empty()).collect();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for (id, _, until) in
+        timestamps.iter().filter(|(id, _, u)| !u.is_empty() && !renewed.contains(id.as_str()))
+    {
+        let end = time::OffsetDateTime::parse(until, &time::format_description::well_known::Rfc3339)
+            .map(|t| t.unix_timestamp());
+        if end.map_or(true, |e| e <= now) {
+            p(id, "authentic", format!("its newest document timestamp's TSA certificate ended at {until} and no renewal follows it (run `zhengyin archive renew` before the end)"));
         }
     }
     // Secure: every leaf has its record; the root from the leaves matches the signed tree head.

@@ -17,6 +17,16 @@ pub enum Command {
         home: HomeArg,
         path: PathBuf,
     },
+    /// Re-timestamp every current record whose newest document timestamp's TSA certificate ends
+    /// within DAYS days (PAdES B-LTA renewal): each becomes a new record that names the old one
+    /// (`renews`); the old bytes stay and the log grows
+    Renew {
+        #[command(flatten)]
+        home: HomeArg,
+        /// Renew what ends within this many days
+        #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(i64).range(0..=36500))]
+        before: i64,
+    },
     /// List records (id, leaf, date, licence status, identifier, title)
     List {
         #[command(flatten)]
@@ -148,6 +158,23 @@ pub fn run(c: Command) -> ExitCode {
                 Err(e) => fail(e),
             }
         }
+        Command::Renew { home, before } => match open(&home)
+            .and_then(|(h, a)| zhengyin::lta::renew(&h, &a, before, &mut super::progress::callback("renew")))
+        {
+            Ok(r) => {
+                for (old, new) in &r.renewed {
+                    println!("renewed {old} -> {new}");
+                }
+                println!(
+                    "{} of {} current records renewed; new timestamps valid until {}",
+                    r.renewed.len(),
+                    r.examined,
+                    r.until
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
         Command::List { home } => match open(&home) {
             Ok((_, a)) => {
                 let mut corrupt = 0;

@@ -69,7 +69,9 @@ pub fn run(a: Args) -> ExitCode {
                 &mut |_, _| {},
             )?;
             let receipts = receipts(&home, &archive, &filed)?;
-            zhengyin::licence::write_output(&output, &issued.pdf)?;
+            // The archived form (B-LTA: with its document timestamp) is the one handed out.
+            let out = filed.first().and_then(|f| f.archived.as_deref()).unwrap_or(&issued.pdf);
+            zhengyin::licence::write_output(&output, out)?;
             write_receipts(&receipt, &receipts)?;
             Ok((issued, filed))
         });

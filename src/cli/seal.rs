@@ -44,7 +44,9 @@ pub fn run(c: Command) -> ExitCode {
             &mut |_, _| {},
         )?;
         let receipts = super::issue::receipts(&home, &archive, &filed)?;
-        zhengyin::licence::write_output(&output, &a.pdf)?;
+        // The archived form (B-LTA: with its document timestamp) is the one handed out.
+        let out = filed.first().and_then(|f| f.archived.as_deref()).unwrap_or(&a.pdf);
+        zhengyin::licence::write_output(&output, out)?;
         super::issue::write_receipts(&receipt, &receipts)?;
         Ok((a, filed))
     });

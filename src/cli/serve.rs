@@ -121,7 +121,7 @@ pub enum TokenCommand {
     Create {
         #[command(flatten)]
         home: HomeArg,
-        /// department | archivist | ca-operator | foreign (a department of another region)
+        /// department | archivist | ca-operator | holder-app (亮证) | foreign (a department of another region)
         #[arg(long)]
         role: String,
         /// The other region's id (for --role foreign)
@@ -151,11 +151,12 @@ pub fn token(c: TokenCommand) -> ExitCode {
                 match (role.as_str(), dept, ca, region, uscc) {
                     ("department", Some(dept), None, None, None) => Role::Department { dept },
                     ("archivist", None, None, None, None) => Role::Archivist,
+                    ("holder-app", None, None, None, None) => Role::HolderApp,
                     ("ca-operator", None, Some(ca), None, None) => Role::CaOperator { ca },
                     ("foreign", None, None, Some(region), Some(uscc)) => Role::Foreign { region, uscc },
                     _ => return fail(
                         "use --role department --dept DEPT, --role archivist, --role ca-operator --ca CA, \
-                     or --role foreign --region REGION --uscc USCC",
+                     --role holder-app, or --role foreign --region REGION --uscc USCC",
                     ),
                 };
             match zhengyin::api::auth::create(&home.home(), role.clone()) {
@@ -189,7 +190,7 @@ pub struct RevokeArgs {
     #[arg(long)]
     reason: Option<String>,
     /// With keyCompromise: since when the key is known or suspected to be compromised (RFC 3339
-    /// or YYYY-MM-DD; the CRL entry's invalidityDate). Seals time-stamped after it are refused
+    /// or YYYY-MM-DD; the CRL entry's revocation date is backdated to it). Seals time-stamped after it are refused
     /// even though they predate the revocation itself.
     #[arg(long, value_name = "TIME")]
     compromised_at: Option<String>,

@@ -68,7 +68,14 @@ impl StatusSigner {
 
     /// A compact JWS over `claims` with `typ`.
     pub fn sign(&self, typ: &str, claims: &Value) -> Result<String> {
-        let header = json!({"alg": "ES256", "typ": typ, "x5c": [STANDARD.encode(&self.cert)]});
+        self.sign_with_header(
+            &json!({"alg": "ES256", "typ": typ, "x5c": [STANDARD.encode(&self.cert)]}),
+            claims,
+        )
+    }
+
+    /// A compact JWS over `claims` with the given protected header (which must say ES256).
+    pub fn sign_with_header(&self, header: &Value, claims: &Value) -> Result<String> {
         let input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),

@@ -8,7 +8,8 @@
 //! (the audit's check of every transition), `status_source` (the archive as a status source for
 //! `verify`), `answer` (the signed online status answer, a JWS), `status_list` (the signed
 //! offline snapshot), `retrieval` (the exact 1-bit-per-licence table the list carries), `batch`
-//! (bulk issuance on every core) and its resumable `journal`.
+//! (bulk issuance on every core) and its resumable `journal`, `presentation` (亮证: a short-lived
+//! signed presentation of chosen fields, shown as a QR code).
 //!
 //! Licence status is not certificate status: a department's key may be perfectly good while the
 //! licence it sealed has been cancelled. See docs/standards.md "Licence status".
@@ -18,6 +19,7 @@ pub mod batch;
 mod issue;
 mod journal;
 pub mod lifecycle;
+pub mod presentation;
 pub mod retrieval;
 pub mod status;
 pub mod status_audit;

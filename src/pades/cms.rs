@@ -164,6 +164,17 @@ pub struct ParsedCms {
     pub ber: bool,
 }
 
+/// The DER structure at the start of /Contents without its zero padding (a document timestamp's
+/// TimeStampToken); `None` when its header is unreadable or non-zero bytes follow it.
+pub fn strip_padding(contents: &[u8]) -> Option<&[u8]> {
+    let mut reader = der::SliceReader::new(contents).ok()?;
+    let header = der::Header::decode(&mut reader).ok()?;
+    let header_len = usize::try_from(u32::from(reader.position())).ok()?;
+    let end = header_len.checked_add(usize::try_from(u32::from(header.length)).ok()?)?;
+    let (body, rest) = (contents.get(..end)?, contents.get(end..)?);
+    rest.iter().all(|&b| b == 0).then_some(body)
+}
+
 /// Parse the CMS in /Contents (trailing zero padding allowed, nothing else). DER, or BER with
 /// indefinite lengths in the outer structure as NSS writes it (`pades::ber`); the signed
 /// attributes must be DER in the original bytes, since their DER form is what was signed.

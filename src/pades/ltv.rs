@@ -1,13 +1,16 @@
 //! PAdES B-LT: the Document Security Store (/DSS) a sealed PDF carries so that it can be validated
-//! offline — the certificates of the seal's chain (root included) and the current CRL of every CA
-//! on that path. The DSS is written into the sealing revision itself, before the byte range is
-//! hashed, so the seal's own signature covers it; a later seal adds its department's material to
-//! the same dictionary (earlier entries are kept, identical blobs are not repeated). [`read`]
-//! gives a verifier the CRLs and certificates of the final DSS.
+//! offline — the certificates of the seal's chain (root included) and a CRL of every CA on that
+//! path. The DSS is written in its own incremental update right after the sealing revision
+//! ([`append`]), because its CRLs must be issued after the signature timestamp: revocation data
+//! older than the signing time cannot show that the certificate was not revoked when it signed
+//! (ETSI EN 319 102-1 §5.2.5.4 and the past-validation time slide, §5.6.2.1; pyHanko's
+//! adesverify applies it). A later seal adds its department's material to the same dictionary
+//! (earlier entries are kept, identical blobs are not repeated). [`read`] gives a verifier the
+//! CRLs and certificates of the final DSS; the verifier's difference analysis lets a DSS update
+//! change the DSS and nothing else (`verify::ltv`).
 //!
-//! No /VRI: a VRI key is the SHA-1 of the signature's /Contents, which does not exist yet when the
-//! DSS is signed with it; EN 319 142-1 makes VRI optional and validators (pyHanko, DSS) use the
-//! DSS-wide /Certs and /CRLs. VRI entries that a later tool wrote are kept.
+//! No /VRI: EN 319 142-1 makes VRI optional and validators (pyHanko, DSS) use the DSS-wide /Certs
+//! and /CRLs. VRI entries that a later tool wrote are kept.
 //!
 //! Knows PDF objects only: the DER blobs come from the caller (`pki::SealSigner`); nothing here
 //! parses certificates or decides trust. ISO 32000-2 §12.8.4.3 (DSS), ETSI EN 319 142-1 §5.4.2
@@ -119,6 +122,37 @@ pub fn update(
     }
     catalog.set("DSS", Object::Reference(dss_id));
     (catalog, objects)
+}
+
+/// Append one incremental update to `pdf` that adds `certs` and `crls` (DER) to its DSS: the
+/// catalog, the DSS dictionary and the new streams, nothing else. Returns the new file.
+pub fn append(pdf: &[u8], certs: &[Vec<u8>], crls: &[Vec<u8>]) -> crate::error::Result<Vec<u8>> {
+    use crate::error::PdfError;
+    let doc = super::parse::load(pdf)?;
+    let prev_xref = super::parse::last_startxref(pdf).ok_or(PdfError::Missing("startxref"))?;
+    let root = doc
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| PdfError::Missing("/Root in trailer"))?;
+    let catalog = doc.get_dictionary(root).map_err(|_| PdfError::Missing("catalog"))?.clone();
+    let size = doc
+        .trailer
+        .get(b"Size")
+        .and_then(Object::as_i64)
+        .ok()
+        .and_then(|s| u32::try_from(s).ok())
+        .unwrap_or(0);
+    let next = size.max(doc.max_id + 1);
+    let (catalog, objects) = update(&doc, catalog, certs, crls, next);
+    let mut all: BTreeMap<ObjectId, Object> = objects.into_iter().collect();
+    all.insert(root, Object::Dictionary(catalog));
+    let next = all.keys().map(|id| id.0 + 1).max().unwrap_or(next).max(next);
+    let mut out = pdf.to_vec();
+    let mut offsets = BTreeMap::new();
+    super::write::append_objects(&mut out, &all, &mut offsets)?;
+    super::write::finish_update(&mut out, &offsets, &doc, root, prev_xref, next)?;
+    Ok(out)
 }
 
 /// The certificates and CRLs of the document's DSS (empty when it has none), each entry charged

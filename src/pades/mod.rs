@@ -9,6 +9,7 @@ pub mod appearance;
 pub mod ber;
 pub mod budget;
 pub mod cms;
+pub mod doc_timestamp;
 pub mod ltv;
 pub mod parse;
 pub mod parser_thread;

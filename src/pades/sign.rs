@@ -71,8 +71,22 @@ pub fn load(pdf: &[u8]) -> Result<Document> {
     super::parse::load(pdf)
 }
 
-/// Seal `pdf` and return the new file (old bytes + one revision).
+/// Seal `pdf` and return the new file: old bytes, the sealing revision, then (PAdES B-LT) a
+/// validation-data revision with the seal's chain and CRLs issued after its timestamp (`ltv`).
 pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
+    let signed = seal_revision(pdf, req)?;
+    let certs = &req.signer.dss_certs;
+    // Taken after the signature timestamp was issued: the CRLs then speak about the signing time.
+    let after = time::OffsetDateTime::now_utc().unix_timestamp();
+    let crls = req.signer.crls_issued_since(after);
+    if certs.is_empty() && crls.is_empty() {
+        return Ok(signed);
+    }
+    super::ltv::append(&signed, certs, &crls)
+}
+
+/// The sealing revision alone (what the seal's byte range covers).
+fn seal_revision(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
     let doc = load(pdf)?;
     let prev_xref = super::parse::last_startxref(pdf).ok_or(PdfError::Missing("startxref"))?;
     let root_id = doc
@@ -268,26 +282,6 @@ fn sig_dict_text(req: &SealRequest<'_>) -> Result<String> {
     String::from_utf8(text).map_err(|e| PdfError::Parse(e.to_string()).into())
 }
 
-/// B-LT: the signer's validation material joins the document's DSS in this same revision
-/// (`ltv`), so the seal covers it.
-fn with_dss(doc: &Document, root: ObjectId, mut alloc: Alloc, req: &SealRequest<'_>) -> Result<Alloc> {
-    let (certs, crls) = (&req.signer.dss_certs, &req.signer.dss_crls);
-    if certs.is_empty() && crls.is_empty() {
-        return Ok(alloc);
-    }
-    let catalog = match alloc.objects.get(&root) {
-        Some(Object::Dictionary(d)) => d.clone(),
-        _ => doc.get_dictionary(root).map_err(|_| PdfError::Missing("catalog"))?.clone(),
-    };
-    let (catalog, objects) = super::ltv::update(doc, catalog, certs, crls, alloc.next);
-    for (id, o) in objects {
-        alloc.next = alloc.next.max(id.0 + 1);
-        alloc.objects.insert(id, o);
-    }
-    alloc.objects.insert(root, Object::Dictionary(catalog));
-    Ok(alloc)
-}
-
 /// Serialise the new objects, the xref section and trailer; then fill /ByteRange and /Contents.
 fn write_revision(
     pdf: &[u8],
@@ -299,7 +293,6 @@ fn write_revision(
     req: &SealRequest<'_>,
 ) -> Result<Vec<u8>> {
     let io = |e: std::io::Error| PdfError::Parse(e.to_string());
-    let alloc = with_dss(doc, root, alloc, req)?;
     let mut out = pdf.to_vec();
     if !out.ends_with(b"\n") {
         out.push(b'\n');
@@ -325,35 +318,7 @@ fn write_revision(
         }
         out.extend_from_slice(b"\nendobj\n");
     }
-    let xref_pos = out.len();
-    out.extend_from_slice(b"xref\n");
-    let ids: Vec<u32> = offsets.keys().copied().collect();
-    let mut i = 0;
-    while let Some(&start) = ids.get(i) {
-        let mut end = i;
-        while ids.get(end + 1) == Some(&(ids[end] + 1)) {
-            end += 1;
-        }
-        writeln!(out, "{} {}", start, end - i + 1).map_err(io)?;
-        for id in &ids[i..=end] {
-            write!(out, "{:010} 00000 n\r\n", offsets[id]).map_err(io)?;
-        }
-        i = end + 1;
-    }
-    let size = ids.last().map(|l| l + 1).unwrap_or(alloc.next).max(alloc.next);
-    let mut trailer = dictionary! { "Size" => i64::from(size), "Root" => root, "Prev" => i64::try_from(prev_xref).unwrap_or(0) };
-    if let Ok(info) = doc.trailer.get(b"Info") {
-        trailer.set("Info", info.clone());
-    }
-    let first_id = doc.trailer.get(b"ID").and_then(Object::as_array).ok().and_then(|a| a.first().cloned());
-    let new_id = Object::String(
-        crate::document::render::random_bytes::<16>()?.to_vec(),
-        lopdf::StringFormat::Hexadecimal,
-    );
-    trailer.set("ID", vec![first_id.unwrap_or_else(|| new_id.clone()), new_id]);
-    out.extend_from_slice(b"trailer\n");
-    super::write::write_object(&mut out, &Object::Dictionary(trailer));
-    write!(out, "\nstartxref\n{xref_pos}\n%%EOF\n").map_err(io)?;
+    super::write::finish_update(&mut out, &offsets, doc, root, prev_xref, alloc.next)?;
 
     // Patch /ByteRange, hash the two ranges, sign, fill /Contents.
     let gap_end = contents_pos + 2 + CONTENTS_RESERVED * 2;

@@ -1,8 +1,14 @@
 //! Serialising PDF objects (ISO 32000-1 §7.3) for incremental updates. lopdf parses and builds
 //! documents, but its object writer is private, and an incremental update needs exact control
-//! of every byte appended, so the few lines that print an object live here.
+//! of every byte appended, so the few lines that print an object, and the xref section and
+//! trailer that end an update, live here.
 
-use lopdf::{Object, StringFormat};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use lopdf::{dictionary, Document, Object, ObjectId, StringFormat};
+
+use crate::error::{PdfError, Result};
 
 /// Append the PDF syntax of `o` to `out`. Streams get a correct /Length.
 pub fn write_object(out: &mut Vec<u8>, o: &Object) {
@@ -95,6 +101,78 @@ fn real(r: f32) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// Append `objects` to `out` as the body of an incremental update (their offsets go into
+/// `offsets`, by object number).
+pub fn append_objects(
+    out: &mut Vec<u8>,
+    objects: &BTreeMap<ObjectId, Object>,
+    offsets: &mut BTreeMap<u32, usize>,
+) -> Result<()> {
+    let io = |e: std::io::Error| PdfError::Parse(e.to_string());
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    for (id, obj) in objects {
+        offsets.insert(id.0, out.len());
+        writeln!(out, "{} {} obj", id.0, id.1).map_err(io)?;
+        write_object(out, obj);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    Ok(())
+}
+
+/// End an incremental update whose objects start at `offsets` (object number → byte offset):
+/// the xref section (one subsection per run of numbers), the trailer (/Size at least `next`,
+/// /Root, /Prev at the previous `prev_xref`, /Info kept, /ID with the first element kept and a
+/// fresh second one), startxref and %%EOF. ISO 32000-1 §7.5.6.
+pub fn finish_update(
+    out: &mut Vec<u8>,
+    offsets: &BTreeMap<u32, usize>,
+    doc: &Document,
+    root: ObjectId,
+    prev_xref: usize,
+    next: u32,
+) -> Result<()> {
+    let io = |e: std::io::Error| PdfError::Parse(e.to_string());
+    let xref_pos = out.len();
+    out.extend_from_slice(b"xref\n");
+    let ids: Vec<u32> = offsets.keys().copied().collect();
+    let mut i = 0;
+    while let Some(&start) = ids.get(i) {
+        let mut end = i;
+        while ids.get(end + 1).is_some_and(|n| ids.get(end).is_some_and(|m| *n == m + 1)) {
+            end += 1;
+        }
+        writeln!(out, "{} {}", start, end - i + 1).map_err(io)?;
+        for id in ids.get(i..=end).unwrap_or_default() {
+            write!(out, "{:010} 00000 n\r\n", offsets.get(id).copied().unwrap_or(0)).map_err(io)?;
+        }
+        i = end + 1;
+    }
+    let old_size = doc
+        .trailer
+        .get(b"Size")
+        .and_then(Object::as_i64)
+        .ok()
+        .and_then(|s| u32::try_from(s).ok())
+        .unwrap_or(0);
+    let size = ids.last().map(|l| l + 1).unwrap_or(next).max(next).max(old_size);
+    let mut trailer = dictionary! {
+        "Size" => i64::from(size), "Root" => root, "Prev" => i64::try_from(prev_xref).unwrap_or(0),
+    };
+    if let Ok(info) = doc.trailer.get(b"Info") {
+        trailer.set("Info", info.clone());
+    }
+    let first_id = doc.trailer.get(b"ID").and_then(Object::as_array).ok().and_then(|a| a.first().cloned());
+    let new_id =
+        Object::String(crate::document::render::random_bytes::<16>()?.to_vec(), StringFormat::Hexadecimal);
+    trailer.set("ID", vec![first_id.unwrap_or_else(|| new_id.clone()), new_id]);
+    out.extend_from_slice(b"trailer\n");
+    write_object(out, &Object::Dictionary(trailer));
+    writeln!(out, "\nstartxref\n{xref_pos}\n%%EOF").map_err(io)?;
+    Ok(())
 }
 
 /// The serialised bytes of `o` (used to compare objects across revisions).

@@ -80,6 +80,26 @@ pub fn refresh_one(home: &Home, ca: &str, force: bool) -> Result<bool> {
     })
 }
 
+/// The CRL of `ca` for a DSS next to a signature made by `t` (Unix seconds): the current one when
+/// it was issued at or after `t` and is not due, else one re-signed now with thisUpdate `t`
+/// (revocation data issued after the signing time, ETSI EN 319 102-1 §5.2.5.4). Within one
+/// second every seal shares one CRL, so sealing in bulk re-signs about once a second.
+pub fn issued_since(home: &Home, ca: &str, t: i64) -> Result<Vec<u8>> {
+    with_lock(home, ca, || {
+        let now = ::time::OffsetDateTime::now_utc().unix_timestamp();
+        if let Ok(der) = std::fs::read(home.crl(ca)) {
+            let issued =
+                CertificateRevocationList::from_der(&der).ok().map(|(_, l)| l.last_update().timestamp());
+            if issued.is_some_and(|i| i >= t) && !due(Some(&der), now) {
+                return Ok(der);
+            }
+        }
+        super::revoke::regenerate_crl_since(home, ca, Some(t.min(now)))?;
+        let path = home.crl(ca);
+        std::fs::read(&path).map_err(crate::error::io_at(&path))
+    })
+}
+
 /// Make sure the CRLs of `ca` and of every CA above it are current (before a seal embeds them).
 pub fn refresh_path(home: &Home, ca: &str) -> Result<()> {
     let region = home.region()?;

@@ -30,11 +30,19 @@ pub struct RevokedEntry {
     /// The certificate subject, for people reading the file.
     #[serde(default)]
     pub subject: String,
-    /// Unix seconds since when the key is known or suspected to be compromised (the CRL entry's
-    /// invalidityDate, RFC 5280 §5.3.2): seals made after it do not count, even with an earlier
-    /// revocation date's proof of existence.
+    /// Unix seconds since when the key is known or suspected to be compromised: the CRL entry's
+    /// revocation date is backdated to it, so seals time-stamped after it do not count although
+    /// they predate the revocation itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compromised_at: Option<i64>,
+}
+
+impl RevokedEntry {
+    /// The time the CRL states: the key-compromise time when one was given (the CA backdates the
+    /// revocation to it, RFC 5280 §5.3.2 leaves that to the CA), otherwise when it was recorded.
+    pub fn effective(&self) -> i64 {
+        self.compromised_at.map_or(self.revoked_at, |c| c.min(self.revoked_at))
+    }
 }
 
 /// The result of [`revoke`].
@@ -145,7 +153,7 @@ pub fn ledger(home: &Home, ca: &str) -> Result<Vec<RevokedEntry>> {
 }
 
 /// Revoke the certificate with hex `serial`: record it and re-sign its CA's CRL.
-/// `compromised_at` (Unix s, keyCompromise only) becomes the entry's invalidityDate.
+/// `compromised_at` (Unix s, keyCompromise only) backdates the CRL entry (see [`RevokedEntry::effective`]).
 pub fn revoke(
     home: &Home,
     serial: &str,
@@ -153,10 +161,7 @@ pub fn revoke(
     compromised_at: Option<i64>,
 ) -> Result<Revoked> {
     if compromised_at.is_some() && reason != Some("keyCompromise") {
-        return Err(PkiError::Sign(
-            "a compromise time (invalidityDate) goes with --reason keyCompromise only".into(),
-        )
-        .into());
+        return Err(PkiError::Sign("a compromise time goes with --reason keyCompromise only".into()).into());
     }
     if compromised_at.is_some_and(|t| t > OffsetDateTime::now_utc().unix_timestamp()) {
         return Err(PkiError::Sign("the compromise time is in the future".into()).into());
@@ -196,7 +201,7 @@ pub fn revoke(
         serial,
         ca,
         subject,
-        revoked_at: crate::trust::rfc3339(entry.revoked_at),
+        revoked_at: crate::trust::rfc3339(entry.effective()),
         reason: entry.reason,
         already: already.is_some(),
     })
@@ -210,6 +215,12 @@ pub fn regenerate_crl(home: &Home, ca: &str) -> Result<()> {
 
 /// [`regenerate_crl`] for a caller that already holds the CA's CRL lock.
 pub(crate) fn regenerate_crl_locked(home: &Home, ca: &str) -> Result<()> {
+    regenerate_crl_since(home, ca, None)
+}
+
+/// [`regenerate_crl_locked`] with thisUpdate no earlier than `since` (Unix seconds, not after
+/// now): a CRL that speaks about a signature made at `since` (`crl::issued_since`).
+pub(crate) fn regenerate_crl_since(home: &Home, ca: &str, since: Option<i64>) -> Result<()> {
     let cert_path = home.ca_cert(ca);
     let pem = std::fs::read_to_string(&cert_path).map_err(crate::error::io_at(&cert_path))?;
     let bad = |m: String| PkiError::BadCertificate { path: cert_path.clone(), message: m };
@@ -226,16 +237,21 @@ pub(crate) fn regenerate_crl_locked(home: &Home, ca: &str) -> Result<()> {
         let Some(bytes) = unhex(&e.serial) else { continue };
         revoked.push(RevokedCertParams {
             serial_number: SerialNumber::from_slice(&bytes),
-            revocation_time: OffsetDateTime::from_unix_timestamp(e.revoked_at)
+            revocation_time: OffsetDateTime::from_unix_timestamp(e.effective())
                 .unwrap_or_else(|_| OffsetDateTime::now_utc()),
             reason_code: e.reason.as_deref().and_then(reason_of),
-            invalidity_date: e.compromised_at.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()),
+            // rcgen 0.13 writes invalidityDate as UTCTime where RFC 5280 §5.3.2 requires
+            // GeneralizedTime; the compromise time goes into revocationDate instead (above).
+            invalidity_date: None,
         });
     }
     let now = OffsetDateTime::now_utc();
     // thisUpdate is never earlier than a revocation the CRL lists (verifiers refuse such a CRL).
     let latest = revoked.iter().map(|r| r.revocation_time).max();
-    let this_update = latest.map_or(now - Duration::minutes(5), |l| l.max(now - Duration::minutes(5)));
+    let mut this_update = latest.map_or(now - Duration::minutes(5), |l| l.max(now - Duration::minutes(5)));
+    if let Some(t) = since.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()) {
+        this_update = this_update.max(t.min(now));
+    }
     let crl = CertificateRevocationListParams {
         this_update,
         next_update: now + Duration::days(super::crl::VALIDITY_DAYS),

@@ -1,7 +1,7 @@
 //! A department's seal key loaded for signing: the ring key pair, its certificate, the
 //! intermediate CA certificates that chain it to the region root, and the validation material a
-//! B-LT seal embeds in the PDF's DSS (the root certificate and the CRL of every CA on the path,
-//! re-signed first when due: `pki::crl`).
+//! B-LT seal embeds in the PDF's DSS (the root certificate, and the CRL of every CA on the path
+//! issued after the signature: `pki::crl::issued_since`).
 
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
@@ -22,8 +22,9 @@ pub struct SealSigner {
     pub chain: Vec<Vec<u8>>,
     /// For the DSS (PAdES B-LT): the seal certificate, the intermediates and the root (DER).
     pub dss_certs: Vec<Vec<u8>>,
-    /// For the DSS: the current CRL of every CA on the path, issuing CA first, root last (DER).
-    pub dss_crls: Vec<Vec<u8>>,
+    /// The CAs on the path, issuing CA first, root last: whose CRLs go into the DSS.
+    crl_cas: Vec<String>,
+    home: Home,
     /// The home's time-stamping authority: every signature gets a signature timestamp (PAdES
     /// B-T). `None` for a home made before the TSA existed: its seals stay B-B.
     pub tsa: Option<super::tsa::Tsa>,
@@ -55,12 +56,11 @@ impl SealSigner {
         let mut dss_certs = vec![cert.clone()];
         dss_certs.extend(chain.iter().cloned());
         dss_certs.extend(keys::read_certs_der(&home.ca_cert(&root))?.into_iter().take(1));
-        let dss_crls = region
+        let crl_cas = region
             .intermediates(&department.ca)
             .iter()
             .map(|c| c.id.clone())
             .chain(std::iter::once(root))
-            .filter_map(|ca| std::fs::read(home.crl(&ca)).ok())
             .collect();
         let tsa = super::tsa::Tsa::load_optional(home)?;
         if tsa.is_none() {
@@ -69,7 +69,23 @@ impl SealSigner {
                 home.dir.display()
             );
         }
-        Ok(SealSigner { department, key, rng, cert, chain, dss_certs, dss_crls, tsa })
+        Ok(SealSigner { department, key, rng, cert, chain, dss_certs, crl_cas, home: home.clone(), tsa })
+    }
+
+    /// For the DSS: a CRL of every CA on the path issued at or after `t` (Unix seconds), issuing
+    /// CA first, root last (DER) — the current one when it is, else re-signed now. A CA whose CRL
+    /// cannot be had is left out (logged): the verifier then says what it finds.
+    pub fn crls_issued_since(&self, t: i64) -> Vec<Vec<u8>> {
+        self.crl_cas
+            .iter()
+            .filter_map(|ca| match super::crl::issued_since(&self.home, ca, t) {
+                Ok(der) => Some(der),
+                Err(e) => {
+                    tracing::warn!(error = %e, ca = %ca, "no CRL for the DSS");
+                    None
+                }
+            })
+            .collect()
     }
 
     /// ECDSA P-256 / SHA-256 signature (ASN.1 DER form) over `message`.

@@ -13,6 +13,7 @@ pub mod authority;
 pub mod chain;
 pub mod changes;
 pub mod department;
+pub mod doc_timestamps;
 pub mod ltv;
 pub mod modifications;
 pub mod plan;
@@ -76,17 +77,18 @@ pub fn verify_full(
     let revisions = parse::revision_ends(pdf);
     let licence = info_dict(doc).and_then(LicenceMetadata::from_info);
     let unix = UnixTime::since_unix_epoch(at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default());
-    let poes = poe::from_evidence(
-        pdf,
-        &revisions,
-        &options.evidence,
-        i64::try_from(unix.as_secs()).unwrap_or(i64::MAX),
-    );
+    let now = i64::try_from(unix.as_secs()).unwrap_or(i64::MAX);
+    let mut poes = poe::from_evidence(pdf, &revisions, &options.evidence, now);
+    // PAdES B-LTA: document timestamps are POEs of their own, not signatures of the document.
+    let (document_timestamps, doc_poes) = doc_timestamps::check(pdf, &sigs, trust, now, &poes);
+    poes.extend(doc_poes);
 
     let embedded_crls = ltv::embedded_crls(doc, budget)?;
     let mut reports = Vec::new();
     let mut seen: Vec<usize> = Vec::new();
-    for (i, sig) in sigs.iter().enumerate() {
+    let regular: Vec<parse::ParsedSignature> =
+        sigs.iter().filter(|s| !doc_timestamps::is_doc_timestamp(s)).cloned().collect();
+    for (i, sig) in regular.iter().enumerate() {
         if let Some(first) = seen.iter().position(|e| *e == sig.signed_end()) {
             let mut r = empty_report(i + 1, &sig.field_name);
             r.checks.push(fail(
@@ -123,9 +125,20 @@ pub fn verify_full(
         r.conclude();
         reports.push(r);
     }
-    annotation::bind(&mut reports, &sigs, doc, trust);
+    annotation::bind(&mut reports, &regular, doc, trust);
     let seal_plan = plan::status(doc, &reports, trust.region.as_ref().map(|r| r.region.id.as_str()));
-    let (indication, sub, mut summary) = overall(&reports);
+    let (mut indication, mut sub, mut summary) = overall(&reports);
+    // A document timestamp proven wrong (over other bytes, a bad signature) fails the document.
+    if let Some(bad) = document_timestamps.iter().find(|t| t.status == "FAILED") {
+        if indication != TotalFailed {
+            (indication, sub) = (TotalFailed, bad.sub_indication);
+        }
+        summary.push_str(&format!("; document timestamp {} is not valid", bad.field));
+    }
+    if !document_timestamps.is_empty() {
+        let ok = document_timestamps.iter().filter(|t| t.status == "PASSED").count();
+        summary.push_str(&format!("; {ok} of {} document timestamps valid", document_timestamps.len()));
+    }
     if let Some(p) = &seal_plan {
         summary.push_str(&format!(
             "; seal plan {} of {} present{}",
@@ -149,6 +162,7 @@ pub fn verify_full(
         },
         licence,
         signatures: reports,
+        document_timestamps,
         seal_plan,
         annotated_copy,
         indication,

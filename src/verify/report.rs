@@ -164,6 +164,9 @@ pub struct Report {
     pub file: FileInfo,
     pub licence: Option<LicenceMetadata>,
     pub signatures: Vec<SignatureReport>,
+    /// PAdES B-LTA document timestamps (not signatures of the document: proofs of existence).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub document_timestamps: Vec<super::doc_timestamps::DocTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seal_plan: Option<SealPlanStatus>,
     /// Present when the file is an annotated copy (加注件) of a licence.

@@ -46,7 +46,10 @@ pub fn run(
 ) -> Result<()> {
     let Some(token) = &parsed.signature_timestamp else { return Ok(()) };
     budget.parse(token.len())?;
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(ctx.at.as_secs());
+    // Covered by a POE (a document timestamp, an evidence record), the token is validated then.
+    let now = i64::try_from(ctx.at.as_secs()).unwrap_or(i64::MAX);
+    let when = super::doc_timestamps::validation_time_for(ctx.sig.signed_end(), ctx.poes, now);
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(when).unwrap_or(0));
     match verify_token(token, Imprint::Data(&[&parsed.signature]), ctx.trust, at) {
         Ok(info) => {
             let (status, note) = match &info.revocation {

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub mod browser;
+
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -260,6 +262,13 @@ impl Region {
         self.zy(&args).assert_code(0);
         let jws = pdf.with_extension("jws");
         (pdf, jws)
+    }
+
+    /// Make the home one from before the TSA existed: its seals are PAdES B-B (no signature
+    /// timestamp, so no proof of existence of their own).
+    pub fn drop_tsa(&self) {
+        std::fs::remove_file(self.home.join("pki/private/tsa.key.pem")).expect("remove the TSA key");
+        std::fs::remove_dir_all(self.home.join("tsa")).expect("remove the TSA directory");
     }
 
     /// `zhengyin trust export` to `<dir>/<name>`.

@@ -2,12 +2,14 @@
 """Drive the QR verification page (GET /verify?id=...) in headless Chromium (Debian's chromium +
 chromium-driver, selenium from PyPI) and print what it saw as one JSON object on stdout.
 
-Usage: verify_page.py URL SHOTS_DIR NAME [--upload PDF] [--no-js]
+Usage: verify_page.py URL SHOTS_DIR NAME [--upload PDF] [--no-js] [--login TOKEN]
 
 Opens URL at desktop width (1280 px) and phone width (375 px), saving full-page screenshots
 SHOTS_DIR/NAME-desktop.png and NAME-phone.png; with --upload, chooses PDF in the page's form,
 submits it and saves NAME-report-{desktop,phone}.png. --no-js turns JavaScript off, so the form
-is posted by the browser alone. Browser console errors (a Content-Security-Policy violation, a
+is posted by the browser alone. --login TOKEN types TOKEN into the page's login form (the
+dashboard) and waits for its data. Elements with data-field / data-metric are reported by name
+in "fields" / "metrics" (亮证 scans, the dashboard). Browser console errors (a Content-Security-Policy violation, a
 failed asset) are reported in "console". Called by tests/verify_page.rs, which asserts on the
 JSON; this script asserts nothing about the page itself.
 """
@@ -65,6 +67,11 @@ def page_facts(d):
         "heading": text(d, "h1"),
         "has_form": bool(d.find_elements(By.CSS_SELECTOR, "form input[type=file][name=pdf]")),
         "seals": len(d.find_elements(By.CSS_SELECTOR, "ul.seals svg")),
+        "error": text(d, ".error h1"),
+        "fields": {e.get_attribute("data-field"): e.text
+                   for e in d.find_elements(By.CSS_SELECTOR, "[data-field]")},
+        "metrics": {e.get_attribute("data-metric"): e.text
+                    for e in d.find_elements(By.CSS_SELECTOR, "[data-metric]")},
     }
 
 
@@ -74,11 +81,18 @@ def main():
     url, shots, name = args[0], args[1], args[2]
     upload = args[args.index("--upload") + 1] if "--upload" in args else None
     js_on = "--no-js" not in args
+    login = args[args.index("--login") + 1] if "--login" in args else None
     d = driver(not js_on)
     out = {}
     try:
         d.set_window_size(1280, 900)
         d.get(url)
+        if login:
+            d.find_element(By.CSS_SELECTOR, "#token").send_keys(login)
+            d.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
+            WebDriverWait(d, 30).until(
+                EC.presence_of_element_located((By.CSS_SELECTOR, "#board[data-loaded], #login-error:not([hidden])")))
+            out["url_after_login"] = d.current_url
         out["page"] = page_facts(d)
         shot(d, f"{shots}/{name}-desktop.png", 1280)
         shot(d, f"{shots}/{name}-phone.png", 375)

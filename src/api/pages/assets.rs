@@ -1,4 +1,4 @@
-//! The page's stylesheet and script, compiled into the binary and served from this origin only
+//! The pages' stylesheet and scripts (the verification page's, the dashboard's), compiled into the binary and served from this origin only
 //! (a government intranet has no CDN). The script only improves the page: the form works without
 //! it.
 
@@ -9,10 +9,12 @@ use axum::response::{IntoResponse, Response};
 const CSS: &str = include_str!("assets/page.css");
 const JS: &str = include_str!("assets/page.js");
 const ICON: &str = include_str!("assets/icon.svg");
+const DASH_JS: &str = include_str!("assets/dashboard.js");
 
 /// Where the pages link them; the version in the name changes with every release.
 pub const CSS_PATH: &str = concat!("/assets/page-", env!("CARGO_PKG_VERSION"), ".css");
 pub const JS_PATH: &str = concat!("/assets/page-", env!("CARGO_PKG_VERSION"), ".js");
+pub const DASH_JS_PATH: &str = concat!("/assets/dashboard-", env!("CARGO_PKG_VERSION"), ".js");
 pub const ICON_PATH: &str = concat!("/assets/icon-", env!("CARGO_PKG_VERSION"), ".svg");
 
 /// GET /assets/{name}.
@@ -22,6 +24,8 @@ pub async fn get(Path(name): Path<String>) -> Response {
         (CSS, "text/css; charset=utf-8")
     } else if path == JS_PATH {
         (JS, "text/javascript; charset=utf-8")
+    } else if path == DASH_JS_PATH {
+        (DASH_JS, "text/javascript; charset=utf-8")
     } else if path == ICON_PATH {
         (ICON, "image/svg+xml")
     } else {

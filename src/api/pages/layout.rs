@@ -9,6 +9,12 @@ use maud::{html, Markup, DOCTYPE};
 
 /// A whole page: `title` in the tab, `body` inside the main column.
 pub fn page(title: &str, region: &str, body: Markup) -> Markup {
+    page_with(title, region, body, None)
+}
+
+/// [`page`] with one more same-origin script (`extra`: the dashboard's), in a wide column.
+pub fn page_with(title: &str, region: &str, body: Markup, extra: Option<&str>) -> Markup {
+    let main_class = if extra.is_some() { "wrap wide" } else { "wrap" };
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -21,16 +27,17 @@ pub fn page(title: &str, region: &str, body: Markup) -> Markup {
                 link rel="icon" type="image/svg+xml" href=(super::assets::ICON_PATH);
                 link rel="stylesheet" href=(super::assets::CSS_PATH);
                 script src=(super::assets::JS_PATH) defer {}
+                @if let Some(js) = extra { script src=(js) defer {} }
             }
             body {
                 header.top {
-                    div.wrap {
+                    div class=(main_class) {
                         span.emblem aria-hidden="true" { "证" }
                         span.brand { (region) "电子证照核验" }
                     }
                 }
-                main.wrap { (body) }
-                footer.wrap {
+                main class=(main_class) { (body) }
+                footer class=(main_class) {
                     p {
                         "本页由证照签发地区的核验服务生成。状态以核验时刻为准；"
                         "请以扫码所见为准核对纸质或电子证照上的内容。"

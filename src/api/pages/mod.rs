@@ -1,5 +1,6 @@
 //! The HTML pages of `zhengyin serve`: the QR verification page (扫码核验, `GET /verify?id=…`,
-//! and the upload form `POST /verify`) and its embedded assets. Mobile first, Chinese, no
+//! and the upload form `POST /verify`), the 亮证 scan (`GET /verify?p=…`), the 数字驾驶舱
+//! (`GET /dashboard`) and their embedded assets. Mobile first, Chinese, no
 //! JavaScript needed; every answer carries the security headers of [`respond`].
 //!
 //! Knows HTML and HTTP; what a licence's status is comes from [`standing`], the verification from
@@ -7,7 +8,9 @@
 
 pub mod assets;
 mod card;
+pub mod dashboard;
 mod layout;
+mod present;
 mod report;
 pub mod standing;
 mod verify;
@@ -31,12 +34,13 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/verify", get(verify::page).post(verify::upload))
+        .route("/dashboard", get(dashboard::page))
         .route("/assets/{name}", get(assets::get))
 }
 
 /// Whether a path is one of the pages (its refusals are HTML, not problem+json).
 pub fn is_page(path: &str) -> bool {
-    path == "/verify" || path.starts_with("/assets/")
+    path == "/verify" || path == "/dashboard" || path.starts_with("/assets/")
 }
 
 /// A response with the pages' security headers.

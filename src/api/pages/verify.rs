@@ -1,4 +1,5 @@
-//! `GET /verify?id=IDENTIFIER` (the URL in every licence's QR code) and `POST /verify` (the
+//! `GET /verify?id=IDENTIFIER` (the URL in every licence's QR code; `?p=` is a 亮证 code,
+//! pages/present.rs) and `POST /verify` (the
 //! page's upload form, multipart field `pdf`): the licence's card and status, and the report of
 //! the uploaded file in plain Chinese. A missing `id` gives the plain upload page; a malformed
 //! one 400, an unknown one 404, an unreadable upload 400, all as pages, never a 500 for input.
@@ -31,6 +32,9 @@ const MAX_ID: usize = 160;
 pub struct Params {
     #[serde(default)]
     id: Option<String>,
+    /// A 亮证 presentation (pages/present.rs).
+    #[serde(default)]
+    p: Option<String>,
 }
 
 /// A checked identifier, or the page that refuses it.
@@ -163,6 +167,9 @@ fn start_page(st: &AppState, report: Option<Markup>) -> Markup {
 /// GET /verify?id=IDENTIFIER.
 pub async fn page(State(st): State<Arc<AppState>>, q: Result<Query<Params>, QueryRejection>) -> Response {
     let Ok(Query(q)) = q else { return bad_query(&st) };
+    if let Some(p) = q.p.filter(|s| !s.trim().is_empty()) {
+        return super::present::page(st, p).await;
+    }
     let Some(raw) = q.id.filter(|s| !s.trim().is_empty()) else {
         return super::html(StatusCode::OK, start_page(&st, None));
     };
@@ -267,7 +274,7 @@ pub async fn upload(
             return upload_refused(&st, status, &format!("该文件不是可读取的 PDF 证照：{}", p.detail));
         }
     };
-    st.metrics.record_verdict(report.indication.as_str());
+    st.metrics.record_report(&report);
     // The licence the page is about: the one asked for, else the file's own.
     let about =
         asked.clone().or_else(|| report.licence.as_ref().and_then(|l| l.zzbs.parse::<LicenceId>().ok()));

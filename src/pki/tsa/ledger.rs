@@ -73,12 +73,28 @@ impl Ledger {
     /// Append one entry: `make(serial, unix_now)` builds the token and its entry while the ledger
     /// is locked; the line is written and synced before the token is returned.
     pub fn append<T>(&self, make: impl FnOnce(u64, i64) -> Result<(T, Entry)>) -> Result<T> {
+        let mut make = Some(make);
+        let mut out = self.append_many(1, |serial, now| match make.take() {
+            Some(f) => f(serial, now),
+            None => Err(damaged(&self.path, 0, "one entry asked twice")),
+        })?;
+        out.pop().ok_or_else(|| damaged(&self.path, 0, "no entry written"))
+    }
+
+    /// Append `n` entries under one lock and one sync (batch re-timestamping): `make(serial,
+    /// unix_now)` builds each token and its entry, serials increasing; nothing is returned
+    /// before every line is durable.
+    pub fn append_many<T>(
+        &self,
+        n: usize,
+        mut make: impl FnMut(u64, i64) -> Result<(T, Entry)>,
+    ) -> Result<Vec<T>> {
         let _inproc = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let io = |source| crate::error::Error::from(ConfigError::Write { path: self.path.clone(), source });
         let mut f = OpenOptions::new().read(true).append(true).create(true).open(&self.path).map_err(io)?;
         // Released when `f` is closed at the end of this function.
         lock_exclusive(&f).map_err(io)?;
-        let (last_serial, prev, valid_len) = self.tail(&mut f)?;
+        let (last_serial, mut prev, valid_len) = self.tail(&mut f)?;
         if valid_len < f.metadata().map_err(io)?.len() {
             // A line torn by a crash was never synced, so its token was never handed out.
             f.set_len(valid_len).map_err(io)?;
@@ -88,13 +104,21 @@ impl Ledger {
         )
         .unwrap_or(0);
         let floor = u64::try_from(now).unwrap_or(0).saturating_mul(1000);
-        let serial = last_serial.saturating_add(1).max(floor);
-        let (out, mut entry) = make(serial, now)?;
-        entry.prev = prev;
-        entry.requester = entry.requester.chars().take(MAX_REQUESTER).collect();
-        let mut line = serde_json::to_vec(&entry).map_err(|e| damaged(&self.path, 0, e.to_string()))?;
-        line.push(b'\n');
-        f.write_all(&line).map_err(io)?;
+        let mut serial = last_serial.saturating_add(1).max(floor);
+        let mut lines = Vec::new();
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (t, mut entry) = make(serial, now)?;
+            entry.prev = prev;
+            entry.requester = entry.requester.chars().take(MAX_REQUESTER).collect();
+            let line = serde_json::to_vec(&entry).map_err(|e| damaged(&self.path, 0, e.to_string()))?;
+            prev = line_hash(&line);
+            lines.extend_from_slice(&line);
+            lines.push(b'\n');
+            out.push(t);
+            serial = serial.saturating_add(1);
+        }
+        f.write_all(&lines).map_err(io)?;
         f.sync_data().map_err(io)?;
         Ok(out)
     }

@@ -132,42 +132,55 @@ impl Tsa {
 
     /// Issue a token over `req.digest`, record it in the ledger (durably, before returning it).
     pub fn stamp(&self, req: &StampRequest<'_>) -> Result<Stamped> {
+        self.ledger.append(|serial, now| self.issue(req, serial, now))
+    }
+
+    /// Issue one token per request, recorded with one ledger sync for the whole batch
+    /// (`archive renew`); in the order of `reqs`.
+    pub fn stamp_many(&self, reqs: &[StampRequest<'_>]) -> Result<Vec<Stamped>> {
+        let mut it = reqs.iter();
+        self.ledger.append_many(reqs.len(), |serial, now| match it.next() {
+            Some(req) => self.issue(req, serial, now),
+            None => Err(TsaError::Refused("batch exhausted".into()).into()),
+        })
+    }
+
+    /// The token and ledger entry for `req` with `serial` at `now`.
+    fn issue(&self, req: &StampRequest<'_>, serial: u64, now: i64) -> Result<(Stamped, Entry)> {
         let name = digest_name(req.hash, req.digest.len()).map_err(TsaError::Refused)?;
         let hashed_message = OctetString::new(req.digest.to_vec()).map_err(enc)?;
-        self.ledger.append(|serial, now| {
-            let tst = TstInfo {
-                version: TspVersion::V1,
-                policy: POLICY,
-                message_imprint: MessageImprint {
-                    hash_algorithm: spki::AlgorithmIdentifier { oid: req.hash, parameters: None },
-                    hashed_message: hashed_message.clone(),
-                },
-                serial_number: Int::from(Uint::new(&serial.to_be_bytes()).map_err(enc)?),
-                gen_time: GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(
-                    u64::try_from(now).unwrap_or(0),
-                ))
-                .map_err(enc)?,
-                accuracy: Some(x509_tsp::Accuracy { seconds: Some(1), millis: None, micros: None }),
-                ordering: false,
-                nonce: req.nonce.clone(),
-                tsa: Some(x509_cert::ext::pkix::name::GeneralName::DirectoryName(
-                    self.parsed.tbs_certificate.subject.clone(),
-                )),
-                extensions: None,
-            };
-            let token = token::build(self, &tst, req.cert_req)?;
-            let entry = Entry {
-                serial,
-                gen_time: crate::trust::rfc3339(now),
-                hash: name.to_string(),
-                imprint: hex(req.digest),
-                nonce: req.nonce.as_ref().map(|n| hex(n.as_bytes())),
-                requester: req.requester.to_string(),
-                token_sha256: hex(&super::super::pades::cms::sha256(&token)),
-                prev: String::new(),
-            };
-            Ok((Stamped { token, serial, gen_time: now }, entry))
-        })
+        let tst = TstInfo {
+            version: TspVersion::V1,
+            policy: POLICY,
+            message_imprint: MessageImprint {
+                hash_algorithm: spki::AlgorithmIdentifier { oid: req.hash, parameters: None },
+                hashed_message: hashed_message.clone(),
+            },
+            serial_number: Int::from(Uint::new(&serial.to_be_bytes()).map_err(enc)?),
+            gen_time: GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(
+                u64::try_from(now).unwrap_or(0),
+            ))
+            .map_err(enc)?,
+            accuracy: Some(x509_tsp::Accuracy { seconds: Some(1), millis: None, micros: None }),
+            ordering: false,
+            nonce: req.nonce.clone(),
+            tsa: Some(x509_cert::ext::pkix::name::GeneralName::DirectoryName(
+                self.parsed.tbs_certificate.subject.clone(),
+            )),
+            extensions: None,
+        };
+        let token = token::build(self, &tst, req.cert_req)?;
+        let entry = Entry {
+            serial,
+            gen_time: crate::trust::rfc3339(now),
+            hash: name.to_string(),
+            imprint: hex(req.digest),
+            nonce: req.nonce.as_ref().map(|n| hex(n.as_bytes())),
+            requester: req.requester.to_string(),
+            token_sha256: hex(&super::super::pades::cms::sha256(&token)),
+            prev: String::new(),
+        };
+        Ok((Stamped { token, serial, gen_time: now }, entry))
     }
 
     /// Answer an RFC 3161 request (DER): a granted response with a token, or a rejection with the

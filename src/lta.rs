@@ -1,0 +1,189 @@
+//! PAdES B-LTA for the archive: document timestamps when a record is filed, and `archive renew`.
+//! The place where `pades::doc_timestamp`, the region's TSA (`pki::tsa`) and the archive meet.
+//!
+//! - Filing a PDF adds a document timestamp over the whole file ([`stamp_all`]): the archive
+//!   keeps, and the user gets, that B-LTA file. Before it, when the TSA's chain needs them, a DSS
+//!   update adds the TSA certificate and the root's current CRL (`pades::ltv::append`).
+//! - Renewal (ETSI EN 319 142-1 §5.5, ETSI EN 319 102-1 §5.6.2.4): a current record whose newest
+//!   timestamp's TSA certificate ends within `before` days gets a DSS update with fresh CRLs and
+//!   one more document timestamp, made while the older one is still valid, so the chain of
+//!   timestamps keeps proving existence. The result is filed as a new record whose metadata names
+//!   the old one (`renews`); the old bytes stay and the log grows. Tokens are issued in batches
+//!   (one ledger sync per batch, one archive commit per batch).
+//!
+//! A home without a TSA files B-LT records as before. Knows the archive's records and metadata;
+//! reads PDFs only through `pades`.
+
+use serde::Serialize;
+
+use crate::archive::{Archive, Metadata, Record};
+use crate::config::Home;
+use crate::error::Result;
+use crate::pades::doc_timestamp;
+use crate::pki::tsa::{StampRequest, Tsa};
+
+/// Records renewed per batch (one TSA ledger sync and one archive commit each).
+pub const BATCH: usize = 1024;
+
+/// The format version filed for a B-LTA record.
+pub const FORMAT_VERSION: &str = "PDF 1.7; ETSI EN 319 142-1 B-LTA";
+
+/// The end of the TSA certificate's validity, RFC 3339 (what `renew` and `audit` compare).
+pub fn tsa_until(tsa: &Tsa) -> String {
+    x509_parser::parse_x509_certificate(&tsa.cert)
+        .map(|(_, c)| crate::trust::rfc3339(c.validity().not_after.timestamp()))
+        .unwrap_or_default()
+}
+
+/// Validation material for a new document timestamp: the TSA certificate and the current CRL of
+/// its issuer, the region root (fresh: re-signed now when due).
+fn tsa_material(home: &Home, tsa: &Tsa) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let mut certs = vec![tsa.cert.clone()];
+    let mut crls = Vec::new();
+    if let Ok(region) = home.region() {
+        let root = region.root().id.clone();
+        if let Ok(mut c) = crate::pki::keys::read_certs_der(&home.ca_cert(&root)) {
+            certs.append(&mut c);
+        }
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        match crate::pki::crl::issued_since(home, &root, now.saturating_sub(60)) {
+            Ok(crl) => crls.push(crl),
+            Err(e) => tracing::warn!(error = %e, "no root CRL for the document timestamp's DSS"),
+        }
+    }
+    (certs, crls)
+}
+
+/// Add a document timestamp (after a DSS update with the TSA's validation material) to each of
+/// `pdfs`, with one ledger sync for the whole batch. Returns the new files in order.
+pub fn stamp_all(home: &Home, tsa: &Tsa, pdfs: &[&[u8]], requester: &str) -> Result<Vec<Vec<u8>>> {
+    let (certs, crls) = tsa_material(home, tsa);
+    let mut prepared = Vec::with_capacity(pdfs.len());
+    for pdf in pdfs {
+        let with_dss = crate::pades::ltv::append(pdf, &certs, &crls)?;
+        prepared.push(doc_timestamp::prepare(&with_dss, &[])?);
+    }
+    let tokens = {
+        let reqs: Vec<StampRequest<'_>> = prepared
+            .iter()
+            .map(|p| StampRequest {
+                hash: const_oid::db::rfc5912::ID_SHA_256,
+                digest: &p.digest,
+                nonce: None,
+                cert_req: true,
+                requester,
+            })
+            .collect();
+        tsa.stamp_many(&reqs)?
+    };
+    prepared.into_iter().zip(tokens).map(|(p, t)| p.finish(&t.token)).collect()
+}
+
+/// Filing: the B-LTA form of each PDF that has no valid document timestamp yet (others, and
+/// files already B-LTA, unchanged: filing the same B-LTA file twice finds the same record), and
+/// the metadata naming the timestamp's end of validity. Without a TSA in the home, unchanged.
+pub fn at_filing(home: &Home, docs: Vec<(Vec<u8>, Metadata)>) -> Result<Vec<(Vec<u8>, Metadata)>> {
+    if docs.is_empty() {
+        return Ok(docs);
+    }
+    let Some(tsa) = Tsa::load_optional(home)? else { return Ok(docs) };
+    let (pdfs, other): (Vec<_>, Vec<_>) = docs.into_iter().enumerate().partition(|(_, (b, m))| {
+        m.format.starts_with("PDF") && m.timestamp_until.is_empty() && b.starts_with(b"%PDF")
+    });
+    let refs: Vec<&[u8]> = pdfs.iter().map(|(_, (b, _))| b.as_slice()).collect();
+    let stamped = stamp_all(home, &tsa, &refs, "archive filing")?;
+    let until = tsa_until(&tsa);
+    let mut out: Vec<(usize, (Vec<u8>, Metadata))> = pdfs
+        .into_iter()
+        .zip(stamped)
+        .map(|((i, (_, mut m)), b)| {
+            m.timestamp_until = until.clone();
+            m.format_version = FORMAT_VERSION.into();
+            (i, (b, m))
+        })
+        .collect();
+    out.extend(other);
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out.into_iter().map(|(_, d)| d).collect())
+}
+
+/// What `renew` did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Renewal {
+    /// Current records examined (records already renewed by a newer one are skipped).
+    pub examined: usize,
+    /// (old id, new id) of each renewed record.
+    pub renewed: Vec<(String, String)>,
+    /// The end of the new timestamps' TSA certificate.
+    pub until: String,
+}
+
+fn parse_rfc3339(s: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+/// The records that are current (no newer record renews them) and carry a document timestamp.
+pub fn current(records: &[Record]) -> Vec<&Record> {
+    let renewed: std::collections::HashSet<&str> =
+        records.iter().map(|r| r.metadata.renews.as_str()).filter(|s| !s.is_empty()).collect();
+    records
+        .iter()
+        .filter(|r| !renewed.contains(r.id.as_str()) && !r.metadata.timestamp_until.is_empty())
+        .collect()
+}
+
+/// Whether a record's newest timestamp ends by `limit` (Unix seconds; unreadable ends count).
+pub fn ends_by(r: &Record, limit: i64) -> bool {
+    parse_rfc3339(&r.metadata.timestamp_until).is_none_or(|until| until <= limit)
+}
+
+/// `archive renew`: re-timestamp every current record whose newest timestamp's TSA certificate
+/// ends within `before_days` days (of the clock), filing each result as a new record that
+/// `renews` the old one. `progress(done, due)` after each batch.
+pub fn renew(
+    home: &Home,
+    archive: &Archive,
+    before_days: i64,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Renewal> {
+    let tsa = Tsa::load(home)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let records: Vec<Record> = archive.list().into_iter().collect::<Result<_>>()?;
+    let current = current(&records);
+    let limit = now.saturating_add(before_days.saturating_mul(86_400));
+    let due: Vec<&Record> = current.iter().copied().filter(|r| ends_by(r, limit)).collect();
+    let until = tsa_until(&tsa);
+    let mut report = Renewal { examined: current.len(), until: until.clone(), ..Default::default() };
+    if parse_rfc3339(&until).is_some_and(|u| u <= limit) && !due.is_empty() {
+        return Err(crate::error::TsaError::EndsSoon { until }.into());
+    }
+    let total = due.len();
+    for (k, chunk) in due.chunks(BATCH).enumerate() {
+        let bytes: Vec<Vec<u8>> = chunk.iter().map(|r| archive.verified_bytes(r)).collect::<Result<_>>()?;
+        let refs: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+        let stamped = stamp_all(home, &tsa, &refs, "archive renew")?;
+        let batch: Vec<(&[u8], Metadata)> = stamped
+            .iter()
+            .zip(chunk)
+            .map(|(b, r)| {
+                let mut m = r.metadata.clone();
+                m.renews = r.id.clone();
+                m.timestamp_until = until.clone();
+                m.format_version = FORMAT_VERSION.into();
+                (b.as_slice(), m)
+            })
+            .collect();
+        let filed = crate::filing::append_verified(home, archive, batch)?;
+        for (f, r) in filed.iter().zip(chunk) {
+            report.renewed.push((r.id.clone(), f.record.id.clone()));
+        }
+        archive.flush()?;
+        progress((k * BATCH + chunk.len()).min(total), total);
+    }
+    if total > 0 {
+        crate::filing::sign_tree_head(home, archive)?;
+    }
+    Ok(report)
+}

@@ -39,8 +39,12 @@ pub fn apply(
         return;
     };
     // Seals before this one, not counting annotated-copy seals (加注件, made by the platform).
-    let position =
-        all.iter().filter(|s| s.signed_end() < sig.signed_end() && s.field_name != ANNOTATION_FIELD).count();
+    let position = all
+        .iter()
+        .filter(|s| s.signed_end() < sig.signed_end() && s.field_name != ANNOTATION_FIELD)
+        // A document timestamp (B-LTA, added at filing) is no seal of the plan.
+        .filter(|s| !super::doc_timestamps::is_doc_timestamp(s))
+        .count();
     // Another region's department: its own region's table decides what it may issue; here only
     // what any region can check — the issuing seal is the issuer the identifier names.
     let home = trust.region.as_ref().map(|r| r.region.id.as_str());

@@ -185,14 +185,10 @@ pub fn file_batch_in(
         .iter()
         .map(|(name, bytes)| verified_metadata(name, bytes, &trust, kind))
         .collect::<Result<Vec<_>>>()?;
-    let stamped = crate::lta::at_filing(home, docs.iter().map(|(_, b)| b.clone()).zip(verified).collect())?;
-    let batch: Vec<(&[u8], Metadata)> = stamped.iter().map(|(b, m)| (b.as_slice(), m.clone())).collect();
-    let mut out = append_verified(home, archive, batch)?;
-    for (f, ((b, _), (_, orig))) in out.iter_mut().zip(stamped.iter().zip(docs)) {
-        if b != orig {
-            f.archived = Some(b.clone());
-        }
-    }
+    // Licences issued or sealed here are filed as sealed (B-LT); `archive renew` adds their first
+    // document timestamp (B-LTA). Ingested documents get theirs at filing (`file_batch`).
+    let batch: Vec<(&[u8], Metadata)> = docs.iter().map(|(_, b)| b.as_slice()).zip(verified).collect();
+    let out = append_verified(home, archive, batch)?;
     progress(docs.len(), docs.len());
     archive.flush()?;
     sign_tree_head(home, archive)?;

@@ -124,17 +124,18 @@ fn parse_rfc3339(s: &str) -> Option<i64> {
         .map(|t| t.unix_timestamp())
 }
 
-/// The records that are current (no newer record renews them) and carry a document timestamp.
+/// The PDF records that are current (no newer record renews them); one without a document
+/// timestamp yet (`timestamp_until` empty) is due for its first.
 pub fn current(records: &[Record]) -> Vec<&Record> {
     let renewed: std::collections::HashSet<&str> =
         records.iter().map(|r| r.metadata.renews.as_str()).filter(|s| !s.is_empty()).collect();
     records
         .iter()
-        .filter(|r| !renewed.contains(r.id.as_str()) && !r.metadata.timestamp_until.is_empty())
+        .filter(|r| !renewed.contains(r.id.as_str()) && r.metadata.format.starts_with("PDF"))
         .collect()
 }
 
-/// Whether a record's newest timestamp ends by `limit` (Unix seconds; unreadable ends count).
+/// Whether a record's newest timestamp ends by `limit` (Unix seconds; none yet, or unreadable, counts).
 pub fn ends_by(r: &Record, limit: i64) -> bool {
     parse_rfc3339(&r.metadata.timestamp_until).is_none_or(|until| until <= limit)
 }

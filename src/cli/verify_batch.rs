@@ -136,6 +136,9 @@ fn expand(args: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         if p.is_dir() {
             let mut found = Vec::new();
             walk(p, 0, &mut found)?;
+            if found.is_empty() {
+                return Err(format!("{} holds no PDF files to verify", p.display()));
+            }
             found.sort();
             files.extend(found);
         } else {

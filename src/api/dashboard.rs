@@ -93,9 +93,9 @@ pub struct Dashboard {
     pub truncated: u64,
 }
 
-fn counts<K: Into<Vec<String>>>(m: BTreeMap<K, u64>) -> Vec<Count>
+fn counts<K>(m: BTreeMap<K, u64>) -> Vec<Count>
 where
-    K: Ord,
+    K: Ord + Into<Vec<String>>,
 {
     m.into_iter().map(|(k, count)| Count { key: k.into(), count }).collect()
 }

@@ -246,7 +246,7 @@ fn write(
     out.extend_from_slice(b"] /Contents ");
     let contents_pos = out.len();
     out.push(b'<');
-    out.extend(std::iter::repeat(b'0').take(TOKEN_RESERVED * 2));
+    out.extend(std::iter::repeat_n(b'0', TOKEN_RESERVED * 2));
     out.extend_from_slice(b"> >>\nendobj\n");
     super::write::finish_update(&mut out, &offsets, doc, root, prev_xref, next)?;
 

@@ -111,6 +111,7 @@ fn issued_chart(d: &Dashboard) -> Markup {
     let (top, base, bar_w) = (18usize, 150usize, 30usize);
     let step = 320 / days.len().max(1);
     // Per day: x, the stacked segments (y, height, colour, tooltip), the top of the stack.
+    #[allow(clippy::type_complexity)] // a local tuple read right below; a named type adds nothing
     let bars: Vec<(usize, Vec<(usize, usize, &str, String)>, usize, &String)> = days
         .iter()
         .enumerate()

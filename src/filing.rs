@@ -116,7 +116,8 @@ pub fn file_batch(
         verified.push((bytes.as_slice(), verified_metadata(name, bytes, &trust, kind)?));
         progress(i + 1, docs.len());
     }
-    let stamped = crate::lta::at_filing(home, verified.into_iter().map(|(b, m)| (b.to_vec(), m)).collect())?;
+    let stamped =
+        crate::lta::at_filing(home, &archive, verified.into_iter().map(|(b, m)| (b.to_vec(), m)).collect())?;
     let mut out = Vec::with_capacity(docs.len());
     let mut rest =
         stamped.iter().zip(docs).map(|((b, m), (_, orig))| (b.as_slice(), m.clone(), b != orig)).peekable();

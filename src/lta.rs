@@ -82,13 +82,22 @@ pub fn stamp_all(home: &Home, tsa: &Tsa, pdfs: &[&[u8]], requester: &str) -> Res
 /// Filing: the B-LTA form of each PDF that has no valid document timestamp yet (others, and
 /// files already B-LTA, unchanged: filing the same B-LTA file twice finds the same record), and
 /// the metadata naming the timestamp's end of validity. Without a TSA in the home, unchanged.
-pub fn at_filing(home: &Home, docs: Vec<(Vec<u8>, Metadata)>) -> Result<Vec<(Vec<u8>, Metadata)>> {
+pub fn at_filing(
+    home: &Home,
+    archive: &Archive,
+    docs: Vec<(Vec<u8>, Metadata)>,
+) -> Result<Vec<(Vec<u8>, Metadata)>> {
     if docs.is_empty() {
         return Ok(docs);
     }
     let Some(tsa) = Tsa::load_optional(home)? else { return Ok(docs) };
+    // A file already filed (as it is, or stamped under `received_sha256`), or met earlier in this
+    // batch, is not stamped again: appending it finds the existing record.
+    let mut seen = std::collections::HashSet::new();
     let (pdfs, other): (Vec<_>, Vec<_>) = docs.into_iter().enumerate().partition(|(_, (b, m))| {
-        m.format.starts_with("PDF") && m.timestamp_until.is_empty() && b.starts_with(b"%PDF")
+        let sha = crate::archive::store::hex(&crate::pades::cms::sha256(b));
+        let new = seen.insert(sha.clone()) && !archive.by_hash.contains_key(sha.as_bytes()).unwrap_or(false);
+        new && m.format.starts_with("PDF") && m.timestamp_until.is_empty() && b.starts_with(b"%PDF")
     });
     let refs: Vec<&[u8]> = pdfs.iter().map(|(_, (b, _))| b.as_slice()).collect();
     let stamped = stamp_all(home, &tsa, &refs, "archive filing")?;
@@ -96,7 +105,8 @@ pub fn at_filing(home: &Home, docs: Vec<(Vec<u8>, Metadata)>) -> Result<Vec<(Vec
     let mut out: Vec<(usize, (Vec<u8>, Metadata))> = pdfs
         .into_iter()
         .zip(stamped)
-        .map(|((i, (_, mut m)), b)| {
+        .map(|((i, (orig, mut m)), b)| {
+            m.received_sha256 = crate::archive::store::hex(&crate::pades::cms::sha256(&orig));
             m.timestamp_until = until.clone();
             m.format_version = FORMAT_VERSION.into();
             (i, (b, m))

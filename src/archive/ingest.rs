@@ -171,6 +171,10 @@ impl Archive {
                         b.insert(p.rec.sha256.as_bytes(), &p.loc[..])?;
                         r.insert(p.rec.id.as_bytes(), p.json.as_slice())?;
                         h.insert(p.rec.sha256.as_bytes(), p.rec.id.as_bytes())?;
+                        let received = &p.rec.metadata.received_sha256;
+                        if !received.is_empty() {
+                            h.insert(received.as_bytes(), p.rec.id.as_bytes())?;
+                        }
                     }
                     for (l, i, x) in &nodes {
                         n.insert(&node_key(*l, *i), &x[..])?;

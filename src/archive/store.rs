@@ -45,6 +45,11 @@ pub struct Metadata {
     /// the record carries one: `archive renew` and the audit compare it with the clock.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub timestamp_until: String,
+    /// SHA-256 of the file as received, when filing changed its bytes (a document timestamp
+    /// added, `lta`): the `by_hash` index also maps it to this record, so filing the same file
+    /// again finds this record instead of stamping it twice.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub received_sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -252,6 +252,11 @@ pub(crate) fn regenerate_crl_since(home: &Home, ca: &str, since: Option<i64>) ->
     if let Some(t) = since.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()) {
         this_update = this_update.max(t.min(now));
     }
+    // Nor earlier than the CRL it replaces: verifiers that hold the previous one (another region's
+    // refresh, trust::imports) refuse an older thisUpdate as a replay.
+    if let Some(prev) = previous_this_update(home, ca) {
+        this_update = this_update.max(prev.min(now));
+    }
     let crl = CertificateRevocationListParams {
         this_update,
         next_update: now + Duration::days(super::crl::VALIDITY_DAYS),
@@ -263,6 +268,13 @@ pub(crate) fn regenerate_crl_since(home: &Home, ca: &str, since: Option<i64>) ->
     .signed_by(&issuer, &key)
     .map_err(|e| PkiError::Generate { what: format!("CRL of {ca}"), message: e.to_string() })?;
     keys::write_file(&home.crl(ca), crl.der(), 0o644)
+}
+
+/// thisUpdate of the current CRL of `ca`, if there is a readable one.
+fn previous_this_update(home: &Home, ca: &str) -> Option<OffsetDateTime> {
+    let der = std::fs::read(home.crl(ca)).ok()?;
+    let (_, list) = CertificateRevocationList::from_der(&der).ok()?;
+    OffsetDateTime::from_unix_timestamp(list.last_update().timestamp()).ok()
 }
 
 /// The cRLNumber for the next CRL of `ca` (RFC 5280 §5.2.3: monotonically increasing): one more

@@ -88,6 +88,34 @@ fn the_watermark_is_visible_on_the_page() {
     assert!(changed > 1000, "only {changed} pixels differ: the watermark is not drawn");
 }
 
+/// The watermark says, in words a clerk reads, who may use the copy, for which matter, until when,
+/// and who annotated it (pdftotext of the rotated bands, whitespace removed).
+#[test]
+fn the_watermark_names_department_matter_validity_and_maker() {
+    if !have_tool("pdftotext") {
+        return;
+    }
+    let r = Region::init();
+    let (pdf, _) = r.issue("business-licence", None, "bl.pdf");
+    let out = r.path("bl-copy.pdf");
+    use_licence(&r, s(&pdf), "xzsp", "370900-XK-0012", &["--valid-until", "2099-12-31"], &out).assert_code(0);
+    let text: String = run_in(r.dir.path(), "pdftotext", &["-q", "-raw", s(&out), "-"])
+        .stdout
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    for words in [
+        "仅供泰安市行政审批服务局办理食品经营许可使用",
+        "370900-XK-0012",
+        "有效期至2099-12-31",
+        "泰安市大数据中心加注",
+    ] {
+        assert!(text.contains(words), "the watermark lacks {words}:\n{text}");
+    }
+    let bands = text.matches("有效期至2099-12-31").count();
+    assert!(bands >= 2, "the wording repeats across the page in bands ({bands})");
+}
+
 #[test]
 fn a_changed_annotation_item_breaks_the_copy() {
     let r = Region::init();

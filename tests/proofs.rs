@@ -139,6 +139,11 @@ fn raw_id_numbers_never_reach_the_home() {
     request(&r, "scjg", "social-insurance", ALICE, "370900-XK-0001", "d.pdf").assert_code(2);
     r.zy(&["proof", "uses", "--home", s(&r.home), "--subject", ALICE]).assert_code(0);
     assert_no_raw_ids(&r.home, &ALL_IDS);
+    // The check sees text a byte search cannot: the footer printed on every proof page (compressed,
+    // glyph-encoded, in no metadata) is found by it.
+    let seen = std::panic::catch_unwind(|| assert_no_raw_ids(&r.home, &["扫码核验"]));
+    let message = seen.err().and_then(|e| e.downcast_ref::<String>().cloned()).unwrap_or_default();
+    assert!(message.contains("pdftotext"), "page text must be visible to the raw-ID check: {message}");
     // The outputs show the IDs only masked.
     for out in ["a.pdf", "a.jws", "c.jws"] {
         let bytes = std::fs::read(r.path(out)).expect("read");

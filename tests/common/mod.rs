@@ -474,17 +474,81 @@ pub fn assert_outside_validators(r: &Region, pdf: &Path, sigs: usize) {
     }
 }
 
-/// No file below `dir` (a whole home: sled files, packs, logs, keys) holds any of `ids` as bytes.
+/// No file below `dir` (a whole home: sled files, packs, logs, keys) holds any of `ids`: not as
+/// bytes, not inside any Flate-compressed stream (page text, XMP), and not in the text pdftotext
+/// extracts from any PDF found in a file (the archive's packs hold the PDFs end to end).
 pub fn assert_no_raw_ids(dir: &Path, ids: &[&str]) {
     let mut files = Vec::new();
     walk(dir, &mut files);
     assert!(files.len() > 10, "{} holds only {} files", dir.display(), files.len());
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let mut pdfs = 0;
     for f in files {
         let bytes = std::fs::read(&f).expect("read");
-        for id in ids {
-            assert!(find(&bytes, id.as_bytes(), 0).is_none(), "raw ID {id} found in {}", f.display());
+        let mut views = vec![("bytes".to_string(), bytes.clone())];
+        views.extend(inflated_streams(&bytes).into_iter().map(|s| ("a compressed stream".to_string(), s)));
+        if have_tool("pdftotext") {
+            for (k, pdf) in pdfs_in(&bytes).into_iter().enumerate() {
+                let path = scratch.path().join(format!("{pdfs}.pdf"));
+                std::fs::write(&path, pdf).expect("write PDF");
+                pdfs += 1;
+                let out = run_in(scratch.path(), "pdftotext", &["-q", s(&path), "-"]);
+                views.push((format!("pdftotext of PDF {k}"), out.stdout.into_bytes()));
+            }
+        }
+        for (what, view) in &views {
+            for id in ids {
+                assert!(
+                    find(view, id.as_bytes(), 0).is_none(),
+                    "raw ID {id} found in {} ({what})",
+                    f.display()
+                );
+            }
         }
     }
+}
+
+/// Every `stream … endstream` body of `bytes` that inflates (zlib), decompressed.
+fn inflated_streams(bytes: &[u8]) -> Vec<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = find(bytes, b"stream", at) {
+        let mut start = i + b"stream".len();
+        at = start;
+        if bytes.get(start) == Some(&b'\r') {
+            start += 1;
+        }
+        if bytes.get(start) != Some(&b'\n') || (i > 2 && bytes.get(i - 3..i) == Some(b"end")) {
+            continue;
+        }
+        start += 1;
+        let Some(end) = find(bytes, b"endstream", start) else { break };
+        let mut text = Vec::new();
+        if flate2::read::ZlibDecoder::new(&bytes[start..end]).take(64 << 20).read_to_end(&mut text).is_ok() {
+            out.push(text);
+        }
+        at = end;
+    }
+    out
+}
+
+/// The PDFs held in `bytes`, each from a `%PDF-` header to its last `%%EOF` before the next one.
+fn pdfs_in(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut starts = Vec::new();
+    let mut at = 0;
+    while let Some(i) = find(bytes, b"%PDF-", at) {
+        starts.push(i);
+        at = i + 5;
+    }
+    let mut out = Vec::new();
+    for (k, &start) in starts.iter().enumerate() {
+        let limit = starts.get(k + 1).copied().unwrap_or(bytes.len());
+        if let Some(eof) = rfind(&bytes[start..limit], b"%%EOF") {
+            out.push(&bytes[start..start + eof + 5]);
+        }
+    }
+    out
 }
 
 /// Copy a directory tree (a home or an archive), files and subdirectories.

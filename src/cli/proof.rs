@@ -135,7 +135,9 @@ pub fn run(c: Command) -> ExitCode {
                         } else {
                             print!("{}", report.human());
                         }
-                        if report.passed() {
+                        // The document verdict, not the signature indication alone: a proof
+                        // past its 有效期至 is intact but not valid (rule VALIDITY).
+                        if report.verdict.result == zhengyin::verify::verdict::Outcome::Valid {
                             ExitCode::SUCCESS
                         } else {
                             ExitCode::from(1)

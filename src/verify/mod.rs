@@ -23,6 +23,7 @@ pub mod signature;
 pub mod signer_updates;
 pub mod status;
 pub mod timestamp;
+pub mod validity;
 pub mod verdict;
 
 use std::time::SystemTime;
@@ -152,6 +153,10 @@ pub fn verify_full(
     if let Some(a) = annotated_copy.as_ref().filter(|a| a.expired) {
         summary.push_str(&format!("; annotated copy expired on {}", a.valid_until));
     }
+    let validity = validity::of(licence.as_ref(), annotated_copy.as_ref(), &today, trust);
+    if let Some(v) = validity.as_ref().filter(|v| v.document == "proof" && v.expired) {
+        summary.push_str(&format!("; proof expired: 有效期至 {}", v.valid_until));
+    }
     let mut report = Report {
         report_version: report::REPORT_VERSION,
         validation_time: crate::trust::rfc3339(i64::try_from(unix.as_secs()).unwrap_or(0)),
@@ -165,6 +170,7 @@ pub fn verify_full(
         document_timestamps,
         seal_plan,
         annotated_copy,
+        validity,
         indication,
         sub_indication: sub,
         summary,

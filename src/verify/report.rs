@@ -172,6 +172,9 @@ pub struct Report {
     /// Present when the file is an annotated copy (加注件) of a licence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub annotated_copy: Option<super::annotation::AnnotatedCopy>,
+    /// Present when the file is a proof or an annotated copy: its use period (`validity`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validity: Option<super::validity::Validity>,
     pub indication: Indication,
     pub sub_indication: Option<&'static str>,
     pub summary: String,
@@ -287,6 +290,13 @@ impl Report {
                 a.time,
                 a.valid_until,
                 if a.expired { " — EXPIRED: the copy may no longer be used" } else { "" }
+            ));
+        }
+        if let Some(v) = self.validity.as_ref().filter(|v| v.document == "proof") {
+            s.push_str(&format!(
+                "\nproof (数据核验证明) valid until {}{}\n",
+                v.valid_until,
+                if v.expired { " — EXPIRED: the proof may no longer be used" } else { "" }
             ));
         }
         if let Some(l) = &self.licence_status {

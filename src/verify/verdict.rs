@@ -6,6 +6,7 @@
 //!
 //! Rules, first match decides: `SIGNATURES` (the indication is not TOTAL-PASSED: not valid),
 //! `LICENCE_STATUS` (the licence is superseded, cancelled, revoked or suspended: not valid),
+//! `VALIDITY` (a proof or an annotated copy past its last day of use: not valid, `validity`),
 //! `SEAL_PLAN` (planned seals missing: incomplete; present out of plan order: not valid), else
 //! `ALL_CHECKS` (valid),
 //! with warnings for what could not be checked (licence status unknown, validity end passed).
@@ -40,7 +41,7 @@ impl Outcome {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Verdict {
     pub result: Outcome,
-    /// The rule that decided: SIGNATURES | LICENCE_STATUS | SEAL_PLAN | ALL_CHECKS.
+    /// The rule that decided: SIGNATURES | LICENCE_STATUS | VALIDITY | SEAL_PLAN | ALL_CHECKS.
     pub rule: &'static str,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -100,6 +101,17 @@ pub fn decide(r: &Report) -> Verdict {
                     .map(|c| format!("; the current version is {c}"))
                     .unwrap_or_default(),
                 s.source
+            ),
+        );
+    }
+    if let Some(d) = r.validity.as_ref().filter(|d| d.expired) {
+        return v(
+            Outcome::NotValid,
+            "VALIDITY",
+            format!(
+                "the {} may be used until {} (有效期至) and the validation day is later; its signatures are intact, but it is no longer fit for use",
+                d.document,
+                if d.valid_until.is_empty() { "an unstated day" } else { d.valid_until.as_str() }
             ),
         );
     }

@@ -501,6 +501,33 @@ fn page_shows_superseded_cancelled_and_revoked_licences() {
     assert!(text(&new).contains(">是当前版本："), "{}", text(&new));
 }
 
+/// An upload is judged by the document verdict: the genuine PDF of a cancelled licence (its seals
+/// intact, its version the latest) is called 已注销, never 核验通过 or the current valid version;
+/// a superseded one 已变更; only the current version of a licence in force passes.
+#[test]
+fn uploads_of_licences_no_longer_in_force_are_not_called_valid() {
+    let (r, a1_pdf, a2_pdf, b_pdf, [a1, _, b, _]) = after_lifecycle();
+    let srv = serve(&r.home, &[]);
+    let send = |id: &str, pdf: &Path| {
+        let resp = upload(&format!("{}/verify?id={id}", srv.url), "pdf", &std::fs::read(pdf).expect("pdf"));
+        assert_eq!(resp.status, 200, "{}", text(&resp));
+        text(&resp)
+    };
+    let html = send(&b, &b_pdf);
+    assert!(html.contains("data-indication=\"TOTAL-PASSED\""), "{html}");
+    assert!(html.contains("id=\"verdict\">证照已注销："), "{html}");
+    assert!(html.contains("该证照已注销，不能作为有效证照使用"), "{html}");
+    assert!(
+        !html.contains("核验通过") && !html.contains(">是当前版本："),
+        "a cancelled licence called valid:\n{html}"
+    );
+    let html = send(&a1, &a1_pdf);
+    assert!(html.contains("id=\"verdict\">证照已变更："), "{html}");
+    assert!(!html.contains("核验通过"), "a superseded licence called valid:\n{html}");
+    let html = send(&a1, &a2_pdf);
+    assert!(html.contains("id=\"verdict\">核验通过：") && html.contains(">是当前版本："), "{html}");
+}
+
 /// In headless Chromium, the QR codes of a superseded and a cancelled licence open pages that
 /// say 已变更 and 已注销; uploading the superseded PDF says it is not the current version.
 #[test]

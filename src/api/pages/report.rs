@@ -4,11 +4,13 @@
 //! (`<details>`, no script needed).
 //!
 //! Knows the report's vocabulary (docs/verification-report.md) and markup; decides nothing: the
-//! verdict is the report's indication.
+//! verdict line is the report's document verdict (`verify::verdict`: signatures, licence status,
+//! use period, seal plan), so intact seals on a cancelled licence are never called valid.
 
 use maud::{html, Markup};
 
 use crate::verify::report::{Indication, Report, Status};
+use crate::verify::verdict::Outcome;
 
 /// How the uploaded file relates to the licence the page is about.
 pub struct Match {
@@ -20,12 +22,38 @@ pub struct Match {
     pub archived: bool,
 }
 
-/// The overall verdict in words and its CSS class.
+/// The overall verdict in words and its CSS class, from the document verdict and its rule.
 pub fn verdict(r: &Report) -> (&'static str, &'static str) {
-    match r.indication {
-        Indication::TotalPassed => ("核验通过：印章有效，文件自盖章后未被改动", "pass"),
-        Indication::TotalFailed => ("核验未通过：该文件不可信", "fail"),
-        Indication::Indeterminate => ("无法确认：缺少核验所需的信息", "unsure"),
+    match (r.verdict.result, r.verdict.rule) {
+        (Outcome::Valid, _) => ("核验通过：印章有效，文件自盖章后未被改动", "pass"),
+        (_, "LICENCE_STATUS") => (
+            match r.licence_status.as_ref().map(|s| s.status.as_str()) {
+                Some("superseded") => "证照已变更：印章完好，但该文件不是现行有效的版本",
+                Some("cancelled") => "证照已注销：印章完好，但该证照已不再有效",
+                Some("revoked") => "证照已吊销：印章完好，但该证照已不再有效",
+                Some("suspended") => "证照已暂停：印章完好，但该证照暂停使用",
+                _ => "证照已失效：印章完好，但该证照已不再有效",
+            },
+            "fail",
+        ),
+        (_, "VALIDITY") => ("已过使用期限：印章完好，但该文件已不得再使用", "fail"),
+        (Outcome::Incomplete, _) => ("尚未完成：已盖印章有效，但联合盖章还未盖齐", "unsure"),
+        (_, "SEAL_PLAN") => ("核验未通过：盖章顺序或盖章部门不符合要求", "fail"),
+        _ => match r.indication {
+            Indication::TotalPassed | Indication::TotalFailed => ("核验未通过：该文件不可信", "fail"),
+            Indication::Indeterminate => ("无法确认：缺少核验所需的信息", "unsure"),
+        },
+    }
+}
+
+/// A licence state of the report's licence status in words.
+fn status_zh(status: &str) -> &'static str {
+    match status {
+        "superseded" => "变更",
+        "cancelled" => "注销",
+        "revoked" => "吊销",
+        "suspended" => "暂停",
+        _ => "失效",
     }
 }
 
@@ -116,6 +144,10 @@ pub fn report(r: &Report, m: &Match, department_name: &dyn Fn(&str) -> String) -
                         Some(true) if !r.passed() => li.bad id="current-version" {
                             "文件标明的版本（" (file_id.as_deref().map(super::card::short_version).unwrap_or_default())
                             "）是当前版本，但文件本身未通过核验，不能作为有效证照使用。"
+                        },
+                        Some(true) if r.verdict.rule == "LICENCE_STATUS" => li.bad id="current-version" {
+                            "是该证照的最新版本，但该证照已" (r.licence_status.as_ref().map(|s| status_zh(&s.status)).unwrap_or("失效"))
+                            "，不能作为有效证照使用。"
                         },
                         Some(true) => li.ok id="current-version" { "是当前版本：上传的文件是该证照的当前有效版本。" },
                         Some(false) => li.bad id="current-version" {

@@ -253,12 +253,15 @@ pub async fn upload(
     let trust = st.trust();
     let st2 = st.clone();
     let verified = crate::api::blocking_cancellable(move |c| {
-        let report = crate::verify::verify_with(
+        let mut report = crate::verify::verify_with(
             &pdf,
             &trust,
             std::time::SystemTime::now(),
             &mut crate::pades::budget::Budget::new(c),
         )?;
+        // The licence's status decides the document verdict, as for POST /v1/verify: intact
+        // seals on a cancelled licence are not a valid licence.
+        crate::api::status::licence_status(&st2, &trust, &mut report);
         let archived = st2.archive.by_hash.get(report.file.sha256.as_bytes()).ok().flatten().is_some();
         Ok((report, archived))
     })

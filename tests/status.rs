@@ -308,3 +308,33 @@ fn second_region_sees_a_cancellation_after_one_refresh() {
     run.assert_code(1);
     assert_eq!(run.json()["licence_status"]["status"], "cancelled");
 }
+
+/// A licence cancelled over HTTP while `serve` holds the archive: `zhengyin verify --home` on the
+/// same home (which then reads the home's published status list) says not valid, exit 1 — the
+/// list on disk follows HTTP transitions as it follows CLI ones.
+#[test]
+fn http_cancellation_reaches_the_homes_published_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = init_home(&tmp.path().join("taian"), "taian");
+    let scjg = token(&a, Role::Department { dept: "scjg".into() });
+    let sa = start(&a, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, None);
+    let issued =
+        post_json(&format!("{}/v1/licences", sa.url), Some(&scjg), &api_support::business_licence()).json();
+    let id = issued["identifier"].as_str().unwrap().to_string();
+    let pdf = tmp.path().join("licence.pdf");
+    std::fs::write(&pdf, pdf_of(&issued)).unwrap();
+    let r = post_json(
+        &format!("{}/v1/licences/{id}/status", sa.url),
+        Some(&scjg),
+        &json!({"action": "cancel", "reason": "申请人申请注销"}),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let run = zy(tmp.path(), &["verify", s(&pdf), "--home", s(&a.dir), "--json"]);
+    run.assert_code(1);
+    let j = run.json();
+    assert_eq!(j["indication"], "TOTAL-PASSED", "{}", run.both());
+    assert_eq!(j["verdict"]["rule"], "LICENCE_STATUS", "{}", run.both());
+    assert_eq!(j["licence_status"]["in_force"], false, "{}", run.both());
+    let source = j["licence_status"]["source"].as_str().unwrap_or_default();
+    assert!(source.starts_with("status list of taian"), "the server holds the archive: {}", run.both());
+}

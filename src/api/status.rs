@@ -113,7 +113,7 @@ pub async fn transition(
     let dept2 = dept.clone();
     let out = blocking(move || {
         let _w = st2.write_lock.lock().map_err(|_| ApiError::Internal("archive lock poisoned".into()))?;
-        crate::licence::lifecycle::transition(
+        let out = crate::licence::lifecycle::transition(
             &st2.home,
             &st2.archive,
             &crate::licence::lifecycle::Request {
@@ -123,7 +123,14 @@ pub async fn transition(
                 reason: req.reason.as_deref(),
                 data: req.data.as_ref(),
             },
-        )
+        )?;
+        // The home's published list follows every transition, as with the CLI: while this
+        // server holds the archive, `zhengyin verify --home` on the same home reads that list.
+        // The transition is filed already; a failed publish is logged, not undone.
+        if let Err(e) = crate::licence::status_list::publish(&st2.home, &st2.archive) {
+            tracing::warn!(error = %e, "status list not published after a transition");
+        }
+        Ok(out)
     })
     .await
     .map_err(|e| {

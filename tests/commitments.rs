@@ -314,6 +314,13 @@ fn a_commitment_is_not_decided_before_its_check_is_due() {
     assert_eq!(rep["commitments"].as_array().map(Vec::len), Some(0), "{}", early.both());
     assert_eq!(rep["kept"], 0);
     assert_eq!(rep["not_due"][0]["id"], id.as_str(), "{}", early.both());
+    // Asked for by its number, too: not yet due, nothing decided.
+    let one = r.zy(&["commit", "check", "--home", s(&r.home), "--id", &id, "--json"]);
+    one.assert_code(0);
+    assert_eq!(
+        (one.json()["kept"].as_u64(), one.json()["not_due"][0]["id"].as_str()),
+        (Some(0), Some(id.as_str()))
+    );
     let table = r.zy(&["commit", "check", "--home", s(&r.home)]);
     assert!(table.stdout.contains("NOT DUE") && table.stdout.contains("1 not yet due"), "{}", table.both());
     // Nothing was recorded: the subject's uses hold no commitment-check.

@@ -550,6 +550,7 @@ fn superseded_and_cancelled_qr_codes_in_chromium() {
     assert_eq!(v["page"]["status_state"], "superseded");
     assert_eq!(v["report"]["indication"], "TOTAL-PASSED", "{v:#}");
     assert!(v["report"]["current_version"].as_str().is_some_and(|t| t.starts_with("不是当前版本")), "{v:#}");
+    assert!(v["report"]["verdict"].as_str().is_some_and(|t| t.starts_with("证照已变更")), "{v:#}");
     assert_eq!(v["console"], serde_json::json!([]), "{v:#}");
     let v = common::browser::browse(r.dir.path(), "verify-page", &on_server(&qb, &srv.url), "cancelled", &[]);
     assert_eq!(v["page"]["status_text"], "已注销", "{v:#}");

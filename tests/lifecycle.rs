@@ -177,4 +177,12 @@ fn bad_input_is_one_line_exit_2() {
     r.zy(&["licence", "cancel", &a, "--home", s(&r.home), "--reason", "x", "--by", "nosuch"])
         .assert_one_line_error(2);
     r.zy(&["licence", "status", "1.2.3", "--home", s(&r.home)]).assert_one_line_error(2);
+    // An output the new version cannot be written to is refused before anything is filed: the
+    // licence stays valid and a corrected retry works.
+    let size = archive_size(&r);
+    change(&r, &a, &r.path("no-such-dir/v2.pdf")).assert_one_line_error(2);
+    change(&r, &a, r.dir.path()).assert_one_line_error(2);
+    assert_eq!(archive_size(&r), size, "a refused change filed something");
+    assert_eq!(status_json(&r, &a).0["status"], "valid");
+    change(&r, &a, &r.path("v2.pdf")).assert_code(0);
 }

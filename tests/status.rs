@@ -338,3 +338,45 @@ fn http_cancellation_reaches_the_homes_published_list() {
     let source = j["licence_status"]["source"].as_str().unwrap_or_default();
     assert!(source.starts_with("status list of taian"), "the server holds the archive: {}", run.both());
 }
+
+/// `--status online` whose service cannot be reached still consults the home: a cancelled
+/// licence is not valid (exit 1, from this region's archive), and the unreachable service is
+/// named only when nothing offline knows the licence.
+#[test]
+fn unreachable_online_status_falls_back_to_the_home() {
+    let r = Region::init();
+    let (pdf, run) = r.issue("business-licence", None, "a.pdf");
+    let id = run.line_value("identifier");
+    r.zy(&["licence", "cancel", &id, "--home", s(&r.home), "--reason", "申请人申请注销"]).assert_code(0);
+    // A port nothing listens on (bound, then closed).
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let online = |pdf: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["verify", s(pdf), "--status", "online", "--status-url", &dead, "--json"];
+        args.extend_from_slice(extra);
+        r.zy(&args)
+    };
+    let v = online(&pdf, &["--home", s(&r.home)]);
+    v.assert_code(1);
+    let j = v.json();
+    assert_eq!(
+        (j["verdict"]["rule"].as_str(), j["licence_status"]["status"].as_str()),
+        (Some("LICENCE_STATUS"), Some("cancelled")),
+        "{}",
+        v.both()
+    );
+    assert_eq!(j["licence_status"]["source"], "this region's archive", "{}", v.both());
+    // With only the root trusted nothing offline knows it: unknown, naming the online failure.
+    let root = r.export_root("root.pem");
+    let v = online(&pdf, &["--trust", s(&root)]);
+    v.assert_code(0);
+    let j = v.json();
+    assert_eq!(j["licence_status"]["status"], "unknown", "{}", v.both());
+    assert!(
+        j["licence_status"]["detail"].as_str().unwrap_or("").contains("no acceptable online answer"),
+        "{}",
+        v.both()
+    );
+}

@@ -1,7 +1,8 @@
 //! `zhengyin verify --status online|offline|off`: where a verification's licence status comes
 //! from, opened once per run and shared by every file of a batch. With `--status-url`, the
-//! issuing region's signed online answer first; then this home's archive for its own region's
-//! licences; then the status lists the home holds (its own and those fetched with other regions'
+//! issuing region's signed online answer first (when none can be had, the offline sources still
+//! speak); then this home's archive for its own region's licences; then the status lists the home
+//! holds (its own and those fetched with other regions'
 //! trust lists). The finding itself and the verdict are `zhengyin::verify::status`.
 //!
 //! Knows the CLI's homes and URLs; the lookups are `zhengyin::licence`.
@@ -64,16 +65,32 @@ impl<'a> Sources<'a> {
             return;
         }
         let own = self.own.as_ref().map(|(archive, root)| ArchiveSource { archive, root: root.clone() });
-        let mut sources: Vec<&dyn StatusSource> = Vec::new();
-        if let Some(o) = &self.online {
-            sources.push(o);
-        }
+        let mut offline: Vec<&dyn StatusSource> = Vec::new();
         if let Some(o) = &own {
-            sources.push(o);
+            offline.push(o);
         }
         if let Some(l) = &self.lists {
-            sources.push(l);
+            offline.push(l);
         }
-        zhengyin::verify::status::apply(report, &sources);
+        let Some(online) = &self.online else {
+            zhengyin::verify::status::apply(report, &offline);
+            return;
+        };
+        // Online first. When no answer can be had (unreachable, refused: replayed, wrong signer)
+        // the offline sources still speak: a blocked request must not hide a cancellation the
+        // home's archive or lists know. If they know nothing either, the online reason stays.
+        zhengyin::verify::status::apply(report, &[online as &dyn StatusSource]);
+        let asked = report.licence_status.clone();
+        if offline.is_empty() || asked.as_ref().is_none_or(|s| s.in_force.is_some()) {
+            return;
+        }
+        zhengyin::verify::status::apply(report, &offline);
+        if let (Some(mut first), Some(then)) = (asked, report.licence_status.as_ref()) {
+            if then.in_force.is_none() {
+                first.detail = format!("{}; offline: {}", first.detail, then.detail);
+                report.licence_status = Some(first);
+                report.verdict = zhengyin::verify::verdict::decide(report);
+            }
+        }
     }
 }

@@ -309,8 +309,9 @@ fn second_region_sees_a_cancellation_after_one_refresh() {
     assert_eq!(run.json()["licence_status"]["status"], "cancelled");
 }
 
-/// A licence cancelled over HTTP while `serve` holds the archive: `zhengyin verify --home` on the
-/// same home (which then reads the home's published status list) says not valid, exit 1 — the
+/// A licence cancelled over HTTP while `serve` holds the archive: POST /v1/share/verify (a
+/// department checking it for a matter) says not valid by LICENCE_STATUS, and `zhengyin verify
+/// --home` on the same home (which then reads the home's published status list) exits 1 — the
 /// list on disk follows HTTP transitions as it follows CLI ones.
 #[test]
 fn http_cancellation_reaches_the_homes_published_list() {
@@ -329,6 +330,23 @@ fn http_cancellation_reaches_the_homes_published_list() {
         &json!({"action": "cancel", "reason": "申请人申请注销"}),
     );
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    // A department checking the file for a matter (POST /v1/share/verify) is told the same.
+    let xzsp = token(&a, Role::Department { dept: "xzsp".into() });
+    let shared = call(
+        "POST",
+        &format!("{}/v1/share/verify?purpose=370900-XK-0001", sa.url),
+        Some(&xzsp),
+        Some(("application/pdf", &std::fs::read(&pdf).unwrap())),
+        None,
+    );
+    assert_eq!(shared.status, 200, "{}", String::from_utf8_lossy(&shared.body));
+    let j = shared.json();
+    assert_eq!(
+        (j["indication"].as_str(), j["verdict"]["rule"].as_str()),
+        (Some("TOTAL-PASSED"), Some("LICENCE_STATUS")),
+        "{j}"
+    );
+    assert_eq!(j["licence_status"]["status"], "cancelled", "{j}");
     let run = zy(tmp.path(), &["verify", s(&pdf), "--home", s(&a.dir), "--json"]);
     run.assert_code(1);
     let j = run.json();

@@ -387,10 +387,12 @@ pub async fn verify(
     let purpose = q.get("purpose").map(|s| s.trim().to_string()).unwrap_or_default();
     let d2 = dept.clone();
     let (report, code) = super::blocking_cancellable(move |c| {
-        let report = crate::verify::verify_with(&body, &trust, std::time::SystemTime::now(), &mut crate::pades::budget::Budget::new(c))?;
+        let mut report = crate::verify::verify_with(&body, &trust, std::time::SystemTime::now(), &mut crate::pades::budget::Budget::new(c))?;
+        // The department relies on the licence, not only on its seals: its status decides the verdict.
+        super::status::licence_status(&st2, &trust, &mut report);
         let lic = report.licence.clone().unwrap_or_default();
         let code = code_of(&st2.home, &lic.czztdm)?;
-        let body = json!({"kind": "share-verify", "purpose": purpose, "purpose_name": purpose_name, "licence": lic.zzbs, "indication": report.indication.as_str()});
+        let body = json!({"kind": "share-verify", "purpose": purpose, "purpose_name": purpose_name, "licence": lic.zzbs, "indication": report.indication.as_str(), "verdict": report.verdict.result.as_str()});
         record(&st2, "use-record", &d2, &code, body)?;
         Ok((report, code))
     })

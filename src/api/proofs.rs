@@ -370,10 +370,9 @@ pub struct CheckBody {
 fn commitment_by(st: &AppState, id: &str) -> crate::error::Result<Option<String>> {
     for r in st
         .archive
-        .list()
+        .find(crate::archive::index::By::Identifier, id)?
         .into_iter()
-        .filter_map(|r| r.ok())
-        .filter(|r| r.metadata.kind == "commitment-record" && r.metadata.identifier == id)
+        .filter(|r| r.metadata.kind == "commitment-record")
     {
         let v: serde_json::Value =
             serde_json::from_slice(&st.archive.verified_bytes(&r)?).unwrap_or_default();

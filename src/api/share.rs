@@ -52,10 +52,10 @@ pub struct Links(Mutex<HashMap<String, Link>>);
 /// Latest archived licence (kind `licence`) with this identifier.
 fn licence_record(st: &AppState, identifier: &str) -> Option<Record> {
     st.archive
-        .list()
+        .find(crate::archive::index::By::Identifier, identifier)
+        .ok()?
         .into_iter()
-        .filter_map(|r| r.ok())
-        .filter(|r| r.metadata.kind == "licence" && r.metadata.identifier == identifier)
+        .filter(|r| r.metadata.kind == "licence")
         .max_by_key(|r| r.leaf_index)
 }
 
@@ -182,12 +182,15 @@ pub async fn query(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
     let (d2, c2) = (dept.clone(), code.clone());
     let found = blocking(move || {
         let mut latest: HashMap<String, Record> = HashMap::new();
-        for r in
-            st2.archive.list().into_iter().filter_map(|r| r.ok()).filter(|r| r.metadata.kind == "licence")
-        {
-            let h = &r.metadata.holder_code;
-            let matches = h == &c2 || holders::normalise_id(h).is_some_and(|x| x == id);
-            if matches && latest.get(&r.metadata.identifier).is_none_or(|o| o.leaf_index < r.leaf_index) {
+        // By the holder code index: the keyed code, or the USCC itself (companies' codes are kept
+        // in the clear).
+        let by = crate::archive::index::By::Holder;
+        let mut candidates = st2.archive.find(by, &c2).unwrap_or_default();
+        if id != c2 {
+            candidates.extend(st2.archive.find(by, &id).unwrap_or_default());
+        }
+        for r in candidates.into_iter().filter(|r| r.metadata.kind == "licence") {
+            if latest.get(&r.metadata.identifier).is_none_or(|o| o.leaf_index < r.leaf_index) {
                 latest.insert(r.metadata.identifier.clone(), r);
             }
         }

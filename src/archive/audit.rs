@@ -52,21 +52,22 @@ pub fn audit(
     let mut p = |record: &str, property: &'static str, reason: String| {
         problems.push(Problem { record: record.into(), property, reason })
     };
-    let entries = archive.list();
+    // Records are read one at a time (memory does not grow with the archive but for one id per
+    // leaf and the B-LTA records' timestamp ends).
+    let total = archive.records.len();
     // The size is read from the store, so it is untrusted: bound every loop over it by what is
     // really stored (a flipped byte must not make the audit walk 2⁶⁴ leaves).
     let (stored_size, leaves_stored) = (archive.size(), archive.stored_leaves());
-    let size = stored_size.min(leaves_stored.max(entries.len() as u64));
+    let size = stored_size.min(leaves_stored.max(total as u64));
     if size != stored_size {
-        p("log", "secure", format!("the stored log size {stored_size} exceeds the {leaves_stored} stored leaves and {} records: the size is corrupt", entries.len()));
+        p("log", "secure", format!("the stored log size {stored_size} exceeds the {leaves_stored} stored leaves and {total} records: the size is corrupt"));
     }
-    let total = entries.len();
     let step = sample.map(|n| (total / n.max(1)).max(1)).unwrap_or(1);
     let mut by_index: BTreeMap<u64, String> = BTreeMap::new();
     let (mut checked, mut bytes_checked) = (0usize, 0u64);
     // (id, renews, end of the newest timestamp's TSA certificate) of every record read.
     let mut timestamps: Vec<(String, String, String)> = Vec::new();
-    for (i, e) in entries.into_iter().enumerate() {
+    for (i, e) in archive.records_iter().enumerate() {
         progress(i + 1, total);
         let rec: Record = match e {
             Ok(r) => r,
@@ -79,7 +80,13 @@ pub fn audit(
                 continue;
             }
         };
-        timestamps.push((rec.id.clone(), rec.metadata.renews.clone(), rec.metadata.timestamp_until.clone()));
+        if !rec.metadata.timestamp_until.is_empty() || !rec.metadata.renews.is_empty() {
+            timestamps.push((
+                rec.id.clone(),
+                rec.metadata.renews.clone(),
+                rec.metadata.timestamp_until.clone(),
+            ));
+        }
         if let Some(other) = by_index.insert(rec.leaf_index, rec.id.clone()) {
             p(&rec.id, "secure", format!("claims log index {} already held by {other}", rec.leaf_index));
         }
@@ -106,6 +113,27 @@ pub fn audit(
             }
             Ok(None) => p(&rec.id, "secure", "the by_hash index has no entry for these bytes".into()),
             Err(e) => p(&rec.id, "intact", format!("the by_hash index cannot be read: {e}")),
+        }
+        // Secure: the file as received (before filing stamped it) still finds a record of it.
+        let received = &rec.metadata.received_sha256;
+        if !received.is_empty() {
+            let named = archive.by_hash.get(received.as_bytes()).map(|v| {
+                v.map(|id| {
+                    archive
+                        .get(&String::from_utf8_lossy(&id))
+                        .is_ok_and(|r| r.metadata.received_sha256 == *received)
+                })
+            });
+            match named {
+                Ok(Some(true)) => {}
+                Ok(Some(false)) => p(&rec.id, "secure", "the by_hash entry of the file as received names a record of another file".into()),
+                Ok(None) => p(&rec.id, "secure", "the by_hash index has no entry for the file as received (filing it again would file it twice)".into()),
+                Err(e) => p(&rec.id, "intact", format!("the by_hash index cannot be read: {e}")),
+            }
+        }
+        // Secure: the identifier, holder and kind indexes find this record (else lookups miss it).
+        for reason in super::index::missing(archive, &rec) {
+            p(&rec.id, "secure", reason);
         }
         // Intact: fixity.
         let bytes = match archive.bytes(&rec) {

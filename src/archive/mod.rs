@@ -6,7 +6,7 @@
 //! math), `frontier` (the log's right edge), `cache` (memo of upper log nodes for proofs),
 //! `checkpoint` (signed tree heads, with a clock cosignature), `evidence` (RFC 4998-style
 //! evidence records: inclusion path + timed checkpoint), `highwater` (the log key's signed-size mark), `audit`,
-//! `open` (the store's boundary: locks, corruption, private modes), `fixity` (the digest check on
+//! `index` (identifier, holder and kind lookups), `open` (the store's boundary: locks, corruption, private modes), `fixity` (the digest check on
 //! every read).
 //!
 //! Knows nothing of PDF layout: document checks during audit are passed in by the caller.
@@ -19,6 +19,7 @@ pub mod evidence;
 mod fixity;
 pub mod frontier;
 pub mod highwater;
+pub mod index;
 mod ingest;
 pub mod merkle;
 mod open;

@@ -119,6 +119,8 @@ pub struct Archive {
     pub meta: sled::Tree,
     /// Every signed tree head published: size `u64` big-endian ‖ root → signed note (kept for the audit).
     pub checkpoints: sled::Tree,
+    /// Secondary indexes (identifier, holder code, kind → records): `index`.
+    pub index: sled::Tree,
 }
 
 /// Log nodes: upper levels from the in-memory memo (`cache`), the rest from sled.
@@ -163,7 +165,7 @@ impl Archive {
     pub fn open(dir: &std::path::Path) -> Result<Self> {
         let db = super::open::open_db(dir)?;
         let t = |n: &str| super::open::guarded(dir, || db.open_tree(n));
-        Ok(Archive {
+        let archive = Archive {
             dir: dir.to_path_buf(),
             pack: std::sync::Mutex::new(None),
             log: std::sync::Mutex::new(None),
@@ -175,8 +177,11 @@ impl Archive {
             nodes: t("nodes")?,
             meta: t("meta")?,
             checkpoints: t("checkpoints")?,
+            index: t("index")?,
             db,
-        })
+        };
+        archive.ensure_index()?;
+        Ok(archive)
     }
 
     /// Refuse appends unless the log extends `mark` (the log key's newest signed size and root),
@@ -280,29 +285,32 @@ impl Archive {
         self.nodes.scan_prefix(0u32.to_be_bytes()).keys().count() as u64
     }
 
+    /// Every record, read from the store (for a few: [`Archive::find`] by an index).
     pub fn list(&self) -> Vec<Result<Record>> {
-        self.records
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv.map_err(db_err)?;
-                let key = String::from_utf8_lossy(&k).into_owned();
-                let rec: Record = serde_json::from_slice(&v).map_err(|e| ArchiveError::Corrupt {
-                    id: key.clone(),
-                    reason: format!("record JSON unreadable: {e}"),
-                })?;
-                if rec.id != key {
-                    return Err(ArchiveError::Corrupt {
-                        reason: format!(
-                            "record stored under this id names `{}`",
-                            rec.id.chars().take(40).collect::<String>()
-                        ),
-                        id: key,
-                    }
-                    .into());
+        self.records_iter().collect()
+    }
+
+    /// Every record, one at a time (the audit streams: memory does not grow with the archive).
+    pub fn records_iter(&self) -> impl Iterator<Item = Result<Record>> + '_ {
+        self.records.iter().map(|kv| {
+            let (k, v) = kv.map_err(db_err)?;
+            let key = String::from_utf8_lossy(&k).into_owned();
+            let rec: Record = serde_json::from_slice(&v).map_err(|e| ArchiveError::Corrupt {
+                id: key.clone(),
+                reason: format!("record JSON unreadable: {e}"),
+            })?;
+            if rec.id != key {
+                return Err(ArchiveError::Corrupt {
+                    reason: format!(
+                        "record stored under this id names `{}`",
+                        rec.id.chars().take(40).collect::<String>()
+                    ),
+                    id: key,
                 }
-                Ok(rec)
-            })
-            .collect()
+                .into());
+            }
+            Ok(rec)
+        })
     }
 
     /// Make everything appended so far durable: fsync the pack, then sled. Holds the append lock,

@@ -32,17 +32,11 @@ pub struct Annotated {
 /// The licence with `identifier` from the archive (latest sealed licence, never an annotated
 /// copy), or None.
 pub fn find_licence(archive: &Archive, identifier: &str) -> Result<Option<Vec<u8>>> {
-    let mut recs: Vec<_> = archive
-        .list()
+    let recs: Vec<_> = archive
+        .find(crate::archive::index::By::Identifier, identifier)?
         .into_iter()
-        .filter_map(|r| r.ok())
-        .filter(|r| {
-            r.metadata.identifier == identifier
-                && r.metadata.format.starts_with("PDF")
-                && r.metadata.kind != KIND
-        })
+        .filter(|r| r.metadata.format.starts_with("PDF") && r.metadata.kind != KIND)
         .collect();
-    recs.sort_by_key(|r| r.leaf_index);
     match recs.last() {
         Some(r) => Ok(Some(archive.bytes(r)?)),
         None => Ok(None),

@@ -357,8 +357,9 @@ pub fn check_in(
     let region = home.region()?;
     let mut recorded: Vec<(u64, Terms)> = Vec::new();
     let mut decided = std::collections::BTreeSet::new();
-    for r in archive.list() {
-        let r = r?;
+    use crate::archive::index::By;
+    let records = archive.find(By::Kind, "commitment-record")?;
+    for r in records.into_iter().chain(archive.find(By::Kind, "commitment-check")?) {
         match r.metadata.kind.as_str() {
             "commitment-record" => {
                 let t: Terms = serde_json::from_slice(&archive.verified_bytes(&r)?).map_err(|e| {

@@ -325,16 +325,11 @@ pub fn uses_of(home: &Home, archive: &Archive, subject: &str) -> Result<Vec<serd
         ProofError::Data("the subject is neither a valid ID number nor a valid USCC".into())
     })?;
     let code = holders::holder_code(&secret, &id);
-    let mut recs: Vec<_> = archive
-        .list()
+    let recs: Vec<_> = archive
+        .find(crate::archive::index::By::Holder, &code)?
         .into_iter()
-        .filter_map(|r| r.ok())
-        .filter(|r| {
-            r.metadata.holder_code == code
-                && matches!(r.metadata.kind.as_str(), "use-record" | "use-refusal" | "commitment-check")
-        })
+        .filter(|r| matches!(r.metadata.kind.as_str(), "use-record" | "use-refusal" | "commitment-check"))
         .collect();
-    recs.sort_by_key(|r| r.leaf_index);
     let mut out = Vec::new();
     for r in recs {
         let bytes = archive.verified_bytes(&r)?;

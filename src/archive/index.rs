@@ -1,0 +1,172 @@
+//! Secondary indexes of the archive, so no request reads every record: licence identifier →
+//! records, holder code → records, kind → records. One sled tree, `index`, keyed
+//! `tag ‖ value ‖ 0x00 ‖ leaf index (u64 big-endian)` → record id, so a prefix scan returns a
+//! value's records in log order. Entries are written in the same transaction as the record
+//! (`ingest`), checked by the audit ([`missing`]), and built once for an archive made before
+//! them ([`Archive::ensure_index`]).
+//!
+//! Knows records and their metadata only. Values that are empty or hold a NUL byte are not
+//! indexed (a NUL would let one value's prefix match another's keys).
+
+use super::store::{db_err, Archive, Record};
+use crate::error::Result;
+
+/// The index format; an archive whose `meta` lacks it (or holds another) is indexed again.
+const VERSION: &[u8] = b"1";
+const VERSION_KEY: &str = "index_version";
+
+/// What a key indexes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum By {
+    /// The licence identifier (GB/T 36904), or a commitment's id.
+    Identifier,
+    /// The holder code (a keyed hash of a person's ID, or a company's USCC).
+    Holder,
+    /// The record kind (licence, proof, use-record, commitment-record, …).
+    Kind,
+}
+
+impl By {
+    fn tag(self) -> u8 {
+        match self {
+            By::Identifier => b'i',
+            By::Holder => b'h',
+            By::Kind => b'k',
+        }
+    }
+
+    fn value(self, rec: &Record) -> &str {
+        match self {
+            By::Identifier => &rec.metadata.identifier,
+            By::Holder => &rec.metadata.holder_code,
+            By::Kind => &rec.metadata.kind,
+        }
+    }
+}
+
+const ALL: [By; 3] = [By::Identifier, By::Holder, By::Kind];
+
+fn indexable(value: &str) -> bool {
+    !value.is_empty() && !value.as_bytes().contains(&0)
+}
+
+fn prefix(by: By, value: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(value.len() + 10);
+    k.push(by.tag());
+    k.extend_from_slice(value.as_bytes());
+    k.push(0);
+    k
+}
+
+/// The index keys of `rec` (each maps to its id).
+pub(super) fn keys(rec: &Record) -> Vec<Vec<u8>> {
+    ALL.iter()
+        .filter(|by| indexable(by.value(rec)))
+        .map(|&by| {
+            let mut k = prefix(by, by.value(rec));
+            k.extend_from_slice(&rec.leaf_index.to_be_bytes());
+            k
+        })
+        .collect()
+}
+
+/// What the audit reports about `rec`'s index entries: each missing or naming another record.
+pub(super) fn missing(archive: &Archive, rec: &Record) -> Vec<String> {
+    keys(rec)
+        .into_iter()
+        .zip(ALL.iter().filter(|by| indexable(by.value(rec))))
+        .filter_map(|(k, by)| match archive.index.get(&k) {
+            Ok(Some(id)) if id.as_ref() == rec.id.as_bytes() => None,
+            Ok(Some(_)) => Some(format!("the {by:?} index names another record at this leaf")),
+            Ok(None) => Some(format!("the {by:?} index lacks this record")),
+            Err(e) => Some(format!("the {by:?} index cannot be read: {e}")),
+        })
+        .collect()
+}
+
+impl Archive {
+    /// The records whose `by` value is `value`, in log order (unreadable ones are errors).
+    pub fn find(&self, by: By, value: &str) -> Result<Vec<Record>> {
+        if !indexable(value) {
+            return Ok(Vec::new());
+        }
+        self.index
+            .scan_prefix(prefix(by, value))
+            .values()
+            .map(|id| {
+                let id = id.map_err(db_err)?;
+                self.get(&String::from_utf8_lossy(&id))
+            })
+            .collect()
+    }
+
+    /// Build the index of an archive made before it (or after a format change): one pass over
+    /// the records, once. Unreadable records are skipped (the audit reports them).
+    pub(super) fn ensure_index(&self) -> Result<()> {
+        if self.meta.get(VERSION_KEY).map_err(db_err)?.as_deref() == Some(VERSION) {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for rec in self.records_iter().filter_map(|r| r.ok()) {
+            for k in keys(&rec) {
+                batch.insert(k, rec.id.as_bytes());
+            }
+        }
+        self.index.apply_batch(batch).map_err(db_err)?;
+        self.meta.insert(VERSION_KEY, VERSION).map_err(db_err)?;
+        self.db.flush().map_err(db_err)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::By;
+    use crate::archive::{Archive, Metadata};
+
+    fn meta(kind: &str, identifier: &str, holder: &str) -> Metadata {
+        Metadata {
+            kind: kind.into(),
+            identifier: identifier.into(),
+            holder_code: holder.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Lookups return exactly the records with that value, in log order, also after reopening,
+    /// and a value that is a prefix of another's does not match it.
+    #[test]
+    fn lookups_by_identifier_holder_and_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let a = Archive::open(dir.path()).unwrap();
+            a.append(b"v1", meta("licence", "ID.001", "H1")).unwrap();
+            a.append(b"use", meta("use-record", "ID.001", "H1")).unwrap();
+            a.append(b"other", meta("licence", "ID.0011", "H2")).unwrap();
+            a.append(b"v2", meta("licence", "ID.001", "H1")).unwrap();
+            a.flush().unwrap();
+        }
+        let a = Archive::open(dir.path()).unwrap();
+        let leaves = |v: Vec<crate::archive::Record>| v.iter().map(|r| r.leaf_index).collect::<Vec<_>>();
+        assert_eq!(leaves(a.find(By::Identifier, "ID.001").unwrap()), vec![0, 1, 3]);
+        assert_eq!(leaves(a.find(By::Holder, "H2").unwrap()), vec![2]);
+        assert_eq!(leaves(a.find(By::Kind, "licence").unwrap()), vec![0, 2, 3]);
+        assert!(a.find(By::Identifier, "ID.00").unwrap().is_empty());
+        assert!(a.find(By::Identifier, "").unwrap().is_empty());
+    }
+
+    /// An archive whose index was lost (or made before it) is indexed again when opened.
+    #[test]
+    fn index_is_rebuilt_when_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let a = Archive::open(dir.path()).unwrap();
+            a.append(b"v1", meta("licence", "ID.001", "H1")).unwrap();
+            a.index.clear().unwrap();
+            a.meta.remove(super::VERSION_KEY).unwrap();
+            a.flush().unwrap();
+        }
+        let a = Archive::open(dir.path()).unwrap();
+        assert_eq!(a.find(By::Holder, "H1").unwrap().len(), 1);
+    }
+}

@@ -231,8 +231,8 @@ pub enum TsaError {
     /// A request the TSA does not grant (RFC 3161 §2.4.2 PKIFailureInfo).
     #[error("time-stamp request refused: {0}")]
     Refused(String),
-    /// `archive renew` with a TSA certificate that itself ends inside the renewal window.
-    #[error("the TSA certificate ends at {until}, within the renewal window: issue a new one first (`zhengyin init --add-tsa --force`)")]
+    /// `archive renew` with a TSA key whose period of use ends inside the renewal window.
+    #[error("the TSA key's period of use ends at {until}, within the renewal window: issue a new TSA key and certificate first (`zhengyin init --add-tsa --force`)")]
     EndsSoon { until: String },
 }
 

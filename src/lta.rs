@@ -5,7 +5,8 @@
 //!   keeps, and the user gets, that B-LTA file. Before it, when the TSA's chain needs them, a DSS
 //!   update adds the TSA certificate and the root's current CRL (`pades::ltv::append`).
 //! - Renewal (ETSI EN 319 142-1 §5.5, ETSI EN 319 102-1 §5.6.2.4): a current record whose newest
-//!   timestamp's TSA certificate ends within `before` days gets a DSS update with fresh CRLs and
+//!   timestamp's TSA certificate, or the root CRL that its DSS carries for that certificate
+//!   (valid a year, `pki::crl::ROOT_VALIDITY_DAYS`), ends within `before` days gets a DSS update with fresh CRLs and
 //!   one more document timestamp, made while the older one is still valid, so the chain of
 //!   timestamps keeps proving existence. The result is filed as a new record whose metadata names
 //!   the old one (`renews`); the old bytes stay and the log grows. Tokens are issued in batches
@@ -28,18 +29,38 @@ pub const BATCH: usize = 1024;
 /// The format version filed for a B-LTA record.
 pub const FORMAT_VERSION: &str = "PDF 1.7; ETSI EN 319 142-1 B-LTA";
 
-/// The end of the TSA certificate's validity, RFC 3339 (what `renew` and `audit` compare).
+/// The end of the TSA key's period of use, RFC 3339: its certificate's notBefore plus
+/// [`TSA_KEY_USE_YEARS`](crate::pki::tsa::TSA_KEY_USE_YEARS), or the certificate's end
+/// if sooner (what `renew` compares).
 pub fn tsa_until(tsa: &Tsa) -> String {
     x509_parser::parse_x509_certificate(&tsa.cert)
-        .map(|(_, c)| crate::trust::rfc3339(c.validity().not_after.timestamp()))
+        .map(|(_, c)| {
+            let use_end = c
+                .validity()
+                .not_before
+                .timestamp()
+                .saturating_add(crate::pki::tsa::TSA_KEY_USE_YEARS.saturating_mul(365 * 86_400));
+            crate::trust::rfc3339(use_end.min(c.validity().not_after.timestamp()))
+        })
         .unwrap_or_default()
 }
 
-/// Validation material for a new document timestamp: the TSA certificate and the current CRL of
-/// its issuer, the region root (fresh: re-signed now when due).
-fn tsa_material(home: &Home, tsa: &Tsa) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+/// Validation material for new document timestamps.
+struct Material {
+    certs: Vec<Vec<u8>>,
+    crls: Vec<Vec<u8>>,
+    /// Until when a validator can check the new timestamps with it (RFC 3339): the end of the TSA
+    /// certificate or the root CRL's nextUpdate, whichever comes first (what `renew` watches).
+    until: String,
+}
+
+/// The TSA certificate, the root's, and the root's current CRL (re-signed now: revocation data
+/// issued after the timestamps it speaks for). Offline validators accept the newest document
+/// timestamp only while that CRL is current (`pki::crl::ROOT_VALIDITY_DAYS`).
+fn tsa_material(home: &Home, tsa: &Tsa) -> Material {
     let mut certs = vec![tsa.cert.clone()];
     let mut crls = Vec::new();
+    let mut until = tsa_until(tsa);
     if let Ok(region) = home.region() {
         let root = region.root().id.clone();
         if let Ok(mut c) = crate::pki::keys::read_certs_der(&home.ca_cert(&root)) {
@@ -47,17 +68,27 @@ fn tsa_material(home: &Home, tsa: &Tsa) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         }
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         match crate::pki::crl::issued_since(home, &root, now.saturating_sub(60)) {
-            Ok(crl) => crls.push(crl),
+            Ok(crl) => {
+                let next = x509_parser::parse_x509_crl(&crl)
+                    .ok()
+                    .and_then(|(_, l)| l.next_update())
+                    .map(|n| crate::trust::rfc3339(n.timestamp()));
+                if let Some(next) = next.filter(|n| until.is_empty() || *n < until) {
+                    until = next;
+                }
+                crls.push(crl);
+            }
             Err(e) => tracing::warn!(error = %e, "no root CRL for the document timestamp's DSS"),
         }
     }
-    (certs, crls)
+    Material { certs, crls, until }
 }
 
 /// Add a document timestamp (after a DSS update with the TSA's validation material) to each of
-/// `pdfs`, with one ledger sync for the whole batch. Returns the new files in order.
-pub fn stamp_all(home: &Home, tsa: &Tsa, pdfs: &[&[u8]], requester: &str) -> Result<Vec<Vec<u8>>> {
-    let (certs, crls) = tsa_material(home, tsa);
+/// `pdfs`, with one ledger sync for the whole batch. Returns the new files in order and until
+/// when they can be validated offline ([`Material::until`]).
+fn stamp_all(home: &Home, tsa: &Tsa, pdfs: &[&[u8]], requester: &str) -> Result<(Vec<Vec<u8>>, String)> {
+    let Material { certs, crls, until } = tsa_material(home, tsa);
     let mut prepared = Vec::with_capacity(pdfs.len());
     for pdf in pdfs {
         let with_dss = crate::pades::ltv::append(pdf, &certs, &crls)?;
@@ -76,7 +107,8 @@ pub fn stamp_all(home: &Home, tsa: &Tsa, pdfs: &[&[u8]], requester: &str) -> Res
             .collect();
         tsa.stamp_many(&reqs)?
     };
-    prepared.into_iter().zip(tokens).map(|(p, t)| p.finish(&t.token)).collect()
+    let files = prepared.into_iter().zip(tokens).map(|(p, t)| p.finish(&t.token)).collect::<Result<_>>()?;
+    Ok((files, until))
 }
 
 /// Filing: the B-LTA form of each PDF that has no valid document timestamp yet (others, and
@@ -100,8 +132,7 @@ pub fn at_filing(
         new && m.format.starts_with("PDF") && m.timestamp_until.is_empty() && b.starts_with(b"%PDF")
     });
     let refs: Vec<&[u8]> = pdfs.iter().map(|(_, (b, _))| b.as_slice()).collect();
-    let stamped = stamp_all(home, &tsa, &refs, "archive filing")?;
-    let until = tsa_until(&tsa);
+    let (stamped, until) = stamp_all(home, &tsa, &refs, "archive filing")?;
     let mut out: Vec<(usize, (Vec<u8>, Metadata))> = pdfs
         .into_iter()
         .zip(stamped)
@@ -124,7 +155,9 @@ pub struct Renewal {
     pub examined: usize,
     /// (old id, new id) of each renewed record.
     pub renewed: Vec<(String, String)>,
-    /// The end of the new timestamps' TSA certificate.
+    /// Until when the new timestamps can be validated offline: the end of their TSA certificate
+    /// or of the root CRL in their DSS, whichever comes first (the TSA certificate's end when
+    /// nothing was due).
     pub until: String,
 }
 
@@ -165,16 +198,17 @@ pub fn renew(
     let current = current(&records);
     let limit = now.saturating_add(before_days.saturating_mul(86_400));
     let due: Vec<&Record> = current.iter().copied().filter(|r| ends_by(r, limit)).collect();
-    let until = tsa_until(&tsa);
-    let mut report = Renewal { examined: current.len(), until: until.clone(), ..Default::default() };
-    if parse_rfc3339(&until).is_some_and(|u| u <= limit) && !due.is_empty() {
-        return Err(crate::error::TsaError::EndsSoon { until }.into());
+    let tsa_end = tsa_until(&tsa);
+    let mut report = Renewal { examined: current.len(), until: tsa_end.clone(), ..Default::default() };
+    if parse_rfc3339(&tsa_end).is_some_and(|u| u <= limit) && !due.is_empty() {
+        return Err(crate::error::TsaError::EndsSoon { until: tsa_end }.into());
     }
     let total = due.len();
     for (k, chunk) in due.chunks(BATCH).enumerate() {
         let bytes: Vec<Vec<u8>> = chunk.iter().map(|r| archive.verified_bytes(r)).collect::<Result<_>>()?;
         let refs: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
-        let stamped = stamp_all(home, &tsa, &refs, "archive renew")?;
+        let (stamped, until) = stamp_all(home, &tsa, &refs, "archive renew")?;
+        report.until.clone_from(&until);
         let batch: Vec<(&[u8], Metadata)> = stamped
             .iter()
             .zip(chunk)

@@ -15,9 +15,14 @@ use serde_json::Value;
 
 use common::*;
 
+/// A yearly `archive renew` (cron) before 2032: the root CRL in the newest document timestamp's DSS
+/// is then still current at 2032-06-01, as an offline validator needs.
+const Y2031: &str = "@2031-09-01 00:00:00";
 const Y2032: &str = "@2032-06-01 00:00:00";
-/// Half a year before the first TSA certificate (10 years from today) ends.
+/// Half a year before the first TSA key's period of use (10 years from today) ends.
 const Y2036: &str = "@2036-06-01 00:00:00";
+/// The renewal run before 2045 (with the second TSA certificate).
+const Y2044: &str = "@2044-06-01 00:00:00";
 const Y2045: &str = "@2045-01-01 00:00:00";
 
 /// `verify --json` of `pdf` with the clock at `when` (None: now).
@@ -47,24 +52,34 @@ fn renewed(run: &Run, old: &str) -> String {
         .unwrap_or_else(|| panic!("{old} was not renewed\n{}", run.both()))
 }
 
-/// pyHanko's AdES validation (revocation checking on, only our root trusted), optionally at a
-/// validation time; every one of `sigs` signatures must be INTACT:TRUSTED.
-fn assert_adesverify(r: &Region, pdf: &Path, sigs: usize, at: Option<&str>) {
+/// pyHanko's AdES validation (revocation checking on, only our root trusted, no network),
+/// optionally at `when` (a faketime `@YYYY-MM-DD hh:mm:ss`: pyHanko then runs under faketime with
+/// that `--validation-time`, as a user would in that year); every one of `sigs` signatures must
+/// be INTACT:TRUSTED.
+fn assert_adesverify(r: &Region, pdf: &Path, sigs: usize, when: Option<&str>) {
     if !have_tool("pyhanko") {
         return;
     }
     let root = r.export_root("root.pem");
+    let iso = when.map(|w| format!("{}T{}+00:00", w.get(1..11).unwrap_or(""), w.get(12..).unwrap_or("")));
     let mut args = vec!["sign", "adesverify", "--trust-replace", "--trust", s(&root)];
-    if let Some(t) = at {
-        args.extend(["--validation-time", t]);
+    if let Some(t) = &iso {
+        args.extend(["--validation-time", t.as_str()]);
     }
     args.push(s(pdf));
-    let o = run_in(r.dir.path(), "pyhanko", &args);
-    assert_eq!(o.code, 0, "adesverify {at:?}\n{}", o.both());
-    assert_eq!(o.stdout.matches(":INTACT:TRUSTED").count(), sigs, "adesverify {at:?}\n{}", o.both());
+    let o = match when {
+        Some(w) => {
+            let mut all = vec!["-f", w, "pyhanko"];
+            all.extend(args);
+            run_in(r.dir.path(), "faketime", &all)
+        }
+        None => run_in(r.dir.path(), "pyhanko", &args),
+    };
+    assert_eq!(o.code, 0, "adesverify {when:?}\n{}", o.both());
+    assert_eq!(o.stdout.matches(":INTACT:TRUSTED").count(), sigs, "adesverify {when:?}\n{}", o.both());
     // The document timestamp gives every certificate and CRL of the DSS a proof of existence, so
     // the AdES past-validation time slide succeeds (without it pyHanko warns it cannot).
-    assert!(!o.stderr.contains("Failed to get control time"), "adesverify {at:?}\n{}", o.both());
+    assert!(!o.stderr.contains("Failed to get control time"), "adesverify {when:?}\n{}", o.both());
 }
 
 fn poe_sources(sig: &Value) -> Vec<String> {
@@ -243,12 +258,12 @@ fn assert_audit_clean(r: &Region, when: &str) {
     assert_eq!(a.json()["clean"], Value::Bool(true), "audit at {when}\n{}", a.both());
 }
 
-/// Over decades: at 2032 a B-LTA licence is TOTAL-PASSED naming its POE (pyHanko agrees at that
-/// validation time), the audit is clean, a seal revoked after its timestamp passes, one sealed
-/// after its revocation is refused and a B-B licence without POE is INDETERMINATE. Before the
-/// first TSA certificate ends, a new TSA certificate and `archive renew` (under faketime) add a
-/// timestamp to every current record as a new record linked to the old one; at 2045 all of the
-/// above still holds for the renewed records, and the audit would have flagged the unrenewed.
+/// Over decades, with `archive renew` run under faketime as a yearly cron would (2031, 2036 with a
+/// new TSA certificate before the first ends, 2044): at 2032 and at 2045 a B-LTA licence is
+/// TOTAL-PASSED naming its POE and pyHanko's `adesverify --validation-time` (revocation checking
+/// on, no network) agrees, the audit is clean, a seal revoked after its timestamp passes, one
+/// sealed after its revocation is refused and a B-B licence without POE is INDETERMINATE; each
+/// renewal is a new record linked to the old one that extends its bytes.
 #[test]
 fn renewal_keeps_licences_verifiable_in_2032_and_2045() {
     if !have_tool("faketime") {
@@ -319,7 +334,15 @@ fn renewal_keeps_licences_verifiable_in_2032_and_2045() {
         v.assert_code(1);
         assert_eq!(v.json()["indication"], "INDETERMINATE", "{when}: B-B without POE\n{}", v.both());
         assert_audit_clean(&r, when);
+        // pyHanko's AdES validation at that time, revocation checking on: the root CRL in the
+        // newest document timestamp's DSS covers the TSA certificate then.
+        assert_adesverify(&r, a, 1, Some(when));
     };
+    // The yearly renewal (the newest timestamp's root CRL ends within the year).
+    let renew = r.zy_at(Y2031, &["archive", "renew", "--home", s(&r.home), "--before", "365"]);
+    renew.assert_code(0);
+    let (a, b) = (get(&r, &renewed(&renew, &a1), "a15.pdf"), get(&r, &renewed(&renew, &b1), "b15.pdf"));
+    let (a1, b1) = (renewed(&renew, &a1), renewed(&renew, &b1));
     check(Y2032, a.as_path(), b.as_path());
 
     // Half a year before the first TSA certificate ends: the TSA certificate itself is due, so
@@ -329,17 +352,21 @@ fn renewal_keeps_licences_verifiable_in_2032_and_2045() {
     r.zy_at(Y2036, &["init", "--home", s(&r.home), "--add-tsa", "--force"]).assert_code(0);
     let renew = r.zy_at(Y2036, &["archive", "renew", "--home", s(&r.home), "--before", "365"]);
     renew.assert_code(0);
-    let (a2, b2) = (renewed(&renew, &a1), renewed(&renew, &b1));
+    let (a2_id, b2_id) = (renewed(&renew, &a1), renewed(&renew, &b1));
     let old_a = std::fs::read(&a).expect("read");
-    let (a2, b2) = (get(&r, &a2, "a2.pdf"), get(&r, &b2, "b2.pdf"));
-    let new_a = std::fs::read(&a2).expect("read");
+    let new_a = std::fs::read(get(&r, &a2_id, "a2.pdf")).expect("read");
     assert!(new_a.starts_with(&old_a), "the renewed record extends the old bytes");
     // Nothing is due right after a renewal.
-    let again = r.zy_at(Y2036, &["archive", "renew", "--home", s(&r.home), "--before", "365"]);
+    let again = r.zy_at(Y2036, &["archive", "renew", "--home", s(&r.home), "--before", "300"]);
     again.assert_code(0);
     assert!(again.stdout.starts_with("0 of "), "{}", again.both());
 
-    check(Y2045, a2.as_path(), b2.as_path());
-    let v = verify_at(&r, Some(Y2045), &a2).json();
-    assert_eq!(v["document_timestamps"].as_array().map(Vec::len), Some(2), "{v:#}");
+    let (a2, b2) = (a2_id, b2_id);
+    // The yearly renewal before 2045 (with the second TSA key).
+    let renew = r.zy_at(Y2044, &["archive", "renew", "--home", s(&r.home), "--before", "365"]);
+    renew.assert_code(0);
+    let (a3, b3) = (get(&r, &renewed(&renew, &a2), "a3.pdf"), get(&r, &renewed(&renew, &b2), "b3.pdf"));
+    check(Y2045, a3.as_path(), b3.as_path());
+    let v = verify_at(&r, Some(Y2045), &a3).json();
+    assert_eq!(v["document_timestamps"].as_array().map(Vec::len), Some(4), "{v:#}");
 }

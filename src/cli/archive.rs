@@ -17,8 +17,8 @@ pub enum Command {
         home: HomeArg,
         path: PathBuf,
     },
-    /// Re-timestamp every current record whose newest document timestamp's TSA certificate ends
-    /// within DAYS days (PAdES B-LTA renewal): each becomes a new record that names the old one
+    /// Re-timestamp every current record whose newest document timestamp's root CRL or TSA key
+    /// ends within DAYS days (PAdES B-LTA renewal): each becomes a new record that names the old one
     /// (`renews`); the old bytes stay and the log grows
     Renew {
         #[command(flatten)]

@@ -66,23 +66,10 @@ pub fn add(
 /// The document-timestamp revision of `pdf` with its /Contents still empty (so that many can be
 /// stamped in one batch of tokens).
 pub fn prepare(pdf: &[u8], extra: &[(ObjectId, Object)]) -> Result<Prepared> {
-    let doc = super::parse::load(pdf)?;
-    let prev_xref = super::parse::last_startxref(pdf).ok_or(PdfError::Missing("startxref"))?;
-    let root_id = doc
-        .trailer
-        .get(b"Root")
-        .and_then(Object::as_reference)
-        .map_err(|_| PdfError::Missing("/Root in trailer"))?;
+    let super::write::Head { doc, prev_xref, root: root_id, next } = super::write::head(pdf)?;
     let page_id = *doc.get_pages().get(&1).ok_or(PdfError::Missing("a page"))?;
-    let size = doc
-        .trailer
-        .get(b"Size")
-        .and_then(Object::as_i64)
-        .ok()
-        .and_then(|s| u32::try_from(s).ok())
-        .unwrap_or(0);
     let mut objects: BTreeMap<ObjectId, Object> = extra.iter().cloned().collect();
-    let mut next = size.max(doc.max_id + 1).max(objects.keys().map(|k| k.0 + 1).max().unwrap_or(0));
+    let mut next = next.max(objects.keys().map(|k| k.0 + 1).max().unwrap_or(0));
     let mut alloc = |o: Object, objects: &mut BTreeMap<ObjectId, Object>| {
         let id = (next, 0);
         next += 1;

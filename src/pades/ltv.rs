@@ -128,22 +128,8 @@ pub fn update(
 /// catalog, the DSS dictionary and the new streams, nothing else. Returns the new file.
 pub fn append(pdf: &[u8], certs: &[Vec<u8>], crls: &[Vec<u8>]) -> crate::error::Result<Vec<u8>> {
     use crate::error::PdfError;
-    let doc = super::parse::load(pdf)?;
-    let prev_xref = super::parse::last_startxref(pdf).ok_or(PdfError::Missing("startxref"))?;
-    let root = doc
-        .trailer
-        .get(b"Root")
-        .and_then(Object::as_reference)
-        .map_err(|_| PdfError::Missing("/Root in trailer"))?;
+    let super::write::Head { doc, prev_xref, root, next } = super::write::head(pdf)?;
     let catalog = doc.get_dictionary(root).map_err(|_| PdfError::Missing("catalog"))?.clone();
-    let size = doc
-        .trailer
-        .get(b"Size")
-        .and_then(Object::as_i64)
-        .ok()
-        .and_then(|s| u32::try_from(s).ok())
-        .unwrap_or(0);
-    let next = size.max(doc.max_id + 1);
     let (catalog, objects) = update(&doc, catalog, certs, crls, next);
     let mut all: BTreeMap<ObjectId, Object> = objects.into_iter().collect();
     all.insert(root, Object::Dictionary(catalog));

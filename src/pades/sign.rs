@@ -87,22 +87,9 @@ pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
 
 /// The sealing revision alone (what the seal's byte range covers).
 fn seal_revision(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
-    let doc = load(pdf)?;
-    let prev_xref = super::parse::last_startxref(pdf).ok_or(PdfError::Missing("startxref"))?;
-    let root_id = doc
-        .trailer
-        .get(b"Root")
-        .and_then(Object::as_reference)
-        .map_err(|_| PdfError::Missing("/Root in trailer"))?;
+    let super::write::Head { doc, prev_xref, root: root_id, next } = super::write::head(pdf)?;
     let page_id = *doc.get_pages().get(&1).ok_or(PdfError::Missing("a page"))?;
-    let size = doc
-        .trailer
-        .get(b"Size")
-        .and_then(Object::as_i64)
-        .ok()
-        .and_then(|s| u32::try_from(s).ok())
-        .unwrap_or(0);
-    let mut alloc = Alloc { next: size.max(doc.max_id + 1), objects: BTreeMap::new() };
+    let mut alloc = Alloc { next, objects: BTreeMap::new() };
 
     // The visible seal: a form XObject with its own font subset (cached per department).
     let next = alloc.next;

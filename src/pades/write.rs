@@ -103,6 +103,36 @@ fn real(r: f32) -> String {
     }
 }
 
+/// Where an incremental update of a file starts: the parsed document, the offset of its last
+/// xref section (the new trailer's /Prev), the catalog's object id and the first free object
+/// number (past both the trailer's /Size and the highest object seen).
+pub struct Head {
+    pub doc: Document,
+    pub prev_xref: usize,
+    pub root: ObjectId,
+    pub next: u32,
+}
+
+/// Parse `pdf` for an incremental update ([`Head`]).
+pub fn head(pdf: &[u8]) -> Result<Head> {
+    let doc = super::parse::load(pdf)?;
+    let prev_xref = super::parse::last_startxref(pdf).ok_or(PdfError::Missing("startxref"))?;
+    let root = doc
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| PdfError::Missing("/Root in trailer"))?;
+    let size = doc
+        .trailer
+        .get(b"Size")
+        .and_then(Object::as_i64)
+        .ok()
+        .and_then(|s| u32::try_from(s).ok())
+        .unwrap_or(0);
+    let next = size.max(doc.max_id + 1);
+    Ok(Head { doc, prev_xref, root, next })
+}
+
 /// Append `objects` to `out` as the body of an incremental update (their offsets go into
 /// `offsets`, by object number).
 pub fn append_objects(

@@ -15,8 +15,27 @@ use x509_parser::prelude::*;
 use crate::config::Home;
 use crate::error::Result;
 
-/// How long a CRL is valid (thisUpdate to nextUpdate), in days.
+/// How long a CRL of a level CA (it lists seal certificates) is valid (thisUpdate to nextUpdate),
+/// in days.
 pub const VALIDITY_DAYS: i64 = 7;
+
+/// How long the region root's CRL is valid, in days. The root certifies only CAs, the TSA and the
+/// status key, so its CRL is an authority revocation list, and a year is the usual ceiling for
+/// one (CA/Browser Forum Baseline Requirements §4.9.7). A document timestamp's DSS carries it as
+/// the revocation data of the TSA certificate; an offline validator (pyHanko `adesverify`)
+/// accepts the newest document timestamp only while that CRL is current, so `archive renew`
+/// re-timestamps a record before the CRL in its newest timestamp's DSS ends (`lta`).
+pub const ROOT_VALIDITY_DAYS: i64 = 365;
+
+/// The validity of the CRL of `ca`: [`ROOT_VALIDITY_DAYS`] for the region root, else
+/// [`VALIDITY_DAYS`].
+pub fn validity_days(home: &Home, ca: &str) -> i64 {
+    if home.region().is_ok_and(|r| r.root().id == ca) {
+        ROOT_VALIDITY_DAYS
+    } else {
+        VALIDITY_DAYS
+    }
+}
 
 /// One CA's CRL after [`refresh`].
 #[derive(Debug, Clone, Serialize)]

@@ -31,6 +31,9 @@ use crate::error::{ConfigError, PkiError, Result};
 /// RFC 9336 id-kp-documentSigning, put in every seal certificate's EKU.
 pub const EKU_DOCUMENT_SIGNING: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 36];
 
+/// Years the region root and its level CAs are valid (a level CA never past the root's end).
+pub const CA_YEARS: i64 = 20;
+
 /// What `init` made, for printing.
 #[derive(Debug)]
 pub struct InitSummary {
@@ -139,9 +142,16 @@ pub fn init_with(
     keys::make_dir(&home.dir.join("crl"), 0o755)?;
 
     let mut issuers: Vec<(String, Issuer)> = Vec::new();
+    let mut root_end: Option<OffsetDateTime> = None;
     for ca in &region.cas {
         let key = KeyPair::generate().map_err(gen_err(&ca.id))?;
-        let mut p = base_params(&ca.name, &ca.name, &region, if ca.parent.is_none() { 20 } else { 10 })?;
+        // Level CAs last as long as the root: an AdES validator checks an archived seal's CA at
+        // the current time while the DSS holds a current root CRL (`pki::crl`), so a CA that
+        // ended earlier would make the seal's past validation fail (pyHanko's time slide).
+        let mut p = base_params(&ca.name, &ca.name, &region, CA_YEARS)?;
+        if let Some(end) = root_end {
+            p.not_after = p.not_after.min(end);
+        }
         p.is_ca = IsCa::Ca(if ca.parent.is_none() {
             BasicConstraints::Unconstrained
         } else {
@@ -166,6 +176,9 @@ pub fn init_with(
         };
         keys::write_file(&home.ca_key(&ca.id), key.serialize_pem().as_bytes(), 0o600)?;
         keys::write_file(&home.ca_cert(&ca.id), cert.pem().as_bytes(), 0o644)?;
+        if ca.parent.is_none() {
+            root_end = Some(cert.params().not_after);
+        }
         issuers.push((ca.id.clone(), Issuer { cert, key }));
     }
     // The region root is also published as pki/root.crt.pem, whatever its id.
@@ -191,7 +204,8 @@ pub fn init_with(
         .1;
     tsa::issue_under(home, &region, &root.cert, &root.key, None)?;
     for (id, issuer) in &issuers {
-        write_crl(home, id, issuer, Vec::new())?;
+        let days = if *id == region.root().id { crl::ROOT_VALIDITY_DAYS } else { crl::VALIDITY_DAYS };
+        write_crl(home, id, issuer, Vec::new(), days)?;
     }
     keys::write_file(&home.region_file(), region_text.as_bytes(), 0o644)?;
     crate::document::template::install_defaults(home)?;
@@ -205,6 +219,23 @@ pub fn init_with(
         public_url: url,
         tsa: home.tsa_cert(),
     })
+}
+
+/// The CA `ca` as an issuer, from its certificate and key in the home (for a new seal
+/// certificate or a CRL).
+pub(crate) fn ca_issuer(home: &Home, ca: &str) -> Result<Issuer> {
+    let cert_path = home.ca_cert(ca);
+    let pem = std::fs::read_to_string(&cert_path).map_err(crate::error::io_at(&cert_path))?;
+    let bad = |m: String| PkiError::BadCertificate { path: cert_path.clone(), message: m };
+    let params = CertificateParams::from_ca_cert_pem(&pem).map_err(|e| bad(e.to_string()))?;
+    let key_path = home.ca_key(ca);
+    let key_pem = std::fs::read_to_string(&key_path)
+        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+    let key = KeyPair::from_pem(&key_pem)
+        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+    // Same subject, key and key identifier as the CA certificate: what the new seal names as issuer.
+    let cert = params.self_signed(&key).map_err(|e| bad(e.to_string()))?;
+    Ok(Issuer { cert, key })
 }
 
 pub(crate) fn crl_dp(region: &RegionConfig, ca: &str) -> CrlDistributionPoint {
@@ -234,8 +265,14 @@ fn issue_seal(home: &Home, region: &RegionConfig, dept: &Department, issuer: &Is
     Ok(())
 }
 
-fn write_crl(home: &Home, ca: &str, issuer: &Issuer, revoked: Vec<rcgen::RevokedCertParams>) -> Result<()> {
-    crl::with_lock(home, ca, || write_crl_locked(home, ca, issuer, revoked))
+fn write_crl(
+    home: &Home,
+    ca: &str,
+    issuer: &Issuer,
+    revoked: Vec<rcgen::RevokedCertParams>,
+    days: i64,
+) -> Result<()> {
+    crl::with_lock(home, ca, || write_crl_locked(home, ca, issuer, revoked, days))
 }
 
 fn write_crl_locked(
@@ -243,11 +280,12 @@ fn write_crl_locked(
     ca: &str,
     issuer: &Issuer,
     revoked: Vec<rcgen::RevokedCertParams>,
+    days: i64,
 ) -> Result<()> {
     let now = OffsetDateTime::now_utc();
     let params = CertificateRevocationListParams {
         this_update: now - Duration::minutes(5),
-        next_update: now + Duration::days(crl::VALIDITY_DAYS),
+        next_update: now + Duration::days(days),
         crl_number: revoke::next_crl_number(home, ca),
         issuing_distribution_point: None,
         revoked_certs: revoked,

@@ -7,8 +7,7 @@
 
 use ::time::{Duration, OffsetDateTime};
 use rcgen::{
-    CertificateParams, CertificateRevocationListParams, KeyIdMethod, KeyPair, RevocationReason,
-    RevokedCertParams, SerialNumber,
+    CertificateRevocationListParams, KeyIdMethod, RevocationReason, RevokedCertParams, SerialNumber,
 };
 use serde::{Deserialize, Serialize};
 use x509_parser::prelude::*;
@@ -207,7 +206,7 @@ pub fn revoke(
     })
 }
 
-/// Re-sign `crl/<ca>.crl` from the ledger (valid [`super::crl::VALIDITY_DAYS`] days; `serve` and
+/// Re-sign `crl/<ca>.crl` from the ledger (valid [`super::crl::validity_days`]; `serve` and
 /// `zhengyin crl refresh` re-sign it when half of that is gone), holding the CA's CRL lock.
 pub fn regenerate_crl(home: &Home, ca: &str) -> Result<()> {
     super::crl::with_lock(home, ca, || regenerate_crl_locked(home, ca))
@@ -221,17 +220,7 @@ pub(crate) fn regenerate_crl_locked(home: &Home, ca: &str) -> Result<()> {
 /// [`regenerate_crl_locked`] with thisUpdate no earlier than `since` (Unix seconds, not after
 /// now): a CRL that speaks about a signature made at `since` (`crl::issued_since`).
 pub(crate) fn regenerate_crl_since(home: &Home, ca: &str, since: Option<i64>) -> Result<()> {
-    let cert_path = home.ca_cert(ca);
-    let pem = std::fs::read_to_string(&cert_path).map_err(crate::error::io_at(&cert_path))?;
-    let bad = |m: String| PkiError::BadCertificate { path: cert_path.clone(), message: m };
-    let params = CertificateParams::from_ca_cert_pem(&pem).map_err(|e| bad(e.to_string()))?;
-    let key_path = home.ca_key(ca);
-    let key_pem = std::fs::read_to_string(&key_path)
-        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
-    let key = KeyPair::from_pem(&key_pem)
-        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
-    // Re-create the issuer object (same subject, key and key identifier) to sign with.
-    let issuer = params.self_signed(&key).map_err(|e| bad(e.to_string()))?;
+    let super::Issuer { cert: issuer, key } = super::ca_issuer(home, ca)?;
     let mut revoked = Vec::new();
     for e in ledger(home, ca)? {
         let Some(bytes) = unhex(&e.serial) else { continue };
@@ -259,7 +248,7 @@ pub(crate) fn regenerate_crl_since(home: &Home, ca: &str, since: Option<i64>) ->
     }
     let crl = CertificateRevocationListParams {
         this_update,
-        next_update: now + Duration::days(super::crl::VALIDITY_DAYS),
+        next_update: now + Duration::days(super::crl::validity_days(home, ca)),
         crl_number: next_crl_number(home, ca),
         issuing_distribution_point: None,
         revoked_certs: revoked,

@@ -9,10 +9,9 @@
 
 use std::path::PathBuf;
 
-use rcgen::{CertificateParams, KeyPair};
 use x509_parser::prelude::*;
 
-use super::{issue_seal, keys, Issuer};
+use super::{issue_seal, keys};
 use crate::config::Home;
 use crate::error::{ConfigError, PkiError, Result};
 
@@ -36,22 +35,6 @@ fn serial_of(path: &std::path::Path) -> Result<String> {
     Ok(c.raw_serial().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The department CA `ca` as an issuer, from its certificate and key in the home.
-fn issuer(home: &Home, ca: &str) -> Result<Issuer> {
-    let cert_path = home.ca_cert(ca);
-    let pem = std::fs::read_to_string(&cert_path).map_err(crate::error::io_at(&cert_path))?;
-    let bad = |m: String| PkiError::BadCertificate { path: cert_path.clone(), message: m };
-    let params = CertificateParams::from_ca_cert_pem(&pem).map_err(|e| bad(e.to_string()))?;
-    let key_path = home.ca_key(ca);
-    let key_pem = std::fs::read_to_string(&key_path)
-        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
-    let key = KeyPair::from_pem(&key_pem)
-        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
-    // Same subject, key and key identifier as the CA certificate: what the new seal names as issuer.
-    let cert = params.self_signed(&key).map_err(|e| bad(e.to_string()))?;
-    Ok(Issuer { cert, key })
-}
-
 /// Renew `dept`'s seal certificate with a new key; the old ones are retired (see module docs).
 pub fn renew_seal(home: &Home, dept: &str) -> Result<RenewedSeal> {
     let region = home.region()?;
@@ -71,7 +54,7 @@ pub fn renew_seal(home: &Home, dept: &str) -> Result<RenewedSeal> {
         ))
         .into());
     }
-    let issuer = issuer(home, &d.ca)?;
+    let issuer = super::ca_issuer(home, &d.ca)?;
     std::fs::rename(&key, &retired_key).map_err(crate::error::io_at(&key))?;
     if let Err(e) = std::fs::rename(&cert, &retired_cert) {
         let _ = std::fs::rename(&retired_key, &key);

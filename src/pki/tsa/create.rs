@@ -15,9 +15,16 @@ use crate::config::{Home, RegionConfig};
 use crate::error::{PkiError, Result, TsaError};
 use crate::pki::{base_params, crl_dp, gen_err, keys};
 
-/// Years a TSA certificate is valid (never past the root's end). ETSI EN 319 421 leaves the
-/// period to the TSA; tokens stay verifiable after it through archive timestamps (B-LTA).
-pub const TSA_YEARS: i64 = 10;
+/// Years a TSA certificate is valid (never past the root's end): as long as the root, so that
+/// the tokens of a retired TSA key stay checkable at the current time for as long as the root
+/// lasts (an AdES validator such as pyHanko cannot slide the validation of an expired TSA
+/// certificate back in time while the DSS holds a newer, current root CRL).
+pub const TSA_YEARS: i64 = 20;
+
+/// Years the TSA key signs tokens (from the certificate's notBefore): `archive renew` refuses
+/// a key whose period of use ends within its window, and `init --add-tsa --force` replaces it.
+/// ETSI EN 319 421 §7.6.7 (the TSU key is used for less time than its certificate lasts).
+pub const TSA_KEY_USE_YEARS: i64 = 10;
 
 /// id-ce-extKeyUsage (RFC 5280 §4.2.1.12).
 const EXT_KEY_USAGE: &[u64] = &[2, 5, 29, 37];

@@ -14,7 +14,7 @@ pub mod ledger;
 pub mod reply;
 mod token;
 
-pub use create::{add, issue_under};
+pub use create::{add, issue_under, TSA_KEY_USE_YEARS};
 pub use ledger::Entry;
 
 use cmpv2::status::PkiStatus;

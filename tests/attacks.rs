@@ -1699,7 +1699,8 @@ attack_tests! {
 /// A joint licence whose plan names Tai'an's 市场监督管理局 (`taian/11370900MB28570021`) but whose
 /// second seal is a genuine seal of Jinan's 市场监督管理局, under the same local id `scjg` (the two
 /// regions trust each other), is refused in both regions, with or without `--allow-incomplete`:
-/// the plan is matched by region and USCC, never by local id. Tai'an's xzsp may not seal after it.
+/// the plan and each seal's authority are matched by region and USCC, never by local id (in Jinan
+/// the seal is a home department, in Tai'an a foreign one). Tai'an's xzsp may not seal after it.
 #[test]
 fn cross_region_seal_in_a_planned_place() {
     use api_support::init_home;
@@ -1750,23 +1751,36 @@ fn cross_region_seal_in_a_planned_place() {
             let o = cli(&args);
             let rep: Value = serde_json::from_slice(&o.stdout).expect("report");
             assert_eq!(o.status.code(), Some(1), "{args:?}: {rep:#}");
+            // The plan does not count it: only Tai'an's first seal is present.
             let plan = &rep["seal_plan"];
-            assert_eq!(plan["in_order"], false, "{rep:#}");
+            assert_eq!(plan["complete"], false, "{rep:#}");
             assert_eq!(plan["required_ids"][1], "taian/11370900MB28570021", "{rep:#}");
-            assert_eq!(plan["present_ids"][1], "jinan/11370100MB28631028", "{rep:#}");
-            // The seal itself is genuine (a trusted region's department): the plan refuses it.
+            assert_eq!(plan["present_ids"], serde_json::json!(["taian/11370911MB28570045"]), "{rep:#}");
+            // The seal is genuine (a trusted region's department) but not the department the plan
+            // names at its place: DEPARTMENT refuses it by region and USCC, in either home.
             let sig = &rep["signatures"][1];
-            assert_eq!(sig["indication"], "TOTAL-PASSED", "{rep:#}");
             assert_eq!(
                 (sig["department"]["region"].as_str(), sig["department"]["id"].as_str()),
                 (Some("jinan"), Some("scjg"))
             );
+            assert_eq!(sig["indication"], "INDETERMINATE", "{rep:#}");
+            assert_eq!(sig["sub_indication"], "SIG_CONSTRAINTS_FAILURE", "{rep:#}");
+            let dept = sig["checks"].as_array().into_iter().flatten().find(|c| c["name"] == "DEPARTMENT");
+            let detail = dept.and_then(|c| c["detail"].as_str()).unwrap_or_default();
+            assert!(
+                detail.contains(
+                    "names taian/11370900MB28570021 for seal 2, but this seal is jinan/11370100MB28631028"
+                ),
+                "{rep:#}"
+            );
+            // Tai'an's own first seal is untouched by the attack.
+            assert_eq!(rep["signatures"][0]["indication"], "TOTAL-PASSED", "{rep:#}");
         }
     }
     let o =
         cli(&["seal", "add", "--home", h(&ta), "--dept", "xzsp", s(&file), "-o", s(&p.join("joint-3.pdf"))]);
     assert_eq!(o.status.code(), Some(2), "{}", both(&o));
-    assert!(both(&o).contains("do not follow the document's seal plan"), "{}", both(&o));
+    assert!(both(&o).contains("Seal2_scjg]: INDETERMINATE / SIG_CONSTRAINTS_FAILURE"), "{}", both(&o));
 }
 
 /// Every attack in the table has its own test (and the other way round).

@@ -296,8 +296,8 @@ fn root_rotation_is_followed_and_a_forged_rotation_is_refused() {
 }
 
 /// Replays are refused in every refresh path, not only in `trust add`: an older province list
-/// (`trust add` of a copy signed earlier), and an older region list where the home imported it
-/// from (`trust refresh` warns and keeps the stored list).
+/// (`trust add` of a copy signed earlier), and an older region list in the file the home imported
+/// it from (`trust refresh` reads that file, not the list's own URL, warns and keeps the stored list).
 #[test]
 fn replayed_province_and_region_lists_are_refused() {
     let p = Province::start();
@@ -310,20 +310,46 @@ fn replayed_province_and_region_lists_are_refused() {
     assert_eq!(o.status.code(), Some(2), "{}", both(&o));
     assert!(both(&o).contains("replayed list is refused"), "{}", both(&o));
 
-    // Tai'an imports Jinan's list from a file; the file is then replaced by an older list.
+    // Tai'an imports Jinan's list from a file (the list names Jinan's served URL as its own); the
+    // file is then replaced by an older list. Refresh reads the file it came from, not the URL.
     let list = p.path("jinan-list.json");
     let write = |at: i64| {
-        let l = list::build(&p.jn, None, at).expect("list");
+        let l = list::build(&p.jn, Some(&p.jn_s.url), at).expect("list");
         std::fs::write(&list, serde_json::to_vec(&l).expect("json")).expect("write");
     };
     write(now);
-    cli_ok(&["trust", "add", "--home", h(&p.ta), "--from", s(&list), "--pin", &root_pin(&p.jn)]);
+    let out = cli_ok(&["trust", "add", "--home", h(&p.ta), "--from", s(&list), "--pin", &root_pin(&p.jn)]);
+    assert!(out.contains(&format!("refresh reads {} again", s(&list))), "{out}");
+    assert!(out.contains(&format!("{}/v1/trust-list", p.jn_s.url)), "{out}");
     let stored = std::fs::read(p.ta.dir.join("trust/jinan.json")).expect("stored");
     write(now - 60);
     let o = cli(&["trust", "refresh", "--home", h(&p.ta)]);
     assert!(o.status.success(), "{}", both(&o));
     assert!(both(&o).contains("replayed list is refused"), "{}", both(&o));
     assert_eq!(std::fs::read(p.ta.dir.join("trust/jinan.json")).expect("stored"), stored);
+}
+
+/// How many GET /v1/trust-list `served` answered (from its /metrics).
+fn trust_list_gets(served: &Served) -> u64 {
+    let r = call("GET", &format!("{}/metrics", served.url), None, None, None);
+    assert_eq!(r.status, 200);
+    String::from_utf8_lossy(&r.body)
+        .lines()
+        .filter(|l| l.starts_with("zhengyin_http_requests_total{method=\"GET\",route=\"/v1/trust-list\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// One `trust refresh` fetches a region's list once: a region that came through the province list
+/// is refreshed through it, not a second time on its own (Tai'an's server counts the requests).
+#[test]
+fn a_province_region_is_fetched_once_per_refresh() {
+    let p = Province::start();
+    p.with_taian_imported();
+    let before = trust_list_gets(&p.ta_s);
+    let out = p.jinan_refreshes();
+    assert!(out.contains("taian"), "{out}");
+    assert_eq!(trust_list_gets(&p.ta_s) - before, 1, "Tai'an's list fetched more than once in one refresh");
 }
 
 fn s(p: &Path) -> &str {

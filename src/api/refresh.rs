@@ -114,11 +114,13 @@ pub fn import(home: &Home, from: &str, pin: &str) -> Result<(TrustList, usize)> 
     Ok((checked.list, n))
 }
 
-/// Fetch, check and store one imported region's list again (from where it came, under its
-/// stored pins and the roots pivots announced since).
+/// Fetch, check and store one imported region's list again, from where it was imported (the URL
+/// or file given to `trust add`, or the URL its province lists), under its stored pins and the
+/// roots pivots announced since. A file is read again: to follow a region's published list, import
+/// it from its URL (`trust add` says so).
 fn refresh_region(home: &Home, old: &TrustList, src: &Source) -> Result<TrustList> {
-    let from = old.url.clone().filter(|_| !src.from.starts_with("http")).unwrap_or(src.from.clone());
-    let checked = list::verify_pins(&fetch(&from)?, &src.all_pins(), now())?;
+    let from = &src.from;
+    let checked = list::verify_pins(&fetch(from)?, &src.all_pins(), now())?;
     if checked.list.region != old.region {
         return Err(PkiError::TrustList(format!(
             "the list at {from} is now for region `{}`, not `{}`",
@@ -130,10 +132,11 @@ fn refresh_region(home: &Home, old: &TrustList, src: &Source) -> Result<TrustLis
     Ok(checked.list)
 }
 
-/// Refresh every imported list (from where it came) and its CRLs; returns the regions refreshed.
-/// Regions that came from a province list are refreshed through it first (`province`).
+/// Refresh every imported list and its CRLs and status list, once each; returns the regions
+/// refreshed. Regions that came from a province list are refreshed through it (`province`), when
+/// that province list could be fetched; their own lists are not fetched a second time.
 pub fn refresh_once(home: &Home) -> Vec<String> {
-    crate::trust::province::refresh_provinces(home, &fetch, now());
+    let provinces = crate::trust::province::refresh_provinces(home, &fetch, now());
     let mut done = Vec::new();
     for (old, source) in imports::imported(home) {
         let Some(src) = source else {
@@ -141,19 +144,21 @@ pub fn refresh_once(home: &Home) -> Vec<String> {
             fetch_crls(home, &old);
             continue;
         };
-        match refresh_region(home, &old, &src) {
-            Ok(l) => {
-                fetch_crls(home, &l);
-                fetch_status_list(home, &l);
-                done.push(l.region);
+        let through_province = src.province.as_ref().is_some_and(|p| provinces.contains(p));
+        let l = if through_province {
+            old
+        } else {
+            match refresh_region(home, &old, &src) {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(region = %old.region, error = %e, "trust list not refreshed; CRLs refreshed from the stored list");
+                    old
+                }
             }
-            Err(e) => {
-                tracing::warn!(region = %old.region, error = %e, "trust list not refreshed; CRLs refreshed from the stored list");
-                fetch_crls(home, &old);
-                fetch_status_list(home, &old);
-                done.push(old.region);
-            }
-        }
+        };
+        fetch_crls(home, &l);
+        fetch_status_list(home, &l);
+        done.push(l.region);
     }
     done
 }

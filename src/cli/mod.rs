@@ -116,6 +116,27 @@ pub fn fail(e: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_ERROR)
 }
 
+/// Write a signed list (`trust list`, `province publish`) as pretty JSON to `output` and say so.
+pub fn write_json<T: serde::Serialize>(
+    what: &str,
+    list: zhengyin::Result<T>,
+    output: &std::path::Path,
+) -> ExitCode {
+    match list
+        .and_then(|l| {
+            serde_json::to_vec_pretty(&l)
+                .map_err(|e| zhengyin::error::PkiError::TrustList(e.to_string()).into())
+        })
+        .and_then(|b| zhengyin::licence::write_output(output, &b))
+    {
+        Ok(()) => {
+            println!("wrote {what} to {}", output.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
 pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,

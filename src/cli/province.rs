@@ -68,18 +68,8 @@ pub fn run(c: Command) -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        Command::Publish { home, output } => match zhengyin::trust::province::build(&home.home(), now())
-            .and_then(|l| {
-                serde_json::to_vec_pretty(&l)
-                    .map_err(|e| zhengyin::error::PkiError::TrustList(e.to_string()).into())
-            })
-            .and_then(|b| zhengyin::licence::write_output(&output, &b))
-        {
-            Ok(()) => {
-                println!("wrote province list to {}", output.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(e),
-        },
+        Command::Publish { home, output } => {
+            super::write_json("province list", zhengyin::trust::province::build(&home.home(), now()), &output)
+        }
     }
 }

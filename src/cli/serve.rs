@@ -19,8 +19,9 @@ pub struct Args {
     /// Address to listen on
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Base URL other regions reach this service at (used for CRL and trust-list URLs in the
-    /// trust list) [default: http://<listen>]
+    /// Base URL other regions reach this service at (CRL, status-list and trust-list URLs in the
+    /// trust list; QR codes of presentations) [default: region.toml's public_url, or
+    /// http://<listen> while that is still init's placeholder http://127.0.0.1:8080]
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
     /// Refresh imported trust lists and CRLs every N seconds (0: never)
@@ -64,6 +65,10 @@ pub fn run(a: Args) -> ExitCode {
             Ok(l) => l,
             Err(e) => return fail(format!("cannot listen on {}: {e}", a.listen)),
         };
+        let configured = match home.region() {
+            Ok(r) => r.region.public_url,
+            Err(e) => return fail(e),
+        };
         let local = listener.local_addr().map(|x| x.to_string()).unwrap_or_else(|_| a.listen.to_string());
         let config = ServeConfig {
             body_limit: a.body_limit,
@@ -73,7 +78,7 @@ pub fn run(a: Args) -> ExitCode {
             header_timeout_secs: a.header_timeout_secs.max(1),
             max_connections: max_connections(a.max_connections),
             max_connections_per_ip: a.max_connections_per_ip.max(1),
-            public_url: Some(a.public_url.unwrap_or_else(|| format!("http://{local}"))),
+            public_url: Some(public_url(a.public_url, configured.as_deref(), &local)),
         };
         let state = match AppState::open(home, config) {
             Ok(s) => s,
@@ -98,6 +103,30 @@ pub fn run(a: Args) -> ExitCode {
             Err(e) => fail(format!("server error: {e}")),
         }
     })
+}
+
+/// The base URL the service announces: `--public-url`, else region.toml's `public_url` (what
+/// certificates' CRL distribution points and QR codes already name), else — while region.toml
+/// holds only init's placeholder — the address it listens on. When the result differs from
+/// region.toml's, say so at start: other regions would fetch CRLs from one place while the
+/// certificates name another.
+fn public_url(given: Option<String>, configured: Option<&str>, local: &str) -> String {
+    let configured = configured.map(|u| u.trim_end_matches('/'));
+    let placeholder = configured.is_none_or(|u| u == zhengyin::config::DEFAULT_PUBLIC_URL);
+    let url = match (given, configured) {
+        (Some(u), _) => u.trim_end_matches('/').to_string(),
+        (None, Some(c)) if !placeholder => c.to_string(),
+        _ => format!("http://{local}"),
+    };
+    if let Some(c) = configured.filter(|c| *c != url) {
+        tracing::warn!(public_url = %url, region_public_url = %c, "the served public URL differs from region.toml's");
+        eprintln!(
+            "zhengyin: warning: serving with public URL {url}, but region.toml's public_url is {c}: \
+             certificates' CRL distribution points and QR codes name {c}, the trust list names {url}; \
+             make them one (serve --public-url {c}, or `zhengyin init --public-url` for a new region)"
+        );
+    }
+    url
 }
 
 /// The connection cap that fits the open-file limit (logged when lower than asked).

@@ -95,6 +95,12 @@ pub fn run(c: Command) -> ExitCode {
                     list.departments.as_ref().map_or(0, Vec::len),
                     list.next_update
                 );
+                    if !from.starts_with("http://") && !from.starts_with("https://") {
+                        let published = list.url.as_deref().map_or(String::new(), |u| {
+                            format!("; to follow the list the region publishes, import it from {u}")
+                        });
+                        println!("  refresh reads {from} again{published}");
+                    }
                     ExitCode::SUCCESS
                 }
                 Ok(Imported::Province(out, crls)) => {
@@ -148,19 +154,8 @@ pub fn run(c: Command) -> ExitCode {
         }
         Command::List { home, public_url, output } => {
             let now = ::time::OffsetDateTime::now_utc().unix_timestamp();
-            match zhengyin::trust::list::build(&home.home(), public_url.as_deref(), now)
-                .and_then(|l| {
-                    serde_json::to_vec_pretty(&l)
-                        .map_err(|e| zhengyin::error::PkiError::TrustList(e.to_string()).into())
-                })
-                .and_then(|b| zhengyin::licence::write_output(&output, &b))
-            {
-                Ok(()) => {
-                    println!("wrote trust list to {}", output.display());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(e),
-            }
+            let list = zhengyin::trust::list::build(&home.home(), public_url.as_deref(), now);
+            super::write_json("trust list", list, &output)
         }
     }
 }

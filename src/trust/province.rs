@@ -278,8 +278,15 @@ pub fn import(
     Ok(out)
 }
 
-/// Refresh every imported province list (and through it, its regions' lists); failures are logged.
-pub fn refresh_provinces(home: &Home, fetch: &dyn Fn(&str) -> Result<Vec<u8>>, now: i64) {
+/// Refresh every imported province list (and through it, its regions' lists); failures are
+/// logged. Returns the provinces whose list was fetched and checked: their regions have been
+/// refreshed (or refused) here, so the caller does not fetch their lists again.
+pub fn refresh_provinces(
+    home: &Home,
+    fetch: &dyn Fn(&str) -> Result<Vec<u8>>,
+    now: i64,
+) -> std::collections::BTreeSet<String> {
+    let mut done = std::collections::BTreeSet::new();
     for (l, src) in imported(home) {
         match fetch(&src.from).and_then(|b| import(home, &src.from, &src.pin, &b, fetch, now)) {
             Ok(o) => {
@@ -289,8 +296,10 @@ pub fn refresh_provinces(home: &Home, fetch: &dyn Fn(&str) -> Result<Vec<u8>>, n
                 if !o.dropped.is_empty() {
                     tracing::info!(province = %l.province, dropped = ?o.dropped, "regions no longer in the province list dropped");
                 }
+                done.insert(l.province);
             }
             Err(e) => tracing::warn!(province = %l.province, error = %e, "province list not refreshed"),
         }
     }
+    done
 }

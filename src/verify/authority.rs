@@ -12,9 +12,11 @@
 use lopdf::Document;
 
 use super::report::{fail, Check, Department, Indication, Status};
+use crate::config::authority::Authority;
+use crate::config::Region;
 use crate::document::identifier::LicenceId;
 use crate::document::metadata::{decode_text, LicenceMetadata};
-use crate::document::render::SEAL_PLAN_KEY;
+use crate::document::render::{SEAL_PLAN_IDS_KEY, SEAL_PLAN_KEY};
 use crate::document::watermark::ANNOTATION_FIELD;
 use crate::pades::ParsedSignature;
 use crate::trust::TrustStore;
@@ -45,87 +47,55 @@ pub fn apply(
         // A document timestamp (B-LTA, added at filing) is no seal of the plan.
         .filter(|s| !super::doc_timestamps::is_doc_timestamp(s))
         .count();
-    // Another region's department: its own region's table decides what it may issue; here only
-    // what any region can check — the issuing seal is the issuer the identifier names.
-    let home = trust.region.as_ref().map(|r| r.region.id.as_str());
-    if let Some(region) = dept.region.as_deref().filter(|r| Some(*r) != home) {
-        match foreign_rule(dept, position, doc) {
-            Ok(()) => check.detail.push_str(&format!(
-                "; its authority for this licence type is {region}'s to decide (that region's table is not published)"
-            )),
-            Err(reason) => {
-                *check = fail(
-                    "DEPARTMENT",
-                    Status::Failed,
-                    Indication::Indeterminate,
-                    "SIG_CONSTRAINTS_FAILURE",
-                    format!("seal of {} ({region}/{}) is not authorised: {reason}", dept.name, dept.id),
-                )
-            }
-        }
-        return;
-    }
     if sig.field_name == ANNOTATION_FIELD && dept.id == crate::proofs::annotate::PLATFORM && position > 0 {
         return; // the annotated copy's own rules apply (verify/annotation.rs)
     }
-    match rule(authority, &dept.id, position, doc) {
+    let home = trust.region.as_ref().map(|r| &r.region);
+    match rule(authority, home, dept, position, doc) {
         Ok(note) => check.detail.push_str(&format!("; {note}")),
         Err(reason) => {
+            let who = match (&dept.region, home) {
+                (Some(r), Some(h)) if *r != h.id => format!("{r}/{}", dept.id),
+                _ => dept.id.clone(),
+            };
             *check = fail(
                 "DEPARTMENT",
                 Status::Failed,
                 Indication::Indeterminate,
                 "SIG_CONSTRAINTS_FAILURE",
-                format!("seal of {} ({}) is not authorised: {reason}", dept.name, dept.id),
+                format!("seal of {} ({who}) is not authorised: {reason}", dept.name),
             )
         }
     }
 }
 
-/// For another region's department: an issuing seal must be the issuer (USCC) the GB/T 36904
-/// identifier and the GB/T 36903 metadata name.
-fn foreign_rule(dept: &Department, position: usize, doc: &Document) -> Result<(), String> {
-    if position > 0 {
-        return Ok(());
-    }
-    let info = doc
-        .trailer
-        .get(b"Info")
-        .ok()
-        .and_then(|i| i.as_reference().ok())
-        .and_then(|r| doc.get_dictionary(r).ok());
-    let Some(meta) = info.and_then(LicenceMetadata::from_info) else {
-        return Err("the document names no licence type (GB/T 36903 ZZLXDM)".into());
-    };
-    let id: LicenceId = meta
-        .zzbs
-        .parse()
-        .map_err(|e| format!("its licence identifier is not a GB/T 36904 identifier ({e})"))?;
-    let uscc = dept.uscc.as_deref().unwrap_or_default();
-    if id.issuer_code != uscc || meta.zzbfjgdm != uscc {
-        return Err(format!(
-            "the identifier names issuer {} (metadata {}), but the issuing seal is {}'s ({uscc})",
-            id.issuer_code, meta.zzbfjgdm, dept.name
-        ));
-    }
-    Ok(())
+/// What a document says about itself: its metadata, identifier and recorded seal plans.
+struct Claims<'a> {
+    meta: LicenceMetadata,
+    id: LicenceId,
+    info: &'a lopdf::Dictionary,
 }
 
-fn rule(
-    authority: &crate::config::authority::Authority,
-    dept: &str,
-    position: usize,
-    doc: &Document,
-) -> Result<String, String> {
+impl Claims<'_> {
+    fn list(&self, key: &str) -> Option<Vec<String>> {
+        self.info
+            .get(key.as_bytes())
+            .ok()
+            .and_then(decode_text)
+            .map(|p| p.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+    }
+}
+
+fn claims(doc: &Document) -> Result<Claims<'_>, String> {
     let info = doc
         .trailer
         .get(b"Info")
         .ok()
         .and_then(|i| i.as_reference().ok())
-        .and_then(|r| doc.get_dictionary(r).ok());
-    let Some(meta) = info.and_then(LicenceMetadata::from_info) else {
-        return Err("the document names no licence type (GB/T 36903 ZZLXDM), so no department of the region may seal it".into());
-    };
+        .and_then(|r| doc.get_dictionary(r).ok())
+        .ok_or("the document has no Info dictionary, so it names no licence type (GB/T 36903 ZZLXDM)")?;
+    let meta = LicenceMetadata::from_info(info)
+        .ok_or("the document names no licence type (GB/T 36903 ZZLXDM), so no department may seal it")?;
     let id: LicenceId = meta
         .zzbs
         .parse()
@@ -136,27 +106,91 @@ fn rule(
             id.type_code, meta.zzlxdm
         ));
     }
-    let note = authority.may_seal(&id.type_code, position, dept)?;
+    Ok(Claims { meta, id, info })
+}
+
+/// May `dept` make seal `position` (0 = the issuing seal) of this document? One rule for every
+/// region's departments:
+/// - the plan by region and USCC (`/ZYSealPlanIds`), when recorded, names this very department
+///   at this position: a department is its region and USCC, never a local id, so Jinan's `scjg`
+///   never stands for Tai'an's;
+/// - the issuing seal is the issuer (USCC) the GB/T 36904 identifier and the metadata name;
+/// - a home department on a home licence also follows the home's catalogue (`may_seal`, the plan
+///   recorded at issue); another region's licence follows that region's table, not published.
+fn rule(
+    authority: &Authority,
+    home: Option<&Region>,
+    dept: &Department,
+    position: usize,
+    doc: &Document,
+) -> Result<String, String> {
+    let c = claims(doc)?;
+    let recorded = c.list(SEAL_PLAN_KEY);
+    // As `plan::status` reads it: the ids count when they name every entry of the plan.
+    let plan_ids = c
+        .list(SEAL_PLAN_IDS_KEY)
+        .filter(|ids| !ids.is_empty() && Some(ids.len()) == recorded.as_ref().map(Vec::len));
+    let home_id = home.map(|h| h.id.as_str());
+    let foreign = dept.region.as_deref().filter(|r| Some(*r) != home_id);
+    // Which region issued the document: the plan's first entry (or, for older documents, the
+    // home's when its own department seals).
+    let issuer_entry = plan_ids.as_ref().and_then(|p| p.first());
+    let issued_here =
+        issuer_entry.is_none_or(|first| home_id.is_some() && first.split('/').next() == home_id);
+    // The home's own catalogue first: its refusal names the rule.
+    let note = match foreign {
+        None if issued_here => Some(authority.may_seal(&c.id.type_code, position, &dept.id)?),
+        _ => None,
+    };
+    let key = dept.plan_id().unwrap_or_else(|| format!("?/{}", dept.id));
+    if let Some(ids) = &plan_ids {
+        match ids.get(position) {
+            Some(want) if *want == key => {}
+            Some(want) => {
+                return Err(format!(
+                    "the document's seal plan names {want} for seal {}, but this seal is {key}",
+                    position + 1
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "the document's seal plan has {} seal(s); this is seal {} ({key})",
+                    ids.len(),
+                    position + 1
+                ))
+            }
+        }
+    }
+    let uscc = dept.uscc.as_deref().unwrap_or_default();
+    if position == 0 && (c.id.issuer_code != uscc || c.meta.zzbfjgdm != uscc) {
+        return Err(format!(
+            "the identifier names issuer {} (metadata {}), but the issuing seal is {}'s ({uscc})",
+            c.id.issuer_code, c.meta.zzbfjgdm, dept.name
+        ));
+    }
+    let Some(note) = note else {
+        return Ok(match foreign {
+            Some(region) => format!(
+                "its authority for this licence type is {region}'s to decide (that region's table is not published)"
+            ),
+            None => format!(
+                "seal {} of the seal plan recorded by {}",
+                position + 1,
+                issuer_entry.and_then(|e| e.split('/').next()).unwrap_or("another region")
+            ),
+        });
+    };
     if position > 0 {
         return Ok(note);
     }
-    let uscc = authority.uscc(dept).unwrap_or_default();
-    if id.issuer_code != uscc || meta.zzbfjgdm != uscc {
+    let want = authority.plan(&c.id.type_code, &dept.id).unwrap_or_default();
+    let want_ids = home.map(|h| h.plan_ids(&want));
+    if recorded.as_ref() != Some(&want) || (plan_ids.is_some() && plan_ids != want_ids) {
         return Err(format!(
-            "the identifier names issuer {} (metadata {}), but the issuing seal is {dept}'s ({uscc})",
-            id.issuer_code, meta.zzbfjgdm
-        ));
-    }
-    let recorded: Option<Vec<String>> = info
-        .and_then(|i| i.get(SEAL_PLAN_KEY.as_bytes()).ok())
-        .and_then(decode_text)
-        .map(|p| p.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
-    let want = authority.plan(&id.type_code, dept).unwrap_or_default();
-    if recorded.as_ref() != Some(&want) {
-        return Err(format!(
-            "the document records seal plan {}, but {} issued by {dept} must record {}",
+            "the document records seal plan {}, but {} issued by {} must record {}",
             recorded.map(|p| p.join(",")).unwrap_or_else(|| "(none)".into()),
-            meta.zzmc,
+            c.meta.zzmc,
+            dept.id,
             want.join(",")
         ));
     }

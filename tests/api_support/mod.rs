@@ -178,10 +178,16 @@ pub fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
 /// The real `zhengyin serve` binary on a free loopback port with `ZHENGYIN_LOG=debug`, its log
 /// written to `log`; returns the child and its base URL (read from the first stdout line).
 pub fn spawn_binary_with_log(home: &Home, log: &Path) -> (std::process::Child, String) {
+    spawn_binary_args(home, log, &[])
+}
+
+/// [`spawn_binary_with_log`] with further `serve` arguments (`--public-url …`).
+pub fn spawn_binary_args(home: &Home, log: &Path, extra: &[&str]) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin"))
         .args(["serve", "--listen", "127.0.0.1:0", "--refresh-secs", "0", "--home"])
         .arg(&home.dir)
+        .args(extra)
         .env("ZHENGYIN_LOG", "debug")
         .stdout(std::process::Stdio::piped())
         .stderr(std::fs::File::create(log).expect("serve log"))

@@ -9,8 +9,8 @@ use std::path::Path;
 use serde_json::Value;
 use zhengyin::config::Home;
 
-use crate::api_support::{repo, spawn_binary_with_log};
-/// A `zhengyin serve` child process (see [`spawn_binary_with_log`]), killed on drop.
+use crate::api_support::{repo, spawn_binary_args};
+/// A `zhengyin serve` child process (see `api_support::spawn_binary_with_log`), killed on drop.
 pub struct Served {
     child: std::process::Child,
     pub url: String,
@@ -25,7 +25,12 @@ impl Drop for Served {
 
 /// The real `zhengyin serve` for `home` on a free loopback port, its log in `log`.
 pub fn serve_binary(home: &Home, log: &Path) -> Served {
-    let (child, url) = spawn_binary_with_log(home, log);
+    serve_binary_args(home, log, &[])
+}
+
+/// [`serve_binary`] with further `serve` arguments.
+pub fn serve_binary_args(home: &Home, log: &Path, extra: &[&str]) -> Served {
+    let (child, url) = spawn_binary_args(home, log, extra);
     assert!(url.starts_with("http://127.0.0.1:"), "serve printed {url}");
     Served { child, url }
 }

@@ -142,10 +142,11 @@ fn rule(
         None if issued_here => Some(authority.may_seal(&c.id.type_code, position, &dept.id)?),
         _ => None,
     };
-    let key = dept.plan_id().unwrap_or_else(|| format!("?/{}", dept.id));
+    let key = dept.plan_key();
     if let Some(ids) = &plan_ids {
+        let local = recorded.as_ref().and_then(|r| r.get(position)).map(String::as_str);
         match ids.get(position) {
-            Some(want) if *want == key => {}
+            Some(want) if dept.fills(want, local) => {}
             Some(want) => {
                 return Err(format!(
                     "the document's seal plan names {want} for seal {}, but this seal is {key}",

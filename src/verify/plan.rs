@@ -43,11 +43,10 @@ pub fn status(
                 .enumerate()
                 .map(|(i, d)| {
                     let want = required_ids.get(i).map(String::as_str).unwrap_or_default();
-                    match (d.plan_id(), &d.uscc) {
-                        (Some(id), _) => id,
-                        (None, Some(u)) if want.rsplit('/').next() == Some(u.as_str()) => want.to_string(),
-                        (None, None) if required.get(i) == Some(&d.id) => want.to_string(),
-                        (None, u) => format!("?/{}", u.as_deref().unwrap_or(&d.id)),
+                    if d.fills(want, required.get(i).map(String::as_str)) {
+                        want.to_string()
+                    } else {
+                        d.plan_key()
                     }
                 })
                 .collect();

@@ -87,6 +87,22 @@ impl Department {
     pub fn plan_id(&self) -> Option<String> {
         Some(format!("{}/{}", self.region.as_ref()?, self.uscc.as_ref()?))
     }
+
+    /// Whether this department is the seal plan's entry `want` (`<region>/<USCC>`, local id
+    /// `local`): by region and USCC; a department named only by its certificate (an explicit
+    /// root, no region) by its USCC, or, with no USCC in the certificate, by its local id.
+    pub fn fills(&self, want: &str, local: Option<&str>) -> bool {
+        match (self.plan_id(), &self.uscc) {
+            (Some(id), _) => id == want,
+            (None, Some(u)) => want.rsplit('/').next() == Some(u.as_str()),
+            (None, None) => local == Some(self.id.as_str()),
+        }
+    }
+
+    /// How a seal plan names this department: `<region>/<USCC>`, or `?/<USCC or local id>`.
+    pub fn plan_key(&self) -> String {
+        self.plan_id().unwrap_or_else(|| format!("?/{}", self.uscc.as_deref().unwrap_or(&self.id)))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

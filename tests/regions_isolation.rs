@@ -287,7 +287,11 @@ fn cross_region_ca_and_crl_injection_are_refused() {
     let pdf = tmp.path().join("d.pdf");
     issue(&d, "business-licence", None, &pdf);
     let stale = std::fs::read(d.crl("city")).unwrap();
-    let o = zy(&["revoke", "--home", h(&d), &api_support::seal_serial(&d, "scjg")]);
+    // Compromised an hour ago: revoked before the seal's timestamp, whatever second it is now.
+    let serial = api_support::seal_serial(&d, "scjg");
+    let since = api_support::an_hour_ago();
+    let o =
+        zy(&["revoke", "--home", h(&d), &serial, "--reason", "keyCompromise", "--compromised-at", &since]);
     assert!(o.status.success(), "{}", err(&o));
     // E's list with D's city CA in it: refused as a whole.
     let mut l = list::build(&e, Some("file:///nonexistent"), now()).unwrap();

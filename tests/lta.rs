@@ -126,6 +126,80 @@ fn filing_adds_a_document_timestamp_that_verify_names_as_poe() {
     assert!(again.stdout.contains("(already archived)") && again.stdout.contains(&id), "{}", again.both());
 }
 
+/// Proofs, annotated copies and commitments are archived like licences and get the same long-term
+/// treatment: `archive renew` adds a DSS update and a document timestamp to each (a new record of
+/// the same kind naming the old one), zhengyin names that timestamp as POE and pyHanko's AdES
+/// validation (revocation checking on, no network needed) accepts the result.
+#[test]
+fn proofs_annotated_copies_and_commitments_are_renewed_like_licences() {
+    let r = Region::init();
+    let (licence, _) = r.issue("business-licence", None, "licence.pdf");
+    r.request_proof("proof.pdf", &[]);
+    let copy = r.path("copy.pdf");
+    r.zy(&[
+        "licence",
+        "use",
+        "--home",
+        s(&r.home),
+        s(&licence),
+        "--by",
+        "xzsp",
+        "--purpose",
+        "370900-XK-0001",
+        "--valid-until",
+        "2099-12-31",
+        "-o",
+        s(&copy),
+    ])
+    .assert_code(0);
+    let statement = r.path("statement.txt");
+    std::fs::write(&statement, "本人承诺：本人社会保险参保状态正常，如有不实，愿承担相应法律责任。\n")
+        .expect("write");
+    r.zy(&[
+        "commit",
+        "--home",
+        s(&r.home),
+        "--by",
+        "xzsp",
+        "--subject",
+        PROOF_SUBJECT,
+        "--matter",
+        "370900-XK-0001",
+        "--statement",
+        s(&statement),
+        "-o",
+        s(&r.path("commitment.pdf")),
+    ])
+    .assert_code(0);
+    let renew = r.zy(&["archive", "renew", "--home", s(&r.home), "--before", "0"]);
+    renew.assert_code(0);
+    let mut kinds = Vec::new();
+    for (i, line) in renew.stdout.lines().filter_map(|l| l.strip_prefix("renewed ")).enumerate() {
+        let (old, new) = line.split_once(" -> ").expect("renewed OLD -> NEW");
+        let show = r.zy(&["archive", "show", "--home", s(&r.home), new]);
+        show.assert_code(0);
+        let meta = show.json()["metadata"].clone();
+        assert_eq!(meta["renews"], old, "{}", show.both());
+        let kind = meta["kind"].as_str().unwrap_or("").to_string();
+        let pdf = get(&r, new, &format!("renewed-{i}.pdf"));
+        let v = r.verify_json(&pdf);
+        v.assert_code(0);
+        let j = v.json();
+        assert_eq!(j["document_timestamps"][0]["status"], "PASSED", "{kind}: {}", v.both());
+        for sig in j["signatures"].as_array().expect("signatures") {
+            assert!(poe_sources(sig).contains(&"document timestamp".to_string()), "{kind}: {sig:#}");
+        }
+        if kind != "licence" {
+            let sigs = j["signatures"].as_array().map(Vec::len).unwrap_or(0);
+            assert_adesverify(&r, &pdf, sigs, None);
+        }
+        kinds.push(kind);
+    }
+    for kind in ["licence", "proof", "annotated-copy", "commitment"] {
+        assert!(kinds.iter().any(|k| k == kind), "no renewed {kind} among {kinds:?}\n{}", renew.both());
+    }
+}
+
 /// Object ids of the catalog, the first page, its content stream and the AcroForm's first
 /// unsigned field (the reserved annotation field of a licence).
 fn ids(pdf: &[u8]) -> (lopdf::Document, ObjectId, ObjectId, Option<ObjectId>) {

@@ -99,24 +99,7 @@ fn every_kind_of_document_passes_adesverify_offline() {
     assert_ades_passes(&r, &j3, 3);
     assert_dss_revocation(&r, &j3);
 
-    let proof = r.path("proof.pdf");
-    r.zy(&[
-        "proof",
-        "request",
-        "--home",
-        s(&r.home),
-        "--by",
-        "xzsp",
-        "--kind",
-        "social-insurance",
-        "--subject",
-        ALICE,
-        "--purpose",
-        "370900-XK-0001",
-        "-o",
-        s(&proof),
-    ])
-    .assert_code(0);
+    let (proof, _) = r.request_proof("proof.pdf", &[]);
     assert_ades_passes(&r, &proof, 1);
 
     let copy = r.path("copy.pdf");

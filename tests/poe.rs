@@ -34,13 +34,6 @@ fn evidence_for(r: &Region, home: &Path, issue_run: &Run, name: &str) -> PathBuf
 }
 
 /// A home as made before the TSA existed: its seals are PAdES B-B (no signature timestamp).
-fn older_region() -> Region {
-    let r = Region::init();
-    std::fs::remove_file(r.home.join("pki/private/tsa.key.pem")).unwrap();
-    std::fs::remove_dir_all(r.home.join("tsa")).unwrap();
-    r
-}
-
 fn sig_of(report: &Value) -> &Value {
     first_sig(report)
 }
@@ -70,7 +63,8 @@ fn evidence_record_is_poe_after_the_certificate_ended() {
     if skip_without_faketime() {
         return;
     }
-    let r = older_region();
+    let r = Region::init();
+    r.drop_tsa();
     let (pdf, issued) = r.issue("business-licence", None, "licence.pdf");
     let ev = evidence_for(&r, &r.home, &issued, "licence.evidence.json");
     let evidence: Value = serde_json::from_str(&std::fs::read_to_string(&ev).unwrap()).unwrap();
@@ -175,7 +169,8 @@ fn audit_is_clean_in_2032() {
     if skip_without_faketime() {
         return;
     }
-    let r = older_region();
+    let r = Region::init();
+    r.drop_tsa();
     r.issue("business-licence", None, "a.pdf");
     r.issue("food-business-licence", None, "b.pdf");
     let run = zy_at(r.dir.path(), Y2032, &["audit", "--home", s(&r.home)]);

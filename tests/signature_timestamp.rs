@@ -80,24 +80,7 @@ fn every_kind_of_sealed_pdf_is_b_t_for_zhengyin_and_pyhanko() {
     let (a2, joint) = (r.path("a2.pdf"), r.path("a3.pdf"));
     r.zy(&["seal", "add", "--home", s(&r.home), "--dept", "scjg", s(&a1), "-o", s(&a2)]).assert_code(0);
     r.zy(&["seal", "add", "--home", s(&r.home), "--dept", "xzsp", s(&a2), "-o", s(&joint)]).assert_code(0);
-    let proof = r.path("proof.pdf");
-    r.zy(&[
-        "proof",
-        "request",
-        "--home",
-        s(&r.home),
-        "--by",
-        "xzsp",
-        "--kind",
-        "social-insurance",
-        "--subject",
-        ALICE,
-        "--purpose",
-        MATTER,
-        "-o",
-        s(&proof),
-    ])
-    .assert_code(0);
+    let (proof, _) = r.request_proof("proof.pdf", &[]);
     let copy = r.path("copy.pdf");
     r.zy(&[
         "licence",

@@ -82,7 +82,7 @@ fn change_supersedes_the_old_version() {
 }
 
 /// Cancel (注销) and revoke (吊销) end a licence with time and reason; a cancelled licence cannot
-/// be revoked or changed afterwards.
+/// be revoked or changed afterwards, and neither gets an annotated copy (加注件).
 #[test]
 fn cancel_and_revoke_end_a_licence() {
     let r = Region::init();
@@ -104,6 +104,28 @@ fn cancel_and_revoke_end_a_licence() {
         .assert_code(0);
     let (v, _) = status_json(&r, &b);
     assert_eq!(v["status"], "revoked");
+    // No annotated copy (加注件) of a licence that is no longer in force, and nothing filed.
+    let size = archive_size(&r);
+    for (id, state) in [(&a, "is cancelled"), (&b, "is revoked")] {
+        let copy = r.path("copy.pdf");
+        let u = r.zy(&[
+            "licence",
+            "use",
+            id,
+            "--home",
+            s(&r.home),
+            "--by",
+            "xzsp",
+            "--purpose",
+            "370900-XK-0001",
+            "-o",
+            s(&copy),
+        ]);
+        u.assert_one_line_error(2);
+        assert!(u.stderr.contains(state) && u.stderr.contains("not in force"), "{}", u.both());
+        assert!(!copy.exists());
+    }
+    assert_eq!(archive_size(&r), size, "a refused copy filed something");
     r.zy(&["audit", "--home", s(&r.home)]).assert_code(0);
 }
 

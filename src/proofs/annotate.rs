@@ -97,6 +97,21 @@ pub fn annotate(
     if let Some(plan) = report.seal_plan.as_ref().filter(|p| !p.complete) {
         return Err(ProofError::Other(format!("the licence is not complete yet ({} of {} planned seals); annotate it once every department has sealed", plan.present.len(), plan.required.len())).into());
     }
+    // A licence no longer in force (superseded, cancelled, revoked, suspended, past its validity)
+    // gets no copy to use for a matter: its seals are intact, but it is not a valid licence.
+    if let Some(v) = crate::licence::status::current(archive, &lic.zzbs)?.filter(|v| !v.in_force) {
+        let current = if v.current_version == lic.zzbs {
+            String::new()
+        } else {
+            format!("; the current version is {}", v.current_version)
+        };
+        let state = if v.expired && v.status.in_force() { "expired" } else { v.status.as_str() };
+        return Err(ProofError::Refused(format!(
+            "licence {} is {state}{current}; no annotated copy is made of a licence not in force",
+            lic.zzbs
+        ))
+        .into());
+    }
     if report.signatures.iter().any(|s| s.field == ANNOTATION_FIELD) {
         return Err(ProofError::Other(
             "this PDF is already an annotated copy; annotate the original licence".into(),

@@ -44,6 +44,9 @@ pub(super) fn guarded<T>(dir: &Path, f: impl FnOnce() -> sled::Result<T>) -> Res
     }
 }
 
+/// Bytes of sled's page cache.
+const CACHE_BYTES: u64 = 128 << 20;
+
 /// Open the sled database in `dir` (created 0700 when missing) and make the directory private.
 pub(super) fn open_db(dir: &Path) -> Result<sled::Db> {
     std::fs::DirBuilder::new()
@@ -51,7 +54,11 @@ pub(super) fn open_db(dir: &Path) -> Result<sled::Db> {
         .mode(DIR_MODE)
         .create(dir)
         .map_err(|e| ArchiveError::Open { path: dir.to_path_buf(), message: e.to_string() })?;
-    let db = guarded(dir, || sled::Config::new().path(dir).flush_every_ms(None).open())?;
+    // sled's page cache is bounded (its default is 1 GiB), so a pass over every record (the
+    // audit, an index rebuild) runs in flat memory however large the archive grows.
+    let db = guarded(dir, || {
+        sled::Config::new().path(dir).flush_every_ms(None).cache_capacity(CACHE_BYTES).open()
+    })?;
     make_private(dir).map_err(|e| ArchiveError::Open {
         path: dir.to_path_buf(),
         message: format!("cannot make it private (0700/0600): {e}"),

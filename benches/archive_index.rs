@@ -14,7 +14,7 @@ const HOLDERS: usize = 50_000;
 
 fn meta(i: usize) -> Metadata {
     Metadata {
-        kind: if i % 10 == 0 { "use-record".into() } else { "licence".into() },
+        kind: if i.is_multiple_of(10) { "use-record".into() } else { "licence".into() },
         title: format!("营业执照 {i}"),
         identifier: format!("1.2.156.3005.2.TEST.{:08}.001", i / 2),
         holder_code: format!("H{:06}", i % HOLDERS),

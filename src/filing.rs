@@ -44,13 +44,29 @@ pub fn origin(home: &Home) -> Result<String> {
 /// Metadata for a verified document.
 pub fn metadata(report: &Report, kind: &str) -> Metadata {
     let l = report.licence.clone().unwrap_or_default();
-    // B-LTA: the newest valid document timestamp's TSA certificate end (what `archive renew` watches).
+    // B-LTA: until when the newest valid document timestamp can be validated offline (what
+    // `archive renew` watches): its TSA certificate's end, or a year after its time (the root CRL
+    // its DSS may carry is valid that long, `pki::crl::ROOT_VALIDITY_DAYS`), whichever is sooner.
     let newest = report
         .document_timestamps
         .iter()
         .rev()
         .find(|t| t.status == "PASSED")
-        .and_then(|t| t.tsa_valid_until.clone())
+        .and_then(|t| {
+            let crl_end = t
+                .time
+                .as_deref()
+                .and_then(|g| {
+                    time::OffsetDateTime::parse(g, &time::format_description::well_known::Rfc3339).ok()
+                })
+                .map(|g| {
+                    crate::trust::rfc3339(g.unix_timestamp() + crate::pki::crl::ROOT_VALIDITY_DAYS * 86_400)
+                });
+            match (t.tsa_valid_until.clone(), crl_end) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        })
         .unwrap_or_default();
     Metadata {
         kind: kind.to_string(),

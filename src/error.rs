@@ -236,6 +236,25 @@ pub enum TsaError {
     EndsSoon { until: String },
 }
 
+/// Two-step (external) signing: handles and the signature values sent back.
+#[derive(Debug, thiserror::Error)]
+pub enum ExternalError {
+    #[error("not a signing handle (expected 32 lowercase hex digits)")]
+    BadHandle,
+    #[error("no pending seal has handle {0} (never prepared here, or expired and removed)")]
+    UnknownHandle(String),
+    #[error("signing handle {handle} expired at {expired}; prepare the seal again")]
+    Expired { handle: String, expired: String },
+    #[error("signing handle {0} was already used; prepare the seal again")]
+    Used(String),
+    #[error("signing handle {handle} belongs to department `{owner}`, not `{dept}`")]
+    OtherDepartment { handle: String, owner: String, dept: String },
+    #[error("the handle's lifetime must be 1 to {max} seconds, not {ttl}")]
+    Ttl { ttl: u64, max: u64 },
+    #[error("the signature is refused, nothing was filed: {0}")]
+    BadSignature(String),
+}
+
 /// The library's error: one variant per layer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -264,6 +283,8 @@ pub enum Error {
     Status(#[from] StatusError),
     #[error(transparent)]
     Tsa(#[from] TsaError),
+    #[error(transparent)]
+    External(#[from] ExternalError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }

@@ -194,6 +194,18 @@ pub async fn add_seal(
         Ok((added, filed))
     })
     .await?;
+    Ok(sealed_response(&st, &headers, &p, &dept, added, filed))
+}
+
+/// The answer to a seal that was filed: the PDF (Accept: application/pdf) or JSON with it.
+pub(crate) fn sealed_response(
+    st: &AppState,
+    headers: &HeaderMap,
+    p: &Principal,
+    dept: &str,
+    added: crate::licence::Added,
+    filed: Vec<crate::filing::Filed>,
+) -> Response {
     let archive_id = filed.first().map(|f| f.record.id.clone()).unwrap_or_default();
     let mut added = added;
     if let Some(b) = filed.first().and_then(|f| f.archived.clone()) {
@@ -201,22 +213,22 @@ pub async fn add_seal(
     }
     Metrics::inc(&st.metrics.sealed);
     tracing::info!(token = %p.token_id, dept = %dept, archive_id = %archive_id, "sealed");
-    if wants_pdf(&headers) {
-        return Ok(pdf_response(
+    if wants_pdf(headers) {
+        return pdf_response(
             StatusCode::CREATED,
             added.pdf,
             &archive_id,
             &[("x-seals", format!("{}/{}", added.present, added.required))],
-        ));
+        );
     }
-    Ok(json_response(
+    json_response(
         StatusCode::CREATED,
         serde_json::json!({
             "id": archive_id, "archive_id": archive_id, "sealed_by": dept, "present": added.present, "required": added.required,
             "locked": added.locked, "pdf_base64": base64::engine::general_purpose::STANDARD.encode(&added.pdf),
         }),
         &archive_id,
-    ))
+    )
 }
 
 /// POST /v1/verify: the PDF body's verification report (public).

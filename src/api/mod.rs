@@ -11,6 +11,7 @@ pub mod conn;
 mod consistency;
 pub mod crl_refresh;
 pub mod dashboard;
+mod external_seal;
 mod foreign;
 mod handlers;
 mod jobs;
@@ -137,6 +138,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/licences", post(handlers::issue))
         .route("/v1/licences/{id}/seals", post(handlers::add_seal))
+        .route("/v1/licences/{id}/seals/prepare", post(external_seal::prepare))
+        .route("/v1/licences/{id}/seals/complete", post(external_seal::complete))
         .route("/v1/licences/{id}/presentations", post(presentations::create))
         .route("/v1/licences/{id}/status", post(status::transition).get(status::show))
         .route("/v1/status/{identifier}", get(status::answer))

@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("post", "/v1/licences", "Issue a licence sealed by the calling department, and archive it", "department"),
     ("post", "/v1/licences/{id}/seals", "Add the calling department's seal to an archived licence (joint seals)", "department"),
+    ("post", "/v1/licences/{id}/seals/prepare", "Two-step seal, step 1 (key in a UKey): the SHA-256 of the CMS signed attributes to sign with the calling department's key, and a single-use handle that expires", "department"),
+    ("post", "/v1/licences/{id}/seals/complete", "Two-step seal, step 2: the signature value (or a CMS SignerInfo) for a handle; the seal is assembled, the whole document verified, then archived", "department"),
     ("post", "/v1/licences/{id}/status", "Lifecycle: change, renew, reissue (a new sealed version), cancel, revoke, suspend or resume a licence ({id}: its identifier or an archive id); the issuing department or one the authority table names", "department"),
     ("post", "/v1/licences/{id}/presentations", "亮证: a short-lived signed presentation (JWS by the status key, chosen fields only, exp ≤ 300 s, single-use nonce) and its QR code as PNG and SVG; recorded as a use", "holder-app"),
     ("get", "/v1/licences/{id}/status", "A licence's status as plain JSON (the same as `zhengyin licence status --json`)", "public"),
@@ -120,6 +122,20 @@ fn operation(method: &str, path: &str, summary: &str, who: &str) -> Value {
         "/v1/licences/{id}/seals" => {
             op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "seal": { "type": "string" } }, "additionalProperties": false } } } });
             ("201", ok("The newly sealed licence, archived under a new id", "application/json", obj.clone()))
+        }
+        "/v1/licences/{id}/seals/prepare" => {
+            op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "ttl_seconds": { "type": "integer", "minimum": 1, "maximum": crate::licence::external::MAX_TTL } }, "additionalProperties": false } } } });
+            ("200", ok("{handle, dept, digest_algorithm, signature_algorithm, digest_to_sign (base64 SHA-256 of signed_attributes), digest_to_sign_hex, signed_attributes (base64 DER), certificate (base64 DER), expires}", "application/json", obj.clone()))
+        }
+        "/v1/licences/{id}/seals/complete" => {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["handle"], "properties": {
+                "handle": { "type": "string", "pattern": "^[0-9a-f]{32}$" },
+                "signature": { "type": "string", "format": "byte", "description": "ECDSA P-256 over digest_to_sign: DER ECDSA-Sig-Value or raw r||s" },
+                "signer_info": { "type": "string", "format": "byte", "description": "a DER CMS SignerInfo over exactly signed_attributes" } }, "additionalProperties": false } } } });
+            if let Some(o) = responses.as_object_mut() {
+                o.extend(problem_responses(&["409", "410", "422"]).as_object().cloned().unwrap_or_default());
+            }
+            ("201", ok("The newly sealed licence, archived under a new id (as POST /v1/licences/{id}/seals)", "application/json", obj.clone()))
         }
         "/v1/verify" => {
             op["parameters"] = json!([{ "name": "revocation", "in": "query", "required": false, "description": "strict (default): a certificate on the path without a current CRL (store or the PDF's DSS) is INDETERMINATE / TRY_LATER; soft-fail: only a warning", "schema": { "type": "string", "enum": ["strict", "soft-fail"] } }]);

@@ -119,6 +119,19 @@ pub fn from_error(e: &Error) -> Problem {
         Error::Status(StatusError::Answer(_) | StatusError::List(_)) => {
             p(S::BAD_REQUEST, "bad-status", "Not an acceptable status answer or list")
         }
+        Error::External(x) => {
+            use crate::error::ExternalError as X;
+            match x {
+                X::BadHandle | X::Ttl { .. } => p(S::BAD_REQUEST, "bad-request", "Bad request"),
+                X::UnknownHandle(_) => p(S::NOT_FOUND, "unknown-handle", "No such signing handle"),
+                X::Expired { .. } => p(S::GONE, "handle-expired", "The signing handle has expired"),
+                X::Used(_) => p(S::CONFLICT, "handle-used", "The signing handle was already used"),
+                X::OtherDepartment { .. } => p(S::FORBIDDEN, "forbidden", "Not allowed for this credential"),
+                X::BadSignature(_) => {
+                    p(S::UNPROCESSABLE_ENTITY, "bad-signature", "The signature value is refused")
+                }
+            }
+        }
         Error::Seal(SealError::NotInPlan { .. }) => {
             p(S::FORBIDDEN, "not-authorised", "The department is not in the document's seal plan")
         }

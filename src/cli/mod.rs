@@ -17,6 +17,7 @@ mod progress;
 mod proof;
 mod province;
 mod seal;
+mod seal_external;
 mod serve;
 mod trust;
 mod tsa;

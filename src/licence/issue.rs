@@ -149,6 +149,46 @@ pub struct Added {
 /// Add department `dept`'s seal to a sealed document, following the seal plan it records:
 /// existing signatures must verify, the department must be next in the plan and not have sealed.
 pub fn add_seal(home: &Home, pdf: &[u8], dept: &str) -> Result<Added> {
+    let next = next_seal(home, pdf, dept)?;
+    let signer = SealSigner::load(home, dept)?;
+    let out = pades::seal(pdf, &next.request(&signer))?;
+    Ok(next.added(out))
+}
+
+/// The next seal of a document's plan, checked: which department, at which position.
+pub struct NextSeal {
+    department: crate::config::Department,
+    location: String,
+    /// Seals present before this one, and the plan's length.
+    n: usize,
+    required: usize,
+}
+
+impl NextSeal {
+    /// The seal request for this position (the last one locks the document).
+    pub fn request<'a>(&self, signer: &'a SealSigner) -> SealRequest<'a> {
+        SealRequest {
+            signer,
+            rect: document::seal_slot(self.n, self.required),
+            field_name: document::seal_field_name(self.n, &self.department.id),
+            reason: format!("{}联合签章", self.department.name),
+            location: self.location.clone(),
+            certify: false,
+            lock: self.n + 1 == self.required,
+            appearance: pades::Appearance::Seal,
+            extra: Vec::new(),
+        }
+    }
+
+    /// What adding this seal gave.
+    pub fn added(&self, pdf: Vec<u8>) -> Added {
+        Added { pdf, present: self.n + 1, required: self.required, locked: self.n + 1 == self.required }
+    }
+}
+
+/// Check that `dept` may add the next seal to `pdf`: every present signature verifies, the
+/// seals so far follow the plan, and `dept` is next.
+pub fn next_seal(home: &Home, pdf: &[u8], dept: &str) -> Result<NextSeal> {
     let region = home.region()?;
     let department = region.department(dept)?.clone();
     crate::pki::crl::refresh_due(home);
@@ -190,23 +230,7 @@ pub fn add_seal(home: &Home, pdf: &[u8], dept: &str) -> Result<Added> {
             SealError::OutOfOrder { dept: dept.into(), expected: expected.clone(), plan: plan_text }.into()
         );
     }
-    let signer = SealSigner::load(home, dept)?;
-    let locked = n + 1 == plan.required.len();
-    let out = pades::seal(
-        pdf,
-        &SealRequest {
-            signer: &signer,
-            rect: document::seal_slot(n, plan.required.len()),
-            field_name: document::seal_field_name(n, &department.id),
-            reason: format!("{}联合签章", department.name),
-            location: region.region.name.clone(),
-            certify: false,
-            lock: locked,
-            appearance: pades::Appearance::Seal,
-            extra: Vec::new(),
-        },
-    )?;
-    Ok(Added { pdf: out, present: n + 1, required: plan.required.len(), locked })
+    Ok(NextSeal { department, location: region.region.name.clone(), n, required: plan.required.len() })
 }
 
 /// Read a JSON data file with a clear error.

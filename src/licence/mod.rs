@@ -16,6 +16,8 @@
 
 pub mod answer;
 pub mod batch;
+pub mod external;
+mod handles;
 mod issue;
 mod journal;
 pub mod lifecycle;
@@ -28,6 +30,7 @@ pub mod status_source;
 pub mod transition;
 
 pub use issue::{
-    add_seal, issue, issue_version, read_data, render_and_seal, write_output, Added, Issued, Prepared,
+    add_seal, issue, issue_version, next_seal, read_data, render_and_seal, write_output, Added, Issued,
+    NextSeal, Prepared,
 };
 pub use journal::Done;

@@ -65,6 +65,16 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 
 /// Build the DER of a detached CMS SignedData over content whose SHA-256 is `digest`.
 pub fn sign_detached(signer: &SealSigner, digest: &[u8; 32]) -> Result<Vec<u8>> {
+    let signed_attrs = signed_attributes(signer, digest)?;
+    // The signature covers the DER of the attributes as a SET (tag 0x31), RFC 5652 §5.4.
+    let to_sign = signed_attrs.to_der().map_err(enc)?;
+    let signature = signer.sign(&to_sign)?;
+    assemble(signer, signed_attrs, signature)
+}
+
+/// The signed attributes PAdES B-B requires (content-type, message-digest over `digest`,
+/// signing-certificate-v2 of the signer's certificate); their DER is what the key signs.
+pub fn signed_attributes(signer: &SealSigner, digest: &[u8; 32]) -> Result<SetOfVec<Attribute>> {
     let cert = Certificate::from_der(&signer.cert).map_err(enc)?;
     let cert_hash = sha256(&signer.cert);
     let signing_cert = SigningCertificateV2 {
@@ -85,10 +95,17 @@ pub fn sign_detached(signer: &SealSigner, digest: &[u8; 32]) -> Result<Vec<u8>> 
         )?,
         attribute(rfc5911::ID_AA_SIGNING_CERTIFICATE_V_2, Any::encode_from(&signing_cert).map_err(enc)?)?,
     ];
-    let signed_attrs: SetOfVec<Attribute> = SetOfVec::try_from(attrs).map_err(enc)?;
-    // The signature covers the DER of the attributes as a SET (tag 0x31), RFC 5652 §5.4.
-    let to_sign = signed_attrs.to_der().map_err(enc)?;
-    let signature = signer.sign(&to_sign)?;
+    Ok(SetOfVec::try_from(attrs).map_err(enc)?)
+}
+
+/// The SignedData around `signed_attrs` and their `signature` (ECDSA, DER): the signer's
+/// certificate and chain, and (B-T) a signature timestamp from the home's TSA.
+pub fn assemble(
+    signer: &SealSigner,
+    signed_attrs: SetOfVec<Attribute>,
+    signature: Vec<u8>,
+) -> Result<Vec<u8>> {
+    let cert = Certificate::from_der(&signer.cert).map_err(enc)?;
     // PAdES B-T (ETSI EN 319 142-1 §6.3): a signature-time-stamp-token over the signature value,
     // from the home's TSA; homes without one seal B-B (`SealSigner::load` warned).
     let unsigned_attrs = match &signer.tsa {

@@ -10,6 +10,7 @@ pub mod ber;
 pub mod budget;
 pub mod cms;
 pub mod doc_timestamp;
+pub mod external;
 pub mod ltv;
 pub mod parse;
 pub mod parser_thread;

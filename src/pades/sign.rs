@@ -74,19 +74,33 @@ pub fn load(pdf: &[u8]) -> Result<Document> {
 /// Seal `pdf` and return the new file: old bytes, the sealing revision, then (PAdES B-LT) a
 /// validation-data revision with the seal's chain and CRLs issued after its timestamp (`ltv`).
 pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
-    let signed = seal_revision(pdf, req)?;
-    let certs = &req.signer.dss_certs;
-    // Taken after the signature timestamp was issued: the CRLs then speak about the signing time.
-    let after = time::OffsetDateTime::now_utc().unix_timestamp();
-    let crls = req.signer.crls_issued_since(after);
-    if certs.is_empty() && crls.is_empty() {
-        return Ok(signed);
-    }
-    super::ltv::append(&signed, certs, &crls)
+    let (signed, _) = seal_revision(pdf, req, &mut |digest| cms::sign_detached(req.signer, digest))?;
+    add_validation_data(&signed, req.signer)
 }
 
-/// The sealing revision alone (what the seal's byte range covers).
-fn seal_revision(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
+/// PAdES B-LT: append the seal's chain and CRLs issued after its timestamp to a signed file.
+pub fn add_validation_data(signed: &[u8], signer: &SealSigner) -> Result<Vec<u8>> {
+    let certs = &signer.dss_certs;
+    // Taken after the signature timestamp was issued: the CRLs then speak about the signing time.
+    let after = time::OffsetDateTime::now_utc().unix_timestamp();
+    let crls = signer.crls_issued_since(after);
+    if certs.is_empty() && crls.is_empty() {
+        return Ok(signed.to_vec());
+    }
+    super::ltv::append(signed, certs, &crls)
+}
+
+/// Makes the CMS for the SHA-256 of a revision's byte range (empty: leave /Contents zeroed, as
+/// two-step signing does until the signature value arrives: `pades::external`).
+pub type MakeCms<'m> = dyn FnMut(&[u8; 32]) -> Result<Vec<u8>> + 'm;
+
+/// The sealing revision alone (what the seal's byte range covers), and the offset of its
+/// /Contents hex string (the `<`).
+pub fn seal_revision(
+    pdf: &[u8],
+    req: &SealRequest<'_>,
+    make_cms: &mut MakeCms<'_>,
+) -> Result<(Vec<u8>, usize)> {
     let super::write::Head { doc, prev_xref, root: root_id, next } = super::write::head(pdf)?;
     let page_id = *doc.get_pages().get(&1).ok_or(PdfError::Missing("a page"))?;
     let mut alloc = Alloc { next, objects: BTreeMap::new() };
@@ -105,7 +119,7 @@ fn seal_revision(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
             catalog.set("Perms", dictionary! { "DocMDP" => sig_id });
             alloc.objects.insert(root_id, Object::Dictionary(catalog));
         }
-        return write_revision(pdf, &doc, alloc, sig_id, root_id, prev_xref, req);
+        return write_revision(pdf, &doc, alloc, sig_id, root_id, prev_xref, req, make_cms);
     }
     let mut widget = dictionary! {
         "Type" => "Annot", "Subtype" => "Widget", "FT" => "Sig",
@@ -175,7 +189,7 @@ fn seal_revision(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
         alloc.objects.insert(root_id, Object::Dictionary(catalog));
     }
 
-    write_revision(pdf, &doc, alloc, sig_id, root_id, prev_xref, req)
+    write_revision(pdf, &doc, alloc, sig_id, root_id, prev_xref, req, make_cms)
 }
 
 /// The unsigned signature field called `name` listed in the AcroForm, if any.
@@ -270,6 +284,7 @@ fn sig_dict_text(req: &SealRequest<'_>) -> Result<String> {
 }
 
 /// Serialise the new objects, the xref section and trailer; then fill /ByteRange and /Contents.
+#[allow(clippy::too_many_arguments)]
 fn write_revision(
     pdf: &[u8],
     doc: &Document,
@@ -278,7 +293,8 @@ fn write_revision(
     root: ObjectId,
     prev_xref: usize,
     req: &SealRequest<'_>,
-) -> Result<Vec<u8>> {
+    make_cms: &mut MakeCms<'_>,
+) -> Result<(Vec<u8>, usize)> {
     let io = |e: std::io::Error| PdfError::Parse(e.to_string());
     let mut out = pdf.to_vec();
     if !out.ends_with(b"\n") {
@@ -318,15 +334,20 @@ fn write_revision(
     ctx.update(&out[gap_end..]);
     let mut digest = [0u8; 32];
     digest.copy_from_slice(ctx.finish().as_ref());
-    let cms = cms::sign_detached(req.signer, &digest)?;
+    let cms = make_cms(&digest)?;
+    fill_contents(&mut out, contents_pos, &cms)?;
+    Ok((out, contents_pos))
+}
+
+/// Write `cms` as hex into the zeroed /Contents string that starts (`<`) at `contents_pos`.
+pub fn fill_contents(out: &mut [u8], contents_pos: usize, cms: &[u8]) -> Result<()> {
     if cms.len() > CONTENTS_RESERVED {
         return Err(PdfError::SignatureTooLarge { needed: cms.len(), reserved: CONTENTS_RESERVED }.into());
     }
-    let slot = out
-        .get_mut(contents_pos + 1..contents_pos + 1 + 2 * cms.len())
-        .ok_or(PdfError::Missing("/Contents slot"))?;
-    for (pair, b) in slot.chunks_exact_mut(2).zip(&cms) {
+    let start = contents_pos.checked_add(1).ok_or(PdfError::Missing("/Contents slot"))?;
+    let slot = out.get_mut(start..start + 2 * cms.len()).ok_or(PdfError::Missing("/Contents slot"))?;
+    for (pair, b) in slot.chunks_exact_mut(2).zip(cms) {
         pair.copy_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
     }
-    Ok(out)
+    Ok(())
 }

@@ -6,6 +6,7 @@
 //! certificates carry digitalSignature + nonRepudiation and EKU id-kp-documentSigning (RFC 9336).
 
 pub mod crl;
+pub mod key;
 pub mod keys;
 pub mod revoke;
 pub mod rollover;

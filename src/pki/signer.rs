@@ -3,19 +3,16 @@
 //! B-LT seal embeds in the PDF's DSS (the root certificate, and the CRL of every CA on the path
 //! issued after the signature: `pki::crl::issued_since`).
 
-use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
-
 use crate::config::{Department, Home};
 use crate::error::{ConfigError, PkiError, Result};
 
+use super::key::SealKey;
 use super::keys;
 
 /// Everything needed to produce one department's signature.
 pub struct SealSigner {
     pub department: Department,
-    key: EcdsaKeyPair,
-    rng: SystemRandom,
+    key: SealKey,
     /// The seal certificate (DER).
     pub cert: Vec<u8>,
     /// Intermediate CA certificates, nearest first, root excluded (DER).
@@ -33,16 +30,22 @@ pub struct SealSigner {
 impl SealSigner {
     /// Load department `dept` from the home.
     pub fn load(home: &Home, dept: &str) -> Result<Self> {
-        let region = home.region()?;
-        let department = region.department(dept)?.clone();
+        home.region()?.department(dept)?;
         let key_path = home.seal_key(dept);
         if !key_path.exists() {
             return Err(ConfigError::NotInitialised { home: home.dir.clone() }.into());
         }
         let der = keys::read_key_der(&key_path)?;
-        let rng = SystemRandom::new();
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &der, &rng)
-            .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+        let key = SealKey::from_pkcs8(&der)
+            .map_err(|message| PkiError::BadKey { path: key_path.clone(), message })?;
+        Self::load_with_key(home, dept, key)
+    }
+
+    /// Load department `dept`'s certificate, chain and validation material with `key` (a
+    /// [`SealKey::External`] for two-step signing, where the key never reaches zhengyin).
+    pub fn load_with_key(home: &Home, dept: &str, key: SealKey) -> Result<Self> {
+        let region = home.region()?;
+        let department = region.department(dept)?.clone();
         let cert = keys::read_certs_der(&home.seal_cert(dept))?.remove(0);
         let mut chain = Vec::new();
         for ca in region.intermediates(&department.ca) {
@@ -69,7 +72,7 @@ impl SealSigner {
                 home.dir.display()
             );
         }
-        Ok(SealSigner { department, key, rng, cert, chain, dss_certs, crl_cas, home: home.clone(), tsa })
+        Ok(SealSigner { department, key, cert, chain, dss_certs, crl_cas, home: home.clone(), tsa })
     }
 
     /// For the DSS: a CRL of every CA on the path issued at or after `t` (Unix seconds), issuing
@@ -90,8 +93,6 @@ impl SealSigner {
 
     /// ECDSA P-256 / SHA-256 signature (ASN.1 DER form) over `message`.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
-        let sig =
-            self.key.sign(&self.rng, message).map_err(|_| PkiError::Sign("ECDSA signing failed".into()))?;
-        Ok(sig.as_ref().to_vec())
+        self.key.sign(message)
     }
 }

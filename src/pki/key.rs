@@ -14,7 +14,7 @@ use crate::error::{PkiError, Result};
 /// Where a department's seal key is.
 pub enum SealKey {
     /// A PKCS#8 key file under the home's pki/private (0600).
-    File { key: EcdsaKeyPair, rng: SystemRandom },
+    File { key: Box<EcdsaKeyPair>, rng: SystemRandom },
     /// Outside zhengyin (UKey): nothing here can sign; the signature value arrives later.
     External,
 }
@@ -25,7 +25,7 @@ impl SealKey {
         let rng = SystemRandom::new();
         let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, der, &rng)
             .map_err(|e| e.to_string())?;
-        Ok(SealKey::File { key, rng })
+        Ok(SealKey::File { key: Box::new(key), rng })
     }
 
     /// ECDSA P-256 / SHA-256 signature (DER) over `message`.

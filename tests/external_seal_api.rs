@@ -107,6 +107,48 @@ fn prepare_and_complete_over_http() {
     // Single use.
     post_json(&done_url, Some(&scjg), &json!({"handle": handle, "signature": b64(&sig)})).problem(409);
     assert_eq!(tree_size(&s.url), size + 1);
+
+    // The last seal (xzsp) on the new record, sent back as a CMS SignerInfo.
+    let id2 = sealed["archive_id"].as_str().unwrap();
+    let r = post_json(&format!("{}/v1/licences/{id2}/seals/prepare", s.url), Some(&xzsp), &json!({}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    let si = signer_info(&unb64(&p["certificate"]), &unb64(&p["signed_attributes"]), &home.seal_key("xzsp"));
+    let done2 = format!("{}/v1/licences/{id2}/seals/complete", s.url);
+    let r = post_json(&done2, Some(&xzsp), &json!({"handle": p["handle"], "signer_info": b64(&si)}));
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["locked"], true);
+}
+
+/// A DER CMS SignerInfo over `attrs` by the PKCS#8 key at `key` for certificate `cert`.
+fn signer_info(cert: &[u8], attrs: &[u8], key: &std::path::Path) -> Vec<u8> {
+    use cms::signed_data::{SignerIdentifier, SignerInfo};
+    use der::{Decode, Encode};
+    let c = x509_cert::Certificate::from_der(cert).unwrap();
+    let der = zhengyin::pki::keys::read_key_der(key).unwrap();
+    let rng = ring::rand::SystemRandom::new();
+    let k = ring::signature::EcdsaKeyPair::from_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        &der,
+        &rng,
+    )
+    .unwrap();
+    let sig = k.sign(&rng, attrs).unwrap();
+    let alg = |oid| spki::AlgorithmIdentifierOwned { oid, parameters: None };
+    SignerInfo {
+        version: cms::content_info::CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(cms::cert::IssuerAndSerialNumber {
+            issuer: c.tbs_certificate.issuer.clone(),
+            serial_number: c.tbs_certificate.serial_number.clone(),
+        }),
+        digest_alg: alg(const_oid::db::rfc5912::ID_SHA_256),
+        signed_attrs: Some(der::asn1::SetOfVec::from_der(attrs).unwrap()),
+        signature_algorithm: alg(const_oid::db::rfc5912::ECDSA_WITH_SHA_256),
+        signature: der::asn1::OctetString::new(sig.as_ref()).unwrap(),
+        unsigned_attrs: None,
+    }
+    .to_der()
+    .unwrap()
 }
 
 /// A wrong signature (another key's, over the right digest) and an expired handle are refused,

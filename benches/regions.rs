@@ -6,7 +6,9 @@
 //! GB 32100-valid codes) and published as files behind a minimal HTTP/1.1 file server on
 //! 127.0.0.1 in this process, so a refresh fetches every list, CRL and status list over loopback
 //! as `serve` does. Verification uses a trust store built once (a server's steady state);
-//! `trust_store_from_home` is what a reload after a refresh costs.
+//! `trust_store_from_home` is what a reload after a refresh costs. Before criterion, both stores
+//! are also timed in one interleaved loop in CPU time (`paired`): on the shared machine wall time
+//! mostly measures the other processes.
 //!
 //! Run: `cargo bench --bench regions` (setup about 20 s, then about a minute on 2 cores).
 //! Numbers: docs/BENCHMARKS.md ("Trust across regions").
@@ -121,6 +123,67 @@ fn pin(home: &Home) -> String {
     zhengyin::trust::list::fingerprint(&root)
 }
 
+/// CPU time of this process (CLOCK_PROCESS_CPUTIME_ID: every thread, the PDF parser thread too;
+/// the file server is idle while verifying): what a verification costs, whatever else the shared
+/// machine runs (wall time under load mostly measures the other processes).
+fn process_cpu() -> Duration {
+    cpu_clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// CPU time of the calling thread only (the trust work; the PDF parser thread is not in it).
+fn thread_cpu() -> Duration {
+    cpu_clock(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+fn cpu_clock(clock: libc::clockid_t) -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    Duration::new(u64::try_from(ts.tv_sec).unwrap_or(0), u32::try_from(ts.tv_nsec).unwrap_or(0))
+}
+
+/// Both stores measured in one run, interleaved: `rounds` rounds, each one verification with every
+/// store (the order alternating), timed in process and calling-thread CPU time and in wall time. Prints the medians and
+/// the median of the per-round ratios (the 50-region store against the 1-region store).
+fn paired(pdf: &[u8], stores: &[(&str, TrustStore); 2], rounds: usize) {
+    // Milliseconds per verification, by store.
+    type Times = [Vec<f64>; 2];
+    let (mut cpu, mut thread, mut wall): (Times, Times, Times) = Default::default();
+    for round in 0..rounds {
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for i in order {
+            let (c0, t0, w0) = (process_cpu(), thread_cpu(), std::time::Instant::now());
+            black_box(
+                zhengyin::verify::verify(black_box(pdf), &stores[i].1, SystemTime::now()).expect("verify"),
+            );
+            cpu[i].push((process_cpu() - c0).as_secs_f64() * 1e3);
+            thread[i].push((thread_cpu() - t0).as_secs_f64() * 1e3);
+            wall[i].push(w0.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let ratios = |m: &[Vec<f64>; 2]| -> Vec<f64> { m[1].iter().zip(&m[0]).map(|(b, a)| b / a).collect() };
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    eprintln!(
+        "paired, {rounds} rounds, load average {}",
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    );
+    for (what, m) in [("process CPU", &cpu), ("thread CPU", &thread), ("wall", &wall)] {
+        eprintln!(
+            "  {what}: {} {:.2} ms, {} {:.2} ms, median ratio {:.3}",
+            stores[0].0,
+            median(&m[0]),
+            stores[1].0,
+            median(&m[1]),
+            median(&ratios(m))
+        );
+    }
+}
+
 fn main() {
     let mut c =
         Criterion::default().configure_from_args().sample_size(20).measurement_time(Duration::from_secs(8));
@@ -161,6 +224,7 @@ fn main() {
         let r = zhengyin::verify::verify(&pdf, store, SystemTime::now()).expect("verify");
         assert!(r.complete(), "{name}: the Tai'an licence must verify with its plan complete");
     }
+    paired(&pdf, &stores, 150);
     let mut g = c.benchmark_group("regions");
     for (name, store) in &stores {
         g.bench_function(format!("verify_imported_{name}"), |b| {

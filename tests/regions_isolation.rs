@@ -4,31 +4,17 @@
 //! licence verifies in Jinan with its department named by region and USCC and its plan complete.
 
 mod api_support;
+mod cluster;
+mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use api_support::init_home;
+// The CLI helpers every multi-region test shares (tests/cluster), under this file's short names.
+use cluster::{both as err, cli as zy, cli_ok, h, issue_cli as issue, root_pin as pin, verify_cli as verify};
 use serde_json::Value;
 use zhengyin::config::Home;
 use zhengyin::trust::list::{self, TrustList};
-
-fn zy(args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin")).args(args).output().unwrap()
-}
-
-fn h(home: &Home) -> &str {
-    home.dir.to_str().unwrap()
-}
-
-fn err(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn pin(home: &Home) -> String {
-    let root = zhengyin::pki::keys::read_certs_der(&home.ca_cert("root")).unwrap().remove(0);
-    list::fingerprint(&root)
-}
 
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -63,23 +49,6 @@ fn resign(home: &Home, mut l: TrustList) -> TrustList {
     l.signature =
         zhengyin::trust::pivot::sign_with(&key, &zhengyin::trust::pivot::canonical(&l).unwrap()).unwrap();
     l
-}
-
-fn issue(home: &Home, template: &str, seal: Option<&str>, out: &Path) {
-    let data = api_support::repo().join("fixtures/data").join(format!("{template}.json"));
-    let mut args =
-        vec!["issue", "--home", h(home), "--template", template, "--data", data.to_str().unwrap(), "-o"];
-    args.push(out.to_str().unwrap());
-    if let Some(s) = seal {
-        args.extend(["--seal", s]);
-    }
-    let o = zy(&args);
-    assert!(o.status.success(), "{}", err(&o));
-}
-
-fn verify(home: &Home, pdf: &Path) -> (i32, Value) {
-    let o = zy(&["verify", "--home", h(home), "--json", pdf.to_str().unwrap()]);
-    (o.status.code().unwrap_or(-1), serde_json::from_slice(&o.stdout).unwrap_or(Value::Null))
 }
 
 fn dept_check(rep: &Value, sig: usize) -> Value {
@@ -161,6 +130,46 @@ fn jinan_verifies_taian_single_and_joint_licences() {
         "{}",
         err(&o)
     );
+}
+
+/// pyHanko (with pdfsig and qpdf) still validates each region's documents with that region's own
+/// root, USCCs (organizationIdentifier) in their seal certificates: Tai'an's single-seal and joint
+/// licences, and a Jinan licence sealed by its jn-scjg.
+#[test]
+fn each_region_document_passes_outside_validators_with_its_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ta = init_home(&tmp.path().join("ta"), "taian");
+    let jn = init_home(&tmp.path().join("jn"), "jinan");
+    let (single, jinan) = (tmp.path().join("ta.pdf"), tmp.path().join("jn.pdf"));
+    issue(&ta, "business-licence", None, &single);
+    // Jinan's departments are jn-…: its copy of the built-in template names its own issuer.
+    let template = jn.templates_dir().join("business-licence.toml");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(&template, text.replace("default_seal = \"scjg\"", "default_seal = \"jn-scjg\"")).unwrap();
+    issue(&jn, "business-licence", None, &jinan);
+    let joint = tmp.path().join("j1.pdf");
+    issue(&ta, "joint-approval", None, &joint);
+    let mut last = joint.clone();
+    for dept in ["scjg", "xzsp"] {
+        let next = tmp.path().join(format!("joint-{dept}.pdf"));
+        cli_ok(&[
+            "seal",
+            "add",
+            "--home",
+            h(&ta),
+            "--dept",
+            dept,
+            last.to_str().unwrap(),
+            "-o",
+            next.to_str().unwrap(),
+        ]);
+        last = next;
+    }
+    for (home, pdf, seals) in [(&ta, &single, 1), (&ta, &last, 3), (&jn, &jinan, 1)] {
+        let root = tmp.path().join("root.pem");
+        cli_ok(&["trust", "export", "--home", h(home), "-o", root.to_str().unwrap()]);
+        common::assert_outside_validators_with(tmp.path(), &root, pdf, seals);
+    }
 }
 
 /// A region that names a department 泰安市市场监督管理局 / scjg (with Tai'an's USCC) is still its

@@ -8,6 +8,7 @@
 pub mod crl;
 pub mod department;
 pub mod imports;
+pub mod index;
 pub mod list;
 pub mod past;
 pub mod pivot;
@@ -84,6 +85,9 @@ pub struct TrustStore {
     pub authority: Option<crate::config::authority::Authority>,
     /// Regions imported from signed trust lists: their CA certificates and department registries.
     pub regions: Vec<imports::ImportedRegion>,
+    /// The names of `anchors` and `crls`, read on first use ([`TrustStore::index`]); leave it
+    /// default.
+    pub index: std::sync::OnceLock<index::Index>,
 }
 
 /// Where a CRL came from, as reports name it.
@@ -201,6 +205,17 @@ impl TrustStore {
         Ok(store)
     }
 
+    /// The store's [`index::Index`], built once; built afresh (and not kept) if anchors or CRLs
+    /// were added since.
+    pub fn index(&self) -> std::borrow::Cow<'_, index::Index> {
+        let idx = self.index.get_or_init(|| index::Index::build(&self.anchors, &self.crls));
+        if idx.fits(&self.anchors, &self.crls) {
+            std::borrow::Cow::Borrowed(idx)
+        } else {
+            std::borrow::Cow::Owned(index::Index::build(&self.anchors, &self.crls))
+        }
+    }
+
     /// Add every certificate in a PEM file as a trust anchor.
     pub fn add_pem(&mut self, path: &Path) -> Result<()> {
         for der in keys::read_certs_der(path)? {
@@ -245,7 +260,8 @@ impl TrustStore {
         purpose: Purpose,
         inputs: &RevocationInputs<'_>,
     ) -> (ChainOutcome, Revocation) {
-        let all_crls = self.with_embedded(ee, intermediates, inputs.embedded);
+        let idx = self.index();
+        let all_crls = self.with_embedded(&idx, ee, intermediates, inputs.embedded);
         // Revocation over every anchor's CRLs: only when no anchor validates the chain.
         let unanchored = || revocation::of_path(&all_crls, &self.anchors, ee, intermediates, at, inputs.poe);
         let ee_der = CertificateDer::from(ee);
@@ -264,20 +280,15 @@ impl TrustStore {
         // A path can end only at an anchor whose subject issued a certificate of the chain; the
         // others are skipped before their region's CRLs are parsed (webpki would answer
         // UnknownIssuer for them), so 50 imported regions cost about what one does.
-        let issuers: Vec<Vec<u8>> = std::iter::once(ee)
-            .chain(intermediates.iter().map(Vec::as_slice))
-            .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c.issuer().as_raw().to_vec()))
-            .collect();
+        let issuers = issuer_names(ee, intermediates);
         let inters: Vec<CertificateDer<'_>> =
             intermediates.iter().map(|d| CertificateDer::from(d.as_slice())).collect();
         // One attempt per anchor, each with only the CRLs that anchor's candidate chain signed:
         // two regions may use the same CA names, and a same-named CRL must never decide.
         let mut worst: Option<(webpki::Error, Option<String>)> = None;
         let now = i64::try_from(at.as_secs()).unwrap_or(i64::MAX);
-        for a in &self.anchors {
-            let issued_here = X509Certificate::from_der(&a.der)
-                .is_ok_and(|(_, c)| issuers.iter().any(|n| n.as_slice() == c.subject().as_raw()));
-            if !issued_here {
+        for (i, a) in self.anchors.iter().enumerate() {
+            if !issuers.iter().any(|n| idx.anchor_is(i, n)) {
                 continue;
             }
             let Ok(ta) = webpki::anchor_from_trusted_cert(&CertificateDer::from(a.der.as_slice()))
@@ -417,14 +428,24 @@ impl TrustStore {
         (outcome, unanchored())
     }
 
-    /// The store's CRLs, then the embedded ones whose issuer is the issuer of `ee` or of one of
-    /// `intermediates` (at most [`MAX_EMBEDDED_CRLS`]), named [`ORIGIN_DSS`].
-    fn with_embedded(&self, ee: &[u8], intermediates: &[Vec<u8>], embedded: &[Vec<u8>]) -> Vec<Crl> {
-        let issuers: Vec<Vec<u8>> = std::iter::once(ee)
-            .chain(intermediates.iter().map(Vec::as_slice))
-            .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c.issuer().as_raw().to_vec()))
+    /// The CRLs that can speak about `ee` or one of `intermediates`: the store's and then the
+    /// embedded ones (at most [`MAX_EMBEDDED_CRLS`], named [`ORIGIN_DSS`]) whose issuer issued a
+    /// certificate of the chain. Other regions' CRLs are not even copied.
+    fn with_embedded(
+        &self,
+        idx: &index::Index,
+        ee: &[u8],
+        intermediates: &[Vec<u8>],
+        embedded: &[Vec<u8>],
+    ) -> Vec<Crl> {
+        let issuers = issuer_names(ee, intermediates);
+        let mut out: Vec<Crl> = self
+            .crls
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| issuers.iter().any(|n| idx.crl_by(*i, n)))
+            .map(|(_, c)| c.clone())
             .collect();
-        let mut out = self.crls.clone();
         out.extend(
             embedded
                 .iter()
@@ -438,6 +459,15 @@ impl TrustStore {
         );
         out
     }
+}
+
+/// The issuer names (DER) of `ee` and `intermediates`: the subjects a chain's anchor and CRLs
+/// must have.
+fn issuer_names(ee: &[u8], intermediates: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    std::iter::once(ee)
+        .chain(intermediates.iter().map(Vec::as_slice))
+        .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c.issuer().as_raw().to_vec()))
+        .collect()
 }
 
 /// Which certificate of `ee` + `intermediates` one of `crls` (already checked to be signed within

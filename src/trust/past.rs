@@ -88,14 +88,22 @@ impl TrustStore {
         poe: i64,
         scope: crl::Scope,
     ) -> Status {
+        let idx = self.index();
+        let named = cert.issuer().as_raw();
         let issuers: Vec<X509Certificate<'_>> = intermediates
             .iter()
-            .chain(self.anchors.iter().map(|a| &a.der))
+            .chain(
+                self.anchors
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| idx.anchor_is(*i, named))
+                    .map(|(_, a)| &a.der),
+            )
             .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
-            .filter(|c| c.subject().as_raw() == cert.issuer().as_raw())
+            .filter(|c| c.subject().as_raw() == named)
             .collect();
         let mut best: Option<(i64, String)> = None;
-        for c in &self.crls {
+        for (_, c) in self.crls.iter().enumerate().filter(|(i, _)| idx.crl_by(*i, named)) {
             let Ok((_, list)) = CertificateRevocationList::from_der(&c.der) else { continue };
             if list.issuer().as_raw() != cert.issuer().as_raw()
                 || !issuers.iter().any(|i| crl_signed_by(&list, &c.der, i))

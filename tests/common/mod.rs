@@ -444,6 +444,11 @@ pub fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 /// `qpdf --check`, pdfsig with `sigs` valid signatures, and pyHanko with `sigs` signatures
 /// intact and trusted and no illegal modification.
 pub fn assert_outside_validators(r: &Region, pdf: &Path, sigs: usize) {
+    assert_outside_validators_with(r.dir.path(), &r.export_root("root.pem"), pdf, sigs)
+}
+
+/// [`assert_outside_validators`] run in `dir` with `root` (PEM) as pyHanko's trust root.
+pub fn assert_outside_validators_with(dir: &Path, root: &Path, pdf: &Path, sigs: usize) {
     let p = s(pdf);
     for (tool, on) in
         [("qpdf", have_tool("qpdf")), ("pdfsig", have_tool("pdfsig")), ("pyhanko", have_tool("pyhanko"))]
@@ -454,17 +459,16 @@ pub fn assert_outside_validators(r: &Region, pdf: &Path, sigs: usize) {
             continue;
         }
         match tool {
-            "qpdf" => assert_eq!(run_in(r.dir.path(), "qpdf", &["--check", p]).code, 0, "qpdf --check"),
+            "qpdf" => assert_eq!(run_in(dir, "qpdf", &["--check", p]).code, 0, "qpdf --check"),
             "pdfsig" => {
-                let o = run_in(r.dir.path(), "pdfsig", &[p]);
+                let o = run_in(dir, "pdfsig", &[p]);
                 assert_eq!(o.stdout.matches("Signature is Valid").count(), sigs, "pdfsig\n{}", o.both());
             }
             _ => {
-                let root = r.export_root("root.pem");
                 let o = run_in(
-                    r.dir.path(),
+                    dir,
                     "pyhanko",
-                    &["sign", "validate", "--soft-revocation-check", "--trust", s(&root), p],
+                    &["sign", "validate", "--soft-revocation-check", "--trust", s(root), p],
                 );
                 assert_eq!(o.code, 0, "pyHanko\n{}", o.both());
                 assert_eq!(o.stdout.matches(":INTACT:TRUSTED").count(), sigs, "pyHanko\n{}", o.both());

@@ -43,6 +43,24 @@ pub fn origin(home: &Home) -> Result<String> {
 
 /// Metadata for a verified document.
 pub fn metadata(report: &Report, kind: &str) -> Metadata {
+    metadata_of(report, kind, false)
+}
+
+/// The PAdES baseline level a verified document reaches (ETSI EN 319 142-1 §6): B-LTA with a
+/// valid document timestamp, B-LT when every seal is time-stamped and the file carries a DSS,
+/// B-T when every seal is time-stamped, else B-B.
+fn level(report: &Report, has_dss: bool, timestamped: bool) -> String {
+    let all_t = !report.signatures.is_empty() && report.signatures.iter().all(|s| s.timestamp.is_some());
+    let level = match (timestamped, all_t, has_dss) {
+        (true, _, _) => return crate::lta::FORMAT_VERSION.into(),
+        (false, true, true) => "B-LT",
+        (false, true, false) => "B-T",
+        _ => "B-B",
+    };
+    format!("PDF 1.7; ETSI EN 319 142-1 {level}")
+}
+
+fn metadata_of(report: &Report, kind: &str, has_dss: bool) -> Metadata {
     let l = report.licence.clone().unwrap_or_default();
     // B-LTA: until when the newest valid document timestamp can be validated offline (what
     // `archive renew` watches): its TSA certificate's end, or a year after its time (the root CRL
@@ -79,11 +97,7 @@ pub fn metadata(report: &Report, kind: &str) -> Metadata {
         valid_until: l.zzyxqjzrq,
         retention: "永久".into(),
         format: "PDF/PAdES".into(),
-        format_version: if newest.is_empty() {
-            "PDF 1.7; ETSI EN 319 142-1 B-B".into()
-        } else {
-            crate::lta::FORMAT_VERSION.into()
-        },
+        format_version: level(report, has_dss, !newest.is_empty()),
         timestamp_until: newest,
         signers: report
             .signatures
@@ -165,7 +179,9 @@ pub fn verified_metadata(name: &str, bytes: &[u8], trust: &TrustStore, kind: &st
         ))
         .into());
     }
-    Ok(metadata(&report, kind))
+    // A /DSS key in the file (the catalog's, PAdES B-LT); a byte search, as the level is descriptive.
+    let has_dss = bytes.windows(5).any(|w| w == b"/DSS " || w == b"/DSS<");
+    Ok(metadata_of(&report, kind, has_dss))
 }
 
 /// Append documents already checked by [`verified_metadata`] (or, for tokens and log entries,

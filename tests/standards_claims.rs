@@ -267,3 +267,22 @@ fn identifier_carries_the_department_uscc_and_holder_code_type() {
     run.assert_one_line_error(2);
     assert!(run.stderr.contains("1137090") || run.stderr.to_lowercase().contains("uscc"), "{}", run.both());
 }
+
+/// The archive's format_version names the PAdES baseline level the filed file reaches (ETSI EN
+/// 319 142-1 §6): an issued licence (signature timestamp and DSS) is B-LT; one sealed by a home
+/// without a TSA is B-B.
+#[test]
+fn filed_format_version_names_the_pades_level() {
+    for (drop_tsa, level) in [(false, "B-LT"), (true, "B-B")] {
+        let r = Region::init();
+        if drop_tsa {
+            r.drop_tsa();
+        }
+        let (_, run) = r.issue("business-licence", None, "licence.pdf");
+        let id = run.line_value("archived").split_whitespace().next().unwrap_or_default().to_string();
+        let show = r.zy(&["archive", "show", "--home", s(&r.home), &id]);
+        show.assert_code(0);
+        let want = format!("\"format_version\": \"PDF 1.7; ETSI EN 319 142-1 {level}\"");
+        assert!(show.stdout.contains(&want), "{want} expected:\n{}", show.stdout);
+    }
+}

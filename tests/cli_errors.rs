@@ -313,3 +313,49 @@ fn usage_errors_exit_2() {
     r.zy(&["--help"]).assert_code(0);
     r.zy(&["--version"]).assert_code(0);
 }
+
+/// `issue` and `licence use` with an output that cannot be written (a missing directory) exit 2
+/// with one line, and file nothing: no licence in the archive without its PDF.
+#[test]
+fn unwritable_output_files_nothing() {
+    let r = Region::init();
+    let size = |r: &Region| {
+        let th = r.zy(&["archive", "tree-head", "--home", s(&r.home)]);
+        th.stdout.lines().nth(1).unwrap_or("0").to_string()
+    };
+    let before = size(&r);
+    let data = data_file("business-licence");
+    let bad = r.path("no-such-dir/licence.pdf");
+    let run = r.zy(&[
+        "issue",
+        "--home",
+        s(&r.home),
+        "--template",
+        "business-licence",
+        "--data",
+        s(&data),
+        "-o",
+        s(&bad),
+    ]);
+    run.assert_one_line_error(2);
+    assert!(run.stderr.contains("does not exist"), "{}", run.both());
+    assert_eq!(size(&r), before, "a refused issue files nothing");
+
+    let (pdf, _) = r.issue("business-licence", None, "licence.pdf");
+    let filed = size(&r);
+    let run = r.zy(&[
+        "licence",
+        "use",
+        "--home",
+        s(&r.home),
+        s(&pdf),
+        "--by",
+        "xzsp",
+        "--purpose",
+        "370900-XK-0012",
+        "-o",
+        s(&r.path("no-such-dir/copy.pdf")),
+    ]);
+    run.assert_one_line_error(2);
+    assert_eq!(size(&r), filed, "a refused annotated copy files nothing");
+}

@@ -48,6 +48,11 @@ pub fn run(a: Args) -> ExitCode {
     let (Some(data), Some(output)) = (a.data.clone(), a.output.clone()) else {
         return super::issue_batch::run(&home, &a.template, a.seal.first().map(String::as_str), &a);
     };
+    // The licence is written only after it is filed: an output that cannot be written is refused
+    // before anything is issued or filed.
+    if let Err(e) = zhengyin::licence::check_output(&output) {
+        return fail(e);
+    }
     // One archive handle for the whole command (filing and receipt), opened before anything is
     // issued: a held archive refuses the command, and no unarchived licence is left behind.
     let archive = match zhengyin::filing::open_archive(&home) {

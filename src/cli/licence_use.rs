@@ -47,6 +47,11 @@ pub fn run(c: Command) -> ExitCode {
     if let Err(e) = checked {
         return fail(e);
     }
+    // The copy and its use record are filed before the file is written: refuse an unwritable
+    // output first.
+    if let Err(e) = zhengyin::licence::check_output(&output) {
+        return fail(e);
+    }
     let r = zhengyin::proofs::open_archive(&home).and_then(|archive| {
         let path = PathBuf::from(&licence);
         let bytes = if path.is_file() {

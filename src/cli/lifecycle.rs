@@ -114,7 +114,7 @@ pub fn run(c: Command) -> ExitCode {
     let home = home.home();
     // The new version is written only after the transition is filed: refuse an output that cannot
     // be written before anything is filed, or the user is left with a transition and no PDF.
-    if let Some(Err(e)) = output.as_deref().map(writable) {
+    if let Some(Err(e)) = output.as_deref().map(zhengyin::licence::check_output) {
         return fail(e);
     }
     let data = match data.map(|p| zhengyin::licence::read_data(&p)).transpose() {
@@ -170,25 +170,6 @@ pub fn run(c: Command) -> ExitCode {
         }
         Err(e) => fail(e),
     }
-}
-
-/// Whether `path` can take the new version's PDF: its directory exists and it is not a directory.
-fn writable(path: &std::path::Path) -> Result<(), String> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(format!(
-            "{}: the directory {} does not exist; nothing was changed",
-            path.display(),
-            dir.display()
-        ));
-    }
-    if path.is_dir() {
-        return Err(format!("{}: is a directory; nothing was changed", path.display()));
-    }
-    Ok(())
 }
 
 fn show(home: &zhengyin::config::Home, identifier: &str, json: bool) -> ExitCode {

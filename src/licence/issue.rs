@@ -240,6 +240,26 @@ pub fn read_data(path: &Path) -> Result<serde_json::Value> {
 }
 
 /// Write `bytes` to `path` atomically: a temporary file in the same directory, then rename.
+/// Whether `path` can take an output PDF: its directory exists and it is not a directory. Checked
+/// before anything is filed, so a command that cannot write its output changes nothing.
+pub fn check_output(path: &Path) -> std::result::Result<(), String> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(format!(
+            "{}: the directory {} does not exist; nothing was changed",
+            path.display(),
+            dir.display()
+        ));
+    }
+    if path.is_dir() {
+        return Err(format!("{}: is a directory; nothing was changed", path.display()));
+    }
+    Ok(())
+}
+
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = match path.parent() {

@@ -30,7 +30,7 @@ pub mod status_source;
 pub mod transition;
 
 pub use issue::{
-    add_seal, issue, issue_version, next_seal, read_data, render_and_seal, write_output, Added, Issued,
-    NextSeal, Prepared,
+    add_seal, check_output, issue, issue_version, next_seal, read_data, render_and_seal, write_output, Added,
+    Issued, NextSeal, Prepared,
 };
 pub use journal::Done;

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
+use lopdf::{dictionary, Document, Object, ObjectId};
 
 use crate::error::{PdfError, Result};
 
@@ -125,12 +125,12 @@ pub fn prepare(pdf: &[u8], extra: &[(ObjectId, Object)]) -> Result<Prepared> {
             let r = *r;
             let mut form =
                 doc.get_dictionary(r).map_err(|_| PdfError::Missing("/AcroForm dictionary"))?.clone();
-            push_field(&doc, &mut form, widget_id, &mut objects)?;
+            super::sign::add_field(&doc, &mut form, widget_id, &mut objects)?;
             objects.insert(r, Object::Dictionary(form));
         }
         Ok(Object::Dictionary(f)) => {
             let mut form = f.clone();
-            push_field(&doc, &mut form, widget_id, &mut objects)?;
+            super::sign::add_field(&doc, &mut form, widget_id, &mut objects)?;
             catalog.set("AcroForm", form);
             catalog_changed = true;
         }
@@ -177,34 +177,6 @@ fn next_number(doc: &Document) -> usize {
         })
         .unwrap_or(0)
         + 1
-}
-
-fn push_field(
-    doc: &Document,
-    form: &mut Dictionary,
-    widget: ObjectId,
-    objects: &mut BTreeMap<ObjectId, Object>,
-) -> Result<()> {
-    form.set("SigFlags", 3);
-    match form.get(b"Fields") {
-        Ok(Object::Reference(r)) => {
-            let r = *r;
-            let mut arr = doc
-                .get_object(r)
-                .and_then(Object::as_array)
-                .map_err(|_| PdfError::Missing("/Fields array"))?
-                .clone();
-            arr.push(widget.into());
-            objects.insert(r, Object::Array(arr));
-        }
-        Ok(Object::Array(a)) => {
-            let mut a = a.clone();
-            a.push(widget.into());
-            form.set("Fields", a);
-        }
-        _ => form.set("Fields", vec![widget.into()]),
-    }
-    Ok(())
 }
 
 /// Serialise the revision and patch /ByteRange; the digest of the byte range is what the token

@@ -165,12 +165,12 @@ pub fn seal_revision(
             let r = *r;
             let mut form =
                 doc.get_dictionary(r).map_err(|_| PdfError::Missing("/AcroForm dictionary"))?.clone();
-            add_field(&doc, &mut form, widget_id, &mut alloc)?;
+            add_field(&doc, &mut form, widget_id, &mut alloc.objects)?;
             alloc.objects.insert(r, Object::Dictionary(form));
         }
         Ok(Object::Dictionary(f)) => {
             let mut form = f.clone();
-            add_field(&doc, &mut form, widget_id, &mut alloc)?;
+            add_field(&doc, &mut form, widget_id, &mut alloc.objects)?;
             catalog.set("AcroForm", form);
             catalog_changed = true;
         }
@@ -215,7 +215,15 @@ pub fn empty_field(doc: &Document, name: &str) -> Option<ObjectId> {
     })
 }
 
-fn add_field(doc: &Document, form: &mut Dictionary, widget: ObjectId, alloc: &mut Alloc) -> Result<()> {
+/// Add signature field `widget` to the AcroForm `form` (and set /SigFlags 3): into its /Fields
+/// array, written to `objects` when that array is an indirect object. Seals and document
+/// timestamps (`doc_timestamp`) both use it.
+pub(super) fn add_field(
+    doc: &Document,
+    form: &mut Dictionary,
+    widget: ObjectId,
+    objects: &mut BTreeMap<ObjectId, Object>,
+) -> Result<()> {
     form.set("SigFlags", 3);
     match form.get(b"Fields") {
         Ok(Object::Reference(r)) => {
@@ -225,7 +233,7 @@ fn add_field(doc: &Document, form: &mut Dictionary, widget: ObjectId, alloc: &mu
                 .map_err(|_| PdfError::Missing("/Fields array"))?
                 .clone();
             arr.push(widget.into());
-            alloc.objects.insert(*r, Object::Array(arr));
+            objects.insert(*r, Object::Array(arr));
         }
         Ok(Object::Array(a)) => {
             let mut a = a.clone();

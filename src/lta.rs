@@ -125,10 +125,12 @@ pub fn at_filing(
     let Some(tsa) = Tsa::load_optional(home)? else { return Ok(docs) };
     // A file already filed (as it is, or stamped under `received_sha256`), or met earlier in this
     // batch, is not stamped again: appending it finds the existing record.
+    let shas: Vec<String> =
+        docs.iter().map(|(b, _)| crate::archive::store::hex(&crate::pades::cms::sha256(b))).collect();
     let mut seen = std::collections::HashSet::new();
-    let (pdfs, other): (Vec<_>, Vec<_>) = docs.into_iter().enumerate().partition(|(_, (b, m))| {
-        let sha = crate::archive::store::hex(&crate::pades::cms::sha256(b));
-        let new = seen.insert(sha.clone()) && !archive.by_hash.contains_key(sha.as_bytes()).unwrap_or(false);
+    let (pdfs, other): (Vec<_>, Vec<_>) = docs.into_iter().enumerate().partition(|(i, (b, m))| {
+        let sha = shas[*i].as_str();
+        let new = seen.insert(sha) && !archive.by_hash.contains_key(sha.as_bytes()).unwrap_or(false);
         new && m.format.starts_with("PDF") && m.timestamp_until.is_empty() && b.starts_with(b"%PDF")
     });
     let refs: Vec<&[u8]> = pdfs.iter().map(|(_, (b, _))| b.as_slice()).collect();
@@ -136,8 +138,8 @@ pub fn at_filing(
     let mut out: Vec<(usize, (Vec<u8>, Metadata))> = pdfs
         .into_iter()
         .zip(stamped)
-        .map(|((i, (orig, mut m)), b)| {
-            m.received_sha256 = crate::archive::store::hex(&crate::pades::cms::sha256(&orig));
+        .map(|((i, (_, mut m)), b)| {
+            m.received_sha256 = shas[i].clone();
             m.timestamp_until = until.clone();
             m.format_version = FORMAT_VERSION.into();
             (i, (b, m))

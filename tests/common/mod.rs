@@ -111,10 +111,29 @@ impl Run {
     }
 }
 
+/// libfaketime itself (Debian's `faketime` package), when installed.
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// The command for `program args`. `faketime -f OFFSET PROG ARGS…` runs PROG with libfaketime
+/// preloaded and FAKETIME=OFFSET, as the wrapper does but without its named semaphore: the
+/// wrapper fails ("sem_open: File exists") when a killed earlier wrapper left one under a PID
+/// that is reused.
+fn command(program: &str, args: &[&str]) -> Command {
+    if let (true, ["-f", offset, prog, rest @ ..]) = (program == "faketime", args) {
+        if Path::new(LIBFAKETIME).is_file() {
+            let mut c = Command::new(prog);
+            c.args(rest).env("LD_PRELOAD", LIBFAKETIME).env("FAKETIME", offset);
+            return c;
+        }
+    }
+    let mut c = Command::new(program);
+    c.args(args);
+    c
+}
+
 /// Run any program with `args` in `cwd` (stdin closed), capturing its output.
 pub fn run_in(cwd: &Path, program: &str, args: &[&str]) -> Run {
-    let out = Command::new(program)
-        .args(args)
+    let out = command(program, args)
         .current_dir(cwd)
         .env_remove("ZHENGYIN_HOME")
         .env_remove("ZHENGYIN_LOG")

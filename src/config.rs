@@ -292,8 +292,25 @@ impl Home {
     pub fn seal_key(&self, dept: &str) -> PathBuf {
         self.private_dir().join(format!("seal-{dept}.key.pem"))
     }
+    /// The CRL signed by CA `ca`'s current key ([`Home::crl_name`]).
     pub fn crl(&self, ca: &str) -> PathBuf {
-        self.dir.join("crl").join(format!("{ca}.crl"))
+        self.crl_file(&self.crl_name(ca))
+    }
+    /// The CRL published under `name` (a CA id, or a later key's name after `pki roll-ca`).
+    pub fn crl_file(&self, name: &str) -> PathBuf {
+        self.dir.join("crl").join(format!("{name}.crl"))
+    }
+    /// The name under which CA `ca`'s current key publishes its CRL: the CA id for the key made
+    /// at `init`, `<ca>-<serial prefix>` after a CA key rollover (`pki/<ca>.crl-name`, written by
+    /// `pki::ca_keys`). A CRL keeps its name for good: the certificates a key issued name it.
+    pub fn crl_name(&self, ca: &str) -> String {
+        std::fs::read_to_string(self.pki_dir().join(format!("{ca}.crl-name")))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| {
+                !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+            .unwrap_or_else(|| ca.to_string())
     }
     /// The time-stamping authority's public directory: certificate and token ledger.
     pub fn tsa_dir(&self) -> PathBuf {

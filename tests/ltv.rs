@@ -34,34 +34,6 @@ fn load_holders(r: &Region) {
     }
 }
 
-/// `pyhanko sign adesverify` with revocation checking on (its default) and only our root trusted.
-fn adesverify(r: &Region, pdf: &Path, extra: &[&str]) -> Run {
-    let root = r.export_root("root.pem");
-    let mut args = vec!["sign", "adesverify", "--trust-replace", "--trust", s(&root)];
-    args.extend_from_slice(extra);
-    args.push(s(pdf));
-    run_in(r.dir.path(), "pyhanko", &args)
-}
-
-/// Every signature of `pdf` passes pyHanko's AdES validation offline (and the other validators).
-fn assert_ades_passes(r: &Region, pdf: &Path, sigs: usize) {
-    assert_outside_validators(r, pdf, sigs);
-    if !have_tool("pyhanko") {
-        return;
-    }
-    let o = adesverify(r, pdf, &[]);
-    assert_eq!(o.code, 0, "adesverify {}\n{}", pdf.display(), o.both());
-    // `:INTACT:TRUSTED` opens a signature's status; its timestamp's reads `<INTACT:TRUSTED>`.
-    assert_eq!(
-        o.stdout.matches(":INTACT:TRUSTED").count(),
-        sigs,
-        "adesverify {}\n{}",
-        pdf.display(),
-        o.both()
-    );
-    assert!(!o.stdout.contains("UNTRUSTED") && !o.stdout.contains("ILLEGAL"), "{}", o.both());
-}
-
 /// zhengyin with only the exported root (no home CRLs) checks revocation from the DSS alone (an
 /// annotated copy's maker cannot be confirmed without the region, so only REVOCATION is asserted).
 fn assert_dss_revocation(r: &Region, pdf: &Path) {

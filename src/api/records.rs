@@ -107,11 +107,14 @@ fn known_ca(st: &AppState, ca: &str) -> Result<(), Problem> {
     Ok(())
 }
 
-/// GET /v1/crl/{ca}: the DER CRL (public).
-pub async fn crl(State(st): State<Arc<AppState>>, Path(ca): Path<String>) -> Res {
-    let ca = ca.strip_suffix(".crl").unwrap_or(&ca).to_string();
-    known_ca(&st, &ca)?;
-    let path = st.home.crl(&ca);
+/// GET /v1/crl/{name}: the DER CRL published under `name` (public): a CA id, or the name of a
+/// key a CA rolled to (`pki::ca_keys`); each key's CRL keeps the name its certificates carry.
+pub async fn crl(State(st): State<Arc<AppState>>, Path(name): Path<String>) -> Res {
+    let name = name.strip_suffix(".crl").unwrap_or(&name).to_string();
+    if crate::pki::ca_keys::ca_of_crl(&st.home, &st.region, &name).is_none() {
+        known_ca(&st, &name)?;
+    }
+    let path = st.home.crl_file(&name);
     let der = blocking(move || std::fs::read(&path).map_err(crate::error::io_at(&path))).await?;
     Ok(with_type(der, "application/pkix-crl"))
 }

@@ -86,7 +86,7 @@ enum Command {
     /// This region's CRLs: re-sign those due (`crl refresh`, for cron), show them
     #[command(subcommand)]
     Crl(crl::Command),
-    /// Certificate lifecycle: renew a department's seal certificate (rollover)
+    /// Certificate lifecycle: renew a seal certificate, roll a CA over to a new key
     #[command(subcommand)]
     Pki(pki::Command),
     /// Departments' holder data for proofs on demand (docs/proofs.md)

@@ -86,11 +86,12 @@ pub fn show(home: &Home) -> Result<Vec<CrlState>> {
     Ok(home.region()?.cas.iter().map(|ca| state(home, &ca.id, false)).collect())
 }
 
-/// Re-sign `ca`'s CRL if it is due (or `force`); true when it was re-signed.
+/// Re-sign `ca`'s CRLs (one per key, `ca_keys`) if one is due (or `force`); true when re-signed.
 pub fn refresh_one(home: &Home, ca: &str, force: bool) -> Result<bool> {
     with_lock(home, ca, || {
         let now = ::time::OffsetDateTime::now_utc().unix_timestamp();
-        if !force && !due(std::fs::read(home.crl(ca)).ok().as_deref(), now) {
+        let names = super::ca_keys::crl_names(home, ca);
+        if !force && !names.iter().any(|n| due(std::fs::read(home.crl_file(n)).ok().as_deref(), now)) {
             return Ok(false);
         }
         super::revoke::regenerate_crl_locked(home, ca)?;

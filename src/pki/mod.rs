@@ -5,6 +5,7 @@
 //! Profile: RFC 5280 basic constraints, key usage, SKI/AKI, CRL distribution points; seal
 //! certificates carry digitalSignature + nonRepudiation and EKU id-kp-documentSigning (RFC 9336).
 
+pub mod ca_keys;
 pub mod crl;
 pub mod key;
 pub mod keys;
@@ -166,7 +167,7 @@ pub fn init_with(
                 p.self_signed(&key).map_err(gen_err(&ca.id))?
             }
             Some(parent) => {
-                p.crl_distribution_points = vec![crl_dp(&region, parent)];
+                p.crl_distribution_points = vec![crl_dp(home, &region, parent)];
                 let issuer = &issuers
                     .iter()
                     .find(|(id, _)| id == parent)
@@ -222,25 +223,15 @@ pub fn init_with(
     })
 }
 
-/// The CA `ca` as an issuer, from its certificate and key in the home (for a new seal
-/// certificate or a CRL).
+/// The CA `ca`'s current key as an issuer, from its certificate and key in the home (for a new
+/// seal certificate or a CRL).
 pub(crate) fn ca_issuer(home: &Home, ca: &str) -> Result<Issuer> {
-    let cert_path = home.ca_cert(ca);
-    let pem = std::fs::read_to_string(&cert_path).map_err(crate::error::io_at(&cert_path))?;
-    let bad = |m: String| PkiError::BadCertificate { path: cert_path.clone(), message: m };
-    let params = CertificateParams::from_ca_cert_pem(&pem).map_err(|e| bad(e.to_string()))?;
-    let key_path = home.ca_key(ca);
-    let key_pem = std::fs::read_to_string(&key_path)
-        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
-    let key = KeyPair::from_pem(&key_pem)
-        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
-    // Same subject, key and key identifier as the CA certificate: what the new seal names as issuer.
-    let cert = params.self_signed(&key).map_err(|e| bad(e.to_string()))?;
-    Ok(Issuer { cert, key })
+    ca_keys::issuer_from(&home.ca_cert(ca), &home.ca_key(ca))
 }
 
-pub(crate) fn crl_dp(region: &RegionConfig, ca: &str) -> CrlDistributionPoint {
-    CrlDistributionPoint { uris: vec![region.region.crl_dp(ca)] }
+/// Where the CRL of `ca`'s current key is published (what a certificate it issues names).
+pub(crate) fn crl_dp(home: &Home, region: &RegionConfig, ca: &str) -> CrlDistributionPoint {
+    CrlDistributionPoint { uris: vec![region.region.crl_dp(&home.crl_name(ca))] }
 }
 
 fn issue_seal(home: &Home, region: &RegionConfig, dept: &Department, issuer: &Issuer) -> Result<()> {
@@ -259,7 +250,7 @@ fn issue_seal(home: &Home, region: &RegionConfig, dept: &Department, issuer: &Is
     p.is_ca = IsCa::NoCa;
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(EKU_DOCUMENT_SIGNING.to_vec())];
-    p.crl_distribution_points = vec![crl_dp(region, &dept.ca)];
+    p.crl_distribution_points = vec![crl_dp(home, region, &dept.ca)];
     let cert = p.signed_by(&key, &issuer.cert, &issuer.key).map_err(gen_err(&dept.id))?;
     keys::write_file(&home.seal_key(&dept.id), key.serialize_pem().as_bytes(), 0o600)?;
     keys::write_file(&home.seal_cert(&dept.id), cert.pem().as_bytes(), 0o644)?;

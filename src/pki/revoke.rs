@@ -108,10 +108,24 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 pub fn find_issuer(home: &Home, serial: &str) -> Result<(String, String)> {
     let want = normalise_serial(serial).ok_or_else(|| PkiError::UnknownSerial(serial.to_string()))?;
     let region = home.region()?;
-    let mut candidates: Vec<std::path::PathBuf> = std::fs::read_dir(home.dir.join("seals"))
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    candidates.extend(region.cas.iter().map(|c| home.ca_cert(&c.id)));
+    // Current and retired seal certificates (pki renew-seal), current and retired CA certificates
+    // (pki roll-ca): a retired key's certificates stay revocable.
+    let files_in = |dir: std::path::PathBuf| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|d| d.take(10_000).filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default()
+    };
+    let mut candidates = files_in(home.dir.join("seals"));
+    candidates.extend(files_in(home.dir.join("seals").join("retired")));
+    let mut ca_certs: Vec<(String, Vec<u8>)> = Vec::new();
+    for c in &region.cas {
+        candidates.push(home.ca_cert(&c.id));
+        candidates.extend(super::ca_keys::retired(home, &c.id).into_iter().map(|r| r.cert));
+        if let Some(der) = keys::read_certs_der(&home.ca_cert(&c.id)).ok().and_then(|v| v.into_iter().next())
+        {
+            ca_certs.push((c.id.clone(), der));
+        }
+    }
     for path in candidates {
         let Ok(ders) = keys::read_certs_der(&path) else { continue };
         for der in ders {
@@ -119,14 +133,13 @@ pub fn find_issuer(home: &Home, serial: &str) -> Result<(String, String)> {
             if normalise_serial(&hex(cert.raw_serial())).as_deref() != Some(want.as_str()) {
                 continue;
             }
-            for ca in &region.cas {
-                let Ok(ca_ders) = keys::read_certs_der(&home.ca_cert(&ca.id)) else { continue };
-                let Some(ca_der) = ca_ders.first() else { continue };
+            // Every key of a CA has the CA's name (RFC 5280 §5: a CRL's issuer is that name).
+            for (id, ca_der) in &ca_certs {
                 let Ok((_, ca_cert)) = X509Certificate::from_der(ca_der) else { continue };
                 if ca_cert.subject().as_raw() == cert.issuer().as_raw()
-                    && ca_cert.raw_serial() != cert.raw_serial()
+                    && ca_cert.subject().as_raw() != cert.subject().as_raw()
                 {
-                    return Ok((ca.id.clone(), cert.subject().to_string()));
+                    return Ok((id.clone(), cert.subject().to_string()));
                 }
             }
         }
@@ -218,9 +231,11 @@ pub(crate) fn regenerate_crl_locked(home: &Home, ca: &str) -> Result<()> {
 }
 
 /// [`regenerate_crl_locked`] with thisUpdate no earlier than `since` (Unix seconds, not after
-/// now): a CRL that speaks about a signature made at `since` (`crl::issued_since`).
+/// now): a CRL that speaks about a signature made at `since` (`crl::issued_since`). Every key of
+/// the CA signs one (`ca_keys`: a retired key's CRL covers the certificates it issued), with the
+/// same ledger, thisUpdate and cRLNumber.
 pub(crate) fn regenerate_crl_since(home: &Home, ca: &str, since: Option<i64>) -> Result<()> {
-    let super::Issuer { cert: issuer, key } = super::ca_issuer(home, ca)?;
+    let issuers = super::ca_keys::issuers(home, ca)?;
     let mut revoked = Vec::new();
     for e in ledger(home, ca)? {
         let Some(bytes) = unhex(&e.serial) else { continue };
@@ -246,34 +261,60 @@ pub(crate) fn regenerate_crl_since(home: &Home, ca: &str, since: Option<i64>) ->
     if let Some(prev) = previous_this_update(home, ca) {
         this_update = this_update.max(prev.min(now));
     }
-    let crl = CertificateRevocationListParams {
-        this_update,
-        next_update: now + Duration::days(super::crl::validity_days(home, ca)),
-        crl_number: next_crl_number(home, ca),
-        issuing_distribution_point: None,
-        revoked_certs: revoked,
-        key_identifier_method: KeyIdMethod::Sha256,
+    let number = next_crl_number(home, ca);
+    let next_update = now + Duration::days(super::crl::validity_days(home, ca));
+    for (name, super::Issuer { cert, key }) in issuers {
+        let crl = CertificateRevocationListParams {
+            this_update,
+            next_update,
+            crl_number: number.clone(),
+            issuing_distribution_point: None,
+            revoked_certs: revoked.iter().map(copy_entry).collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        }
+        .signed_by(&cert, &key)
+        .map_err(|e| PkiError::Generate { what: format!("CRL {name} of {ca}"), message: e.to_string() })?;
+        keys::write_file(&home.crl_file(&name), crl.der(), 0o644)?;
     }
-    .signed_by(&issuer, &key)
-    .map_err(|e| PkiError::Generate { what: format!("CRL of {ca}"), message: e.to_string() })?;
-    keys::write_file(&home.crl(ca), crl.der(), 0o644)
+    Ok(())
 }
 
-/// thisUpdate of the current CRL of `ca`, if there is a readable one.
+fn copy_entry(r: &RevokedCertParams) -> RevokedCertParams {
+    RevokedCertParams {
+        serial_number: r.serial_number.clone(),
+        revocation_time: r.revocation_time,
+        reason_code: r.reason_code,
+        invalidity_date: r.invalidity_date,
+    }
+}
+
+/// The CRLs of every key of `ca` that can be read.
+fn current_crls(home: &Home, ca: &str) -> Vec<Vec<u8>> {
+    super::ca_keys::crl_names(home, ca).iter().filter_map(|n| std::fs::read(home.crl_file(n)).ok()).collect()
+}
+
+/// The latest thisUpdate of the CRLs of `ca`, if there is a readable one.
 fn previous_this_update(home: &Home, ca: &str) -> Option<OffsetDateTime> {
-    let der = std::fs::read(home.crl(ca)).ok()?;
-    let (_, list) = CertificateRevocationList::from_der(&der).ok()?;
-    OffsetDateTime::from_unix_timestamp(list.last_update().timestamp()).ok()
+    current_crls(home, ca)
+        .iter()
+        .filter_map(|der| {
+            let (_, list) = CertificateRevocationList::from_der(der).ok()?;
+            OffsetDateTime::from_unix_timestamp(list.last_update().timestamp()).ok()
+        })
+        .max()
 }
 
 /// The cRLNumber for the next CRL of `ca` (RFC 5280 §5.2.3: monotonically increasing): one more
 /// than the current CRL's, and at least the current Unix time, so a deleted CRL file does not
 /// restart the sequence below numbers already published.
 pub(crate) fn next_crl_number(home: &Home, ca: &str) -> SerialNumber {
-    let previous = std::fs::read(home.crl(ca)).ok().and_then(|der| {
-        let (_, list) = CertificateRevocationList::from_der(&der).ok()?;
-        list.crl_number().map(|n| n.to_bytes_be())
-    });
+    let previous = current_crls(home, ca)
+        .iter()
+        .filter_map(|der| {
+            let (_, list) = CertificateRevocationList::from_der(der).ok()?;
+            list.crl_number().map(|n| n.to_bytes_be())
+        })
+        .reduce(|a, b| max_be(&a, &b));
     let now = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0).to_be_bytes();
     let next = match previous {
         Some(p) => max_be(&increment_be(&p), &now),

@@ -1,4 +1,5 @@
-//! Rollover: renewing a department's seal certificate with a new key (`zhengyin pki renew-seal`).
+//! Rollover: renewing a department's seal certificate with a new key (`zhengyin pki renew-seal`),
+//! and rolling a level CA over to a new key (`zhengyin pki roll-ca`, see [`roll_ca`]).
 //! The old certificate and key are retired, never deleted or overwritten: the certificate to
 //! `seals/retired/<dept>-<serial>.crt.pem`, the key to `pki/private/retired/` (0600, directory
 //! 0700), and the department's CA issues a new certificate for a new key. Seals made from now on use
@@ -73,4 +74,136 @@ pub fn renew_seal(home: &Home, dept: &str) -> Result<RenewedSeal> {
         retired_cert,
         retired_key,
     })
+}
+
+/// What `roll_ca` did.
+#[derive(Debug, Clone)]
+pub struct RolledCa {
+    pub ca: String,
+    pub old_serial: String,
+    pub new_serial: String,
+    /// The CRL name of the retired key (still published) and of the new key.
+    pub old_crl: String,
+    pub new_crl: String,
+    pub retired_cert: PathBuf,
+    pub retired_key: PathBuf,
+    /// CAs directly below, re-certified (same key) by the new key.
+    pub recertified: Vec<String>,
+    /// Departments of the CA, each given a new seal key certified by the new CA key.
+    pub seals: Vec<RenewedSeal>,
+}
+
+/// Roll level CA `ca` over to a new key (`zhengyin pki roll-ca`). The parent certifies a new key
+/// under the same name; the old key is retired, not deleted (`ca_keys`): it keeps signing its
+/// CRL, so what it issued stays revocable and verifiable. CAs directly below are re-certified
+/// by the new key (their keys stay), and each department of the CA gets a new seal key and
+/// certificate from the new key ([`renew_seal`]), so new seals chain through the new key.
+pub fn roll_ca(home: &Home, ca: &str) -> Result<RolledCa> {
+    let region = home.region()?;
+    let conf = region
+        .ca(ca)
+        .ok_or_else(|| ConfigError::Inconsistent(format!("no CA `{ca}` in region {}", region.region.id)))?
+        .clone();
+    let Some(parent) = conf.parent.clone() else {
+        return Err(ConfigError::Inconsistent(format!(
+            "`{ca}` is the region root: roll it with `zhengyin trust rotate-root`"
+        ))
+        .into());
+    };
+    let (mut rolled, children) = super::crl::with_lock(home, ca, || {
+        let old_crl = home.crl_name(ca);
+        let (retired_cert, retired_key) = super::ca_keys::retired_paths(home, ca, &old_crl);
+        if retired_cert.exists() || retired_key.exists() {
+            return Err(ConfigError::Inconsistent(format!(
+                "{} is already retired; refusing to overwrite it",
+                retired_key.display()
+            ))
+            .into());
+        }
+        let (cert_path, key_path) = (home.ca_cert(ca), home.ca_key(ca));
+        let old_serial = serial_of(&cert_path)?;
+        let pem = std::fs::read_to_string(&cert_path).map_err(crate::error::io_at(&cert_path))?;
+        let issuer = super::ca_issuer(home, &parent)?;
+        let key = rcgen::KeyPair::generate().map_err(super::gen_err(ca))?;
+        let mut p = rcgen::CertificateParams::from_ca_cert_pem(&pem).map_err(super::gen_err(ca))?;
+        let serial = super::random_serial()?;
+        let new_crl = format!("{ca}-{}", hex(serial.as_ref()).get(..16).unwrap_or("0"));
+        p.serial_number = Some(serial);
+        p.key_identifier_method = rcgen::KeyIdMethod::Sha256;
+        p.use_authority_key_identifier_extension = true;
+        p.crl_distribution_points = vec![super::crl_dp(home, &region, &parent)];
+        let now = ::time::OffsetDateTime::now_utc();
+        p.not_before = now - ::time::Duration::hours(1);
+        p.not_after =
+            (now + ::time::Duration::days(365 * super::CA_YEARS)).min(issuer.cert.params().not_after);
+        let cert = p.signed_by(&key, &issuer.cert, &issuer.key).map_err(super::gen_err(ca))?;
+        // Retire: the old certificate is copied, the old key moved (0600 kept); then the new ones.
+        keys::make_dir(&home.pki_dir().join("retired"), 0o755)?;
+        keys::make_dir(retired_cert.parent().unwrap_or(&home.pki_dir()), 0o755)?;
+        keys::make_dir(&home.private_dir().join("retired"), 0o700)?;
+        keys::write_file(&retired_cert, pem.as_bytes(), 0o644)?;
+        std::fs::rename(&key_path, &retired_key).map_err(crate::error::io_at(&key_path))?;
+        let installed = keys::write_file(&key_path, key.serialize_pem().as_bytes(), 0o600)
+            .and_then(|_| keys::write_file(&cert_path, cert.pem().as_bytes(), 0o644))
+            .and_then(|_| super::ca_keys::set_crl_name(home, ca, &new_crl));
+        if let Err(e) = installed {
+            // Nothing half-done: the CA keeps its old key and certificate.
+            let _ = std::fs::rename(&retired_key, &key_path);
+            let _ = keys::write_file(&cert_path, pem.as_bytes(), 0o644);
+            let _ = std::fs::remove_file(home.pki_dir().join(format!("{ca}.crl-name")));
+            let _ = std::fs::remove_file(&retired_cert);
+            return Err(e);
+        }
+        // Both keys sign a CRL now: the new key's under its new name, the old one's under its own.
+        super::revoke::regenerate_crl_locked(home, ca)?;
+        let rolled = RolledCa {
+            ca: ca.to_string(),
+            new_serial: serial_of(&cert_path)?,
+            old_serial,
+            old_crl,
+            new_crl,
+            retired_cert,
+            retired_key,
+            recertified: Vec::new(),
+            seals: Vec::new(),
+        };
+        Ok((rolled, super::Issuer { cert, key }))
+    })?;
+    for child in region.cas.iter().filter(|c| c.parent.as_deref() == Some(ca)) {
+        recertify(home, &region, &child.id, ca, &children)?;
+        rolled.recertified.push(child.id.clone());
+    }
+    for d in region.departments.iter().filter(|d| d.ca == ca) {
+        rolled.seals.push(renew_seal(home, &d.id)?);
+    }
+    Ok(rolled)
+}
+
+/// A new certificate for CA `child` (same name, same key) from `parent`'s new key.
+fn recertify(
+    home: &Home,
+    region: &crate::config::RegionConfig,
+    child: &str,
+    parent: &str,
+    issuer: &super::Issuer,
+) -> Result<()> {
+    let path = home.ca_cert(child);
+    let pem = std::fs::read_to_string(&path).map_err(crate::error::io_at(&path))?;
+    let key_path = home.ca_key(child);
+    let key_pem = std::fs::read_to_string(&key_path)
+        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+    let key = rcgen::KeyPair::from_pem(&key_pem)
+        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+    let mut p = rcgen::CertificateParams::from_ca_cert_pem(&pem).map_err(super::gen_err(child))?;
+    p.serial_number = Some(super::random_serial()?);
+    p.key_identifier_method = rcgen::KeyIdMethod::Sha256;
+    p.use_authority_key_identifier_extension = true;
+    p.crl_distribution_points = vec![super::crl_dp(home, region, parent)];
+    p.not_after = p.not_after.min(issuer.cert.params().not_after);
+    let cert = p.signed_by(&key, &issuer.cert, &issuer.key).map_err(super::gen_err(child))?;
+    keys::write_file(&path, cert.pem().as_bytes(), 0o644)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }

@@ -154,7 +154,7 @@ pub fn rotate_root(home: &Home) -> Result<Rotation> {
         cp.serial_number = Some(super::random_serial()?);
         cp.key_identifier_method = KeyIdMethod::Sha256;
         cp.use_authority_key_identifier_extension = true;
-        cp.crl_distribution_points = vec![super::crl_dp(&region, parent)];
+        cp.crl_distribution_points = vec![super::crl_dp(home, &region, parent)];
         cp.not_before = now - Duration::hours(1);
         cp.not_after = now + Duration::days(365 * 10);
         let cert = if parent == root_id {

@@ -44,16 +44,24 @@ pub fn department_of(trust: &TrustStore, leaf: &[u8]) -> Result<BoundDepartment,
             dept.name, region.region.id
         ));
     }
-    let ca_der =
-        trust.region_cas.iter().find(|(id, _)| *id == dept.ca).map(|(_, der)| der).ok_or_else(|| {
-            format!("the home has no certificate of CA `{}`, which issues `{}`'s seal", dept.ca, dept.id)
-        })?;
-    let (_, ca) = X509Certificate::from_der(ca_der)
-        .map_err(|e| format!("the home's certificate of CA `{}` cannot be parsed: {e}", dept.ca))?;
-    let issued_by_ca = cert.issuer().as_raw() == ca.subject().as_raw()
-        && super::verified::memoised(&[b"x509-cert", ca.public_key().raw, leaf], || {
-            cert.verify_signature(Some(ca.public_key())).is_ok()
-        });
+    // The CA's current certificate and those of its retired keys (pki roll-ca): a seal certificate
+    // the CA issued before a key rollover stays the department's.
+    let ca_ders: Vec<&Vec<u8>> =
+        trust.region_cas.iter().filter(|(id, _)| *id == dept.ca).map(|(_, der)| der).collect();
+    if ca_ders.is_empty() {
+        return Err(format!(
+            "the home has no certificate of CA `{}`, which issues `{}`'s seal",
+            dept.ca, dept.id
+        ));
+    }
+    let issued_by_ca = ca_ders.iter().any(|ca_der| {
+        X509Certificate::from_der(ca_der).is_ok_and(|(_, ca)| {
+            cert.issuer().as_raw() == ca.subject().as_raw()
+                && super::verified::memoised(&[b"x509-cert", ca.public_key().raw, leaf], || {
+                    cert.verify_signature(Some(ca.public_key())).is_ok()
+                })
+        })
+    });
     if !issued_by_ca {
         return Err(format!(
             "the signer certificate was not issued by `{}`'s configured CA `{}` of region {} (issuer: {})",

@@ -105,15 +105,17 @@ pub fn build(home: &Home, public_url: Option<&str>, now: i64) -> Result<TrustLis
     let region = home.region()?;
     let root = region.root().id.clone();
     let base = public_url.map(|u| u.trim_end_matches('/').to_string());
+    // One CRL per CA key (pki::ca_keys): a rolled CA publishes its retired keys' CRLs too.
     let crl_urls = region
         .cas
         .iter()
-        .map(|c| {
+        .flat_map(|c| crate::pki::ca_keys::crl_names(home, &c.id))
+        .map(|name| {
             let url = match &base {
-                Some(b) => format!("{b}/v1/crl/{}", c.id),
-                None => region.region.crl_dp(&c.id),
+                Some(b) => format!("{b}/v1/crl/{name}"),
+                None => region.region.crl_dp(&name),
             };
-            (c.id.clone(), url)
+            (name, url)
         })
         .collect();
     let rotated = crate::pki::rotate::published(home)?;
@@ -125,6 +127,11 @@ pub fn build(home: &Home, public_url: Option<&str>, now: i64) -> Result<TrustLis
         .filter(|c| c.parent.is_some())
         .map(|c| pem_of(&home.ca_cert(&c.id)))
         .collect::<Result<_>>()?;
+    for c in &region.cas {
+        for r in crate::pki::ca_keys::retired(home, &c.id) {
+            cas.push(pem_of(&r.cert)?);
+        }
+    }
     cas.extend(rotated.cas);
     let mut list = TrustList {
         region: region.region.id.clone(),

@@ -192,9 +192,15 @@ impl TrustStore {
             {
                 store.region_cas.push((ca.id.clone(), der));
             }
-            let path = home.crl(&ca.id);
-            if let Ok(der) = std::fs::read(&path) {
-                store.crls.push(Crl { source: path.display().to_string(), der, region: own.clone() });
+            // A CA's retired keys (pki roll-ca): what they issued stays theirs, and so does its CRL.
+            for der in crate::pki::ca_keys::retired_certs(home, &ca.id) {
+                store.region_cas.push((ca.id.clone(), der));
+            }
+            for name in crate::pki::ca_keys::crl_names(home, &ca.id) {
+                let path = home.crl_file(&name);
+                if let Ok(der) = std::fs::read(&path) {
+                    store.crls.push(Crl { source: path.display().to_string(), der, region: own.clone() });
+                }
             }
         }
         // Other regions' roots and CRLs imported with `zhengyin trust add` (trust/list.rs).

@@ -497,6 +497,34 @@ pub fn assert_outside_validators_with(dir: &Path, root: &Path, pdf: &Path, sigs:
     }
 }
 
+/// `pyhanko sign adesverify` with revocation checking on (its default) and only our root trusted.
+pub fn adesverify(r: &Region, pdf: &Path, extra: &[&str]) -> Run {
+    let root = r.export_root("root.pem");
+    let mut args = vec!["sign", "adesverify", "--trust-replace", "--trust", s(&root)];
+    args.extend_from_slice(extra);
+    args.push(s(pdf));
+    run_in(r.dir.path(), "pyhanko", &args)
+}
+
+/// Every signature of `pdf` passes pyHanko's AdES validation offline (and the other validators).
+pub fn assert_ades_passes(r: &Region, pdf: &Path, sigs: usize) {
+    assert_outside_validators(r, pdf, sigs);
+    if !have_tool("pyhanko") {
+        return;
+    }
+    let o = adesverify(r, pdf, &[]);
+    assert_eq!(o.code, 0, "adesverify {}\n{}", pdf.display(), o.both());
+    // `:INTACT:TRUSTED` opens a signature's status; its timestamp's reads `<INTACT:TRUSTED>`.
+    assert_eq!(
+        o.stdout.matches(":INTACT:TRUSTED").count(),
+        sigs,
+        "adesverify {}\n{}",
+        pdf.display(),
+        o.both()
+    );
+    assert!(!o.stdout.contains("UNTRUSTED") && !o.stdout.contains("ILLEGAL"), "{}", o.both());
+}
+
 /// No file below `dir` (a whole home: sled files, packs, logs, keys) holds any of `ids`: not as
 /// bytes, not inside any Flate-compressed stream (page text, XMP), and not in the text pdftotext
 /// extracts from any PDF found in a file (the archive's packs hold the PDFs end to end).

@@ -56,7 +56,7 @@ pub fn issue_under(
     let mut ext = CustomExtension::from_oid_content(EXT_KEY_USAGE, eku);
     ext.set_criticality(true);
     p.custom_extensions = vec![ext];
-    p.crl_distribution_points = vec![crl_dp(region, &region.root().id)];
+    p.crl_distribution_points = vec![crl_dp(home, region, &region.root().id)];
     let cert = p.signed_by(&key, root, root_key).map_err(gen_err("tsa"))?;
     keys::make_dir(&home.tsa_dir(), 0o755)?;
     keys::write_file(&home.tsa_key(), key.serialize_pem().as_bytes(), 0o600)?;

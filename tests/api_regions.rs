@@ -135,3 +135,63 @@ fn tampered_or_foreign_trust_lists_are_refused() {
     assert!(zhengyin::trust::list::check_crl(&list, &crl_b).is_err());
     assert!(zhengyin::trust::list::check_crl(&list, &std::fs::read(a.crl("city")).unwrap()).is_ok());
 }
+
+/// B follows A's CA key rollover through A's trust list: after `pki roll-ca city` at A, B verifies
+/// A's new-key licences (it fetched the new key's CRL under its new name), and a revocation of a
+/// seal certificate A's retired key issued reaches B through the retired key's CRL.
+#[test]
+fn region_b_follows_a_ca_key_rollover_of_region_a() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = init_home(&tmp.path().join("taian"), "taian");
+    let b = init_home(&tmp.path().join("jinan"), "jinan");
+    let (scjg_a, op_a) = (
+        token(&a, Role::Department { dept: "scjg".into() }),
+        token(&a, Role::CaOperator { ca: "city".into() }),
+    );
+    let sa = start(&a, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, None);
+    let sb = start(&b, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, Some(Duration::from_secs(1)));
+    let issue =
+        || pdf_of(&post_json(&format!("{}/v1/licences", sa.url), Some(&scjg_a), &business_licence()).json());
+    let before = issue();
+    let old_serial = seal_serial(&a, "scjg");
+    let list_url = format!("{}/v1/trust-list", sa.url);
+    let fp =
+        String::from_utf8(cli(&["trust", "fingerprint", "--home", a.dir.to_str().unwrap()]).stdout).unwrap();
+    let ok =
+        cli(&["trust", "add", "--home", b.dir.to_str().unwrap(), "--from", &list_url, "--pin", fp.trim()]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+
+    let rolled = cli(&["pki", "roll-ca", "--home", a.dir.to_str().unwrap(), "city"]);
+    assert!(rolled.status.success(), "{}", String::from_utf8_lossy(&rolled.stderr));
+    let list = call("GET", &list_url, None, None, None).json();
+    let names: Vec<String> = list["crl_urls"].as_object().unwrap().keys().cloned().collect();
+    assert!(names.contains(&"city".to_string()), "the retired key's CRL stays published: {names:?}");
+    let new_name =
+        names.iter().find(|n| n.starts_with("city-")).expect("the new key's CRL is published").clone();
+    assert!(
+        call("GET", &format!("{}/crl/{new_name}.crl", sa.url), None, None, None).status == 200,
+        "the new key's CRL is served where its certificates say"
+    );
+
+    let after = issue();
+    assert_ne!(seal_serial(&a, "scjg"), old_serial, "new seals use a new seal certificate");
+    let rep = wait_for("B to verify a new-key licence with revocation checked", || {
+        Some(verify_at(&sb.url, &after))
+            .filter(|r| r["indication"] == "TOTAL-PASSED" && check(r, "REVOCATION")["status"] == "PASSED")
+    });
+    assert!(b.dir.join(format!("trust/taian-crl/{new_name}.crl")).exists(), "{rep}");
+    let rep = verify_at(&sb.url, &before);
+    assert_eq!(rep["indication"], "TOTAL-PASSED", "{rep}");
+
+    // The old seal certificate's key is compromised: only the retired CA key's CRL can say so.
+    let r = post_json(
+        &format!("{}/v1/certificates/{old_serial}/revoke", sa.url),
+        Some(&op_a),
+        &json!({"reason": "keyCompromise", "compromised_at": an_hour_ago()}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    wait_for("B to see the revocation by the retired key", || {
+        Some(verify_at(&sb.url, &before)).filter(|r| check(r, "REVOCATION")["status"] == "FAILED")
+    });
+    assert_eq!(verify_at(&sb.url, &after)["indication"], "TOTAL-PASSED", "the new seal is not touched");
+}

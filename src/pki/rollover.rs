@@ -67,6 +67,9 @@ pub fn renew_seal(home: &Home, dept: &str) -> Result<RenewedSeal> {
         let _ = std::fs::rename(&retired_cert, &cert);
         return Err(e);
     }
+    // When it was retired, for the registry other regions read (trust::registry).
+    let at = ::time::OffsetDateTime::now_utc().unix_timestamp();
+    keys::write_file(&retired_at_path(&retired_cert), format!("{at}\n").as_bytes(), 0o644)?;
     Ok(RenewedSeal {
         dept: dept.to_string(),
         new_serial: serial_of(&cert)?,
@@ -74,6 +77,43 @@ pub fn renew_seal(home: &Home, dept: &str) -> Result<RenewedSeal> {
         retired_cert,
         retired_key,
     })
+}
+
+fn retired_at_path(cert: &std::path::Path) -> PathBuf {
+    let name = cert.file_name().and_then(|n| n.to_str()).unwrap_or("").trim_end_matches(".crt.pem");
+    cert.with_file_name(format!("{name}.retired-at"))
+}
+
+/// The seal certificates `dept` used before (DER) with when each was retired (Unix seconds; the
+/// file's modification time for one retired before that was recorded).
+pub fn retired_seals(home: &Home, dept: &str) -> Vec<(Vec<u8>, i64)> {
+    let Ok(rd) = std::fs::read_dir(home.dir.join("seals").join("retired")) else { return Vec::new() };
+    let mut out = Vec::new();
+    for e in rd.flatten().take(10_000) {
+        let path = e.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        if !name.starts_with(&format!("{dept}-")) || !name.ends_with(".crt.pem") {
+            continue;
+        }
+        let Some(der) = keys::read_certs_der(&path).ok().and_then(|v| v.into_iter().next()) else { continue };
+        // Another department whose id starts with `<dept>-`: its OU says so.
+        let ou_matches = X509Certificate::from_der(&der).is_ok_and(|(_, c)| {
+            c.subject().iter_organizational_unit().next().and_then(|a| a.as_str().ok()) == Some(dept)
+        });
+        if !ou_matches {
+            continue;
+        }
+        let at = std::fs::read_to_string(retired_at_path(&path))
+            .ok()
+            .and_then(|t| t.trim().parse::<i64>().ok())
+            .or_else(|| {
+                let m = std::fs::metadata(&path).ok()?.modified().ok()?;
+                m.duration_since(std::time::UNIX_EPOCH).ok().and_then(|d| i64::try_from(d.as_secs()).ok())
+            })
+            .unwrap_or(0);
+        out.push((der, at));
+    }
+    out
 }
 
 /// What `roll_ca` did.

@@ -94,9 +94,15 @@ pub struct Bound {
 
 /// Bind `leaf` (whose chain leads to a root of region `chain_region`) to a department of that
 /// region: the home's own through [`department_of`] (root AND configured CA), an imported one
-/// through its registry (active, the certificate's fingerprint listed, same name). A USCC or
+/// through its registry (active, the certificate's fingerprint listed, or listed as retired after
+/// `existed_by`, the seal's earliest proof of existence; same name). A USCC or
 /// name of one of the home's departments is never a foreign region's. Err: why it binds to none.
-pub fn bind(trust: &TrustStore, leaf: &[u8], chain_region: &str) -> Result<Bound, String> {
+pub fn bind(
+    trust: &TrustStore,
+    leaf: &[u8],
+    chain_region: &str,
+    existed_by: Option<i64>,
+) -> Result<Bound, String> {
     let (_, cert) = X509Certificate::from_der(leaf)
         .map_err(|e| format!("the signer certificate cannot be parsed: {e}"))?;
     let uscc = super::registry::uscc_of(&cert);
@@ -174,7 +180,19 @@ pub fn bind(trust: &TrustStore, leaf: &[u8], chain_region: &str) -> Result<Bound
         ));
     }
     let fp = super::list::fingerprint(leaf);
-    if !dept.seal_certs.contains(&fp) {
+    let retired = dept.retired_seal_certs.iter().find(|r| r.sha256 == fp);
+    if let Some(r) = retired.filter(|_| !dept.seal_certs.contains(&fp)) {
+        let at =
+            ::time::OffsetDateTime::parse(&r.retired_at, &::time::format_description::well_known::Rfc3339)
+                .map(|t| t.unix_timestamp())
+                .unwrap_or(i64::MIN);
+        if existed_by.is_none_or(|t| t > at) {
+            return Err(format!(
+                "the seal certificate (SHA-256 {fp}) of {} was retired at {} in the registry of {}, and nothing proves the seal existed before",
+                dept.name, r.retired_at, region.id
+            ));
+        }
+    } else if !dept.seal_certs.contains(&fp) {
         return Err(format!(
             "the seal certificate (SHA-256 {fp}) is not one of {}'s seal certificates in the registry of {}",
             dept.name, region.id

@@ -31,8 +31,21 @@ pub struct RegistryDepartment {
     pub level: String,
     /// SHA-256 (hex) of each seal certificate that may seal for it now.
     pub seal_certs: Vec<String>,
+    /// Seal certificates it used before (`pki renew-seal`, `pki roll-ca`), with when each was
+    /// retired: a seal one of them made counts only with proof that it existed before then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired_seal_certs: Vec<RetiredSealCert>,
     /// `active`, or anything else (`withdrawn`, `suspended`): only `active` seals count.
     pub status: String,
+}
+
+/// A seal certificate a department no longer seals with.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RetiredSealCert {
+    /// SHA-256 (hex) of the certificate.
+    pub sha256: String,
+    /// RFC 3339: from then on, seals by it do not count.
+    pub retired_at: String,
 }
 
 /// The registry of the home's own region: departments of region.toml with their seal
@@ -50,6 +63,13 @@ pub fn build(home: &Home) -> Result<Vec<RegistryDepartment>> {
             seal_certs: crate::pki::keys::read_certs_der(&home.seal_cert(&d.id))
                 .map(|ders| ders.iter().map(|der| super::list::fingerprint(der)).collect())
                 .unwrap_or_default(),
+            retired_seal_certs: crate::pki::rollover::retired_seals(home, &d.id)
+                .into_iter()
+                .map(|(der, at)| RetiredSealCert {
+                    sha256: super::list::fingerprint(&der),
+                    retired_at: super::rfc3339(at),
+                })
+                .collect(),
             status: d.status.clone().unwrap_or_else(|| "active".into()),
         })
         .collect())

@@ -16,7 +16,9 @@ use crate::trust::registry;
 
 /// Name the department that sealed, or say why it cannot be named.
 pub fn run(ctx: &Context<'_>, signer: &SignerCert<'_>, r: &mut SignatureReport) {
-    let c = department_check(&mut r.department, signer, ctx, r.chain_region.as_deref());
+    // The earliest proof that the seal existed (a retired seal certificate counts before its retirement).
+    let existed_by = r.poe.iter().map(|p| p.unix).min();
+    let c = department_check(&mut r.department, signer, ctx, r.chain_region.as_deref(), existed_by);
     r.checks.push(c);
 }
 
@@ -25,6 +27,7 @@ fn department_check(
     signer: &SignerCert<'_>,
     ctx: &Context<'_>,
     chain_region: Option<&str>,
+    existed_by: Option<i64>,
 ) -> Check {
     let cert = &signer.cert;
     let (org, unit) = registry::org_and_unit(cert);
@@ -87,7 +90,7 @@ fn department_check(
             ),
         );
     }
-    match crate::trust::department::bind(trust, signer.der, region) {
+    match crate::trust::department::bind(trust, signer.der, region, existed_by) {
         Ok(b) => {
             *out = Some(report::Department {
                 id: b.id.clone(),

@@ -175,6 +175,9 @@ fn region_b_follows_a_ca_key_rollover_of_region_a() {
 
     let after = issue();
     assert_ne!(seal_serial(&a, "scjg"), old_serial, "new seals use a new seal certificate");
+    // A's running server saw the roll on disk (its trust store reloads when crl/ changes).
+    assert_eq!(verify_at(&sa.url, &after)["indication"], "TOTAL-PASSED");
+    assert_eq!(verify_at(&sa.url, &before)["indication"], "TOTAL-PASSED");
     let rep = wait_for("B to verify a new-key licence with revocation checked", || {
         Some(verify_at(&sb.url, &after))
             .filter(|r| r["indication"] == "TOTAL-PASSED" && check(r, "REVOCATION")["status"] == "PASSED")

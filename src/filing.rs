@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use crate::archive::{audit, checkpoint, highwater, merkle, Archive, Metadata, Record};
 use crate::config::Home;
+use crate::document::LicenceMetadata;
 use crate::error::{ArchiveError, Result};
 use crate::trust::TrustStore;
 use crate::verify::report::Report;
@@ -49,8 +50,7 @@ pub fn metadata(report: &Report, kind: &str) -> Metadata {
 /// The PAdES baseline level a verified document reaches (ETSI EN 319 142-1 §6): B-LTA with a
 /// valid document timestamp, B-LT when every seal is time-stamped and the file carries a DSS,
 /// B-T when every seal is time-stamped, else B-B.
-fn level(report: &Report, has_dss: bool, timestamped: bool) -> String {
-    let all_t = !report.signatures.is_empty() && report.signatures.iter().all(|s| s.timestamp.is_some());
+fn level(all_t: bool, has_dss: bool, timestamped: bool) -> String {
     let level = match (timestamped, all_t, has_dss) {
         (true, _, _) => return crate::lta::FORMAT_VERSION.into(),
         (false, true, true) => "B-LT",
@@ -86,6 +86,28 @@ fn metadata_of(report: &Report, kind: &str, has_dss: bool) -> Metadata {
             }
         })
         .unwrap_or_default();
+    let all_t = !report.signatures.is_empty() && report.signatures.iter().all(|s| s.timestamp.is_some());
+    let signers = report
+        .signatures
+        .iter()
+        .map(|s| {
+            s.department
+                .as_ref()
+                .map(|d| d.id.clone())
+                .or_else(|| s.signer.as_ref().map(|x| x.subject.clone()))
+                .unwrap_or_default()
+        })
+        .collect();
+    Metadata {
+        format_version: level(all_t, has_dss, !newest.is_empty()),
+        timestamp_until: newest,
+        verification: report.indication.as_str().to_string(),
+        ..describe(l, kind, signers)
+    }
+}
+
+/// The archive description of a document from its licence items, kind and signers.
+fn describe(l: LicenceMetadata, kind: &str, signers: Vec<String>) -> Metadata {
     Metadata {
         kind: kind.to_string(),
         title: if l.zzmc.is_empty() { "未命名文件".into() } else { format!("{} {}", l.zzmc, l.czzt) },
@@ -97,21 +119,27 @@ fn metadata_of(report: &Report, kind: &str, has_dss: bool) -> Metadata {
         valid_until: l.zzyxqjzrq,
         retention: "永久".into(),
         format: "PDF/PAdES".into(),
-        format_version: level(report, has_dss, !newest.is_empty()),
-        timestamp_until: newest,
-        signers: report
-            .signatures
-            .iter()
-            .map(|s| {
-                s.department
-                    .as_ref()
-                    .map(|d| d.id.clone())
-                    .or_else(|| s.signer.as_ref().map(|x| x.subject.clone()))
-                    .unwrap_or_default()
-            })
-            .collect(),
-        verification: report.indication.as_str().to_string(),
+        signers,
         ..Default::default()
+    }
+}
+
+/// The metadata [`verified_metadata`] gives a licence zhengyin has just sealed once, when it
+/// verifies, derived from what was rendered instead of from a verification report: its items
+/// `l`, its one seal by `signer` (time-stamped when `timestamped`), a DSS when `has_dss`, no
+/// document timestamp. Bulk issuance files with it between full verifications, and checks on
+/// every licence it verifies in full that both give the same (`licence::batch`).
+pub fn sealed_metadata(
+    l: LicenceMetadata,
+    kind: &str,
+    signer: &str,
+    timestamped: bool,
+    has_dss: bool,
+) -> Metadata {
+    Metadata {
+        format_version: level(timestamped, has_dss, false),
+        verification: crate::verify::report::Indication::TotalPassed.as_str().to_string(),
+        ..describe(l, kind, vec![signer.to_string()])
     }
 }
 
@@ -179,9 +207,13 @@ pub fn verified_metadata(name: &str, bytes: &[u8], trust: &TrustStore, kind: &st
         ))
         .into());
     }
-    // A /DSS key in the file (the catalog's, PAdES B-LT); a byte search, as the level is descriptive.
-    let has_dss = bytes.windows(5).any(|w| w == b"/DSS " || w == b"/DSS<");
-    Ok(metadata_of(&report, kind, has_dss))
+    Ok(metadata_of(&report, kind, has_dss(bytes)))
+}
+
+/// Whether the file has a /DSS key (the catalog's, PAdES B-LT); a byte search, as the level it
+/// decides is descriptive.
+pub fn has_dss(bytes: &[u8]) -> bool {
+    bytes.windows(5).any(|w| w == b"/DSS " || w == b"/DSS<")
 }
 
 /// Append documents already checked by [`verified_metadata`] (or, for tokens and log entries,

@@ -38,6 +38,10 @@ pub struct Args {
     /// With --batch: worker threads [default: every core]
     #[arg(long, short = 'j', value_name = "N", requires = "batch", value_parser = clap::value_parser!(u16).range(1..))]
     pub(super) jobs: Option<u16>,
+    /// With --batch: verify every licence in full before filing it (default: the first of
+    /// every 32 in full, each one's seal against the department's certificate)
+    #[arg(long, requires = "batch")]
+    pub(super) verify_all: bool,
 }
 
 pub fn run(a: Args) -> ExitCode {

@@ -4,9 +4,9 @@
 //!
 //! Font: WenQuanYi Micro Hei (Apache-2.0, TrueType outlines, Latin + CJK), fixtures/fonts/. ISO 32000-1 §9.7.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use lopdf::{dictionary, Object, ObjectId, Stream};
 use subsetter::GlyphRemapper;
@@ -40,11 +40,73 @@ pub struct TextEncoder {
     remap: GlyphRemapper,
     /// new glyph id → (old glyph id, character)
     used: BTreeMap<u16, (u16, char)>,
+    /// A subset made beforehand for many documents: text is encoded in its glyph ids.
+    shared: Option<Arc<SharedFont>>,
+    /// A character the shared subset lacks was encoded (as glyph 0): render again without it.
+    missed: bool,
+}
+
+/// A font subset made once and embedded, byte for byte, in many documents (bulk issuance,
+/// `licence::batch`): the glyphs of a set of characters, numbered in character order, with the
+/// program already subset and compressed. A document drawn with it carries the same five font
+/// objects as one with its own subset, only with the glyphs of the whole set.
+pub struct SharedFont {
+    gids: HashMap<char, u16>,
+    parts: FontParts,
+}
+
+impl SharedFont {
+    /// The subset for `chars` (characters the font cannot draw are left out: text using them
+    /// is refused by [`TextEncoder::check`] as before).
+    pub fn new(chars: impl IntoIterator<Item = char>) -> Result<SharedFont> {
+        let mut enc = TextEncoder::new()?;
+        let mut chars: Vec<char> = chars.into_iter().filter(|c| enc.glyph(*c, "").is_ok()).collect();
+        chars.sort_unstable();
+        chars.dedup();
+        let text: String = chars.iter().collect();
+        enc.encode(&text)?;
+        let gids = chars.iter().filter_map(|c| Some((*c, enc.remap.get(enc.glyph(*c, "").ok()?)?))).collect();
+        Ok(SharedFont { gids, parts: enc.parts()? })
+    }
+
+    /// How many glyphs the subset holds.
+    pub fn len(&self) -> usize {
+        self.gids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.gids.is_empty()
+    }
+}
+
+/// The finished objects of a subset: the compressed program and ToUnicode CMap, /W, the name.
+struct FontParts {
+    program: Stream,
+    cmap: Stream,
+    widths: Vec<Object>,
+    base: String,
 }
 
 impl TextEncoder {
     pub fn new() -> Result<Self> {
-        Ok(TextEncoder { font: font()?, remap: GlyphRemapper::new(), used: BTreeMap::new() })
+        Ok(TextEncoder {
+            font: font()?,
+            remap: GlyphRemapper::new(),
+            used: BTreeMap::new(),
+            shared: None,
+            missed: false,
+        })
+    }
+
+    /// An encoder that draws with `shared` (whose objects [`finish`](Self::finish) emits).
+    pub fn with_shared(shared: Arc<SharedFont>) -> Result<Self> {
+        Ok(TextEncoder { shared: Some(shared), ..TextEncoder::new()? })
+    }
+
+    /// Whether some text used a character the shared subset lacks (its glyph is wrong: the
+    /// document must be drawn again with its own subset).
+    pub fn missed(&self) -> bool {
+        self.missed
     }
 
     fn glyph(&self, ch: char, context: &str) -> Result<u16> {
@@ -61,6 +123,21 @@ impl TextEncoder {
     /// Encode text as a PDF hex string of 2-byte glyph ids (for `Tj`).
     pub fn encode(&mut self, text: &str) -> Result<String> {
         let mut out = String::from("<");
+        if let Some(shared) = &self.shared {
+            for ch in text.chars() {
+                let new = match shared.gids.get(&ch) {
+                    Some(g) => *g,
+                    None => {
+                        self.glyph(ch, "text")?;
+                        self.missed = true;
+                        0
+                    }
+                };
+                let _ = write!(out, "{new:04X}");
+            }
+            out.push('>');
+            return Ok(out);
+        }
         for ch in text.chars() {
             let old = self.glyph(ch, "text")?;
             let new = self.remap.remap(old);
@@ -85,6 +162,17 @@ impl TextEncoder {
 
     /// Emit the Type0 font (and its descendants) through `add`, returning the Type0 object id.
     pub fn finish(self, add: &mut dyn FnMut(Object) -> ObjectId) -> Result<ObjectId> {
+        match &self.shared {
+            Some(shared) => Ok(self.emit(&shared.parts, add)),
+            None => {
+                let parts = self.parts()?;
+                Ok(self.emit(&parts, add))
+            }
+        }
+    }
+
+    /// Subset and compress the glyphs used so far.
+    fn parts(&self) -> Result<FontParts> {
         let program = subsetter::subset(FONT_DATA, 0, &self.remap)
             .map_err(|e| PdfError::Parse(format!("font subsetting failed: {e:?}")))?;
         let scale = 1000.0 / self.font.units_per_em;
@@ -117,13 +205,21 @@ impl TextEncoder {
         let digest = ring::digest::digest(&ring::digest::SHA256, &program);
         let tag: String = digest.as_ref().iter().take(6).map(|b| char::from(b'A' + b % 26)).collect();
         let base = format!("{tag}+{FONT_NAME}");
-        let bbox = self.font.face.global_bounding_box();
-        let s = |v: i16| Object::Integer((f32::from(v) * scale).round() as i64);
-
         let length1 = i64::try_from(program.len()).unwrap_or(i64::MAX);
         let mut file = Stream::new(dictionary! { "Length1" => length1 }, program);
         super::compress(&mut file)?;
-        let file_id = add(Object::Stream(file));
+        let mut cmap = Stream::new(dictionary! {}, self.to_unicode().into_bytes());
+        super::compress(&mut cmap)?;
+        Ok(FontParts { program: file, cmap, widths, base })
+    }
+
+    /// The five font objects of `parts`, through `add`; the Type0 font's id.
+    fn emit(&self, parts: &FontParts, add: &mut dyn FnMut(Object) -> ObjectId) -> ObjectId {
+        let scale = 1000.0 / self.font.units_per_em;
+        let base = parts.base.clone();
+        let bbox = self.font.face.global_bounding_box();
+        let s = |v: i16| Object::Integer((f32::from(v) * scale).round() as i64);
+        let file_id = add(Object::Stream(parts.program.clone()));
         let descriptor = add(Object::Dictionary(dictionary! {
             "Type" => "FontDescriptor",
             "FontName" => Object::Name(base.clone().into_bytes()),
@@ -147,20 +243,18 @@ impl TextEncoder {
             },
             "FontDescriptor" => descriptor,
             "DW" => DEFAULT_WIDTH,
-            "W" => widths,
+            "W" => parts.widths.clone(),
             "CIDToGIDMap" => "Identity",
         }));
-        let mut cmap = Stream::new(dictionary! {}, self.to_unicode().into_bytes());
-        super::compress(&mut cmap)?;
-        let cmap_id = add(Object::Stream(cmap));
-        Ok(add(Object::Dictionary(dictionary! {
+        let cmap_id = add(Object::Stream(parts.cmap.clone()));
+        add(Object::Dictionary(dictionary! {
             "Type" => "Font",
             "Subtype" => "Type0",
             "BaseFont" => Object::Name(base.into_bytes()),
             "Encoding" => "Identity-H",
             "DescendantFonts" => vec![Object::Reference(cid)],
             "ToUnicode" => cmap_id,
-        })))
+        }))
     }
 
     fn to_unicode(&self) -> String {

@@ -17,7 +17,7 @@ pub mod watermark;
 
 pub use identifier::LicenceId;
 pub use metadata::LicenceMetadata;
-pub use render::{render, seal_field_name, seal_slot, RenderInput, RenderedLicence};
+pub use render::{render, render_doc, seal_field_name, seal_slot, RenderInput, RenderedLicence};
 pub use template::{LicenceData, Template};
 
 /// Flate-compress a stream at zlib's default level. lopdf's `Stream::compress` always uses the

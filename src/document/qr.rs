@@ -10,13 +10,12 @@ use crate::error::{PdfError, Result};
 
 /// Content stream drawing `data` as a QR code of `size` points with its lower-left at (x, y).
 pub fn draw(data: &str, x: f32, y: f32, size: f32) -> Result<String> {
-    let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)
+    let (n, colors) = encode(data.as_bytes())
         .map_err(|e| PdfError::Parse(format!("QR code cannot hold the verification URL: {e}")))?;
-    let n = code.width();
     let quiet = 2usize;
     let cell = size / (n + 2 * quiet) as f32;
     let mut s = String::from("q 0 0 0 rg\n");
-    for (i, color) in code.to_colors().iter().enumerate() {
+    for (i, color) in colors.iter().enumerate() {
         if *color == Color::Dark {
             let (row, col) = (i / n, i % n);
             let px = x + (col + quiet) as f32 * cell;
@@ -26,6 +25,105 @@ pub fn draw(data: &str, x: f32, y: f32, size: f32) -> Result<String> {
     }
     s.push_str("f Q\n");
     Ok(s)
+}
+
+/// The QR code of `data` (medium error correction) as the qrcode crate makes it, module for
+/// module, with its mask chosen by [`penalty`], which scores as the crate's `apply_best_mask`
+/// does (ISO/IEC 18004 §7.8.3) on a plain grid instead of through a closure per module: about
+/// ten times faster, and the same symbol (checked against the crate in the tests below).
+fn encode(data: &[u8]) -> qrcode::types::QrResult<(usize, Vec<Color>)> {
+    use qrcode::canvas::{Canvas, MaskPattern};
+    use qrcode::types::Version;
+    const MASKS: [MaskPattern; 8] = [
+        MaskPattern::Checkerboard,
+        MaskPattern::HorizontalLines,
+        MaskPattern::VerticalLines,
+        MaskPattern::DiagonalLines,
+        MaskPattern::LargeCheckerboard,
+        MaskPattern::Fields,
+        MaskPattern::Diamonds,
+        MaskPattern::Meadow,
+    ];
+    let bits = qrcode::bits::encode_auto(data, EcLevel::M)?;
+    let version = bits.version();
+    if !matches!(version, Version::Normal(_)) {
+        let code = QrCode::with_bits(bits, EcLevel::M)?;
+        return Ok((code.width(), code.into_colors()));
+    }
+    let (codewords, ec) = qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M)?;
+    let mut canvas = Canvas::new(version, EcLevel::M);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&codewords, &ec);
+    let n = usize::try_from(version.width()).unwrap_or(0);
+    let mut best: Option<(u16, Vec<Color>)> = None;
+    for mask in MASKS {
+        let mut c = canvas.clone();
+        c.apply_mask(mask);
+        let colors = c.into_colors();
+        let dark: Vec<bool> = colors.iter().map(|c| *c == Color::Dark).collect();
+        let score = penalty(&dark, n);
+        // The first mask of lowest score, as `Iterator::min_by_key` in the crate.
+        if best.as_ref().is_none_or(|(b, _)| score < *b) {
+            best = Some((score, colors));
+        }
+    }
+    let (_, colors) = best.ok_or(qrcode::types::QrError::InvalidVersion)?;
+    Ok((n, colors))
+}
+
+/// The qrcode crate's penalty score of a masked symbol (`n` × `n` modules, row by row, dark
+/// true): N1 runs of five or more, N2 2×2 blocks, N3 finder-like patterns (less the 360 its own
+/// finder patterns score), N4 dark/light balance; in u16 arithmetic that wraps as the crate's
+/// does in a release build, so that the same mask wins.
+fn penalty(dark: &[bool], n: usize) -> u16 {
+    let at = |x: usize, y: usize| dark.get(y * n + x).copied().unwrap_or(false);
+    let mut total: u16 = 0;
+    for horizontal in [true, false] {
+        let get = |i: usize, j: usize| if horizontal { at(j, i) } else { at(i, j) };
+        // N1: every run of 5 + k equal modules in a row or column scores 3 + k.
+        for i in 0..n {
+            let mut run = 1u16;
+            for j in 1..=n {
+                if j < n && get(i, j) == get(i, j - 1) {
+                    run += 1;
+                } else {
+                    if run >= 5 {
+                        total = total.wrapping_add(run - 2);
+                    }
+                    run = 1;
+                }
+            }
+        }
+        // N3: 1:1:3:1:1 with four light modules (or the edge) on at least one side.
+        const PATTERN: [bool; 7] = [true, false, true, true, true, false, true];
+        let mut finder: u16 = 0;
+        for i in 0..n {
+            for j in 0..n.saturating_sub(6) {
+                if (0..7).any(|k| get(i, j + k) != PATTERN[k]) {
+                    continue;
+                }
+                let dark_in = |from: usize, to: usize| (from..to.min(n)).any(|k| get(i, k));
+                if !dark_in(j.saturating_sub(4), j) || !dark_in(j + 7, j + 11) {
+                    finder = finder.wrapping_add(40);
+                }
+            }
+        }
+        total = total.wrapping_add(finder.wrapping_sub(360));
+    }
+    // N2: every 2×2 block of one colour scores 3.
+    for x in 0..n.saturating_sub(1) {
+        for y in 0..n.saturating_sub(1) {
+            let c = at(x, y);
+            if at(x + 1, y) == c && at(x, y + 1) == c && at(x + 1, y + 1) == c {
+                total = total.wrapping_add(3);
+            }
+        }
+    }
+    // N4: distance of the dark share from 50 %, in half percent.
+    let darks = dark.iter().filter(|d| **d).count();
+    let ratio = darks * 200 / dark.len().max(1);
+    let balance = u16::try_from(ratio.abs_diff(100)).unwrap_or(u16::MAX);
+    total.wrapping_add(balance)
 }
 
 /// The modules of a QR code for `data`: (width, dark flags row by row).
@@ -88,4 +186,28 @@ pub fn png(data: &str, scale: usize) -> Result<Vec<u8>> {
         out.extend_from_slice(&crc.sum().to_be_bytes());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast mask choice gives the qrcode crate's own symbol, module for module, for
+    /// verification URLs of every length a licence uses and for short and binary data.
+    #[test]
+    fn same_symbol_as_the_crate() {
+        let id = "1.2.156.3005.2.11100000MB0341032Y001.11370900MB28570021.20261126KEEF65S507.001.Z";
+        let mut inputs: Vec<Vec<u8>> = vec![b"1".to_vec(), b"HELLO WORLD".to_vec(), vec![0, 255, 7, 128]];
+        for base in ["http://127.0.0.1:8080/verify", "https://zw.taian.gov.cn/zhengyin/verify"] {
+            for cut in [0, 5, 17, 40, id.len()] {
+                inputs.push(format!("{base}?id={}", &id[..cut]).into_bytes());
+            }
+        }
+        for data in inputs {
+            let code = QrCode::with_error_correction_level(&data, EcLevel::M).unwrap();
+            let (n, colors) = encode(&data).unwrap();
+            assert_eq!(n, code.width());
+            assert_eq!(colors, code.to_colors(), "{}", String::from_utf8_lossy(&data));
+        }
+    }
 }

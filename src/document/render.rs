@@ -6,9 +6,12 @@
 //!
 //! Knows nothing of signatures or keys. ISO 32000-1; ISO 19005-2; GB/T 36905 (file requirements).
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
 use lopdf::{dictionary, Document, Object, Stream};
 
-use super::font::TextEncoder;
+use super::font::{SharedFont, TextEncoder};
 use super::identifier::LicenceId;
 use super::metadata::{text_object, LicenceMetadata};
 use super::template::{LicenceData, Template};
@@ -109,6 +112,25 @@ fn chinese_date(d: &str) -> String {
 }
 
 pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
+    let (mut doc, r) = render_doc(input)?;
+    let mut pdf = Vec::new();
+    doc.save_to(&mut pdf).map_err(|e| PdfError::Parse(e.to_string()))?;
+    Ok(RenderedLicence { pdf, ..r })
+}
+
+/// [`render`] without writing the file: the document in memory (object numbers 1..=max_id, the
+/// trailer's /Root, /Info and /ID set) and what was put in it (`pdf` left empty), for a caller
+/// that writes and seals it without parsing it back (`licence::issue`).
+pub fn render_doc(input: &RenderInput<'_>) -> Result<(Document, RenderedLicence)> {
+    render_doc_with(input, None)
+}
+
+/// [`render_doc`] drawing with `shared`, a subset made for many licences (bulk issuance); a
+/// licence with a character `shared` lacks is drawn with its own subset instead.
+pub fn render_doc_with(
+    input: &RenderInput<'_>,
+    shared: Option<Arc<SharedFont>>,
+) -> Result<(Document, RenderedLicence)> {
     let t = input.template;
     let d = input.data;
     let id = LicenceId::new(&t.type_code, &input.issuer.uscc, &input.serial, input.version)
@@ -130,7 +152,12 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
         zzyxqjzrq: t.valid_until_field.as_deref().map(|f| d.get(f).to_string()).unwrap_or_default(),
     };
 
-    let mut page = Page { ops: String::new(), enc: TextEncoder::new()? };
+    let with_shared = shared.is_some();
+    let enc = match shared {
+        Some(f) => TextEncoder::with_shared(f)?,
+        None => TextEncoder::new()?,
+    };
+    let mut page = Page { ops: String::new(), enc };
     for f in t.fields.iter().filter(|f| f.shown) {
         page.enc.check(&f.label, &format!("label of `{}`", f.key))?;
         page.enc.check(d.get(&f.key), &format!("field `{}` ({})", f.key, f.label))?;
@@ -202,6 +229,9 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
         page.text(FOOTER_X, fy, 7.0, &line)?;
     }
     page.ops.push_str("Q\n");
+    if with_shared && page.enc.missed() {
+        return render_doc_with(input, None);
+    }
 
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
@@ -294,9 +324,33 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedLicence> {
     doc.trailer.set("Info", info_id);
     let file_id = Object::String(random_bytes::<16>()?.to_vec(), lopdf::StringFormat::Hexadecimal);
     doc.trailer.set("ID", vec![file_id.clone(), file_id]);
-    let mut pdf = Vec::new();
-    doc.save_to(&mut pdf).map_err(|e| PdfError::Parse(e.to_string()))?;
-    Ok(RenderedLicence { pdf, id, metadata, verify_url })
+    Ok((doc, RenderedLicence { pdf: Vec::new(), id, metadata, verify_url }))
+}
+
+/// The characters every licence of template `t` sealed by `plan` in `region` prints whatever
+/// its data (title, labels, footer, department names, dates, the identifier's and address's
+/// ASCII): the base of a subset shared by many licences ([`SharedFont`]). A character left out
+/// costs nothing but speed: such a licence is drawn with its own subset.
+pub fn template_chars(t: &Template, plan: &[Department], region: &Region) -> BTreeSet<char> {
+    let mut out: BTreeSet<char> = (' '..='~').collect();
+    let fixed = [
+        t.title.as_str(),
+        t.name.as_str(),
+        t.issuer_label.as_deref().unwrap_or("发证机关"),
+        t.footer.as_deref().unwrap_or(DEFAULT_FOOTER),
+        region.verify_url.as_str(),
+        "扫码核验",
+        "电子证照标识：",
+        "扫描右上角二维码，或打开 输入电子证照标识，即可核验。",
+        "年月日期：",
+    ];
+    out.extend(fixed.iter().flat_map(|s| s.chars()));
+    out.extend(t.fields.iter().flat_map(|f| f.label.chars()));
+    out.extend(plan.iter().flat_map(|d| d.name.chars()));
+    if let Some(a) = &t.applicant {
+        out.extend(a.label.chars());
+    }
+    out
 }
 
 /// Name of a holder code type (GB/T 36903 practice; 990 for anything else).

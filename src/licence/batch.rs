@@ -7,12 +7,15 @@
 //!
 //! Knows the order of the durable steps; rendering is `issue::Prepared`, filing `crate::filing`.
 
+use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use super::issue::Prepared;
 use super::journal::{self, Done, Header, Journal};
 use crate::archive::{store::hex, Archive, Metadata};
 use crate::config::Home;
+use crate::document::font::SharedFont;
 use crate::error::{DataError, Result};
 
 /// A records file bigger than this is refused (it is read whole).
@@ -23,6 +26,13 @@ pub const MAX_LINE: usize = 1 << 20;
 pub const GROUP: usize = 32;
 /// How far issuing may run ahead of archiving, per worker thread (bounds memory).
 const AHEAD_PER_THREAD: usize = 64;
+/// One line in this many (the first of each run) is verified in full before filing; the others
+/// get `pades::self_check` (`--verify-all` verifies every one).
+pub const VERIFY_EVERY: usize = 32;
+/// Glyphs a font subset shared by consecutive lines may hold beyond the template's own: each
+/// licence then carries at most this many glyphs it does not draw (about 12 KB in the embedded
+/// font), and one subset serves many licences instead of one subset and deflate each.
+const SHARED_EXTRA: usize = 96;
 
 /// What to issue.
 pub struct Batch<'a> {
@@ -31,6 +41,9 @@ pub struct Batch<'a> {
     pub records: &'a Path,
     pub out_dir: &'a Path,
     pub threads: usize,
+    /// Verify every licence in full before filing it (else one in [`VERIFY_EVERY`], and a
+    /// self-check of each: `make`).
+    pub verify_all: bool,
 }
 
 /// A line for which nothing was issued.
@@ -96,6 +109,17 @@ pub fn issue_batch(
         .filter(|(n, l)| !done.contains(n) && !l.iter().all(u8::is_ascii_whitespace))
         .collect();
     let total = todo.len();
+    let base = prepared.template_chars();
+    let (chunk_of, chunk_chars) = font_chunks(&todo, &base);
+    let fonts: Vec<OnceLock<Option<Arc<SharedFont>>>> = chunk_chars.iter().map(|_| OnceLock::new()).collect();
+    let font_for = |i: usize| -> Option<Arc<SharedFont>> {
+        let k = *chunk_of.get(i)?;
+        let chars = chunk_chars.get(k)?;
+        fonts
+            .get(k)?
+            .get_or_init(|| SharedFont::new(base.iter().chain(chars.iter()).copied()).ok().map(Arc::new))
+            .clone()
+    };
     let mut group: Vec<Made> = Vec::with_capacity(GROUP);
     let mut failure = None;
     let mut seen = 0;
@@ -103,7 +127,9 @@ pub fn issue_batch(
         todo,
         b.threads,
         b.threads.max(1) * AHEAD_PER_THREAD,
-        |_, (line, bytes)| make(&prepared, &trust, line, bytes),
+        |i, (line, bytes)| {
+            make(&prepared, &trust, line, bytes, font_for(i), b.verify_all || i % VERIFY_EVERY == 0)
+        },
         |i, made| {
             if failure.is_some() {
                 return false;
@@ -149,12 +175,41 @@ fn read_records(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(crate::error::io_at(path))
 }
 
-/// One line: parse, issue and seal, verify for filing. Runs on a worker thread.
+/// Split the lines into runs that share one font subset: the template's characters and those of
+/// the run's lines, at most [`SHARED_EXTRA`] beyond the template's (unless one line alone has
+/// more). Returns each line's run and each run's characters beyond the template's. A line's
+/// characters are read from its raw text: one written as a JSON `\u` escape is missed, and that
+/// licence is drawn with its own subset.
+fn font_chunks(todo: &[(usize, &[u8])], base: &BTreeSet<char>) -> (Vec<usize>, Vec<BTreeSet<char>>) {
+    let mut runs: Vec<BTreeSet<char>> = vec![BTreeSet::new()];
+    let mut of = Vec::with_capacity(todo.len());
+    for (_, bytes) in todo {
+        let own: BTreeSet<char> =
+            String::from_utf8_lossy(bytes).chars().filter(|c| !base.contains(c)).collect();
+        let cur = runs.last().map(|r| r.len() + own.iter().filter(|c| !r.contains(c)).count()).unwrap_or(0);
+        if cur > SHARED_EXTRA && runs.last().is_some_and(|r| !r.is_empty()) {
+            runs.push(BTreeSet::new());
+        }
+        if let Some(r) = runs.last_mut() {
+            r.extend(own);
+        }
+        of.push(runs.len() - 1);
+    }
+    (of, runs)
+}
+
+/// One line: parse, issue and seal, check for filing: verified in full (`full`: parsed,
+/// signature, timestamp, chain, revocation, modifications, as any filing is), or checked from
+/// its bytes (`pades::self_check`: the seal's byte range and signature value against the
+/// department's certificate) with its description derived from what was rendered, which every
+/// full verification compares with the one read back. Runs on a worker thread.
 fn make(
     prepared: &Prepared,
     trust: &crate::trust::TrustStore,
     line: usize,
     bytes: &[u8],
+    font: Option<Arc<SharedFont>>,
+    full: bool,
 ) -> std::result::Result<Made, Rejected> {
     let reject = |reason: String| Rejected { line, reason };
     if bytes.len() > MAX_LINE {
@@ -165,10 +220,35 @@ fn make(
     if !data.is_object() {
         return Err(reject("not a JSON object of field: value".into()));
     }
-    let issued = prepared.issue(&data, None, 1).map_err(|e| reject(e.to_string()))?;
+    let issued = prepared.issue_with(&data, None, 1, font).map_err(|e| reject(e.to_string()))?;
+    let (cert, timestamped) = prepared.seal_certificate();
+    let has_dss = crate::filing::has_dss(&issued.pdf);
+    let derived = crate::filing::sealed_metadata(
+        issued.metadata.clone(),
+        "licence",
+        prepared.department(),
+        timestamped,
+        has_dss,
+    );
+    if !full {
+        crate::pades::self_check::check_own(&issued.pdf, cert)
+            .map_err(|e| reject(format!("the sealed licence does not check: {e}")))?;
+        return Ok(Made {
+            line,
+            sha256: hex(&crate::pades::cms::sha256(&issued.pdf)),
+            pdf: issued.pdf,
+            identifier: issued.identifier,
+            metadata: derived,
+        });
+    }
     let name = journal::pdf_name(line);
     let metadata = crate::filing::verified_metadata(&name, &issued.pdf, trust, "licence")
         .map_err(|e| reject(e.to_string()))?;
+    if metadata != derived {
+        return Err(reject(format!(
+            "the archive description read back from the verified licence differs from the one issued ({metadata:?} ≠ {derived:?})"
+        )));
+    }
     let sha256 = hex(&crate::pades::cms::sha256(&issued.pdf));
     Ok(Made { line, pdf: issued.pdf, sha256, identifier: issued.identifier, metadata })
 }

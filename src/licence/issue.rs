@@ -20,6 +20,8 @@ pub struct Issued {
     pub template: String,
     pub sealed_by: String,
     pub verify_url: String,
+    /// The GB/T 36903 items put in it.
+    pub metadata: document::LicenceMetadata,
 }
 
 /// Issue a licence from `template` and JSON `data`, sealed by `seal` (or the template's default).
@@ -77,6 +79,33 @@ impl Prepared {
 
     /// Check `data` against the template, render and seal: one licence.
     pub fn issue(&self, data: &serde_json::Value, serial: Option<&str>, version: u16) -> Result<Issued> {
+        self.issue_with(data, serial, version, None)
+    }
+
+    /// The issuing department's seal certificate (DER) and whether its seals are time-stamped.
+    pub fn seal_certificate(&self) -> (&[u8], bool) {
+        (&self.signer.cert, self.signer.tsa.is_some())
+    }
+
+    /// The issuing department's id.
+    pub fn department(&self) -> &str {
+        &self.dept.id
+    }
+
+    /// The characters every licence of this template and plan prints: the base of a subset
+    /// shared by many licences ([`Self::issue_with`]).
+    pub fn template_chars(&self) -> std::collections::BTreeSet<char> {
+        document::render::template_chars(&self.template, &self.plan, &self.region.region)
+    }
+
+    /// [`Self::issue`] drawing with `font`, a subset shared by many licences (bulk issuance).
+    pub fn issue_with(
+        &self,
+        data: &serde_json::Value,
+        serial: Option<&str>,
+        version: u16,
+        font: Option<std::sync::Arc<document::font::SharedFont>>,
+    ) -> Result<Issued> {
         let (t, dept) = (&self.template, &self.dept);
         let data = t.check(data)?;
         let now = document::china_time(time::OffsetDateTime::now_utc().unix_timestamp());
@@ -103,13 +132,15 @@ impl Prepared {
             version,
             plan: self.plan.clone(),
         };
-        let (pdf, rendered) = render_and_seal(&input, &self.signer, format!("{}签发{}", dept.name, t.name))?;
+        let (pdf, rendered) =
+            render_and_seal_with(&input, &self.signer, format!("{}签发{}", dept.name, t.name), font)?;
         Ok(Issued {
             pdf,
             identifier: rendered.id.to_string(),
             template: t.id.clone(),
             sealed_by: dept.id.clone(),
             verify_url: rendered.verify_url,
+            metadata: rendered.metadata,
         })
     }
 }
@@ -121,7 +152,17 @@ pub fn render_and_seal(
     signer: &SealSigner,
     reason: String,
 ) -> Result<(Vec<u8>, document::RenderedLicence)> {
-    let rendered = document::render(input)?;
+    render_and_seal_with(input, signer, reason, None)
+}
+
+/// [`render_and_seal`] drawing with a shared font subset, when given.
+fn render_and_seal_with(
+    input: &RenderInput<'_>,
+    signer: &SealSigner,
+    reason: String,
+    font: Option<std::sync::Arc<document::font::SharedFont>>,
+) -> Result<(Vec<u8>, document::RenderedLicence)> {
+    let (doc, mut rendered) = document::render::render_doc_with(input, font)?;
     let request = SealRequest {
         signer,
         rect: document::seal_slot(0, input.plan.len()),
@@ -133,7 +174,17 @@ pub fn render_and_seal(
         appearance: pades::Appearance::Seal,
         extra: Vec::new(),
     };
-    let pdf = pades::seal(&rendered.pdf, &request)?;
+    // Written by zhengyin's own writer, the file's objects are the in-memory ones: the seal is
+    // added without parsing the file back (lopdf's writer, the fallback, renumbers nothing but
+    // adds an xref stream, so its output is parsed).
+    let pdf = if pades::write::numbered_densely(&doc) {
+        let (unsigned, head) = pades::write::save_new(doc)?;
+        pades::sign::seal_from(head, &unsigned, &request)?
+    } else {
+        let mut doc = doc;
+        doc.save_to(&mut rendered.pdf).map_err(|e| crate::error::PdfError::Parse(e.to_string()))?;
+        pades::seal(&rendered.pdf, &request)?
+    };
     Ok((pdf, rendered))
 }
 

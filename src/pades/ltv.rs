@@ -127,14 +127,24 @@ pub fn update(
 /// Append one incremental update to `pdf` that adds `certs` and `crls` (DER) to its DSS: the
 /// catalog, the DSS dictionary and the new streams, nothing else. Returns the new file.
 pub fn append(pdf: &[u8], certs: &[Vec<u8>], crls: &[Vec<u8>]) -> crate::error::Result<Vec<u8>> {
+    append_from(pdf.to_vec(), super::write::head(pdf)?, certs, crls)
+}
+
+/// [`append`] to a file whose head the caller holds (one it has just written).
+pub fn append_from(
+    pdf: Vec<u8>,
+    head: super::write::Head,
+    certs: &[Vec<u8>],
+    crls: &[Vec<u8>],
+) -> crate::error::Result<Vec<u8>> {
     use crate::error::PdfError;
-    let super::write::Head { doc, prev_xref, root, next } = super::write::head(pdf)?;
+    let super::write::Head { doc, prev_xref, root, next } = head;
     let catalog = doc.get_dictionary(root).map_err(|_| PdfError::Missing("catalog"))?.clone();
     let (catalog, objects) = update(&doc, catalog, certs, crls, next);
     let mut all: BTreeMap<ObjectId, Object> = objects.into_iter().collect();
     all.insert(root, Object::Dictionary(catalog));
     let next = all.keys().map(|id| id.0 + 1).max().unwrap_or(next).max(next);
-    let mut out = pdf.to_vec();
+    let mut out = pdf;
     let mut offsets = BTreeMap::new();
     super::write::append_objects(&mut out, &all, &mut offsets)?;
     super::write::finish_update(&mut out, &offsets, &doc, root, prev_xref, next)?;

@@ -15,6 +15,7 @@ pub mod ltv;
 pub mod parse;
 pub mod parser_thread;
 pub mod scan;
+pub mod self_check;
 pub mod sign;
 pub mod write;
 

@@ -11,6 +11,7 @@ use std::io::Write;
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
 
 use super::cms;
+use super::write::Head;
 use crate::document::metadata::text_object;
 use crate::document::render::pdf_date;
 use crate::document::Rect;
@@ -74,20 +75,35 @@ pub fn load(pdf: &[u8]) -> Result<Document> {
 /// Seal `pdf` and return the new file: old bytes, the sealing revision, then (PAdES B-LT) a
 /// validation-data revision with the seal's chain and CRLs issued after its timestamp (`ltv`).
 pub fn seal(pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
-    let (signed, _) = seal_revision(pdf, req, &mut |digest| cms::sign_detached(req.signer, digest))?;
-    add_validation_data(&signed, req.signer)
+    seal_from(super::write::head(pdf)?, pdf, req)
+}
+
+/// [`seal`] of a file whose [`Head`] the caller holds (a licence just written by
+/// `write::save_new`): neither the file nor the signed revision is parsed again.
+pub fn seal_from(head: Head, pdf: &[u8], req: &SealRequest<'_>) -> Result<Vec<u8>> {
+    let (signed, _, after) =
+        revision_from(head, pdf, req, &mut |digest| cms::sign_detached(req.signer, digest))?;
+    let (certs, crls) = validation_material(req.signer);
+    if certs.is_empty() && crls.is_empty() {
+        return Ok(signed);
+    }
+    super::ltv::append_from(signed, after, certs, &crls)
 }
 
 /// PAdES B-LT: append the seal's chain and CRLs issued after its timestamp to a signed file.
 pub fn add_validation_data(signed: &[u8], signer: &SealSigner) -> Result<Vec<u8>> {
-    let certs = &signer.dss_certs;
-    // Taken after the signature timestamp was issued: the CRLs then speak about the signing time.
-    let after = time::OffsetDateTime::now_utc().unix_timestamp();
-    let crls = signer.crls_issued_since(after);
+    let (certs, crls) = validation_material(signer);
     if certs.is_empty() && crls.is_empty() {
         return Ok(signed.to_vec());
     }
     super::ltv::append(signed, certs, &crls)
+}
+
+/// The signer's DSS certificates, and CRLs taken after the signature timestamp was issued: the
+/// CRLs then speak about the signing time.
+fn validation_material(signer: &SealSigner) -> (&[Vec<u8>], Vec<Vec<u8>>) {
+    let after = time::OffsetDateTime::now_utc().unix_timestamp();
+    (&signer.dss_certs, signer.crls_issued_since(after))
 }
 
 /// Makes the CMS for the SHA-256 of a revision's byte range (empty: leave /Contents zeroed, as
@@ -101,7 +117,19 @@ pub fn seal_revision(
     req: &SealRequest<'_>,
     make_cms: &mut MakeCms<'_>,
 ) -> Result<(Vec<u8>, usize)> {
-    let super::write::Head { doc, prev_xref, root: root_id, next } = super::write::head(pdf)?;
+    let (out, contents_pos, _) = revision_from(super::write::head(pdf)?, pdf, req, make_cms)?;
+    Ok((out, contents_pos))
+}
+
+/// [`seal_revision`] from a parsed head; also returns the head of the signed file (for the
+/// validation-data update that follows; its signature object is a placeholder).
+fn revision_from(
+    head: Head,
+    pdf: &[u8],
+    req: &SealRequest<'_>,
+    make_cms: &mut MakeCms<'_>,
+) -> Result<(Vec<u8>, usize, Head)> {
+    let Head { doc, prev_xref, root: root_id, next } = head;
     let page_id = *doc.get_pages().get(&1).ok_or(PdfError::Missing("a page"))?;
     let mut alloc = Alloc { next, objects: BTreeMap::new() };
 
@@ -119,7 +147,7 @@ pub fn seal_revision(
             catalog.set("Perms", dictionary! { "DocMDP" => sig_id });
             alloc.objects.insert(root_id, Object::Dictionary(catalog));
         }
-        return write_revision(pdf, &doc, alloc, sig_id, root_id, prev_xref, req, make_cms);
+        return write_revision(pdf, doc, alloc, sig_id, root_id, prev_xref, req, make_cms);
     }
     let mut widget = dictionary! {
         "Type" => "Annot", "Subtype" => "Widget", "FT" => "Sig",
@@ -189,7 +217,7 @@ pub fn seal_revision(
         alloc.objects.insert(root_id, Object::Dictionary(catalog));
     }
 
-    write_revision(pdf, &doc, alloc, sig_id, root_id, prev_xref, req, make_cms)
+    write_revision(pdf, doc, alloc, sig_id, root_id, prev_xref, req, make_cms)
 }
 
 /// The unsigned signature field called `name` listed in the AcroForm, if any.
@@ -295,14 +323,14 @@ fn sig_dict_text(req: &SealRequest<'_>) -> Result<String> {
 #[allow(clippy::too_many_arguments)]
 fn write_revision(
     pdf: &[u8],
-    doc: &Document,
+    doc: Document,
     alloc: Alloc,
     sig_id: ObjectId,
     root: ObjectId,
     prev_xref: usize,
     req: &SealRequest<'_>,
     make_cms: &mut MakeCms<'_>,
-) -> Result<(Vec<u8>, usize)> {
+) -> Result<(Vec<u8>, usize, Head)> {
     let io = |e: std::io::Error| PdfError::Parse(e.to_string());
     let mut out = pdf.to_vec();
     if !out.ends_with(b"\n") {
@@ -329,7 +357,7 @@ fn write_revision(
         }
         out.extend_from_slice(b"\nendobj\n");
     }
-    super::write::finish_update(&mut out, &offsets, doc, root, prev_xref, alloc.next)?;
+    let xref_pos = super::write::finish_update(&mut out, &offsets, &doc, root, prev_xref, alloc.next)?;
 
     // Patch /ByteRange, hash the two ranges, sign, fill /Contents.
     let gap_end = contents_pos + 2 + CONTENTS_RESERVED * 2;
@@ -344,7 +372,8 @@ fn write_revision(
     digest.copy_from_slice(ctx.finish().as_ref());
     let cms = make_cms(&digest)?;
     fill_contents(&mut out, contents_pos, &cms)?;
-    Ok((out, contents_pos))
+    let after = super::write::head_after(doc, alloc.objects, root, xref_pos, alloc.next);
+    Ok((out, contents_pos, after))
 }
 
 /// Write `cms` as hex into the zeroed /Contents string that starts (`<`) at `contents_pos`.

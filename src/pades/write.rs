@@ -156,7 +156,8 @@ pub fn append_objects(
 /// End an incremental update whose objects start at `offsets` (object number → byte offset):
 /// the xref section (one subsection per run of numbers), the trailer (/Size at least `next`,
 /// /Root, /Prev at the previous `prev_xref`, /Info kept, /ID with the first element kept and a
-/// fresh second one), startxref and %%EOF. ISO 32000-1 §7.5.6.
+/// fresh second one), startxref and %%EOF. ISO 32000-1 §7.5.6. Returns where the new xref section
+/// starts (the next update's /Prev).
 pub fn finish_update(
     out: &mut Vec<u8>,
     offsets: &BTreeMap<u32, usize>,
@@ -164,7 +165,7 @@ pub fn finish_update(
     root: ObjectId,
     prev_xref: usize,
     next: u32,
-) -> Result<()> {
+) -> Result<usize> {
     let io = |e: std::io::Error| PdfError::Parse(e.to_string());
     let xref_pos = out.len();
     out.extend_from_slice(b"xref\n");
@@ -202,7 +203,77 @@ pub fn finish_update(
     out.extend_from_slice(b"trailer\n");
     write_object(out, &Object::Dictionary(trailer));
     writeln!(out, "\nstartxref\n{xref_pos}\n%%EOF").map_err(io)?;
-    Ok(())
+    Ok(xref_pos)
+}
+
+/// The [`Head`] of a file just extended by an update (`objects` appended, its xref section at
+/// `xref_pos`, object numbers below `next` taken), without parsing it again: `doc` with the
+/// update's objects in place. Only as faithful as `objects`: the caller passes what it wrote.
+pub fn head_after(
+    mut doc: Document,
+    objects: BTreeMap<ObjectId, Object>,
+    root: ObjectId,
+    xref_pos: usize,
+    next: u32,
+) -> Head {
+    let old_size = doc.trailer.get(b"Size").and_then(Object::as_i64).ok().unwrap_or(0);
+    let top = objects.keys().map(|id| id.0).max().unwrap_or(0);
+    doc.objects.extend(objects);
+    doc.max_id = doc.max_id.max(top);
+    let next = next.max(top + 1).max(doc.max_id + 1);
+    doc.trailer.set("Size", i64::from(next).max(old_size));
+    Head { doc, prev_xref: xref_pos, root, next }
+}
+
+/// Whether [`save_new`] can write `doc`: object numbers 1..=max_id all present, generation 0,
+/// and a /Root in the trailer.
+pub fn numbered_densely(doc: &Document) -> bool {
+    let dense =
+        doc.objects.keys().enumerate().all(|(i, id)| usize::try_from(id.0).ok() == Some(i + 1) && id.1 == 0);
+    dense
+        && !doc.objects.is_empty()
+        && usize::try_from(doc.max_id).ok() == Some(doc.objects.len())
+        && doc.trailer.get(b"Root").and_then(Object::as_reference).is_ok()
+}
+
+/// Write a document built in memory (`document::render_doc`'s) as a complete PDF with a
+/// cross-reference table, and return its [`Head`], so that the first seal is added without
+/// parsing the file back. Refused unless [`numbered_densely`]. ISO 32000-1 §7.5.
+pub fn save_new(doc: Document) -> Result<(Vec<u8>, Head)> {
+    let io = |e: std::io::Error| PdfError::Parse(e.to_string());
+    if !numbered_densely(&doc) {
+        return Err(PdfError::Parse("the document's object numbers have gaps".into()).into());
+    }
+    let root = doc
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| PdfError::Missing("/Root in trailer"))?;
+    let count = u32::try_from(doc.objects.len()).map_err(|_| PdfError::Parse("too many objects".into()))?;
+    // The comment of four bytes over 127 marks the file binary (ISO 19005-2 §6.1.2).
+    let mut out = format!("%PDF-{}\n", doc.version).into_bytes();
+    out.extend_from_slice(b"%\xE2\xE3\xCF\xD3\n");
+    let mut offsets = BTreeMap::new();
+    append_objects(&mut out, &doc.objects, &mut offsets)?;
+    let next = count + 1;
+    let xref_pos = out.len();
+    write!(out, "xref\n0 {next}\n0000000000 65535 f\r\n").map_err(io)?;
+    for off in offsets.values() {
+        write!(out, "{off:010} 00000 n\r\n").map_err(io)?;
+    }
+    let mut trailer = dictionary! { "Size" => i64::from(next), "Root" => root };
+    for key in [&b"Info"[..], b"ID"] {
+        if let Ok(v) = doc.trailer.get(key) {
+            trailer.set(key, v.clone());
+        }
+    }
+    out.extend_from_slice(b"trailer\n");
+    write_object(&mut out, &Object::Dictionary(trailer.clone()));
+    writeln!(out, "\nstartxref\n{xref_pos}\n%%EOF").map_err(io)?;
+    let mut doc = doc;
+    doc.trailer = trailer;
+    doc.max_id = next - 1;
+    Ok((out, Head { doc, prev_xref: xref_pos, root, next }))
 }
 
 /// The serialised bytes of `o` (used to compare objects across revisions).

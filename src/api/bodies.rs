@@ -13,23 +13,19 @@ use super::problem::Problem;
 use crate::error::{ApiError, ProofError};
 use crate::proofs::fields;
 
+/// The refusal of [`check`] for a route it has no arm for.
+const NO_ROUTE: &str = "no JSON route of that name";
+
 /// Longest detail of a JSON refusal, characters (serde names unknown fields and variants).
 const MAX_DETAIL_CHARS: usize = 200;
 
-/// The routes whose bodies are JSON, in a fixed order (the fuzz target's first byte picks one).
-pub const JSON_ROUTES: [&str; 11] = [
-    "/v1/licences",
-    "/v1/licences/{id}/seals",
-    "/v1/certificates/{serial}/revoke",
-    "/v1/audit",
-    "/v1/proofs",
-    "/v1/proofs/verify",
-    "/v1/uses/query",
-    "/v1/commitments",
-    "/v1/commitments/check",
-    "/v1/share/query",
-    "/v1/share/links",
-];
+/// The routes whose request bodies are JSON, in the order of /openapi.json: derived from the
+/// description (`api::openapi::json_body_routes`), so a new JSON route is fuzzed, and must have an
+/// arm in [`check`] (tested below). The fuzz target's first byte picks one.
+pub fn json_routes() -> &'static [String] {
+    static ROUTES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(super::openapi::json_body_routes)
+}
 
 /// Parse a JSON body; errors say where and what, never echo values, and stay short.
 pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
@@ -88,10 +84,19 @@ fn subject_number(v: &str) -> Result<(), Problem> {
     }
 }
 
-/// Parse `body` as the JSON body of `route` (one of [`JSON_ROUTES`]) and run the checks made
+/// The fields of a proof request (local or from another region), checked as the library does.
+fn asked(kind: &str, purpose: &str, subject: &str, valid_days: Option<u32>) -> Result<(), Problem> {
+    range("valid_days", valid_days.map(u64::from), 1, 366)?;
+    field(fields::ident("kind", kind))?;
+    field(fields::matter("purpose", purpose))?;
+    field(fields::subject("subject", subject))?;
+    subject_number(subject)
+}
+
+/// Parse `body` as the JSON body of `route` (one of [`json_routes`]) and run the checks made
 /// before any state is touched. `Ok` means the handler would go on to authorisation and work.
 pub fn check(route: &str, body: &[u8]) -> Result<(), Problem> {
-    use super::{handlers, proofs, records, share};
+    use super::{external_seal, foreign, handlers, presentations, proofs, records, share, status};
     match route {
         "/v1/licences" => {
             let r: handlers::IssueRequest = parse(body)?;
@@ -104,6 +109,35 @@ pub fn check(route: &str, body: &[u8]) -> Result<(), Problem> {
             if let Some(s) = &r.seal {
                 field(fields::ident("seal", s))?;
             }
+        }
+        "/v1/licences/{id}/seals/prepare" => {
+            let r: external_seal::PrepareBody = parse_or_default(body)?;
+            range("ttl_seconds", r.ttl_seconds, 1, crate::licence::external::MAX_TTL)?;
+        }
+        "/v1/licences/{id}/seals/complete" => {
+            parse::<external_seal::CompleteBody>(body)?;
+        }
+        "/v1/licences/{id}/status" => {
+            parse::<status::StatusRequest>(body)?;
+        }
+        "/v1/licences/{id}/presentations" => {
+            let r: presentations::PresentRequest = parse(body)?;
+            range("ttl_secs", r.ttl_secs.map(|t| u64::try_from(t).unwrap_or(0)), 1, 300)?;
+        }
+        "/v1/archive/consistency" => {
+            if body.len() > crate::consistency::MAX_INPUT {
+                return Err(ApiError::TooLarge { limit: crate::consistency::MAX_INPUT }.into());
+            }
+            std::str::from_utf8(body)
+                .map_err(|_| ApiError::BadRequest("the body is not UTF-8 text".into()))?;
+        }
+        "/v1/proofs/foreign" => {
+            let r: foreign::ForeignBody = parse(body)?;
+            asked(&r.kind, &r.purpose, &r.subject, r.valid_days)?;
+        }
+        "/v1/proofs/remote" => {
+            let r: foreign::RemoteBody = parse(body)?;
+            asked(&r.kind, &r.purpose, &r.subject, r.valid_days)?;
         }
         "/v1/certificates/{serial}/revoke" => {
             let r: records::RevokeRequest = parse_or_default(body)?;
@@ -121,16 +155,12 @@ pub fn check(route: &str, body: &[u8]) -> Result<(), Problem> {
             if let Some(by) = &r.by {
                 field(fields::ident("by", by))?;
             }
-            range("valid_days", r.valid_days.map(u64::from), 1, 366)?;
-            field(fields::ident("kind", &r.kind))?;
-            field(fields::matter("purpose", &r.purpose))?;
-            field(fields::subject("subject", &r.subject))?;
-            subject_number(&r.subject)?;
+            asked(&r.kind, &r.purpose, &r.subject, r.valid_days)?;
         }
         "/v1/proofs/verify" => {
             parse::<proofs::TokenBody>(body)?;
         }
-        "/v1/uses/query" => {
+        "/v1/uses" | "/v1/uses/query" => {
             let r: proofs::UsesBody = parse(body)?;
             field(fields::subject("subject", &r.subject))?;
         }
@@ -167,7 +197,7 @@ pub fn check(route: &str, body: &[u8]) -> Result<(), Problem> {
             range("ttl_secs", r.ttl_secs, 1, 900)?;
             range("valid_days", r.valid_days.map(u64::from), 1, 366)?;
         }
-        _ => return Err(ApiError::NotFound("no JSON route of that name".into()).into()),
+        _ => return Err(ApiError::NotFound(NO_ROUTE.into()).into()),
     }
     Ok(())
 }
@@ -176,12 +206,18 @@ pub fn check(route: &str, body: &[u8]) -> Result<(), Problem> {
 mod tests {
     use super::*;
 
+    /// Every JSON route of /openapi.json has an arm in `check`; its refusals are short 4xx.
     #[test]
     fn refusals_are_short_and_do_not_echo() {
+        assert!(json_routes().len() >= 19, "JSON routes from /openapi.json: {:?}", json_routes());
         let long_key = format!("{{\"{}\": 1}}", "k".repeat(100_000));
-        for route in JSON_ROUTES {
+        for route in json_routes() {
             for body in [&b"{"[..], b"[]", b"{\"template\": 5}", long_key.as_bytes(), b"\xff\xfe"] {
                 if let Err(p) = check(route, body) {
+                    assert_ne!(
+                        p.detail, NO_ROUTE,
+                        "{route}: a JSON route of /openapi.json without an arm in check"
+                    );
                     assert!((400..500).contains(&p.status), "{route}: {}", p.status);
                     assert!(
                         p.detail.chars().count() < 400,
@@ -191,5 +227,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Each seed of the fuzz target (fuzz/seeds/http_json, first byte = route index) is a body
+    /// its route accepts, so the seeds still match the routes after the list changes.
+    #[test]
+    fn fuzz_seeds_are_valid_bodies_of_their_routes() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/http_json");
+        let mut seen = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(&dir).expect("seed directory") {
+            let bytes = std::fs::read(entry.expect("seed").path()).expect("read seed");
+            let Some((&pick, body)) = bytes.split_first() else { continue };
+            let route = &json_routes()[usize::from(pick) % json_routes().len()];
+            if let Err(p) = check(route, body) {
+                panic!("seed for {route} is refused: {}", p.detail);
+            }
+            seen.insert(route.clone());
+        }
+        assert_eq!(seen.len(), json_routes().len(), "a JSON route without a seed: {:?}", json_routes());
     }
 }

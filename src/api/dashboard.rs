@@ -8,6 +8,8 @@
 //! metrics (since the server started) and the home's CRL, TSA and status-list files. Knows
 //! nothing of HTML: the answer carries the page fragment pages/dashboard.rs draws from it.
 
+#[allow(unused_imports)]
+use crate::api::openapi::JsonObject;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -298,6 +300,14 @@ pub fn gather(st: &AppState, stall_days: i64, now: i64) -> Result<Dashboard> {
 }
 
 /// GET /v1/dashboard (archivists): the data, and the page fragment drawn from it (`html`).
+#[utoipa::path(
+    get,
+    path = "/v1/dashboard",
+    summary = "The 数字驾驶舱's data (issued per department per day, stalled seal plans, verifications, 亮证 scans, proofs, refusals, commitments, archive, audit, freshness) and the page fragment drawn from it (`html`)",
+    security(("bearer" = ["archivist"])),
+    params(("stall_days" = Option<u32>, Query, description = "days after which an incomplete seal plan counts as stalled")),
+    responses((status = 200, description = "The dashboard data and `html`", body = JsonObject))
+)]
 pub async fn get(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,

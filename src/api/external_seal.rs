@@ -6,6 +6,8 @@
 //!
 //! Knows request and response shapes; the work is `licence::external` and `filing`.
 
+#[allow(unused_imports)]
+use crate::api::openapi::JsonObject;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -23,24 +25,28 @@ use crate::error::{ApiError, ExternalError};
 use crate::licence::external;
 
 /// Body of POST …/seals/prepare (may be empty).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrepareBody {
     /// Seconds the handle stays valid (1 to 3600; default 600).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3600)]
     pub ttl_seconds: Option<u64>,
 }
 
 /// Body of POST …/seals/complete: the handle and exactly one of the two.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteBody {
+    #[schema(pattern = "^[0-9a-f]{32}$")]
     pub handle: String,
     /// Base64 of the ECDSA signature over the digest: DER, or raw r‖s (64 bytes).
     #[serde(default)]
+    #[schema(format = Byte)]
     pub signature: Option<String>,
     /// Base64 of a DER CMS SignerInfo over exactly the prepared signed attributes.
     #[serde(default)]
+    #[schema(format = Byte)]
     pub signer_info: Option<String>,
 }
 
@@ -56,6 +62,14 @@ fn rfc3339(unix: i64) -> String {
 }
 
 /// POST /v1/licences/{id}/seals/prepare
+#[utoipa::path(
+    post,
+    path = "/v1/licences/{id}/seals/prepare",
+    summary = "Two-step seal, step 1 (key in a UKey): the SHA-256 of the CMS signed attributes to sign with the calling department's key, and a single-use handle that expires",
+    security(("bearer" = ["department"])),
+    request_body(content = Option<PrepareBody>, content_type = "application/json"),
+    responses((status = 200, description = "{handle, dept, digest_algorithm, signature_algorithm, digest_to_sign (base64 SHA-256 of signed_attributes), digest_to_sign_hex, signed_attributes (base64 DER), certificate (base64 DER), expires}", body = JsonObject))
+)]
 pub async fn prepare(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -89,6 +103,14 @@ pub async fn prepare(
 }
 
 /// POST /v1/licences/{id}/seals/complete
+#[utoipa::path(
+    post,
+    path = "/v1/licences/{id}/seals/complete",
+    summary = "Two-step seal, step 2: the signature value (or a CMS SignerInfo) for a handle; the seal is assembled, the whole document verified, then archived",
+    security(("bearer" = ["department"])),
+    request_body(content = CompleteBody, content_type = "application/json"),
+    responses((status = 201, description = "The newly sealed licence, archived under a new id (as POST /v1/licences/{id}/seals)", body = JsonObject), (status = 409, description = "RFC 9457 problem", body = Problem, content_type = "application/problem+json"), (status = 410, description = "RFC 9457 problem", body = Problem, content_type = "application/problem+json"), (status = 422, description = "RFC 9457 problem", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn complete(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,

@@ -7,6 +7,8 @@
 //! Thin: the work is `proofs::proof::prepare_as` (A) and `proofs::foreign::{fetch, file}` (B),
 //! run in `spawn_blocking`; archive writes are serialised by the state's write lock.
 
+#[allow(unused_imports)]
+use crate::api::openapi::JsonObject;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -25,18 +27,19 @@ use crate::proofs::foreign::{self, RemoteOutcome, RemoteRequest};
 use crate::proofs::proof::{self, ForeignAsker, Outcome, Request};
 
 /// Body of POST /v1/proofs/foreign. No `Debug`: it carries a raw ID.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForeignBody {
     pub kind: String,
     pub subject: String,
     pub purpose: String,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 366)]
     pub valid_days: Option<u32>,
 }
 
 /// Body of POST /v1/proofs/remote. No `Debug`: it carries a raw ID.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteBody {
     /// The other region: its id, or the URL its credential was stored with.
@@ -45,6 +48,7 @@ pub struct RemoteBody {
     pub subject: String,
     pub purpose: String,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 366)]
     pub valid_days: Option<u32>,
 }
 
@@ -59,6 +63,14 @@ fn valid_days(v: Option<u32>) -> Result<u32, ApiError> {
 
 /// POST /v1/proofs/foreign (region A): a department of another region asks, with the credential
 /// this region issued to it; the list of uses decides by its region and USCC.
+#[utoipa::path(
+    post,
+    path = "/v1/proofs/foreign",
+    summary = "Cross-region proof (跨区域核验): a department of another region asks, with the credential this region issued to it (role foreign)",
+    security(("bearer" = ["foreign"])),
+    request_body(content = ForeignBody, content_type = "application/json"),
+    responses((status = 200, description = "The answer and its token (as POST /v1/proofs)", body = JsonObject))
+)]
 pub async fn answer(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let p = principal(&st, &headers)?;
     let Role::Foreign { region, uscc } = p.role.clone() else {
@@ -108,6 +120,14 @@ pub async fn answer(State(st): State<Arc<AppState>>, headers: HeaderMap, body: B
 
 /// POST /v1/proofs/remote (region B): the calling department asks another region, through the
 /// credential this server holds for it (`zhengyin proof credential add`).
+#[utoipa::path(
+    post,
+    path = "/v1/proofs/remote",
+    summary = "Cross-region proof: the calling department asks another region through this server, which checks and files the answer",
+    security(("bearer" = ["department"])),
+    request_body(content = RemoteBody, content_type = "application/json"),
+    responses((status = 200, description = "The other region's answer, checked and filed", body = JsonObject))
+)]
 pub async fn remote(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let (p, dept) = department(&st, &headers, "cross-region proof request")?;
     let req: RemoteBody = parse_json(&body)?;

@@ -5,6 +5,8 @@
 //! Knows request and response shapes; the work is `licence::issue`, `licence::add_seal`,
 //! `filing::file_batch_in` and `verify::verify`, run in `spawn_blocking`.
 
+#[allow(unused_imports)]
+use crate::api::openapi::{Binary, JsonObject};
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -70,10 +72,11 @@ fn json_response(status: StatusCode, v: serde_json::Value, archive_id: &str) -> 
 }
 
 /// Body of POST /v1/licences.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
     pub template: String,
+    #[schema(value_type = Object)]
     pub data: serde_json::Value,
     #[serde(default)]
     pub seal: Option<String>,
@@ -82,6 +85,14 @@ pub struct IssueRequest {
 use super::bodies::parse as parse_json;
 
 /// POST /v1/licences: issue, seal with the caller's department, archive.
+#[utoipa::path(
+    post,
+    path = "/v1/licences",
+    summary = "Issue a licence sealed by the calling department, and archive it",
+    security(("bearer" = ["department"])),
+    request_body(content = IssueRequest, content_type = "application/json"),
+    responses((status = 201, description = "The licence (JSON with the PDF in base64; or the PDF itself with Accept: application/pdf)", content((JsonObject = "application/json"), (Binary = "application/pdf"))))
+)]
 pub async fn issue(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let p = principal(&st, &headers)?;
     let req: IssueRequest = parse_json(&body)?;
@@ -144,7 +155,7 @@ pub async fn issue(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
 }
 
 /// Optional body of POST /v1/licences/{id}/seals.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SealRequest {
     #[serde(default)]
@@ -152,6 +163,14 @@ pub struct SealRequest {
 }
 
 /// POST /v1/licences/{id}/seals: the calling department adds its seal to an archived licence.
+#[utoipa::path(
+    post,
+    path = "/v1/licences/{id}/seals",
+    summary = "Add the calling department's seal to an archived licence (joint seals)",
+    security(("bearer" = ["department"])),
+    request_body(content = Option<SealRequest>, content_type = "application/json"),
+    responses((status = 201, description = "The newly sealed licence, archived under a new id", body = JsonObject))
+)]
 pub async fn add_seal(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -232,6 +251,14 @@ pub(crate) fn sealed_response(
 }
 
 /// POST /v1/verify: the PDF body's verification report (public).
+#[utoipa::path(
+    post,
+    path = "/v1/verify",
+    summary = "Verify a PDF: the same JSON report as `zhengyin verify --json`",
+    params(("revocation" = Option<String>, Query, description = "strict (default): a certificate on the path without a current CRL (store or the PDF's DSS) is INDETERMINATE / TRY_LATER; soft-fail: only a warning")),
+    request_body(content((Binary = "application/octet-stream"), (Binary = "application/pdf"))),
+    responses((status = 200, description = "Verification report (docs/verification-report.md)", body = JsonObject))
+)]
 pub async fn verify(
     State(st): State<Arc<AppState>>,
     Query(q): Query<std::collections::HashMap<String, String>>,

@@ -3,7 +3,8 @@
 //! axum on tokio; heavy work (render, seal, verify, audit) runs in `spawn_blocking`.
 //!
 //! Knows routes, roles and HTTP; every decision about licences, seals, trust and the archive is a
-//! call into the library. Routes and their OpenAPI description: [`openapi`]; docs/api.md.
+//! call into the library. Routes and their OpenAPI description come from one list,
+//! [`api_routes`] ([`openapi`]); docs/api.md.
 
 pub mod auth;
 pub mod bodies;
@@ -32,8 +33,9 @@ mod tsa;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::archive::Archive;
 use crate::config::{Home, RegionConfig};
@@ -132,48 +134,56 @@ impl AppState {
     }
 }
 
+/// Every described route, each registered together with its OpenAPI operation (utoipa-axum):
+/// the router ([`router`]) and /openapi.json ([`openapi::spec`]) are both made from this list.
+pub fn api_routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(openapi::frame())
+        .routes(routes!(handlers::issue))
+        .routes(routes!(handlers::add_seal))
+        .routes(routes!(external_seal::prepare))
+        .routes(routes!(external_seal::complete))
+        .routes(routes!(presentations::create))
+        .routes(routes!(status::transition, status::show))
+        .routes(routes!(status::answer))
+        .routes(routes!(status::list))
+        .routes(routes!(handlers::verify))
+        .routes(routes!(records::revoke))
+        .routes(routes!(records::crl))
+        // The CRL distribution point certificates name (`<public_url>/crl/<ca>.crl`).
+        .routes(routes!(records::crl_distribution_point))
+        .routes(routes!(records::trust_list))
+        .routes(routes!(records::province_list))
+        .routes(routes!(records::tree_head))
+        .routes(routes!(consistency::check))
+        .routes(routes!(records::archive_get))
+        .routes(routes!(records::archive_proof))
+        .routes(routes!(records::audit))
+        .routes(routes!(proofs::request))
+        .routes(routes!(proofs::verify))
+        .routes(routes!(foreign::answer))
+        .routes(routes!(foreign::remote))
+        .routes(routes!(proofs::uses))
+        .routes(routes!(proofs::uses_query))
+        .routes(routes!(proofs::commit))
+        .routes(routes!(proofs::check))
+        .routes(routes!(share::query))
+        .routes(routes!(share::link))
+        .routes(routes!(share::download))
+        .routes(routes!(share::verify))
+        .routes(routes!(tsa::stamp))
+        .routes(routes!(dashboard::get))
+        .routes(routes!(records::healthz))
+        .routes(routes!(records::metrics))
+        .routes(routes!(records::openapi))
+        .merge(pages::routes())
+}
+
 /// The router with every route and layer.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.body_limit;
-    Router::new()
-        .route("/v1/licences", post(handlers::issue))
-        .route("/v1/licences/{id}/seals", post(handlers::add_seal))
-        .route("/v1/licences/{id}/seals/prepare", post(external_seal::prepare))
-        .route("/v1/licences/{id}/seals/complete", post(external_seal::complete))
-        .route("/v1/licences/{id}/presentations", post(presentations::create))
-        .route("/v1/licences/{id}/status", post(status::transition).get(status::show))
-        .route("/v1/status/{identifier}", get(status::answer))
-        .route("/v1/status-list", get(status::list))
-        .route("/v1/verify", post(handlers::verify))
-        .route("/v1/certificates/{serial}/revoke", post(records::revoke))
-        .route("/v1/crl/{ca}", get(records::crl))
-        // The CRL distribution point certificates name (`<public_url>/crl/<ca>.crl`).
-        .route("/crl/{file}", get(records::crl))
-        .route("/v1/trust-list", get(records::trust_list))
-        .route("/v1/province-list", get(records::province_list))
-        .route("/v1/archive/tree-head", get(records::tree_head))
-        .route("/v1/archive/consistency", post(consistency::check))
-        .route("/v1/archive/{id}", get(records::archive_get))
-        .route("/v1/archive/{id}/proof", get(records::archive_proof))
-        .route("/v1/audit", post(records::audit))
-        .route("/v1/proofs", post(proofs::request))
-        .route("/v1/proofs/verify", post(proofs::verify))
-        .route("/v1/proofs/foreign", post(foreign::answer))
-        .route("/v1/proofs/remote", post(foreign::remote))
-        .route("/v1/uses", post(proofs::uses))
-        .route("/v1/uses/query", post(proofs::uses))
-        .route("/v1/commitments", post(proofs::commit))
-        .route("/v1/commitments/check", post(proofs::check))
-        .route("/v1/share/query", post(share::query))
-        .route("/v1/share/links", post(share::link))
-        .route("/v1/share/download/{token}", get(share::download))
-        .route("/v1/share/verify", post(share::verify))
-        .route("/v1/tsa", post(tsa::stamp))
-        .route("/v1/dashboard", get(dashboard::get))
-        .route("/healthz", get(records::healthz))
-        .route("/metrics", get(records::metrics))
-        .route("/openapi.json", get(records::openapi))
-        .merge(pages::routes())
+    let (described, _) = api_routes().split_for_parts();
+    described
+        .merge(pages::assets())
         .fallback(records::no_route)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::guard))

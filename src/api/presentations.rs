@@ -10,6 +10,8 @@
 //!
 //! Knows request and response shapes, sled and the use records; the JWS is the library's.
 
+#[allow(unused_imports)]
+use crate::api::openapi::JsonObject;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -35,13 +37,16 @@ pub const NONCES: &str = "presentation-nonces";
 const PNG_SCALE: usize = 6;
 
 /// Body of POST /v1/licences/{id}/presentations.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"fields": ["licence_type", "holder", "valid_until"], "ttl_secs": 120}))]
 pub struct PresentRequest {
     /// Names from `licence::presentation::FIELDS`.
+    #[schema(schema_with = crate::api::openapi::presentation_fields)]
     pub fields: Vec<String>,
     /// Life of the code, seconds (1..=300; default 300).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 300)]
     pub ttl_secs: Option<i64>,
 }
 
@@ -117,6 +122,14 @@ pub fn first_scan(st: &AppState, nonce: &str, exp: i64, now: i64) -> ZyResult<bo
 }
 
 /// POST /v1/licences/{id}/presentations: a signed presentation of the chosen fields and its QR code.
+#[utoipa::path(
+    post,
+    path = "/v1/licences/{id}/presentations",
+    summary = "亮证: a short-lived signed presentation (JWS by the status key, chosen fields only, exp ≤ 300 s, single-use nonce) and its QR code as PNG and SVG; recorded as a use",
+    security(("bearer" = ["holder-app"])),
+    request_body(content = PresentRequest, content_type = "application/json"),
+    responses((status = 201, description = "{presentation, url, identifier, version, fields, nonce, iat, exp, expires_at, use_record, qr_png_base64, qr_svg}", body = JsonObject), (status = 409, description = "RFC 9457 problem", body = Problem, content_type = "application/problem+json"), (status = 422, description = "RFC 9457 problem", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn create(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,

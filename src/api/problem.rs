@@ -17,7 +17,7 @@ use crate::error::{
 pub const TYPE_PREFIX: &str = "urn:zhengyin:problem:";
 
 /// An RFC 9457 problem.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,

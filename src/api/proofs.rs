@@ -8,6 +8,8 @@
 //! Logs, metrics and problem details name holder codes, never the ID. The work is
 //! `proofs::proof::{request_in, verify_jws, uses_of}`, run in `spawn_blocking`.
 
+#[allow(unused_imports)]
+use crate::api::openapi::{Binary, JsonObject};
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -112,13 +114,18 @@ pub(crate) fn lock_err() -> Error {
 }
 
 /// Body of POST /v1/proofs. No `Debug`: it carries a raw ID.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "social-insurance", "subject": "370902199001011235", "purpose": "370900-XK-0001", "valid_days": 30}))]
 pub struct ProofBody {
+    /// Proof kind on the list of uses, e.g. social-insurance.
     pub kind: String,
+    /// ID number (GB 11643) or USCC (GB 32100); never logged.
     pub subject: String,
+    /// Matter code (事项) on the list of uses.
     pub purpose: String,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 366)]
     pub valid_days: Option<u32>,
     /// Optional; must be the token's own department.
     #[serde(default)]
@@ -126,6 +133,14 @@ pub struct ProofBody {
 }
 
 /// POST /v1/proofs: the calling department asks for a proof; answered by the holding department.
+#[utoipa::path(
+    post,
+    path = "/v1/proofs",
+    summary = "Ask for a proof (无证明): answered from the holding department's data, sealed, archived, use recorded",
+    security(("bearer" = ["department"])),
+    request_body(content = ProofBody, content_type = "application/json"),
+    responses((status = 200, description = "The answer and its token {id, found, answer, holder, subject_code, token, pdf_record, token_record, use_record, pdf_url} (or the proof PDF with Accept: application/pdf)", content((JsonObject = "application/json"), (Binary = "application/pdf"))))
+)]
 pub async fn request(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let (p, dept) = department(&st, &headers, "proof request")?;
     let req: ProofBody = parse_json(&body)?;
@@ -197,13 +212,20 @@ pub async fn request(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct TokenBody {
     token: String,
 }
 
 /// POST /v1/proofs/verify (public): a proof PDF → the verification report; a JWS (text, or JSON
 /// `{token}`) → the token check (`valid`, `problems`, `signer`, `chain`, `revocation`, `claims`).
+#[utoipa::path(
+    post,
+    path = "/v1/proofs/verify",
+    summary = "Check a proof token (JWS) or proof PDF",
+    request_body(content((String = "text/plain"), (TokenBody = "application/json"), (Binary = "application/pdf"))),
+    responses((status = 200, description = "Token check {valid, problems, signer, chain, revocation, claims}, or the PDF verification report", body = JsonObject))
+)]
 pub async fn verify(State(st): State<Arc<AppState>>, body: Bytes) -> Res {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest("the body is empty; send the proof PDF or its token".into()).into());
@@ -236,14 +258,23 @@ pub async fn verify(State(st): State<Arc<AppState>>, body: Bytes) -> Res {
 }
 
 /// Body of POST /v1/uses/query. No `Debug`: it carries a raw ID.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"subject": "370902199001011235"}))]
 pub struct UsesBody {
     pub subject: String,
 }
 
 /// POST /v1/uses/query (archivists): every use record and refusal about a subject, oldest first.
 /// POST with the ID in the body, not GET with a query string, so the ID stays out of access logs.
+#[utoipa::path(
+    post,
+    path = "/v1/uses",
+    summary = "Every use record and refusal about a subject (ID in the body, not the URL)",
+    security(("bearer" = ["archivist"])),
+    request_body(content = UsesBody, content_type = "application/json"),
+    responses((status = 200, description = "Use records and refusals, oldest first", body = Vec<JsonObject>))
+)]
 pub async fn uses(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let p = principal(&st, &headers)?;
     if p.role != Role::Archivist {
@@ -261,14 +292,32 @@ pub async fn uses(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Byt
     Ok(axum::Json(list).into_response())
 }
 
+/// POST /v1/uses/query: the same as POST /v1/uses.
+#[utoipa::path(
+    post,
+    path = "/v1/uses/query",
+    summary = "The same as POST /v1/uses",
+    security(("bearer" = ["archivist"])),
+    request_body(content = UsesBody, content_type = "application/json"),
+    responses((status = 200, description = "Use records and refusals, oldest first", body = Vec<JsonObject>))
+)]
+pub async fn uses_query(st: State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
+    uses(st, headers, body).await
+}
+
 /// Body of POST /v1/commitments. No `Debug`: it carries a raw ID.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"subject": "370902199001011235", "matter": "370900-XK-0001", "statement": "本人承诺：本人社会保险参保状态正常。", "check_days": 90}))]
 pub struct CommitBody {
+    /// ID number or USCC; never logged.
     pub subject: String,
+    /// Matter code (事项) with a commitment rule on the list of uses.
     pub matter: String,
+    #[schema(max_length = 200)]
     pub statement: String,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub check_days: Option<u32>,
     /// Optional; must be the token's own department.
     #[serde(default)]
@@ -296,6 +345,14 @@ fn commit_problem(e: Error) -> Problem {
 }
 
 /// POST /v1/commitments: the calling department records a commitment (告知承诺), sealed by it.
+#[utoipa::path(
+    post,
+    path = "/v1/commitments",
+    summary = "Record a commitment (告知承诺) taken by the calling department, sealed with its seal",
+    security(("bearer" = ["department"])),
+    request_body(content = CommitBody, content_type = "application/json"),
+    responses((status = 201, description = "{id, subject_code, record, terms_record, kinds, check_due, pdf_url} (or the sealed PDF with Accept: application/pdf)", content((JsonObject = "application/json"), (Binary = "application/pdf"))))
+)]
 pub async fn commit(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     use crate::proofs::commitment::{self, CommitOutcome, CommitRequest};
     let (p, dept) = department(&st, &headers, "commitment")?;
@@ -359,7 +416,7 @@ pub async fn commit(State(st): State<Arc<AppState>>, headers: HeaderMap, body: B
         .into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckBody {
     #[serde(default)]
@@ -385,6 +442,14 @@ fn commitment_by(st: &AppState, id: &str) -> crate::error::Result<Option<String>
 
 /// POST /v1/commitments/check: archivists check every open commitment (or `{id}`); a department
 /// checks one of its own (`id` required).
+#[utoipa::path(
+    post,
+    path = "/v1/commitments/check",
+    summary = "Check open commitments against the holders' data (a department: one of its own, by id)",
+    security(("bearer" = ["archivist", "department"])),
+    request_body(content = Option<CheckBody>, content_type = "application/json"),
+    responses((status = 200, description = "{checked_at, kept, broken, unverifiable, already_decided, not_due, commitments}", body = JsonObject), (status = 404, description = "RFC 9457 problem", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn check(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let p = principal(&st, &headers)?;
     let req: CheckBody =

@@ -4,6 +4,8 @@
 //!
 //! Knows request and response shapes; the work is `pki::revoke`, `trust::list`, `filing`.
 
+#[allow(unused_imports)]
+use crate::api::openapi::{Binary, JsonObject};
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -28,18 +30,28 @@ fn with_type(body: impl IntoResponse, ct: &'static str) -> Response {
     r
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     #[serde(default)]
+    #[schema(schema_with = crate::api::openapi::revocation_reason)]
     pub reason: Option<String>,
     /// With keyCompromise: RFC 3339 time since when the key is known or suspected to be
     /// compromised (the CRL entry's invalidityDate).
     #[serde(default)]
+    #[schema(schema_with = crate::api::openapi::date_time)]
     pub compromised_at: Option<String>,
 }
 
 /// POST /v1/certificates/{serial}/revoke.
+#[utoipa::path(
+    post,
+    path = "/v1/certificates/{serial}/revoke",
+    summary = "Revoke a certificate (operator of the CA that issued it)",
+    security(("bearer" = ["ca-operator"])),
+    request_body(content = Option<RevokeRequest>, content_type = "application/json"),
+    responses((status = 200, description = "The revocation {serial, ca, subject, revoked_at, reason, already}", body = JsonObject))
+)]
 pub async fn revoke(
     State(st): State<Arc<AppState>>,
     Path(serial): Path<String>,
@@ -109,6 +121,12 @@ fn known_ca(st: &AppState, ca: &str) -> Result<(), Problem> {
 
 /// GET /v1/crl/{name}: the DER CRL published under `name` (public): a CA id, or the name of a
 /// key a CA rolled to (`pki::ca_keys`); each key's CRL keeps the name its certificates carry.
+#[utoipa::path(
+    get,
+    path = "/v1/crl/{name}",
+    summary = "A CA's current CRL (DER), by CA id or by the name of a key the CA rolled to",
+    responses((status = 200, description = "DER CRL", body = Binary, content_type = "application/pkix-crl"))
+)]
 pub async fn crl(State(st): State<Arc<AppState>>, Path(name): Path<String>) -> Res {
     let name = name.strip_suffix(".crl").unwrap_or(&name).to_string();
     if crate::pki::ca_keys::ca_of_crl(&st.home, &st.region, &name).is_none() {
@@ -119,7 +137,25 @@ pub async fn crl(State(st): State<Arc<AppState>>, Path(name): Path<String>) -> R
     Ok(with_type(der, "application/pkix-crl"))
 }
 
+/// GET /crl/{file}: the same CRL at the distribution point certificates name
+/// (`<public_url>/crl/<ca>.crl`).
+#[utoipa::path(
+    get,
+    path = "/crl/{file}",
+    summary = "A CA's current CRL (DER) at the certificates' CRL distribution point: file is `<ca>.crl`",
+    responses((status = 200, description = "DER CRL", body = Binary, content_type = "application/pkix-crl"))
+)]
+pub async fn crl_distribution_point(st: State<Arc<AppState>>, file: Path<String>) -> Res {
+    crl(st, file).await
+}
+
 /// GET /v1/trust-list: this region's signed trust list (public).
+#[utoipa::path(
+    get,
+    path = "/v1/trust-list",
+    summary = "This region's signed trust list",
+    responses((status = 200, description = "The signed trust list (docs/api.md)", body = JsonObject))
+)]
 pub async fn trust_list(State(st): State<Arc<AppState>>) -> Res {
     let st2 = st.clone();
     let list = blocking(move || {
@@ -135,6 +171,12 @@ pub async fn trust_list(State(st): State<Arc<AppState>>) -> Res {
 
 /// GET /v1/province-list: the signed list of this province's regions' trust lists (public; 404
 /// problem when this home is not a province home).
+#[utoipa::path(
+    get,
+    path = "/v1/province-list",
+    summary = "The signed list of this province's regions' trust lists",
+    responses((status = 200, description = "The signed province list (docs/cli.md, `zhengyin province`)", body = JsonObject))
+)]
 pub async fn province_list(State(st): State<Arc<AppState>>) -> Res {
     if !crate::trust::province::is_province_home(&st.home) {
         return Err(ApiError::NotFound("this home is not a province home".into()).into());
@@ -148,6 +190,12 @@ pub async fn province_list(State(st): State<Arc<AppState>>) -> Res {
 }
 
 /// GET /v1/archive/tree-head: the latest signed checkpoint (public).
+#[utoipa::path(
+    get,
+    path = "/v1/archive/tree-head",
+    summary = "The archive's latest signed tree head (C2SP checkpoint)",
+    responses((status = 200, description = "{size, checkpoint, verifier_key}", body = JsonObject))
+)]
 pub async fn tree_head(State(st): State<Arc<AppState>>) -> Res {
     let st2 = st.clone();
     let (note, vkey) = blocking(move || crate::filing::tree_head(&st2.home, &st2.archive)).await?;
@@ -160,6 +208,13 @@ fn reader(st: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
 }
 
 /// GET /v1/archive/{id}: the record (JSON with the PDF in base64, or the PDF itself).
+#[utoipa::path(
+    get,
+    path = "/v1/archive/{id}",
+    summary = "An archived record and its PDF",
+    security(("bearer" = ["department", "archivist", "ca-operator", "holder-app", "foreign"])),
+    responses((status = 200, description = "The record (JSON with the PDF in base64; or the PDF itself with Accept: application/pdf)", content((JsonObject = "application/json"), (Binary = "application/pdf"))))
+)]
 pub async fn archive_get(State(st): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Res {
     reader(&st, &headers)?;
     let st2 = st.clone();
@@ -180,6 +235,13 @@ pub async fn archive_get(State(st): State<Arc<AppState>>, Path(id): Path<String>
 }
 
 /// GET /v1/archive/{id}/proof: inclusion proof against the signed tree head.
+#[utoipa::path(
+    get,
+    path = "/v1/archive/{id}/proof",
+    summary = "Inclusion proof of an archived record",
+    security(("bearer" = ["department", "archivist", "ca-operator", "holder-app", "foreign"])),
+    responses((status = 200, description = "Inclusion proof JSON (checkable with `zhengyin archive check-proof`)", body = JsonObject))
+)]
 pub async fn archive_proof(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -191,14 +253,23 @@ pub async fn archive_proof(
     Ok(axum::Json(proof).into_response())
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditRequest {
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub sample: Option<usize>,
 }
 
 /// POST /v1/audit: the DA/T 70 audit (archivists only).
+#[utoipa::path(
+    post,
+    path = "/v1/audit",
+    summary = "DA/T 70 audit of the archive",
+    security(("bearer" = ["archivist"])),
+    request_body(content = Option<AuditRequest>, content_type = "application/json"),
+    responses((status = 200, description = "Audit report", body = JsonObject))
+)]
 pub async fn audit(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let p = principal(&st, &headers)?;
     if p.role != Role::Archivist {
@@ -220,16 +291,34 @@ pub async fn audit(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
 }
 
 /// GET /healthz.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    summary = "Liveness",
+    responses((status = 200, description = "ok", body = String, content_type = "text/plain"))
+)]
 pub async fn healthz(State(st): State<Arc<AppState>>) -> Response {
     axum::Json(serde_json::json!({ "status": "ok", "region": st.region.region.id, "archive_size": st.archive.size() })).into_response()
 }
 
 /// GET /metrics (Prometheus text).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    summary = "Prometheus metrics",
+    responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain"))
+)]
 pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
     with_type(st.metrics.render(st.archive.size()), "text/plain; version=0.0.4")
 }
 
 /// GET /openapi.json.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    summary = "This description",
+    responses((status = 200, description = "OpenAPI 3.1", body = JsonObject))
+)]
 pub async fn openapi() -> Response {
     axum::Json(super::openapi::spec()).into_response()
 }

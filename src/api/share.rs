@@ -8,6 +8,8 @@
 //! holder by its code only. Links live in memory ([`Links`]): bound to the department, purpose
 //! and licence, valid 5 minutes by default, usable once.
 
+#[allow(unused_imports)]
+use crate::api::openapi::{Binary, JsonObject};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -145,8 +147,9 @@ macro_rules! purpose_or_return {
 }
 
 /// Body of POST /v1/share/query. No `Debug`: it carries a raw ID.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"holder": "91370900MA3C00001T", "purpose": "370900-XK-0012"}))]
 pub struct QueryBody {
     /// ID number or USCC of the holder.
     pub holder: String,
@@ -155,6 +158,14 @@ pub struct QueryBody {
 }
 
 /// POST /v1/share/query: the licences held by a holder (latest record of each identifier).
+#[utoipa::path(
+    post,
+    path = "/v1/share/query",
+    summary = "Licences held by a holder, for a listed use purpose",
+    security(("bearer" = ["department"])),
+    request_body(content = QueryBody, content_type = "application/json"),
+    responses((status = 200, description = "{holder_code, licences: [{identifier, title, issuer, issue_date, valid_until, record}]}", body = JsonObject))
+)]
 pub async fn query(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let (p, dept) = department(&st, &headers, "share query")?;
     let req: QueryBody = parse_json(&body)?;
@@ -220,7 +231,7 @@ pub async fn query(State(st): State<Arc<AppState>>, headers: HeaderMap, body: By
 }
 
 /// Body of POST /v1/share/links.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkBody {
     pub identifier: String,
@@ -228,13 +239,23 @@ pub struct LinkBody {
     pub purpose: Option<String>,
     /// Link lifetime, seconds (default 300, at most 900).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 900)]
     pub ttl_secs: Option<u64>,
     /// Days the annotated copy may be used (default 30, at most 366).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 366)]
     pub valid_days: Option<u32>,
 }
 
 /// POST /v1/share/links: a single-use download link for the licence with `identifier`.
+#[utoipa::path(
+    post,
+    path = "/v1/share/links",
+    summary = "A short-lived single-use download link for a licence, for a listed use purpose",
+    security(("bearer" = ["department"])),
+    request_body(content = LinkBody, content_type = "application/json"),
+    responses((status = 201, description = "{url, expires_at, identifier}", body = JsonObject))
+)]
 pub async fn link(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Res {
     let (p, dept) = department(&st, &headers, "share link")?;
     let req: LinkBody = parse_json(&body)?;
@@ -302,6 +323,13 @@ fn gone(detail: &str) -> Problem {
 
 /// GET /v1/share/download/{token}: once, by the department the link was made for: the licence
 /// plus the platform's annotation (purpose, department, time, validity), sealed by `dsjzx`.
+#[utoipa::path(
+    get,
+    path = "/v1/share/download/{token}",
+    summary = "Download once: the licence as an annotated copy (加注件) sealed by the platform",
+    security(("bearer" = ["department"])),
+    responses((status = 200, description = "The annotated copy", body = Binary, content_type = "application/pdf"), (status = 409, description = "RFC 9457 problem", body = Problem, content_type = "application/problem+json"), (status = 410, description = "RFC 9457 problem", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn download(State(st): State<Arc<AppState>>, Path(token): Path<String>, headers: HeaderMap) -> Res {
     let (p, dept) = department(&st, &headers, "share download")?;
     let (record_id, purpose, valid_until) = {
@@ -373,6 +401,15 @@ pub async fn download(State(st): State<Arc<AppState>>, Path(token): Path<String>
 
 /// POST /v1/share/verify?purpose=MATTER with the PDF as the body: the verification report; the
 /// use is recorded with the holder code of the licence.
+#[utoipa::path(
+    post,
+    path = "/v1/share/verify",
+    summary = "Verify a licence PDF for a listed use purpose and record the use",
+    security(("bearer" = ["department"])),
+    params(("purpose" = String, Query, description = "用证事由: a matter code on the list of uses", example = "370900-XK-0012")),
+    request_body(content((Binary = "application/pdf"), (Binary = "application/octet-stream"))),
+    responses((status = 200, description = "Verification report (docs/verification-report.md)", body = JsonObject))
+)]
 pub async fn verify(
     State(st): State<Arc<AppState>>,
     Query(q): Query<HashMap<String, String>>,

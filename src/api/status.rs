@@ -7,6 +7,8 @@
 //! Knows request and response shapes; the work is `licence::lifecycle`, `licence::status`,
 //! `licence::answer` and `licence::status_list`.
 
+#[allow(unused_imports)]
+use crate::api::openapi::{Binary, JsonObject};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -71,15 +73,18 @@ fn now() -> i64 {
 }
 
 /// Body of POST /v1/licences/{id}/status.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     /// change | renew | reissue | cancel | revoke | suspend | resume
+    #[schema(schema_with = crate::api::openapi::status_action)]
     pub action: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reason: Option<String>,
     /// The new version's licence data (change, renew, reissue).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub data: Option<serde_json::Value>,
 }
 
@@ -92,6 +97,14 @@ pub(super) fn identifier_of(st: &AppState, id: &str) -> Result<String, Problem> 
 }
 
 /// POST /v1/licences/{id}/status: a lifecycle transition by the calling department.
+#[utoipa::path(
+    post,
+    path = "/v1/licences/{id}/status",
+    summary = "Lifecycle: change, renew, reissue (a new sealed version), cancel, revoke, suspend or resume a licence ({id}: its identifier or an archive id); the issuing department or one the authority table names",
+    security(("bearer" = ["department"])),
+    request_body(content = StatusRequest, content_type = "application/json"),
+    responses((status = 201, description = "The transition {action, identifier, status, reason_code, reason, by, at, record, log_size; new_identifier, new_archive_id, pdf_base64 for a new version}", body = JsonObject), (status = 409, description = "RFC 9457 problem", body = Problem, content_type = "application/problem+json"), (status = 422, description = "RFC 9457 problem", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn transition(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -172,12 +185,24 @@ fn lookup(st: &AppState, identifier: &str) -> Result<status::StatusView, Problem
 }
 
 /// GET /v1/licences/{id}/status: the licence's status as plain JSON (public; unsigned).
+#[utoipa::path(
+    get,
+    path = "/v1/licences/{id}/status",
+    summary = "A licence's status as plain JSON (the same as `zhengyin licence status --json`)",
+    responses((status = 200, description = "{identifier, status, status_zh, in_force, expired, current_version, current_status, time, reason_code, reason, successor, …}", body = JsonObject))
+)]
 pub async fn show(State(st): State<Arc<AppState>>, Path(id): Path<String>) -> Res {
     let identifier = identifier_of(&st, &id)?;
     Ok(axum::Json(lookup(&st, &identifier)?).into_response())
 }
 
 /// GET /v1/status/{identifier}: the signed status answer (public).
+#[utoipa::path(
+    get,
+    path = "/v1/status/{identifier}",
+    summary = "The signed status answer (JWS ES256 by the region's status key): status, current version, reason code, produced_at, next_update",
+    responses((status = 200, description = "{answer: compact JWS (typ zhengyin-status+jwt), identifier, status, in_force, current_version, reason_code}", body = JsonObject))
+)]
 pub async fn answer(State(st): State<Arc<AppState>>, Path(identifier): Path<String>) -> Res {
     let view = lookup(&st, &identifier)?;
     let c = cached(&st)?;
@@ -193,6 +218,12 @@ pub async fn answer(State(st): State<Arc<AppState>>, Path(identifier): Path<Stri
 
 /// GET /v1/status-list: the signed offline list (public), rebuilt when the archive grew or an
 /// hour passed.
+#[utoipa::path(
+    get,
+    path = "/v1/status-list",
+    summary = "The signed offline status list (one bit per licence version), published beside the trust list",
+    responses((status = 200, description = "One line holding a compact JWS (typ zhengyin-status-list+jwt), a line feed, then the retrieval table (docs/api.md)", body = Binary, content_type = "application/vnd.zhengyin.status-list"))
+)]
 pub async fn list(State(st): State<Arc<AppState>>) -> Res {
     let c = cached(&st)?;
     let size = st.archive.size();

@@ -6,6 +6,8 @@
 //! HTTP 200 as TSAs answer) is `pki::tsa::Tsa::respond`. A wrong content type, an oversize body,
 //! or a home without a TSA are problem+json.
 
+#[allow(unused_imports)]
+use crate::api::openapi::Binary;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -20,6 +22,13 @@ use crate::error::{ApiError, TsaError};
 use crate::pki::tsa::MAX_QUERY;
 
 /// POST /v1/tsa.
+#[utoipa::path(
+    post,
+    path = "/v1/tsa",
+    summary = "RFC 3161 time-stamping: a DER TimeStampReq in, a DER TimeStampResp out (granted, or a rejection with its PKIFailureInfo)",
+    request_body(content = Binary, content_type = "application/timestamp-query", description = "DER TimeStampReq (RFC 3161 §2.4.1), at most 4096 bytes"),
+    responses((status = 200, description = "DER TimeStampResp (RFC 3161 §2.4.2): status granted with a token, or rejection with failInfo", body = Binary, content_type = "application/timestamp-reply"), (status = 404, description = "RFC 9457 problem", body = Problem, content_type = "application/problem+json"), (status = 415, description = "RFC 9457 problem", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn stamp(
     State(st): State<Arc<AppState>>,
     ext: axum::http::Extensions,

@@ -28,6 +28,13 @@ const COLOURS: [&str; 6] = ["#0b5cad", "#c8102e", "#1a7f37", "#9a6700", "#8250df
 const DAYS: usize = 7;
 
 /// GET /dashboard: the shell.
+#[utoipa::path(
+    get,
+    path = "/dashboard",
+    summary = "The 数字驾驶舱 page (HTML in Chinese): a shell whose script sends the archivist's token (kept in sessionStorage, never in the URL) to GET /v1/dashboard and refreshes itself",
+    description = "The page holds no data. See docs/api.md, \"The dashboard\".",
+    responses((status = 200, description = "The page", body = String, content_type = "text/html"))
+)]
 pub async fn page(State(st): State<Arc<AppState>>) -> Response {
     let body = html! {
         div.dash-head {

@@ -31,11 +31,15 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
      connect-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /// The page routes (merged into the API router, under its limits and rate guard).
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/verify", get(verify::page).post(verify::upload))
-        .route("/dashboard", get(dashboard::page))
-        .route("/assets/{name}", get(assets::get))
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<Arc<AppState>> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(verify::page, verify::upload))
+        .routes(utoipa_axum::routes!(dashboard::page))
+}
+
+/// The pages' static assets (style sheet, script): served, not part of the API description.
+pub fn assets() -> Router<Arc<AppState>> {
+    Router::new().route("/assets/{name}", get(assets::get))
 }
 
 /// Whether a path is one of the pages (its refusals are HTML, not problem+json).

@@ -165,6 +165,14 @@ fn start_page(st: &AppState, report: Option<Markup>) -> Markup {
 }
 
 /// GET /verify?id=IDENTIFIER.
+#[utoipa::path(
+    get,
+    path = "/verify",
+    summary = "The QR verification page (扫码核验, HTML in Chinese): the licence named by ?id= and its current status",
+    description = "See docs/api.md, \"The verification page\".",
+    params(("id" = Option<String>, Query, description = "the licence identifier (GB/T 36904), as in the QR code; without it, the plain upload page"), ("p" = Option<String>, Query, description = "a 亮证 presentation (compact JWS) from POST /v1/licences/{id}/presentations: shows its fields and the current status, once")),
+    responses((status = 200, description = "The page", body = String, content_type = "text/html"), (status = 400, description = "Malformed identifier, presentation or upload (page)", body = String, content_type = "text/html"), (status = 404, description = "Unknown identifier (page)", body = String, content_type = "text/html"), (status = 409, description = "Presentation already scanned (page)", body = String, content_type = "text/html"), (status = 410, description = "Presentation expired (page)", body = String, content_type = "text/html"), (status = 413, description = "Upload over the body limit (page)", body = String, content_type = "text/html"), (status = 429, description = "Rate limited (page)", body = String, content_type = "text/html"))
+)]
 pub async fn page(State(st): State<Arc<AppState>>, q: Result<Query<Params>, QueryRejection>) -> Response {
     let Ok(Query(q)) = q else { return bad_query(&st) };
     if let Some(p) = q.p.filter(|s| !s.trim().is_empty()) {
@@ -233,6 +241,15 @@ async fn read_pdf(st: &AppState, mp: Result<Multipart, MultipartRejection>) -> R
 }
 
 /// POST /verify[?id=IDENTIFIER], multipart with the PDF in field `pdf`.
+#[utoipa::path(
+    post,
+    path = "/verify",
+    summary = "The verification page's upload form (multipart/form-data, field pdf): the report as an HTML page",
+    description = "See docs/api.md, \"The verification page\".",
+    params(("id" = Option<String>, Query, description = "the licence identifier (GB/T 36904), as in the QR code; without it, the plain upload page"), ("p" = Option<String>, Query, description = "a 亮证 presentation (compact JWS) from POST /v1/licences/{id}/presentations: shows its fields and the current status, once")),
+    request_body(content = inline(crate::api::openapi::Upload), content_type = "multipart/form-data"),
+    responses((status = 200, description = "The page", body = String, content_type = "text/html"), (status = 400, description = "Malformed identifier, presentation or upload (page)", body = String, content_type = "text/html"), (status = 404, description = "Unknown identifier (page)", body = String, content_type = "text/html"), (status = 409, description = "Presentation already scanned (page)", body = String, content_type = "text/html"), (status = 410, description = "Presentation expired (page)", body = String, content_type = "text/html"), (status = 413, description = "Upload over the body limit (page)", body = String, content_type = "text/html"), (status = 429, description = "Rate limited (page)", body = String, content_type = "text/html"))
+)]
 pub async fn upload(
     State(st): State<Arc<AppState>>,
     q: Result<Query<Params>, QueryRejection>,

@@ -236,7 +236,11 @@ fn openapi_describes_exactly_the_routes() {
         for (method, op) in item.as_object().unwrap() {
             n += 1;
             assert!(op["description"].as_str().unwrap_or_default().starts_with("Who: "), "{method} {path}");
-            let filled = path.replace("{id}", "ZY00").replace("{serial}", "0a").replace("{ca}", "city").replace("{name}", "city");
+            let filled = path
+                .replace("{id}", "ZY00")
+                .replace("{serial}", "0a")
+                .replace("{ca}", "city")
+                .replace("{name}", "city");
             let r = call(&method.to_uppercase(), &format!("{}{filled}", s.url), None, None, None);
             assert!(r.status != 405 && r.status < 500, "{method} {path}: {}", r.status);
             if r.status == 404 {

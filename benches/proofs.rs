@@ -56,14 +56,14 @@ fn main() {
     let trust = zhengyin::trust::TrustStore::from_home(&home).expect("trust");
     let signer = zhengyin::pki::SealSigner::load(&home, "rs").expect("signer");
     let claims = json!({"iss": "rs", "sub": "HC00000000000000000000000000000000", "kind": "social-insurance", "purpose": MATTER, "aud": "xzsp", "answer": "参保状态：正常；参保起始：2019-03", "found": true, "iat": 1_790_000_000i64, "exp": 4_000_000_000i64, "jti": "ZM0000000000000000"});
-    let token = proof::sign_jws(&home, "rs", &signer, &claims).expect("token");
+    let token = proof::sign_jws(&signer, &claims).expect("token");
 
     let mut g = c.benchmark_group("proofs");
     g.bench_function("request_full_pdf_token_archive", |b| {
         b.iter(|| black_box(request(&home, &archive, &holders)))
     });
     g.bench_function("token_sign_es256", |b| {
-        b.iter(|| black_box(proof::sign_jws(&home, "rs", &signer, &claims).expect("sign")))
+        b.iter(|| black_box(proof::sign_jws(&signer, &claims).expect("sign")))
     });
     g.bench_function("token_verify_chain_crl", |b| {
         b.iter(|| {

@@ -4,6 +4,7 @@
 //! The shipped test region (`fixtures/region/taian.toml`) is embedded so `init` works anywhere.
 
 pub mod authority;
+pub mod key_uri;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -161,6 +162,18 @@ pub struct Department {
     /// (`withdrawn`, `suspended`) makes other regions stop counting its seals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Where the seal key is: absent or `"file"` for a PKCS#8 file in the home (0600), or an
+    /// RFC 7512 `pkcs11:` URI naming a private key in a token (HSM, cipher machine, UKey):
+    /// `pki::pkcs11`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+impl Department {
+    /// Where this department's seal key is (`key`; absent: a file in the home).
+    pub fn key_location(&self) -> Result<key_uri::KeyLocation> {
+        key_uri::KeyLocation::parse(self.key.as_deref())
+    }
 }
 
 impl RegionConfig {
@@ -208,6 +221,7 @@ impl RegionConfig {
                 ))
                 .into());
             }
+            d.key_location()?;
             if self.departments.iter().filter(|o| o.uscc == d.uscc || o.id == d.id).count() > 1 {
                 return Err(bad(format!("department `{}` ({}) is listed twice", d.id, d.uscc)).into());
             }

@@ -255,6 +255,42 @@ pub enum ExternalError {
     BadSignature(String),
 }
 
+/// Seal keys in a PKCS#11 token (HSM, cipher machine, UKey): `pki::pkcs11`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Pkcs11Error {
+    /// The key URI is not an RFC 7512 PKCS#11 URI zhengyin can use.
+    #[error("the PKCS#11 key URI `{uri}` is not usable: {reason}")]
+    BadUri { uri: String, reason: String },
+    #[error(
+        "no PKCS#11 module for token {token}: add module-path=… to its key URI or set ZHENGYIN_PKCS11_MODULE"
+    )]
+    NoModule { token: String },
+    #[error("cannot load the PKCS#11 module {path}: {message}")]
+    Module { path: PathBuf, message: String },
+    #[error("no PKCS#11 token labelled `{token}` in module {module} (tokens present: {present})")]
+    NoToken { token: String, module: PathBuf, present: String },
+    #[error("no PIN for PKCS#11 token {token}: set ZHENGYIN_PKCS11_PIN, or pin-source=file:… in its key URI (init: --pin-file); a PIN is never taken from the command line")]
+    NoPin { token: String },
+    #[error("cannot read the PIN file {path} for PKCS#11 token {token}: {source}")]
+    PinFile { token: String, path: PathBuf, source: std::io::Error },
+    #[error("PKCS#11 login to token {token} failed: wrong PIN (CKR_PIN_INCORRECT)")]
+    WrongPin { token: String },
+    #[error("PKCS#11 login to token {token} failed: the PIN is locked (CKR_PIN_LOCKED); the token's security officer must reset it")]
+    PinLocked { token: String },
+    #[error("PKCS#11 token {token} holds no private key {object}")]
+    NoObject { token: String, object: String },
+    #[error("PKCS#11 token {token} holds {count} private keys matching {object}; the key URI must name exactly one")]
+    Ambiguous { token: String, object: String, count: usize },
+    #[error(
+        "PKCS#11 token {token} already holds {object}; refusing to overwrite it (use --force to replace it)"
+    )]
+    ObjectExists { token: String, object: String },
+    /// Any other failing PKCS#11 call, with its return value.
+    #[error("PKCS#11 {function} on token {token} failed: {message}")]
+    Call { token: String, function: String, message: String },
+}
+
 /// The library's error: one variant per layer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -285,6 +321,8 @@ pub enum Error {
     Tsa(#[from] TsaError),
     #[error(transparent)]
     External(#[from] ExternalError),
+    #[error(transparent)]
+    Pkcs11(#[from] Pkcs11Error),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }

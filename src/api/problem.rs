@@ -178,6 +178,16 @@ pub fn from_error(e: &Error) -> Problem {
         Error::Proof(ProofError::Other(_)) => {
             p(S::UNPROCESSABLE_ENTITY, "not-possible", "The request cannot be carried out")
         }
+        Error::Pkcs11(_) => {
+            // Token names and module paths go to the log, not to the client.
+            tracing::error!(error = %e, "seal key unavailable");
+            Problem::new(
+                S::SERVICE_UNAVAILABLE,
+                "key-unavailable",
+                "The department's seal key is unavailable",
+                "the department's PKCS#11 token could not sign; see the server log",
+            )
+        }
         _ => {
             // Internal details (paths, store messages) go to the log, not to the client.
             tracing::error!(error = %e, "internal error");

@@ -28,6 +28,22 @@ pub struct Args {
     /// no other key or certificate changes
     #[arg(long, conflicts_with = "config")]
     add_tsa: bool,
+    /// Create the department seal keys in a PKCS#11 token through this module (shared library,
+    /// e.g. /usr/lib/softhsm/libsofthsm2.so): EC P-256, sensitive, never extractable; region.toml
+    /// records each as key = "pkcs11:…". The user PIN comes from ZHENGYIN_PKCS11_PIN or --pin-file
+    #[arg(long, value_name = "MODULE", requires = "token")]
+    pkcs11: Option<PathBuf>,
+    /// With --pkcs11: the label of the token to create the keys in
+    #[arg(long, value_name = "LABEL", requires = "pkcs11")]
+    token: Option<String>,
+    /// With --pkcs11: a file holding the token's user PIN, recorded in the key URIs as
+    /// pin-source (without it, ZHENGYIN_PKCS11_PIN is read now and whenever a key signs)
+    #[arg(long, value_name = "FILE", requires = "pkcs11")]
+    pin_file: Option<PathBuf>,
+    /// With --pkcs11: only these departments' keys go into the token (the others stay files)
+    /// [default: every department]
+    #[arg(long = "pkcs11-dept", value_name = "ID", requires = "pkcs11", value_delimiter = ',')]
+    pkcs11_depts: Vec<String>,
 }
 
 pub fn run(a: Args) -> ExitCode {
@@ -59,7 +75,13 @@ pub fn run(a: Args) -> ExitCode {
         },
         None => (zhengyin::config::DEFAULT_REGION.to_string(), PathBuf::from("fixtures/region/taian.toml")),
     };
-    match zhengyin::pki::init_with(&home, &text, &path, a.force, a.public_url.as_deref()) {
+    let token = a.pkcs11.map(|module| zhengyin::pki::TokenInit {
+        module,
+        token: a.token.unwrap_or_default(),
+        pin_file: a.pin_file,
+        departments: a.pkcs11_depts,
+    });
+    match zhengyin::pki::init_full(&home, &text, &path, a.force, a.public_url.as_deref(), token.as_ref()) {
         Ok(s) => {
             println!("initialised {}", home.dir.display());
             println!("  region root: {}", s.root.display());

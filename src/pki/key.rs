@@ -1,6 +1,7 @@
-//! A seal's private key, wherever the department keeps it: a PKCS#8 file in the home (ring), or
-//! outside zhengyin altogether (a UKey on a clerk's PC: two-step signing, `pades::external`).
-//! Every kind signs ECDSA P-256 / SHA-256 and answers with the DER ECDSA-Sig-Value CMS carries.
+//! A seal's private key, wherever the department keeps it: a PKCS#8 file in the home (ring), a
+//! PKCS#11 token (HSM, cipher machine: `pki::pkcs11`), or outside zhengyin altogether (a UKey on
+//! a clerk's PC: two-step signing, `pades::external`). Every kind signs ECDSA P-256 / SHA-256 and
+//! answers with the DER ECDSA-Sig-Value CMS carries.
 //!
 //! Knows nothing of PDF or CMS. RFC 5480 (ECDSA-Sig-Value), FIPS 186-4 (P-256).
 
@@ -15,6 +16,8 @@ use crate::error::{PkiError, Result};
 pub enum SealKey {
     /// A PKCS#8 key file under the home's pki/private (0600).
     File { key: Box<EcdsaKeyPair>, rng: SystemRandom },
+    /// A private key in a PKCS#11 token: C_Sign with CKM_ECDSA over the SHA-256 digest.
+    Pkcs11(super::pkcs11::TokenKey),
     /// Outside zhengyin (UKey): nothing here can sign; the signature value arrives later.
     External,
 }
@@ -36,6 +39,11 @@ impl SealKey {
                     key.sign(rng, message).map_err(|_| PkiError::Sign("ECDSA signing failed".into()))?;
                 Ok(sig.as_ref().to_vec())
             }
+            SealKey::Pkcs11(key) => {
+                let raw = key.sign_digest(ring::digest::digest(&ring::digest::SHA256, message).as_ref())?;
+                raw_to_der(&raw)
+                    .ok_or_else(|| PkiError::Sign("the token's signature is not r‖s".into()).into())
+            }
             SealKey::External => Err(PkiError::Sign(
                 "this department's key is outside zhengyin: use two-step signing (seal prepare / complete)"
                     .into(),
@@ -43,6 +51,39 @@ impl SealKey {
             .into()),
         }
     }
+}
+
+impl SealKey {
+    /// The same signature as raw r‖s (64 bytes), the form JWS ES256 carries (RFC 7518 §3.4).
+    pub fn sign_raw(&self, message: &[u8]) -> Result<Vec<u8>> {
+        match self {
+            SealKey::Pkcs11(key) => {
+                key.sign_digest(ring::digest::digest(&ring::digest::SHA256, message).as_ref())
+            }
+            _ => der_to_raw(&self.sign(message)?)
+                .ok_or_else(|| PkiError::Sign("the signature is not a P-256 ECDSA-Sig-Value".into()).into()),
+        }
+    }
+}
+
+/// The raw r‖s (64 bytes: JWS ES256, RFC 7518 §3.4) of a DER ECDSA-Sig-Value of P-256; `None`
+/// for anything else.
+pub fn der_to_raw(der: &[u8]) -> Option<Vec<u8>> {
+    let (&[0x30, len], body) = der.split_at_checked(2)? else { return None };
+    if usize::from(len) != body.len() {
+        return None;
+    }
+    let mut rest = body;
+    let mut out = Vec::with_capacity(64);
+    for _ in 0..2 {
+        let (&[0x02, len], tail) = rest.split_at_checked(2)? else { return None };
+        let (int, tail) = tail.split_at_checked(usize::from(len))?;
+        let int = int.get(int.iter().position(|&b| b != 0).unwrap_or(int.len())..)?;
+        out.extend(std::iter::repeat_n(0u8, 32usize.checked_sub(int.len())?));
+        out.extend_from_slice(int);
+        rest = tail;
+    }
+    rest.is_empty().then_some(out)
 }
 
 /// The DER ECDSA-Sig-Value of a P-256 signature given as raw r‖s (64 bytes, as PKCS#11 and many
@@ -99,5 +140,7 @@ mod tests {
             .verify(b"m", &der)
             .unwrap();
         assert!(raw_to_der(&[1; 63]).is_none());
+        assert_eq!(der_to_raw(&der).as_deref(), Some(raw.as_ref()));
+        assert!(der_to_raw(&der[..der.len() - 1]).is_none());
     }
 }

@@ -9,6 +9,7 @@ pub mod ca_keys;
 pub mod crl;
 pub mod key;
 pub mod keys;
+pub mod pkcs11;
 pub mod revoke;
 pub mod rollover;
 pub mod rotate;
@@ -27,6 +28,7 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
+use crate::config::key_uri::{KeyLocation, KeyUri};
 use crate::config::{Department, Home, RegionConfig};
 use crate::error::{ConfigError, PkiError, Result};
 
@@ -127,6 +129,64 @@ pub fn init_with(
     force: bool,
     public_url: Option<&str>,
 ) -> Result<InitSummary> {
+    init_full(home, region_text, region_path, force, public_url, None)
+}
+
+/// `init --pkcs11`: create department seal keys in a PKCS#11 token rather than in files.
+#[derive(Debug, Clone)]
+pub struct TokenInit {
+    /// The PKCS#11 module (shared library).
+    pub module: PathBuf,
+    /// The token's label.
+    pub token: String,
+    /// A file holding the user PIN, recorded as the key URIs' pin-source; without it the PIN
+    /// comes from `ZHENGYIN_PKCS11_PIN`, now and whenever the keys sign.
+    pub pin_file: Option<PathBuf>,
+    /// The departments whose keys go into the token; empty: every department.
+    pub departments: Vec<String>,
+}
+
+impl TokenInit {
+    /// The key URI for department `dept` (object `seal-<dept>`; the id is drawn when the key is
+    /// made), if its key goes into the token.
+    fn uri_for(&self, dept: &str) -> Option<KeyUri> {
+        (self.departments.is_empty() || self.departments.iter().any(|d| d == dept)).then(|| KeyUri {
+            token: self.token.clone(),
+            object: Some(format!("seal-{dept}")),
+            id: None,
+            module_path: Some(absolute(&self.module)),
+            pin_file: self.pin_file.as_deref().map(absolute),
+        })
+    }
+}
+
+fn absolute(p: &std::path::Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// An uncompressed P-256 point whose private key is elsewhere (a token): what rcgen certifies.
+struct P256Point(Vec<u8>);
+
+impl rcgen::PublicKeyData for P256Point {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    fn algorithm(&self) -> &rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+/// [`init_with`], with department keys in a PKCS#11 token for `token` (`init --pkcs11`).
+/// Departments whose region-file `key` is a `pkcs11:` URI get their key made in that token too.
+/// Token objects already there are refused unless `force` (which destroys them first).
+pub fn init_full(
+    home: &Home,
+    region_text: &str,
+    region_path: &std::path::Path,
+    force: bool,
+    public_url: Option<&str>,
+    token: Option<&TokenInit>,
+) -> Result<InitSummary> {
     let parsed = RegionConfig::parse(region_text, region_path)?;
     let url = public_url
         .map(String::from)
@@ -134,8 +194,27 @@ pub fn init_with(
         .unwrap_or_else(|| crate::config::DEFAULT_PUBLIC_URL.to_string());
     let region_text = &crate::config::with_public_url(region_text, &url)?;
     let region = RegionConfig::parse(region_text, region_path)?;
+    if let Some(d) = token.and_then(|t| t.departments.iter().find(|d| region.department(d).is_err())) {
+        region.department(d)?;
+    }
+    // Where each department's key goes: the token for `--pkcs11`, else the region file's `key`.
+    let locations = region
+        .departments
+        .iter()
+        .map(|d| match token.and_then(|t| t.uri_for(&d.id)) {
+            Some(uri) => Ok(KeyLocation::Pkcs11(uri)),
+            None => d.key_location(),
+        })
+        .collect::<Result<Vec<_>>>()?;
     if has_keys(home) && !force {
         return Err(ConfigError::KeysExist { home: home.dir.clone() }.into());
+    }
+    for loc in &locations {
+        if let KeyLocation::Pkcs11(uri) = loc {
+            // A key `init` would make: same label (the id is new each time), or the URI's id.
+            let probe = KeyUri { id: uri.object.is_none().then(|| uri.id.clone()).flatten(), ..uri.clone() };
+            pkcs11::clear_existing(&probe, force)?;
+        }
     }
     keys::make_dir(&home.dir, 0o755)?;
     keys::make_dir(&home.pki_dir(), 0o755)?;
@@ -191,14 +270,32 @@ pub fn init_with(
         keys::write_file(&home.ca_cert("root"), &pem, 0o644)?;
     }
 
-    for dept in &region.departments {
+    let mut token_keys = Vec::new();
+    for (dept, loc) in region.departments.iter().zip(&locations) {
         let issuer = &issuers
             .iter()
             .find(|(id, _)| id == &dept.ca)
             .ok_or_else(|| ConfigError::Inconsistent(format!("CA {} not issued", dept.ca)))?
             .1;
-        issue_seal(home, &region, dept, issuer)?;
+        match loc {
+            KeyLocation::File => issue_seal(home, &region, dept, issuer)?,
+            KeyLocation::Pkcs11(uri) => {
+                let mut uri = uri.clone();
+                if uri.id.is_none() {
+                    uri.id = Some(crate::document::render::random_bytes::<16>()?.to_vec());
+                }
+                let point = pkcs11::generate_p256(&uri)?;
+                certify_seal(home, &region, dept, issuer, &P256Point(point))?;
+                // A key file left by an earlier init (--force) is not this department's key.
+                let stale = home.seal_key(&dept.id);
+                if stale.exists() {
+                    std::fs::remove_file(&stale).map_err(crate::error::io_at(&stale))?;
+                }
+                token_keys.push((dept.id.clone(), uri.to_string()));
+            }
+        }
     }
+    let region_text = &crate::config::key_uri::with_department_keys(region_text, &token_keys)?;
     let root = &issuers
         .iter()
         .find(|(id, _)| *id == region.root().id)
@@ -217,7 +314,15 @@ pub fn init_with(
     Ok(InitSummary {
         root: home.ca_cert("root"),
         cas: region.cas.iter().map(|c| format!("{} {}", c.id, c.name)).collect(),
-        departments: region.departments.iter().map(|d| format!("{} {}", d.id, d.name)).collect(),
+        departments: region
+            .departments
+            .iter()
+            .zip(&locations)
+            .map(|(d, loc)| match loc {
+                KeyLocation::File => format!("{} {}", d.id, d.name),
+                KeyLocation::Pkcs11(u) => format!("{} {} (key in PKCS#11 token {})", d.id, d.name, u.token),
+            })
+            .collect(),
         public_url: url,
         tsa: home.tsa_cert(),
     })
@@ -236,6 +341,19 @@ pub(crate) fn crl_dp(home: &Home, region: &RegionConfig, ca: &str) -> CrlDistrib
 
 fn issue_seal(home: &Home, region: &RegionConfig, dept: &Department, issuer: &Issuer) -> Result<()> {
     let key = KeyPair::generate().map_err(gen_err(&dept.id))?;
+    certify_seal(home, region, dept, issuer, &key)?;
+    keys::write_file(&home.seal_key(&dept.id), key.serialize_pem().as_bytes(), 0o600)
+}
+
+/// Issue and write department `dept`'s seal certificate for `public` (a key pair in memory, or
+/// the public half of a key in a token).
+fn certify_seal(
+    home: &Home,
+    region: &RegionConfig,
+    dept: &Department,
+    issuer: &Issuer,
+    public: &impl rcgen::PublicKeyData,
+) -> Result<()> {
     let mut p = base_params(&format!("{}电子印章", dept.name), &dept.name, region, 5)?;
     p.distinguished_name.push(DnType::OrganizationalUnitName, dept.id.as_str());
     // The department's USCC, as ETSI EN 319 412-1 §5.1.4 organizationIdentifier (2.5.4.97):
@@ -251,10 +369,8 @@ fn issue_seal(home: &Home, region: &RegionConfig, dept: &Department, issuer: &Is
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(EKU_DOCUMENT_SIGNING.to_vec())];
     p.crl_distribution_points = vec![crl_dp(home, region, &dept.ca)];
-    let cert = p.signed_by(&key, &issuer.cert, &issuer.key).map_err(gen_err(&dept.id))?;
-    keys::write_file(&home.seal_key(&dept.id), key.serialize_pem().as_bytes(), 0o600)?;
-    keys::write_file(&home.seal_cert(&dept.id), cert.pem().as_bytes(), 0o644)?;
-    Ok(())
+    let cert = p.signed_by(public, &issuer.cert, &issuer.key).map_err(gen_err(&dept.id))?;
+    keys::write_file(&home.seal_cert(&dept.id), cert.pem().as_bytes(), 0o644)
 }
 
 fn write_crl(

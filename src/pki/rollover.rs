@@ -40,6 +40,7 @@ fn serial_of(path: &std::path::Path) -> Result<String> {
 pub fn renew_seal(home: &Home, dept: &str) -> Result<RenewedSeal> {
     let region = home.region()?;
     let d = region.department(dept)?.clone();
+    refuse_token_key(&d)?;
     let (cert, key) = (home.seal_cert(dept), home.seal_key(dept));
     let old_serial = serial_of(&cert)?;
     let cert_dir = home.dir.join("seals").join("retired");
@@ -116,6 +117,19 @@ pub fn retired_seals(home: &Home, dept: &str) -> Vec<(Vec<u8>, i64)> {
     out
 }
 
+/// Renewal makes a new key file: a department whose key is in a PKCS#11 token is refused (its
+/// token's administrator makes the new key; `init --pkcs11` certifies one).
+fn refuse_token_key(d: &crate::config::Department) -> Result<()> {
+    if let crate::config::key_uri::KeyLocation::Pkcs11(uri) = d.key_location()? {
+        return Err(ConfigError::Inconsistent(format!(
+            "department `{}` keeps its seal key in PKCS#11 token {}: seal renewal makes key files only",
+            d.id, uri.token
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// What `roll_ca` did.
 #[derive(Debug, Clone)]
 pub struct RolledCa {
@@ -144,6 +158,10 @@ pub fn roll_ca(home: &Home, ca: &str) -> Result<RolledCa> {
         .ca(ca)
         .ok_or_else(|| ConfigError::Inconsistent(format!("no CA `{ca}` in region {}", region.region.id)))?
         .clone();
+    // Refused before anything changes: a roll that stopped at a token department would be half done.
+    for d in region.departments.iter().filter(|d| d.ca == ca) {
+        refuse_token_key(d)?;
+    }
     let Some(parent) = conf.parent.clone() else {
         return Err(ConfigError::Inconsistent(format!(
             "`{ca}` is the region root: roll it with `zhengyin trust rotate-root`"

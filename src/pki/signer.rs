@@ -8,6 +8,8 @@ use crate::error::{ConfigError, PkiError, Result};
 
 use super::key::SealKey;
 use super::keys;
+use super::pkcs11::TokenKey;
+use crate::config::key_uri::KeyLocation;
 
 /// Everything needed to produce one department's signature.
 pub struct SealSigner {
@@ -30,7 +32,9 @@ pub struct SealSigner {
 impl SealSigner {
     /// Load department `dept` from the home.
     pub fn load(home: &Home, dept: &str) -> Result<Self> {
-        home.region()?.department(dept)?;
+        if let KeyLocation::Pkcs11(uri) = home.region()?.department(dept)?.key_location()? {
+            return Self::load_with_key(home, dept, SealKey::Pkcs11(TokenKey::open(&uri)?));
+        }
         let key_path = home.seal_key(dept);
         if !key_path.exists() {
             return Err(ConfigError::NotInitialised { home: home.dir.clone() }.into());
@@ -91,8 +95,33 @@ impl SealSigner {
             .collect()
     }
 
-    /// ECDSA P-256 / SHA-256 signature (ASN.1 DER form) over `message`.
+    /// ECDSA P-256 / SHA-256 signature (ASN.1 DER form) over `message`. A token's signature is
+    /// checked against the seal certificate before it is used: a token key that is not the
+    /// certified one (replaced in the token, wrong id in the URI) is refused here rather than
+    /// sealing and archiving a document whose signature cannot verify.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
-        self.key.sign(message)
+        let sig = self.key.sign(message)?;
+        if matches!(self.key, SealKey::Pkcs11(_)) && !super::key::verifies(&self.cert, message, &sig) {
+            return Err(self.not_certified());
+        }
+        Ok(sig)
+    }
+
+    /// The same signature as raw r‖s (JWS ES256), checked like [`Self::sign`].
+    pub fn sign_raw(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let raw = self.key.sign_raw(message)?;
+        let der = super::key::raw_to_der(&raw).unwrap_or_default();
+        if matches!(self.key, SealKey::Pkcs11(_)) && !super::key::verifies(&self.cert, message, &der) {
+            return Err(self.not_certified());
+        }
+        Ok(raw)
+    }
+
+    fn not_certified(&self) -> crate::error::Error {
+        PkiError::Sign(format!(
+            "the token key of department `{}` is not the key its seal certificate certifies (re-run init, or fix the key URI)",
+            self.department.id
+        ))
+        .into()
     }
 }

@@ -230,7 +230,7 @@ pub fn prepare_as(
         "aud": by_id, "answer": answer, "found": record.is_some(), "iat": now, "exp": exp, "jti": jti,
         "licence": rendered.id.to_string(),
     });
-    let jws = sign_jws(home, &holder.id, &signer, &claims)?;
+    let jws = sign_jws(&signer, &claims)?;
     let token_meta = Metadata {
         kind: "proof-token".into(),
         title: format!("{} {}", kind.name, jti),

@@ -18,12 +18,10 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use ring::rand::SystemRandom;
-use ring::signature::{self, EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use ring::signature;
 use serde_json::{json, Value};
 
-use crate::config::Home;
-use crate::error::{PkiError, ProofError, Result};
+use crate::error::{ProofError, Result};
 use crate::pki::SealSigner;
 use crate::trust::{ChainOutcome, Revocation, TrustStore};
 
@@ -41,12 +39,7 @@ pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
 const HEADER_PARAMS: [&str; 3] = ["alg", "typ", "x5c"];
 
 /// Compact JWS with [`ALG`] and [`TYP`], the seal certificate and intermediates as x5c.
-pub fn sign_jws(home: &Home, dept: &str, signer: &SealSigner, claims: &Value) -> Result<String> {
-    let key_path = home.seal_key(dept);
-    let der = crate::pki::keys::read_key_der(&key_path)?;
-    let rng = SystemRandom::new();
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng)
-        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+pub fn sign_jws(signer: &SealSigner, claims: &Value) -> Result<String> {
     let x5c: Vec<String> =
         std::iter::once(&signer.cert).chain(signer.chain.iter()).map(|c| STANDARD.encode(c)).collect();
     let header = json!({"alg": ALG, "typ": TYP, "x5c": x5c});
@@ -55,8 +48,8 @@ pub fn sign_jws(home: &Home, dept: &str, signer: &SealSigner, claims: &Value) ->
         URL_SAFE_NO_PAD.encode(header.to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    let sig = key.sign(&rng, input.as_bytes()).map_err(|_| PkiError::Sign("ES256 signing failed".into()))?;
-    Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref())))
+    let sig = signer.sign_raw(input.as_bytes())?;
+    Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
 }
 
 /// The result of checking a token.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub mod browser;
+pub mod softhsm;
 
 use serde_json::Value;
 use tempfile::TempDir;
@@ -133,7 +134,13 @@ fn command(program: &str, args: &[&str]) -> Command {
 
 /// Run any program with `args` in `cwd` (stdin closed), capturing its output.
 pub fn run_in(cwd: &Path, program: &str, args: &[&str]) -> Run {
+    run_in_env(cwd, program, args, &[])
+}
+
+/// [`run_in`] with further environment variables.
+pub fn run_in_env(cwd: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let out = command(program, args)
+        .envs(env.iter().copied())
         .current_dir(cwd)
         .env_remove("ZHENGYIN_HOME")
         .env_remove("ZHENGYIN_LOG")

@@ -1,7 +1,9 @@
 //! SoftHSM2 tokens for the PKCS#11 tests. SoftHSM reads `SOFTHSM2_CONF` once, at C_Initialize,
 //! so each test process gets one configuration of its own (a token directory in a temporary
 //! directory), shared with the binaries it runs; inside it every test initialises a token of its
-//! own, with its own label and PIN, so no two tests share a key.
+//! own, with its own label and PIN, so no two tests share a key. The tests of a process run one
+//! at a time (a [`Token`] holds a lock): a process scanning the token directory while
+//! softhsm2-util writes a new token there could read it half made.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -52,15 +54,19 @@ fn setup() -> Option<PathBuf> {
     conf.as_ref().map(|(_, m)| m.clone())
 }
 
-/// A freshly initialised token of this test.
+/// A freshly initialised token of this test; the other PKCS#11 tests of the process wait while
+/// it lives.
 pub struct Token {
     pub label: String,
     pub module: PathBuf,
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Token {
     /// Initialise a token labelled `label` (unique per test) with [`PIN`]; `None` to skip.
     pub fn new(label: &str) -> Option<Token> {
+        static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
         let module = setup()?;
         let out = std::process::Command::new("softhsm2-util")
             .args(["--init-token", "--free", "--label", label, "--pin", PIN, "--so-pin", SO_PIN])
@@ -71,7 +77,7 @@ impl Token {
             "softhsm2-util --init-token failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        Some(Token { label: label.to_string(), module })
+        Some(Token { label: label.to_string(), module, _turn: turn })
     }
 
     /// `zhengyin init --pkcs11` into `<tmp>/home` with every department's key in this token and

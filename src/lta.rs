@@ -91,8 +91,10 @@ fn stamp_all(home: &Home, tsa: &Tsa, pdfs: &[&[u8]], requester: &str) -> Result<
     let Material { certs, crls, until } = tsa_material(home, tsa);
     let mut prepared = Vec::with_capacity(pdfs.len());
     for pdf in pdfs {
-        let with_dss = crate::pades::ltv::append(pdf, &certs, &crls)?;
-        prepared.push(doc_timestamp::prepare(&with_dss, &[])?);
+        // One read of the file: the timestamp revision builds on the DSS update's document.
+        let head = crate::pades::write::head(pdf)?;
+        let (with_dss, head) = crate::pades::ltv::append_to(pdf.to_vec(), head, &certs, &crls)?;
+        prepared.push(doc_timestamp::prepare_on(head, &with_dss, &[])?);
     }
     let tokens = {
         let reqs: Vec<StampRequest<'_>> = prepared

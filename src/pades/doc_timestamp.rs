@@ -66,7 +66,13 @@ pub fn add(
 /// The document-timestamp revision of `pdf` with its /Contents still empty (so that many can be
 /// stamped in one batch of tokens).
 pub fn prepare(pdf: &[u8], extra: &[(ObjectId, Object)]) -> Result<Prepared> {
-    let super::write::Head { doc, prev_xref, root: root_id, next } = super::write::head(pdf)?;
+    prepare_on(super::write::head(pdf)?, pdf, extra)
+}
+
+/// [`prepare`] on `pdf` already read into `head` (e.g. by the DSS update before it,
+/// `ltv::append_to`).
+pub fn prepare_on(head: super::write::Head, pdf: &[u8], extra: &[(ObjectId, Object)]) -> Result<Prepared> {
+    let super::write::Head { doc, prev_xref, root: root_id, next } = head;
     let page_id = *doc.get_pages().get(&1).ok_or(PdfError::Missing("a page"))?;
     let mut objects: BTreeMap<ObjectId, Object> = extra.iter().cloned().collect();
     let mut next = next.max(objects.keys().map(|k| k.0 + 1).max().unwrap_or(0));

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
+use super::write::Head;
 use crate::pades::budget::Budget;
 
 /// Entries read from or kept in one DSS array, at most (a hostile DSS cannot make sealing or
@@ -133,12 +134,23 @@ pub fn append(pdf: &[u8], certs: &[Vec<u8>], crls: &[Vec<u8>]) -> crate::error::
 /// [`append`] to a file whose head the caller holds (one it has just written).
 pub fn append_from(
     pdf: Vec<u8>,
-    head: super::write::Head,
+    head: Head,
     certs: &[Vec<u8>],
     crls: &[Vec<u8>],
 ) -> crate::error::Result<Vec<u8>> {
+    append_to(pdf, head, certs, crls).map(|(out, _)| out)
+}
+
+/// [`append_from`], also giving the [`Head`] of the new file (the same document with the objects
+/// this update wrote), so that a following update needs no second read.
+pub fn append_to(
+    pdf: Vec<u8>,
+    head: Head,
+    certs: &[Vec<u8>],
+    crls: &[Vec<u8>],
+) -> crate::error::Result<(Vec<u8>, Head)> {
     use crate::error::PdfError;
-    let super::write::Head { doc, prev_xref, root, next } = head;
+    let Head { doc, prev_xref, root, next } = head;
     let catalog = doc.get_dictionary(root).map_err(|_| PdfError::Missing("catalog"))?.clone();
     let (catalog, objects) = update(&doc, catalog, certs, crls, next);
     let mut all: BTreeMap<ObjectId, Object> = objects.into_iter().collect();
@@ -147,8 +159,8 @@ pub fn append_from(
     let mut out = pdf;
     let mut offsets = BTreeMap::new();
     super::write::append_objects(&mut out, &all, &mut offsets)?;
-    super::write::finish_update(&mut out, &offsets, &doc, root, prev_xref, next)?;
-    Ok(out)
+    let xref_pos = super::write::finish_update(&mut out, &offsets, &doc, root, prev_xref, next)?;
+    Ok((out, super::write::head_after(doc, all, root, xref_pos, next)))
 }
 
 /// The certificates and CRLs of the document's DSS (empty when it has none), each entry charged

@@ -11,6 +11,7 @@ pub mod budget;
 pub mod cms;
 pub mod doc_timestamp;
 pub mod external;
+pub mod lazy;
 pub mod ltv;
 pub mod parse;
 pub mod parser_thread;

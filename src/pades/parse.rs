@@ -127,7 +127,7 @@ pub fn load_revision(bytes: &[u8], budget: &mut Budget) -> Result<Document> {
 }
 
 /// Header, size, nesting and decompression limits, checked on the raw bytes.
-fn checked_scan(pdf: &[u8]) -> Result<scan::Scan> {
+pub(super) fn checked_scan(pdf: &[u8]) -> Result<scan::Scan> {
     check_header(pdf)?;
     let s = scan::scan(pdf);
     if s.max_nesting > MAX_NESTING {

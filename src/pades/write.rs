@@ -113,8 +113,12 @@ pub struct Head {
     pub next: u32,
 }
 
-/// Parse `pdf` for an incremental update ([`Head`]).
+/// Read `pdf` for an incremental update ([`Head`]): only the objects an update rewrites
+/// (`lazy`), or the whole file when only a full parse can say.
 pub fn head(pdf: &[u8]) -> Result<Head> {
+    if let Some(head) = super::lazy::head(pdf, &mut super::budget::Budget::default())? {
+        return Ok(head);
+    }
     let doc = super::parse::load(pdf)?;
     let prev_xref = super::parse::last_startxref(pdf).ok_or(PdfError::Missing("startxref"))?;
     let root = doc
@@ -122,6 +126,12 @@ pub fn head(pdf: &[u8]) -> Result<Head> {
         .get(b"Root")
         .and_then(Object::as_reference)
         .map_err(|_| PdfError::Missing("/Root in trailer"))?;
+    Ok(head_of(doc, prev_xref, root))
+}
+
+/// [`Head`] of a document read either way: the first free object number is past both the
+/// trailer's /Size and the highest object number the cross-reference sections name.
+pub(super) fn head_of(doc: Document, prev_xref: usize, root: ObjectId) -> Head {
     let size = doc
         .trailer
         .get(b"Size")
@@ -129,8 +139,8 @@ pub fn head(pdf: &[u8]) -> Result<Head> {
         .ok()
         .and_then(|s| u32::try_from(s).ok())
         .unwrap_or(0);
-    let next = size.max(doc.max_id + 1);
-    Ok(Head { doc, prev_xref, root, next })
+    let next = size.max(doc.max_id.saturating_add(1));
+    Head { doc, prev_xref, root, next }
 }
 
 /// Append `objects` to `out` as the body of an incremental update (their offsets go into

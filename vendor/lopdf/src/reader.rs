@@ -234,6 +234,25 @@ pub const MAX_REFERENCE_CHAIN: usize = 8;
 impl Reader<'_> {
     /// Read whole document.
     pub fn read(mut self, filter_func: Option<FilterFunc>) -> Result<Document> {
+        self.read_structure()?;
+
+        // Check if encrypted
+        let is_encrypted = self.document.trailer.get(b"Encrypt").is_ok();
+        
+        if is_encrypted {
+            // For encrypted PDFs, use a special loading strategy
+            self.load_encrypted_document(filter_func)?;
+        } else {
+            // For non-encrypted PDFs, use the normal loading
+            self.load_objects_raw(filter_func)?;
+        }
+        
+        Ok(self.document)
+    }
+
+    /// Read the header, the cross-reference sections and the trailer, without loading any object
+    /// (zhengyin patch): objects can then be read one at a time with [`Reader::get_object`].
+    pub fn read_structure(&mut self) -> Result<()> {
         let offset = self.buffer.windows(5).position(|w| w == b"%PDF-").unwrap_or(0);
         self.buffer = &self.buffer[offset..];
 
@@ -305,19 +324,7 @@ impl Reader<'_> {
         self.document.max_id = xref.size - 1;
         self.document.trailer = trailer;
         self.document.reference_table = xref;
-
-        // Check if encrypted
-        let is_encrypted = self.document.trailer.get(b"Encrypt").is_ok();
-        
-        if is_encrypted {
-            // For encrypted PDFs, use a special loading strategy
-            self.load_encrypted_document(filter_func)?;
-        } else {
-            // For non-encrypted PDFs, use the normal loading
-            self.load_objects_raw(filter_func)?;
-        }
-        
-        Ok(self.document)
+        Ok(())
     }
     
     fn load_encrypted_document(&mut self, _filter_func: Option<FilterFunc>) -> Result<()> {

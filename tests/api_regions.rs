@@ -11,6 +11,7 @@ use api_support::*;
 use serde_json::{json, Value};
 use zhengyin::api::auth::Role;
 use zhengyin::api::ServeConfig;
+use zhengyin::config::Home;
 
 fn cli(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_zhengyin")).args(args).output().unwrap()
@@ -33,8 +34,19 @@ fn wait_for(what: &str, mut f: impl FnMut() -> Option<Value>) -> Value {
     }
 }
 
-#[test]
-fn region_b_trusts_region_a_after_import_and_sees_its_revocation() {
+/// Tai'an (A, no refresh) and Jinan (B, refreshing every second) serving on loopback, with A's
+/// scjg and city CA-operator tokens. Servers drop before the homes' directory.
+struct TwoRegions {
+    sa: Server,
+    sb: Server,
+    a: Home,
+    b: Home,
+    scjg_a: String,
+    op_a: String,
+    _tmp: tempfile::TempDir,
+}
+
+fn two_regions() -> TwoRegions {
     let tmp = tempfile::tempdir().unwrap();
     let a = init_home(&tmp.path().join("taian"), "taian");
     let b = init_home(&tmp.path().join("jinan"), "jinan");
@@ -44,6 +56,13 @@ fn region_b_trusts_region_a_after_import_and_sees_its_revocation() {
     );
     let sa = start(&a, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, None);
     let sb = start(&b, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, Some(Duration::from_secs(1)));
+    TwoRegions { sa, sb, a, b, scjg_a, op_a, _tmp: tmp }
+}
+
+#[test]
+fn region_b_trusts_region_a_after_import_and_sees_its_revocation() {
+    // Bound first, dropped last: the homes outlive the servers.
+    let TwoRegions { _tmp, a, b, scjg_a, op_a, sa, sb } = two_regions();
     assert_ne!(sa.url, sb.url);
 
     let pdf =
@@ -141,15 +160,8 @@ fn tampered_or_foreign_trust_lists_are_refused() {
 /// seal certificate A's retired key issued reaches B through the retired key's CRL.
 #[test]
 fn region_b_follows_a_ca_key_rollover_of_region_a() {
-    let tmp = tempfile::tempdir().unwrap();
-    let a = init_home(&tmp.path().join("taian"), "taian");
-    let b = init_home(&tmp.path().join("jinan"), "jinan");
-    let (scjg_a, op_a) = (
-        token(&a, Role::Department { dept: "scjg".into() }),
-        token(&a, Role::CaOperator { ca: "city".into() }),
-    );
-    let sa = start(&a, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, None);
-    let sb = start(&b, ServeConfig { rate_per_sec: 0.0, ..Default::default() }, Some(Duration::from_secs(1)));
+    // Bound first, dropped last: the homes outlive the servers.
+    let TwoRegions { _tmp, a, b, scjg_a, op_a, sa, sb } = two_regions();
     let issue =
         || pdf_of(&post_json(&format!("{}/v1/licences", sa.url), Some(&scjg_a), &business_licence()).json());
     let before = issue();

@@ -1582,7 +1582,9 @@ fn attacks() -> Vec<Attack> {
             build: |f, _| {
                 let mut p = f.a3.clone();
                 let k =
-                    find(&p, b"/CreationDate(D:", 0).expect("/CreationDate") + b"/CreationDate(D:".len() + 3;
+                    find(&p, b"/CreationDate", 0).and_then(|c| find(&p, b"(D:", c)).expect("/CreationDate")
+                        + 3
+                        + 3;
                 assert!(k < byte_range(&p, 0)[1], "inside signature 1's first range");
                 p[k] = if p[k] == b'9' { b'8' } else { p[k] + 1 };
                 p

@@ -135,7 +135,8 @@ fn incremental_update_changing_signed_object_fails() {
 #[test]
 fn incremental_update_replacing_page_fails() {
     let (r, orig, _) = setup();
-    let page_at = find(&orig, b"/Type/Page/", 0).expect("page object");
+    let page_at =
+        find(&orig, b"/Type/Page/", 0).or_else(|| find(&orig, b"/Type /Page ", 0)).expect("page object");
     let obj_kw = rfind(&orig[..page_at], b" 0 obj").expect("page object header");
     let line_start = rfind(&orig[..obj_kw], b"\n").map(|n| n + 1).unwrap_or(0);
     let page: usize =

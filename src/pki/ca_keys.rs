@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rcgen::{CertificateParams, KeyPair};
+use rcgen::CertificateParams;
 
 use super::{keys, Issuer};
 use crate::config::Home;
@@ -94,10 +94,7 @@ pub(crate) fn issuer_from(cert_path: &Path, key_path: &Path) -> Result<Issuer> {
     let pem = std::fs::read_to_string(cert_path).map_err(crate::error::io_at(cert_path))?;
     let bad = |m: String| PkiError::BadCertificate { path: cert_path.to_path_buf(), message: m };
     let params = CertificateParams::from_ca_cert_pem(&pem).map_err(|e| bad(e.to_string()))?;
-    let key_pem = std::fs::read_to_string(key_path)
-        .map_err(|e| PkiError::BadKey { path: key_path.to_path_buf(), message: e.to_string() })?;
-    let key = KeyPair::from_pem(&key_pem)
-        .map_err(|e| PkiError::BadKey { path: key_path.to_path_buf(), message: e.to_string() })?;
+    let key = keys::load_key_pair(key_path)?;
     let cert = params.self_signed(&key).map_err(|e| bad(e.to_string()))?;
     Ok(Issuer { cert, key })
 }

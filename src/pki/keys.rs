@@ -82,3 +82,11 @@ pub fn to_pem(label: &str, der: &[u8]) -> String {
     s.push_str(&format!("-----END {label}-----\n"));
     s
 }
+
+/// Read a PKCS#8 PEM key pair (a CA's or a department's) for rcgen.
+pub(crate) fn load_key_pair(path: &Path) -> Result<rcgen::KeyPair> {
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| PkiError::BadKey { path: path.to_path_buf(), message: e.to_string() })?;
+    rcgen::KeyPair::from_pem(&pem)
+        .map_err(|e| PkiError::BadKey { path: path.to_path_buf(), message: e.to_string() }.into())
+}

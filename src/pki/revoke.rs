@@ -94,7 +94,7 @@ pub const REASONS: &[&str] = &[
     "privilegeWithdrawn",
 ];
 
-fn hex(b: &[u8]) -> String {
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 

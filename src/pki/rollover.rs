@@ -33,7 +33,7 @@ fn serial_of(path: &std::path::Path) -> Result<String> {
     })?;
     let (_, c) = X509Certificate::from_der(&der)
         .map_err(|e| PkiError::BadCertificate { path: path.to_path_buf(), message: e.to_string() })?;
-    Ok(c.raw_serial().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(super::revoke::hex(c.raw_serial()))
 }
 
 /// Renew `dept`'s seal certificate with a new key; the old ones are retired (see module docs).
@@ -185,7 +185,7 @@ pub fn roll_ca(home: &Home, ca: &str) -> Result<RolledCa> {
         let key = rcgen::KeyPair::generate().map_err(super::gen_err(ca))?;
         let mut p = rcgen::CertificateParams::from_ca_cert_pem(&pem).map_err(super::gen_err(ca))?;
         let serial = super::random_serial()?;
-        let new_crl = format!("{ca}-{}", hex(serial.as_ref()).get(..16).unwrap_or("0"));
+        let new_crl = format!("{ca}-{}", super::revoke::hex(serial.as_ref()).get(..16).unwrap_or("0"));
         p.serial_number = Some(serial);
         p.key_identifier_method = rcgen::KeyIdMethod::Sha256;
         p.use_authority_key_identifier_extension = true;
@@ -247,11 +247,7 @@ fn recertify(
 ) -> Result<()> {
     let path = home.ca_cert(child);
     let pem = std::fs::read_to_string(&path).map_err(crate::error::io_at(&path))?;
-    let key_path = home.ca_key(child);
-    let key_pem = std::fs::read_to_string(&key_path)
-        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
-    let key = rcgen::KeyPair::from_pem(&key_pem)
-        .map_err(|e| PkiError::BadKey { path: key_path.clone(), message: e.to_string() })?;
+    let key = keys::load_key_pair(&home.ca_key(child))?;
     let mut p = rcgen::CertificateParams::from_ca_cert_pem(&pem).map_err(super::gen_err(child))?;
     p.serial_number = Some(super::random_serial()?);
     p.key_identifier_method = rcgen::KeyIdMethod::Sha256;
@@ -260,8 +256,4 @@ fn recertify(
     p.not_after = p.not_after.min(issuer.cert.params().not_after);
     let cert = p.signed_by(&key, &issuer.cert, &issuer.key).map_err(super::gen_err(child))?;
     keys::write_file(&path, cert.pem().as_bytes(), 0o644)
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }

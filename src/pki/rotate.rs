@@ -90,13 +90,6 @@ pub struct Rotation {
     pub new_fingerprint: String,
 }
 
-fn load_key(path: &std::path::Path) -> Result<KeyPair> {
-    let pem = std::fs::read_to_string(path)
-        .map_err(|e| PkiError::BadKey { path: path.to_path_buf(), message: e.to_string() })?;
-    KeyPair::from_pem(&pem)
-        .map_err(|e| PkiError::BadKey { path: path.to_path_buf(), message: e.to_string() }.into())
-}
-
 /// Replace the region root: see the module comment.
 pub fn rotate_root(home: &Home) -> Result<Rotation> {
     let region = home.region()?;
@@ -149,7 +142,7 @@ pub fn rotate_root(home: &Home) -> Result<Rotation> {
         let Some(parent) = ca.parent.as_deref() else { continue };
         let pem = std::fs::read_to_string(home.ca_cert(&ca.id))
             .map_err(crate::error::io_at(home.ca_cert(&ca.id)))?;
-        let key = load_key(&home.ca_key(&ca.id))?;
+        let key = keys::load_key_pair(&home.ca_key(&ca.id))?;
         let mut cp = CertificateParams::from_ca_cert_pem(&pem).map_err(gen(&ca.id))?;
         cp.serial_number = Some(super::random_serial()?);
         cp.key_identifier_method = KeyIdMethod::Sha256;

@@ -2,12 +2,18 @@
 //! through the CLI: `init --pkcs11` makes the department keys inside the token and certifies them,
 //! issue / seal add / proofs sign through C_Sign, the results verify here and in the outside
 //! validators, the keys cannot be read out, and a wrong PIN or a missing token, module or key is a
-//! one-line error with nothing archived.
+//! one-line error with nothing archived. `serve` seals with the token's keys over HTTP, and a
+//! server whose token refuses its PIN answers 503 problem+json, files nothing and stays up.
 
+mod api_support;
 mod common;
 
+use api_support::{call, post_json, token as api_token};
 use common::softhsm::{zy_pin, Token, PIN};
 use common::*;
+use serde_json::json;
+use zhengyin::api::auth::Role;
+use zhengyin::config::Home;
 
 /// The home's archive record count (`archive list`).
 fn archived(r: &Region) -> usize {
@@ -200,4 +206,65 @@ fn init_refuses_existing_token_objects_without_force() {
     let r = Region { dir, home };
     let (pdf, _) = r.issue("business-licence", None, "l.pdf");
     r.zy(&["verify", "--home", s(&r.home), s(&pdf)]).assert_code(0);
+}
+
+/// `zhengyin serve` seals with token keys: a licence issued over HTTP and a joint licence sealed by
+/// three departments in turn verify over HTTP and in the outside validators; a second server whose
+/// PIN file holds a wrong PIN answers 503 problem+json (no token name in it), files nothing and
+/// still answers /healthz.
+#[test]
+fn serve_seals_with_token_keys_and_a_wrong_pin_is_a_503() {
+    let Some(t) = Token::new("zy-hsm-serve") else { return };
+    let r = t.init_region(&[]);
+    let home = Home { dir: r.home.clone() };
+    let dept = |d: &str| api_token(&home, Role::Department { dept: d.into() });
+    let (scjg, xzsp, dy) = (dept("scjg"), dept("xzsp"), dept("dy-xzsp"));
+    let (mut child, url) = api_support::spawn_binary_with_log(&home, &r.path("serve.log"));
+    let tree_size = |url: &str| {
+        call("GET", &format!("{url}/v1/archive/tree-head"), None, None, None).json()["size"].clone()
+    };
+
+    let issued = post_json(&format!("{url}/v1/licences"), Some(&scjg), &api_support::business_licence());
+    assert_eq!(issued.status, 201, "{}", String::from_utf8_lossy(&issued.body));
+    let pdf = api_support::pdf_of(&issued.json());
+    let rep = call("POST", &format!("{url}/v1/verify"), None, Some(("application/pdf", &pdf)), None);
+    assert_eq!(rep.json()["indication"], "TOTAL-PASSED", "{}", String::from_utf8_lossy(&rep.body));
+
+    let data: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data_file("joint-approval")).unwrap()).unwrap();
+    let r1 = post_json(
+        &format!("{url}/v1/licences"),
+        Some(&dy),
+        &json!({"template": "joint-approval", "data": data}),
+    );
+    assert_eq!(r1.status, 201, "{}", String::from_utf8_lossy(&r1.body));
+    let mut id = r1.json()["archive_id"].as_str().unwrap().to_string();
+    let mut last = serde_json::Value::Null;
+    for tok in [&scjg, &xzsp] {
+        let r = post_json(&format!("{url}/v1/licences/{id}/seals"), Some(tok), &json!({}));
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        last = r.json();
+        id = last["archive_id"].as_str().unwrap().to_string();
+    }
+    assert_eq!(last["locked"], true, "{last}");
+    let joint = r.path("joint.pdf");
+    std::fs::write(&joint, api_support::pdf_of(&last)).unwrap();
+    assert_outside_validators(&r, &joint, 3);
+    let filed = tree_size(&url);
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // The same home, its PIN file now wrong: the token refuses the login on the first seal.
+    std::fs::write(r.dir.path().join("pin"), "999999\n").unwrap();
+    let (mut child, url) = api_support::spawn_binary_args(&home, &r.path("serve2.log"), &[]);
+    let refused = post_json(&format!("{url}/v1/licences"), Some(&scjg), &api_support::business_licence());
+    let problem = refused.problem(503);
+    assert_eq!(problem["type"].as_str().map(|t| t.ends_with("key-unavailable")), Some(true), "{problem}");
+    assert!(!String::from_utf8_lossy(&refused.body).contains("zy-hsm-serve"), "token name leaked: {problem}");
+    assert_eq!(call("GET", &format!("{url}/healthz"), None, None, None).status, 200);
+    assert_eq!(tree_size(&url), filed, "a record was filed without a seal");
+    let log = std::fs::read_to_string(r.path("serve2.log")).unwrap_or_default();
+    assert!(log.contains("wrong PIN"), "the server log names the cause: {log}");
+    let _ = child.kill();
+    let _ = child.wait();
 }

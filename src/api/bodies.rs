@@ -96,7 +96,9 @@ fn asked(kind: &str, purpose: &str, subject: &str, valid_days: Option<u32>) -> R
 /// Parse `body` as the JSON body of `route` (one of [`json_routes`]) and run the checks made
 /// before any state is touched. `Ok` means the handler would go on to authorisation and work.
 pub fn check(route: &str, body: &[u8]) -> Result<(), Problem> {
-    use super::{external_seal, foreign, handlers, presentations, proofs, records, share, status};
+    use super::{
+        commitments, external_seal, foreign, handlers, presentations, proofs, records, share, status,
+    };
     match route {
         "/v1/licences" => {
             let r: handlers::IssueRequest = parse(body)?;
@@ -165,7 +167,7 @@ pub fn check(route: &str, body: &[u8]) -> Result<(), Problem> {
             field(fields::subject("subject", &r.subject))?;
         }
         "/v1/commitments" => {
-            let r: proofs::CommitBody = parse(body)?;
+            let r: commitments::CommitBody = parse(body)?;
             if let Some(by) = &r.by {
                 field(fields::ident("by", by))?;
             }
@@ -175,7 +177,7 @@ pub fn check(route: &str, body: &[u8]) -> Result<(), Problem> {
             field(fields::statement("statement", &r.statement))?;
         }
         "/v1/commitments/check" => {
-            let r: proofs::CheckBody = parse_or_default(body)?;
+            let r: commitments::CheckBody = parse_or_default(body)?;
             if let Some(id) = &r.id {
                 field(fields::identifier("id", id))?;
             }

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod bodies;
+mod commitments;
 pub mod conn;
 mod consistency;
 pub mod crl_refresh;
@@ -164,8 +165,8 @@ pub fn api_routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(foreign::remote))
         .routes(routes!(proofs::uses))
         .routes(routes!(proofs::uses_query))
-        .routes(routes!(proofs::commit))
-        .routes(routes!(proofs::check))
+        .routes(routes!(commitments::commit))
+        .routes(routes!(commitments::check))
         .routes(routes!(share::query))
         .routes(routes!(share::link))
         .routes(routes!(share::download))

@@ -12,13 +12,17 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::holders::{self, Holders};
+use super::holders;
 use super::uses::UseList;
 use crate::archive::Archive;
 use crate::config::Home;
 use crate::document::{self, RenderInput, Template};
 use crate::error::{ProofError, Result};
 use crate::pki::SealSigner;
+
+pub use super::commitment_check::{
+    check, check_in, status_of, CheckReport, CommitmentResult, Finding, NotDue,
+};
 
 /// Longest statement accepted, in characters: the template's per-field limit, which also keeps
 /// the statement (about 26 CJK characters a line) on the one page the renderer draws.
@@ -72,64 +76,15 @@ pub struct Term {
 
 /// The JSON `commitment-record` archived next to the PDF.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Terms {
-    id: String,
-    at: String,
-    by: String,
-    matter: String,
-    subject_code: String,
-    subject_masked: String,
-    check_due: String,
-    terms: Vec<Term>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CheckReport {
-    pub checked_at: String,
-    pub kept: usize,
-    pub broken: usize,
-    pub unverifiable: usize,
-    /// Commitments skipped because an earlier check already decided them (kept or broken).
-    pub already_decided: usize,
-    /// Open commitments whose check is not yet due (`check_due` is after today, China time):
-    /// nothing is decided or recorded for them; the holder has until then to make it true.
-    pub not_due: Vec<NotDue>,
-    pub commitments: Vec<CommitmentResult>,
-}
-
-/// An open commitment a check skipped because its period has not ended.
-#[derive(Debug, Serialize)]
-pub struct NotDue {
-    pub id: String,
-    pub matter: String,
-    pub check_due: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CommitmentResult {
-    pub id: String,
-    pub matter: String,
-    pub by: String,
-    pub subject_code: String,
-    pub subject_masked: String,
-    /// "kept" | "broken" | "unverifiable".
-    pub status: String,
-    pub check_due: String,
-    pub findings: Vec<Finding>,
-    /// Archive id of the `commitment-check` event.
-    pub record: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Finding {
-    pub kind: String,
-    pub holder: String,
-    pub field: String,
-    pub expect: String,
-    /// The holder's value; `None` when the holder has no record (or the record lacks the field).
-    pub found: Option<String>,
-    /// "match" | "mismatch" | "no-record".
-    pub outcome: String,
+pub(super) struct Terms {
+    pub(super) id: String,
+    pub(super) at: String,
+    pub(super) by: String,
+    pub(super) matter: String,
+    pub(super) subject_code: String,
+    pub(super) subject_masked: String,
+    pub(super) check_due: String,
+    pub(super) terms: Vec<Term>,
 }
 
 /// The `commitment` template (the home's copy if present, else the built-in one).
@@ -176,11 +131,6 @@ pub fn normalise_statement(text: &str) -> std::result::Result<String, ProofError
 /// elsewhere in this process (else use [`commit_in`]).
 pub fn commit(home: &Home, req: &CommitRequest<'_>) -> Result<CommitOutcome> {
     commit_in(home, &super::open_archive(home)?, req)
-}
-
-/// [`check_in`], opening the home's archive and holder database.
-pub fn check(home: &Home, only: Option<&str>) -> Result<CheckReport> {
-    check_in(home, &super::open_archive(home)?, &Holders::open(home)?, only)
 }
 
 /// [`commit`] with the archive held open by the caller.
@@ -312,150 +262,9 @@ pub fn commit_in(home: &Home, archive: &Archive, req: &CommitRequest<'_>) -> Res
     })))
 }
 
-/// Compare one term with the holder's data.
-fn finding(holders_db: &Holders, subject_code: &str, term: &Term) -> Result<Finding> {
-    let rec = holders_db.get(&term.holder, &term.kind, subject_code)?;
-    let found = rec.as_ref().and_then(|r| r.fields.get(&term.field).cloned());
-    let outcome = match (&rec, &found) {
-        (None, _) | (Some(_), None) => "no-record",
-        (Some(_), Some(v)) if *v == term.expect => "match",
-        _ => "mismatch",
-    };
-    Ok(Finding {
-        kind: term.kind.clone(),
-        holder: term.holder.clone(),
-        field: term.field.clone(),
-        expect: term.expect.clone(),
-        found,
-        outcome: outcome.into(),
-    })
-}
-
-/// The overall status from the findings: any mismatch → broken; all match → kept; else unverifiable.
-pub fn status_of(findings: &[Finding]) -> &'static str {
-    if findings.iter().any(|f| f.outcome == "mismatch") {
-        "broken"
-    } else if !findings.is_empty() && findings.iter().all(|f| f.outcome == "match") {
-        "kept"
-    } else {
-        "unverifiable"
-    }
-}
-
-/// Check every open commitment (or only `only`) whose check is due against the holders' data,
-/// record each result as a `commitment-check` event, and sign a new tree head. Decided commitments
-/// are not re-checked; commitments not yet due are listed in `not_due` and left open.
-pub fn check_in(
-    home: &Home,
-    archive: &Archive,
-    holders_db: &Holders,
-    only: Option<&str>,
-) -> Result<CheckReport> {
-    if let Some(id) = only {
-        super::fields::identifier("id", id)?;
-    }
-    let region = home.region()?;
-    let mut recorded: Vec<(u64, Terms)> = Vec::new();
-    let mut decided = std::collections::BTreeSet::new();
-    use crate::archive::index::By;
-    let records = archive.find(By::Kind, "commitment-record")?;
-    for r in records.into_iter().chain(archive.find(By::Kind, "commitment-check")?) {
-        match r.metadata.kind.as_str() {
-            "commitment-record" => {
-                let t: Terms = serde_json::from_slice(&archive.verified_bytes(&r)?).map_err(|e| {
-                    ProofError::Other(format!("archive record {}: not a commitment record: {e}", r.id))
-                })?;
-                recorded.push((r.leaf_index, t));
-            }
-            "commitment-check" => {
-                let v: serde_json::Value =
-                    serde_json::from_slice(&archive.verified_bytes(&r)?).unwrap_or(serde_json::Value::Null);
-                if matches!(v.get("status").and_then(|s| s.as_str()), Some("kept" | "broken")) {
-                    if let Some(c) = v.get("commitment").and_then(|c| c.as_str()) {
-                        decided.insert(c.to_string());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    recorded.sort_by_key(|(i, _)| *i);
-    if let Some(id) = only {
-        if !recorded.iter().any(|(_, t)| t.id == id) {
-            return Err(ProofError::Other(format!("no commitment `{id}` in the archive")).into());
-        }
-    }
-    let (now_s, _) = super::now();
-    let mut report = CheckReport {
-        checked_at: now_s.clone(),
-        kept: 0,
-        broken: 0,
-        unverifiable: 0,
-        already_decided: 0,
-        not_due: Vec::new(),
-        commitments: Vec::new(),
-    };
-    let today = document::china_date(super::now().1);
-    for (_, t) in recorded.into_iter().filter(|(_, t)| only.is_none_or(|o| o == t.id)) {
-        if decided.contains(&t.id) {
-            report.already_decided += 1;
-            continue;
-        }
-        // `YYYY-MM-DD` strings order as dates do.
-        if t.check_due.as_str() > today.as_str() {
-            report.not_due.push(NotDue { id: t.id, matter: t.matter, check_due: t.check_due });
-            continue;
-        }
-        let findings = t
-            .terms
-            .iter()
-            .map(|term| finding(holders_db, &t.subject_code, term))
-            .collect::<Result<Vec<_>>>()?;
-        let status = status_of(&findings);
-        let by_name = region.department(&t.by).map(|d| d.name.clone()).unwrap_or_else(|_| t.by.clone());
-        let body = json!({
-            "type": "commitment-check", "id": super::random_id("CK")?, "at": now_s, "commitment": t.id, "answer_id": t.id,
-            "by": t.by, "kind": "commitment", "purpose": t.matter, "subject_code": t.subject_code, "status": status, "findings": findings,
-        });
-        let rec = super::append_event(archive, "commitment-check", &t.subject_code, &t.id, &by_name, &body)?;
-        match status {
-            "kept" => report.kept += 1,
-            "broken" => report.broken += 1,
-            _ => report.unverifiable += 1,
-        }
-        report.commitments.push(CommitmentResult {
-            id: t.id,
-            matter: t.matter,
-            by: t.by,
-            subject_code: t.subject_code,
-            subject_masked: t.subject_masked,
-            status: status.into(),
-            check_due: t.check_due,
-            findings,
-            record: rec.id,
-        });
-    }
-    if !report.commitments.is_empty() {
-        archive.flush()?;
-        crate::filing::sign_tree_head(home, archive)?;
-    }
-    Ok(report)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn f(outcome: &str) -> Finding {
-        Finding {
-            kind: "k".into(),
-            holder: "h".into(),
-            field: "f".into(),
-            expect: "e".into(),
-            found: None,
-            outcome: outcome.into(),
-        }
-    }
 
     #[test]
     fn statement_lines_are_joined_and_limits_hold() {
@@ -471,14 +280,5 @@ mod tests {
         assert!(normalise_statement(&"承".repeat(MAX_STATEMENT_CHARS)).is_ok());
         assert!(normalise_statement(&"承".repeat(MAX_STATEMENT_CHARS + 1)).is_err());
         assert!(normalise_statement("a\u{7}b").is_err());
-    }
-
-    #[test]
-    fn any_mismatch_breaks_all_matches_keep_else_unverifiable() {
-        assert_eq!(status_of(&[f("match"), f("mismatch")]), "broken");
-        assert_eq!(status_of(&[f("no-record"), f("mismatch")]), "broken");
-        assert_eq!(status_of(&[f("match"), f("match")]), "kept");
-        assert_eq!(status_of(&[f("match"), f("no-record")]), "unverifiable");
-        assert_eq!(status_of(&[]), "unverifiable");
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod annotate;
 pub mod commitment;
+pub mod commitment_check;
 pub mod fields;
 pub mod foreign;
 pub mod holders;

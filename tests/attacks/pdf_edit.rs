@@ -211,6 +211,17 @@ pub(crate) fn page_id(d: &Document) -> ObjectId {
     *d.get_pages().get(&1).expect("first page")
 }
 
+/// The first page's text font (/Resources /Font /F1), a reference.
+pub(crate) fn page_font(d: &Document) -> ObjectId {
+    let res =
+        dict_of(d, page_id(d)).get(b"Resources").and_then(Object::as_dict).cloned().expect("/Resources");
+    res.get(b"Font")
+        .and_then(Object::as_dict)
+        .and_then(|f| f.get(b"F1"))
+        .and_then(Object::as_reference)
+        .expect("/F1")
+}
+
 pub(crate) fn catalog_id(d: &Document) -> ObjectId {
     d.trailer.get(b"Root").and_then(Object::as_reference).expect("/Root")
 }

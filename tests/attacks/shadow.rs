@@ -73,17 +73,7 @@ pub(super) fn attacks() -> Vec<Attack> {
             build: |f, _| {
                 // Swap the text font for Helvetica: every glyph of the licence renders differently.
                 let d = load(&f.b);
-                let res = dict_of(&d, page_id(&d))
-                    .get(b"Resources")
-                    .and_then(Object::as_dict)
-                    .cloned()
-                    .expect("/Resources");
-                let font = res
-                    .get(b"Font")
-                    .and_then(Object::as_dict)
-                    .and_then(|f| f.get(b"F1"))
-                    .and_then(Object::as_reference)
-                    .expect("/F1");
+                let font = page_font(&d);
                 Update::new(&f.b).set(font.0, HELVETICA.into()).write()
             },
             expect: |v| modified(v, S1B, "Font"),
@@ -96,17 +86,7 @@ pub(super) fn attacks() -> Vec<Attack> {
             build: |f, _| {
                 // Same glyphs, different extracted text (copy/paste, search, accessibility).
                 let d = load(&f.b);
-                let res = dict_of(&d, page_id(&d))
-                    .get(b"Resources")
-                    .and_then(Object::as_dict)
-                    .cloned()
-                    .expect("/Resources");
-                let font = res
-                    .get(b"Font")
-                    .and_then(Object::as_dict)
-                    .and_then(|f| f.get(b"F1"))
-                    .and_then(Object::as_reference)
-                    .expect("/F1");
+                let font = page_font(&d);
                 let tu = get_ref(&d, font, b"ToUnicode");
                 let cmap = b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Forged def 1 begincodespacerange <0000> <FFFF> endcodespacerange 1 beginbfrange <0000> <FFFF> <0058> endbfrange endcmap CMapName currentdict /CMap defineresource pop end end";
                 Update::new(&f.b).set(tu.0, stream("", cmap)).write()

@@ -7,8 +7,6 @@
 //!
 //! Document checks come from the caller (`DocCheck`), so this module never parses PDF.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::merkle::{self, Hash, NodeSource};
@@ -52,8 +50,8 @@ pub fn audit(
     let mut p = |record: &str, property: &'static str, reason: String| {
         problems.push(Problem { record: record.into(), property, reason })
     };
-    // Records are read one at a time (memory does not grow with the archive but for one id per
-    // leaf and the B-LTA records' timestamp ends).
+    // Records are read one at a time and the log's leaves streamed in order (`logscan`): the
+    // audit's own memory does not grow with the archive, only the list of problems found.
     let total = archive.records.len();
     // The size is read from the store, so it is untrusted: bound every loop over it by what is
     // really stored (a flipped byte must not make the audit walk 2⁶⁴ leaves).
@@ -63,10 +61,11 @@ pub fn audit(
         p("log", "secure", format!("the stored log size {stored_size} exceeds the {leaves_stored} stored leaves and {total} records: the size is corrupt"));
     }
     let step = sample.map(|n| (total / n.max(1)).max(1)).unwrap_or(1);
-    let mut by_index: BTreeMap<u64, String> = BTreeMap::new();
     let (mut checked, mut bytes_checked) = (0usize, 0u64);
-    // (id, renews, end of the newest timestamp's TSA certificate) of every record read.
-    let mut timestamps: Vec<(String, String, String)> = Vec::new();
+    // Records whose leaf is the one stored at their index: distinct leaves, since the leaf
+    // entry names the record's id. Fewer than `size`: look for leaves without a record.
+    let mut matched = 0u64;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
     for (i, e) in archive.records_iter().enumerate() {
         progress(i + 1, total);
         let rec: Record = match e {
@@ -80,15 +79,8 @@ pub fn audit(
                 continue;
             }
         };
-        if !rec.metadata.timestamp_until.is_empty() || !rec.metadata.renews.is_empty() {
-            timestamps.push((
-                rec.id.clone(),
-                rec.metadata.renews.clone(),
-                rec.metadata.timestamp_until.clone(),
-            ));
-        }
-        if let Some(other) = by_index.insert(rec.leaf_index, rec.id.clone()) {
-            p(&rec.id, "secure", format!("claims log index {} already held by {other}", rec.leaf_index));
+        if let Some(reason) = timestamp_ended(archive, &rec, now) {
+            p(&rec.id, "authentic", reason);
         }
         // Secure/authentic: the record's leaf is the one stored at its index.
         if rec.leaf_index >= size {
@@ -101,8 +93,13 @@ pub fn audit(
             p(
                 &rec.id,
                 "authentic",
-                format!("record or its metadata differs from log leaf {}", rec.leaf_index),
+                format!(
+                    "record or its metadata differs from log leaf {} (or another record holds it)",
+                    rec.leaf_index
+                ),
             );
+        } else {
+            matched += 1;
         }
         // Secure: the deduplication index points at this record (else identical bytes filed
         // later would be answered with another record).
@@ -168,30 +165,16 @@ pub fn audit(
             }
         }
     }
-    let renewed: std::collections::HashSet<&str> =
-        timestamps.iter().map(|(_, r, _)| r.as_str()).filter(|r| !r.is_empty()).collect();
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    for (id, _, until) in
-        timestamps.iter().filter(|(id, _, u)| !u.is_empty() && !renewed.contains(id.as_str()))
-    {
-        let end = time::OffsetDateTime::parse(until, &time::format_description::well_known::Rfc3339)
-            .map(|t| t.unix_timestamp());
-        if end.map_or(true, |e| e <= now) {
-            p(id, "authentic", format!("its newest document timestamp's TSA certificate ended at {until} and no renewal follows it (run `zhengyin archive renew` before the end)"));
-        }
-    }
     // Secure: every leaf has its record; the root from the leaves matches the signed tree head.
-    let mut leaves: Vec<Hash> = Vec::new();
-    for i in 0..size {
-        if !by_index.contains_key(&i) {
+    if matched < size {
+        for i in super::logscan::unclaimed(archive, size) {
             p("log", "secure", format!("log leaf {i} has no record (deleted?)"));
         }
-        match archive.stored().node(0, i) {
-            Some(h) => leaves.push(h),
-            None => p("log", "secure", format!("log leaf {i} is missing")),
-        }
     }
-    let recomputed = mth(&leaves);
+    let (recomputed, missing) = super::logscan::root_from_leaves(archive, size);
+    for i in missing {
+        p("log", "secure", format!("log leaf {i} is missing"));
+    }
     // Straight from sled (not the in-memory memo of upper nodes), so a rewritten node is seen.
     if merkle::root(&archive.stored(), size) != Some(recomputed) {
         p(
@@ -242,18 +225,18 @@ pub fn audit(
     AuditReport { records: total, checked, log_size: size, bytes_checked, problems, clean }
 }
 
-/// MTH over leaf hashes, computed afresh (RFC 9162 §2.1.1), iteratively level by level.
-fn mth(leaves: &[Hash]) -> Hash {
-    if leaves.is_empty() {
-        return merkle::empty_root();
+/// Why `rec`'s newest document timestamp needs attention: its TSA certificate has ended (or its
+/// end is unreadable) and no record renews it (asked of the `Renews` index, so no set of renewed
+/// ids is kept). `None` when it has no timestamp end, or is fine.
+fn timestamp_ended(archive: &Archive, rec: &Record, now: i64) -> Option<String> {
+    let until = &rec.metadata.timestamp_until;
+    if until.is_empty() {
+        return None;
     }
-    let mut level = leaves.to_vec();
-    // Pairing left to right and carrying an odd last node up equals the RFC's largest-power-of-two split.
-    while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|c| if let [l, r] = c { merkle::hash_children(l, r) } else { c[0] })
-            .collect();
+    let end = time::OffsetDateTime::parse(until, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp());
+    if end.is_ok_and(|e| e > now) || super::index::renewed(archive, &rec.id) {
+        return None;
     }
-    level[0]
+    Some(format!("its newest document timestamp's TSA certificate ended at {until} and no renewal follows it (run `zhengyin archive renew` before the end)"))
 }

@@ -1,5 +1,5 @@
 //! Secondary indexes of the archive, so no request reads every record: licence identifier →
-//! records, holder code → records, kind → records. One sled tree, `index`, keyed
+//! records, holder code → records, kind → records, renewed record → its renewals. One sled tree, `index`, keyed
 //! `tag ‖ value ‖ 0x00 ‖ leaf index (u64 big-endian)` → record id, so a prefix scan returns a
 //! value's records in log order. Entries are written in the same transaction as the record
 //! (`ingest`), checked by the audit ([`missing`]), and built once for an archive made before
@@ -12,7 +12,8 @@ use super::store::{db_err, Archive, Record};
 use crate::error::Result;
 
 /// The index format; an archive whose `meta` lacks it (or holds another) is indexed again.
-const VERSION: &[u8] = b"1";
+/// 2: adds `Renews` (an archive indexed at 1 gains those entries when opened).
+const VERSION: &[u8] = b"2";
 const VERSION_KEY: &str = "index_version";
 
 /// What a key indexes.
@@ -24,6 +25,8 @@ pub enum By {
     Holder,
     /// The record kind (licence, proof, use-record, commitment-record, …).
     Kind,
+    /// The id of the record a renewal re-timestamps (`archive renew`): finds its renewals.
+    Renews,
 }
 
 impl By {
@@ -32,6 +35,7 @@ impl By {
             By::Identifier => b'i',
             By::Holder => b'h',
             By::Kind => b'k',
+            By::Renews => b'r',
         }
     }
 
@@ -40,11 +44,12 @@ impl By {
             By::Identifier => &rec.metadata.identifier,
             By::Holder => &rec.metadata.holder_code,
             By::Kind => &rec.metadata.kind,
+            By::Renews => &rec.metadata.renews,
         }
     }
 }
 
-const ALL: [By; 3] = [By::Identifier, By::Holder, By::Kind];
+const ALL: [By; 4] = [By::Identifier, By::Holder, By::Kind, By::Renews];
 
 fn indexable(value: &str) -> bool {
     !value.is_empty() && !value.as_bytes().contains(&0)
@@ -84,6 +89,18 @@ pub(super) fn missing(archive: &Archive, rec: &Record) -> Vec<String> {
         .collect()
 }
 
+/// Whether a readable record renews `id` (its `Renews` entry names a record whose `renews` is
+/// `id`): the audit's question for a record whose newest timestamp has ended, asked of the index
+/// so the audit keeps no set of renewed ids.
+pub(super) fn renewed(archive: &Archive, id: &str) -> bool {
+    indexable(id)
+        && archive.index.scan_prefix(prefix(By::Renews, id)).values().any(|v| {
+            v.ok().is_some_and(|r| {
+                archive.get(&String::from_utf8_lossy(&r)).is_ok_and(|r| r.metadata.renews == id)
+            })
+        })
+}
+
 impl Archive {
     /// The records whose `by` value is `value`, in log order (unreadable ones are errors).
     pub fn find(&self, by: By, value: &str) -> Result<Vec<Record>> {
@@ -106,10 +123,15 @@ impl Archive {
         if self.meta.get(VERSION_KEY).map_err(db_err)?.as_deref() == Some(VERSION) {
             return Ok(());
         }
+        // In batches, so memory does not grow with the archive; the version is written last, so
+        // an interrupted build is simply done again (the entries are idempotent).
         let mut batch = sled::Batch::default();
-        for rec in self.records_iter().filter_map(|r| r.ok()) {
+        for (n, rec) in self.records_iter().filter_map(|r| r.ok()).enumerate() {
             for k in keys(&rec) {
                 batch.insert(k, rec.id.as_bytes());
+            }
+            if n % 10_000 == 9_999 {
+                self.index.apply_batch(std::mem::take(&mut batch)).map_err(db_err)?;
             }
         }
         self.index.apply_batch(batch).map_err(db_err)?;
@@ -168,5 +190,28 @@ mod tests {
         }
         let a = Archive::open(dir.path()).unwrap();
         assert_eq!(a.find(By::Holder, "H1").unwrap().len(), 1);
+    }
+
+    /// An archive indexed at version 1 (no `Renews` entries) gains them when opened, so the
+    /// audit finds its renewals.
+    #[test]
+    fn version_1_index_gains_renewals_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let old;
+        {
+            let a = Archive::open(dir.path()).unwrap();
+            old = a.append(b"v1", meta("licence", "ID.001", "H1")).unwrap().0;
+            let renewal = Metadata { renews: old.id.clone(), ..meta("licence", "ID.001", "H1") };
+            a.append(b"v1 stamped", renewal).unwrap();
+            for k in a.index.scan_prefix(b"r").keys() {
+                a.index.remove(k.unwrap()).unwrap();
+            }
+            a.meta.insert(super::VERSION_KEY, b"1".as_slice()).unwrap();
+            a.flush().unwrap();
+            assert!(!super::renewed(&a, &old.id));
+        }
+        let a = Archive::open(dir.path()).unwrap();
+        assert_eq!(a.find(By::Renews, &old.id).unwrap().len(), 1);
+        assert!(super::renewed(&a, &old.id));
     }
 }

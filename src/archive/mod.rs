@@ -6,7 +6,7 @@
 //! math), `frontier` (the log's right edge), `cache` (memo of upper log nodes for proofs),
 //! `checkpoint` (signed tree heads, with a clock cosignature), `evidence` (RFC 4998-style
 //! evidence records: inclusion path + timed checkpoint), `highwater` (the log key's signed-size mark), `audit`,
-//! `index` (identifier, holder and kind lookups), `open` (the store's boundary: locks, corruption, private modes), `fixity` (the digest check on
+//! `index` (identifier, holder, kind and renewal lookups), `logscan` (the audit's streamed passes over the log), `open` (the store's boundary: locks, corruption, private modes), `fixity` (the digest check on
 //! every read).
 //!
 //! Knows nothing of PDF layout: document checks during audit are passed in by the caller.
@@ -21,6 +21,7 @@ pub mod frontier;
 pub mod highwater;
 pub mod index;
 mod ingest;
+mod logscan;
 pub mod merkle;
 mod open;
 pub mod store;

@@ -22,11 +22,20 @@ pub fn srgb_profile() -> &'static [u8] {
     P.get_or_init(build_profile)
 }
 
+/// The profile as a compressed stream (compressed once: every document embeds the same bytes).
+fn srgb_stream() -> crate::Result<&'static Stream> {
+    static S: OnceLock<Option<Stream>> = OnceLock::new();
+    S.get_or_init(|| {
+        let mut icc = Stream::new(dictionary! { "N" => 3 }, srgb_profile().to_vec());
+        super::compress(&mut icc).ok().map(|_| icc)
+    })
+    .as_ref()
+    .ok_or_else(|| crate::error::PdfError::Parse("the sRGB profile does not compress".into()).into())
+}
+
 /// The /OutputIntents array for a catalog; the profile stream is added through `add`.
 pub fn output_intents(add: &mut dyn FnMut(Object) -> ObjectId) -> crate::Result<Object> {
-    let mut icc = Stream::new(dictionary! { "N" => 3 }, srgb_profile().to_vec());
-    super::compress(&mut icc)?;
-    let icc_id = add(Object::Stream(icc));
+    let icc_id = add(Object::Stream(srgb_stream()?.clone()));
     Ok(Object::Array(vec![Object::Dictionary(dictionary! {
         "Type" => "OutputIntent", "S" => "GTS_PDFA1",
         "OutputConditionIdentifier" => Object::string_literal(SRGB),

@@ -9,18 +9,30 @@ use qrcode::{Color, EcLevel, QrCode};
 use crate::error::{PdfError, Result};
 
 /// Content stream drawing `data` as a QR code of `size` points with its lower-left at (x, y).
+/// One unit is one module (a `cm` scales and flips the grid, so module coordinates are small
+/// integers: no float formatting per module), and each row's runs of dark modules are one
+/// rectangle each, 1.01 modules high so that rows overlap and no hairline shows between them.
+/// About a third of the bytes of a square per module, and the content stream is what every
+/// licence deflates.
 pub fn draw(data: &str, x: f32, y: f32, size: f32) -> Result<String> {
     let (n, colors) = encode(data.as_bytes())
         .map_err(|e| PdfError::Parse(format!("QR code cannot hold the verification URL: {e}")))?;
     let quiet = 2usize;
     let cell = size / (n + 2 * quiet) as f32;
-    let mut s = String::from("q 0 0 0 rg\n");
-    for (i, color) in colors.iter().enumerate() {
-        if *color == Color::Dark {
-            let (row, col) = (i / n, i % n);
-            let px = x + (col + quiet) as f32 * cell;
-            let py = y + size - (row + quiet + 1) as f32 * cell;
-            let _ = writeln!(s, "{px:.3} {py:.3} {:.3} {:.3} re", cell + 0.02, cell + 0.02);
+    let (left, top) = (x + quiet as f32 * cell, y + size - quiet as f32 * cell);
+    let mut s = String::with_capacity(16 * n * n / 4);
+    let _ = writeln!(s, "q 0 0 0 rg {cell:.5} 0 0 {:.5} {left:.3} {top:.3} cm", -cell);
+    for (row, modules) in colors.chunks(n.max(1)).enumerate() {
+        let mut col = 0;
+        while col < modules.len() {
+            let start = col;
+            while modules.get(col) == Some(&Color::Dark) {
+                col += 1;
+            }
+            if col > start {
+                let _ = writeln!(s, "{start} {row} {} 1.01 re", col - start);
+            }
+            col += 1;
         }
     }
     s.push_str("f Q\n");
@@ -74,35 +86,29 @@ fn encode(data: &[u8]) -> qrcode::types::QrResult<(usize, Vec<Color>)> {
 /// The qrcode crate's penalty score of a masked symbol (`n` × `n` modules, row by row, dark
 /// true): N1 runs of five or more, N2 2×2 blocks, N3 finder-like patterns (less the 360 its own
 /// finder patterns score), N4 dark/light balance; in u16 arithmetic that wraps as the crate's
-/// does in a release build, so that the same mask wins.
+/// does in a release build, so that the same mask wins. Rows and columns are both read as
+/// slices (the columns from a transposed copy).
 fn penalty(dark: &[bool], n: usize) -> u16 {
     let at = |x: usize, y: usize| dark.get(y * n + x).copied().unwrap_or(false);
+    let columns: Vec<bool> = (0..n * n).map(|i| at(i / n.max(1), i % n.max(1))).collect();
     let mut total: u16 = 0;
-    for horizontal in [true, false] {
-        let get = |i: usize, j: usize| if horizontal { at(j, i) } else { at(i, j) };
-        // N1: every run of 5 + k equal modules in a row or column scores 3 + k.
-        for i in 0..n {
-            let mut run = 1u16;
-            for j in 1..=n {
-                if j < n && get(i, j) == get(i, j - 1) {
-                    run += 1;
-                } else {
-                    if run >= 5 {
-                        total = total.wrapping_add(run - 2);
-                    }
-                    run = 1;
+    for grid in [dark, columns.as_slice()] {
+        let mut finder: u16 = 0;
+        for line in grid.chunks(n.max(1)) {
+            // N1: every run of 5 + k equal modules in a row or column scores 3 + k.
+            for run in line.chunk_by(|a, b| a == b) {
+                if run.len() >= 5 {
+                    total = total.wrapping_add(u16::try_from(run.len() - 2).unwrap_or(u16::MAX));
                 }
             }
-        }
-        // N3: 1:1:3:1:1 with four light modules (or the edge) on at least one side.
-        const PATTERN: [bool; 7] = [true, false, true, true, true, false, true];
-        let mut finder: u16 = 0;
-        for i in 0..n {
-            for j in 0..n.saturating_sub(6) {
-                if (0..7).any(|k| get(i, j + k) != PATTERN[k]) {
+            // N3: 1:1:3:1:1 with four light modules (or the edge) on at least one side.
+            const PATTERN: [bool; 7] = [true, false, true, true, true, false, true];
+            for (j, window) in line.windows(7).enumerate() {
+                if window != PATTERN {
                     continue;
                 }
-                let dark_in = |from: usize, to: usize| (from..to.min(n)).any(|k| get(i, k));
+                let dark_in =
+                    |from: usize, to: usize| line.get(from..to.min(n)).is_some_and(|s| s.contains(&true));
                 if !dark_in(j.saturating_sub(4), j) || !dark_in(j + 7, j + 11) {
                     finder = finder.wrapping_add(40);
                 }
@@ -111,11 +117,14 @@ fn penalty(dark: &[bool], n: usize) -> u16 {
         total = total.wrapping_add(finder.wrapping_sub(360));
     }
     // N2: every 2×2 block of one colour scores 3.
-    for x in 0..n.saturating_sub(1) {
-        for y in 0..n.saturating_sub(1) {
-            let c = at(x, y);
-            if at(x + 1, y) == c && at(x, y + 1) == c && at(x + 1, y + 1) == c {
-                total = total.wrapping_add(3);
+    let rows: Vec<&[bool]> = dark.chunks(n.max(1)).collect();
+    for pair in rows.windows(2) {
+        let [above, below] = pair else { continue };
+        for (a, b) in above.windows(2).zip(below.windows(2)) {
+            if let ([p, q], [r, t]) = (a, b) {
+                if p == q && p == r && p == t {
+                    total = total.wrapping_add(3);
+                }
             }
         }
     }

@@ -92,6 +92,8 @@ pub fn issue_batch(
     crate::pki::crl::refresh_due(home);
     let trust = crate::trust::TrustStore::from_home(home)?;
     let prepared = Prepared::new(home, b.template, b.seal)?;
+    // Each group's tokens are made durable in its commit, before the group is archived.
+    prepared.defer_ledger_sync();
     let mut journal = Journal::open(b.out_dir, &header)?;
     let mut out = Outcome { already: journal.done.len(), ..Default::default() };
     for (line, sha) in journal.pending.clone() {
@@ -140,7 +142,8 @@ pub fn issue_batch(
                 Err(r) => out.rejected.push(r),
             }
             if group.len() >= GROUP || i + 1 == total {
-                match commit(home, &archive, b.out_dir, &mut journal, std::mem::take(&mut group), ack) {
+                let group = std::mem::take(&mut group);
+                match commit(home, &archive, &prepared, b.out_dir, &mut journal, group, ack) {
                     Ok(n) => out.issued += n,
                     Err(e) => {
                         failure = Some(e);
@@ -155,6 +158,9 @@ pub fn issue_batch(
     if let Some(e) = failure {
         return Err(e);
     }
+    // Lines of licences made but not archived (a failure, a rejected self-check) were never
+    // handed out; synced anyway, so that the ledger does not keep unsynced lines behind.
+    prepared.sync_ledger()?;
     crate::filing::sign_tree_head(home, &archive)?;
     let report: String =
         out.rejected.iter().filter_map(|r| serde_json::to_string(r).ok()).map(|l| l + "\n").collect();
@@ -253,11 +259,13 @@ fn make(
     Ok(Made { line, pdf: issued.pdf, sha256, identifier: issued.identifier, metadata })
 }
 
-/// Archive one group durably, then write its PDFs and journal it: pending → archive + flush →
-/// files → done. Returns how many lines it finished.
+/// Archive one group durably, then write its PDFs and journal it: pending → TSA ledger sync
+/// (the group's timestamp tokens) → archive + flush → files → done. Returns how many lines it
+/// finished.
 fn commit(
     home: &Home,
     archive: &Archive,
+    prepared: &Prepared,
     dir: &Path,
     journal: &mut Journal,
     group: Vec<Made>,
@@ -267,6 +275,7 @@ fn commit(
         return Ok(0);
     }
     journal.pending(&group.iter().map(|m| (m.line, m.sha256.clone())).collect::<Vec<_>>())?;
+    prepared.sync_ledger()?;
     let filed = crate::filing::append_verified(
         home,
         archive,

@@ -87,6 +87,20 @@ impl Prepared {
         (&self.signer.cert, self.signer.tsa.is_some())
     }
 
+    /// Write the TSA ledger's lines without a sync per token until [`Self::sync_ledger`], which
+    /// the caller runs before any licence made since leaves the process (bulk issuance: once per
+    /// durable group).
+    pub fn defer_ledger_sync(&self) {
+        if let Some(tsa) = &self.signer.tsa {
+            tsa.defer_ledger_sync();
+        }
+    }
+
+    /// Make the TSA ledger lines of every licence made so far durable.
+    pub fn sync_ledger(&self) -> Result<()> {
+        self.signer.tsa.as_ref().map_or(Ok(()), |tsa| tsa.sync_ledger())
+    }
+
     /// The issuing department's id.
     pub fn department(&self) -> &str {
         &self.dept.id

@@ -120,6 +120,11 @@ pub fn issued_since(home: &Home, ca: &str, t: i64) -> Result<Vec<u8>> {
     })
 }
 
+/// A CRL's thisUpdate (Unix seconds), if it parses.
+pub fn this_update(der: &[u8]) -> Option<i64> {
+    CertificateRevocationList::from_der(der).ok().map(|(_, l)| l.last_update().timestamp())
+}
+
 /// Make sure the CRLs of `ca` and of every CA above it are current (before a seal embeds them).
 pub fn refresh_path(home: &Home, ca: &str) -> Result<()> {
     let region = home.region()?;

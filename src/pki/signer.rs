@@ -23,6 +23,10 @@ pub struct SealSigner {
     pub dss_certs: Vec<Vec<u8>>,
     /// The CAs on the path, issuing CA first, root last: whose CRLs go into the DSS.
     crl_cas: Vec<String>,
+    /// The last CRL had for each CA and its thisUpdate: one issued at or after a signature's
+    /// time serves it without the lock and read of [`super::crl::issued_since`] (seals made in
+    /// bulk, many a second, share one).
+    crl_memo: std::sync::Mutex<std::collections::HashMap<String, (i64, Vec<u8>)>>,
     home: Home,
     /// The home's time-stamping authority: every signature gets a signature timestamp (PAdES
     /// B-T). `None` for a home made before the TSA existed: its seals stay B-B.
@@ -76,7 +80,17 @@ impl SealSigner {
                 home.dir.display()
             );
         }
-        Ok(SealSigner { department, key, cert, chain, dss_certs, crl_cas, home: home.clone(), tsa })
+        Ok(SealSigner {
+            department,
+            key,
+            cert,
+            chain,
+            dss_certs,
+            crl_cas,
+            crl_memo: Default::default(),
+            home: home.clone(),
+            tsa,
+        })
     }
 
     /// For the DSS: a CRL of every CA on the path issued at or after `t` (Unix seconds), issuing
@@ -85,7 +99,7 @@ impl SealSigner {
     pub fn crls_issued_since(&self, t: i64) -> Vec<Vec<u8>> {
         self.crl_cas
             .iter()
-            .filter_map(|ca| match super::crl::issued_since(&self.home, ca, t) {
+            .filter_map(|ca| match self.crl_since(ca, t) {
                 Ok(der) => Some(der),
                 Err(e) => {
                     tracing::warn!(error = %e, ca = %ca, "no CRL for the DSS");
@@ -93,6 +107,19 @@ impl SealSigner {
                 }
             })
             .collect()
+    }
+
+    /// [`super::crl::issued_since`] through the memo.
+    fn crl_since(&self, ca: &str, t: i64) -> Result<Vec<u8>> {
+        let mut memo = self.crl_memo.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, der)) = memo.get(ca).filter(|(issued, _)| *issued >= t) {
+            return Ok(der.clone());
+        }
+        let der = super::crl::issued_since(&self.home, ca, t)?;
+        if let Some(issued) = super::crl::this_update(&der) {
+            memo.insert(ca.to_string(), (issued, der.clone()));
+        }
+        Ok(der)
     }
 
     /// ECDSA P-256 / SHA-256 signature (ASN.1 DER form) over `message`. A token's signature is

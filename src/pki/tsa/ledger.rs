@@ -12,6 +12,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -49,8 +50,23 @@ pub struct Entry {
 /// The ledger file of one TSA.
 pub struct Ledger {
     path: PathBuf,
-    /// Serialises appends within the process (flock serialises processes).
-    lock: Mutex<()>,
+    /// Serialises appends within the process (flock serialises processes), and remembers where
+    /// this process's last append left the file: when the file still has that length, no one
+    /// appended since and its tail need not be read again.
+    lock: Mutex<Option<Tail>>,
+    /// Appends are written but not synced until [`Ledger::sync`] (bulk issuance syncs once per
+    /// group, before any of the group's tokens leaves the process).
+    deferred: AtomicBool,
+    /// Lines written since the last sync (deferred mode).
+    owed: AtomicBool,
+}
+
+/// The end of the ledger as this process last wrote it.
+#[derive(Clone)]
+struct Tail {
+    len: u64,
+    serial: u64,
+    prev: String,
 }
 
 fn damaged(path: &Path, line: usize, reason: impl Into<String>) -> crate::error::Error {
@@ -67,7 +83,32 @@ fn line_hash(line: &[u8]) -> String {
 
 impl Ledger {
     pub fn new(path: PathBuf) -> Self {
-        Ledger { path, lock: Mutex::new(()) }
+        Ledger {
+            path,
+            lock: Mutex::new(None),
+            deferred: AtomicBool::new(false),
+            owed: AtomicBool::new(false),
+        }
+    }
+
+    /// From now on, write appended lines without syncing them: the caller promises to call
+    /// [`Ledger::sync`] before any token appended since leaves the process.
+    pub fn defer_sync(&self) {
+        self.deferred.store(true, Ordering::SeqCst);
+    }
+
+    /// Make every line appended so far durable (deferred mode; a no-op when nothing is owed).
+    pub fn sync(&self) -> Result<()> {
+        if !self.owed.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let io = |source| crate::error::Error::from(ConfigError::Write { path: self.path.clone(), source });
+        let synced = OpenOptions::new().append(true).open(&self.path).and_then(|f| f.sync_data());
+        if let Err(e) = synced {
+            self.owed.store(true, Ordering::SeqCst);
+            return Err(io(e));
+        }
+        Ok(())
     }
 
     /// Append one entry: `make(serial, unix_now)` builds the token and its entry while the ledger
@@ -89,16 +130,23 @@ impl Ledger {
         n: usize,
         mut make: impl FnMut(u64, i64) -> Result<(T, Entry)>,
     ) -> Result<Vec<T>> {
-        let _inproc = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut memo = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let io = |source| crate::error::Error::from(ConfigError::Write { path: self.path.clone(), source });
         let mut f = OpenOptions::new().read(true).append(true).create(true).open(&self.path).map_err(io)?;
         // Released when `f` is closed at the end of this function.
         lock_exclusive(&f).map_err(io)?;
-        let (last_serial, mut prev, valid_len) = self.tail(&mut f)?;
-        if valid_len < f.metadata().map_err(io)?.len() {
-            // A line torn by a crash was never synced, so its token was never handed out.
-            f.set_len(valid_len).map_err(io)?;
-        }
+        let len = f.metadata().map_err(io)?.len();
+        let (last_serial, mut prev) = match memo.take().filter(|t| t.len == len) {
+            Some(t) => (t.serial, t.prev),
+            None => {
+                let (serial, prev, valid_len) = self.tail(&mut f)?;
+                if valid_len < len {
+                    // A line torn by a crash was never synced, so its token was never handed out.
+                    f.set_len(valid_len).map_err(io)?;
+                }
+                (serial, prev)
+            }
+        };
         let now = i64::try_from(
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs(),
         )
@@ -119,7 +167,13 @@ impl Ledger {
             serial = serial.saturating_add(1);
         }
         f.write_all(&lines).map_err(io)?;
-        f.sync_data().map_err(io)?;
+        if self.deferred.load(Ordering::SeqCst) {
+            self.owed.store(true, Ordering::SeqCst);
+        } else {
+            f.sync_data().map_err(io)?;
+        }
+        let len = f.metadata().map_err(io)?.len();
+        *memo = Some(Tail { len, serial: serial.saturating_sub(1), prev });
         Ok(out)
     }
 
@@ -213,6 +267,29 @@ mod tests {
             token_sha256: "11".repeat(32),
             prev: String::new(),
         }
+    }
+
+    /// Two ledgers on one file (two processes) interleave appends, one of them deferring its
+    /// syncs: each notices the other's lines (its remembered tail no longer matches), so the
+    /// chain holds and serials increase; a deferred line is written at once and `sync` settles it.
+    #[test]
+    fn interleaved_appends_keep_the_chain_with_deferred_sync() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ledger.jsonl");
+        let (a, b) = (Ledger::new(path.clone()), Ledger::new(path.clone()));
+        a.defer_sync();
+        let append = |l: &Ledger, who: &str| {
+            l.append(|serial, _| Ok((serial, Entry { serial, ..entry(who) }))).expect("append")
+        };
+        for who in ["a1", "a2", "b1", "a3", "b2", "b3", "a4"] {
+            append(if who.starts_with('a') { &a } else { &b }, who);
+        }
+        assert!(a.owed.load(Ordering::SeqCst));
+        a.sync().expect("sync");
+        assert!(!a.owed.load(Ordering::SeqCst));
+        let all = read(&path).expect("intact");
+        let who: Vec<&str> = all.iter().map(|e| e.requester.as_str()).collect();
+        assert_eq!(who, ["a1", "a2", "b1", "a3", "b2", "b3", "a4"]);
     }
 
     /// A line torn by a crash (never synced, so its token was never handed out) is cut off by the

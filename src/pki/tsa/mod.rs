@@ -135,6 +135,17 @@ impl Tsa {
         self.ledger.append(|serial, now| self.issue(req, serial, now))
     }
 
+    /// Write ledger lines without syncing each until [`Tsa::sync_ledger`]: for a caller that
+    /// hands no token out before it has called that (bulk issuance, once per durable group).
+    pub fn defer_ledger_sync(&self) {
+        self.ledger.defer_sync();
+    }
+
+    /// Make every ledger line written so far durable.
+    pub fn sync_ledger(&self) -> Result<()> {
+        self.ledger.sync()
+    }
+
     /// Issue one token per request, recorded with one ledger sync for the whole batch
     /// (`archive renew`); in the order of `reqs`.
     pub fn stamp_many(&self, reqs: &[StampRequest<'_>]) -> Result<Vec<Stamped>> {

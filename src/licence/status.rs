@@ -230,9 +230,9 @@ pub fn rebuild(archive: &Archive) -> Result<()> {
 /// Licence records and transitions of the log in leaf order (unreadable records are skipped: the
 /// audit reports them).
 pub(crate) fn replay(archive: &Archive) -> Result<Vec<(Record, Option<Transition>)>> {
+    // Streamed: only the licence records and transitions are held, not every record.
     let mut recs: Vec<Record> = archive
-        .list()
-        .into_iter()
+        .records_iter()
         .filter_map(|r| r.ok())
         .filter(|r| r.metadata.kind == "licence" || r.metadata.kind == KIND)
         .collect();

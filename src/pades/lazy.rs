@@ -179,14 +179,14 @@ pub fn head(pdf: &[u8], budget: &mut Budget) -> Result<Option<Head>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use lopdf::{dictionary, Document, Object, Stream};
 
     use super::*;
 
     /// A one-page PDF with a font stream, an AcroForm holding one field and a DSS, saved with
     /// object streams when `modern`.
-    fn sample(modern: bool) -> Vec<u8> {
+    pub(crate) fn sample(modern: bool) -> Vec<u8> {
         let mut doc = Document::with_version("1.7");
         let font = doc.add_object(Stream::new(dictionary! {}, vec![7u8; 4096]));
         let content = doc.add_object(Stream::new(dictionary! {}, b"BT ET".to_vec()));

@@ -108,16 +108,24 @@ pub fn load(pdf: &[u8]) -> Result<Document> {
 pub struct Loaded<'a> {
     pub doc: Document,
     pub blanked: Blanked<'a>,
+    /// Earlier revisions parsed on the way (`revision_chain`), by the offset where each ends:
+    /// each is what [`load_revision`] of its prefix of `blanked` gives.
+    pub earlier: std::collections::BTreeMap<usize, Document>,
 }
 
 /// [`load`] for verification: the same limits, without lopdf reading the signatures' hex; the
-/// parse is charged to `budget`.
-pub fn load_for_verify<'a>(pdf: &'a [u8], budget: &mut Budget) -> Result<Loaded<'a>> {
+/// parse is charged to `budget`. The revisions ending at `ends` are parsed on the way, each from
+/// the one before (`revision_chain`), when the file allows it.
+pub fn load_for_verify<'a>(pdf: &'a [u8], ends: &[usize], budget: &mut Budget) -> Result<Loaded<'a>> {
     let s = checked_scan(pdf)?;
     budget.check_cancel()?;
     let blanked = Blanked::new(pdf, s.contents)?;
-    let doc = parse_checked(blanked.bytes(), budget)?;
-    Ok(Loaded { doc, blanked })
+    let chain = super::revision_chain::parse(blanked.bytes(), ends, budget)?;
+    let doc = match chain.whole {
+        Some(doc) => doc,
+        None => parse_checked(blanked.bytes(), budget)?,
+    };
+    Ok(Loaded { doc, blanked, earlier: chain.revisions.into_iter().collect() })
 }
 
 /// Parse a signed revision (a prefix of bytes already checked by [`load_for_verify`]) on its own,

@@ -19,15 +19,17 @@ pub const PARSE_STACK: usize = 64 << 20;
 
 /// `Document::load_mem(bytes)` on the parser thread.
 pub fn load_mem(bytes: &[u8]) -> Result<Document, PdfError> {
+    run(|| Document::load_mem(bytes))?.map_err(|e| PdfError::Parse(e.to_string()))
+}
+
+/// `f` (lopdf parsing) on the parser thread; a panic in it is a parse error.
+pub fn run<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, PdfError> {
     std::thread::scope(|s| {
         let worker = std::thread::Builder::new()
             .name("pdf-parse".into())
             .stack_size(PARSE_STACK)
-            .spawn_scoped(s, || Document::load_mem(bytes))
+            .spawn_scoped(s, f)
             .map_err(|e| PdfError::Parse(format!("cannot start the parser thread: {e}")))?;
-        match worker.join() {
-            Ok(parsed) => parsed.map_err(|e| PdfError::Parse(e.to_string())),
-            Err(_) => Err(PdfError::Parse("the object parser failed on this input".into())),
-        }
+        worker.join().map_err(|_| PdfError::Parse("the object parser failed on this input".into()))
     })
 }

@@ -90,27 +90,17 @@ pub fn rewritable_parts(
 }
 
 /// Whether the revision ending at `end` (after the one ending at `prev`) changed the document's
-/// DSS: its catalog entry, dictionary or arrays. Both revisions are read from `bytes` (the parsed
-/// bytes of the whole file), charged to `budget`.
+/// DSS: its catalog entry, dictionary or arrays. Both revisions come from `revisions` (parsed from
+/// the bytes of the whole file once per document), charged to `budget`.
 pub fn is_dss_update(
-    bytes: &[u8],
+    revisions: &super::revisions::Revisions<'_>,
     prev: usize,
     end: usize,
     budget: &mut Budget,
 ) -> crate::error::Result<bool> {
-    let load = |upto: usize, budget: &mut Budget| -> crate::error::Result<Option<Document>> {
-        match bytes.get(..upto) {
-            Some(b) => match crate::pades::parse::load_revision(b, budget) {
-                Ok(d) => Ok(Some(d)),
-                Err(crate::error::Error::Pdf(e @ (PdfError::WorkLimit { .. } | PdfError::Cancelled))) => {
-                    Err(e.into())
-                }
-                Err(_) => Ok(None),
-            },
-            None => Ok(None),
-        }
+    let (Some(before), Some(after)) = (revisions.at(prev, budget)?, revisions.at(end, budget)?) else {
+        return Ok(false);
     };
-    let (Some(before), Some(after)) = (load(prev, budget)?, load(end, budget)?) else { return Ok(false) };
     Ok(dss_fingerprint(&before) != dss_fingerprint(&after))
 }
 

@@ -19,6 +19,7 @@ pub mod modifications;
 pub mod plan;
 pub mod poe;
 pub mod report;
+pub mod revisions;
 pub mod signature;
 pub mod signer_updates;
 pub mod status;
@@ -72,10 +73,12 @@ pub fn verify_full(
     options: &Options,
     budget: &mut Budget,
 ) -> Result<Report> {
-    let loaded = parse::load_for_verify(pdf, budget)?;
+    parse::check_header(pdf)?;
+    let revisions = parse::revision_ends(pdf);
+    let mut loaded = parse::load_for_verify(pdf, &revisions, budget)?;
+    let chained = std::mem::take(&mut loaded.earlier);
     let (sigs, bad) = parse::signatures_loaded(pdf, &loaded, budget)?;
     let doc = &loaded.doc;
-    let revisions = parse::revision_ends(pdf);
     let licence = info_dict(doc).and_then(LicenceMetadata::from_info);
     let unix = UnixTime::since_unix_epoch(at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default());
     let now = i64::try_from(unix.as_secs()).unwrap_or(i64::MAX);
@@ -85,6 +88,7 @@ pub fn verify_full(
     poes.extend(doc_poes);
 
     let embedded_crls = ltv::embedded_crls(doc, budget)?;
+    let earlier = revisions::Revisions::new(loaded.blanked.bytes(), doc, chained);
     let mut reports = Vec::new();
     let mut seen: Vec<usize> = Vec::new();
     let regular: Vec<parse::ParsedSignature> =
@@ -112,6 +116,7 @@ pub fn verify_full(
             parsed_bytes: loaded.blanked.bytes(),
             doc,
             revisions: &revisions,
+            earlier: &earlier,
             all: &sigs,
             trust,
             embedded_crls: &embedded_crls,

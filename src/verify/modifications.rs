@@ -3,13 +3,13 @@
 //! `changes`, after pyHanko's difference analysis). A document locked by a signature (DocMDP P=1
 //! or a FieldMDP lock) admits only the signatures its lock left open, and document timestamps.
 //!
-//! Reads the signed revision again from the parsed bytes, charging the budget.
+//! Reads the signed revision from the parsed bytes (once per document: `revisions`), charging the budget.
 
 use super::changes;
 use super::report::Indication::TotalFailed;
 use super::report::{check, fail, Coverage, SignatureReport, Status};
 use super::signature::Context;
-use crate::error::{Error, PdfError, Result};
+use crate::error::Result;
 use crate::pades::budget::Budget;
 use crate::pades::parse;
 
@@ -96,7 +96,7 @@ fn lock_broken(ctx: &Context<'_>, budget: &mut Budget) -> Result<Option<String>>
         let ok = if signed_here.is_empty() {
             // No signature ends here: allowed only as a validation-data (DSS) update; what else it
             // changed is judged by `changes` like any later revision.
-            super::ltv::is_dss_update(ctx.parsed_bytes, prev, e, budget)?
+            super::ltv::is_dss_update(ctx.earlier, prev, e, budget)?
         } else {
             // A document timestamp (B-LTA) may follow any lock: it fills no field of the document
             // (ETSI EN 319 142-1 §5.5); what its revision changed is still judged by `changes`.
@@ -116,14 +116,7 @@ fn lock_broken(ctx: &Context<'_>, budget: &mut Budget) -> Result<Option<String>>
 fn changes_after(ctx: &Context<'_>, end: usize, budget: &mut Budget) -> Result<Vec<String>> {
     let pdf = ctx.pdf;
     // The signed revision alone, from the same bytes as `doc` (offsets and markers agree).
-    let old = match ctx.parsed_bytes.get(..end) {
-        Some(bytes) => match parse::load_revision(bytes, budget) {
-            Ok(old) => Some(old),
-            Err(Error::Pdf(e @ (PdfError::WorkLimit { .. } | PdfError::Cancelled))) => return Err(e.into()),
-            Err(_) => None,
-        },
-        None => None,
-    };
+    let old = ctx.earlier.at(end, budget)?;
     let mut changes = match old {
         Some(old) => changes::disallowed_changes(&old, ctx.doc, budget)?,
         None => vec!["the signed revision cannot be read on its own".to_string()],

@@ -34,6 +34,8 @@ pub struct Context<'a> {
     pub doc: &'a lopdf::Document,
     /// Offsets just past each revision's %%EOF.
     pub revisions: &'a [usize],
+    /// The earlier revisions, each parsed once for all signatures (`revisions`).
+    pub earlier: &'a super::revisions::Revisions<'a>,
     /// Every signature of the document, in order.
     pub all: &'a [ParsedSignature],
     pub trust: &'a TrustStore,

@@ -219,16 +219,28 @@ pub fn has_dss(bytes: &[u8]) -> bool {
 /// Append documents already checked by [`verified_metadata`] (or, for tokens and log entries,
 /// checked by their maker). Not flushed: the caller flushes and signs the tree head once.
 pub fn append_verified(home: &Home, archive: &Archive, batch: Vec<(&[u8], Metadata)>) -> Result<Vec<Filed>> {
+    append_verified_hashed(home, archive, batch, None)
+}
+
+/// [`append_verified`]; with `sha256`, the caller's SHA-256 of each document (computed while
+/// writing it: `archive renew`), which the archive then does not compute again.
+pub fn append_verified_hashed(
+    home: &Home,
+    archive: &Archive,
+    batch: Vec<(&[u8], Metadata)>,
+    sha256: Option<&[[u8; 32]]>,
+) -> Result<Vec<Filed>> {
     // A crash between a durable append and its tree head leaves leaves the head does not cover;
     // the next batch integrates them first (they are verified records: nothing is lost).
     if signed_size(home, archive) != Some(archive.size()) && archive.size() > 0 {
         sign_tree_head(home, archive)?;
     }
-    let out: Vec<Filed> = archive
-        .append_many(batch)?
-        .into_iter()
-        .map(|(record, new)| Filed { record, new, archived: None })
-        .collect();
+    let appended = match sha256 {
+        Some(h) => archive.append_many_hashed(batch, h)?,
+        None => archive.append_many(batch)?,
+    };
+    let out: Vec<Filed> =
+        appended.into_iter().map(|(record, new)| Filed { record, new, archived: None }).collect();
     // The licence status index (licence/status.rs) follows every filed licence version.
     let records: Vec<Record> = out.iter().map(|f| f.record.clone()).collect();
     crate::licence::status::note_filed(archive, &records)?;

@@ -60,16 +60,48 @@ impl Archive {
         result
     }
 
+    /// [`append_many`](Self::append_many) of documents whose SHA-256 the caller computed while
+    /// writing them (`sha256[i]` of `docs[i]`; `archive renew` hashes each new file in one pass
+    /// with the fixity check of the old one): nothing is hashed again here.
+    pub fn append_many_hashed(
+        &self,
+        docs: Vec<(&[u8], Metadata)>,
+        sha256: &[[u8; 32]],
+    ) -> Result<Vec<(Record, bool)>> {
+        if sha256.len() != docs.len() {
+            return Err(ArchiveError::Store("one digest per document expected".into()).into());
+        }
+        let mut log = self.log.lock().map_err(lock_err)?;
+        let result = (|| {
+            let frontier = self.frontier(&mut log)?;
+            let mut out = Vec::with_capacity(docs.len());
+            for (chunk, shas) in docs.chunks(CHUNK).zip(sha256.chunks(CHUNK)) {
+                out.extend(self.commit_chunk(frontier, chunk, shas.iter().map(|h| hex(h)).collect())?);
+            }
+            Ok(out)
+        })();
+        if result.is_err() {
+            *log = None;
+        }
+        result
+    }
+
+    /// The log's right edge, loaded when the held one is not the stored size; appends are refused
+    /// below the log key's high-water mark.
+    fn frontier<'a>(&self, log: &'a mut Option<Frontier>) -> Result<&'a mut Frontier> {
+        self.check_floor()?;
+        if log.as_ref().map(Frontier::size) != Some(self.size()) {
+            *log = Some(self.load_frontier()?);
+        }
+        Ok(log.as_mut().ok_or_else(|| ArchiveError::Store("log right edge not loaded".into()))?)
+    }
+
     fn append_locked(
         &self,
         log: &mut Option<Frontier>,
         docs: &[(&[u8], Metadata)],
     ) -> Result<Vec<(Record, bool)>> {
-        self.check_floor()?;
-        if log.as_ref().map(Frontier::size) != Some(self.size()) {
-            *log = Some(self.load_frontier()?);
-        }
-        let frontier = log.as_mut().ok_or_else(|| ArchiveError::Store("log right edge not loaded".into()))?;
+        let frontier = self.frontier(log)?;
         if docs.len() <= 4 {
             // A single document or a handful (proof events, `seal add`): hash inline, no threads.
             return self.commit_chunk(

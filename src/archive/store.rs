@@ -251,6 +251,12 @@ impl Archive {
     /// equal the record's `size`, stay under the pack limit and end inside the pack file, all
     /// checked before anything is allocated.
     pub fn bytes(&self, rec: &Record) -> Result<Vec<u8>> {
+        self.bytes_with_spare(rec, 0)
+    }
+
+    /// [`bytes`](Self::bytes) in a buffer with room for `spare` more (an update appended to it
+    /// then moves nothing).
+    pub fn bytes_with_spare(&self, rec: &Record, spare: usize) -> Result<Vec<u8>> {
         use std::os::unix::fs::FileExt;
         let corrupt = |reason: String| ArchiveError::Corrupt { id: rec.id.clone(), reason };
         let (path, offset, len) =
@@ -274,7 +280,8 @@ impl Archive {
             .into());
         }
         let len = usize::try_from(len).map_err(|_| corrupt("document length out of range".into()))?;
-        let mut buf = vec![0u8; len];
+        let mut buf = Vec::with_capacity(len.saturating_add(spare));
+        buf.resize(len, 0);
         file.read_exact_at(&mut buf, offset)
             .map_err(|e| corrupt(format!("document bytes missing from {}: {e}", pack_name(&path))))?;
         Ok(buf)

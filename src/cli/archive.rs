@@ -26,6 +26,10 @@ pub enum Command {
         /// Renew what ends within this many days
         #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(i64).range(0..=36500))]
         before: i64,
+        /// Records per durable group (one TSA-ledger sync, one archive commit and flush each;
+        /// its `renewed` lines are printed once it is on disk)
+        #[arg(long, value_name = "N", default_value_t = zhengyin::lta::BATCH, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..=1_000_000), |n| usize::try_from(n).unwrap_or(zhengyin::lta::BATCH)))]
+        batch: usize,
     },
     /// List records (id, leaf, date, licence status, identifier, title)
     List {
@@ -158,13 +162,16 @@ pub fn run(c: Command) -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        Command::Renew { home, before } => match open(&home)
-            .and_then(|(h, a)| zhengyin::lta::renew(&h, &a, before, &mut super::progress::callback("renew")))
-        {
-            Ok(r) => {
-                for (old, new) in &r.renewed {
+        Command::Renew { home, before, batch } => match open(&home).and_then(|(h, a)| {
+            let mut progress = super::progress::callback("renew");
+            let mut filed = |pairs: &[(String, String)]| {
+                for (old, new) in pairs {
                     println!("renewed {old} -> {new}");
                 }
+            };
+            zhengyin::lta::renew(&h, &a, before, batch, &mut progress, &mut filed)
+        }) {
+            Ok(r) => {
                 println!(
                     "{} of {} current records renewed; new timestamps valid until {}",
                     r.renewed.len(),

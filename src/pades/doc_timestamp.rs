@@ -30,13 +30,38 @@ pub const SUBFILTER: &str = "ETSI.RFC3161";
 pub struct Prepared {
     out: Vec<u8>,
     contents_pos: usize,
+    /// SHA-256 state over the bytes before /Contents (shared by the byte range and the whole file).
+    prefix: ring::digest::Context,
     /// SHA-256 of the byte range: what the token's message imprint must be.
     pub digest: [u8; 32],
 }
 
+/// A file's bytes with the SHA-256 state over its first `len` bytes (e.g. the archive's fixity
+/// check of a record), so that a revision appended to them hashes only what it appends.
+pub struct Hashed {
+    pub bytes: Vec<u8>,
+    pub state: ring::digest::Context,
+    pub len: usize,
+}
+
 impl Prepared {
     /// Put `token` (a TimeStampToken, DER) into /Contents: the finished file.
-    pub fn finish(mut self, token: &[u8]) -> Result<Vec<u8>> {
+    pub fn finish(self, token: &[u8]) -> Result<Vec<u8>> {
+        self.fill(token).map(|(out, _)| out)
+    }
+
+    /// [`finish`](Self::finish), also giving the SHA-256 of the finished file (from the state
+    /// over the bytes before /Contents: only the token's slot and what follows are hashed).
+    pub fn finish_hashed(self, token: &[u8]) -> Result<(Vec<u8>, [u8; 32])> {
+        let from = self.contents_pos;
+        let (out, mut ctx) = self.fill(token)?;
+        ctx.update(out.get(from..).unwrap_or_default());
+        let mut sha = [0u8; 32];
+        sha.copy_from_slice(ctx.finish().as_ref());
+        Ok((out, sha))
+    }
+
+    fn fill(mut self, token: &[u8]) -> Result<(Vec<u8>, ring::digest::Context)> {
         if token.len() > TOKEN_RESERVED {
             return Err(PdfError::SignatureTooLarge { needed: token.len(), reserved: TOKEN_RESERVED }.into());
         }
@@ -47,7 +72,7 @@ impl Prepared {
         for (pair, b) in slot.chunks_exact_mut(2).zip(token) {
             pair.copy_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
         }
-        Ok(self.out)
+        Ok((self.out, self.prefix))
     }
 }
 
@@ -72,6 +97,18 @@ pub fn prepare(pdf: &[u8], extra: &[(ObjectId, Object)]) -> Result<Prepared> {
 /// [`prepare`] on `pdf` already read into `head` (e.g. by the DSS update before it,
 /// `ltv::append_to`).
 pub fn prepare_on(head: super::write::Head, pdf: &[u8], extra: &[(ObjectId, Object)]) -> Result<Prepared> {
+    let hashed =
+        Hashed { bytes: pdf.to_vec(), state: ring::digest::Context::new(&ring::digest::SHA256), len: 0 };
+    prepare_hashed(head, hashed, extra)
+}
+
+/// [`prepare_on`], appending the revision to the file's own buffer (no copy) and hashing on from
+/// the state the caller holds over its first bytes.
+pub fn prepare_hashed(
+    head: super::write::Head,
+    pdf: Hashed,
+    extra: &[(ObjectId, Object)],
+) -> Result<Prepared> {
     let super::write::Head { doc, prev_xref, root: root_id, next } = head;
     let page_id = *doc.get_pages().get(&1).ok_or(PdfError::Missing("a page"))?;
     let mut objects: BTreeMap<ObjectId, Object> = extra.iter().cloned().collect();
@@ -188,7 +225,7 @@ fn next_number(doc: &Document) -> usize {
 /// Serialise the revision and patch /ByteRange; the digest of the byte range is what the token
 /// must be over.
 fn write(
-    pdf: &[u8],
+    pdf: Hashed,
     doc: &Document,
     mut objects: BTreeMap<ObjectId, Object>,
     sig_id: ObjectId,
@@ -198,7 +235,7 @@ fn write(
 ) -> Result<Prepared> {
     let io = |e: std::io::Error| PdfError::Parse(e.to_string());
     objects.remove(&sig_id);
-    let mut out = pdf.to_vec();
+    let Hashed { bytes: mut out, state: ctx, len: hashed } = pdf;
     let mut offsets = BTreeMap::new();
     super::write::append_objects(&mut out, &objects, &mut offsets)?;
     offsets.insert(sig_id.0, out.len());
@@ -220,10 +257,49 @@ fn write(
     let slot = out.get_mut(br_pos..br_pos + 4 * (BR_WIDTH + 1)).ok_or(PdfError::Missing("ByteRange slot"))?;
     slot.fill(b' ');
     slot.get_mut(..br.len()).ok_or(PdfError::Missing("ByteRange slot"))?.copy_from_slice(br.as_bytes());
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(out.get(..contents_pos).unwrap_or_default());
+    // The bytes the caller hashed are a prefix of `out` (updates only append).
+    let (mut ctx, hashed) = if hashed <= contents_pos {
+        (ctx, hashed)
+    } else {
+        (ring::digest::Context::new(&ring::digest::SHA256), 0)
+    };
+    ctx.update(out.get(hashed..contents_pos).unwrap_or_default());
+    let prefix = ctx.clone();
     ctx.update(out.get(gap_end..).unwrap_or_default());
     let mut digest = [0u8; 32];
     digest.copy_from_slice(ctx.finish().as_ref());
-    Ok(Prepared { out, contents_pos, digest })
+    Ok(Prepared { out, contents_pos, prefix, digest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hashing on from the caller's state over the file's first bytes gives the byte range's
+    /// digest and the finished file's SHA-256 that hashing from scratch gives.
+    #[test]
+    fn hashing_on_from_a_prefix_state() {
+        let mut doc = Document::with_version("1.7");
+        let pages = doc.new_object_id();
+        let page = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages });
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.trailer.set("Root", catalog);
+        let mut pdf = Vec::new();
+        doc.save_to(&mut pdf).unwrap();
+        let mut state = ring::digest::Context::new(&ring::digest::SHA256);
+        state.update(&pdf);
+        let len = pdf.len();
+        let head = super::super::write::head(&pdf).unwrap();
+        let prepared = prepare_hashed(head, Hashed { bytes: pdf, state, len }, &[]).unwrap();
+        let digest = prepared.digest;
+        let (out, sha) = prepared.finish_hashed(&[0x30, 0x03, 1, 2, 3]).unwrap();
+        assert_eq!(sha, crate::pades::cms::sha256(&out));
+        let contents = out.windows(11).position(|w| w == b"/Contents <").unwrap() + 10;
+        let gap_end = contents + 2 + 2 * TOKEN_RESERVED;
+        assert_eq!(digest, crate::pades::cms::sha256(&[&out[..contents], &out[gap_end..]].concat()));
+    }
 }

@@ -141,9 +141,15 @@ impl Fetch<'_, '_> {
 }
 
 /// [`Head`] of `pdf` from its cross-reference sections and the few objects an update rewrites;
-/// `Ok(None)` when only a full parse can say. The same limits on the raw bytes as a full parse.
+/// `Ok(None)` when only a full parse can say. The size and inflation limits of a full parse
+/// apply (lopdf inflates xref streams, `ltv::update` filtered DSS entries). The whole-file
+/// nesting pre-scan does not run here: it guards a parse of every object, while this parses a
+/// dozen, each within the vendored lopdf's own nesting limit (`lopdf::parser::MAX_NESTING`, 256
+/// levels, about 0.6 MiB of stack: any thread's stack holds it); a file nested deeper than that
+/// goes to the full parse, whose pre-scan refuses it.
 pub fn head(pdf: &[u8], budget: &mut Budget) -> Result<Option<Head>> {
-    super::parse::checked_scan(pdf)?;
+    super::parse::check_header(pdf)?;
+    super::scan::check_inflation(pdf)?;
     if !pdf.starts_with(b"%PDF-") {
         return Ok(None); // lopdf would shift every offset: leave it to the full parse
     }
@@ -290,6 +296,46 @@ pub(crate) mod tests {
         let pdf = sample(true);
         assert!(head(&pdf, &mut Budget::default()).unwrap().is_none());
         assert!(super::super::write::head(&pdf).is_ok());
+    }
+
+    /// A catalog nested far deeper than lopdf's limit, read on a thread with Rust's default 2 MiB
+    /// stack: the lazy read leaves it to the full parse, which refuses it; nothing overflows.
+    #[test]
+    fn deep_nesting_goes_to_the_full_parse() {
+        let pdf = sample(false);
+        // The catalog again, in an update, with 20,000 nested arrays under /Deep.
+        let pdf = {
+            let mut doc = crate::pades::parse::load(&pdf).unwrap();
+            let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
+            let prev = crate::pades::parse::last_startxref(&pdf).unwrap();
+            let mut out = pdf.clone();
+            let mut offsets = BTreeMap::new();
+            offsets.insert(root.0, out.len());
+            let catalog = crate::pades::write::to_bytes(doc.get_object(root).unwrap());
+            let body = [
+                format!("{} 0 obj\n", root.0).into_bytes(),
+                catalog[..catalog.len() - 2].to_vec(),
+                b" /Deep ".to_vec(),
+                vec![b'['; 20_000],
+                vec![b']'; 20_000],
+                b">>\nendobj\n".to_vec(),
+            ]
+            .concat();
+            out.extend_from_slice(&body);
+            doc.max_id = doc.max_id.max(root.0);
+            crate::pades::write::finish_update(&mut out, &offsets, &doc, root, prev, doc.max_id + 1).unwrap();
+            out
+        };
+        let lazy = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let lazy = head(&pdf, &mut Budget::default()).map(|h| h.is_none());
+                (lazy, crate::pades::write::head(&pdf).is_err())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(matches!(lazy, (Ok(true), true)), "lazy: falls back; full parse: refuses");
     }
 
     /// A spent budget refuses the file instead of reading on.

@@ -9,12 +9,14 @@
 //!   (valid a year, `pki::crl::ROOT_VALIDITY_DAYS`), ends within `before` days gets a DSS update with fresh CRLs and
 //!   one more document timestamp, made while the older one is still valid, so the chain of
 //!   timestamps keeps proving existence. The result is filed as a new record whose metadata names
-//!   the old one (`renews`); the old bytes stay and the log grows. Tokens are issued in batches
-//!   (one ledger sync per batch, one archive commit per batch).
+//!   the old one (`renews`); the old bytes stay and the log grows ([`renew`], in `renew.rs`).
 //!
 //! A home without a TSA files B-LT records as before. Knows the archive's records and metadata;
 //! reads PDFs only through `pades`.
 
+mod renew;
+
+pub use renew::{renew, BATCH};
 use serde::Serialize;
 
 use crate::archive::{Archive, Metadata, Record};
@@ -22,9 +24,6 @@ use crate::config::Home;
 use crate::error::Result;
 use crate::pades::doc_timestamp;
 use crate::pki::tsa::{StampRequest, Tsa};
-
-/// Records renewed per batch (one TSA ledger sync and one archive commit each).
-pub const BATCH: usize = 1024;
 
 /// The format version filed for a B-LTA record.
 pub const FORMAT_VERSION: &str = "PDF 1.7; ETSI EN 319 142-1 B-LTA";
@@ -185,54 +184,4 @@ pub fn current(records: &[Record]) -> Vec<&Record> {
 /// Whether a record's newest timestamp ends by `limit` (Unix seconds; none yet, or unreadable, counts).
 pub fn ends_by(r: &Record, limit: i64) -> bool {
     parse_rfc3339(&r.metadata.timestamp_until).is_none_or(|until| until <= limit)
-}
-
-/// `archive renew`: re-timestamp every current record whose newest timestamp's TSA certificate
-/// ends within `before_days` days (of the clock), filing each result as a new record that
-/// `renews` the old one. `progress(done, due)` after each batch.
-pub fn renew(
-    home: &Home,
-    archive: &Archive,
-    before_days: i64,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<Renewal> {
-    let tsa = Tsa::load(home)?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let records: Vec<Record> = archive.list().into_iter().collect::<Result<_>>()?;
-    let current = current(&records);
-    let limit = now.saturating_add(before_days.saturating_mul(86_400));
-    let due: Vec<&Record> = current.iter().copied().filter(|r| ends_by(r, limit)).collect();
-    let tsa_end = tsa_until(&tsa);
-    let mut report = Renewal { examined: current.len(), until: tsa_end.clone(), ..Default::default() };
-    if parse_rfc3339(&tsa_end).is_some_and(|u| u <= limit) && !due.is_empty() {
-        return Err(crate::error::TsaError::EndsSoon { until: tsa_end }.into());
-    }
-    let total = due.len();
-    for (k, chunk) in due.chunks(BATCH).enumerate() {
-        let bytes: Vec<Vec<u8>> = chunk.iter().map(|r| archive.verified_bytes(r)).collect::<Result<_>>()?;
-        let refs: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
-        let (stamped, until) = stamp_all(home, &tsa, &refs, "archive renew")?;
-        report.until.clone_from(&until);
-        let batch: Vec<(&[u8], Metadata)> = stamped
-            .iter()
-            .zip(chunk)
-            .map(|(b, r)| {
-                let mut m = r.metadata.clone();
-                m.renews = r.id.clone();
-                m.timestamp_until = until.clone();
-                m.format_version = FORMAT_VERSION.into();
-                (b.as_slice(), m)
-            })
-            .collect();
-        let filed = crate::filing::append_verified(home, archive, batch)?;
-        for (f, r) in filed.iter().zip(chunk) {
-            report.renewed.push((r.id.clone(), f.record.id.clone()));
-        }
-        archive.flush()?;
-        progress((k * BATCH + chunk.len()).min(total), total);
-    }
-    if total > 0 {
-        crate::filing::sign_tree_head(home, archive)?;
-    }
-    Ok(report)
 }

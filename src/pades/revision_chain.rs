@@ -55,7 +55,7 @@ pub fn parse(bytes: &[u8], ends: &[usize], budget: &mut Budget) -> Result<Chain>
     let mut prev = (0, Document::new());
     for &end in std::iter::once(&first).chain(rest) {
         let Some(prefix) = bytes.get(..end) else { break };
-        budget.parse(end - prev.0)?;
+        budget.parse(end.saturating_sub(prev.0))?;
         let Some(doc) = derive(&prev.1, prefix, budget)? else { break };
         let done = std::mem::replace(&mut prev, (end, doc));
         if done.0 > 0 {

@@ -7,7 +7,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use common::*;
 
@@ -121,17 +120,19 @@ fn resumes_after_sigkill_without_duplicates_or_gaps() {
         copy_dir(&r.home, &home);
         let before: BTreeSet<String> = archived(&r, &home).into_iter().collect();
         let out = r.path(&format!("out-{iter}"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_zhengyin"))
-            .args(["issue", "--home", s(&home), "--template", "business-licence", "--batch", s(&recs)])
-            .args(["--out-dir", s(&out), "-j", "2"])
-            .current_dir(r.dir.path())
-            .env_remove("ZHENGYIN_HOME")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn bulk issue");
-        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let (mut child, mut stdout) = r.spawn_reading(&[
+            "issue",
+            "--home",
+            s(&home),
+            "--template",
+            "business-licence",
+            "--batch",
+            s(&recs),
+            "--out-dir",
+            s(&out),
+            "-j",
+            "2",
+        ]);
         let mut acked = String::new();
         if iter % 2 == 0 {
             let _ = std::io::BufRead::read_line(&mut stdout, &mut acked);

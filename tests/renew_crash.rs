@@ -5,7 +5,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use common::*;
 
@@ -48,16 +47,8 @@ fn renew_killed_part_way_then_rerun_renews_each_record_once() {
     for (iter, acks_before_kill) in [1usize, 3].into_iter().enumerate() {
         let home = r.path(&format!("home-{iter}"));
         copy_dir(&r.home, &home);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_zhengyin"))
-            .args(["archive", "renew", "--home", s(&home), "--before", "0", "--batch", GROUP])
-            .current_dir(r.dir.path())
-            .env_remove("ZHENGYIN_HOME")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn archive renew");
-        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let (mut child, mut stdout) =
+            r.spawn_reading(&["archive", "renew", "--home", s(&home), "--before", "0", "--batch", GROUP]);
         let mut acked = String::new();
         let lines = acks_before_kill * GROUP.parse::<usize>().unwrap();
         for _ in 0..lines {

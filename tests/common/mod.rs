@@ -231,6 +231,27 @@ impl Region {
         Region { dir, home }
     }
 
+    /// The real binary running `args` in this region's directory (no ZHENGYIN_HOME, stdin closed,
+    /// stderr discarded), with its stdout piped and read line by line: for tests that kill it after
+    /// some acknowledged lines.
+    pub fn spawn_reading(
+        &self,
+        args: &[&str],
+    ) -> (std::process::Child, std::io::BufReader<std::process::ChildStdout>) {
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(BIN)
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("ZHENGYIN_HOME")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn zhengyin");
+        let stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        (child, stdout)
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

@@ -236,6 +236,7 @@ fn openapi_describes_exactly_the_routes() {
         for (method, op) in item.as_object().unwrap() {
             n += 1;
             assert!(op["description"].as_str().unwrap_or_default().starts_with("Who: "), "{method} {path}");
+            assert!(op.get("parameters").is_none_or(|p| p.is_array()), "{method} {path}: parameters");
             let filled = path
                 .replace("{id}", "ZY00")
                 .replace("{serial}", "0a")
@@ -252,6 +253,10 @@ fn openapi_describes_exactly_the_routes() {
             }
         }
     }
+    // A closed set of query values is an enum, so clients (and schemathesis) send only those.
+    let params = spec["paths"]["/v1/verify"]["post"]["parameters"].as_array().unwrap();
+    let revocation = params.iter().find(|p| p["name"] == "revocation").unwrap();
+    assert_eq!(revocation["schema"]["enum"], serde_json::json!(["strict", "soft-fail"]));
     // The router serves exactly what api_routes() registers with its description.
     assert_eq!(n, zhengyin::api::openapi::operations().len());
     assert!(n >= 40, "only {n} operations described");

@@ -126,6 +126,11 @@ fn operation(path: &str, method: &str, op: &mut Value) {
     };
     let more = op.get("description").and_then(Value::as_str).map(|d| format!(" {d}")).unwrap_or_default();
     op["description"] = json!(format!("Who: {who}.{more}"));
+    for p in op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
+        if p["in"] == "query" && p["name"] == "revocation" {
+            p["schema"] = json!({ "type": "string", "enum": crate::trust::RevocationPolicy::NAMES });
+        }
+    }
     let names: Vec<&str> =
         path.split('/').filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
     let params = op.as_object_mut().map(|o| o.entry("parameters").or_insert_with(|| json!([])));

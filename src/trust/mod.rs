@@ -115,6 +115,11 @@ pub enum RevocationPolicy {
     SoftFail,
 }
 
+impl RevocationPolicy {
+    /// The names [`FromStr`](std::str::FromStr) accepts (the enum of `?revocation=` in /openapi.json).
+    pub const NAMES: [&'static str; 2] = ["strict", "soft-fail"];
+}
+
 impl std::str::FromStr for RevocationPolicy {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {

@@ -8,6 +8,7 @@ pub mod linebreak;
 pub mod metadata;
 pub mod pdfa;
 pub mod qr;
+mod qr_mask;
 pub mod render;
 pub mod report;
 pub mod seal;

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use qrcode::{Color, EcLevel, QrCode};
+use qrcode::{types::Version, Color, EcLevel, QrCode};
 
 use crate::error::{PdfError, Result};
 
@@ -40,99 +40,25 @@ pub fn draw(data: &str, x: f32, y: f32, size: f32) -> Result<String> {
 }
 
 /// The QR code of `data` (medium error correction) as the qrcode crate makes it, module for
-/// module, with its mask chosen by [`penalty`], which scores as the crate's `apply_best_mask`
-/// does (ISO/IEC 18004 §7.8.3) on a plain grid instead of through a closure per module: about
-/// ten times faster, and the same symbol (checked against the crate in the tests below).
+/// module, with its mask chosen on bit rows and columns (`qr_mask`, the crate's own choice:
+/// checked against the crate in the tests below).
 fn encode(data: &[u8]) -> qrcode::types::QrResult<(usize, Vec<Color>)> {
-    use qrcode::canvas::{Canvas, MaskPattern};
-    use qrcode::types::Version;
-    const MASKS: [MaskPattern; 8] = [
-        MaskPattern::Checkerboard,
-        MaskPattern::HorizontalLines,
-        MaskPattern::VerticalLines,
-        MaskPattern::DiagonalLines,
-        MaskPattern::LargeCheckerboard,
-        MaskPattern::Fields,
-        MaskPattern::Diamonds,
-        MaskPattern::Meadow,
-    ];
+    use qrcode::canvas::Canvas;
     let bits = qrcode::bits::encode_auto(data, EcLevel::M)?;
     let version = bits.version();
-    if !matches!(version, Version::Normal(_)) {
-        let code = QrCode::with_bits(bits, EcLevel::M)?;
+    if let Version::Normal(_) = version {
+        let (codewords, ec) = qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M)?;
+        let mut canvas = Canvas::new(version, EcLevel::M);
+        canvas.draw_all_functional_patterns();
+        canvas.draw_data(&codewords, &ec);
+        if let Some(best) = super::qr_mask::best(&canvas, version) {
+            return Ok((best.n, best.colors()));
+        }
+        let code = QrCode::with_error_correction_level(data, EcLevel::M)?;
         return Ok((code.width(), code.into_colors()));
     }
-    let (codewords, ec) = qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M)?;
-    let mut canvas = Canvas::new(version, EcLevel::M);
-    canvas.draw_all_functional_patterns();
-    canvas.draw_data(&codewords, &ec);
-    let n = usize::try_from(version.width()).unwrap_or(0);
-    let mut best: Option<(u16, Vec<Color>)> = None;
-    for mask in MASKS {
-        let mut c = canvas.clone();
-        c.apply_mask(mask);
-        let colors = c.into_colors();
-        let dark: Vec<bool> = colors.iter().map(|c| *c == Color::Dark).collect();
-        let score = penalty(&dark, n);
-        // The first mask of lowest score, as `Iterator::min_by_key` in the crate.
-        if best.as_ref().is_none_or(|(b, _)| score < *b) {
-            best = Some((score, colors));
-        }
-    }
-    let (_, colors) = best.ok_or(qrcode::types::QrError::InvalidVersion)?;
-    Ok((n, colors))
-}
-
-/// The qrcode crate's penalty score of a masked symbol (`n` × `n` modules, row by row, dark
-/// true): N1 runs of five or more, N2 2×2 blocks, N3 finder-like patterns (less the 360 its own
-/// finder patterns score), N4 dark/light balance; in u16 arithmetic that wraps as the crate's
-/// does in a release build, so that the same mask wins. Rows and columns are both read as
-/// slices (the columns from a transposed copy).
-fn penalty(dark: &[bool], n: usize) -> u16 {
-    let at = |x: usize, y: usize| dark.get(y * n + x).copied().unwrap_or(false);
-    let columns: Vec<bool> = (0..n * n).map(|i| at(i / n.max(1), i % n.max(1))).collect();
-    let mut total: u16 = 0;
-    for grid in [dark, columns.as_slice()] {
-        let mut finder: u16 = 0;
-        for line in grid.chunks(n.max(1)) {
-            // N1: every run of 5 + k equal modules in a row or column scores 3 + k.
-            for run in line.chunk_by(|a, b| a == b) {
-                if run.len() >= 5 {
-                    total = total.wrapping_add(u16::try_from(run.len() - 2).unwrap_or(u16::MAX));
-                }
-            }
-            // N3: 1:1:3:1:1 with four light modules (or the edge) on at least one side.
-            const PATTERN: [bool; 7] = [true, false, true, true, true, false, true];
-            for (j, window) in line.windows(7).enumerate() {
-                if window != PATTERN {
-                    continue;
-                }
-                let dark_in =
-                    |from: usize, to: usize| line.get(from..to.min(n)).is_some_and(|s| s.contains(&true));
-                if !dark_in(j.saturating_sub(4), j) || !dark_in(j + 7, j + 11) {
-                    finder = finder.wrapping_add(40);
-                }
-            }
-        }
-        total = total.wrapping_add(finder.wrapping_sub(360));
-    }
-    // N2: every 2×2 block of one colour scores 3.
-    let rows: Vec<&[bool]> = dark.chunks(n.max(1)).collect();
-    for pair in rows.windows(2) {
-        let [above, below] = pair else { continue };
-        for (a, b) in above.windows(2).zip(below.windows(2)) {
-            if let ([p, q], [r, t]) = (a, b) {
-                if p == q && p == r && p == t {
-                    total = total.wrapping_add(3);
-                }
-            }
-        }
-    }
-    // N4: distance of the dark share from 50 %, in half percent.
-    let darks = dark.iter().filter(|d| **d).count();
-    let ratio = darks * 200 / dark.len().max(1);
-    let balance = u16::try_from(ratio.abs_diff(100)).unwrap_or(u16::MAX);
-    total.wrapping_add(balance)
+    let code = QrCode::with_bits(bits, EcLevel::M)?;
+    Ok((code.width(), code.into_colors()))
 }
 
 /// The modules of a QR code for `data`: (width, dark flags row by row).
@@ -202,7 +128,8 @@ mod tests {
     use super::*;
 
     /// The fast mask choice gives the qrcode crate's own symbol, module for module, for
-    /// verification URLs of every length a licence uses and for short and binary data.
+    /// verification URLs of every length a licence uses, short, binary and long data (every
+    /// version), and 1,000 random payloads.
     #[test]
     fn same_symbol_as_the_crate() {
         let id = "1.2.156.3005.2.11100000MB0341032Y001.11370900MB28570021.20261126KEEF65S507.001.Z";
@@ -212,6 +139,9 @@ mod tests {
                 inputs.push(format!("{base}?id={}", &id[..cut]).into_bytes());
             }
         }
+        // Long enough for versions 20 to 40 (the widest are left to the crate), and 1,000 more.
+        inputs.extend((0..8).map(|k| vec![b'7'; 700 + 600 * k]));
+        inputs.extend(super::super::qr_mask::tests::payloads(1000));
         for data in inputs {
             let code = QrCode::with_error_correction_level(&data, EcLevel::M).unwrap();
             let (n, colors) = encode(&data).unwrap();

@@ -3,7 +3,8 @@
 //! audit in a fresh process, so the build's memory does not count).
 //!
 //! Run: `cargo bench --bench archive_index` (about three minutes on 2 cores, 1 GB of disk in a
-//! temporary directory). Results are printed as `RESULT name value unit`.
+//! temporary directory). Results are printed as `RESULT name value unit`. `ZY_SIZES=100000,300000`
+//! picks the sizes; `ZY_KEEP=DIR` builds into DIR/N and reuses an archive already there.
 
 use std::time::Instant;
 
@@ -94,11 +95,16 @@ fn main() {
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![100_000, 1_000_000]);
     for n in sizes {
-        let dir = tempfile::tempdir().expect("tempdir");
-        build(dir.path(), n);
-        lookups(dir.path(), n);
+        // `ZY_KEEP=DIR`: build into DIR/N and keep it; an archive already there is reused.
+        let kept = std::env::var_os("ZY_KEEP").map(|d| std::path::PathBuf::from(d).join(n.to_string()));
+        let temp = tempfile::tempdir().expect("tempdir");
+        let dir = kept.as_deref().unwrap_or(temp.path());
+        if !dir.join("db").exists() {
+            build(dir, n);
+        }
+        lookups(dir, n);
         let out = std::process::Command::new(std::env::current_exe().expect("exe"))
-            .env("ZY_AUDIT_CHILD", dir.path())
+            .env("ZY_AUDIT_CHILD", dir)
             .output()
             .expect("audit child");
         let line = String::from_utf8_lossy(&out.stdout);

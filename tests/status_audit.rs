@@ -148,3 +148,45 @@ fn audit_finds_an_index_that_disagrees_with_the_log() {
     assert_eq!(status_of(&r, &old)["status"], "valid", "the edit took");
     audit_finds(&r, "the status index says");
 }
+
+/// A transition whose licence record was deleted: the audit (reading the version's history
+/// through the identifier index) says no earlier record files the version it acts on.
+#[test]
+fn audit_finds_a_transition_on_a_version_no_record_files() {
+    let r = Region::init();
+    let (old, _) = issued_and_changed(&r);
+    let id = status_of(&r, &old)["archive_id"].as_str().unwrap().to_string();
+    {
+        let a = open_archive(&r);
+        a.records.remove(id.as_bytes()).unwrap();
+        a.flush().unwrap();
+    }
+    audit_finds(&r, &format!("acts on {old}, which no earlier record files"));
+}
+
+/// A version with a licence record and a transition whose index entry was edited is reported
+/// once: each identifier's state is checked at the first record of its history only.
+#[test]
+fn audit_reports_an_edited_index_entry_once() {
+    let r = Region::init();
+    let (old, _) = issued_and_changed(&r);
+    {
+        let a = open_archive(&r);
+        let t = zhengyin::licence::status::tree(&a).unwrap();
+        let key = [b"v\0".as_slice(), old.as_bytes()].concat();
+        let mut e: Value = serde_json::from_slice(&t.get(&key).unwrap().unwrap()).unwrap();
+        e["state"] = Value::String("cancelled".into());
+        t.insert(key, serde_json::to_vec(&e).unwrap()).unwrap();
+        a.flush().unwrap();
+    }
+    let run = r.zy(&["audit", "--home", s(&r.home), "--json"]);
+    run.assert_code(1);
+    let reasons: Vec<String> = run.json()["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["reason"].as_str().map(str::to_string))
+        .collect();
+    let want = format!("the status index says {old} is cancelled, the log says superseded");
+    assert_eq!(reasons, vec![want], "{}", run.both());
+}

@@ -104,17 +104,17 @@ pub(super) fn renewed(archive: &Archive, id: &str) -> bool {
 impl Archive {
     /// The records whose `by` value is `value`, in log order (unreadable ones are errors).
     pub fn find(&self, by: By, value: &str) -> Result<Vec<Record>> {
-        if !indexable(value) {
-            return Ok(Vec::new());
-        }
-        self.index
-            .scan_prefix(prefix(by, value))
-            .values()
-            .map(|id| {
-                let id = id.map_err(db_err)?;
-                self.get(&String::from_utf8_lossy(&id))
-            })
-            .collect()
+        self.find_iter(by, value).collect()
+    }
+
+    /// [`Archive::find`] one record at a time, for callers that stop early or must not hold a
+    /// value's records at once (the audit).
+    pub fn find_iter(&self, by: By, value: &str) -> impl Iterator<Item = Result<Record>> + '_ {
+        let scan = indexable(value).then(|| self.index.scan_prefix(prefix(by, value)).values());
+        scan.into_iter().flatten().map(|id| {
+            let id = id.map_err(db_err)?;
+            self.get(&String::from_utf8_lossy(&id))
+        })
     }
 
     /// Build the index of an archive made before it (or after a format change): one pass over

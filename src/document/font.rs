@@ -79,6 +79,13 @@ impl SharedFont {
     }
 }
 
+/// Append `g` as four upper-case hex digits (`{g:04X}`).
+fn push_hex4(out: &mut String, g: u16) {
+    for shift in [12, 8, 4, 0] {
+        out.push(char::from(b"0123456789ABCDEF".get(usize::from(g >> shift & 0xF)).copied().unwrap_or(b'0')));
+    }
+}
+
 /// The finished objects of a subset: the compressed program and ToUnicode CMap, /W, the name.
 struct FontParts {
     program: Stream,
@@ -122,7 +129,8 @@ impl TextEncoder {
 
     /// Encode text as a PDF hex string of 2-byte glyph ids (for `Tj`).
     pub fn encode(&mut self, text: &str) -> Result<String> {
-        let mut out = String::from("<");
+        let mut out = String::with_capacity(2 + 4 * text.len());
+        out.push('<');
         if let Some(shared) = &self.shared {
             for ch in text.chars() {
                 let new = match shared.gids.get(&ch) {
@@ -133,7 +141,7 @@ impl TextEncoder {
                         0
                     }
                 };
-                let _ = write!(out, "{new:04X}");
+                push_hex4(&mut out, new);
             }
             out.push('>');
             return Ok(out);
@@ -142,7 +150,7 @@ impl TextEncoder {
             let old = self.glyph(ch, "text")?;
             let new = self.remap.remap(old);
             self.used.entry(new).or_insert((old, ch));
-            let _ = write!(out, "{new:04X}");
+            push_hex4(&mut out, new);
         }
         out.push('>');
         Ok(out)

@@ -15,7 +15,7 @@ use super::font::{SharedFont, TextEncoder};
 use super::identifier::LicenceId;
 use super::metadata::{text_object, LicenceMetadata};
 use super::template::{LicenceData, Template};
-use super::{linebreak, pdfa, qr, seal_block};
+use super::{fixed, linebreak, pdfa, qr, seal_block};
 use crate::config::{Department, Region};
 use crate::error::{PdfError, Result};
 
@@ -80,7 +80,17 @@ struct Page {
 impl Page {
     fn text(&mut self, x: f32, y: f32, size: f32, s: &str) -> Result<()> {
         let g = self.enc.encode(s)?;
-        self.ops.push_str(&format!("BT /F1 {size:.1} Tf {x:.2} {y:.2} Td {g} Tj ET\n"));
+        // `BT /F1 {size:.1} Tf {x:.2} {y:.2} Td {g} Tj ET`, the numbers written from integers.
+        let o = &mut self.ops;
+        o.push_str("BT /F1 ");
+        fixed::push(o, size, 1);
+        o.push_str(" Tf ");
+        fixed::push(o, x, 2);
+        o.push(' ');
+        fixed::push(o, y, 2);
+        o.push_str(" Td ");
+        o.push_str(&g);
+        o.push_str(" Tj ET\n");
         Ok(())
     }
     fn centered(&mut self, y: f32, size: f32, s: &str) -> Result<()> {
@@ -240,7 +250,7 @@ pub fn render_doc_with(
         enc.finish(&mut |o| doc.add_object(o))?
     };
     let mut content = Stream::new(dictionary! {}, page.ops.into_bytes());
-    super::compress(&mut content)?;
+    super::compress_fast(&mut content)?;
     let content_id = doc.add_object(content);
     let page_id = doc.add_object(dictionary! {
         "Type" => "Page",

@@ -29,9 +29,10 @@ const AHEAD_PER_THREAD: usize = 64;
 /// One line in this many (the first of each run) is verified in full before filing; the others
 /// get `pades::self_check` (`--verify-all` verifies every one).
 pub const VERIFY_EVERY: usize = 32;
-/// Glyphs a font subset shared by consecutive lines may hold beyond the template's own: each
-/// licence then carries at most this many glyphs it does not draw (about 12 KB in the embedded
-/// font), and one subset serves many licences instead of one subset and deflate each.
+/// Glyphs a font subset shared by consecutive lines may hold beyond the template's own that one
+/// of its licences does not draw: each licence then carries at most this many glyphs it does not
+/// draw (about 12 KB in the embedded font), and one subset serves many licences instead of one
+/// subset and deflate each (`font_chunks`).
 const SHARED_EXTRA: usize = 96;
 
 /// What to issue.
@@ -69,7 +70,8 @@ pub struct Outcome {
 struct Made {
     line: usize,
     pdf: Vec<u8>,
-    sha256: String,
+    /// SHA-256 of `pdf`: journaled (hex) and handed to the archive, which does not hash again.
+    sha256: [u8; 32],
     identifier: String,
     metadata: Metadata,
 }
@@ -182,20 +184,31 @@ fn read_records(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Split the lines into runs that share one font subset: the template's characters and those of
-/// the run's lines, at most [`SHARED_EXTRA`] beyond the template's (unless one line alone has
-/// more). Returns each line's run and each run's characters beyond the template's. A line's
-/// characters are read from its raw text: one written as a JSON `\u` escape is missed, and that
-/// licence is drawn with its own subset.
+/// the run's lines, such that no line of a run misses more than [`SHARED_EXTRA`] of the run's
+/// characters beyond the template's (unless one line alone has more): the run's characters less
+/// those every one of its lines has bounds what any of them carries without drawing it. Lines
+/// that share most of their text (the same address and business scope, names from one pool)
+/// share one subset however many there are. Returns each line's run and each run's characters
+/// beyond the template's. A line's characters are read from its raw text: one written as a
+/// JSON `\u` escape is missed, and that licence is drawn with its own subset.
 fn font_chunks(todo: &[(usize, &[u8])], base: &BTreeSet<char>) -> (Vec<usize>, Vec<BTreeSet<char>>) {
     let mut runs: Vec<BTreeSet<char>> = vec![BTreeSet::new()];
+    // The characters every line of the last run has (None: the run is empty).
+    let mut common: Option<BTreeSet<char>> = None;
     let mut of = Vec::with_capacity(todo.len());
     for (_, bytes) in todo {
         let own: BTreeSet<char> =
             String::from_utf8_lossy(bytes).chars().filter(|c| !base.contains(c)).collect();
-        let cur = runs.last().map(|r| r.len() + own.iter().filter(|c| !r.contains(c)).count()).unwrap_or(0);
-        if cur > SHARED_EXTRA && runs.last().is_some_and(|r| !r.is_empty()) {
+        let union = runs.last().map(|r| r.len() + own.iter().filter(|c| !r.contains(c)).count()).unwrap_or(0);
+        let shared = common.as_ref().map_or(own.len(), |c| c.intersection(&own).count());
+        if union.saturating_sub(shared) > SHARED_EXTRA && common.is_some() {
             runs.push(BTreeSet::new());
+            common = None;
         }
+        common = Some(match common.take() {
+            Some(c) => c.intersection(&own).copied().collect(),
+            None => own.clone(),
+        });
         if let Some(r) = runs.last_mut() {
             r.extend(own);
         }
@@ -241,7 +254,7 @@ fn make(
             .map_err(|e| reject(format!("the sealed licence does not check: {e}")))?;
         return Ok(Made {
             line,
-            sha256: hex(&crate::pades::cms::sha256(&issued.pdf)),
+            sha256: crate::pades::cms::sha256(&issued.pdf),
             pdf: issued.pdf,
             identifier: issued.identifier,
             metadata: derived,
@@ -255,7 +268,7 @@ fn make(
             "the archive description read back from the verified licence differs from the one issued ({metadata:?} ≠ {derived:?})"
         )));
     }
-    let sha256 = hex(&crate::pades::cms::sha256(&issued.pdf));
+    let sha256 = crate::pades::cms::sha256(&issued.pdf);
     Ok(Made { line, pdf: issued.pdf, sha256, identifier: issued.identifier, metadata })
 }
 
@@ -274,12 +287,14 @@ fn commit(
     if group.is_empty() {
         return Ok(0);
     }
-    journal.pending(&group.iter().map(|m| (m.line, m.sha256.clone())).collect::<Vec<_>>())?;
+    journal.pending(&group.iter().map(|m| (m.line, hex(&m.sha256))).collect::<Vec<_>>())?;
     prepared.sync_ledger()?;
-    let filed = crate::filing::append_verified(
+    let hashes: Vec<[u8; 32]> = group.iter().map(|m| m.sha256).collect();
+    let filed = crate::filing::append_verified_hashed(
         home,
         archive,
         group.iter().map(|m| (m.pdf.as_slice(), m.metadata.clone())).collect(),
+        Some(&hashes),
     )?;
     archive.flush()?;
     let mut done = Vec::with_capacity(group.len());
@@ -307,4 +322,44 @@ fn recover(archive: &Archive, dir: &Path, line: usize, sha256: &str) -> Result<O
     let file = journal::pdf_name(line);
     super::write_output(&dir.join(&file), &bytes)?;
     Ok(Some(Done { line, record: record.id, identifier: record.metadata.identifier, file }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Characters U+4E00 + `from`..`to`.
+    fn cjk(from: u32, to: u32) -> String {
+        (from..to).filter_map(|i| char::from_u32(0x4E00 + i)).collect()
+    }
+
+    /// Lines sharing a long common text and names drawn from a 40-character pool share one
+    /// subset however many there are; lines with little in common are split so that no line
+    /// misses more than `SHARED_EXTRA` of its run's characters.
+    #[test]
+    fn runs_bound_the_glyphs_a_line_does_not_draw() {
+        let common = cjk(0, 80);
+        let pool: Vec<char> = cjk(100, 140).chars().collect();
+        let lines: Vec<String> = (0..500)
+            .map(|i| {
+                let name: String = (0..6).map(|k| pool[(i * 7 + k * 13) % pool.len()]).collect();
+                format!("{{\"name\":\"{name}\",\"scope\":\"{common}\"}}")
+            })
+            .collect();
+        let todo: Vec<(usize, &[u8])> =
+            lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_bytes())).collect();
+        let (of, runs) = font_chunks(&todo, &BTreeSet::new());
+        assert_eq!(runs.len(), 1);
+        assert!(of.iter().all(|r| *r == 0));
+
+        let apart: Vec<String> = (0..20).map(|i| cjk(200 + 60 * i, 260 + 60 * i)).collect();
+        let todo: Vec<(usize, &[u8])> =
+            apart.iter().enumerate().map(|(i, l)| (i + 1, l.as_bytes())).collect();
+        let (of, runs) = font_chunks(&todo, &BTreeSet::new());
+        assert!(runs.len() >= 10, "{} runs", runs.len());
+        for ((_, line), run) in todo.iter().zip(&of) {
+            let own: BTreeSet<char> = String::from_utf8_lossy(line).chars().collect();
+            assert!(runs[*run].difference(&own).count() <= SHARED_EXTRA);
+        }
+    }
 }

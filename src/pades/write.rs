@@ -94,7 +94,7 @@ fn real(r: f32) -> String {
     if !r.is_finite() {
         return "0".into();
     }
-    let s = format!("{r:.4}");
+    let s = crate::document::fixed::format(r, 4);
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s.is_empty() || s == "-" {
         "0".into()

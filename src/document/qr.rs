@@ -30,7 +30,11 @@ pub fn draw(data: &str, x: f32, y: f32, size: f32) -> Result<String> {
                 col += 1;
             }
             if col > start {
-                let _ = writeln!(s, "{start} {row} {} 1.01 re", col - start);
+                // `{start} {row} {len} 1.01 re`, the integers written without `fmt`.
+                for (v, sep) in [(start, " "), (row, " "), (col - start, " 1.01 re\n")] {
+                    super::fixed::push_u64(&mut s, v as u64);
+                    s.push_str(sep);
+                }
             }
             col += 1;
         }

@@ -44,7 +44,8 @@ pub fn check_own(pdf: &[u8], expected_cert: &[u8]) -> Result<(), String> {
         _ => return Err("the byte range's gap is not the /Contents string".into()),
     };
     let contents = unhex(hex).ok_or("/Contents is not hexadecimal")?;
-    let parsed = cms::parse(&contents)?;
+    // Written by `cms` as DER: read as DER only (a BER form would be refused, not normalised).
+    let parsed = cms::parse_der(&contents)?;
     let signer = parsed.signer.and_then(|i| parsed.certificates.get(i));
     if signer.map(Vec::as_slice) != Some(expected_cert) {
         return Err("the CMS does not name the seal's certificate as its signer".into());
@@ -70,15 +71,12 @@ pub fn check_own(pdf: &[u8], expected_cert: &[u8]) -> Result<(), String> {
     }
 }
 
-/// Offset of the last occurrence of `needle` in `hay`.
+/// Offset of the last occurrence of `needle` in `hay`, searched from the end (the last seal's
+/// dictionary is near it, before only the DSS update).
 fn last(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let mut at = None;
-    let mut from = 0;
-    while let Some(p) = hay.get(from..).and_then(|h| scan::find(h, needle)) {
-        at = Some(from + p);
-        from += p + 1;
-    }
-    at
+    let first = *needle.first()?;
+    let top = hay.len().checked_sub(needle.len())?;
+    (0..=top).rev().find(|&i| hay.get(i) == Some(&first) && hay.get(i..i + needle.len()) == Some(needle))
 }
 
 fn unhex(hex: &[u8]) -> Option<Vec<u8>> {

@@ -1,0 +1,59 @@
+//! The self-check bulk issuance runs on each licence between full verifications
+//! (`pades::self_check::check_own`): it accepts a licence as sealed, and catches a wrong
+//! signature value, a byte changed in the signed range, and a certificate that is not the
+//! seal's, each with its reason.
+
+mod common;
+
+use common::*;
+
+/// The issued licence, the business licence's sealing department's certificate, and another's.
+fn sealed() -> (Region, Vec<u8>, Vec<u8>, Vec<u8>) {
+    let r = Region::init();
+    let (pdf, _) = r.issue("business-licence", None, "a.pdf");
+    let home = zhengyin::config::Home::resolve(Some(r.home.clone()));
+    let prepared = zhengyin::licence::Prepared::new(&home, "business-licence", None).expect("prepared");
+    let (cert, _) = prepared.seal_certificate();
+    let other = zhengyin::pki::SealSigner::load(&home, "xzsp").expect("xzsp signer").cert;
+    (r, std::fs::read(pdf).unwrap(), cert.to_vec(), other)
+}
+
+/// The /Contents of the last signature, decoded, and where its hex starts in the file.
+fn contents(pdf: &[u8]) -> (Vec<u8>, usize) {
+    let key = b"/Contents <";
+    let at = pdf.windows(key.len()).rposition(|w| w == key).unwrap() + key.len();
+    let end = at + pdf[at..].iter().position(|b| *b == b'>').unwrap();
+    let hex = std::str::from_utf8(&pdf[at..end]).unwrap();
+    let bytes = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    (bytes, at)
+}
+
+/// A licence as sealed passes; the same licence with its ECDSA signature value changed (still
+/// well-formed DER), with one byte of the signed range changed, or checked against another
+/// department's certificate, fails with the reason.
+#[test]
+fn self_check_catches_a_wrong_signature_digest_or_signer() {
+    let (_r, pdf, cert, other) = sealed();
+    zhengyin::pades::self_check::check_own(&pdf, &cert).expect("the licence as sealed checks");
+
+    // The signature value: its last byte (the end of s) changed in the hex of /Contents.
+    let (cms, hex_at) = contents(&pdf);
+    let parsed = zhengyin::pades::cms::parse(&cms).unwrap();
+    let sig_at = cms.windows(parsed.signature.len()).position(|w| w == parsed.signature.as_slice()).unwrap();
+    let last = sig_at + parsed.signature.len() - 1;
+    let mut bad = pdf.clone();
+    let flipped = format!("{:02X}", cms[last] ^ 0x01);
+    bad[hex_at + 2 * last..hex_at + 2 * last + 2].copy_from_slice(flipped.as_bytes());
+    let e = zhengyin::pades::self_check::check_own(&bad, &cert).unwrap_err();
+    assert!(e.contains("signature value does not verify"), "{e}");
+
+    // One byte of the signed range (in the page's title area of the first revision).
+    let mut bad = pdf.clone();
+    let i = pdf.windows(7).position(|w| w == b"/Title ").unwrap() + 8;
+    bad[i] ^= 0x01;
+    let e = zhengyin::pades::self_check::check_own(&bad, &cert).unwrap_err();
+    assert!(e.contains("message digest"), "{e}");
+
+    let e = zhengyin::pades::self_check::check_own(&pdf, &other).unwrap_err();
+    assert!(e.contains("does not name the seal's certificate"), "{e}");
+}

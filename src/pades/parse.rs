@@ -401,23 +401,26 @@ fn check_signature(
 }
 
 /// Object numbers marked free in the classic xref sections of `tail` (a file's later revisions).
+/// Read line by line as text (a line break is never part of a multi-byte character, so each line
+/// reads as it would in the whole text); lines outside a section are read only when they hold
+/// `xref`, so the binary stream data between sections is never converted.
 pub fn freed_objects(tail: &[u8]) -> Vec<u32> {
     let mut freed = Vec::new();
-    let text = String::from_utf8_lossy(tail);
-    let mut lines = text.lines().map(str::trim).peekable();
+    let mut lines = tail.split(|b| *b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).peekable();
+    let text = |l: &[u8]| String::from_utf8_lossy(l).trim().to_string();
     while let Some(line) = lines.next() {
-        if line != "xref" {
+        if !line.windows(4).any(|w| w == b"xref") || text(line) != "xref" {
             continue;
         }
         // Subsections: "start count", then count entries "offset gen n|f".
         while let Some(head) = lines.peek().copied() {
-            let nums: Vec<u32> = head.split_whitespace().filter_map(|t| t.parse().ok()).collect();
+            let nums: Vec<u32> = text(head).split_whitespace().filter_map(|t| t.parse().ok()).collect();
             let [start, count] = nums.as_slice() else { break };
             let (start, count) = (*start, *count);
             lines.next();
             for k in 0..count.min(100_000) {
                 let Some(entry) = lines.next() else { break };
-                if entry.ends_with('f') && start + k != 0 {
+                if text(entry).ends_with('f') && start + k != 0 {
                     freed.push(start + k);
                 }
             }

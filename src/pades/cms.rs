@@ -55,6 +55,22 @@ fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute> {
     Ok(Attribute { oid, values: SetOfVec::try_from(vec![value]).map_err(enc)? })
 }
 
+/// The certificate `der` decoded, from a memo of the last few (the signer's and its chain's,
+/// decoded once per process instead of three times per seal in bulk issuance).
+fn certificate(der: &[u8]) -> Result<Certificate> {
+    static MEMO: std::sync::Mutex<Vec<(Vec<u8>, Certificate)>> = std::sync::Mutex::new(Vec::new());
+    let mut memo = MEMO.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, c)) = memo.iter().find(|(d, _)| d.as_slice() == der) {
+        return Ok(c.clone());
+    }
+    let c = Certificate::from_der(der).map_err(enc)?;
+    if memo.len() >= 16 {
+        memo.remove(0);
+    }
+    memo.push((der.to_vec(), c.clone()));
+    Ok(c)
+}
+
 /// SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     let d = ring::digest::digest(&ring::digest::SHA256, data);
@@ -75,7 +91,7 @@ pub fn sign_detached(signer: &SealSigner, digest: &[u8; 32]) -> Result<Vec<u8>> 
 /// The signed attributes PAdES B-B requires (content-type, message-digest over `digest`,
 /// signing-certificate-v2 of the signer's certificate); their DER is what the key signs.
 pub fn signed_attributes(signer: &SealSigner, digest: &[u8; 32]) -> Result<SetOfVec<Attribute>> {
-    let cert = Certificate::from_der(&signer.cert).map_err(enc)?;
+    let cert = certificate(&signer.cert)?;
     let cert_hash = sha256(&signer.cert);
     let signing_cert = SigningCertificateV2 {
         certs: vec![EssCertIdV2 {
@@ -105,7 +121,7 @@ pub fn assemble(
     signed_attrs: SetOfVec<Attribute>,
     signature: Vec<u8>,
 ) -> Result<Vec<u8>> {
-    let cert = Certificate::from_der(&signer.cert).map_err(enc)?;
+    let cert = certificate(&signer.cert)?;
     // PAdES B-T (ETSI EN 319 142-1 §6.3): a signature-time-stamp-token over the signature value,
     // from the home's TSA; homes without one seal B-B (`SealSigner::load` warned).
     let unsigned_attrs = match &signer.tsa {
@@ -138,7 +154,7 @@ pub fn assemble(
     };
     let mut certs = vec![CertificateChoices::Certificate(cert)];
     for der in &signer.chain {
-        certs.push(CertificateChoices::Certificate(Certificate::from_der(der).map_err(enc)?));
+        certs.push(CertificateChoices::Certificate(certificate(der)?));
     }
     let signed_data = SignedData {
         version: CmsVersion::V1,

@@ -56,12 +56,12 @@ pub fn check_own(pdf: &[u8], expected_cert: &[u8]) -> Result<(), String> {
     if parsed.message_digest.as_deref() != Some(ctx.finish().as_ref()) {
         return Err("the message digest is not the SHA-256 of the byte range".into());
     }
-    let (_, cert) = X509Certificate::from_der(expected_cert).map_err(|e| e.to_string())?;
+    let key = public_key(expected_cert)?;
     match algorithms::verify_signature(
         parsed.signature_alg,
         parsed.signature_params.as_deref(),
         parsed.digest_alg,
-        cert.public_key().raw,
+        &key,
         &parsed.signed_attrs,
         &parsed.signature,
     ) {
@@ -69,6 +69,20 @@ pub fn check_own(pdf: &[u8], expected_cert: &[u8]) -> Result<(), String> {
         SignatureCheck::Invalid(s) => Err(format!("the signature value does not verify ({s})")),
         SignatureCheck::Outside(o) => Err(o.0),
     }
+}
+
+/// The SubjectPublicKeyInfo of certificate `der`, from a memo of the last one (bulk issuance
+/// checks every licence against the same certificate).
+fn public_key(der: &[u8]) -> Result<Vec<u8>, String> {
+    static LAST: std::sync::Mutex<Option<(Vec<u8>, Vec<u8>)>> = std::sync::Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, key)) = last.as_ref().filter(|(c, _)| c.as_slice() == der) {
+        return Ok(key.clone());
+    }
+    let (_, cert) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
+    let key = cert.public_key().raw.to_vec();
+    *last = Some((der.to_vec(), key.clone()));
+    Ok(key)
 }
 
 /// Offset of the last occurrence of `needle` in `hay`, searched from the end (the last seal's

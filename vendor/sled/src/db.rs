@@ -421,6 +421,14 @@ impl Db {
         Ok(hasher.finalize())
     }
 
+    /// zhengyin: how many pages sled has allocated (each keeps a resident
+    /// page-table entry, cached or not), so tests can see that leaves split
+    /// by size (ZHENGYIN-PATCH.md).
+    #[doc(hidden)]
+    pub fn page_count(&self) -> u64 {
+        self.context.pagecache.page_count()
+    }
+
     /// Returns the on-disk size of the storage files
     /// for this database.
     pub fn size_on_disk(&self) -> Result<u64> {

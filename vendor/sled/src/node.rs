@@ -2,6 +2,18 @@ use std::{num::NonZeroU64, ops::Bound};
 
 use super::*;
 
+/// zhengyin: a leaf with more keys than this splits only once its keys and values take more than
+/// [`LEAF_SPLIT_BYTES`] (upstream: every leaf of more than 16 keys splits).
+const LEAF_MIN_SPLIT_KEYS: usize = 16;
+/// zhengyin: bytes of keys and values (prefix-encoded, as `Data::rss` counts them) above which a
+/// leaf of more than [`LEAF_MIN_SPLIT_KEYS`] keys splits.
+const LEAF_SPLIT_BYTES: u64 = 16 * 1024;
+/// zhengyin: a leaf splits above this many keys whatever their size.
+const LEAF_MAX_KEYS: usize = 256;
+/// zhengyin: the fewest keys an appending split leaves on the right: more than the 4 under which
+/// a leaf is merged into its left sibling (`should_merge`).
+const LEAF_RIGHT_MIN: usize = 4;
+
 #[derive(Default, Debug, Clone, PartialEq)]
 pub struct Node {
     pub(crate) prefix_len: u8,
@@ -163,18 +175,40 @@ impl Node {
         true
     }
 
-    pub(crate) fn split(mut self) -> (Node, Node) {
+    /// zhengyin: whether `key` sorts after every key of this leaf: the write that found it full
+    /// appends, so [`Node::split`] leaves most keys on the left (upstream always halves, so a
+    /// tree written in key order kept every leaf half empty).
+    pub(crate) fn is_append(&self, key: &[u8]) -> bool {
+        match &self.data {
+            Data::Leaf(leaf) => key
+                .get(self.prefix_len as usize..)
+                .zip(leaf.keys.last())
+                .map_or(false, |(suffix, last)| suffix > last.as_ref()),
+            Data::Index(_) => false,
+        }
+    }
+
+    /// Split in two. `append` (zhengyin): the write that triggered it sorts after every key
+    /// ([`Node::is_append`]), so a leaf keeps 7/8 of its keys and the right one takes the rest
+    /// (at least [`LEAF_RIGHT_MIN`], so it is not merged back at once); else halves, as upstream.
+    pub(crate) fn split(mut self, append: bool) -> (Node, Node) {
+        let len = self.data.len();
+        let split_point = if append && !self.data.is_index() {
+            len - (len / 8).max(LEAF_RIGHT_MIN).min(len / 2)
+        } else {
+            len / 2 + 1
+        };
         fn split_inner<T>(
             keys: &mut Vec<IVec>,
             values: &mut Vec<T>,
             old_prefix: &[u8],
             old_hi: &[u8],
             suffix_truncation: bool,
+            split_point: usize,
         ) -> (IVec, u8, Vec<IVec>, Vec<T>)
         where
             T: Clone + Ord,
         {
-            let split_point = keys.len() / 2 + 1;
             let right_keys = keys.split_off(split_point);
             let right_values = values.split_off(split_point);
             let right_min = &right_keys[0];
@@ -252,6 +286,7 @@ impl Node {
                         prefixed_lo,
                         prefixed_hi,
                         false,
+                        split_point,
                     );
 
                 (
@@ -271,6 +306,7 @@ impl Node {
                         prefixed_lo,
                         prefixed_hi,
                         true,
+                        split_point,
                     );
 
                 (
@@ -597,15 +633,19 @@ impl Node {
     }
 
     pub(crate) fn should_split(&self) -> bool {
-        let threshold = if cfg!(any(test, feature = "lock_free_delays")) {
-            2
+        let len = self.data.len();
+        let size_checks = if cfg!(any(test, feature = "lock_free_delays")) {
+            len > 2
         } else if self.data.is_index() {
-            256
+            len > 256
         } else {
-            16
+            // zhengyin: a leaf splits by size, not only by count (ZHENGYIN-PATCH.md). Upstream
+            // splits at 16 keys however small they are, so a tree of small keys took one page
+            // (and one resident page-table entry) per ~12 keys.
+            len > LEAF_MAX_KEYS
+                || (len > LEAF_MIN_SPLIT_KEYS
+                    && self.data.rss() > LEAF_SPLIT_BYTES)
         };
-
-        let size_checks = self.data.len() > threshold;
         let safety_checks = self.merging_child.is_none() && !self.merging;
 
         size_checks && safety_checks

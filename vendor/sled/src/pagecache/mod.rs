@@ -1394,6 +1394,11 @@ impl PageCache {
         Ok(on_disk_bytes / logical_size)
     }
 
+    /// zhengyin: pages allocated so far (`Db::page_count`).
+    pub(crate) fn page_count(&self) -> u64 {
+        *self.next_pid_to_allocate.lock()
+    }
+
     pub(crate) fn size_on_disk(&self) -> Result<u64> {
         let mut size = self.config.file.metadata()?.len();
 

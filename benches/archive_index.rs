@@ -4,7 +4,9 @@
 //!
 //! Run: `cargo bench --bench archive_index` (about three minutes on 2 cores, 1 GB of disk in a
 //! temporary directory). Results are printed as `RESULT name value unit`. `ZY_SIZES=100000,300000`
-//! picks the sizes; `ZY_KEEP=DIR` builds into DIR/N and reuses an archive already there.
+//! picks the sizes; `ZY_KEEP=DIR` builds into DIR/N and reuses an archive already there
+//! (`ZY_BUILD_ONLY=1`: only build); `ZY_CACHE_MB` sets the audit's page cache (default: 32 MiB,
+//! as `zhengyin audit`).
 
 use std::time::Instant;
 
@@ -76,6 +78,9 @@ fn peak_kb() -> u64 {
 /// In a child process: open the archive, run the audit (fixity, index and log checks; no PDF
 /// checks: the records are not PDFs) and print the peak memory.
 fn audit_child(dir: &str) {
+    // `ZY_CACHE_MB`: sled's page cache for this audit (default: what `zhengyin audit` uses).
+    let mb = std::env::var("ZY_CACHE_MB").ok().and_then(|v| v.parse::<u64>().ok());
+    zhengyin::archive::set_cache_bytes(mb.map_or(zhengyin::archive::ONE_PASS_CACHE_BYTES, |m| m << 20));
     let archive = Archive::open(std::path::Path::new(dir)).expect("open");
     let (opened, resident) = (peak_kb(), status_kb("VmRSS:"));
     let t = Instant::now();
@@ -101,6 +106,9 @@ fn main() {
         let dir = kept.as_deref().unwrap_or(temp.path());
         if !dir.join("db").exists() {
             build(dir, n);
+        }
+        if std::env::var_os("ZY_BUILD_ONLY").is_some() {
+            continue;
         }
         lookups(dir, n);
         let out = std::process::Command::new(std::env::current_exe().expect("exe"))

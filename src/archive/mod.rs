@@ -26,4 +26,5 @@ pub mod merkle;
 mod open;
 pub mod store;
 
+pub use open::{set_cache_bytes, ONE_PASS_CACHE_BYTES};
 pub use store::{Archive, Metadata, Record};

@@ -8,6 +8,7 @@
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{ArchiveError, Result};
 
@@ -44,8 +45,19 @@ pub(super) fn guarded<T>(dir: &Path, f: impl FnOnce() -> sled::Result<T>) -> Res
     }
 }
 
-/// Bytes of sled's page cache.
-const CACHE_BYTES: u64 = 128 << 20;
+/// Bytes of sled's page cache (as sled counts them: the pages' size on disk; in memory they take
+/// about 2.5 times that), for archives this process opens from now on.
+static CACHE_BYTES: AtomicU64 = AtomicU64::new(128 << 20);
+
+/// The page cache of a process that reads the whole archive once (`zhengyin audit`): a larger one
+/// would only keep pages the pass does not come back to, so memory would grow with the archive up
+/// to the cap (docs/BENCHMARKS.md, "Archive lookups and the audit at scale").
+pub const ONE_PASS_CACHE_BYTES: u64 = 32 << 20;
+
+/// Give archives this process opens from now on a page cache of `bytes` (as sled counts them).
+pub fn set_cache_bytes(bytes: u64) {
+    CACHE_BYTES.store(bytes, Ordering::Relaxed);
+}
 
 /// Open the sled database in `dir` (created 0700 when missing) and make the directory private.
 pub(super) fn open_db(dir: &Path) -> Result<sled::Db> {
@@ -55,9 +67,13 @@ pub(super) fn open_db(dir: &Path) -> Result<sled::Db> {
         .create(dir)
         .map_err(|e| ArchiveError::Open { path: dir.to_path_buf(), message: e.to_string() })?;
     // sled's page cache is bounded (its default is 1 GiB), so a pass over every record (the
-    // audit, an index rebuild) runs in flat memory however large the archive grows.
+    // audit, an index rebuild) keeps at most this much of the store cached.
     let db = guarded(dir, || {
-        sled::Config::new().path(dir).flush_every_ms(None).cache_capacity(CACHE_BYTES).open()
+        sled::Config::new()
+            .path(dir)
+            .flush_every_ms(None)
+            .cache_capacity(CACHE_BYTES.load(Ordering::Relaxed))
+            .open()
     })?;
     release_freed_memory();
     make_private(dir).map_err(|e| ArchiveError::Open {

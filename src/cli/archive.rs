@@ -339,6 +339,8 @@ pub struct AuditArgs {
 
 pub fn audit(a: AuditArgs) -> ExitCode {
     let h = a.home.home();
+    // One pass over the archive: a small page cache keeps the audit's memory flat as it grows.
+    zhengyin::archive::set_cache_bytes(zhengyin::archive::ONE_PASS_CACHE_BYTES);
     if let Some(out) = &a.report {
         let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
         if !dir.is_dir() {

@@ -130,21 +130,24 @@ fn audit_finds_a_swapped_sealed_version() {
     audit_finds(&r, "but the filed record");
 }
 
+/// Edits the status index entry of version `id` to say `state` (what a tamperer with the store would do).
+fn set_index_state(r: &Region, id: &str, state: &str) {
+    let a = open_archive(r);
+    let t = zhengyin::licence::status::tree(&a).unwrap();
+    let key = [b"v\0".as_slice(), id.as_bytes()].concat();
+    let mut e: Value = serde_json::from_slice(&t.get(&key).unwrap().unwrap()).unwrap();
+    e["state"] = Value::String(state.into());
+    t.insert(key, serde_json::to_vec(&e).unwrap()).unwrap();
+    a.flush().unwrap();
+}
+
 /// An index entry edited to say a superseded version is valid again: the audit compares the
 /// index with a replay of the log and names the difference.
 #[test]
 fn audit_finds_an_index_that_disagrees_with_the_log() {
     let r = Region::init();
     let (old, _) = issued_and_changed(&r);
-    {
-        let a = open_archive(&r);
-        let t = zhengyin::licence::status::tree(&a).unwrap();
-        let key = [b"v\0".as_slice(), old.as_bytes()].concat();
-        let mut e: Value = serde_json::from_slice(&t.get(&key).unwrap().unwrap()).unwrap();
-        e["state"] = Value::String("valid".into());
-        t.insert(key, serde_json::to_vec(&e).unwrap()).unwrap();
-        a.flush().unwrap();
-    }
+    set_index_state(&r, &old, "valid");
     assert_eq!(status_of(&r, &old)["status"], "valid", "the edit took");
     audit_finds(&r, "the status index says");
 }
@@ -170,15 +173,7 @@ fn audit_finds_a_transition_on_a_version_no_record_files() {
 fn audit_reports_an_edited_index_entry_once() {
     let r = Region::init();
     let (old, _) = issued_and_changed(&r);
-    {
-        let a = open_archive(&r);
-        let t = zhengyin::licence::status::tree(&a).unwrap();
-        let key = [b"v\0".as_slice(), old.as_bytes()].concat();
-        let mut e: Value = serde_json::from_slice(&t.get(&key).unwrap().unwrap()).unwrap();
-        e["state"] = Value::String("cancelled".into());
-        t.insert(key, serde_json::to_vec(&e).unwrap()).unwrap();
-        a.flush().unwrap();
-    }
+    set_index_state(&r, &old, "cancelled");
     let run = r.zy(&["audit", "--home", s(&r.home), "--json"]);
     run.assert_code(1);
     let reasons: Vec<String> = run.json()["problems"]

@@ -35,6 +35,11 @@ fn demo_writes_licences_that_verify() {
     );
     copy.assert_code(0);
     assert_eq!(copy.json()["annotated_copy"]["user"], "泰安市行政审批服务局", "{}", copy.both());
+    // A copy for one matter is usable for the default period (30 days), not for decades.
+    let until = copy.json()["annotated_copy"]["valid_until"].as_str().unwrap_or_default().to_string();
+    let year: i32 = until.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    let this_year = time::OffsetDateTime::now_utc().year();
+    assert!(year == this_year || year == this_year + 1, "demo copy valid until {until}");
     assert!(!out.join("rs-social-insurance.csv").exists(), "the demo leaves no raw holder data behind");
 }
 

@@ -139,7 +139,8 @@ fn no_proof_city(home: &Home, dir: &std::path::Path) -> zhengyin::Result<Vec<Str
     }
     let licence = dir.join("business-licence.pdf");
     let bytes = std::fs::read(&licence).map_err(zhengyin::error::io_at(&licence))?;
-    let copy = annotate::annotate(home, &archive, &bytes, "xzsp", "370900-XK-0012", "2099-12-31")?;
+    let until = annotate::default_valid_until();
+    let copy = annotate::annotate(home, &archive, &bytes, "xzsp", "370900-XK-0012", &until)?;
     let path = dir.join("business-licence-annotated.pdf");
     zhengyin::licence::write_output(&path, &copy.pdf)?;
     out.push(format!("   annotated copy (加注件) → {}\n   {}", path.display(), copy.note));

@@ -38,10 +38,7 @@ pub fn run(c: Command) -> ExitCode {
         Command::Lifecycle(l) => return super::lifecycle::run(l),
     };
     let home = home.home();
-    let valid_until = valid_until.unwrap_or_else(|| {
-        let t = time::OffsetDateTime::now_utc() + time::Duration::days(30);
-        format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
-    });
+    let valid_until = valid_until.unwrap_or_else(zhengyin::proofs::annotate::default_valid_until);
     let checked = zhengyin::proofs::fields::ident("by", &by)
         .and_then(|_| zhengyin::proofs::fields::matter("purpose", &purpose));
     if let Err(e) = checked {

@@ -46,6 +46,16 @@ pub fn find_licence(archive: &Archive, identifier: &str) -> Result<Option<Vec<u8
 /// Archive kind of annotated copies.
 pub const KIND: &str = "annotated-copy";
 
+/// Days an annotated copy stays usable when its maker names no validity end.
+pub const DEFAULT_VALID_DAYS: i64 = 30;
+
+/// The validity end of a copy made now with no `--valid-until`: today (UTC) plus
+/// [`DEFAULT_VALID_DAYS`], as `YYYY-MM-DD`.
+pub fn default_valid_until() -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::days(DEFAULT_VALID_DAYS);
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
 /// Make an annotated copy of `licence` for `by` and matter `purpose`, valid until `valid_until`.
 pub fn annotate(
     home: &Home,

@@ -213,15 +213,8 @@ pub fn verified_metadata(name: &str, bytes: &[u8], trust: &TrustStore, kind: &st
 /// Whether the file has a /DSS key (the catalog's, PAdES B-LT); a byte search, as the level it
 /// decides is descriptive.
 pub fn has_dss(bytes: &[u8]) -> bool {
-    let mut from = 0;
-    while let Some(at) = bytes.get(from..).and_then(|b| crate::pades::scan::find(b, b"/DSS")) {
-        let next = from + at + 4;
-        if matches!(bytes.get(next), Some(b' ' | b'<')) {
-            return true;
-        }
-        from = next;
-    }
-    false
+    // From the end: a DSS is written in the last updates.
+    memchr::memmem::rfind_iter(bytes, b"/DSS").any(|at| matches!(bytes.get(at + 4), Some(b' ' | b'<')))
 }
 
 /// Append documents already checked by [`verified_metadata`] (or, for tokens and log entries,

@@ -28,13 +28,15 @@ fn contents(pdf: &[u8]) -> (Vec<u8>, usize) {
     (bytes, at)
 }
 
-/// A licence as sealed passes; the same licence with its ECDSA signature value changed (still
+/// A licence as sealed passes (and gives the file's SHA-256); the same licence with its ECDSA signature value changed (still
 /// well-formed DER), with one byte of the signed range changed, or checked against another
 /// department's certificate, fails with the reason.
 #[test]
 fn self_check_catches_a_wrong_signature_digest_or_signer() {
     let (_r, pdf, cert, other) = sealed();
-    zhengyin::pades::self_check::check_own(&pdf, &cert).expect("the licence as sealed checks");
+    let whole = zhengyin::pades::self_check::check_own(&pdf, &cert).expect("the licence as sealed checks");
+    // The file's SHA-256 (the archive's fixity value) comes from the check's own pass.
+    assert_eq!(whole, zhengyin::pades::cms::sha256(&pdf));
 
     // The signature value: its last byte (the end of s) changed in the hex of /Contents.
     let (cms, hex_at) = contents(&pdf);

@@ -250,15 +250,10 @@ fn make(
         has_dss,
     );
     if !full {
-        crate::pades::self_check::check_own(&issued.pdf, cert)
+        // The self-check's pass over the file also gives the file's SHA-256.
+        let sha256 = crate::pades::self_check::check_own(&issued.pdf, cert)
             .map_err(|e| reject(format!("the sealed licence does not check: {e}")))?;
-        return Ok(Made {
-            line,
-            sha256: crate::pades::cms::sha256(&issued.pdf),
-            pdf: issued.pdf,
-            identifier: issued.identifier,
-            metadata: derived,
-        });
+        return Ok(Made { line, sha256, pdf: issued.pdf, identifier: issued.identifier, metadata: derived });
     }
     let name = journal::pdf_name(line);
     let metadata = crate::filing::verified_metadata(&name, &issued.pdf, trust, "licence")

@@ -5,7 +5,9 @@
 //! `expected_cert` as its signer, and its signature value must verify with that certificate's key.
 //!
 //! What bulk issuance runs on every licence between full verifications (`licence::batch`): it
-//! catches a key that does not match its certificate and bytes changed after signing. It checks
+//! catches a key that does not match its certificate and bytes changed after signing. The same
+//! pass over the file gives the SHA-256 of the whole file (the archive's fixity value): the
+//! bytes before /Contents are hashed once for both. It checks
 //! neither the chain, revocation nor the timestamp, nor the PDF's object structure: the full
 //! verification of the first licence of every group does, and the archive audit re-verifies all.
 //!
@@ -21,10 +23,10 @@ const SIG_DICT: &[u8] = b"/Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAd
 /// Most bytes between the signature dictionary's start and its /ByteRange.
 const MAX_DICT: usize = 16 * 1024;
 
-/// Check the last seal of `pdf` (made by `sign`) against `expected_cert` (DER). The reason
-/// when it fails.
-pub fn check_own(pdf: &[u8], expected_cert: &[u8]) -> Result<(), String> {
-    let start = last(pdf, SIG_DICT).ok_or("no signature dictionary written by zhengyin")?;
+/// Check the last seal of `pdf` (made by `sign`) against `expected_cert` (DER): the SHA-256 of
+/// the whole of `pdf` when it checks, the reason when it fails.
+pub fn check_own(pdf: &[u8], expected_cert: &[u8]) -> Result<[u8; 32], String> {
+    let start = memchr::memmem::rfind(pdf, SIG_DICT).ok_or("no signature dictionary written by zhengyin")?;
     let dict = pdf.get(start..).unwrap_or_default();
     let dict = dict.get(..MAX_DICT.min(dict.len())).unwrap_or_default();
     let br = scan::find(dict, b"/ByteRange [").ok_or("no /ByteRange")? + b"/ByteRange [".len();
@@ -50,12 +52,17 @@ pub fn check_own(pdf: &[u8], expected_cert: &[u8]) -> Result<(), String> {
     if signer.map(Vec::as_slice) != Some(expected_cert) {
         return Err("the CMS does not name the seal's certificate as its signer".into());
     }
+    // One pass over the bytes before /Contents serves the byte range and the whole file.
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     ctx.update(pdf.get(..a).unwrap_or_default());
+    let mut whole = ctx.clone();
     ctx.update(pdf.get(b..end).unwrap_or_default());
     if parsed.message_digest.as_deref() != Some(ctx.finish().as_ref()) {
         return Err("the message digest is not the SHA-256 of the byte range".into());
     }
+    whole.update(pdf.get(a..).unwrap_or_default());
+    let mut file = [0u8; 32];
+    file.copy_from_slice(whole.finish().as_ref());
     let key = public_key(expected_cert)?;
     match algorithms::verify_signature(
         parsed.signature_alg,
@@ -65,7 +72,7 @@ pub fn check_own(pdf: &[u8], expected_cert: &[u8]) -> Result<(), String> {
         &parsed.signed_attrs,
         &parsed.signature,
     ) {
-        SignatureCheck::Valid(_) => Ok(()),
+        SignatureCheck::Valid(_) => Ok(file),
         SignatureCheck::Invalid(s) => Err(format!("the signature value does not verify ({s})")),
         SignatureCheck::Outside(o) => Err(o.0),
     }
@@ -85,17 +92,25 @@ fn public_key(der: &[u8]) -> Result<Vec<u8>, String> {
     Ok(key)
 }
 
-/// Offset of the last occurrence of `needle` in `hay`, searched from the end (the last seal's
-/// dictionary is near it, before only the DSS update).
-fn last(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
-    let top = hay.len().checked_sub(needle.len())?;
-    (0..=top).rev().find(|&i| hay.get(i) == Some(&first) && hay.get(i..i + needle.len()) == Some(needle))
-}
-
+/// The bytes of a hex string (even length, digits only), or `None`.
 fn unhex(hex: &[u8]) -> Option<Vec<u8>> {
-    let digit = |d: u8| char::from(d).to_digit(16).and_then(|v| u8::try_from(v).ok());
-    hex.chunks(2).map(|p| Some(digit(*p.first()?)? << 4 | digit(*p.get(1)?)?)).collect()
+    fn digit(d: u8) -> Option<u8> {
+        match d {
+            b'0'..=b'9' => Some(d - b'0'),
+            b'a'..=b'f' => Some(d - b'a' + 10),
+            b'A'..=b'F' => Some(d - b'A' + 10),
+            _ => None,
+        }
+    }
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(hex.len() / 2);
+    for pair in hex.chunks_exact(2) {
+        let [h, l] = pair else { return None };
+        out.push(digit(*h)? << 4 | digit(*l)?);
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -110,5 +125,14 @@ mod tests {
         assert!(check_own(&bad, b"cert").is_err());
         let odd = [SIG_DICT, b"/ByteRange [0 1 2]"].concat();
         assert!(check_own(&odd, b"cert").is_err());
+    }
+
+    /// Hex in either case decodes; an odd length or a non-hex digit is refused.
+    #[test]
+    fn unhex_reads_both_cases_and_refuses_the_rest() {
+        assert_eq!(unhex(b"00fFa9"), Some(vec![0x00, 0xff, 0xa9]));
+        assert_eq!(unhex(b""), Some(vec![]));
+        assert_eq!(unhex(b"abc"), None);
+        assert_eq!(unhex(b"0g"), None);
     }
 }

@@ -30,8 +30,86 @@ fn err<T>(msg: &str) -> Result<T, BerError> {
 
 /// Does the first element of `input` use an indefinite length anywhere (or a constructed string)?
 /// Cheap pre-check so DER input is decoded as it is.
+/// Walks the encoding in place (no copy): true exactly when `to_der` succeeds and differs from the
+/// input it consumed.
 pub fn needs_normalising(input: &[u8]) -> bool {
-    to_der(input).map(|(der, used)| der.as_slice() != input.get(..used).unwrap_or_default()).unwrap_or(false)
+    check(input, 0).map(|(_, changed)| changed).unwrap_or(false)
+}
+
+/// `element` without writing anything: the input bytes it would consume, and whether its output
+/// would differ from them (an indefinite or non-minimal length, a constructed OCTET STRING, a
+/// repeated SET element). Fails exactly where `element` fails.
+fn check<'a>(input: &'a [u8], depth: usize) -> Result<(usize, bool), BerError> {
+    if depth > MAX_DEPTH {
+        return err("nested too deeply");
+    }
+    let (tag, constructed) = identifier(input)?;
+    let rest = input.get(tag.len()..).unwrap_or_default();
+    let (len, len_len) = length(rest)?;
+    let body_start = tag.len() + len_len;
+    let body = input.get(body_start..).unwrap_or_default();
+    let mut changed = len.is_none_or(|n| len_len != minimal_length_len(n));
+    if !constructed {
+        let Some(n) = len else { return err("indefinite length on a primitive element") };
+        if body.len() < n {
+            return err("element longer than its container");
+        }
+        return Ok((body_start + n, changed));
+    }
+    let set_like = matches!(tag, [0x31] | [0xa0] | [0xa1]);
+    let octets = tag == [0x24];
+    changed |= octets;
+    let mut seen: Vec<&'a [u8]> = Vec::new();
+    let mut child = |value: &'a [u8]| -> Result<usize, BerError> {
+        let (used, child_changed) = check(value, depth + 1)?;
+        changed |= child_changed;
+        if octets && !matches!(identifier(value)?.0, [0x04] | [0x24]) {
+            return err("a constructed OCTET STRING holds something else");
+        }
+        if set_like {
+            // Raw bytes equal means DER forms equal; DER forms equal with raw bytes differing
+            // means a child changed, which already marks this element.
+            let raw = value.get(..used).unwrap_or_default();
+            if seen.contains(&raw) {
+                changed = true;
+            } else {
+                seen.push(raw);
+            }
+        }
+        Ok(used)
+    };
+    let consumed = match len {
+        Some(n) => {
+            let Some(mut value) = body.get(..n) else { return err("element longer than its container") };
+            while !value.is_empty() {
+                let used = child(value)?;
+                value = value.get(used..).unwrap_or_default();
+            }
+            n
+        }
+        None => {
+            let mut at = 0;
+            loop {
+                let value = body.get(at..).unwrap_or_default();
+                if value.starts_with(&[0, 0]) {
+                    break at + 2;
+                }
+                if value.is_empty() {
+                    return err("indefinite length without end-of-contents");
+                }
+                at += child(value)?;
+            }
+        }
+    };
+    Ok((body_start + consumed, changed))
+}
+
+/// How many bytes `push_length` writes for `len`.
+fn minimal_length_len(len: usize) -> usize {
+    if len < 0x80 {
+        return 1;
+    }
+    1 + (usize::BITS - len.leading_zeros()).div_ceil(8) as usize
 }
 
 /// The DER form of the first element of `input`, and how many input bytes it took.
@@ -206,6 +284,43 @@ mod tests {
     fn duplicate_set_elements_collapse() {
         let ber = [0x31, 0x80, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01, 0, 0];
         assert_eq!(to_der(&ber).unwrap().0, vec![0x31, 0x03, 0x02, 0x01, 0x01]);
+    }
+
+    /// The in-place check agrees with normalising and comparing, on every prefix and one-byte
+    /// change of a few DER and BER inputs (non-minimal lengths, nested constructed strings,
+    /// repeated SET elements, truncations).
+    #[test]
+    fn check_agrees_with_normalising() {
+        let reference = |input: &[u8]| {
+            to_der(input)
+                .map(|(der, used)| der.as_slice() != input.get(..used).unwrap_or_default())
+                .unwrap_or(false)
+        };
+        let seeds: [&[u8]; 7] = [
+            &[0x30, 0x06, 0x02, 0x01, 0x01, 0x04, 0x01, 0xaa],
+            &[0x30, 0x80, 0x02, 0x01, 0x01, 0x24, 0x80, 0x04, 0x01, 0xaa, 0x04, 0x01, 0xbb, 0, 0, 0, 0],
+            &[0x31, 0x80, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01, 0, 0],
+            &[0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01],
+            &[0xa0, 0x81, 0x07, 0x02, 0x01, 0x01, 0x02, 0x82, 0x00, 0x01, 0x01],
+            &[0x24, 0x08, 0x24, 0x03, 0x04, 0x01, 0xaa, 0x04, 0x01, 0xbb],
+            &[0x24, 0x06, 0x02, 0x01, 0x01, 0x04, 0x01, 0xbb],
+        ];
+        for seed in seeds {
+            for end in 0..=seed.len() {
+                let prefix = &seed[..end];
+                assert_eq!(needs_normalising(prefix), reference(prefix), "{prefix:02x?}");
+            }
+            for at in 0..seed.len() {
+                for b in [0x00, 0x01, 0x04, 0x24, 0x30, 0x31, 0x7f, 0x80, 0x81, 0x82, 0xa0, 0xff] {
+                    let mut v = seed.to_vec();
+                    v[at] = b;
+                    assert_eq!(needs_normalising(&v), reference(&v), "{v:02x?}");
+                }
+            }
+        }
+        assert!(needs_normalising(&[0x02, 0x81, 0x01, 0x05]));
+        assert!(needs_normalising(&[0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]));
+        assert!(!needs_normalising(&[0x02, 0x81, 0x80]));
     }
 
     /// Truncated, unterminated and over-deep inputs are refused, never panic.

@@ -16,14 +16,25 @@ use crate::{
 #[cfg(any(test, feature = "lock_free_delays"))]
 const MAX_QUEUE_ITEMS: usize = 4;
 
+// zhengyin: 16, not 64. A page read is counted against the cache only when its shard's queue
+// block fills, so up to (MAX_QUEUE_ITEMS - 1) pages per shard sit in memory uncounted: with 64
+// and 256 shards that was 16,000 pages, a whole 10^5-record archive (ZHENGYIN-PATCH.md).
 #[cfg(not(any(test, feature = "lock_free_delays")))]
-const MAX_QUEUE_ITEMS: usize = 64;
+const MAX_QUEUE_ITEMS: usize = 16;
 
 #[cfg(any(test, feature = "lock_free_delays"))]
 const N_SHARDS: usize = 2;
 
 #[cfg(not(any(test, feature = "lock_free_delays")))]
 const N_SHARDS: usize = 256;
+
+// zhengyin: at most one shard per MiB of cache (so 32 shards for 32 MiB, 128 for 128 MiB): the
+// pages read but not yet counted stay under about a quarter of the cache.
+#[cfg(not(any(test, feature = "lock_free_delays")))]
+const SHARD_MIN_BYTES: u64 = 1 << 20;
+
+#[cfg(any(test, feature = "lock_free_delays"))]
+const SHARD_MIN_BYTES: u64 = 128;
 
 struct AccessBlock {
     len: AtomicUsize,
@@ -220,10 +231,13 @@ impl Lru {
             "Please configure the cache \
              capacity to be at least 256 bytes"
         );
-        let shard_capacity = cache_capacity / N_SHARDS as u64;
+        let n_shards = usize::try_from(cache_capacity / SHARD_MIN_BYTES)
+            .unwrap_or(N_SHARDS)
+            .clamp(1, N_SHARDS);
+        let shard_capacity = cache_capacity / n_shards as u64;
 
-        let mut shards = Vec::with_capacity(N_SHARDS);
-        shards.resize_with(N_SHARDS, || {
+        let mut shards = Vec::with_capacity(n_shards);
+        shards.resize_with(n_shards, || {
             (AccessQueue::default(), FastLock::new(Shard::new(shard_capacity)))
         });
 

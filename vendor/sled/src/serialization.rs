@@ -778,15 +778,20 @@ where
     iter.collect()
 }
 
-fn deserialize_bounded_sequence<T: Serialize, R>(
+// zhengyin: collected with the exact capacity (each item takes at least one byte of `buf`, so a
+// damaged length reserves no more than the page holds). `collect` on the fallible iterator grew
+// the vector by doubling: a cached leaf kept up to twice the room its keys and values need
+// (ZHENGYIN-PATCH.md).
+fn deserialize_bounded_sequence<T: Serialize>(
     buf: &mut &[u8],
     bound: usize,
-) -> Result<R>
-where
-    R: FromIterator<T>,
-{
+) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(bound.min(buf.len()));
     let iter = ConsumeSequence { buf, _t: PhantomData, done: false };
-    iter.take(bound).collect()
+    for item in iter.take(bound) {
+        out.push(item?);
+    }
+    Ok(out)
 }
 
 impl<'a, 'b, T> Iterator for ConsumeSequence<'a, 'b, T>

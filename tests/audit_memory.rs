@@ -98,7 +98,17 @@ const CHILD_DIR: &str = "ZY_AUDIT_MEMORY_DIR";
 fn audit_child() {
     let Some(dir) = std::env::var_os(CHILD_DIR) else { return };
     zhengyin::archive::set_cache_bytes(CACHE);
-    let archive = Archive::open(std::path::Path::new(&dir)).unwrap();
+    // The parent has just closed the archive; sled's background writes may hold its lock a moment.
+    let open = || Archive::open(std::path::Path::new(&dir));
+    let mut archive = open();
+    for _ in 0..50 {
+        if archive.is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        archive = open();
+    }
+    let archive = archive.unwrap();
     let opened = LIVE.load(Ordering::Relaxed);
     PEAK.store(opened, Ordering::Relaxed);
     let report = audit::audit(&archive, None, &[], &|_| (Ok(()), Ok(())), None, &mut |_, _| {});

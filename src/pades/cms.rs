@@ -18,6 +18,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::Certificate;
 
+use super::cms_template::{Parts, Template, Varying};
 use crate::error::{CmsError, Result};
 use crate::pki::SealSigner;
 
@@ -79,8 +80,16 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
-/// Build the DER of a detached CMS SignedData over content whose SHA-256 is `digest`.
+/// Build the DER of a detached CMS SignedData over content whose SHA-256 is `digest`: from the
+/// signer's template (`cms_template`) when it has one, else from the structures.
 pub fn sign_detached(signer: &SealSigner, digest: &[u8; 32]) -> Result<Vec<u8>> {
+    if let Some(t) = signer.cms_template.get_or_init(|| template(signer)) {
+        let attrs = t.signed_attributes(digest);
+        let signature = signer.sign(&attrs)?;
+        let token = stamp(signer, &signature)?;
+        let v = Varying { econtent: None, signature: &signature, unsigned: token.as_deref() };
+        return Ok(t.signed_data(&attrs, v));
+    }
     let signed_attrs = signed_attributes(signer, digest)?;
     // The signature covers the DER of the attributes as a SET (tag 0x31), RFC 5652 §5.4.
     let to_sign = signed_attrs.to_der().map_err(enc)?;
@@ -121,46 +130,72 @@ pub fn assemble(
     signed_attrs: SetOfVec<Attribute>,
     signature: Vec<u8>,
 ) -> Result<Vec<u8>> {
+    let token = stamp(signer, &signature)?;
+    encode_signed_data(signer, signed_attrs, signature, token.as_deref())
+}
+
+/// PAdES B-T (ETSI EN 319 142-1 §6.3): a signature-time-stamp-token over the signature value,
+/// from the home's TSA; `None` for homes without one, which seal B-B (`SealSigner::load` warned).
+fn stamp(signer: &SealSigner, signature: &[u8]) -> Result<Option<Vec<u8>>> {
+    let Some(tsa) = &signer.tsa else { return Ok(None) };
+    let stamped = tsa.stamp(&crate::pki::tsa::StampRequest {
+        hash: rfc5912::ID_SHA_256,
+        digest: &sha256(signature),
+        nonce: None,
+        cert_req: true,
+        requester: &format!("seal {}", signer.department.id),
+    })?;
+    Ok(Some(stamped.token))
+}
+
+/// The signer's identifier: the issuer and serial number of its certificate.
+fn sid(cert: &Certificate) -> SignerIdentifier {
+    SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+        issuer: cert.tbs_certificate.issuer.clone(),
+        serial_number: cert.tbs_certificate.serial_number.clone(),
+    })
+}
+
+/// The certificates field: the signer's certificate and its chain.
+fn certificate_set(signer: &SealSigner) -> Result<CertificateSet> {
+    let mut certs = vec![CertificateChoices::Certificate(certificate(&signer.cert)?)];
+    for der in &signer.chain {
+        certs.push(CertificateChoices::Certificate(certificate(der)?));
+    }
+    Ok(CertificateSet(SetOfVec::try_from(certs).map_err(enc)?))
+}
+
+/// The ContentInfo (DER) of the SignedData around `signed_attrs`, their `signature` and, for
+/// B-T, the signature timestamp `token`, encoded by the RustCrypto structures.
+fn encode_signed_data(
+    signer: &SealSigner,
+    signed_attrs: SetOfVec<Attribute>,
+    signature: Vec<u8>,
+    token: Option<&[u8]>,
+) -> Result<Vec<u8>> {
     let cert = certificate(&signer.cert)?;
-    // PAdES B-T (ETSI EN 319 142-1 §6.3): a signature-time-stamp-token over the signature value,
-    // from the home's TSA; homes without one seal B-B (`SealSigner::load` warned).
-    let unsigned_attrs = match &signer.tsa {
-        Some(tsa) => {
-            let stamped = tsa.stamp(&crate::pki::tsa::StampRequest {
-                hash: rfc5912::ID_SHA_256,
-                digest: &sha256(&signature),
-                nonce: None,
-                cert_req: true,
-                requester: &format!("seal {}", signer.department.id),
-            })?;
-            let token = Any::from_der(&stamped.token).map_err(enc)?;
+    let unsigned_attrs = match token {
+        Some(token) => {
+            let token = Any::from_der(token).map_err(enc)?;
             let attr = attribute(crate::pki::tsa::ID_AA_SIGNATURE_TIME_STAMP_TOKEN, token)?;
             Some(SetOfVec::try_from(vec![attr]).map_err(enc)?)
         }
         None => None,
     };
-
     let signer_info = SignerInfo {
         version: CmsVersion::V1,
-        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
-            issuer: cert.tbs_certificate.issuer.clone(),
-            serial_number: cert.tbs_certificate.serial_number.clone(),
-        }),
+        sid: sid(&cert),
         digest_alg: alg(rfc5912::ID_SHA_256),
         signed_attrs: Some(signed_attrs),
         signature_algorithm: alg(rfc5912::ECDSA_WITH_SHA_256),
         signature: OctetString::new(signature).map_err(enc)?,
         unsigned_attrs,
     };
-    let mut certs = vec![CertificateChoices::Certificate(cert)];
-    for der in &signer.chain {
-        certs.push(CertificateChoices::Certificate(certificate(der)?));
-    }
     let signed_data = SignedData {
         version: CmsVersion::V1,
         digest_algorithms: SetOfVec::try_from(vec![alg(rfc5912::ID_SHA_256)]).map_err(enc)?,
         encap_content_info: EncapsulatedContentInfo { econtent_type: rfc5911::ID_DATA, econtent: None },
-        certificates: Some(CertificateSet(SetOfVec::try_from(certs).map_err(enc)?)),
+        certificates: Some(certificate_set(signer)?),
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info]).map_err(enc)?),
     };
@@ -169,6 +204,23 @@ pub fn assemble(
         content: Any::encode_from(&signed_data).map_err(enc)?,
     };
     Ok(ci.to_der().map_err(enc)?)
+}
+
+/// The signer's [`Template`]: the fixed parts as [`encode_signed_data`] encodes them, checked
+/// against it; `None` when anything differs (the structures are used).
+pub fn template(signer: &SealSigner) -> Option<Template> {
+    let parts = Parts::encode(
+        CmsVersion::V1,
+        rfc5911::ID_DATA,
+        false,
+        certificate_set(signer).ok()?,
+        sid(&certificate(&signer.cert).ok()?),
+        signer.tsa.as_ref().map(|_| crate::pki::tsa::ID_AA_SIGNATURE_TIME_STAMP_TOKEN),
+    )?;
+    Template::new(parts, &|d| signed_attributes(signer, d).ok()?.to_der().ok(), &|attrs, v| {
+        let attrs = SetOfVec::<Attribute>::from_der(attrs).ok()?;
+        encode_signed_data(signer, attrs, v.signature.to_vec(), v.unsigned).ok()
+    })
 }
 
 /// A CMS SignedData read back from a signature's /Contents, ready for checking.

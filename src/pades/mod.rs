@@ -9,6 +9,7 @@ pub mod appearance;
 pub mod ber;
 pub mod budget;
 pub mod cms;
+pub mod cms_template;
 pub mod doc_timestamp;
 pub mod external;
 pub mod lazy;

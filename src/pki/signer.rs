@@ -28,6 +28,9 @@ pub struct SealSigner {
     /// bulk, many a second, share one).
     crl_memo: std::sync::Mutex<std::collections::HashMap<String, (i64, Vec<u8>)>>,
     home: Home,
+    /// The DER template of this signer's CMS (`pades::cms::sign_detached`), made at its first
+    /// seal; `None` inside when the template did not match the structures' encoding.
+    pub cms_template: std::sync::OnceLock<Option<crate::pades::cms_template::Template>>,
     /// The home's time-stamping authority: every signature gets a signature timestamp (PAdES
     /// B-T). `None` for a home made before the TSA existed: its seals stay B-B.
     pub tsa: Option<super::tsa::Tsa>,
@@ -89,6 +92,7 @@ impl SealSigner {
             crl_cas,
             crl_memo: Default::default(),
             home: home.clone(),
+            cms_template: Default::default(),
             tsa,
         })
     }

@@ -63,6 +63,9 @@ pub struct Tsa {
     pub cert: Vec<u8>,
     parsed: Certificate,
     ledger: ledger::Ledger,
+    /// The DER template of this TSA's tokens (`token::build`), made at its first token; `None`
+    /// inside when it did not match the structures' encoding.
+    template: std::sync::OnceLock<Option<crate::pades::cms_template::Template>>,
 }
 
 /// What to time-stamp.
@@ -122,7 +125,14 @@ impl Tsa {
         let cert = keys::read_certs_der(&cert_path)?.remove(0);
         let parsed = Certificate::from_der(&cert)
             .map_err(|e| PkiError::BadCertificate { path: cert_path.clone(), message: e.to_string() })?;
-        Ok(Some(Tsa { key, rng, cert, parsed, ledger: ledger::Ledger::new(home.tsa_ledger()) }))
+        Ok(Some(Tsa {
+            key,
+            rng,
+            cert,
+            parsed,
+            ledger: ledger::Ledger::new(home.tsa_ledger()),
+            template: Default::default(),
+        }))
     }
 
     /// The TSA certificate's subject (RFC 4514 form).
@@ -133,6 +143,12 @@ impl Tsa {
     /// Issue a token over `req.digest`, record it in the ledger (durably, before returning it).
     pub fn stamp(&self, req: &StampRequest<'_>) -> Result<Stamped> {
         self.ledger.append(|serial, now| self.issue(req, serial, now))
+    }
+
+    /// Whether tokens that carry the TSA certificate are written from the DER template
+    /// (`pades::cms_template`): it matched the structures' own encoding.
+    pub fn writes_from_template(&self) -> bool {
+        self.template.get_or_init(|| token::template(self)).is_some()
     }
 
     /// Write ledger lines without syncing each until [`Tsa::sync_ledger`]: for a caller that

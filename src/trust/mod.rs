@@ -14,6 +14,7 @@ pub mod past;
 pub mod pivot;
 pub mod province;
 pub mod registry;
+pub mod results;
 pub mod revocation;
 pub mod timestamp;
 pub mod verified;
@@ -88,6 +89,8 @@ pub struct TrustStore {
     /// The names of `anchors` and `crls`, read on first use ([`TrustStore::index`]); leave it
     /// default.
     pub index: std::sync::OnceLock<index::Index>,
+    /// Validations already done with this store ([`results`]); leave it default.
+    pub results: results::Memo,
 }
 
 /// Where a CRL came from, as reports name it.
@@ -262,8 +265,27 @@ impl TrustStore {
         self.validate_full(ee, intermediates, at, Purpose::DocumentSigning, inputs)
     }
 
-    /// Validate `ee` for `purpose` at `at`, revocation from the store and `inputs`.
+    /// Validate `ee` for `purpose` at `at`, revocation from the store and `inputs`; a question
+    /// this store already answered is answered from its memo ([`results`]).
     pub fn validate_full(
+        &self,
+        ee: &[u8],
+        intermediates: &[Vec<u8>],
+        at: UnixTime,
+        purpose: Purpose,
+        inputs: &RevocationInputs<'_>,
+    ) -> (ChainOutcome, Revocation) {
+        let key = results::key(self, ee, intermediates, at, purpose, inputs);
+        if let Some(hit) = self.results.get(&key) {
+            return hit;
+        }
+        let outcome = self.validate_afresh(ee, intermediates, at, purpose, inputs);
+        self.results.put(key, &outcome);
+        outcome
+    }
+
+    /// [`validate_full`](Self::validate_full) without the memo.
+    fn validate_afresh(
         &self,
         ee: &[u8],
         intermediates: &[Vec<u8>],

@@ -21,7 +21,7 @@ fn memo() -> &'static Mutex<HashSet<[u8; 32]>> {
 }
 
 /// The key of one check: its parts, each length-prefixed so they cannot run into each other.
-fn key(parts: &[&[u8]]) -> [u8; 32] {
+pub(crate) fn key(parts: &[&[u8]]) -> [u8; 32] {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     for p in parts {
         ctx.update(&u64::try_from(p.len()).unwrap_or(u64::MAX).to_be_bytes());

@@ -45,8 +45,8 @@ pub(super) fn guarded<T>(dir: &Path, f: impl FnOnce() -> sled::Result<T>) -> Res
     }
 }
 
-/// Bytes of sled's page cache (as sled counts them: the pages' size on disk; in memory they take
-/// about 2.5 times that), for archives this process opens from now on.
+/// Bytes of sled's page cache (as the vendored sled counts them: a page's size on disk plus 64
+/// bytes per key, about what it takes in memory), for archives this process opens from now on.
 static CACHE_BYTES: AtomicU64 = AtomicU64::new(128 << 20);
 
 /// The page cache of a process that reads the whole archive once (`zhengyin audit`): a larger one

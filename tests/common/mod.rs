@@ -118,14 +118,20 @@ const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 /// The command for `program args`. `faketime -f OFFSET PROG ARGS…` runs PROG with libfaketime
 /// preloaded and FAKETIME=OFFSET, as the wrapper does but without its named semaphore: the
 /// wrapper fails ("sem_open: File exists") when a killed earlier wrapper left one under a PID
-/// that is reused.
+/// that is reused. The absolute form `faketime "YYYY-MM-DD hh:mm:ss" PROG ARGS…` becomes
+/// FAKETIME="@…" (the clock starts there and runs), as the wrapper sets it.
 fn command(program: &str, args: &[&str]) -> Command {
-    if let (true, ["-f", offset, prog, rest @ ..]) = (program == "faketime", args) {
-        if Path::new(LIBFAKETIME).is_file() {
-            let mut c = Command::new(prog);
-            c.args(rest).env("LD_PRELOAD", LIBFAKETIME).env("FAKETIME", offset);
-            return c;
+    let preload = match (program == "faketime", args) {
+        (true, ["-f", offset, prog, rest @ ..]) => Some((offset.to_string(), prog, rest)),
+        (true, [when, prog, rest @ ..]) if when.starts_with(|c: char| c.is_ascii_digit()) => {
+            Some((format!("@{when}"), prog, rest))
         }
+        _ => None,
+    };
+    if let Some((fake, prog, rest)) = preload.filter(|_| Path::new(LIBFAKETIME).is_file()) {
+        let mut c = Command::new(prog);
+        c.args(rest).env("LD_PRELOAD", LIBFAKETIME).env("FAKETIME", fake);
+        return c;
     }
     let mut c = Command::new(program);
     c.args(args);

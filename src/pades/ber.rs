@@ -60,7 +60,7 @@ fn check<'a>(input: &'a [u8], depth: usize) -> Result<(usize, bool), BerError> {
     let octets = tag == [0x24];
     changed |= octets;
     let mut seen: Vec<&'a [u8]> = Vec::new();
-    let mut child = |value: &'a [u8]| -> Result<usize, BerError> {
+    let child = |value: &'a [u8]| -> Result<usize, BerError> {
         let (used, child_changed) = check(value, depth + 1)?;
         changed |= child_changed;
         if octets && !matches!(identifier(value)?.0, [0x04] | [0x24]) {
@@ -78,21 +78,33 @@ fn check<'a>(input: &'a [u8], depth: usize) -> Result<(usize, bool), BerError> {
         }
         Ok(used)
     };
-    let consumed = match len {
+    let consumed = each_child(body, len, child)?;
+    Ok((body_start + consumed, changed))
+}
+
+/// Walk the children in `body` of a constructed element of length `len` (`None`: indefinite, up
+/// to its end-of-contents), calling `child` on the rest of the body at each one; `child` returns
+/// the bytes that child took. Returns the body bytes consumed (end-of-contents included).
+fn each_child<'a>(
+    body: &'a [u8],
+    len: Option<usize>,
+    mut child: impl FnMut(&'a [u8]) -> Result<usize, BerError>,
+) -> Result<usize, BerError> {
+    match len {
         Some(n) => {
             let Some(mut value) = body.get(..n) else { return err("element longer than its container") };
             while !value.is_empty() {
                 let used = child(value)?;
                 value = value.get(used..).unwrap_or_default();
             }
-            n
+            Ok(n)
         }
         None => {
             let mut at = 0;
             loop {
                 let value = body.get(at..).unwrap_or_default();
                 if value.starts_with(&[0, 0]) {
-                    break at + 2;
+                    return Ok(at + 2);
                 }
                 if value.is_empty() {
                     return err("indefinite length without end-of-contents");
@@ -100,8 +112,7 @@ fn check<'a>(input: &'a [u8], depth: usize) -> Result<(usize, bool), BerError> {
                 at += child(value)?;
             }
         }
-    };
-    Ok((body_start + consumed, changed))
+    }
 }
 
 /// How many bytes `push_length` writes for `len`.
@@ -193,37 +204,14 @@ fn element(input: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<usize, BerEr
     // Constructed: normalise the children into a buffer, then frame them with a definite length.
     let set_like = matches!(tag, [0x31] | [0xa0] | [0xa1]);
     let mut children: Vec<Vec<u8>> = Vec::new();
-    let child = |value: &[u8], children: &mut Vec<Vec<u8>>| -> Result<usize, BerError> {
+    let consumed = each_child(body, len, |value| {
         let mut one = Vec::new();
         let used = element(value, depth + 1, &mut one)?;
         if !(set_like && children.contains(&one)) {
             children.push(one);
         }
         Ok(used)
-    };
-    let consumed = match len {
-        Some(n) => {
-            let Some(mut value) = body.get(..n) else { return err("element longer than its container") };
-            while !value.is_empty() {
-                let used = child(value, &mut children)?;
-                value = value.get(used..).unwrap_or_default();
-            }
-            n
-        }
-        None => {
-            let mut at = 0;
-            loop {
-                let value = body.get(at..).unwrap_or_default();
-                if value.starts_with(&[0, 0]) {
-                    break at + 2;
-                }
-                if value.is_empty() {
-                    return err("indefinite length without end-of-contents");
-                }
-                at += child(value, &mut children)?;
-            }
-        }
-    };
+    })?;
     let inner = children.concat();
     if tag == [0x24] {
         // A constructed OCTET STRING (BER only): DER holds the concatenated segments, primitive.

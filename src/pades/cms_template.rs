@@ -21,32 +21,28 @@ use spki::{AlgorithmIdentifierOwned, ObjectIdentifier};
 /// attributes.
 #[derive(Debug, Clone)]
 pub struct Template {
-    /// SignedData's version and digestAlgorithms (TLVs).
-    head: Vec<u8>,
-    /// eContentType (OID TLV).
-    econtent_type: Vec<u8>,
-    /// The certificates field ([0] IMPLICIT SET OF, TLV); empty when the SignedData has none.
-    certs: Vec<u8>,
-    /// SignerInfo's version, sid and digestAlgorithm (TLVs).
-    signer_head: Vec<u8>,
+    parts: Parts,
     /// The signed attributes as a SET (DER), with the message digest at `digest_at..+32`.
     attrs: Vec<u8>,
     digest_at: usize,
-    /// signatureAlgorithm (TLV).
-    sig_alg: Vec<u8>,
-    /// The type of the one unsigned attribute (OID TLV), when the signer has one.
-    unsigned_type: Option<Vec<u8>>,
 }
 
 /// The fixed DER parts of a template, as the structures encode them.
+#[derive(Debug, Clone)]
 pub struct Parts {
     /// Whether the SignedData encapsulates its content (a timestamp token) or is detached.
     pub encapsulates: bool,
+    /// SignedData's version and digestAlgorithms (TLVs).
     pub head: Vec<u8>,
+    /// eContentType (OID TLV).
     pub econtent_type: Vec<u8>,
+    /// The certificates field ([0] IMPLICIT SET OF, TLV); empty when the SignedData has none.
     pub certs: Vec<u8>,
+    /// SignerInfo's version, sid and digestAlgorithm (TLVs).
     pub signer_head: Vec<u8>,
+    /// signatureAlgorithm (TLV).
     pub sig_alg: Vec<u8>,
+    /// The type of the one unsigned attribute (OID TLV), when the signer has one.
     pub unsigned_type: Option<Vec<u8>>,
 }
 
@@ -121,17 +117,7 @@ impl Template {
         if last + 1 - first != 32 || zero.get(first..=last)?.iter().any(|b| *b != 0) {
             return None;
         }
-        let encapsulates = parts.encapsulates;
-        let t = Template {
-            head: parts.head,
-            econtent_type: parts.econtent_type,
-            certs: parts.certs,
-            signer_head: parts.signer_head,
-            attrs: zero,
-            digest_at: first,
-            sig_alg: parts.sig_alg,
-            unsigned_type: parts.unsigned_type,
-        };
+        let t = Template { parts, attrs: zero, digest_at: first };
         // Lengths of both forms the varying parts take: a 72-byte signature (short form), a
         // 300-byte econtent and unsigned value (long form).
         let probe =
@@ -140,9 +126,9 @@ impl Template {
         let digest = [0x42u8; 32];
         let signed = t.signed_attributes(&digest);
         let v = Varying {
-            econtent: encapsulates.then_some(probe.as_slice()),
+            econtent: t.parts.encapsulates.then_some(probe.as_slice()),
             signature: &signature,
-            unsigned: t.unsigned_type.as_ref().map(|_| probe.as_slice()),
+            unsigned: t.parts.unsigned_type.as_ref().map(|_| probe.as_slice()),
         };
         (encode(&signed, v)? == t.signed_data(&signed, v)).then_some(t)
     }
@@ -160,13 +146,14 @@ impl Template {
     /// [`Self::signed_attributes`]) and the varying parts. An unsigned value is left out when
     /// the template has no unsigned attribute type.
     pub fn signed_data(&self, signed_attrs: &[u8], v: Varying<'_>) -> Vec<u8> {
-        let mut si = Vec::with_capacity(self.signer_head.len() + signed_attrs.len() + v.signature.len() + 64);
-        si.extend_from_slice(&self.signer_head);
+        let mut si =
+            Vec::with_capacity(self.parts.signer_head.len() + signed_attrs.len() + v.signature.len() + 64);
+        si.extend_from_slice(&self.parts.signer_head);
         // [0] IMPLICIT: the SET's tag becomes context-specific constructed 0.
         tlv(&mut si, 0xa0, &[signed_attrs.get(header_len(signed_attrs)..).unwrap_or_default()]);
-        si.extend_from_slice(&self.sig_alg);
+        si.extend_from_slice(&self.parts.sig_alg);
         tlv(&mut si, 0x04, &[v.signature]);
-        if let (Some(oid), Some(value)) = (&self.unsigned_type, v.unsigned) {
+        if let (Some(oid), Some(value)) = (&self.parts.unsigned_type, v.unsigned) {
             let mut values = Vec::with_capacity(value.len() + 8);
             tlv(&mut values, 0x31, &[value]);
             let mut attr = Vec::with_capacity(values.len() + oid.len() + 8);
@@ -182,14 +169,16 @@ impl Template {
                 tlv(&mut octets, 0x04, &[content]);
                 let mut explicit = Vec::with_capacity(octets.len() + 4);
                 tlv(&mut explicit, 0xa0, &[&octets]);
-                tlv(&mut encap, 0x30, &[&self.econtent_type, &explicit]);
+                tlv(&mut encap, 0x30, &[&self.parts.econtent_type, &explicit]);
             }
-            None => tlv(&mut encap, 0x30, &[&self.econtent_type]),
+            None => tlv(&mut encap, 0x30, &[&self.parts.econtent_type]),
         }
         let mut infos = Vec::with_capacity(signer_info.len() + 4);
         tlv(&mut infos, 0x31, &[&signer_info]);
-        let mut sd = Vec::with_capacity(self.head.len() + encap.len() + self.certs.len() + infos.len() + 8);
-        tlv(&mut sd, 0x30, &[&self.head, &encap, &self.certs, &infos]);
+        let mut sd = Vec::with_capacity(
+            self.parts.head.len() + encap.len() + self.parts.certs.len() + infos.len() + 8,
+        );
+        tlv(&mut sd, 0x30, &[&self.parts.head, &encap, &self.parts.certs, &infos]);
         let mut explicit = Vec::with_capacity(sd.len() + 4);
         tlv(&mut explicit, 0xa0, &[&sd]);
         let mut out = Vec::with_capacity(explicit.len() + 16);

@@ -3,6 +3,12 @@
 
 mod cli;
 
+/// mimalloc instead of glibc's malloc: verification and bulk issuance make many small, short-lived
+/// allocations (parsed objects, DER, report strings) on several threads at once, where glibc's
+/// allocator spent about 15 % of the instructions (docs/BENCHMARKS.md, "Volume").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     // Die quietly on a closed pipe (`zhengyin archive list | head`) instead of panicking in println!.
     #[cfg(unix)]

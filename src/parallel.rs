@@ -4,9 +4,26 @@
 //!
 //! Knows nothing of PDFs, licences or the archive; only std threads and a channel.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+
+/// Stack of each worker thread: room for the PDF object parser's deep recursion
+/// (`pades::parser_thread`), which then runs on the worker itself instead of on a thread spawned
+/// per revision. Reserved address space; only the pages touched are committed.
+pub const WORKER_STACK: usize = 80 << 20;
+
+thread_local! {
+    /// The stack size this thread was spawned with, when it is one of [`ordered`]'s workers.
+    static STACK: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// The stack size of the current thread, when it is a worker of [`ordered`] (else `None`: a
+/// thread whose stack this module does not know).
+pub fn worker_stack() -> Option<usize> {
+    STACK.with(Cell::get)
+}
 
 /// Worker threads to use when the caller does not say: every core the process may run on.
 pub fn default_threads() -> usize {
@@ -44,10 +61,11 @@ where
     let emitted = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, R)>();
     std::thread::scope(|s| {
-        for _ in 0..threads.clamp(1, total.max(1)) {
-            let tx = tx.clone();
-            let (slots, next, stop, work, emitted) = (&slots, &next, &stop, &work, &emitted);
-            s.spawn(move || loop {
+        let (slots, next, stop, work, emitted) = (&slots, &next, &stop, &work, &emitted);
+        // One worker: take the next item, wait while too far ahead, send its result.
+        let worker = move |tx: mpsc::Sender<(usize, R)>, stack: Option<usize>| {
+            STACK.with(|c| c.set(stack));
+            loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 if i >= stop.load(Ordering::SeqCst) {
                     break;
@@ -65,7 +83,18 @@ where
                 if tx.send((i, work(i, item))).is_err() {
                     break;
                 }
-            });
+            }
+        };
+        for _ in 0..threads.clamp(1, total.max(1)) {
+            let (tx, fallback) = (tx.clone(), tx.clone());
+            let big = std::thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(s, move || worker(tx, Some(WORKER_STACK)));
+            if big.is_err() {
+                // No room for a large stack (address-space limits): a thread of the default size,
+                // on which the parser gets a thread of its own per document as elsewhere.
+                s.spawn(move || worker(fallback, None));
+            }
         }
         drop(tx);
         let mut waiting = BTreeMap::new();

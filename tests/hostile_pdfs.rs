@@ -66,6 +66,35 @@ fn cli_verify_answers_each_hostile_input() {
     }
 }
 
+/// The whole corpus in one batch (`verify -j 2 FILE...`), where the parser runs on the pool's
+/// workers instead of a thread of its own per revision: one line per file in input order, each
+/// an error or a failure, the summary counts them all, and the process is not killed by a signal.
+#[test]
+fn batch_verify_answers_each_hostile_input() {
+    let r = Region::init();
+    let corpus = hostile::corpus();
+    let files: Vec<std::path::PathBuf> = corpus
+        .iter()
+        .map(|(name, bytes)| {
+            let file = r.path(&format!("batch-{name}.pdf"));
+            std::fs::write(&file, bytes).expect("write");
+            file
+        })
+        .collect();
+    let mut args = vec!["verify", "--home", s(&r.home), "-j", "2"];
+    args.extend(files.iter().map(|f| s(f)));
+    let run = r.zy(&args);
+    assert_eq!(run.code, 2, "the worst file decides: an unreadable one\n{}", run.both());
+    assert!(!run.stderr.contains("panicked") && !run.stderr.contains("overflow"), "{}", run.both());
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), corpus.len() + 1, "{}", run.stdout);
+    for (line, file) in lines.iter().zip(&files) {
+        assert!(line.contains(s(file)), "in input order: {line} should name {}", file.display());
+        assert!(line.starts_with("ERROR") || line.starts_with("FAIL"), "{line}");
+    }
+    assert!(lines[corpus.len()].starts_with(&format!("{} files: 0 valid", corpus.len())), "{}", run.stdout);
+}
+
 /// The /Kids DAG (8^16 paths through 17 nodes) is refused at once: a field listed twice.
 #[test]
 fn kids_dag_is_refused() {

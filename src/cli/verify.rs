@@ -222,6 +222,10 @@ pub(super) fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
                 path.display()
             ));
         }
+        // Room for the whole file and one byte more: one read() fills it and a second sees the end
+        // (`Take` hides the size from read_to_end, which would otherwise grow the buffer by
+        // doubling from a few bytes, one system call per step).
+        bytes.reserve_exact(usize::try_from(size).unwrap_or(0).saturating_add(1));
         file.take(cap).read_to_end(&mut bytes).map_err(|e| format!("cannot read {}: {e}", path.display()))?
     };
     if read > limit {

@@ -16,14 +16,23 @@ use crate::error::PdfError;
 /// the 256 levels the bundled lopdf allows take ~0.6 MiB; 64 MiB holds ~29,000 levels, 100 times
 /// that. It is reserved address space: only the pages the parser touches are committed.
 pub const PARSE_STACK: usize = 64 << 20;
+/// Stack a caller on a worker thread may already use when it asks for a parse (the verifier's and
+/// the issuer's own frames are a few hundred KiB at most).
+const CALLER_STACK: usize = 8 << 20;
 
 /// `Document::load_mem(bytes)` on the parser thread.
 pub fn load_mem(bytes: &[u8]) -> Result<Document, PdfError> {
     run(|| Document::load_mem(bytes))?.map_err(|e| PdfError::Parse(e.to_string()))
 }
 
-/// `f` (lopdf parsing) on the parser thread; a panic in it is a parse error.
+/// `f` (lopdf parsing) on the parser thread; a panic in it is a parse error. On a worker of
+/// `crate::parallel` (batch verify, bulk issuance), whose stack holds [`PARSE_STACK`] beside what
+/// its caller uses, `f` runs on the worker itself: no thread to start per revision.
 pub fn run<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, PdfError> {
+    if crate::parallel::worker_stack().is_some_and(|s| s >= PARSE_STACK + CALLER_STACK) {
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .map_err(|_| PdfError::Parse("the object parser failed on this input".into()));
+    }
     std::thread::scope(|s| {
         let worker = std::thread::Builder::new()
             .name("pdf-parse".into())
@@ -32,4 +41,66 @@ pub fn run<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, PdfError> {
             .map_err(|e| PdfError::Parse(format!("cannot start the parser thread: {e}")))?;
         worker.join().map_err(|_| PdfError::Parse("the object parser failed on this input".into()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::thread;
+
+    /// Recursion with about 1 KiB per level: 30,000 levels need ~30 MiB of stack, far past a
+    /// default thread's 2 MiB (or the main thread's 8 MiB), well within [`super::PARSE_STACK`].
+    fn deep(n: usize) -> usize {
+        let pad = std::hint::black_box([n as u8; 1024]);
+        if n == 0 {
+            return 0;
+        }
+        deep(n - 1) + usize::from(pad[0] & 1)
+    }
+
+    /// On a worker of `crate::parallel` the parse runs on the worker itself, and has the parser's
+    /// stack there.
+    #[test]
+    fn on_a_worker_the_parse_runs_inline_with_room() {
+        let mut seen = Vec::new();
+        crate::parallel::ordered(
+            vec![30_000usize; 4],
+            2,
+            |_, n| {
+                let me = thread::current().id();
+                super::run(|| (thread::current().id() == me, deep(n))).expect("no panic")
+            },
+            |_, r| {
+                seen.push(r);
+                true
+            },
+        );
+        assert_eq!(seen.len(), 4);
+        assert!(seen.iter().all(|(inline, depth)| *inline && *depth == 15_000), "{seen:?}");
+    }
+
+    /// Elsewhere (a test thread, an HTTP worker) the parse gets a thread of its own.
+    #[test]
+    fn elsewhere_the_parse_gets_its_own_thread() {
+        let me = thread::current().id();
+        let (inline, depth) = super::run(|| (thread::current().id() == me, deep(30_000))).expect("no panic");
+        assert!(!inline);
+        assert_eq!(depth, 15_000);
+    }
+
+    /// A panic in the parser is a parse error in both places, not a crash.
+    #[test]
+    fn a_panic_is_a_parse_error_inline_too() {
+        let mut errors = Vec::new();
+        crate::parallel::ordered(
+            vec![(); 2],
+            2,
+            |_, ()| super::run(|| -> usize { panic!("parser bug") }).is_err(),
+            |_, e| {
+                errors.push(e);
+                true
+            },
+        );
+        assert_eq!(errors, vec![true, true]);
+        assert!(super::run(|| -> usize { panic!("parser bug") }).is_err());
+    }
 }

@@ -21,32 +21,13 @@ const MAX_DEFLATE_RATIO: u64 = 1032;
 /// takes 32); shorter ones are cheap to parse and stay as they are.
 const MIN_BLANKED_DIGITS: usize = 64;
 
-/// Position of the first `byte` in `hay`: 32-byte blocks are tested without branching first
-/// (which the compiler vectorises), most of a PDF's binary streams holding no candidate at all.
-fn find_byte(hay: &[u8], byte: u8) -> Option<usize> {
-    let mut blocks = hay.chunks_exact(32);
-    let mut base = 0;
-    for block in blocks.by_ref() {
-        if block.iter().fold(false, |hit, &b| hit | (b == byte)) {
-            return block.iter().position(|&b| b == byte).map(|p| base + p);
-        }
-        base += 32;
-    }
-    blocks.remainder().iter().position(|&b| b == byte).map(|p| base + p)
-}
-
-/// Position of `needle` in `hay`, if any.
+/// Position of `needle` in `hay`, if any (`memchr::memmem`: vectorised, and linear in the
+/// haystack whatever the needle). An empty needle is found nowhere.
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let (&first, rest) = needle.split_first()?;
-    let mut i = 0;
-    while let Some(p) = find_byte(hay.get(i..)?, first) {
-        let at = i + p;
-        if hay.get(at + 1..at + needle.len()) == Some(rest) {
-            return Some(at);
-        }
-        i = at + 1;
+    if needle.is_empty() {
+        return None;
     }
-    None
+    memchr::memmem::find(hay, needle)
 }
 
 /// End offsets of every revision: just after each `%%EOF` and its end-of-line.

@@ -87,6 +87,71 @@ mod tests {
         assert_eq!(depth, 15_000);
     }
 
+    /// A one-object PDF whose object 1 is `body`, parsed by the bundled lopdf.
+    fn parse_object(body: &str) -> Result<lopdf::Object, String> {
+        let head = "%PDF-1.7\n";
+        let obj = format!("1 0 obj\n{body}\nendobj\n");
+        let xref = head.len() + obj.len();
+        let pdf = format!(
+            "{head}{obj}xref\n0 2\n0000000000 65535 f \n{:010} 00000 n \ntrailer\n<< /Size 2 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            head.len()
+        );
+        let doc = super::load_mem(pdf.as_bytes()).map_err(|e| e.to_string())?;
+        doc.get_object((1, 0)).cloned().map_err(|e| e.to_string())
+    }
+
+    /// The bundled lopdf's hexadecimal strings (its byte-loop decoder, vendor/lopdf
+    /// ZHENGYIN-PATCH.md): white space anywhere between digits, either case, an odd last digit
+    /// padded with 0, the empty string; `<<` is still a dictionary; a stray character is an error.
+    #[test]
+    fn hex_strings_parse_as_iso_32000_says() {
+        let string = |body: &str| match parse_object(body) {
+            Ok(lopdf::Object::String(b, lopdf::StringFormat::Hexadecimal)) => Ok(b),
+            other => Err(format!("{other:?}")),
+        };
+        assert_eq!(string("<901FA3>"), Ok(vec![0x90, 0x1F, 0xA3]));
+        assert_eq!(string("<9 01F\n\ta3\r>"), Ok(vec![0x90, 0x1F, 0xA3]));
+        assert_eq!(string("<901FA>"), Ok(vec![0x90, 0x1F, 0xA0]));
+        assert_eq!(string("<>"), Ok(vec![]));
+        assert_eq!(string("< >"), Ok(vec![]));
+        let dict = parse_object("<< /A <0A0b> /B [<ff> <00>] >>");
+        let Ok(lopdf::Object::Dictionary(d)) = dict else { panic!("{dict:?}") };
+        assert_eq!(d.get(b"A").and_then(lopdf::Object::as_str).ok(), Some(&[0x0A, 0x0B][..]));
+        assert!(matches!(d.get(b"B"), Ok(lopdf::Object::Array(a)) if a.len() == 2));
+        assert!(string("<90G1>").is_err());
+        assert!(string("<9012").is_err());
+    }
+
+    /// The bundled lopdf's names (a byte loop) and its first-byte dispatch of object kinds
+    /// (vendor/lopdf ZHENGYIN-PATCH.md): `#xx` escapes, the empty name, and every kind of
+    /// value in one dictionary, each read as what it is.
+    #[test]
+    fn names_and_every_kind_of_value_parse_as_before() {
+        use lopdf::Object as O;
+        let body = "<< /Na#20me#41 /x /Empty / /T true /F false /N null /R 12 0 R /Neg -1.5 /Dot .5 \
+                    /Plus +3 /I 42 /S (a\\)b) /H <41> /A [1 2 0 R /N#2Fx [true] << /K 1 >>] >>";
+        let Ok(O::Dictionary(d)) = parse_object(body) else { panic!("{:?}", parse_object(body)) };
+        let get = |k: &[u8]| d.get(k).cloned().unwrap_or(O::Null);
+        assert_eq!(get(b"Na meA"), O::Name(b"x".to_vec()));
+        assert_eq!(get(b"Empty"), O::Name(Vec::new()));
+        assert_eq!(get(b"T"), O::Boolean(true));
+        assert_eq!(get(b"F"), O::Boolean(false));
+        assert!(d.has(b"N") && get(b"N") == O::Null);
+        assert_eq!(get(b"R"), O::Reference((12, 0)));
+        assert_eq!(get(b"Neg"), O::Real(-1.5));
+        assert_eq!(get(b"Dot"), O::Real(0.5));
+        assert_eq!(get(b"Plus"), O::Integer(3));
+        assert_eq!(get(b"I"), O::Integer(42));
+        assert!(matches!(get(b"S"), O::String(s, _) if s == b"a)b"));
+        assert!(matches!(get(b"H"), O::String(s, lopdf::StringFormat::Hexadecimal) if s == b"A"));
+        let O::Array(a) = get(b"A") else { panic!("{:?}", get(b"A")) };
+        assert_eq!(a.len(), 5);
+        assert_eq!(a[1], O::Reference((2, 0)));
+        assert_eq!(a[2], O::Name(b"N/x".to_vec()));
+        // A `#` without two hex digits ends the name, and the dictionary is then malformed.
+        assert!(parse_object("<< /A#4 1 >>").map(|o| o.as_dict().is_ok_and(|d| d.has(b"A"))) != Ok(true));
+    }
+
     /// A panic in the parser is a parse error in both places, not a crash.
     #[test]
     fn a_panic_is_a_parse_error_inline_too() {

@@ -159,20 +159,37 @@ fn oct_char(input: ParserInput) -> NomResult<u8> {
     ).parse(input)
 }
 
+/// zhengyin patch (speed): a name read in one loop over its bytes instead of an `alt` of nom
+/// combinators per character (names are most of a PDF's dictionaries). The same language as
+/// before: `/`, then regular characters, each `#` followed by two hex digits standing for the
+/// byte they spell; the name ends at the first byte that is neither (a `#` without two hex digits
+/// after it included).
 pub(crate) fn name(input: ParserInput) -> NomResult<Vec<u8>> {
-    preceded(
-        tag(&b"/"[..]),
-        many0(alt((
-            preceded(tag(&b"#"[..]), hex_char),
-            map_opt(take(1usize), |c: ParserInput| {
-                if c[0] != b'#' && is_regular(c[0]) {
-                    Some(c[0])
-                } else {
-                    None
+    let bytes: &[u8] = input.fragment();
+    if bytes.first() != Some(&b'/') {
+        return Err(nom::Err::Error(NomError::from_error_kind(input, ErrorKind::Tag)));
+    }
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::new();
+    let mut i = 1;
+    while let Some(&c) = bytes.get(i) {
+        if c == b'#' {
+            match (bytes.get(i + 1).and_then(|&h| hex(h)), bytes.get(i + 2).and_then(|&l| hex(l))) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
                 }
-            }),
-        ))),
-    ).parse(input)
+                _ => break,
+            }
+        } else if is_regular(c) {
+            out.push(c);
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let (rest, _) = nom::Input::take_split(&input, i);
+    Ok((rest, out))
 }
 
 fn escape_sequence(input: ParserInput) -> NomResult<Option<u8>> {
@@ -247,38 +264,41 @@ fn literal_string(input: ParserInput) -> NomResult<Vec<u8>> {
     delimited(tag(&b"("[..]), inner_literal_string(crate::reader::MAX_BRACKET), tag(&b")"[..])).parse(input)
 }
 
-#[inline]
-fn hex_digit(input: ParserInput) -> NomResult<u8> {
-    map_opt(take(1usize), |c: ParserInput| {
-        str::from_utf8(&c).ok().and_then(|c| u8::from_str_radix(c, 16).ok())
-    }).parse(input)
-}
-
+/// zhengyin patch (speed): a hexadecimal string decoded in one loop over its bytes. The nom
+/// combinators took one `take(1)`, UTF-8 check and radix parse per digit, and a signature's
+/// /Contents is a string of 10,000 to 30,000 digits: half of all the time spent verifying a
+/// sealed licence. The same language as before: `<`, hex digits with white space anywhere
+/// between them, `>`; an odd last digit is followed by an assumed 0 (ISO 32000-1 §7.3.4.3).
+/// Anything else is a recoverable error at the `<`, so `<<` still falls through to a dictionary.
 fn hexadecimal_string(input: ParserInput) -> NomResult<Object> {
-    map(
-        delimited(
-            tag(&b"<"[..]),
-            terminated(
-                fold_many0(
-                    preceded(white_space, hex_digit),
-                    || -> (Vec<u8>, bool) { (Vec::new(), false) },
-                    |state, c| match state {
-                        (mut out, false) => {
-                            out.push(c << 4);
-                            (out, true)
-                        }
-                        (mut out, true) => {
-                            *out.last_mut().unwrap() |= c;
-                            (out, false)
-                        }
-                    },
-                ),
-                white_space,
-            ),
-            tag(&b">"[..]),
-        ),
-        |(bytes, _)| Object::String(bytes, StringFormat::Hexadecimal),
-    ).parse(input)
+    let fail = || Err(nom::Err::Error(NomError::from_error_kind(input, ErrorKind::Tag)));
+    let bytes: &[u8] = input.fragment();
+    if bytes.first() != Some(&b'<') {
+        return fail();
+    }
+    let mut out = Vec::new();
+    let mut high: Option<u8> = None;
+    for (i, &c) in bytes.iter().enumerate().skip(1) {
+        let digit = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            b'>' => {
+                if let Some(h) = high {
+                    out.push(h << 4);
+                }
+                let (rest, _) = nom::Input::take_split(&input, i + 1);
+                return Ok((rest, Object::String(out, StringFormat::Hexadecimal)));
+            }
+            c if is_whitespace(c) => continue,
+            _ => return fail(),
+        };
+        match high.take() {
+            None => high = Some(digit),
+            Some(h) => out.push(h << 4 | digit),
+        }
+    }
+    fail()
 }
 
 fn boolean(input: ParserInput) -> NomResult<Object> {
@@ -376,19 +396,19 @@ fn reference(input: ParserInput) -> NomResult<Object> {
     map(terminated(object_id, tag(&b"R"[..])), Object::Reference).parse(input)
 }
 
+/// zhengyin patch (speed): the kind of object is told by its first byte, so only the parsers
+/// that can match it are tried (upstream tried null, boolean, reference, real and integer before
+/// every name). Each byte leads to the same alternatives, in the same order, as before.
 fn _direct_objects(input: ParserInput) -> NomResult<Object> {
-    alt((
-        null,
-        boolean,
-        reference,
-        map(real, Object::Real),
-        map(integer, Object::Integer),
-        map(name, Object::Name),
-        map(literal_string, Object::string_literal),
-        hexadecimal_string,
-        map(array, Object::Array),
-        map(dictionary, Object::Dictionary),
-    )).parse(input)
+    match input.fragment().first() {
+        Some(b'/') => map(name, Object::Name).parse(input),
+        Some(b'(') => map(literal_string, Object::string_literal).parse(input),
+        Some(b'<') => alt((hexadecimal_string, map(dictionary, Object::Dictionary))).parse(input),
+        Some(b'[') => map(array, Object::Array).parse(input),
+        Some(b'n') => null(input),
+        Some(b't' | b'f') => boolean(input),
+        _ => alt((reference, map(real, Object::Real), map(integer, Object::Integer))).parse(input),
+    }
 }
 
 fn _direct_object(input: ParserInput) -> NomResult<Object> {

@@ -152,6 +152,19 @@ mod tests {
         assert!(parse_object("<< /A#4 1 >>").map(|o| o.as_dict().is_ok_and(|d| d.has(b"A"))) != Ok(true));
     }
 
+    /// The bundled lopdf's white space between tokens (a byte loop): comments ended by LF, CR
+    /// or CR LF, runs of them, and white space of every kind are skipped between keys and values,
+    /// array items and the parts of a reference.
+    #[test]
+    fn comments_and_white_space_between_tokens_are_skipped() {
+        use lopdf::Object as O;
+        let body = "<< %c1\n/A %c2\r\n%c3\r 1 %c4\n 0 \x0c\0 R\t/B [ %c5\n 1 \n %c6\r\n2 ] >>";
+        let Ok(O::Dictionary(d)) = parse_object(body) else { panic!("{:?}", parse_object(body)) };
+        assert_eq!(d.get(b"A").ok(), Some(&O::Reference((1, 0))));
+        assert_eq!(d.get(b"B").ok(), Some(&O::Array(vec![O::Integer(1), O::Integer(2)])));
+        assert_eq!(d.len(), 2);
+    }
+
     /// A panic in the parser is a parse error in both places, not a crash.
     #[test]
     fn a_panic_is_a_parse_error_inline_too() {

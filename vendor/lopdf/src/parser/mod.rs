@@ -114,12 +114,28 @@ fn white_space(input: ParserInput) -> NomResult<()> {
     map(take_while(is_whitespace), |_| ()).parse(input)
 }
 
+/// zhengyin patch (speed): white space and comments skipped in one loop over the bytes (it runs
+/// between every two tokens). The same language as before: any run of white space and comments,
+/// a comment being `%` up to and including its end of line; a `%` with no end of line after it
+/// is not skipped.
 fn space(input: ParserInput) -> NomResult<()> {
-    fold_many0(
-        alt((map(take_while1(is_whitespace), |_| ()), comment)),
-        || {},
-        |_, _| (),
-    ).parse(input)
+    let bytes: &[u8] = input.fragment();
+    let mut i = 0;
+    while let Some(&c) = bytes.get(i) {
+        if is_whitespace(c) {
+            i += 1;
+        } else if c == b'%' {
+            let Some(eol) = bytes.get(i..).unwrap_or_default().iter().position(|&b| b == b'\r' || b == b'\n') else { break };
+            i += eol + 1;
+            if bytes.get(i - 1) == Some(&b'\r') && bytes.get(i) == Some(&b'\n') {
+                i += 1;
+            }
+        } else {
+            break;
+        }
+    }
+    let (rest, _) = nom::Input::take_split(&input, i);
+    Ok((rest, ()))
 }
 
 fn integer(input: ParserInput) -> NomResult<i64> {

@@ -19,6 +19,13 @@ thread_local! {
     static STACK: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
+/// Mark the current thread as having a [`WORKER_STACK`] stack: for a thread pool that
+/// spawned it so (the HTTP service's runtime), whose threads then parse PDFs inline as
+/// [`ordered`]'s workers do. Call it only on such a thread.
+pub fn mark_worker_stack() {
+    STACK.with(|c| c.set(Some(WORKER_STACK)));
+}
+
 /// The stack size of the current thread, when it is a worker of [`ordered`] (else `None`: a
 /// thread whose stack this module does not know).
 pub fn worker_stack() -> Option<usize> {

@@ -56,7 +56,15 @@ pub struct Args {
 
 pub fn run(a: Args) -> ExitCode {
     let home = a.home.home();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Every thread of the runtime (async workers and the blocking pool the CPU-bound jobs run
+    // on) gets the parser's stack, so a verification parses each revision on its own thread
+    // instead of starting one per revision. Reserved address space, committed as touched.
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(zhengyin::parallel::WORKER_STACK)
+        .on_thread_start(zhengyin::parallel::mark_worker_stack)
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };

@@ -78,7 +78,25 @@ mod tests {
         assert!(seen.iter().all(|(inline, depth)| *inline && *depth == 15_000), "{seen:?}");
     }
 
-    /// Elsewhere (a test thread, an HTTP worker) the parse gets a thread of its own.
+    /// A thread a pool spawned with `parallel::WORKER_STACK` and marked (the HTTP service's
+    /// runtime threads, src/cli/serve.rs) parses inline too, with room.
+    #[test]
+    fn on_a_marked_thread_the_parse_runs_inline_with_room() {
+        let (inline, depth) = thread::Builder::new()
+            .stack_size(crate::parallel::WORKER_STACK)
+            .spawn(|| {
+                crate::parallel::mark_worker_stack();
+                let me = thread::current().id();
+                super::run(|| (thread::current().id() == me, deep(30_000))).expect("no panic")
+            })
+            .expect("spawn")
+            .join()
+            .expect("join");
+        assert!(inline);
+        assert_eq!(depth, 15_000);
+    }
+
+    /// Elsewhere (a test thread, an unmarked thread) the parse gets a thread of its own.
     #[test]
     fn elsewhere_the_parse_gets_its_own_thread() {
         let me = thread::current().id();

@@ -15,21 +15,22 @@ use std::sync::mpsc;
 pub const WORKER_STACK: usize = 80 << 20;
 
 thread_local! {
-    /// The stack size this thread was spawned with, when it is one of [`ordered`]'s workers.
-    static STACK: Cell<Option<usize>> = const { Cell::new(None) };
+    /// Whether this thread was spawned with a [`WORKER_STACK`] stack (one of [`ordered`]'s
+    /// workers, or a pool thread marked by [`mark_worker_stack`]).
+    static ON_WORKER_STACK: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Mark the current thread as having a [`WORKER_STACK`] stack: for a thread pool that
 /// spawned it so (the HTTP service's runtime), whose threads then parse PDFs inline as
 /// [`ordered`]'s workers do. Call it only on such a thread.
 pub fn mark_worker_stack() {
-    STACK.with(|c| c.set(Some(WORKER_STACK)));
+    ON_WORKER_STACK.with(|c| c.set(true));
 }
 
-/// The stack size of the current thread, when it is a worker of [`ordered`] (else `None`: a
-/// thread whose stack this module does not know).
-pub fn worker_stack() -> Option<usize> {
-    STACK.with(Cell::get)
+/// Whether the current thread has a [`WORKER_STACK`] stack (else: a thread whose stack this
+/// module does not know).
+pub fn on_worker_stack() -> bool {
+    ON_WORKER_STACK.with(Cell::get)
 }
 
 /// Worker threads to use when the caller does not say: every core the process may run on.
@@ -70,8 +71,10 @@ where
     std::thread::scope(|s| {
         let (slots, next, stop, work, emitted) = (&slots, &next, &stop, &work, &emitted);
         // One worker: take the next item, wait while too far ahead, send its result.
-        let worker = move |tx: mpsc::Sender<(usize, R)>, stack: Option<usize>| {
-            STACK.with(|c| c.set(stack));
+        let worker = move |tx: mpsc::Sender<(usize, R)>, big_stack: bool| {
+            if big_stack {
+                mark_worker_stack();
+            }
             loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 if i >= stop.load(Ordering::SeqCst) {
@@ -96,11 +99,11 @@ where
             let (tx, fallback) = (tx.clone(), tx.clone());
             let big = std::thread::Builder::new()
                 .stack_size(WORKER_STACK)
-                .spawn_scoped(s, move || worker(tx, Some(WORKER_STACK)));
+                .spawn_scoped(s, move || worker(tx, true));
             if big.is_err() {
                 // No room for a large stack (address-space limits): a thread of the default size,
                 // on which the parser gets a thread of its own per document as elsewhere.
-                s.spawn(move || worker(fallback, None));
+                s.spawn(move || worker(fallback, false));
             }
         }
         drop(tx);

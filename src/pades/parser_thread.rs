@@ -19,6 +19,10 @@ pub const PARSE_STACK: usize = 64 << 20;
 /// Stack a caller on a worker thread may already use when it asks for a parse (the verifier's and
 /// the issuer's own frames are a few hundred KiB at most).
 const CALLER_STACK: usize = 8 << 20;
+// A worker's stack holds the parser's beside its caller's, or parsing inline would be unsafe.
+const _: () = assert!(crate::parallel::WORKER_STACK >= PARSE_STACK + CALLER_STACK);
+/// What a panic inside lopdf is reported as.
+const PARSER_FAILED: &str = "the object parser failed on this input";
 
 /// `Document::load_mem(bytes)` on the parser thread.
 pub fn load_mem(bytes: &[u8]) -> Result<Document, PdfError> {
@@ -29,9 +33,9 @@ pub fn load_mem(bytes: &[u8]) -> Result<Document, PdfError> {
 /// `crate::parallel` (batch verify, bulk issuance), whose stack holds [`PARSE_STACK`] beside what
 /// its caller uses, `f` runs on the worker itself: no thread to start per revision.
 pub fn run<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, PdfError> {
-    if crate::parallel::worker_stack().is_some_and(|s| s >= PARSE_STACK + CALLER_STACK) {
+    if crate::parallel::on_worker_stack() {
         return std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-            .map_err(|_| PdfError::Parse("the object parser failed on this input".into()));
+            .map_err(|_| PdfError::Parse(PARSER_FAILED.into()));
     }
     std::thread::scope(|s| {
         let worker = std::thread::Builder::new()
@@ -39,7 +43,7 @@ pub fn run<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, PdfError> {
             .stack_size(PARSE_STACK)
             .spawn_scoped(s, f)
             .map_err(|e| PdfError::Parse(format!("cannot start the parser thread: {e}")))?;
-        worker.join().map_err(|_| PdfError::Parse("the object parser failed on this input".into()))
+        worker.join().map_err(|_| PdfError::Parse(PARSER_FAILED.into()))
     })
 }
 

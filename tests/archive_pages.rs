@@ -6,8 +6,18 @@
 
 use zhengyin::archive::{Archive, Metadata};
 
+/// Open sled at `dir`, waiting up to 2 s for a handle just dropped here to let go of the lock
+/// (sled's flusher thread holds it a moment after the drop; `archive::open` waits the same).
 fn db(dir: &std::path::Path) -> sled::Db {
-    sled::Config::new().path(dir).open().expect("open sled")
+    let start = std::time::Instant::now();
+    loop {
+        match sled::Config::new().path(dir).open() {
+            Err(e) if e.to_string().contains("could not acquire lock") && start.elapsed().as_secs() < 2 => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.expect("open sled"),
+        }
+    }
 }
 
 /// Pseudo-random 32-byte keys (an LCG, so the test needs no crate and repeats exactly).

@@ -16,6 +16,7 @@ pub mod lazy;
 pub mod ltv;
 pub mod parse;
 pub mod parser_thread;
+pub mod prefix_hash;
 pub mod revision_chain;
 pub mod scan;
 pub mod self_check;

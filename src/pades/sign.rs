@@ -365,8 +365,8 @@ fn write_revision(
     let slot = out.get_mut(br_pos..br_pos + 4 * (BR_WIDTH + 1)).ok_or(PdfError::Missing("ByteRange slot"))?;
     slot.fill(b' ');
     slot.get_mut(..br.len()).ok_or(PdfError::Missing("ByteRange slot"))?.copy_from_slice(br.as_bytes());
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(&out[..contents_pos]);
+    // Licences of one batch begin alike: the hash of their shared first bytes is kept.
+    let mut ctx = super::prefix_hash::context_after(&out[..contents_pos]);
     ctx.update(&out[gap_end..]);
     let mut digest = [0u8; 32];
     digest.copy_from_slice(ctx.finish().as_ref());

@@ -58,4 +58,24 @@ fn self_check_catches_a_wrong_signature_digest_or_signer() {
 
     let e = zhengyin::pades::self_check::check_own(&pdf, &other).unwrap_err();
     assert!(e.contains("does not name the seal's certificate"), "{e}");
+
+    // The signer's serial number in the SignerInfo changed (the certificate itself still in the
+    // CMS): the signer is named by issuer and serial, so this is another signer.
+    let serial = x509_parser::parse_x509_certificate(&cert).unwrap().1.tbs_certificate.raw_serial().to_vec();
+    // Its occurrences: in the certificate, in the SignerInfo's sid, in the signed attributes.
+    let sid_at =
+        cms.windows(serial.len()).enumerate().filter(|(_, w)| *w == serial.as_slice()).nth(1).unwrap().0;
+    let mut bad = pdf.clone();
+    let flipped = format!("{:02X}", cms[sid_at] ^ 0x01);
+    bad[hex_at + 2 * sid_at..hex_at + 2 * sid_at + 2].copy_from_slice(flipped.as_bytes());
+    let e = zhengyin::pades::self_check::check_own(&bad, &cert).unwrap_err();
+    assert!(e.contains("does not name the seal's certificate"), "{e}");
+
+    // A non-zero byte in the reserved space after the CMS.
+    let mut bad = pdf.clone();
+    let pad = hex_at + 2 * cms.iter().rposition(|b| *b != 0).unwrap() + 4;
+    assert_eq!(&bad[pad..pad + 2], b"00");
+    bad[pad + 1] = b'1';
+    let e = zhengyin::pades::self_check::check_own(&bad, &cert).unwrap_err();
+    assert!(e.contains("non-zero bytes after the CMS"), "{e}");
 }

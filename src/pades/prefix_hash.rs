@@ -31,48 +31,61 @@ struct Known {
     state: Context,
 }
 
-#[derive(Default)]
-struct Memo {
+/// The prefix known, and the head of the last document that did not match it.
+struct Memo(Mutex<Inner>);
+
+struct Inner {
     known: Option<Arc<Known>>,
     /// The leading bytes of the last document that did not match `known`.
     last: Vec<u8>,
 }
 
-static MEMO: Mutex<Memo> = Mutex::new(Memo { known: None, last: Vec::new() });
+/// The memo all sealing in the process shares.
+static SHARED: Memo = Memo::new();
 
 /// A SHA-256 context that has absorbed `data`: the same state as `Context::new` + `update(data)`.
 pub fn context_after(data: &[u8]) -> Context {
-    let known = MEMO.lock().unwrap_or_else(|p| p.into_inner()).known.clone();
-    if let Some(k) = known.filter(|k| data.starts_with(&k.prefix)) {
-        let mut ctx = k.state.clone();
-        ctx.update(data.get(k.prefix.len()..).unwrap_or_default());
-        return ctx;
-    }
-    learn(data);
-    let mut ctx = Context::new(&SHA256);
-    ctx.update(data);
-    ctx
+    SHARED.context_after(data)
 }
 
-/// Keep the prefix `data` shares with the last unmatched document, or remember `data`'s head.
-fn learn(data: &[u8]) {
-    let mut memo = MEMO.lock().unwrap_or_else(|p| p.into_inner());
-    let common = memo.last.iter().zip(data).take_while(|(a, b)| a == b).count();
-    if !memo.last.is_empty() && common == memo.last.len().min(data.len()) {
-        // The same document again (a seal's hash, then its self-check): nothing to learn yet.
-        return;
+impl Memo {
+    const fn new() -> Memo {
+        Memo(Mutex::new(Inner { known: None, last: Vec::new() }))
     }
-    let common = common.saturating_sub(COINCIDENCE) / STEP * STEP;
-    match data.get(..common).filter(|p| p.len() >= MIN_PREFIX) {
-        Some(prefix) => {
-            let mut state = Context::new(&SHA256);
-            state.update(prefix);
-            memo.known = Some(Arc::new(Known { prefix: prefix.to_vec(), state }));
-            memo.last = Vec::new();
+
+    fn context_after(&self, data: &[u8]) -> Context {
+        let known = self.0.lock().unwrap_or_else(|p| p.into_inner()).known.clone();
+        if let Some(k) = known.filter(|k| data.starts_with(&k.prefix)) {
+            let mut ctx = k.state.clone();
+            ctx.update(data.get(k.prefix.len()..).unwrap_or_default());
+            return ctx;
         }
-        None => {
-            memo.last.clear();
-            memo.last.extend_from_slice(data.get(..MAX_PREFIX.min(data.len())).unwrap_or_default());
+        self.learn(data);
+        let mut ctx = Context::new(&SHA256);
+        ctx.update(data);
+        ctx
+    }
+
+    /// Keep the prefix `data` shares with the last unmatched document, or remember `data`'s head.
+    fn learn(&self, data: &[u8]) {
+        let mut memo = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let common = memo.last.iter().zip(data).take_while(|(a, b)| a == b).count();
+        if !memo.last.is_empty() && common == memo.last.len().min(data.len()) {
+            // The same document again (a seal's hash, then its self-check): nothing to learn yet.
+            return;
+        }
+        let common = common.saturating_sub(COINCIDENCE) / STEP * STEP;
+        match data.get(..common).filter(|p| p.len() >= MIN_PREFIX) {
+            Some(prefix) => {
+                let mut state = Context::new(&SHA256);
+                state.update(prefix);
+                memo.known = Some(Arc::new(Known { prefix: prefix.to_vec(), state }));
+                memo.last = Vec::new();
+            }
+            None => {
+                memo.last.clear();
+                memo.last.extend_from_slice(data.get(..MAX_PREFIX.min(data.len())).unwrap_or_default());
+            }
         }
     }
 }
@@ -87,8 +100,8 @@ mod tests {
         ctx.finish().as_ref().to_vec()
     }
 
-    fn resumed(data: &[u8], more: &[u8]) -> Vec<u8> {
-        let mut ctx = context_after(data);
+    fn resumed(memo: &Memo, data: &[u8], more: &[u8]) -> Vec<u8> {
+        let mut ctx = memo.context_after(data);
         ctx.update(more);
         ctx.finish().as_ref().to_vec()
     }
@@ -110,6 +123,7 @@ mod tests {
                 })
                 .collect()
         };
+        let memo = Memo::new();
         let head = noise(41_031);
         for i in 0..40usize {
             let doc = match i % 5 {
@@ -123,10 +137,13 @@ mod tests {
             }
             for d in [&doc, &changed] {
                 let tail = noise(i);
-                assert_eq!(resumed(d, &tail), plain(&[d, &tail]), "document {i}");
+                assert_eq!(resumed(&memo, d, &tail), plain(&[d, &tail]), "document {i}");
+            }
+            if i == 2 {
+                // Learned from the first two documents: the shared head, to a 4 KiB boundary.
+                let known = memo.0.lock().expect("memo").known.clone();
+                assert!(known.is_some_and(|k| k.prefix.len() == 40_960 && head.starts_with(&k.prefix)));
             }
         }
-        let known = MEMO.lock().expect("memo").known.clone();
-        assert!(known.is_some_and(|k| k.prefix.len() >= MIN_PREFIX && head.starts_with(&k.prefix)));
     }
 }

@@ -332,7 +332,10 @@ fn write_revision(
     make_cms: &mut MakeCms<'_>,
 ) -> Result<(Vec<u8>, usize, Head)> {
     let io = |e: std::io::Error| PdfError::Parse(e.to_string());
-    let mut out = pdf.to_vec();
+    // Room for this revision (appearance, signature dictionary, /Contents) and a DSS update
+    // after it, so that the copy of `pdf` is not copied again as the file grows.
+    let mut out = Vec::with_capacity(pdf.len() + 2 * CONTENTS_RESERVED + 32 * 1024);
+    out.extend_from_slice(pdf);
     if !out.ends_with(b"\n") {
         out.push(b'\n');
     }

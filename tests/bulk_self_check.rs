@@ -28,6 +28,14 @@ fn contents(pdf: &[u8]) -> (Vec<u8>, usize) {
     (bytes, at)
 }
 
+/// `pdf` with byte `at` of its last CMS (`cms`, whose hex starts at `hex_at`) changed in the hex.
+fn flip_cms_byte(pdf: &[u8], cms: &[u8], hex_at: usize, at: usize) -> Vec<u8> {
+    let mut bad = pdf.to_vec();
+    let flipped = format!("{:02X}", cms[at] ^ 0x01);
+    bad[hex_at + 2 * at..hex_at + 2 * at + 2].copy_from_slice(flipped.as_bytes());
+    bad
+}
+
 /// A licence as sealed passes (and gives the file's SHA-256); the same licence with its ECDSA signature value changed (still
 /// well-formed DER), with one byte of the signed range changed, or checked against another
 /// department's certificate, fails with the reason.
@@ -43,10 +51,8 @@ fn self_check_catches_a_wrong_signature_digest_or_signer() {
     let parsed = zhengyin::pades::cms::parse(&cms).unwrap();
     let sig_at = cms.windows(parsed.signature.len()).position(|w| w == parsed.signature.as_slice()).unwrap();
     let last = sig_at + parsed.signature.len() - 1;
-    let mut bad = pdf.clone();
-    let flipped = format!("{:02X}", cms[last] ^ 0x01);
-    bad[hex_at + 2 * last..hex_at + 2 * last + 2].copy_from_slice(flipped.as_bytes());
-    let e = zhengyin::pades::self_check::check_own(&bad, &cert).unwrap_err();
+    let e =
+        zhengyin::pades::self_check::check_own(&flip_cms_byte(&pdf, &cms, hex_at, last), &cert).unwrap_err();
     assert!(e.contains("signature value does not verify"), "{e}");
 
     // One byte of the signed range (in the page's title area of the first revision).
@@ -65,10 +71,8 @@ fn self_check_catches_a_wrong_signature_digest_or_signer() {
     // Its occurrences: in the certificate, in the SignerInfo's sid, in the signed attributes.
     let sid_at =
         cms.windows(serial.len()).enumerate().filter(|(_, w)| *w == serial.as_slice()).nth(1).unwrap().0;
-    let mut bad = pdf.clone();
-    let flipped = format!("{:02X}", cms[sid_at] ^ 0x01);
-    bad[hex_at + 2 * sid_at..hex_at + 2 * sid_at + 2].copy_from_slice(flipped.as_bytes());
-    let e = zhengyin::pades::self_check::check_own(&bad, &cert).unwrap_err();
+    let e = zhengyin::pades::self_check::check_own(&flip_cms_byte(&pdf, &cms, hex_at, sid_at), &cert)
+        .unwrap_err();
     assert!(e.contains("does not name the seal's certificate"), "{e}");
 
     // A non-zero byte in the reserved space after the CMS.

@@ -175,7 +175,7 @@ pub async fn trust_list(State(st): State<Arc<AppState>>) -> Res {
     get,
     path = "/v1/province-list",
     summary = "The signed list of this province's regions' trust lists",
-    responses((status = 200, description = "The signed province list (docs/cli.md, `zhengyin province`)", body = JsonObject))
+    responses((status = 200, description = "The signed province list (docs/cli.md, `zhengyin province`)", body = JsonObject), (status = 404, description = "RFC 9457 problem: this home is not a province home", body = Problem, content_type = "application/problem+json"))
 )]
 pub async fn province_list(State(st): State<Arc<AppState>>) -> Res {
     if !crate::trust::province::is_province_home(&st.home) {

@@ -7,8 +7,10 @@
 //! kept, and resumed for any document that begins — compared byte for byte — with that prefix.
 //! The digest is exactly the one hashing from the start gives; only the work is saved.
 //!
-//! The prefix is learned from two consecutive documents (their common leading bytes, when at
-//! least [`MIN_PREFIX`]), and learned again when documents stop matching it.
+//! The prefix is learned from two consecutive different documents: their common leading bytes,
+//! less the last [`COINCIDENCE`] (bytes that only happen to agree, such as the first digits of a
+//! /Length that differs), rounded down to [`STEP`], when that is at least [`MIN_PREFIX`]. It is
+//! learned again when documents stop matching it.
 //!
 //! Knows bytes and SHA-256; nothing of PDF.
 

@@ -132,6 +132,8 @@ fn resumes_after_sigkill_without_duplicates_or_gaps() {
             s(&out),
             "-j",
             "2",
+            "--group",
+            "8",
         ]);
         let mut acked = String::new();
         if iter % 2 == 0 {

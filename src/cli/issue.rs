@@ -42,6 +42,10 @@ pub struct Args {
     /// every 32 in full, each one's seal against the department's certificate)
     #[arg(long, requires = "batch")]
     pub(super) verify_all: bool,
+    /// With --batch: licences per durable group (one archive flush and signed tree head each; a
+    /// kill loses at most the group in flight, which the next run issues again)
+    #[arg(long, value_name = "N", requires = "batch", default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub(super) group: u16,
 }
 
 pub fn run(a: Args) -> ExitCode {

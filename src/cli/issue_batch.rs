@@ -19,7 +19,15 @@ pub fn run(home: &zhengyin::config::Home, template: &str, seal: Option<&str>, a:
         return fail("--data and -o, or --batch and --out-dir, are needed");
     };
     let threads = a.jobs.map(usize::from).unwrap_or_else(zhengyin::parallel::default_threads);
-    let batch = Batch { template, seal, records, out_dir, threads, verify_all: a.verify_all };
+    let batch = Batch {
+        template,
+        seal,
+        records,
+        out_dir,
+        threads,
+        verify_all: a.verify_all,
+        group: usize::from(a.group),
+    };
     let mut bar: Option<indicatif::ProgressBar> = None;
     let mut progress = |done: usize, total: usize| {
         let b = bar.get_or_insert_with(|| super::progress::bar("issue", total));

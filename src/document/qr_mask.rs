@@ -128,15 +128,75 @@ pub(super) fn best(canvas: &Canvas, version: Version) -> Option<Bits> {
 /// The crate's `compute_total_penalty_scores` of a masked symbol, in the same wrapping u16
 /// arithmetic (its finder score is its count less 360, computed in a release build).
 pub(super) fn penalty(s: &Bits) -> u16 {
+    // A verification URL needs version 5 or 6 (37 or 41 modules): one u64 a line, half the work.
+    if s.n <= 64 {
+        penalty_in::<u64>(s)
+    } else {
+        penalty_in::<u128>(s)
+    }
+}
+
+/// A line of modules as the bits of one machine word (`Bits` keeps `u128`s; a symbol of up to
+/// 64 modules is scored on `u64`s).
+trait Line:
+    Copy
+    + Eq
+    + std::ops::BitAnd<Output = Self>
+    + std::ops::BitXor<Output = Self>
+    + std::ops::Not<Output = Self>
+    + std::ops::Shr<u32, Output = Self>
+    + std::ops::Sub<Output = Self>
+{
+    const ZERO: Self;
+    const ONE: Self;
+    /// The low bits of `r` (a line no wider than `Self`).
+    fn of(r: u128) -> Self;
+    fn ones(self) -> u32;
+    fn zeros(self) -> u32;
+    /// Bits 0..k set.
+    fn low(k: usize) -> Self;
+}
+
+macro_rules! line {
+    ($t:ty) => {
+        impl Line for $t {
+            const ZERO: Self = 0;
+            const ONE: Self = 1;
+            fn of(r: u128) -> Self {
+                r as $t
+            }
+            fn ones(self) -> u32 {
+                self.count_ones()
+            }
+            fn zeros(self) -> u32 {
+                self.trailing_zeros()
+            }
+            fn low(k: usize) -> Self {
+                if k >= <$t>::BITS as usize {
+                    <$t>::MAX
+                } else {
+                    (1 << k) - 1
+                }
+            }
+        }
+    };
+}
+line!(u64);
+line!(u128);
+
+fn penalty_in<W: Line>(s: &Bits) -> u16 {
     let n = s.n;
-    let (rows1, rows3) = lines(&s.rows, n);
-    let (cols1, cols3) = lines(&s.cols, n);
-    let inner = low_bits(n.saturating_sub(1));
+    let (rows1, rows3) = lines::<W>(&s.rows, n);
+    let (cols1, cols3) = lines::<W>(&s.cols, n);
+    let inner = W::low(n.saturating_sub(1));
     let blocks: u32 = s
         .rows
         .windows(2)
         .map(|p| match p {
-            [a, b] => (!(a ^ b) & !(a ^ (a >> 1)) & !(b ^ (b >> 1)) & inner).count_ones(),
+            [a, b] => {
+                let (a, b) = (W::of(*a), W::of(*b));
+                (!(a ^ b) & !(a ^ (a >> 1)) & !(b ^ (b >> 1)) & inner).ones()
+            }
             _ => 0,
         })
         .sum();
@@ -148,34 +208,26 @@ pub(super) fn penalty(s: &Bits) -> u16 {
     total.rem_euclid(1 << 16) as u16
 }
 
-/// Bits 0..k set.
-fn low_bits(k: usize) -> u128 {
-    if k >= 128 {
-        u128::MAX
-    } else {
-        (1u128 << k) - 1
-    }
-}
-
 /// N1 (every run of 5 + k equal modules scores 3 + k) and N3 (40 for each 1:1:3:1:1 dark
 /// pattern with no dark module in the four before it, or in the four after it, the edge
 /// counting as light) over lines of `n` modules.
-fn lines(lines: &[u128], n: usize) -> (u32, u32) {
+fn lines<W: Line>(lines: &[u128], n: usize) -> (u32, u32) {
     let (mut runs, mut finder) = (0u32, 0u32);
-    let edges = low_bits(n.saturating_sub(1));
-    let starts = low_bits((n + 1).saturating_sub(7));
+    let edges = W::low(n.saturating_sub(1));
+    let starts = W::low((n + 1).saturating_sub(7));
     for &r in lines {
+        let r = W::of(r);
         // A set bit i: module i differs from module i + 1, so a run ends at i.
         let mut t = (r ^ (r >> 1)) & edges;
         let mut start = 0u32;
-        while t != 0 {
-            let end = t.trailing_zeros() + 1;
+        while t != W::ZERO {
+            let end = t.zeros() + 1;
             let len = end - start;
             if len >= 5 {
                 runs += len - 2;
             }
             start = end;
-            t &= t - 1;
+            t = t & (t - W::ONE);
         }
         let last = u32::try_from(n).unwrap_or(0).saturating_sub(start);
         if last >= 5 {
@@ -183,14 +235,14 @@ fn lines(lines: &[u128], n: usize) -> (u32, u32) {
         }
         // The pattern reads the same both ways: bit j of `p` is the pattern at j..j + 7.
         let mut p = r & !(r >> 1) & (r >> 2) & (r >> 3) & (r >> 4) & !(r >> 5) & (r >> 6) & starts;
-        while p != 0 {
-            let j = p.trailing_zeros() as usize;
-            let before = low_bits(j) & !low_bits(j.saturating_sub(4));
-            let after = low_bits((j + 11).min(n)) & !low_bits(j + 7);
-            if r & before == 0 || r & after == 0 {
+        while p != W::ZERO {
+            let j = p.zeros() as usize;
+            let before = W::low(j) & !W::low(j.saturating_sub(4));
+            let after = W::low((j + 11).min(n)) & !W::low(j + 7);
+            if r & before == W::ZERO || r & after == W::ZERO {
                 finder += 40;
             }
-            p &= p - 1;
+            p = p & (p - W::ONE);
         }
     }
     (runs, finder)

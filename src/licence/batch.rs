@@ -22,8 +22,9 @@ use crate::error::{DataError, Result};
 pub const MAX_RECORDS_FILE: u64 = 1 << 30;
 /// A line longer than this is rejected without parsing.
 pub const MAX_LINE: usize = 1 << 20;
-/// Licences archived per durable group: one pending note, one archive flush, one done note.
-pub const GROUP: usize = 32;
+/// Licences archived per durable group by default (`Batch::group`): one pending note, one TSA
+/// ledger sync, one archive flush, one signed tree head and one done note per group.
+pub const GROUP: usize = 128;
 /// How far issuing may run ahead of archiving, per worker thread (bounds memory).
 const AHEAD_PER_THREAD: usize = 64;
 /// One line in this many (the first of each run) is verified in full before filing; the others
@@ -45,6 +46,10 @@ pub struct Batch<'a> {
     /// Verify every licence in full before filing it (else one in [`VERIFY_EVERY`], and a
     /// self-check of each: `make`).
     pub verify_all: bool,
+    /// Licences per durable group ([`GROUP`]): a kill loses at most the group in flight (its
+    /// lines are issued again on resume); larger groups spread the per-group syncs and tree head
+    /// over more licences.
+    pub group: usize,
 }
 
 /// A line for which nothing was issued.
@@ -124,7 +129,7 @@ pub fn issue_batch(
             .get_or_init(|| SharedFont::new(base.iter().chain(chars.iter()).copied()).ok().map(Arc::new))
             .clone()
     };
-    let mut group: Vec<Made> = Vec::with_capacity(GROUP);
+    let mut group: Vec<Made> = Vec::with_capacity(b.group.clamp(1, GROUP));
     let mut failure = None;
     let mut seen = 0;
     crate::parallel::ordered_ahead(
@@ -143,7 +148,7 @@ pub fn issue_batch(
                 Ok(m) => group.push(m),
                 Err(r) => out.rejected.push(r),
             }
-            if group.len() >= GROUP || i + 1 == total {
+            if group.len() >= b.group.max(1) || i + 1 == total {
                 let group = std::mem::take(&mut group);
                 match commit(home, &archive, &prepared, b.out_dir, &mut journal, group, ack) {
                     Ok(n) => out.issued += n,
@@ -298,7 +303,7 @@ fn commit(
     let mut done = Vec::with_capacity(group.len());
     for (m, f) in group.iter().zip(&filed) {
         let file = journal::pdf_name(m.line);
-        super::write_output(&dir.join(&file), &m.pdf)?;
+        write_in_place(&dir.join(&file), &m.pdf)?;
         done.push(Done { line: m.line, record: f.record.id.clone(), identifier: m.identifier.clone(), file });
     }
     journal.done(&done)?;
@@ -306,6 +311,23 @@ fn commit(
         ack(d);
     }
     Ok(done.len())
+}
+
+/// Write a group's licence under its final name (created or truncated) and sync it. No temporary
+/// file and rename as `issue -o` does: until the group's done note is written its lines are
+/// pending, and a resumed run rewrites each pending line's file from the archive (`recover`), so
+/// a file torn by a crash is never left as done.
+fn write_in_place(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::os::unix::fs::OpenOptionsExt::mode(
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true),
+        0o600,
+    )
+    .open(path)
+    .map_err(crate::error::io_at(path))?;
+    f.write_all(bytes).map_err(crate::error::io_at(path))?;
+    f.sync_all().map_err(crate::error::io_at(path))?;
+    Ok(())
 }
 
 /// A pending line of a killed run: archived (found by its SHA-256) → its PDF rewritten from the

@@ -391,12 +391,6 @@ pub fn consistency(home: &Home, archive: &Archive, old: u64) -> Result<serde_jso
     }))
 }
 
-fn unhex32(s: &str) -> Option<merkle::Hash> {
-    let b: Vec<u8> =
-        (0..s.len()).step_by(2).filter_map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect();
-    <[u8; 32]>::try_from(b).ok()
-}
-
 /// Check an inclusion or consistency proof JSON offline (checkpoint signature included). With
 /// `trusted_key`, the checkpoint must be signed by that key, not merely the one in the file.
 pub fn check_proof(v: &serde_json::Value, trusted_key: Option<&str>) -> Result<String> {
@@ -408,7 +402,7 @@ pub fn check_proof(v: &serde_json::Value, trusted_key: Option<&str>) -> Result<S
             .and_then(|x| x.as_array())
             .ok_or_else(|| bad(&format!("missing `{k}`")))?
             .iter()
-            .map(|h| h.as_str().and_then(unhex32).ok_or_else(|| bad("bad hash").into()))
+            .map(|h| h.as_str().and_then(crate::hex::decode32).ok_or_else(|| bad("bad hash").into()))
             .collect()
     };
     let cp = checkpoint::open(s("checkpoint")?, trusted_key.unwrap_or(s("verifier_key")?))?;
@@ -424,7 +418,7 @@ pub fn check_proof(v: &serde_json::Value, trusted_key: Option<&str>) -> Result<S
         }
         let leaf = merkle::hash_leaf(entry.as_bytes());
         if let Some(h) = v.get("leaf_hash") {
-            if h.as_str().and_then(unhex32) != Some(leaf) {
+            if h.as_str().and_then(crate::hex::decode32) != Some(leaf) {
                 return Err(bad("`leaf_hash` is not the hash of `entry`").into());
             }
         }
@@ -442,7 +436,7 @@ pub fn check_proof(v: &serde_json::Value, trusted_key: Option<&str>) -> Result<S
         };
     }
     let path = hashes("consistency_path")?;
-    let old_root = unhex32(s("old_root")?).ok_or_else(|| bad("bad old_root"))?;
+    let old_root = crate::hex::decode32(s("old_root")?).ok_or_else(|| bad("bad old_root"))?;
     let (old, new) = (n("old_size")?, n("new_size")?);
     if new != cp.size {
         return Err(bad("new_size differs from the checkpoint").into());

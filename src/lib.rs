@@ -32,6 +32,7 @@ pub mod consistency;
 pub mod document;
 pub mod error;
 pub mod filing;
+pub mod hex;
 pub mod licence;
 pub mod lta;
 pub mod pades;

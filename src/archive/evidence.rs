@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint;
-use super::merkle::{self, Hash};
+use super::merkle;
 use super::store::{hex, Archive, ENTRY_VERSION};
 use crate::error::{ArchiveError, Result};
 
@@ -49,17 +49,6 @@ pub struct Proven {
     pub content_sha256: [u8; 32],
     pub time: i64,
     pub tree_size: u64,
-}
-
-fn unhex32(s: &str) -> Option<Hash> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 /// The earliest kept checkpoint that includes leaf `index` and carries a valid clock
@@ -124,8 +113,8 @@ pub fn check(ev: &Evidence, trusted_key: &str) -> Result<Proven> {
         return Err(bad("`record` is not the record the entry names").into());
     }
     // The content hash proven is the one inside the hashed entry, not the free field.
-    let content = lines.next().and_then(unhex32).ok_or_else(|| bad("the entry names no content hash"))?;
-    if unhex32(&ev.content_sha256.to_ascii_lowercase()) != Some(content) {
+    let content = lines.next().and_then(crate::hex::decode32).ok_or_else(|| bad("the entry names no content hash"))?;
+    if crate::hex::decode32(&ev.content_sha256.to_ascii_lowercase()) != Some(content) {
         return Err(bad("`content_sha256` differs from the entry").into());
     }
     if ev.tree_size != cp.size {
@@ -134,7 +123,7 @@ pub fn check(ev: &Evidence, trusted_key: &str) -> Result<Proven> {
     let path = ev
         .inclusion_path
         .iter()
-        .map(|h| unhex32(h).ok_or_else(|| bad("bad hash in the inclusion path")))
+        .map(|h| crate::hex::decode32(h).ok_or_else(|| bad("bad hash in the inclusion path")))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let leaf = merkle::hash_leaf(ev.entry.as_bytes());
     if !merkle::verify_inclusion(&leaf, ev.leaf_index, cp.size, &path, &cp.root) {

@@ -24,17 +24,6 @@ pub struct Mark {
     pub root: Hash,
 }
 
-fn unhex32(s: &str) -> Option<Hash> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
 /// Read the mark; `None` when no tree head was ever signed with the state kept (a new home, or
 /// one from before the mark existed). A damaged file is an error, never a reset.
 pub fn load(path: &Path) -> Result<Option<Mark>> {
@@ -49,7 +38,7 @@ pub fn load(path: &Path) -> Result<Option<Mark>> {
         return Err(bad(path, "expected 3 lines starting with the version"));
     };
     let size = size.parse().map_err(|_| bad(path, "size is not a number"))?;
-    let root = unhex32(root).ok_or_else(|| bad(path, "root is not 64 hex digits"))?;
+    let root = crate::hex::decode32(root).ok_or_else(|| bad(path, "root is not 64 hex digits"))?;
     Ok(Some(Mark { size, root }))
 }
 

@@ -75,15 +75,7 @@ pub(super) fn merkle_sha(b: &[u8]) -> [u8; 32] {
 }
 
 /// Lowercase hex (one `String` allocation; it runs twice per record on the ingest path).
-pub fn hex(b: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        s.push(char::from(DIGITS[usize::from(x >> 4)]));
-        s.push(char::from(DIGITS[usize::from(x & 0x0f)]));
-    }
-    s
-}
+pub use crate::hex::encode as hex;
 
 pub(super) fn node_key(level: u32, index: u64) -> [u8; 12] {
     let mut k = [0u8; 12];

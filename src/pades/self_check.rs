@@ -56,7 +56,7 @@ pub fn check_own(pdf: &[u8], expected_cert: &[u8]) -> Result<[u8; 32], String> {
         [b'<', hex @ .., b'>'] => hex,
         _ => return Err("the byte range's gap is not the /Contents string".into()),
     };
-    let contents = unhex(hex).ok_or("/Contents is not hexadecimal")?;
+    let contents = crate::hex::decode(hex).ok_or("/Contents is not hexadecimal")?;
     let own = read_own(&contents)?;
     let expected = expected(expected_cert)?;
     if own.sid != expected.sid.as_slice() || !own.certificates.contains(&expected_cert) {
@@ -207,40 +207,6 @@ fn context(n: u8) -> Tag {
     Tag::ContextSpecific { constructed: true, number: TagNumber::new(n) }
 }
 
-/// Each byte's value as a hex digit, 0xFF for a byte that is not one.
-const HEX_VALUE: [u8; 256] = {
-    let mut t = [0xFF; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        t[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
-
-/// The bytes of a hex string (even length, digits only), or `None`: a table lookup per digit,
-/// with no branch per pair (the /Contents of every bulk-issued licence, ~12,000 digits).
-fn unhex(hex: &[u8]) -> Option<Vec<u8>> {
-    if !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(hex.len() / 2);
-    let mut bad = 0u8;
-    for pair in hex.chunks_exact(2) {
-        let [h, l] = pair else { return None };
-        let (h, l) = (HEX_VALUE[usize::from(*h)], HEX_VALUE[usize::from(*l)]);
-        bad |= h | l;
-        out.push(h << 4 | l & 0x0F);
-    }
-    (bad & 0xF0 == 0).then_some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,22 +219,5 @@ mod tests {
         assert!(check_own(&bad, b"cert").is_err());
         let odd = [SIG_DICT, b"/ByteRange [0 1 2]"].concat();
         assert!(check_own(&odd, b"cert").is_err());
-    }
-
-    /// Hex in either case decodes; an odd length or a non-hex digit is refused.
-    #[test]
-    fn unhex_reads_both_cases_and_refuses_the_rest() {
-        assert_eq!(unhex(b"00fFa9"), Some(vec![0x00, 0xff, 0xa9]));
-        assert_eq!(unhex(b""), Some(vec![]));
-        assert_eq!(unhex(b"abc"), None);
-        assert_eq!(unhex(b"0g"), None);
-        assert_eq!(unhex(b"g0"), None);
-        assert_eq!(
-            unhex(b"0123456789abcdefABCDEF"),
-            Some(vec![0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xab, 0xcd, 0xef])
-        );
-        for b in (0..=255u8).filter(|b| !b.is_ascii_hexdigit()) {
-            assert_eq!(unhex(&[b'0', b]), None, "{b:#04x}");
-        }
     }
 }

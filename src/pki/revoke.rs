@@ -94,13 +94,15 @@ pub const REASONS: &[&str] = &[
     "privilegeWithdrawn",
 ];
 
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+pub(crate) use crate::hex::encode as hex;
 
+/// A serial number's bytes from its hex (an odd number of digits has a leading zero implied).
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    let s = if s.len() % 2 == 1 { format!("0{s}") } else { s.to_string() };
-    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|x| u8::from_str_radix(x, 16).ok())).collect()
+    if s.len() % 2 == 1 {
+        crate::hex::decode(format!("0{s}"))
+    } else {
+        crate::hex::decode(s)
+    }
 }
 
 /// The CA (by id) that issued the certificate with `serial`, and that certificate's subject.

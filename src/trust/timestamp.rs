@@ -132,10 +132,6 @@ fn bad(m: impl std::fmt::Display) -> TokenError {
     TokenError::Malformed(m.to_string())
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// Verify `token` (a TimeStampToken, ContentInfo DER) over `expected`, with its TSA chain
 /// validated against `trust` at `at`.
 pub fn verify_token(
@@ -333,7 +329,7 @@ pub fn verify_token(
         gen_time,
         gen_time_rfc3339: super::rfc3339(gen_time),
         serial: {
-            let h = hex(tst.serial_number.as_bytes());
+            let h = crate::hex::encode(tst.serial_number.as_bytes());
             let t = h.trim_start_matches("00");
             if t.is_empty() {
                 "00".into()

@@ -206,6 +206,4 @@ fn info_dict(doc: &lopdf::Document) -> Option<&lopdf::Dictionary> {
     doc.trailer.get(b"Info").ok().and_then(|i| i.as_reference().ok()).and_then(|r| doc.get_dictionary(r).ok())
 }
 
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+pub use crate::hex::encode as hex;

@@ -73,18 +73,8 @@ fn damaged(path: &Path, line: usize, reason: impl Into<String>) -> crate::error:
     TsaError::Ledger { path: path.to_path_buf(), line, reason: reason.into() }.into()
 }
 
-fn hex(b: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(2 * b.len());
-    for x in b {
-        s.push(char::from(DIGITS[usize::from(x >> 4)]));
-        s.push(char::from(DIGITS[usize::from(x & 15)]));
-    }
-    s
-}
-
 fn line_hash(line: &[u8]) -> String {
-    hex(&crate::pades::cms::sha256(line))
+    crate::hex::encode(&crate::pades::cms::sha256(line))
 }
 
 impl Ledger {

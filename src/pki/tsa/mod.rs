@@ -201,10 +201,10 @@ impl Tsa {
             serial,
             gen_time: crate::trust::rfc3339(now),
             hash: name.to_string(),
-            imprint: hex(req.digest),
-            nonce: req.nonce.as_ref().map(|n| hex(n.as_bytes())),
+            imprint: crate::hex::encode(req.digest),
+            nonce: req.nonce.as_ref().map(|n| crate::hex::encode(n.as_bytes())),
             requester: req.requester.to_string(),
-            token_sha256: hex(&super::super::pades::cms::sha256(&token)),
+            token_sha256: crate::hex::encode(&super::super::pades::cms::sha256(&token)),
             prev: String::new(),
         };
         Ok((Stamped { token, serial, gen_time: now }, entry))
@@ -284,8 +284,4 @@ fn digest_name(oid: ObjectIdentifier, len: usize) -> std::result::Result<&'stati
             crate::pades::algorithms::name_of(oid)
         )),
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }

@@ -33,7 +33,7 @@ for i in range(int(sys.argv[1])):
     print(json.dumps(d, ensure_ascii=False))
 PY
 echo "== $N lines, -j $J, $("$BIN" --version), in $WORK ($(stat -f -c %T "$W")), load $(cut -d' ' -f1-3 /proc/loadavg)"
-${PIN:+taskset -c $PIN} /usr/bin/time -f '%e %U %S %M' -o "$W/time" "$BIN" issue --home "$W/home" --template business-licence \
+/usr/bin/time -f '%e %U %S %M' -o "$W/time" "$BIN" issue --home "$W/home" --template business-licence \
     --batch "$W/records.jsonl" --out-dir "$W/out" -j "$J" >"$W/out.txt"
 tail -1 "$W/out.txt"
 read -r wall user sys rss <"$W/time"

@@ -5,8 +5,10 @@
 //!
 //! A missing purpose is 400, an unlisted one 403; both refusals are recorded as `use-refusal`
 //! entries in the archive log. Successful calls are recorded as `use-record` entries naming the
-//! holder by its code only. Links live in memory ([`Links`]): bound to the department, purpose
-//! and licence, valid 5 minutes by default, usable once.
+//! holder by its code only (`use_log`). Links live in memory ([`Links`]): bound to the department,
+//! purpose and licence, valid 5 minutes by default, usable once.
+
+mod use_log;
 
 #[allow(unused_imports)]
 use crate::api::openapi::{Binary, JsonObject};
@@ -17,18 +19,18 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Principal;
 use super::handlers::forbid;
 use super::problem::Problem;
-use super::proofs::{department, lock_err, parse_json, problem, refusal, Res};
+use super::proofs::{department, lock_err, parse_json, problem, Res};
 use super::{blocking, AppState};
 use crate::archive::Record;
-use crate::error::{ApiError, Error, ProofError, Result};
+use crate::error::{ApiError, Error, ProofError};
 use crate::proofs::holders;
+use use_log::{check_purpose, code_of, record};
 
 /// Default lifetime of a download link.
 pub const LINK_TTL: Duration = Duration::from_secs(300);
@@ -59,82 +61,6 @@ fn licence_record(st: &AppState, identifier: &str) -> Option<Record> {
         .into_iter()
         .filter(|r| r.metadata.kind == "licence")
         .max_by_key(|r| r.leaf_index)
-}
-
-/// The holder code of a licence's holder-code field (as annotate.rs computes it), or "".
-fn code_of(home: &crate::config::Home, raw: &str) -> Result<String> {
-    if raw.starts_with("HC") && raw.len() == 34 {
-        return Ok(raw.to_string());
-    }
-    let key = holders::region_key(home)?;
-    Ok(holders::normalise_id(raw).map(|id| holders::holder_code(&key, &id)).unwrap_or_default())
-}
-
-/// Append one use entry (`use-record` or `use-refusal`) and sign a new tree head.
-fn record(st: &AppState, kind: &str, dept: &str, subject_code: &str, mut body: Value) -> Result<String> {
-    let dept_name = st.region.department(dept).map(|d| d.name.clone()).unwrap_or_else(|_| dept.to_string());
-    let id = crate::proofs::random_id(if kind == "use-refusal" { "RF" } else { "UR" })?;
-    if let Some(o) = body.as_object_mut() {
-        o.insert("type".into(), json!(kind));
-        o.insert("id".into(), json!(id));
-        o.insert("at".into(), json!(crate::proofs::now().0));
-        o.insert("by".into(), json!(dept));
-        o.insert("by_name".into(), json!(dept_name));
-        o.insert("subject_code".into(), json!(subject_code));
-    }
-    let _w = st.write_lock.lock().map_err(|_| lock_err())?;
-    let rec = crate::proofs::append_event(&st.archive, kind, subject_code, &id, &dept_name, &body)?;
-    st.archive.flush()?;
-    crate::filing::sign_tree_head(&st.home, &st.archive)?;
-    Ok(rec.id)
-}
-
-/// Check the purpose for `dept` (400 missing, 403 unlisted; both recorded). Ok: the matter's name.
-async fn check_purpose(
-    st: &Arc<AppState>,
-    p: &Principal,
-    dept: &str,
-    action: &'static str,
-    purpose: Option<&str>,
-    subject_code: &str,
-) -> std::result::Result<String, Response> {
-    let purpose = purpose.map(str::trim).unwrap_or("").to_string();
-    if !purpose.is_empty() {
-        crate::proofs::fields::matter("purpose", &purpose).map_err(|e| problem(e.into()).into_response())?;
-    }
-    let st2 = st.clone();
-    let d2 = dept.to_string();
-    let listed = {
-        let purpose = purpose.clone();
-        blocking(move || {
-            let list = crate::proofs::uses::UseList::load(&st2.home)?;
-            Ok(list
-                .matter(&purpose)
-                .into_iter()
-                .find(|(_, u)| u.by.iter().any(|b| b == &d2))
-                .map(|(_, u)| u.name.clone()))
-        })
-        .await
-    };
-    let listed = listed.map_err(|e| problem(e).into_response())?;
-    let (reason, status) = match listed {
-        Some(name) if !purpose.is_empty() => return Ok(name),
-        _ if purpose.is_empty() => (
-            "a use purpose (用证事由: `purpose`, a matter code on the list of uses) is required".to_string(),
-            StatusCode::BAD_REQUEST,
-        ),
-        _ => {
-            (format!("matter `{purpose}` is not a listed use for department `{dept}`"), StatusCode::FORBIDDEN)
-        }
-    };
-    let st2 = st.clone();
-    let (d2, c2, r2) = (dept.to_string(), subject_code.to_string(), reason.clone());
-    let body = json!({"action": action, "purpose": purpose, "reason": r2});
-    let rid = blocking(move || record(&st2, "use-refusal", &d2, &c2, body))
-        .await
-        .map_err(|e| problem(e).into_response())?;
-    tracing::warn!(token = %p.token_id, dept = %dept, action = %action, purpose = %purpose, subject = %subject_code, record = %rid, "share refused");
-    Err(refusal(&reason, &rid, status))
 }
 
 macro_rules! purpose_or_return {

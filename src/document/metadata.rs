@@ -112,7 +112,17 @@ impl LicenceMetadata {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A PDF text string: PDFDocEncoding-safe ASCII as a literal, anything else UTF-16BE with a BOM.
@@ -139,4 +149,17 @@ pub fn decode_text(o: &Object) -> Option<String> {
         return Some(String::from_utf8_lossy(rest).into_owned());
     }
     Some(bytes.iter().map(|&b| char::from(b)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xml_escape;
+
+    /// The four characters XMP text may not hold bare are escaped once each (an `&` of an
+    /// escape is not escaped again); everything else, CJK included, is kept.
+    #[test]
+    fn xml_escape_escapes_markup_once() {
+        assert_eq!(xml_escape(r#"A&B <c> "d" 泰安&lt;"#), "A&amp;B &lt;c&gt; &quot;d&quot; 泰安&amp;lt;");
+        assert_eq!(xml_escape("泰安市岱宗商贸有限公司"), "泰安市岱宗商贸有限公司");
+    }
 }

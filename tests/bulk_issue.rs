@@ -179,3 +179,27 @@ fn resumes_after_sigkill_without_duplicates_or_gaps() {
 fn sha256_hex(b: &[u8]) -> String {
     zhengyin::archive::store::hex(&zhengyin::pades::cms::sha256(b))
 }
+
+/// A symbolic link planted under a licence's name in the out-dir is refused, not written through
+/// (the file it points to keeps its bytes); the line stays pending, and once the link is gone the
+/// next run recovers its licence from the archive, with no second record.
+#[test]
+fn planted_symlink_is_refused_and_the_line_recovered() {
+    let r = Region::init();
+    let (recs, good) = records(&r, 3, &[]);
+    let out = r.path("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let victim = r.path("victim.txt");
+    std::fs::write(&victim, "not a licence").unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("000002.pdf")).unwrap();
+    let before = archived(&r, &r.home).len();
+    bulk(&r, &r.home, &recs, &out).assert_one_line_error(2);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not a licence", "written through the link");
+    std::fs::remove_file(out.join("000002.pdf")).unwrap();
+    let run = bulk(&r, &r.home, &recs, &out);
+    run.assert_code(0);
+    assert!(run.stdout.contains("issued 0, recovered 3, done before 0"), "{}", run.both());
+    assert_eq!(pdf_lines(&out), good);
+    assert_eq!(archived(&r, &r.home).len(), before + 3, "one record per line, none twice");
+    r.zy(&["verify", "--home", s(&r.home), s(&out)]).assert_code(0);
+}

@@ -319,12 +319,16 @@ fn commit(
 /// a file torn by a crash is never left as done.
 fn write_in_place(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let mut f = std::os::unix::fs::OpenOptionsExt::mode(
-        std::fs::OpenOptions::new().write(true).create(true).truncate(true),
-        0o600,
-    )
-    .open(path)
-    .map_err(crate::error::io_at(path))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NOFOLLOW: a symbolic link planted under a licence's name is refused, not written through.
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(crate::error::io_at(path))?;
     f.write_all(bytes).map_err(crate::error::io_at(path))?;
     f.sync_all().map_err(crate::error::io_at(path))?;
     Ok(())

@@ -3,6 +3,9 @@
 //! proof of existence when a seal no longer verifies today), each PDF checked for pages and text,
 //! the log checked against every tree head the log key is known to have signed, and the licence
 //! status index against the log.
+//!
+//! Knows what a record must pass (its checks are `verify`'s, `proofs`' and the archive's own);
+//! the walk over the records, with its budget and report, is `archive::audit`.
 
 use std::time::SystemTime;
 

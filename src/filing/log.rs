@@ -2,6 +2,8 @@
 //! (after the log key's high-water mark allows it), the latest head and its verifier key,
 //! inclusion and consistency proofs and evidence records for offline checking, and checking such
 //! a proof. What `zhengyin archive tree-head|proof|consistency|check-proof` print.
+//!
+//! Knows the home's log key and high-water mark and the archive's log; nothing of PDF or trust.
 
 use super::{log_key_path, log_state_path, origin};
 use crate::archive::{checkpoint, highwater, merkle, Archive};

@@ -15,38 +15,79 @@ use crate::error::{PdfError, Result};
 /// About a third of the bytes of a square per module, and the content stream is what every
 /// licence deflates.
 pub fn draw(data: &str, x: f32, y: f32, size: f32) -> Result<String> {
-    let (n, colors) = encode(data.as_bytes())
+    let symbol = encode(data.as_bytes())
         .map_err(|e| PdfError::Parse(format!("QR code cannot hold the verification URL: {e}")))?;
+    let n = symbol.width();
     let quiet = 2usize;
     let cell = size / (n + 2 * quiet) as f32;
     let (left, top) = (x + quiet as f32 * cell, y + size - quiet as f32 * cell);
     let mut s = String::with_capacity(16 * n * n / 4);
     let _ = writeln!(s, "q 0 0 0 rg {cell:.5} 0 0 {:.5} {left:.3} {top:.3} cm", -cell);
-    for (row, modules) in colors.chunks(n.max(1)).enumerate() {
-        let mut col = 0;
-        while col < modules.len() {
-            let start = col;
-            while modules.get(col) == Some(&Color::Dark) {
-                col += 1;
-            }
-            if col > start {
-                // `{start} {row} {len} 1.01 re`, the integers written without `fmt`.
-                for (v, sep) in [(start, " "), (row, " "), (col - start, " 1.01 re\n")] {
-                    super::fixed::push_u64(&mut s, v as u64);
-                    s.push_str(sep);
-                }
-            }
-            col += 1;
+    symbol.runs(|row, start, len| {
+        // `{start} {row} {len} 1.01 re`, the integers written without `fmt`.
+        for (v, sep) in [(start, " "), (row, " "), (len, " 1.01 re\n")] {
+            super::fixed::push_u64(&mut s, v as u64);
+            s.push_str(sep);
         }
-    }
+    });
     s.push_str("f Q\n");
     Ok(s)
+}
+
+/// A symbol's modules: bit rows (bit x of row y set when module (x, y) is dark) for symbols up to
+/// 127 modules wide, whose mask `qr_mask` chose; row-major colours for the wider ones the crate
+/// draws.
+enum Symbol {
+    Rows(usize, Vec<u128>),
+    Colors(usize, Vec<Color>),
+}
+
+impl Symbol {
+    fn width(&self) -> usize {
+        match self {
+            Symbol::Rows(n, _) | Symbol::Colors(n, _) => *n,
+        }
+    }
+
+    /// Each row's runs of dark modules, rows top to bottom and runs left to right:
+    /// `f(row, first column, length)`.
+    fn runs(&self, mut f: impl FnMut(usize, usize, usize)) {
+        match self {
+            Symbol::Rows(_, rows) => {
+                for (row, &bits) in rows.iter().enumerate() {
+                    let mut rest = bits;
+                    while rest != 0 {
+                        let start = rest.trailing_zeros();
+                        // A row has at most 127 modules, so a run ends below bit 127.
+                        let len = (!(rest >> start)).trailing_zeros();
+                        f(row, start as usize, len as usize);
+                        rest &= !(1u128.checked_shl(len).map_or(u128::MAX, |b| b - 1) << start);
+                    }
+                }
+            }
+            Symbol::Colors(n, colors) => {
+                for (row, modules) in colors.chunks((*n).max(1)).enumerate() {
+                    let mut col = 0;
+                    while col < modules.len() {
+                        let start = col;
+                        while modules.get(col) == Some(&Color::Dark) {
+                            col += 1;
+                        }
+                        if col > start {
+                            f(row, start, col - start);
+                        }
+                        col += 1;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The QR code of `data` (medium error correction) as the qrcode crate makes it, module for
 /// module, with its mask chosen on bit rows and columns (`qr_mask`, the crate's own choice:
 /// checked against the crate in the tests below).
-fn encode(data: &[u8]) -> qrcode::types::QrResult<(usize, Vec<Color>)> {
+fn encode(data: &[u8]) -> qrcode::types::QrResult<Symbol> {
     use qrcode::canvas::Canvas;
     let bits = qrcode::bits::encode_auto(data, EcLevel::M)?;
     let version = bits.version();
@@ -56,13 +97,13 @@ fn encode(data: &[u8]) -> qrcode::types::QrResult<(usize, Vec<Color>)> {
         canvas.draw_all_functional_patterns();
         canvas.draw_data(&codewords, &ec);
         if let Some(best) = super::qr_mask::best(&canvas, version) {
-            return Ok((best.n, best.colors()));
+            return Ok(Symbol::Rows(best.n, best.rows));
         }
         let code = QrCode::with_error_correction_level(data, EcLevel::M)?;
-        return Ok((code.width(), code.into_colors()));
+        return Ok(Symbol::Colors(code.width(), code.into_colors()));
     }
     let code = QrCode::with_bits(bits, EcLevel::M)?;
-    Ok((code.width(), code.into_colors()))
+    Ok(Symbol::Colors(code.width(), code.into_colors()))
 }
 
 /// The modules of a QR code for `data`: (width, dark flags row by row).
@@ -148,9 +189,42 @@ mod tests {
         inputs.extend(super::super::qr_mask::tests::payloads(1000));
         for data in inputs {
             let code = QrCode::with_error_correction_level(&data, EcLevel::M).unwrap();
-            let (n, colors) = encode(&data).unwrap();
-            assert_eq!(n, code.width());
-            assert_eq!(colors, code.to_colors(), "{}", String::from_utf8_lossy(&data));
+            let symbol = encode(&data).unwrap();
+            assert_eq!(symbol.width(), code.width());
+            let crate_runs = runs_of(&Symbol::Colors(code.width(), code.to_colors()));
+            assert_eq!(runs_of(&symbol), crate_runs, "{}", String::from_utf8_lossy(&data));
+            if let Symbol::Rows(n, rows) = &symbol {
+                let colors: Vec<Color> = rows
+                    .iter()
+                    .flat_map(|r| {
+                        (0..*n).map(move |x| if r >> x & 1 == 1 { Color::Dark } else { Color::Light })
+                    })
+                    .collect();
+                assert_eq!(colors, code.to_colors(), "{}", String::from_utf8_lossy(&data));
+            }
         }
+    }
+
+    fn runs_of(symbol: &Symbol) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        symbol.runs(|row, start, len| out.push((row, start, len)));
+        out
+    }
+
+    /// Runs read from bit rows are the runs of the colours, at the row's edges too: a full row,
+    /// an empty one, single modules and a run reaching the last of 127 modules.
+    #[test]
+    fn bit_row_runs_equal_colour_runs() {
+        let n = 127;
+        let full = (1u128 << n) - 1;
+        let rows = vec![full, 0, 1, 1 << (n - 1), 0b1011_0111 << 60, full ^ (1 << 64), full & !1];
+        let colors: Vec<Color> = rows
+            .iter()
+            .flat_map(|r| (0..n).map(move |x| if r >> x & 1 == 1 { Color::Dark } else { Color::Light }))
+            .collect();
+        let from_bits = runs_of(&Symbol::Rows(n, rows));
+        assert_eq!(from_bits, runs_of(&Symbol::Colors(n, colors)));
+        assert_eq!(from_bits.first(), Some(&(0, 0, 127)));
+        assert!(from_bits.contains(&(3, 126, 1)) && from_bits.contains(&(6, 1, 126)));
     }
 }

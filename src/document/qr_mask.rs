@@ -57,6 +57,7 @@ impl Bits {
     }
 
     /// Row-major colours, as `Canvas::into_colors`.
+    #[cfg(test)]
     pub fn colors(&self) -> Vec<Color> {
         let mut out = Vec::with_capacity(self.n * self.n);
         for r in &self.rows {

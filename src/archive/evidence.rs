@@ -115,7 +115,7 @@ pub fn check(ev: &Evidence, trusted_key: &str) -> Result<Proven> {
     // The content hash proven is the one inside the hashed entry, not the free field.
     let content =
         lines.next().and_then(crate::hex::decode32).ok_or_else(|| bad("the entry names no content hash"))?;
-    if crate::hex::decode32(&ev.content_sha256.to_ascii_lowercase()) != Some(content) {
+    if crate::hex::decode32(&ev.content_sha256) != Some(content) {
         return Err(bad("`content_sha256` differs from the entry").into());
     }
     if ev.tree_size != cp.size {

@@ -129,7 +129,8 @@ pub fn issue_batch(
             .get_or_init(|| SharedFont::new(base.iter().chain(chars.iter()).copied()).ok().map(Arc::new))
             .clone()
     };
-    let mut group: Vec<Made> = Vec::with_capacity(b.group.clamp(1, GROUP));
+    let group_size = b.group.max(1);
+    let mut group: Vec<Made> = Vec::with_capacity(group_size);
     let mut failure = None;
     let mut seen = 0;
     crate::parallel::ordered_ahead(
@@ -148,7 +149,7 @@ pub fn issue_batch(
                 Ok(m) => group.push(m),
                 Err(r) => out.rejected.push(r),
             }
-            if group.len() >= b.group.max(1) || i + 1 == total {
+            if group.len() >= group_size || i + 1 == total {
                 let group = std::mem::take(&mut group);
                 match commit(home, &archive, &prepared, b.out_dir, &mut journal, group, ack) {
                     Ok(n) => out.issued += n,

@@ -140,6 +140,9 @@ pub enum PkiError {
     UnknownSerial(String),
     #[error("the trust list is not acceptable: {0}")]
     TrustList(String),
+    /// A request the CA refuses as asked (a future compromise time, an unknown reason).
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 /// Licence status: lifecycle refusals and unacceptable status answers or lists (licence/).

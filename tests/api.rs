@@ -138,6 +138,22 @@ fn revocation_over_http_shows_in_verify_and_the_cli() {
     post_json(&rev, Some(&city_op), &json!({"reason": "nonsense"})).problem(400);
     post_json(&rev, Some(&city_op), &json!({"reason": "superseded", "compromised_at": an_hour_ago()}))
         .problem(400);
+    // A compromise time in the future (schemathesis sent year 3737) is the client's error, not a 500.
+    let p = post_json(
+        &rev,
+        Some(&city_op),
+        &json!({"reason": "keyCompromise", "compromised_at": "3737-07-01T11:25:44+02:47"}),
+    )
+    .problem(400);
+    assert_eq!(p["type"], "urn:zhengyin:problem:revocation-refused", "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("future"), "{p}");
+    let p = post_json(
+        &rev,
+        Some(&city_op),
+        &json!({"reason": "keyCompromise", "compromised_at": "0001-01-01T00:00:00Z"}),
+    )
+    .problem(400);
+    assert!(p["detail"].as_str().unwrap().contains("1970"), "{p}");
     let r =
         post_json(&rev, Some(&city_op), &json!({"reason": "keyCompromise", "compromised_at": an_hour_ago()}));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));

@@ -162,6 +162,9 @@ pub fn from_error(e: &Error) -> Problem {
         Error::Pki(PkiError::UnknownSerial(_)) => {
             p(S::NOT_FOUND, "unknown-certificate", "No such certificate")
         }
+        Error::Pki(PkiError::Refused(_)) => {
+            p(S::BAD_REQUEST, "revocation-refused", "The certificate authority refuses this revocation")
+        }
         Error::Pki(PkiError::TrustList(_)) => {
             p(S::BAD_GATEWAY, "bad-trust-list", "Trust list not acceptable")
         }

@@ -175,14 +175,19 @@ pub fn revoke(
     compromised_at: Option<i64>,
 ) -> Result<Revoked> {
     if compromised_at.is_some() && reason != Some("keyCompromise") {
-        return Err(PkiError::Sign("a compromise time goes with --reason keyCompromise only".into()).into());
+        return Err(
+            PkiError::Refused("a compromise time goes with --reason keyCompromise only".into()).into()
+        );
     }
     if compromised_at.is_some_and(|t| t > OffsetDateTime::now_utc().unix_timestamp()) {
-        return Err(PkiError::Sign("the compromise time is in the future".into()).into());
+        return Err(PkiError::Refused("the compromise time is in the future".into()).into());
+    }
+    if compromised_at.is_some_and(|t| t < 0) {
+        return Err(PkiError::Refused("the compromise time is before 1970".into()).into());
     }
     if let Some(r) = reason {
         if reason_of(r).is_none() {
-            return Err(PkiError::Sign(format!(
+            return Err(PkiError::Refused(format!(
                 "unknown revocation reason `{r}` (known: {})",
                 REASONS.join(", ")
             ))

@@ -74,6 +74,30 @@ impl Node {
         &self.lo[..self.prefix_len as usize]
     }
 
+    /// zhengyin: the copy of this node that `link` is applied to (`PageCache::link`). A leaf
+    /// about to take a `Set` is copied with room for one more key and value, so inserting the
+    /// key does not grow (copy again) the exact-capacity vectors a plain clone makes.
+    pub(crate) fn clone_for(&self, link: &Link) -> Node {
+        match (&self.data, link) {
+            (Data::Leaf(leaf), Link::Set(..)) => {
+                let mut keys = Vec::with_capacity(leaf.keys.len() + 1);
+                keys.extend(leaf.keys.iter().cloned());
+                let mut values = Vec::with_capacity(leaf.values.len() + 1);
+                values.extend(leaf.values.iter().cloned());
+                Node {
+                    prefix_len: self.prefix_len,
+                    next: self.next,
+                    merging_child: self.merging_child,
+                    merging: self.merging,
+                    lo: self.lo.clone(),
+                    hi: self.hi.clone(),
+                    data: Data::Leaf(Leaf { keys, values }),
+                }
+            }
+            _ => self.clone(),
+        }
+    }
+
     pub(crate) fn apply(&mut self, link: &Link) {
         use self::Link::*;
 

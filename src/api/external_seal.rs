@@ -87,7 +87,7 @@ pub async fn prepare(
         external::prepare(&st2.home, &bytes, &dept, ttl, Some(id))
     })
     .await?;
-    let hex: String = started.digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::encode(&started.digest);
     Ok(axum::Json(serde_json::json!({
         "handle": started.handle,
         "dept": started.dept,

@@ -279,7 +279,7 @@ mod tests {
     /// The empty-tree root and a leaf hash match the values RFC 6962/9162 implementations use.
     #[test]
     fn known_hashes() {
-        let hex = |h: Hash| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let hex = |h: Hash| crate::hex::encode(&h);
         assert_eq!(hex(empty_root()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         // transparency-dev rfc6962 test: leaf hash of the empty leaf.
         assert_eq!(hex(hash_leaf(b"")), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");

@@ -61,7 +61,7 @@ pub fn prepare(p: Prepare) -> ExitCode {
             }
         }
     }
-    let hex: String = started.digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = zhengyin::hex::encode(&started.digest);
     let expires = time::OffsetDateTime::from_unix_timestamp(started.expires)
         .ok()
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())

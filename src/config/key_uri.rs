@@ -114,7 +114,7 @@ impl KeyUri {
 
     /// What the URI names, for messages: `object seal-xzsp (id 0a1b…)`.
     pub fn describe(&self) -> String {
-        let id = self.id.as_ref().map(|i| i.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let id = self.id.as_deref().map(crate::hex::encode);
         match (&self.object, id) {
             (Some(o), Some(i)) => format!("`{o}` (id {i})"),
             (Some(o), None) => format!("`{o}`"),

@@ -71,7 +71,7 @@ pub fn store(home: &Home, p: &Pending) -> Result<String> {
     let mut bytes = [0u8; 16];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
         .map_err(|_| crate::error::PkiError::Sign("no randomness for a handle".into()))?;
-    let handle: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let handle = crate::hex::encode(&bytes);
     let json = serde_json::to_vec(p).map_err(|e| crate::error::ApiError::Internal(e.to_string()))?;
     crate::pki::keys::write_file(&d.join(format!("{handle}.json")), &json, 0o600)?;
     Ok(handle)

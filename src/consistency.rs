@@ -7,9 +7,10 @@
 //!
 //! Knows checkpoints and Merkle proofs; nothing of PDF or HTTP. C2SP tlog-checkpoint, RFC 9162.
 
-use crate::archive::{checkpoint, merkle, store::hex, Archive};
+use crate::archive::{checkpoint, merkle, Archive};
 use crate::config::Home;
 use crate::error::{ArchiveError, Result};
+use crate::hex::encode as hex;
 
 /// Longest checkpoint or receipt text accepted (a receipt is ~2 KB; its path grows with log n).
 pub const MAX_INPUT: usize = 64 * 1024;

@@ -177,7 +177,7 @@ fn resumes_after_sigkill_without_duplicates_or_gaps() {
 }
 
 fn sha256_hex(b: &[u8]) -> String {
-    zhengyin::archive::store::hex(&zhengyin::pades::cms::sha256(b))
+    zhengyin::hex::encode(&zhengyin::pades::cms::sha256(b))
 }
 
 /// A symbolic link planted under a licence's name in the out-dir is refused, not written through

@@ -47,7 +47,7 @@ fn ledger(r: &Region) -> Vec<Value> {
 }
 
 fn sha256_hex(b: &[u8]) -> String {
-    zhengyin::verify::hex(&zhengyin::pades::cms::sha256(b))
+    zhengyin::hex::encode(&zhengyin::pades::cms::sha256(b))
 }
 
 fn openssl_ok() -> bool {

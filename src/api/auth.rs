@@ -76,7 +76,7 @@ pub fn tokens_path(home: &Home) -> PathBuf {
 }
 
 fn sha256_hex(s: &str) -> String {
-    crate::verify::hex(&crate::pades::cms::sha256(s.as_bytes()))
+    crate::hex::encode(&crate::pades::cms::sha256(s.as_bytes()))
 }
 
 fn load(home: &Home) -> Result<TokenFile> {
@@ -123,7 +123,7 @@ pub fn create(home: &Home, role: Role) -> Result<(String, String)> {
     let secret = crate::document::render::random_bytes::<32>()?;
     let raw = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret));
     let id_bytes = crate::document::render::random_bytes::<6>()?;
-    let id = format!("tok-{}", crate::verify::hex(&id_bytes));
+    let id = format!("tok-{}", crate::hex::encode(&id_bytes));
     let mut file = load(home)?;
     let created = crate::trust::rfc3339(::time::OffsetDateTime::now_utc().unix_timestamp());
     file.tokens.push(TokenEntry { id: id.clone(), sha256: sha256_hex(&raw), created, role });

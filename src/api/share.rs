@@ -207,7 +207,7 @@ pub async fn link(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Byt
         return Err(ApiError::NotFound("no archived licence has this identifier".into()).into());
     };
     let purpose = req.purpose.clone().unwrap_or_default().trim().to_string();
-    let token = crate::verify::hex(&crate::document::render::random_bytes::<24>()?);
+    let token = crate::hex::encode(&crate::document::render::random_bytes::<24>()?);
     let (now_s, now) = crate::proofs::now();
     let expires_at = crate::trust::rfc3339(now + i64::try_from(ttl).unwrap_or(0));
     let until = time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days));

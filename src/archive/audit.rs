@@ -10,7 +10,8 @@
 use serde::Serialize;
 
 use super::merkle::{self, Hash, NodeSource};
-use super::store::{hex, Archive, Record};
+use super::store::{Archive, Record};
+use crate::hex::encode as hex;
 
 /// Checks on a document's bytes supplied by the caller: (authentic, usable), each Err(reason).
 pub type DocCheck<'a> = &'a dyn Fn(&[u8]) -> (Result<(), String>, Result<(), String>);

@@ -129,7 +129,7 @@ pub fn verifier_key(origin: &str, key: &Ed25519KeyPair) -> String {
     let public = key.public_key().as_ref();
     let mut k = vec![0x01];
     k.extend_from_slice(public);
-    format!("{origin}+{}+{}", super::store::hex(&key_hash(origin, public)), B64.encode(k))
+    format!("{origin}+{}+{}", crate::hex::encode(&key_hash(origin, public)), B64.encode(k))
 }
 
 /// Parse and check a signed note against a verifier key (`name+hash+base64`).

@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::checkpoint;
 use super::merkle;
-use super::store::{hex, Archive, ENTRY_VERSION};
+use super::store::{Archive, ENTRY_VERSION};
 use crate::error::{ArchiveError, Result};
+use crate::hex::encode as hex;
 
 /// Format tag of an exported evidence record.
 pub const VERSION: &str = "zhengyin-evidence/v1";

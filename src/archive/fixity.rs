@@ -5,8 +5,9 @@
 //!
 //! Knows records and their stored bytes; knows nothing of HTTP or PDF.
 
-use super::store::{hex, Archive, Record};
+use super::store::{Archive, Record};
 use crate::error::{ArchiveError, Result};
+use crate::hex::encode as hex;
 
 impl Archive {
     /// The record's exact bytes, or [`ArchiveError::Fixity`] when their SHA-256 (or length) is no

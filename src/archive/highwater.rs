@@ -11,8 +11,8 @@ use std::io::Write;
 use std::path::Path;
 
 use super::merkle::{self, Hash, NodeSource};
-use super::store::hex;
 use crate::error::{ArchiveError, Result};
+use crate::hex::encode as hex;
 
 /// First line of the state file.
 const VERSION: &str = "zhengyin-log-state/v1";

@@ -19,8 +19,9 @@ use sled::Transactional;
 
 use super::frontier::Frontier;
 use super::merkle;
-use super::store::{db_err, hex, merkle_sha, node_key, Archive, Metadata, Pack, Record, PACK_LIMIT};
+use super::store::{db_err, merkle_sha, node_key, Archive, Metadata, Pack, Record, PACK_LIMIT};
 use crate::error::{ArchiveError, Result};
+use crate::hex::encode as hex;
 
 /// Documents per sled transaction.
 pub const CHUNK: usize = 256;

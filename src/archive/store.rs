@@ -66,16 +66,14 @@ impl Record {
     /// The log entry for this record: version, id, content hash and metadata hash, one per line.
     pub fn entry(&self) -> Vec<u8> {
         let meta = serde_json::to_vec(&self.metadata).unwrap_or_default();
-        format!("{ENTRY_VERSION}\n{}\n{}\n{}\n", self.id, self.sha256, hex(&merkle_sha(&meta))).into_bytes()
+        format!("{ENTRY_VERSION}\n{}\n{}\n{}\n", self.id, self.sha256, crate::hex::encode(&merkle_sha(&meta)))
+            .into_bytes()
     }
 }
 
 pub(super) fn merkle_sha(b: &[u8]) -> [u8; 32] {
     crate::pades::cms::sha256(b)
 }
-
-/// Lowercase hex (one `String` allocation; it runs twice per record on the ingest path).
-pub use crate::hex::encode as hex;
 
 pub(super) fn node_key(level: u32, index: u64) -> [u8; 12] {
     let mut k = [0u8; 12];

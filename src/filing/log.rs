@@ -81,7 +81,7 @@ pub(super) fn archive_poe(
     bytes: &[u8],
 ) -> Option<crate::archive::evidence::Proven> {
     let sha = crate::pades::cms::sha256(bytes);
-    let id = archive.by_hash.get(crate::archive::store::hex(&sha)).ok()??;
+    let id = archive.by_hash.get(crate::hex::encode(&sha)).ok()??;
     let rec = archive.get(&String::from_utf8_lossy(&id)).ok()?;
     let (size, _, time) = crate::archive::evidence::earliest_timed_head(archive, rec.leaf_index, vkey)?;
     Some(crate::archive::evidence::Proven {
@@ -108,10 +108,10 @@ pub fn proof(home: &Home, archive: &Archive, id: &str) -> Result<serde_json::Val
     Ok(serde_json::json!({
         "record": id,
         "leaf_index": rec.leaf_index,
-        "leaf_hash": crate::archive::store::hex(&merkle::hash_leaf(&rec.entry())),
+        "leaf_hash": crate::hex::encode(&merkle::hash_leaf(&rec.entry())),
         "entry": String::from_utf8_lossy(&rec.entry()),
         "tree_size": cp.size,
-        "inclusion_path": path.iter().map(|h| crate::archive::store::hex(h)).collect::<Vec<_>>(),
+        "inclusion_path": path.iter().map(|h| crate::hex::encode(h)).collect::<Vec<_>>(),
         "checkpoint": note,
         "verifier_key": vkey,
     }))
@@ -125,9 +125,9 @@ pub fn consistency(home: &Home, archive: &Archive, old: u64) -> Result<serde_jso
         .ok_or_else(|| ArchiveError::BadProof(format!("old size {old} must be 1..={}", cp.size)))?;
     let old_root = archive.root(old).ok_or_else(|| ArchiveError::Store("log nodes missing".into()))?;
     Ok(serde_json::json!({
-        "old_size": old, "old_root": crate::archive::store::hex(&old_root),
-        "new_size": cp.size, "new_root": crate::archive::store::hex(&cp.root),
-        "consistency_path": proof.iter().map(|h| crate::archive::store::hex(h)).collect::<Vec<_>>(),
+        "old_size": old, "old_root": crate::hex::encode(&old_root),
+        "new_size": cp.size, "new_root": crate::hex::encode(&cp.root),
+        "consistency_path": proof.iter().map(|h| crate::hex::encode(h)).collect::<Vec<_>>(),
         "checkpoint": note, "verifier_key": vkey,
     }))
 }

@@ -13,10 +13,11 @@ use std::sync::{Arc, OnceLock};
 
 use super::issue::Prepared;
 use super::journal::{self, Done, Header, Journal};
-use crate::archive::{store::hex, Archive, Metadata};
+use crate::archive::{Archive, Metadata};
 use crate::config::Home;
 use crate::document::font::SharedFont;
 use crate::error::{DataError, Result};
+use crate::hex::encode as hex;
 
 /// A records file bigger than this is refused (it is read whole).
 pub const MAX_RECORDS_FILE: u64 = 1 << 30;

@@ -171,7 +171,7 @@ pub fn transition(home: &Home, archive: &Archive, req: &Request<'_>) -> Result<O
         action: req.action,
         identifier: identifier.clone(),
         new_identifier: new.as_ref().map(|n| n.identifier.clone()),
-        new_sha256: new.as_ref().map(|n| crate::verify::hex(&crate::pades::cms::sha256(&n.pdf))),
+        new_sha256: new.as_ref().map(|n| crate::hex::encode(&crate::pades::cms::sha256(&n.pdf))),
         state: req.action.leaves(),
         reason_code: req.action.reason_code().into(),
         reason,

@@ -132,7 +132,7 @@ pub fn sign(
 ) -> Result<(String, Claims)> {
     let ver =
         m.identifier.parse::<crate::document::identifier::LicenceId>().map(|i| i.version).unwrap_or_default();
-    let nonce = crate::verify::hex(&crate::document::render::random_bytes::<16>()?);
+    let nonce = crate::hex::encode(&crate::document::render::random_bytes::<16>()?);
     let claims = Claims {
         iss: signer.region.clone(),
         sub: m.identifier.clone(),

@@ -114,7 +114,7 @@ pub fn build_entries(signer: &StatusSigner, all: &[(String, bool)], now: i64) ->
         not_in_force: keys.iter().filter(|(_, b)| *b).count() as u64,
         seed: table.seed,
         slots: table.slots,
-        table_sha256: crate::verify::hex(&crate::pades::cms::sha256(&table.bits)),
+        table_sha256: crate::hex::encode(&crate::pades::cms::sha256(&table.bits)),
     };
     let jws = signer.sign(TYP, &serde_json::to_value(&claims).map_err(|e| PkiError::Sign(e.to_string()))?)?;
     let mut out = jws.into_bytes();
@@ -162,7 +162,7 @@ pub fn verify(bytes: &[u8], trust: &TrustStore, now: i64) -> Result<StatusList> 
             claims.encoding.chars().take(40).collect::<String>()
         )));
     }
-    if crate::verify::hex(&crate::pades::cms::sha256(table_bytes)) != claims.table_sha256 {
+    if crate::hex::encode(&crate::pades::cms::sha256(table_bytes)) != claims.table_sha256 {
         return Err(bad("the table does not match the signed digest"));
     }
     let table = Table { seed: claims.seed, slots: claims.slots, bits: table_bytes.to_vec() };

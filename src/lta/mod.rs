@@ -127,7 +127,7 @@ pub fn at_filing(
     // A file already filed (as it is, or stamped under `received_sha256`), or met earlier in this
     // batch, is not stamped again: appending it finds the existing record.
     let shas: Vec<String> =
-        docs.iter().map(|(b, _)| crate::archive::store::hex(&crate::pades::cms::sha256(b))).collect();
+        docs.iter().map(|(b, _)| crate::hex::encode(&crate::pades::cms::sha256(b))).collect();
     let mut seen = std::collections::HashSet::new();
     let (pdfs, other): (Vec<_>, Vec<_>) = docs.into_iter().enumerate().partition(|(i, (b, m))| {
         let sha = shas[*i].as_str();

@@ -94,7 +94,7 @@ pub const REASONS: &[&str] = &[
     "privilegeWithdrawn",
 ];
 
-pub(crate) use crate::hex::encode as hex;
+use crate::hex::encode as hex;
 
 /// A serial number's bytes from its hex (an odd number of digits has a leading zero implied).
 fn unhex(s: &str) -> Option<Vec<u8>> {

@@ -33,7 +33,7 @@ fn serial_of(path: &std::path::Path) -> Result<String> {
     })?;
     let (_, c) = X509Certificate::from_der(&der)
         .map_err(|e| PkiError::BadCertificate { path: path.to_path_buf(), message: e.to_string() })?;
-    Ok(super::revoke::hex(c.raw_serial()))
+    Ok(crate::hex::encode(c.raw_serial()))
 }
 
 /// Renew `dept`'s seal certificate with a new key; the old ones are retired (see module docs).
@@ -185,7 +185,7 @@ pub fn roll_ca(home: &Home, ca: &str) -> Result<RolledCa> {
         let key = rcgen::KeyPair::generate().map_err(super::gen_err(ca))?;
         let mut p = rcgen::CertificateParams::from_ca_cert_pem(&pem).map_err(super::gen_err(ca))?;
         let serial = super::random_serial()?;
-        let new_crl = format!("{ca}-{}", super::revoke::hex(serial.as_ref()).get(..16).unwrap_or("0"));
+        let new_crl = format!("{ca}-{}", crate::hex::encode(serial.as_ref()).get(..16).unwrap_or("0"));
         p.serial_number = Some(serial);
         p.key_identifier_method = rcgen::KeyIdMethod::Sha256;
         p.use_authority_key_identifier_extension = true;

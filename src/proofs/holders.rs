@@ -47,7 +47,7 @@ pub fn region_key(home: &Home) -> Result<hmac::Key> {
         use std::os::unix::fs::OpenOptionsExt;
         match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
             Ok(mut f) => {
-                f.write_all(crate::verify::hex(&bytes).as_bytes()).map_err(crate::error::io_at(&path))?;
+                f.write_all(crate::hex::encode(&bytes).as_bytes()).map_err(crate::error::io_at(&path))?;
                 f.sync_all().map_err(crate::error::io_at(&path))?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -87,7 +87,7 @@ pub fn resident_id_is_valid(id: &str) -> bool {
 /// The holder code: `HC` + first 32 hex characters (upper case) of HMAC-SHA-256(secret, ID).
 pub fn holder_code(key: &hmac::Key, id: &str) -> String {
     let tag = hmac::sign(key, id.trim().to_ascii_uppercase().as_bytes());
-    format!("HC{}", crate::verify::hex(&tag.as_ref()[..16]).to_uppercase())
+    format!("HC{}", crate::hex::encode(&tag.as_ref()[..16]).to_uppercase())
 }
 
 /// 3709**********123X: first four and last four characters.

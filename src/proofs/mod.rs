@@ -29,7 +29,7 @@ pub fn now() -> (String, i64) {
 /// A random id: prefix + 16 upper-case hex characters.
 pub fn random_id(prefix: &str) -> Result<String> {
     let b = crate::document::render::random_bytes::<8>()?;
-    Ok(format!("{prefix}{}", crate::verify::hex(&b).to_uppercase()))
+    Ok(format!("{prefix}{}", crate::hex::encode(&b).to_uppercase()))
 }
 
 /// Append a small JSON log entry (use record, refusal, commitment check) to the archive.

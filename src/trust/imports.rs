@@ -194,9 +194,9 @@ pub fn store_crl(home: &Home, region: &str, ca: &str, der: &[u8]) -> Result<()> 
                 return Err(bad(format!(
                     "the CRL of {} (number {}, thisUpdate {}) is older than the stored one (number {}, thisUpdate {}): a replayed CRL is refused",
                     new.issuer(),
-                    new_n.as_deref().map(crate::verify::hex).unwrap_or_else(|| "none".into()),
+                    new_n.as_deref().map(crate::hex::encode).unwrap_or_else(|| "none".into()),
                     super::rfc3339(new_t),
-                    old_n.as_deref().map(crate::verify::hex).unwrap_or_else(|| "none".into()),
+                    old_n.as_deref().map(crate::hex::encode).unwrap_or_else(|| "none".into()),
                     super::rfc3339(old_t)
                 )));
             }

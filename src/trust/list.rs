@@ -87,7 +87,7 @@ fn bad(m: impl Into<String>) -> crate::Error {
 
 /// SHA-256 of a DER certificate, lowercase hex.
 pub fn fingerprint(der: &[u8]) -> String {
-    crate::verify::hex(&crate::pades::cms::sha256(der))
+    crate::hex::encode(&crate::pades::cms::sha256(der))
 }
 
 /// A pin as typed by a user: colons dropped, lowercase.

@@ -166,7 +166,7 @@ pub fn verify_full(
         report_version: report::REPORT_VERSION,
         validation_time: crate::trust::rfc3339(i64::try_from(unix.as_secs()).unwrap_or(0)),
         file: report::FileInfo {
-            sha256: hex(&cms::sha256(pdf)),
+            sha256: crate::hex::encode(&cms::sha256(pdf)),
             size: pdf.len(),
             revisions: revisions.len(),
         },
@@ -205,5 +205,3 @@ fn overall(reports: &[SignatureReport]) -> (Indication, Option<&'static str>, St
 fn info_dict(doc: &lopdf::Document) -> Option<&lopdf::Dictionary> {
     doc.trailer.get(b"Info").ok().and_then(|i| i.as_reference().ok()).and_then(|r| doc.get_dictionary(r).ok())
 }
-
-pub use crate::hex::encode as hex;

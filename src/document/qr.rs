@@ -194,12 +194,7 @@ mod tests {
             let crate_runs = runs_of(&Symbol::Colors(code.width(), code.to_colors()));
             assert_eq!(runs_of(&symbol), crate_runs, "{}", String::from_utf8_lossy(&data));
             if let Symbol::Rows(n, rows) = &symbol {
-                let colors: Vec<Color> = rows
-                    .iter()
-                    .flat_map(|r| {
-                        (0..*n).map(move |x| if r >> x & 1 == 1 { Color::Dark } else { Color::Light })
-                    })
-                    .collect();
+                let colors = super::super::qr_mask::colors(*n, rows);
                 assert_eq!(colors, code.to_colors(), "{}", String::from_utf8_lossy(&data));
             }
         }
@@ -218,10 +213,7 @@ mod tests {
         let n = 127;
         let full = (1u128 << n) - 1;
         let rows = vec![full, 0, 1, 1 << (n - 1), 0b1011_0111 << 60, full ^ (1 << 64), full & !1];
-        let colors: Vec<Color> = rows
-            .iter()
-            .flat_map(|r| (0..n).map(move |x| if r >> x & 1 == 1 { Color::Dark } else { Color::Light }))
-            .collect();
+        let colors = super::super::qr_mask::colors(n, &rows);
         let from_bits = runs_of(&Symbol::Rows(n, rows));
         assert_eq!(from_bits, runs_of(&Symbol::Colors(n, colors)));
         assert_eq!(from_bits.first(), Some(&(0, 0, 127)));

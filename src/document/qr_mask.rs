@@ -59,12 +59,18 @@ impl Bits {
     /// Row-major colours, as `Canvas::into_colors`.
     #[cfg(test)]
     pub fn colors(&self) -> Vec<Color> {
-        let mut out = Vec::with_capacity(self.n * self.n);
-        for r in &self.rows {
-            out.extend((0..self.n).map(|x| if r >> x & 1 == 1 { Color::Dark } else { Color::Light }));
-        }
-        out
+        colors(self.n, &self.rows)
     }
+}
+
+/// Row-major colours of bit rows of `n` modules (bit x of a row set when module x is dark).
+#[cfg(test)]
+pub(super) fn colors(n: usize, rows: &[u128]) -> Vec<Color> {
+    let mut out = Vec::with_capacity(n * rows.len());
+    for r in rows {
+        out.extend((0..n).map(|x| if r >> x & 1 == 1 { Color::Dark } else { Color::Light }));
+    }
+    out
 }
 
 /// The eight masked symbols of version `v` with every data module light, made by the crate.

@@ -11,7 +11,8 @@
 //! pass over the file gives the SHA-256 of the whole file (the archive's fixity value): the
 //! bytes before /Contents are hashed once for both. It checks
 //! neither the chain, revocation nor the timestamp, nor the PDF's object structure: the full
-//! verification of the first licence of every group does, and the archive audit re-verifies all.
+//! verification of one line in `licence::batch::VERIFY_EVERY` (32) does, and the archive audit
+//! re-verifies all.
 //!
 //! Knows the bytes `sign` writes and the CMS; nothing of trust. ISO 32000-1 §12.8.1; RFC 5652 §5.4.
 

@@ -5,6 +5,8 @@
 
 mod common;
 
+use zhengyin::pades::self_check::{check_own, Value};
+
 use common::*;
 
 /// The issued licence, the business licence's sealing department's certificate, and another's.
@@ -42,7 +44,7 @@ fn flip_cms_byte(pdf: &[u8], cms: &[u8], hex_at: usize, at: usize) -> Vec<u8> {
 #[test]
 fn self_check_catches_a_wrong_signature_digest_or_signer() {
     let (_r, pdf, cert, other) = sealed();
-    let whole = zhengyin::pades::self_check::check_own(&pdf, &cert).expect("the licence as sealed checks");
+    let whole = check_own(&pdf, &cert, Value::Verify).expect("the licence as sealed checks");
     // The file's SHA-256 (the archive's fixity value) comes from the check's own pass.
     assert_eq!(whole, zhengyin::pades::cms::sha256(&pdf));
 
@@ -51,18 +53,17 @@ fn self_check_catches_a_wrong_signature_digest_or_signer() {
     let parsed = zhengyin::pades::cms::parse(&cms).unwrap();
     let sig_at = cms.windows(parsed.signature.len()).position(|w| w == parsed.signature.as_slice()).unwrap();
     let last = sig_at + parsed.signature.len() - 1;
-    let e =
-        zhengyin::pades::self_check::check_own(&flip_cms_byte(&pdf, &cms, hex_at, last), &cert).unwrap_err();
+    let e = check_own(&flip_cms_byte(&pdf, &cms, hex_at, last), &cert, Value::Verify).unwrap_err();
     assert!(e.contains("signature value does not verify"), "{e}");
 
     // One byte of the signed range (in the page's title area of the first revision).
     let mut bad = pdf.clone();
     let i = pdf.windows(7).position(|w| w == b"/Title ").unwrap() + 8;
     bad[i] ^= 0x01;
-    let e = zhengyin::pades::self_check::check_own(&bad, &cert).unwrap_err();
+    let e = check_own(&bad, &cert, Value::Verify).unwrap_err();
     assert!(e.contains("message digest"), "{e}");
 
-    let e = zhengyin::pades::self_check::check_own(&pdf, &other).unwrap_err();
+    let e = check_own(&pdf, &other, Value::Verify).unwrap_err();
     assert!(e.contains("does not name the seal's certificate"), "{e}");
 
     // The signer's serial number in the SignerInfo changed (the certificate itself still in the
@@ -71,8 +72,7 @@ fn self_check_catches_a_wrong_signature_digest_or_signer() {
     // Its occurrences: in the certificate, in the SignerInfo's sid, in the signed attributes.
     let sid_at =
         cms.windows(serial.len()).enumerate().filter(|(_, w)| *w == serial.as_slice()).nth(1).unwrap().0;
-    let e = zhengyin::pades::self_check::check_own(&flip_cms_byte(&pdf, &cms, hex_at, sid_at), &cert)
-        .unwrap_err();
+    let e = check_own(&flip_cms_byte(&pdf, &cms, hex_at, sid_at), &cert, Value::Verify).unwrap_err();
     assert!(e.contains("does not name the seal's certificate"), "{e}");
 
     // A non-zero byte in the reserved space after the CMS.
@@ -80,6 +80,82 @@ fn self_check_catches_a_wrong_signature_digest_or_signer() {
     let pad = hex_at + 2 * cms.iter().rposition(|b| *b != 0).unwrap() + 4;
     assert_eq!(&bad[pad..pad + 2], b"00");
     bad[pad + 1] = b'1';
-    let e = zhengyin::pades::self_check::check_own(&bad, &cert).unwrap_err();
+    let e = check_own(&bad, &cert, Value::Verify).unwrap_err();
     assert!(e.contains("non-zero bytes after the CMS"), "{e}");
+}
+
+/// Bulk issuance trusts the signature value of the licences it does not verify in full
+/// (`Value::Trust`): the check still catches a byte changed in the signed range and a CMS that
+/// names another signer, and the value is not verified (the key's pairing with its certificate
+/// is what stands for it: the next test).
+#[test]
+fn trusting_the_value_still_checks_digest_and_signer() {
+    let (_r, pdf, cert, other) = sealed();
+    assert_eq!(check_own(&pdf, &cert, Value::Trust).unwrap(), zhengyin::pades::cms::sha256(&pdf));
+    let mut bad = pdf.clone();
+    let i = pdf.windows(7).position(|w| w == b"/Title ").unwrap() + 8;
+    bad[i] ^= 0x01;
+    assert!(check_own(&bad, &cert, Value::Trust).unwrap_err().contains("message digest"));
+    assert!(check_own(&pdf, &other, Value::Trust).unwrap_err().contains("does not name"));
+    let (cms, hex_at) = contents(&pdf);
+    let parsed = zhengyin::pades::cms::parse(&cms).unwrap();
+    let sig_at = cms.windows(parsed.signature.len()).position(|w| w == parsed.signature.as_slice()).unwrap();
+    let flipped = flip_cms_byte(&pdf, &cms, hex_at, sig_at + parsed.signature.len() - 1);
+    assert!(check_own(&flipped, &cert, Value::Trust).is_ok());
+}
+
+/// A department's key file that is not the key of its seal certificate (here another
+/// department's, copied over it) is refused when the key is loaded: a bulk run stops before its
+/// first line (exit 2, one line naming the key file), and so does a single issue; nothing is
+/// issued or archived.
+#[test]
+fn a_key_that_is_not_its_certificates_is_refused_before_sealing() {
+    let r = Region::init();
+    let home = zhengyin::config::Home::resolve(Some(r.home.clone()));
+    let prepared = zhengyin::licence::Prepared::new(&home, "business-licence", None).expect("prepared");
+    let dept = prepared.department().to_string();
+    drop(prepared);
+    let key = home.seal_key(&dept);
+    std::fs::copy(home.seal_key("xzsp"), &key).unwrap();
+    let records = r.path("records.jsonl");
+    let line = serde_json::to_string(&sample_data("business-licence")).unwrap();
+    std::fs::write(&records, format!("{line}\n{line}\n")).unwrap();
+    let out = r.path("out");
+    let run = r.zy(&[
+        "issue",
+        "--home",
+        s(&r.home),
+        "--template",
+        "business-licence",
+        "--batch",
+        s(&records),
+        "--out-dir",
+        s(&out),
+    ]);
+    run.assert_one_line_error(2);
+    assert!(run.stderr.contains("does not belong to the seal certificate"), "{}", run.both());
+    assert!(run.stderr.contains(key.file_name().unwrap().to_str().unwrap()), "{}", run.both());
+    let pdfs = std::fs::read_dir(&out)
+        .map(|d| {
+            d.filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "pdf"))).count()
+        })
+        .unwrap_or(0);
+    assert_eq!(pdfs, 0, "nothing written to the output folder");
+    let data = data_file("business-licence");
+    let single = r.path("single.pdf");
+    r.zy(&[
+        "issue",
+        "--home",
+        s(&r.home),
+        "--template",
+        "business-licence",
+        "--data",
+        s(&data),
+        "-o",
+        s(&single),
+    ])
+    .assert_one_line_error(2);
+    assert!(!single.exists());
+    let listed = r.zy(&["archive", "list", "--home", s(&r.home)]);
+    assert_eq!(listed.stdout.lines().filter(|l| l.starts_with("ZY")).count(), 0, "{}", listed.both());
 }

@@ -229,8 +229,8 @@ fn font_chunks(todo: &[(usize, &[u8])], base: &BTreeSet<char>) -> (Vec<usize>, V
 
 /// One line: parse, issue and seal, check for filing: verified in full (`full`: parsed,
 /// signature, timestamp, chain, revocation, modifications, as any filing is), or checked from
-/// its bytes (`pades::self_check`: the seal's byte range and signature value against the
-/// department's certificate) with its description derived from what was rendered, which every
+/// its bytes (`pades::self_check`: the seal's byte range and signer against the department's
+/// certificate, whose key was paired with it when loaded) with its description derived from what was rendered, which every
 /// full verification compares with the one read back. Runs on a worker thread.
 fn make(
     prepared: &Prepared,
@@ -261,7 +261,8 @@ fn make(
     );
     if !full {
         // The self-check's pass over the file also gives the file's SHA-256.
-        let sha256 = crate::pades::self_check::check_own(&issued.pdf, cert)
+        use crate::pades::self_check::{check_own, Value};
+        let sha256 = check_own(&issued.pdf, cert, Value::Trust)
             .map_err(|e| reject(format!("the sealed licence does not check: {e}")))?;
         return Ok(Made { line, sha256, pdf: issued.pdf, identifier: issued.identifier, metadata: derived });
     }

@@ -58,6 +58,16 @@ impl SealSigner {
         let region = home.region()?;
         let department = region.department(dept)?.clone();
         let cert = keys::read_certs_der(&home.seal_cert(dept))?.remove(0);
+        if !key.pairs_with(&cert) {
+            return Err(PkiError::BadKey {
+                path: home.seal_key(dept),
+                message: format!(
+                    "this key does not belong to the seal certificate {} (its public key differs)",
+                    home.seal_cert(dept).display()
+                ),
+            }
+            .into());
+        }
         let mut chain = Vec::new();
         for ca in region.intermediates(&department.ca) {
             chain.push(keys::read_certs_der(&home.ca_cert(&ca.id))?.remove(0));

@@ -177,7 +177,8 @@ pub fn render_doc_with(
         .push_str("q 0.72 0.52 0.20 RG 2.4 w 28 28 539.28 785.89 re S 0.8 w 35 35 525.28 771.89 re S Q\n");
     page.ops.push_str("q 0.10 0.10 0.10 rg\n");
     page.centered(738.0, 34.0, &t.title)?;
-    page.ops.push_str(&qr::draw(&verify_url, 458.0, 668.0, 84.0)?);
+    let (qr_ops, qr_image) = qr::draw(&verify_url, 458.0, 668.0, 84.0)?;
+    page.ops.push_str(&qr_ops);
     page.text(478.0, 658.0, 8.0, "扫码核验")?;
 
     let (label_x, value_x, size) = (72.0, 200.0, 12.0);
@@ -252,11 +253,15 @@ pub fn render_doc_with(
     let mut content = Stream::new(dictionary! {}, page.ops.into_bytes());
     super::compress_fast(&mut content)?;
     let content_id = doc.add_object(content);
+    let qr_id = doc.add_object(qr_image);
     let page_id = doc.add_object(dictionary! {
         "Type" => "Page",
         "Parent" => pages_id,
         "MediaBox" => vec![0.into(), 0.into(), Object::Real(PAGE_W), Object::Real(PAGE_H)],
-        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
+        "Resources" => dictionary! {
+            "Font" => dictionary! { "F1" => font_id },
+            "XObject" => dictionary! { qr::XOBJECT => qr_id },
+        },
         "Contents" => content_id,
     });
     doc.objects.insert(

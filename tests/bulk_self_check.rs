@@ -141,20 +141,8 @@ fn a_key_that_is_not_its_certificates_is_refused_before_sealing() {
         })
         .unwrap_or(0);
     assert_eq!(pdfs, 0, "nothing written to the output folder");
-    let data = data_file("business-licence");
-    let single = r.path("single.pdf");
-    r.zy(&[
-        "issue",
-        "--home",
-        s(&r.home),
-        "--template",
-        "business-licence",
-        "--data",
-        s(&data),
-        "-o",
-        s(&single),
-    ])
-    .assert_one_line_error(2);
+    let (single, run) = r.try_issue("business-licence", None, "single.pdf");
+    run.assert_one_line_error(2);
     assert!(!single.exists());
     let listed = r.zy(&["archive", "list", "--home", s(&r.home)]);
     assert_eq!(listed.stdout.lines().filter(|l| l.starts_with("ZY")).count(), 0, "{}", listed.both());

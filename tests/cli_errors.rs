@@ -324,19 +324,7 @@ fn unwritable_output_files_nothing() {
         th.stdout.lines().nth(1).unwrap_or("0").to_string()
     };
     let before = size(&r);
-    let data = data_file("business-licence");
-    let bad = r.path("no-such-dir/licence.pdf");
-    let run = r.zy(&[
-        "issue",
-        "--home",
-        s(&r.home),
-        "--template",
-        "business-licence",
-        "--data",
-        s(&data),
-        "-o",
-        s(&bad),
-    ]);
+    let (_, run) = r.try_issue("business-licence", None, "no-such-dir/licence.pdf");
     run.assert_one_line_error(2);
     assert!(run.stderr.contains("does not exist"), "{}", run.both());
     assert_eq!(size(&r), before, "a refused issue files nothing");

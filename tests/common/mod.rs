@@ -272,9 +272,9 @@ impl Region {
         zy_faketime(self.dir.path(), offset, args)
     }
 
-    /// Issue `template` from its sample data (optionally with `--seal`) to `<dir>/<out>`;
-    /// asserts success and returns the PDF path and the run.
-    pub fn issue(&self, template: &str, seal: Option<&str>, out: &str) -> (PathBuf, Run) {
+    /// `zhengyin issue` of `template`'s sample data to `<dir>/<out>` (sealed by `seal` when
+    /// given), whatever its outcome: the PDF's path and the run.
+    pub fn try_issue(&self, template: &str, seal: Option<&str>, out: &str) -> (PathBuf, Run) {
         let pdf = self.path(out);
         let data = data_file(template);
         let mut args =
@@ -283,6 +283,13 @@ impl Region {
             args.extend(["--seal", d]);
         }
         let r = self.zy(&args);
+        (pdf, r)
+    }
+
+    /// Issue `template` from its sample data (optionally with `--seal`) to `<dir>/<out>`;
+    /// asserts success and returns the PDF path and the run.
+    pub fn issue(&self, template: &str, seal: Option<&str>, out: &str) -> (PathBuf, Run) {
+        let (pdf, r) = self.try_issue(template, seal, out);
         r.assert_code(0);
         assert!(pdf.is_file(), "issue exited 0 but wrote no {}\n{}", pdf.display(), r.both());
         (pdf, r)

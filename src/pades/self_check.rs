@@ -11,6 +11,8 @@
 //! the ECDSA value there ([`Value::Trust`]): the key was paired with its certificate when it was
 //! loaded (`pki::SealKey::pairs_with`; a token's signatures are verified as they are made), and
 //! the value's place in the CMS is proven by `cms_template` against the structures' encoding.
+//! What is left is a faulty signing computation: ring verifies its RSA signatures against fault
+//! attacks but hedges its ECDSA nonces instead of verifying (`ec/suite_b/ecdsa/signing.rs`).
 //! The same pass over the file gives the SHA-256 of the whole file (the archive's fixity
 //! value): the bytes before /Contents are hashed once for both. It checks neither the chain,
 //! revocation nor the timestamp, nor the PDF's object structure: the full verification of one

@@ -55,24 +55,15 @@ impl SealKey {
 
 impl SealKey {
     /// Does this key belong to certificate `cert` (DER)? A file key is compared with the
-    /// certificate's subject public key; a token's or an outside key cannot be read here, so it
-    /// is taken as it is and every signature it makes is verified instead
-    /// ([`Self::signs_in_process`]).
+    /// certificate's subject public key. A token's key cannot be read here: its signatures are
+    /// verified as it makes them (`SealSigner::sign`); an outside (UKey) one's when the signature
+    /// is completed.
     pub fn pairs_with(&self, cert: &[u8]) -> bool {
         let SealKey::File { key, .. } = self else { return true };
         x509_parser::parse_x509_certificate(cert).is_ok_and(|(_, c)| {
             c.tbs_certificate.subject_pki.subject_public_key.data.as_ref()
                 == ring::signature::KeyPair::public_key(key.as_ref()).as_ref()
         })
-    }
-
-    /// Is the signature computed here, by ring, from a key read from the home? ring checks its
-    /// own RSA signatures against fault attacks but not its ECDSA ones, and neither do
-    /// BoringSSL nor Go: a seal made in-process needs its key paired with its certificate once
-    /// ([`Self::pairs_with`]), not each value verified. A token's or a UKey's signature comes from
-    /// outside and is verified every time.
-    pub fn signs_in_process(&self) -> bool {
-        matches!(self, SealKey::File { .. })
     }
 
     /// The same signature as raw r‖s (64 bytes), the form JWS ES256 carries (RFC 7518 §3.4).

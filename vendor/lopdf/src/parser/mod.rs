@@ -649,13 +649,17 @@ fn image_data_stream(input: ParserInput, stream_dict: Dictionary) -> crate::Resu
     let height = get_abbr(b"H", b"Height")?.as_i64()? as usize;
     let bpc = get_abbr(b"BPC", b"BitsPerComponent")?.as_i64()? as usize;
     let im = get_abbr(b"IM", b"ImageMask").and_then(|x| x.as_bool());
-    let num_colors = match im {
+    // Filtered data is found by its end (below), whatever its colours.
+    let filtered = get_abbr(b"F", b"Filter").is_ok();
+    let num_colors: usize = match im {
         // If we have an image mask then we don't have a colorspace
         Ok(true) => 1,
+        _ if filtered => 1,
         _ => {
-            let colorspace = get_abbr(b"CS", b"ColorSpace").unwrap().as_name()?;
+            // A missing colour space is an error, not a panic.
+            let colorspace = get_abbr(b"CS", b"ColorSpace")?.as_name()?;
             match colorspace {
-                b"DeviceGray" | b"Gray" => 1,
+                b"DeviceGray" | b"Gray" | b"G" => 1,
                 b"DeviceRGB" | b"RGB" => 3,
                 b"DeviceRGBA" | b"RGBA" => 4,
                 b"DeviceCMYK" | b"CMYK" => 4,
@@ -673,21 +677,45 @@ fn image_data_stream(input: ParserInput, stream_dict: Dictionary) -> crate::Resu
         }
     };
 
-    let stride = (width * (num_colors * bpc)).div_ceil(8);
-    let length = height * stride;
+    // Checked: the sizes are the document's, and a negative one reads as a huge usize.
+    let length = num_colors
+        .checked_mul(bpc)
+        .and_then(|bits| width.checked_mul(bits))
+        .map(|bits| bits.div_ceil(8))
+        .and_then(|stride| stride.checked_mul(height))
+        .ok_or(crate::error::ParseError::EndOfInput)?;
 
     let (input, content) = match get_abbr(b"F", b"Filter") {
         Err(_) => {
             // no decompression needed as no filter was applied
             take(length).parse(input).map_err(|_: nom::Err<()>| crate::error::ParseError::EndOfInput)?
         }
-        Ok(Object::Name(_filter)) => {
-            log::warn!("Filters for inline images are not yet implemented");
-            return Err(Error::Unimplemented("filters for inline images"));
-        }
-        Ok(Object::Array(_filters)) => {
-            log::warn!("Filters for inline images are not yet implemented");
-            return Err(Error::Unimplemented("filters for inline images"));
+        Ok(Object::Name(_)) | Ok(Object::Array(_)) => {
+            // Filtered data is kept encoded; its length is not declared, so it ends where `EI`
+            // stands alone after a space, tab or end of line (after the `~>` end marker of ASCII85, whose digits
+            // include E and I), as PDF readers find it. One pass over the input.
+            let data: &[u8] = &input;
+            let ascii85 = |f: &Object| matches!(f.as_name(), Ok(b"A85" | b"ASCII85Decode"));
+            let is_a85 = match get_abbr(b"F", b"Filter") {
+                Ok(Object::Array(fs)) => fs.first().is_some_and(ascii85),
+                Ok(f) => ascii85(f),
+                Err(_) => false,
+            };
+            let from = if is_a85 {
+                data.windows(2).position(|w| w == b"~>").map(|i| i + 2).ok_or(crate::error::ParseError::EndOfInput)?
+            } else {
+                0
+            };
+            let end = (from..data.len())
+                .find(|&i| {
+                    i > 0
+                        && b" \t\r\n".contains(&data[i - 1])
+                        && data[i..].starts_with(b"EI")
+                        && data.get(i + 2).is_none_or(|&c| is_whitespace(c) || is_delimiter(c))
+                })
+                .ok_or(crate::error::ParseError::EndOfInput)?;
+            // Up to the white space before `EI`, which the caller reads.
+            take(end - 1).parse(input).map_err(|_: nom::Err<()>| crate::error::ParseError::EndOfInput)?
         }
         Ok(obj) => {
             log::warn!("Filter must be either a Name or and Array.");

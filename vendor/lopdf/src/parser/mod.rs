@@ -650,7 +650,8 @@ fn image_data_stream(input: ParserInput, stream_dict: Dictionary) -> crate::Resu
     let bpc = get_abbr(b"BPC", b"BitsPerComponent")?.as_i64()? as usize;
     let im = get_abbr(b"IM", b"ImageMask").and_then(|x| x.as_bool());
     // Filtered data is found by its end (below), whatever its colours.
-    let filtered = get_abbr(b"F", b"Filter").is_ok();
+    let filter = get_abbr(b"F", b"Filter").ok().cloned();
+    let filtered = filter.is_some();
     let num_colors: usize = match im {
         // If we have an image mask then we don't have a colorspace
         Ok(true) => 1,
@@ -685,21 +686,21 @@ fn image_data_stream(input: ParserInput, stream_dict: Dictionary) -> crate::Resu
         .and_then(|stride| stride.checked_mul(height))
         .ok_or(crate::error::ParseError::EndOfInput)?;
 
-    let (input, content) = match get_abbr(b"F", b"Filter") {
-        Err(_) => {
+    let (input, content) = match filter {
+        None => {
             // no decompression needed as no filter was applied
             take(length).parse(input).map_err(|_: nom::Err<()>| crate::error::ParseError::EndOfInput)?
         }
-        Ok(Object::Name(_)) | Ok(Object::Array(_)) => {
+        Some(f @ (Object::Name(_) | Object::Array(_))) => {
             // Filtered data is kept encoded; its length is not declared, so it ends where `EI`
-            // stands alone after a space, tab or end of line (after the `~>` end marker of ASCII85, whose digits
-            // include E and I), as PDF readers find it. One pass over the input.
+            // stands alone after a space, tab or end of line (after the `~>` end marker of
+            // ASCII85, whose digits include E and I), as PDF readers find it. One pass over the
+            // input.
             let data: &[u8] = &input;
             let ascii85 = |f: &Object| matches!(f.as_name(), Ok(b"A85" | b"ASCII85Decode"));
-            let is_a85 = match get_abbr(b"F", b"Filter") {
-                Ok(Object::Array(fs)) => fs.first().is_some_and(ascii85),
-                Ok(f) => ascii85(f),
-                Err(_) => false,
+            let is_a85 = match &f {
+                Object::Array(fs) => fs.first().is_some_and(ascii85),
+                f => ascii85(f),
             };
             let from = if is_a85 {
                 data.windows(2).position(|w| w == b"~>").map(|i| i + 2).ok_or(crate::error::ParseError::EndOfInput)?
@@ -717,7 +718,7 @@ fn image_data_stream(input: ParserInput, stream_dict: Dictionary) -> crate::Resu
             // Up to the white space before `EI`, which the caller reads.
             take(end - 1).parse(input).map_err(|_: nom::Err<()>| crate::error::ParseError::EndOfInput)?
         }
-        Ok(obj) => {
+        Some(obj) => {
             log::warn!("Filter must be either a Name or and Array.");
             return Err(Error::ObjectType {
                 expected: "Name or Array",

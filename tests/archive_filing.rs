@@ -37,18 +37,7 @@ fn held_archive_leaves_no_unarchived_output() {
     let r = Region::init();
     let (a1, _) = r.issue("joint-approval", None, "a1.pdf");
     let held = Archive::open(&r.home.join("archive")).unwrap();
-    let out = r.path("l.pdf");
-    let run = r.zy(&[
-        "issue",
-        "--home",
-        s(&r.home),
-        "--template",
-        "business-licence",
-        "--data",
-        s(&data_file("business-licence")),
-        "-o",
-        s(&out),
-    ]);
+    let (out, run) = r.try_issue("business-licence", None, "l.pdf");
     run.assert_one_line_error(2);
     assert!(run.stderr.contains("in use by another process"), "{}", run.both());
     assert!(!out.exists() && !r.path("l.receipt.json").exists(), "issue left output behind\n{}", run.both());

@@ -121,17 +121,7 @@ fn a_key_that_is_not_its_certificates_is_refused_before_sealing() {
     let line = serde_json::to_string(&sample_data("business-licence")).unwrap();
     std::fs::write(&records, format!("{line}\n{line}\n")).unwrap();
     let out = r.path("out");
-    let run = r.zy(&[
-        "issue",
-        "--home",
-        s(&r.home),
-        "--template",
-        "business-licence",
-        "--batch",
-        s(&records),
-        "--out-dir",
-        s(&out),
-    ]);
+    let run = r.issue_batch(&records, &out, &[]);
     run.assert_one_line_error(2);
     assert!(run.stderr.contains("does not belong to the seal certificate"), "{}", run.both());
     assert!(run.stderr.contains(key.file_name().unwrap().to_str().unwrap()), "{}", run.both());

@@ -26,22 +26,6 @@ fn records(r: &Region, file: &str, names: &[&str]) -> PathBuf {
     path
 }
 
-fn bulk(r: &Region, recs: &Path, out: &Path, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "issue",
-        "--home",
-        s(&r.home),
-        "--template",
-        "business-licence",
-        "--batch",
-        s(recs),
-        "--out-dir",
-        s(out),
-    ];
-    args.extend_from_slice(extra);
-    r.zy(&args)
-}
-
 /// The embedded font program (the stream whose dictionary has /Length1), as stored.
 fn font_program(pdf: &[u8]) -> Vec<u8> {
     let at = find(pdf, b"/Length1", 0).expect("a FontFile2 stream");
@@ -66,7 +50,7 @@ fn shared_subset_renders_every_licence() {
         ["泰安市岱宗云帆科技有限公司", "泰安市汶河星火商贸有限公司", "泰安市\\u9e7f\\u9e23物流有限公司"];
     let recs = records(&r, "records.jsonl", &names);
     let out = r.path("out");
-    bulk(&r, &recs, &out, &["-j", "2"]).assert_code(0);
+    r.issue_batch(&recs, &out, &["-j", "2"]).assert_code(0);
     let files: Vec<PathBuf> = (1..=3).map(|l| out.join(format!("{l:06}.pdf"))).collect();
     let bytes: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
     assert_eq!(font_program(&bytes[0]), font_program(&bytes[1]), "one subset for the batch");
@@ -98,9 +82,9 @@ fn self_checked_and_fully_verified_licences_file_alike() {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let recs = records(&r, "records.jsonl", &names);
     let (sampled, all) = (r.path("sampled"), r.path("all"));
-    let first = bulk(&r, &recs, &sampled, &["-j", "2"]);
+    let first = r.issue_batch(&recs, &sampled, &["-j", "2"]);
     first.assert_code(0);
-    let second = bulk(&r, &recs, &all, &["-j", "2", "--verify-all"]);
+    let second = r.issue_batch(&recs, &all, &["-j", "2", "--verify-all"]);
     second.assert_code(0);
     for dir in [&sampled, &all] {
         let v = r.zy(&["verify", "--home", s(&r.home), s(dir)]);

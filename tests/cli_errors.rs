@@ -260,18 +260,7 @@ fn issue_uninitialised_home() {
 #[test]
 fn issue_unwritable_output() {
     let r = Region::init();
-    let out = r.path("no/such/dir/x.pdf");
-    let run = r.zy(&[
-        "issue",
-        "--home",
-        s(&r.home),
-        "--template",
-        "business-licence",
-        "--data",
-        s(&data_file("business-licence")),
-        "-o",
-        s(&out),
-    ]);
+    let (out, run) = r.try_issue("business-licence", None, "no/such/dir/x.pdf");
     run.assert_one_line_error(2);
     assert!(!out.exists());
 }

@@ -129,18 +129,7 @@ fn wrong_pin_is_refused_and_nothing_archived() {
     assert!(!pdf.exists(), "a PDF was written");
     assert_eq!(archived(&r), before, "the archive gained a record");
     // Without any PIN: told where a PIN comes from (never an argument).
-    let out = r.path("none.pdf");
-    let run = r.zy(&[
-        "issue",
-        "--home",
-        s(&r.home),
-        "--template",
-        "business-licence",
-        "--data",
-        s(&data),
-        "-o",
-        s(&out),
-    ]);
+    let (_, run) = r.try_issue("business-licence", None, "none.pdf");
     run.assert_one_line_error(2);
     assert!(run.stderr.contains("ZHENGYIN_PKCS11_PIN"), "{}", run.both());
 }

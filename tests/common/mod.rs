@@ -286,6 +286,24 @@ impl Region {
         (pdf, r)
     }
 
+    /// `zhengyin issue --template business-licence --batch RECORDS --out-dir OUT` with `extra`
+    /// arguments, whatever its outcome.
+    pub fn issue_batch(&self, records: &Path, out: &Path, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "issue",
+            "--home",
+            s(&self.home),
+            "--template",
+            "business-licence",
+            "--batch",
+            s(records),
+            "--out-dir",
+            s(out),
+        ];
+        args.extend_from_slice(extra);
+        self.zy(&args)
+    }
+
     /// Issue `template` from its sample data (optionally with `--seal`) to `<dir>/<out>`;
     /// asserts success and returns the PDF path and the run.
     pub fn issue(&self, template: &str, seal: Option<&str>, out: &str) -> (PathBuf, Run) {

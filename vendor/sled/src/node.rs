@@ -78,11 +78,20 @@ impl Node {
     /// about to take a `Set` is copied with room for one more key and value, so inserting the
     /// key does not grow (copy again) the exact-capacity vectors a plain clone makes.
     pub(crate) fn clone_for(&self, link: &Link) -> Node {
-        match (&self.data, link) {
-            (Data::Leaf(leaf), Link::Set(..)) => {
-                let mut keys = Vec::with_capacity(leaf.keys.len() + 1);
+        match link {
+            Link::Set(..) => self.clone_with_room(1),
+            _ => self.clone(),
+        }
+    }
+
+    /// zhengyin: a copy of this node; a leaf's copy has room for `extra` more keys and values
+    /// (`clone_for`, and `Tree::insert_sorted`, which applies a run of keys to one copy).
+    pub(crate) fn clone_with_room(&self, extra: usize) -> Node {
+        match &self.data {
+            Data::Leaf(leaf) => {
+                let mut keys = Vec::with_capacity(leaf.keys.len() + extra);
                 keys.extend(leaf.keys.iter().cloned());
-                let mut values = Vec::with_capacity(leaf.values.len() + 1);
+                let mut values = Vec::with_capacity(leaf.values.len() + extra);
                 values.extend(leaf.values.iter().cloned());
                 Node {
                     prefix_len: self.prefix_len,

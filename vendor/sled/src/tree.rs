@@ -171,8 +171,86 @@ impl Tree {
     pub(crate) fn insert_inner(
         &self,
         key: &[u8],
-        mut value: Option<IVec>,
+        value: Option<IVec>,
         guard: &mut Guard,
+    ) -> Result<Conflictable<Option<IVec>>> {
+        let view = self.view_for_key(key.as_ref(), guard)?;
+        let pid = view.pid;
+        let res = self.insert_in_view(view, key, value, guard)?;
+        if res.is_ok() {
+            guard.writeset.push(pid);
+        }
+        Ok(res)
+    }
+
+    /// zhengyin: apply `writes` — sorted by key, each key once — as `insert_inner` would one
+    /// after the other, but the keys that fall into one leaf are applied to one copy of it, which
+    /// replaces the leaf (one full-page log entry) instead of one copy and one log entry per key
+    /// (ZHENGYIN-PATCH.md). A leaf that takes one key, or a tree that has subscribers, goes through
+    /// `insert_in_view` as before. A run stops where its leaf should split (the next traversal
+    /// splits it, as after a single insert). The caller holds the write side of the concurrency
+    /// control and a log peg (a transaction's commit, `apply_batch`).
+    pub(crate) fn insert_sorted(
+        &self,
+        writes: &[(&IVec, &Option<IVec>)],
+        guard: &mut Guard,
+    ) -> Result<()> {
+        let mut i = 0;
+        while let Some((key, value)) = writes.get(i) {
+            let view = self.view_for_key(key.as_ref(), guard)?;
+            let hi = &view.hi;
+            let run = writes[i..]
+                .iter()
+                .take_while(|(k, _)| hi.is_empty() || k.as_ref() < hi.as_ref())
+                .count();
+            if run < 2 || self.subscribers.ever_used() {
+                let pid = view.pid;
+                if self.insert_in_view(view, key, (*value).clone(), guard)?.is_ok() {
+                    guard.writeset.push(pid);
+                    i += 1;
+                }
+                continue;
+            }
+            let _measure = Measure::new(&M.tree_set);
+            let mut node = view.clone_with_room(run);
+            let (mut taken, mut changed) = (0, false);
+            for (k, v) in &writes[i..i + run] {
+                taken += 1;
+                let (encoded_key, last_value) = view.node_kv_pair(k.as_ref());
+                if **v != last_value {
+                    changed = true;
+                    match v {
+                        Some(v) => node.set_leaf(encoded_key, v.clone()),
+                        None => node.del_leaf(&encoded_key),
+                    }
+                }
+                if node.should_split() {
+                    break;
+                }
+            }
+            if !changed {
+                i += taken;
+                continue;
+            }
+            let View { node_view, pid, .. } = view;
+            if self.context.pagecache.replace(pid, node_view.0, node, guard)?.is_ok() {
+                guard.writeset.push(pid);
+                i += taken;
+            } else {
+                M.tree_looped();
+            }
+        }
+        Ok(())
+    }
+
+    /// `insert_inner` in the leaf `view` that `view_for_key(key)` returned.
+    /// The caller records the page in `guard.writeset` when it succeeds.
+    fn insert_in_view<'g>(
+        &self,
+        view: View<'g>,
+        key: &[u8],
+        mut value: Option<IVec>,
+        guard: &'g Guard,
     ) -> Result<Conflictable<Option<IVec>>> {
         let _measure = if value.is_some() {
             Measure::new(&M.tree_set)
@@ -180,8 +258,7 @@ impl Tree {
             Measure::new(&M.tree_del)
         };
 
-        let View { node_view, pid, .. } =
-            self.view_for_key(key.as_ref(), guard)?;
+        let View { node_view, pid, .. } = view;
 
         let mut subscriber_reservation = self.subscribers.reserve(&key);
 
@@ -219,8 +296,6 @@ impl Tree {
 
                 res.complete(&event);
             }
-
-            guard.writeset.push(pid);
 
             Ok(Ok(last_value))
         } else {
@@ -386,13 +461,10 @@ impl Tree {
     ) -> Result<()> {
         let peg = self.context.pin_log(guard)?;
         trace!("applying batch {:?}", batch);
-        for (k, v_opt) in batch.writes {
-            loop {
-                if self.insert_inner(&k, v_opt.clone(), guard)?.is_ok() {
-                    break;
-                }
-            }
-        }
+        // zhengyin: one copy and one log entry per leaf (`insert_sorted`).
+        let mut writes: Vec<(&IVec, &Option<IVec>)> = batch.writes.iter().collect();
+        writes.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        self.insert_sorted(&writes, guard)?;
 
         // when the peg drops, it ensures all updates
         // written to the log since its creation are

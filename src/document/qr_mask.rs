@@ -152,6 +152,7 @@ trait Line:
     + std::ops::BitXor<Output = Self>
     + std::ops::Not<Output = Self>
     + std::ops::Shr<u32, Output = Self>
+    + std::ops::Shl<u32, Output = Self>
     + std::ops::Sub<Output = Self>
 {
     const ZERO: Self;
@@ -224,22 +225,13 @@ fn lines<W: Line>(lines: &[u128], n: usize) -> (u32, u32) {
     let starts = W::low((n + 1).saturating_sub(7));
     for &r in lines {
         let r = W::of(r);
-        // A set bit i: module i differs from module i + 1, so a run ends at i.
-        let mut t = (r ^ (r >> 1)) & edges;
-        let mut start = 0u32;
-        while t != W::ZERO {
-            let end = t.zeros() + 1;
-            let len = end - start;
-            if len >= 5 {
-                runs += len - 2;
-            }
-            start = end;
-            t = t & (t - W::ONE);
-        }
-        let last = u32::try_from(n).unwrap_or(0).saturating_sub(start);
-        if last >= 5 {
-            runs += last - 2;
-        }
+        // Bit i of `same`: module i is module i + 1's colour; of `five`: modules i to i + 4 are.
+        // A run of 5 + k equal modules holds 1 + k such windows of five, one after the other
+        // (runs of either colour are apart: the windows that straddle two runs are not set), and
+        // scores 3 + k: its windows, plus 2 for the first of them.
+        let same = !(r ^ (r >> 1)) & edges;
+        let five = same & (same >> 1) & (same >> 2) & (same >> 3);
+        runs += five.ones() + 2 * (five & !(five << 1)).ones();
         // The pattern reads the same both ways: bit j of `p` is the pattern at j..j + 7.
         let mut p = r & !(r >> 1) & (r >> 2) & (r >> 3) & (r >> 4) & !(r >> 5) & (r >> 6) & starts;
         while p != W::ZERO {

@@ -130,13 +130,54 @@ pub fn entry(archive: &Archive, identifier: &str) -> Result<Option<VersionEntry>
 /// newest record. Other kinds are ignored.
 pub fn note_filed(archive: &Archive, records: &[Record]) -> Result<()> {
     let t = tree(archive)?;
+    let mut writes = Writes::new(&t);
     for rec in records {
-        note_one(&t, rec)?;
+        note_one(&mut writes, rec)?;
     }
-    Ok(())
+    writes.apply()
 }
 
-fn note_one(t: &sled::Tree, rec: &Record) -> Result<()> {
+/// The index writes of one filed batch, read back before the tree, applied as one sled batch
+/// (all or none; sled writes each leaf's keys together).
+struct Writes<'a> {
+    tree: &'a sled::Tree,
+    pending: std::collections::HashMap<Vec<u8>, Vec<u8>>,
+}
+
+impl<'a> Writes<'a> {
+    fn new(tree: &'a sled::Tree) -> Self {
+        Writes { tree, pending: Default::default() }
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.pending.get(key) {
+            Some(v) => Ok(Some(v.clone())),
+            None => Ok(self.tree.get(key).map_err(store_err)?.map(|v| v.to_vec())),
+        }
+    }
+
+    fn get_json<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        self.get(key)?.map(|v| serde_json::from_slice(&v).map_err(store_err)).transpose()
+    }
+
+    fn put_json<T: Serialize>(&mut self, key: Vec<u8>, v: &T) -> Result<()> {
+        self.pending.insert(key, serde_json::to_vec(v).map_err(store_err)?);
+        Ok(())
+    }
+
+    fn apply(self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for (k, v) in self.pending {
+            batch.insert(k, v);
+        }
+        self.tree.apply_batch(batch).map_err(store_err)
+    }
+}
+
+fn note_one(w: &mut Writes<'_>, rec: &Record) -> Result<()> {
     let m = &rec.metadata;
     if m.kind != "licence" {
         return Ok(());
@@ -145,7 +186,7 @@ fn note_one(t: &sled::Tree, rec: &Record) -> Result<()> {
     let identifier = id.to_string();
     let s = stem(&id);
     let version = id.version.parse::<u16>().unwrap_or(1);
-    let entry = match get_json::<VersionEntry>(t, &vkey(&identifier))? {
+    let entry = match w.get_json::<VersionEntry>(&vkey(&identifier))? {
         Some(mut e) => {
             e.archive_id = rec.id.clone();
             e
@@ -169,8 +210,8 @@ fn note_one(t: &sled::Tree, rec: &Record) -> Result<()> {
             transition: None,
         },
     };
-    put_json(t, &vkey(&identifier), &entry)?;
-    let newer = match t.get(skey(&s)).map_err(store_err)? {
+    w.put_json(vkey(&identifier), &entry)?;
+    let newer = match w.get(&skey(&s))? {
         None => true,
         Some(cur) => String::from_utf8_lossy(&cur)
             .parse::<LicenceId>()
@@ -178,7 +219,7 @@ fn note_one(t: &sled::Tree, rec: &Record) -> Result<()> {
             .unwrap_or(true),
     };
     if newer {
-        t.insert(skey(&s), identifier.as_bytes()).map_err(store_err)?;
+        w.pending.insert(skey(&s), identifier.into_bytes());
     }
     Ok(())
 }
@@ -219,7 +260,11 @@ pub fn rebuild(archive: &Archive) -> Result<()> {
     t.clear().map_err(store_err)?;
     for (rec, tr) in replay(archive)? {
         match tr {
-            None => note_one(&t, &rec)?,
+            None => {
+                let mut w = Writes::new(&t);
+                note_one(&mut w, &rec)?;
+                w.apply()?
+            }
             Some(tr) => apply_in(&t, &tr, &rec.id)?,
         }
     }

@@ -317,35 +317,14 @@ fn commit(
     let mut done = Vec::with_capacity(group.len());
     for (m, f) in group.iter().zip(&filed) {
         let file = journal::pdf_name(m.line);
-        write_in_place(&dir.join(&file), &m.pdf)?;
         done.push(Done { line: m.line, record: f.record.id.clone(), identifier: m.identifier.clone(), file });
     }
+    journal::write_pdfs(dir, group.iter().zip(&done).map(|(m, d)| (d.file.as_str(), m.pdf.as_slice())))?;
     journal.done(&done)?;
     for d in &done {
         ack(d);
     }
     Ok(done.len())
-}
-
-/// Write a group's licence under its final name (created or truncated) and sync it. No temporary
-/// file and rename as `issue -o` does: until the group's done note is written its lines are
-/// pending, and a resumed run rewrites each pending line's file from the archive (`recover`), so
-/// a file torn by a crash is never left as done.
-fn write_in_place(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    // O_NOFOLLOW: a symbolic link planted under a licence's name is refused, not written through.
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(crate::error::io_at(path))?;
-    f.write_all(bytes).map_err(crate::error::io_at(path))?;
-    f.sync_all().map_err(crate::error::io_at(path))?;
-    Ok(())
 }
 
 /// A pending line of a killed run: archived (found by its SHA-256) → its PDF rewritten from the

@@ -10,10 +10,12 @@
 //! is recovered (PDF rewritten from the archived bytes); not found, it was never archived and is
 //! issued again. A torn last line (the kill hit mid-write) is ignored.
 //!
-//! Knows nothing of rendering or the archive: the caller does the lookups.
+//! It also writes a group's PDFs under their names ([`write_pdfs`]). Knows nothing of rendering
+//! or the archive: the caller does the lookups.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -162,6 +164,41 @@ impl Journal {
 /// The PDF file name for records-file line `line` (1-based).
 pub fn pdf_name(line: usize) -> String {
     format!("{line:06}.pdf")
+}
+
+/// Output files written before they are synced together ([`write_pdfs`]; bounds open files).
+const SYNC_TOGETHER: usize = 64;
+
+/// Write a group's licences under their final names (created or truncated), syncing them
+/// [`SYNC_TOGETHER`] at a time, then the folder. On a journalling file system one commit then
+/// covers many files' creation (a sync after each file made one commit per licence). No temporary
+/// file and rename as `issue -o` does: until the group's done note is written its lines are
+/// pending, and a resumed run rewrites each pending line's file from the archive
+/// (`batch::recover`), so a file torn by a crash is never left as done.
+pub fn write_pdfs<'a>(dir: &Path, files: impl Iterator<Item = (&'a str, &'a [u8])>) -> Result<()> {
+    let files: Vec<(&str, &[u8])> = files.collect();
+    for chunk in files.chunks(SYNC_TOGETHER) {
+        let mut written = Vec::with_capacity(chunk.len());
+        for (name, bytes) in chunk {
+            let path = dir.join(name);
+            // O_NOFOLLOW: a symbolic link planted under a licence's name is refused, not written through.
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&path)
+                .map_err(crate::error::io_at(&path))?;
+            f.write_all(bytes).map_err(crate::error::io_at(&path))?;
+            written.push((f, path));
+        }
+        for (f, path) in &written {
+            f.sync_all().map_err(crate::error::io_at(path))?;
+        }
+    }
+    // The files' names: without this a crash could lose a file whose line is journalled done.
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(crate::error::io_at(dir))
 }
 
 #[cfg(test)]

@@ -72,7 +72,7 @@ pub fn check_own(pdf: &[u8], expected_cert: &[u8], value: Value) -> Result<[u8; 
         [b'<', hex @ .., b'>'] => hex,
         _ => return Err("the byte range's gap is not the /Contents string".into()),
     };
-    let contents = crate::hex::decode(hex).ok_or("/Contents is not hexadecimal")?;
+    let contents = crate::hex::decode(cms_digits(hex)).ok_or("/Contents is not hexadecimal")?;
     let own = read_own(&contents)?;
     let expected = expected(expected_cert)?;
     if own.sid != expected.sid.as_slice() || !own.certificates.contains(&expected_cert) {
@@ -103,6 +103,33 @@ pub fn check_own(pdf: &[u8], expected_cert: &[u8], value: Value) -> Result<[u8; 
         SignatureCheck::Valid(_) => Ok(file),
         SignatureCheck::Invalid(s) => Err(format!("the signature value does not verify ({s})")),
         SignatureCheck::Outside(o) => Err(o.0),
+    }
+}
+
+/// The digits of the DER structure at the start of the /Contents digits `hex`, when every digit
+/// after it is `0` (the zero padding; `read_own` then finds nothing after the structure): about
+/// half of the ~12,000 digits are padding, scanned here instead of decoded. Otherwise all of
+/// `hex`, for `read_own` to report what is wrong.
+fn cms_digits(hex: &[u8]) -> &[u8] {
+    let byte = |i: usize| {
+        let d = hex.get(2 * i..2 * i + 2)?;
+        u8::from_str_radix(std::str::from_utf8(d).ok()?, 16).ok()
+    };
+    let total = || -> Option<usize> {
+        let first = byte(1)?;
+        if first < 0x80 {
+            return Some(2 + usize::from(first));
+        }
+        let n = usize::from(first & 0x7F);
+        if n == 0 || n > 3 {
+            return None;
+        }
+        let len = (0..n).try_fold(0usize, |acc, i| Some(acc << 8 | usize::from(byte(2 + i)?)))?;
+        Some(2 + n + len)
+    };
+    match total().and_then(|t| t.checked_mul(2)).and_then(|d| Some((hex.get(..d)?, hex.get(d..)?))) {
+        Some((cms, padding)) if padding.iter().all(|&b| b == b'0') => cms,
+        _ => hex,
     }
 }
 
@@ -238,5 +265,19 @@ mod tests {
         assert!(check_own(&bad, b"cert", Value::Verify).is_err());
         let odd = [SIG_DICT, b"/ByteRange [0 1 2]"].concat();
         assert!(check_own(&odd, b"cert", Value::Verify).is_err());
+    }
+
+    /// Only the structure's digits are decoded when the rest is zero padding, including a
+    /// structure that ends in zero bytes; anything else is left whole for `read_own` to refuse.
+    #[test]
+    fn decodes_the_structure_not_the_padding() {
+        assert_eq!(cms_digits(b"3003020100000000"), b"3003020100");
+        assert_eq!(cms_digits(b"3082000302010000"), b"30820003020100");
+        let whole: &[&[u8]] = &[b"3003020100000001", b"30FF0000", b"3084000000010000", b"30", b"zz", b""];
+        for hex in whole {
+            assert_eq!(cms_digits(hex), *hex);
+        }
+        let contents = crate::hex::decode(cms_digits(b"3003020100000001")).unwrap();
+        assert!(read_own(&contents).err().is_some_and(|e| e.contains("non-zero bytes after")));
     }
 }

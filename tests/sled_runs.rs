@@ -32,7 +32,11 @@ impl Rng {
 
 /// One write of a round: keys in order (log nodes), at random (hashes), some deleted, some
 /// written again with the value they hold, values small (inline) and large (on the heap).
-fn round(rng: &mut Rng, seq: &mut u64, model: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+fn round(
+    rng: &mut Rng,
+    seq: &mut u64,
+    model: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
     let mut writes = std::collections::BTreeMap::new();
     for _ in 0..(rng.next() % 400) {
         let key = match rng.next() % 4 {
@@ -86,9 +90,11 @@ fn runs_of_writes_give_what_single_inserts_give() {
     let (mut rng, mut seq) = (Rng(16), 0u64);
     {
         let db = db(dir.path());
-        let (ta, tb, tc) = (db.open_tree("a").unwrap(), db.open_tree("b").unwrap(), db.open_tree("c").unwrap());
+        let (ta, tb, tc) =
+            (db.open_tree("a").unwrap(), db.open_tree("b").unwrap(), db.open_tree("c").unwrap());
         for r in 0..120 {
-            let (wa, wb, wc) = (round(&mut rng, &mut seq, &a), round(&mut rng, &mut seq, &b), round(&mut rng, &mut seq, &c));
+            let (wa, wb, wc) =
+                (round(&mut rng, &mut seq, &a), round(&mut rng, &mut seq, &b), round(&mut rng, &mut seq, &c));
             use sled::Transactional;
             (&ta, &tb)
                 .transaction(|(x, y)| {

@@ -4,21 +4,10 @@
 //! (docs/BENCHMARKS.md, "Archive lookups and the audit at scale"). Splits, merges and reopening
 //! still give back every key.
 
-use zhengyin::archive::{Archive, Metadata};
+mod common;
+use common::open_sled as db;
 
-/// Open sled at `dir`, waiting up to 2 s for a handle just dropped here to let go of the lock
-/// (sled's flusher thread holds it a moment after the drop; `archive::open` waits the same).
-fn db(dir: &std::path::Path) -> sled::Db {
-    let start = std::time::Instant::now();
-    loop {
-        match sled::Config::new().path(dir).open() {
-            Err(e) if e.to_string().contains("could not acquire lock") && start.elapsed().as_secs() < 2 => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other.expect("open sled"),
-        }
-    }
-}
+use zhengyin::archive::{Archive, Metadata};
 
 /// Pseudo-random 32-byte keys (an LCG, so the test needs no crate and repeats exactly).
 fn random_key(i: u64) -> [u8; 32] {

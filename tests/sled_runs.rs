@@ -4,18 +4,8 @@
 //! keys and values after every commit, after splits, deletes, no-op writes and overwrites, after
 //! reopening the store, and with a subscriber watching.
 
-/// Open sled at `dir`, waiting up to 2 s for a handle just dropped here to let go of the lock.
-fn db(dir: &std::path::Path) -> sled::Db {
-    let start = std::time::Instant::now();
-    loop {
-        match sled::Config::new().path(dir).open() {
-            Err(e) if e.to_string().contains("could not acquire lock") && start.elapsed().as_secs() < 2 => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other.expect("open sled"),
-        }
-    }
-}
+mod common;
+use common::open_sled as db;
 
 /// A repeatable pseudo-random stream (splitmix64), so the test needs no crate.
 struct Rng(u64);

@@ -15,6 +15,20 @@ use tempfile::TempDir;
 /// The CLI under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_zhengyin");
 
+/// Open sled at `dir`, waiting up to 2 s for a handle just dropped here to let go of the lock
+/// (sled's flusher thread holds it a moment after the drop; `archive::open` waits the same).
+pub fn open_sled(dir: &Path) -> sled::Db {
+    let start = std::time::Instant::now();
+    loop {
+        match sled::Config::new().path(dir).open() {
+            Err(e) if e.to_string().contains("could not acquire lock") && start.elapsed().as_secs() < 2 => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.expect("open sled"),
+        }
+    }
+}
+
 /// The built-in templates, with the data key naming the holder, the licence's name (title
 /// without letter-spacing) and a field label that must appear on the page.
 pub const TEMPLATES: [(&str, &str, &str, &str); 2] = [

@@ -207,22 +207,23 @@ impl Archive {
         let res: std::result::Result<(), TransactionError<()>> =
             (&self.records, &self.blobs, &self.by_hash, &self.nodes, &self.meta, &self.index).transaction(
                 |(r, b, h, n, m, x)| {
+                    // Blind writes (`set`, vendor/sled): nothing here needs the values replaced.
                     for p in &pending {
-                        b.insert(p.rec.sha256.as_bytes(), &p.loc[..])?;
-                        r.insert(p.rec.id.as_bytes(), p.json.as_slice())?;
-                        h.insert(p.rec.sha256.as_bytes(), p.rec.id.as_bytes())?;
+                        b.set(p.rec.sha256.as_bytes(), &p.loc[..]);
+                        r.set(p.rec.id.as_bytes(), p.json.as_slice());
+                        h.set(p.rec.sha256.as_bytes(), p.rec.id.as_bytes());
                         for k in &p.index {
-                            x.insert(k.as_slice(), p.rec.id.as_bytes())?;
+                            x.set(k.as_slice(), p.rec.id.as_bytes());
                         }
                         let received = &p.rec.metadata.received_sha256;
                         if !received.is_empty() {
-                            h.insert(received.as_bytes(), p.rec.id.as_bytes())?;
+                            h.set(received.as_bytes(), p.rec.id.as_bytes());
                         }
                     }
                     for (l, i, x) in &nodes {
-                        n.insert(&node_key(*l, *i), &x[..])?;
+                        n.set(&node_key(*l, *i)[..], &x[..]);
                     }
-                    m.insert("size", &size[..])?;
+                    m.set("size", &size[..]);
                     Ok::<(), ConflictableTransactionError<()>>(())
                 },
             );

@@ -273,6 +273,16 @@ impl TransactionalTree {
         Ok(old)
     }
 
+    /// zhengyin: set a key to a new value without reading the value it replaces (`insert` reads
+    /// it to return it: one traversal of the tree per key). Applied at commit like `insert`.
+    pub fn set<K, V>(&self, key: K, value: V)
+    where
+        K: Into<IVec>,
+        V: Into<IVec>,
+    {
+        self.writes.borrow_mut().insert(key.into(), Some(value.into()));
+    }
+
     /// Remove a key
     pub fn remove<K>(
         &self,

@@ -111,10 +111,7 @@ pub fn check_own(pdf: &[u8], expected_cert: &[u8], value: Value) -> Result<[u8; 
 /// half of the ~12,000 digits are padding, scanned here instead of decoded. Otherwise all of
 /// `hex`, for `read_own` to report what is wrong.
 fn cms_digits(hex: &[u8]) -> &[u8] {
-    let byte = |i: usize| {
-        let d = hex.get(2 * i..2 * i + 2)?;
-        u8::from_str_radix(std::str::from_utf8(d).ok()?, 16).ok()
-    };
+    let byte = |i: usize| crate::hex::decode(hex.get(2 * i..2 * i + 2)?)?.first().copied();
     let total = || -> Option<usize> {
         let first = byte(1)?;
         if first < 0x80 {

@@ -160,8 +160,12 @@ impl<'a> Writes<'a> {
         self.get(key)?.map(|v| serde_json::from_slice(&v).map_err(store_err)).transpose()
     }
 
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.pending.insert(key, value);
+    }
+
     fn put_json<T: Serialize>(&mut self, key: Vec<u8>, v: &T) -> Result<()> {
-        self.pending.insert(key, serde_json::to_vec(v).map_err(store_err)?);
+        self.put(key, serde_json::to_vec(v).map_err(store_err)?);
         Ok(())
     }
 
@@ -219,7 +223,7 @@ fn note_one(w: &mut Writes<'_>, rec: &Record) -> Result<()> {
             .unwrap_or(true),
     };
     if newer {
-        w.pending.insert(skey(&s), identifier.into_bytes());
+        w.put(skey(&s), identifier.into_bytes());
     }
     Ok(())
 }
